@@ -1,0 +1,150 @@
+"""The `votestore` command: one typer app, a module per command group."""
+
+from __future__ import annotations
+
+import typer
+
+from votestore.cli import genesis, keys
+from votestore.cli.common import fail, unfinished
+from votestore.errors import VotestoreError
+
+app = typer.Typer(
+    help="votestore: a replicated vote store for public-sector online elections.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+app.add_typer(keys.app, name="keys")
+app.add_typer(genesis.app, name="genesis")
+
+
+def _group(name: str, help_text: str) -> typer.Typer:
+    group = typer.Typer(help=help_text, no_args_is_help=True)
+    app.add_typer(group, name=name)
+    return group
+
+
+node_app = _group("node", "Run a validator node.")
+gateway_app = _group("gateway", "Run the ballot intake gateway.")
+election_app = _group("election", "Create, open, close and show elections (admin).")
+roll_app = _group("roll", "Import the voter roll (admin).")
+trustee_app = _group("trustee", "Trustee key generation, dealing, complaints and decryption.")
+receipt_app = _group("receipt", "Check ballot receipts offline.")
+verifier_app = _group("verifier", "Follow all nodes continuously and report discrepancies.")
+ledger_app = _group("ledger", "Export a node's ledger to a file for offline checks.")
+
+
+@node_app.command("run")
+def node_run() -> None:
+    """Run one validator from its TOML config."""
+    unfinished("node run", 4)
+
+
+@gateway_app.command("run")
+def gateway_run() -> None:
+    """Run the gateway from its TOML config."""
+    unfinished("gateway run", 6)
+
+
+@election_app.command("create")
+def election_create() -> None:
+    """Create an election from a definition file."""
+    unfinished("election create", 5)
+
+
+@election_app.command("open")
+def election_open() -> None:
+    """Open an election whose key generation finished."""
+    unfinished("election open", 5)
+
+
+@election_app.command("close")
+def election_close() -> None:
+    """Close an election."""
+    unfinished("election close", 5)
+
+
+@election_app.command("show")
+def election_show() -> None:
+    """Show an election's phase, turnout and result."""
+    unfinished("election show", 5)
+
+
+@roll_app.command("import")
+def roll_import() -> None:
+    """Import a CSV roll: RollAppend transactions and a credential outbox."""
+    unfinished("roll import", 5)
+
+
+@trustee_app.command("keygen")
+def trustee_keygen() -> None:
+    """Make a trustee's signing and encryption keys, sealed under a passphrase."""
+    unfinished("trustee keygen", 5)
+
+
+@trustee_app.command("deal")
+def trustee_deal() -> None:
+    """Deal this trustee's shares for an election's key generation."""
+    unfinished("trustee deal", 5)
+
+
+@trustee_app.command("complain")
+def trustee_complain() -> None:
+    """Publish evidence that a dealt share is wrong."""
+    unfinished("trustee complain", 5)
+
+
+@trustee_app.command("decrypt")
+def trustee_decrypt() -> None:
+    """Publish this trustee's decryption share of the closed tally."""
+    unfinished("trustee decrypt", 5)
+
+
+@app.command("cast")
+def cast() -> None:
+    """Encrypt, sign and cast a ballot through a gateway, and wait for its receipt."""
+    unfinished("cast", 6)
+
+
+@receipt_app.command("check")
+def receipt_check() -> None:
+    """Check a receipt offline against the genesis validators."""
+    unfinished("receipt check", 6)
+
+
+@app.command("verify")
+def verify() -> None:
+    """Check every node's ledger once: signatures, certificates, proofs, the count."""
+    unfinished("verify", 7)
+
+
+@verifier_app.command("run")
+def verifier_run() -> None:
+    """Follow all nodes continuously, with metrics."""
+    unfinished("verifier run", 7)
+
+
+@ledger_app.command("export")
+def ledger_export() -> None:
+    """Export a node's committed blocks to a file."""
+    unfinished("ledger export", 7)
+
+
+@app.command("sim")
+def sim() -> None:
+    """Run seeded consensus schedules in the deterministic simulator."""
+    unfinished("sim", 3)
+
+
+@app.command("demo")
+def demo() -> None:
+    """Run a whole test election on a local 4-node cluster."""
+    unfinished("demo", 8)
+
+
+def main() -> None:
+    """Console entry: errors we raise on purpose become one line and a non-zero exit."""
+    try:
+        app()
+    except VotestoreError as exc:
+        fail(str(exc))

@@ -1,0 +1,75 @@
+"""The installed `votestore` command, run as a user runs it."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+VOTESTORE = str(Path(sys.executable).parent / "votestore")
+GROUPS = [
+    "keys",
+    "genesis",
+    "node",
+    "gateway",
+    "election",
+    "roll",
+    "trustee",
+    "cast",
+    "receipt",
+    "verify",
+    "verifier",
+    "sim",
+    "demo",
+]
+
+
+def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [VOTESTORE, *args], capture_output=True, text=True, cwd=cwd, timeout=60, check=False
+    )
+
+
+def test_help_lists_every_group() -> None:
+    result = run("--help")
+    assert result.returncode == 0
+    for group in GROUPS:
+        assert f" {group} " in result.stdout, group
+
+
+def test_keys_and_genesis_make_a_checkable_chain(tmp_path: Path) -> None:
+    publics = []
+    for i in range(4):
+        out = run("keys", "gen", "--out", str(tmp_path / f"v{i}.json"))
+        assert out.returncode == 0, out.stderr
+        publics.append(out.stdout.strip())
+    admin = run("keys", "gen", "--out", str(tmp_path / "admin.json")).stdout.strip()
+    args = ["genesis", "init", "--chain-id", "t", "--admin", admin, "--out", str(tmp_path / "g.json")]
+    for i, public in enumerate(publics):
+        args += ["--validator", f"v{i}={public}@127.0.0.1:{7100 + i}"]
+    made = run(*args)
+    assert made.returncode == 0, made.stderr
+    checked = run("genesis", "hash", str(tmp_path / "g.json"))
+    assert checked.stdout == made.stdout
+    assert len(bytes.fromhex(checked.stdout.strip())) == 32
+
+
+def test_bad_genesis_is_one_line_no_traceback(tmp_path: Path) -> None:
+    (tmp_path / "g.json").write_text('{"chain_id": "x"}')
+    result = run("genesis", "hash", str(tmp_path / "g.json"))
+    assert result.returncode == 1
+    assert result.stderr.startswith("error: ")
+    assert "Traceback" not in result.stderr
+    assert result.stderr.count("\n") == 1
+
+
+@pytest.mark.parametrize(
+    "command", [["keys", "show", "/nonexistent/key.json"], ["genesis", "hash", "/nonexistent"]]
+)
+def test_missing_files_are_clear(command: list[str]) -> None:
+    result = run(*command)
+    assert result.returncode == 1
+    assert "not found" in result.stderr
+    assert "Traceback" not in result.stderr

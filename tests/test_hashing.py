@@ -1,0 +1,26 @@
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from votestore.hashing import EMPTY_ROOT, leaf_hash, merkle_path, merkle_root, verify_merkle_path
+
+
+@settings(max_examples=80, deadline=None)
+@given(items=st.lists(st.binary(max_size=8), min_size=1, max_size=33), data=st.data())
+def test_every_leaf_proves_and_wrong_leaves_do_not(items: list[bytes], data: st.DataObject) -> None:
+    root = merkle_root(items)
+    index = data.draw(st.integers(0, len(items) - 1))
+    path = merkle_path(items, index)
+    assert verify_merkle_path(items[index], index, len(items), path, root)
+    assert not verify_merkle_path(items[index] + b"x", index, len(items), path, root)
+    if len(items) > 1:
+        assert not verify_merkle_path(items[index], index, len(items), path[:-1], root)
+        assert not verify_merkle_path(items[index], index, len(items), [*path, path[0]], root)
+    assert not verify_merkle_path(items[index], len(items), len(items), path, root)
+
+
+def test_inner_node_is_not_a_leaf() -> None:
+    items = [b"a", b"b"]
+    assert merkle_root(items) != leaf_hash(leaf_hash(b"a") + leaf_hash(b"b"))
+    assert merkle_root([]) == EMPTY_ROOT

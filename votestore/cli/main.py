@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import sys
+
 import typer
 
 from votestore.cli import genesis, keys
-from votestore.cli.common import fail, unfinished
+from votestore.cli.common import unfinished
 from votestore.errors import VotestoreError
 
 app = typer.Typer(
@@ -147,4 +149,5 @@ def main() -> None:
     try:
         app()
     except VotestoreError as exc:
-        fail(str(exc))
+        sys.stderr.write(f"error: {exc}\n")
+        sys.exit(1)

@@ -302,7 +302,10 @@ Global___CommittedBlock: _TypeAlias = CommittedBlock  # noqa: Y015
 
 @_typing.final
 class TxProof(_message.Message):
-    """Everything needed to check offline that a transaction was committed."""
+    """Everything needed to check offline that a transaction was committed, and with what result.
+    The result is covered by the results root in the NEXT header, so `next_header` and
+    `next_certificate` (and `result_path`) are set once height + 1 is committed.
+    """
 
     DESCRIPTOR: _descriptor.Descriptor
 
@@ -311,26 +314,37 @@ class TxProof(_message.Message):
     HEADER_FIELD_NUMBER: _builtins.int
     CERTIFICATE_FIELD_NUMBER: _builtins.int
     INDEX_FIELD_NUMBER: _builtins.int
+    TX_COUNT_FIELD_NUMBER: _builtins.int
     MERKLE_PATH_FIELD_NUMBER: _builtins.int
     RESULT_FIELD_NUMBER: _builtins.int
-    RESULT_PROOF_ROOT_FIELD_NUMBER: _builtins.int
+    RESULT_PATH_FIELD_NUMBER: _builtins.int
+    NEXT_HEADER_FIELD_NUMBER: _builtins.int
+    NEXT_CERTIFICATE_FIELD_NUMBER: _builtins.int
     tx_hash: _builtins.bytes
     tx: _builtins.bytes
     """the SignedTx bytes"""
     index: _builtins.int
     """position in the block"""
-    result_proof_root: _builtins.bytes
-    """results Merkle root (carried by the next header)"""
+    tx_count: _builtins.int
+    """transactions in the block (the Merkle tree's size)"""
     @_builtins.property
     def header(self) -> Global___BlockHeader: ...
     @_builtins.property
     def certificate(self) -> Global___CommitCertificate: ...
     @_builtins.property
     def merkle_path(self) -> _containers.RepeatedScalarFieldContainer[_builtins.bytes]:
-        """sibling hashes, leaf to root"""
+        """sibling hashes, leaf to root of header.tx_root"""
 
     @_builtins.property
     def result(self) -> _election_pb2.TxResult: ...
+    @_builtins.property
+    def result_path(self) -> _containers.RepeatedScalarFieldContainer[_builtins.bytes]:
+        """sibling hashes up to next_header.results_hash"""
+
+    @_builtins.property
+    def next_header(self) -> Global___BlockHeader: ...
+    @_builtins.property
+    def next_certificate(self) -> Global___CommitCertificate: ...
     def __init__(
         self,
         *,
@@ -339,13 +353,16 @@ class TxProof(_message.Message):
         header: Global___BlockHeader | None = ...,
         certificate: Global___CommitCertificate | None = ...,
         index: _builtins.int = ...,
+        tx_count: _builtins.int = ...,
         merkle_path: _abc.Iterable[_builtins.bytes] | None = ...,
         result: _election_pb2.TxResult | None = ...,
-        result_proof_root: _builtins.bytes = ...,
+        result_path: _abc.Iterable[_builtins.bytes] | None = ...,
+        next_header: Global___BlockHeader | None = ...,
+        next_certificate: Global___CommitCertificate | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["certificate", b"certificate", "header", b"header", "result", b"result"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["certificate", b"certificate", "header", b"header", "next_certificate", b"next_certificate", "next_header", b"next_header", "result", b"result"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["certificate", b"certificate", "header", b"header", "index", b"index", "merkle_path", b"merkle_path", "result", b"result", "result_proof_root", b"result_proof_root", "tx", b"tx", "tx_hash", b"tx_hash"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["certificate", b"certificate", "header", b"header", "index", b"index", "merkle_path", b"merkle_path", "next_certificate", b"next_certificate", "next_header", b"next_header", "result", b"result", "result_path", b"result_path", "tx", b"tx", "tx_count", b"tx_count", "tx_hash", b"tx_hash"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

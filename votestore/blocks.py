@@ -1,0 +1,71 @@
+"""What a block's header commits to, and the checks anyone can make of a chain of blocks.
+
+Shared by the node (proposing, validating, checking its store at start) and by the verifier,
+which must reach the same verdict from the same bytes without any of the node's code.
+
+Header h carries: the hash of header h-1 (empty at h = 1), the Merkle root of its own
+transactions and of its evidence, and the app hash and results root left by block h-1 (at h = 1:
+the state machine's genesis app hash and the empty root).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from proto.votestore.v1 import election_pb2, ledger_pb2
+from votestore.encoding import block_id, canonical
+from votestore.errors import VotestoreError
+from votestore.hashing import EMPTY_ROOT, merkle_root
+
+
+class BlockInvalid(VotestoreError):
+    """A block that does not fit where it claims to stand in the chain."""
+
+
+def tx_root(txs: Sequence[bytes]) -> bytes:
+    return merkle_root(list(txs))
+
+
+def results_root(results: Sequence[election_pb2.TxResult]) -> bytes:
+    return merkle_root([canonical(r) for r in results])
+
+
+def evidence_root(evidence: Sequence[ledger_pb2.Evidence]) -> bytes:
+    return merkle_root([canonical(e) for e in evidence])
+
+
+GENESIS_RESULTS_ROOT = EMPTY_ROOT
+
+
+def check_block(
+    chain_id: str,
+    block: ledger_pb2.Block,
+    *,
+    height: int,
+    prev_block_id: bytes,
+    prev_time_ms: int,
+    app_hash: bytes,
+    results_hash: bytes,
+    validator_count: int,
+) -> bytes:
+    """Check `block` as the block at `height` after the given parent state; return its id."""
+    header = block.header
+    if header.chain_id != chain_id:
+        raise BlockInvalid(f"chain id {header.chain_id!r}, expected {chain_id!r}")
+    if header.height != height:
+        raise BlockInvalid(f"header height {header.height}, expected {height}")
+    if header.prev_block_hash != prev_block_id:
+        raise BlockInvalid("previous block hash does not link to the stored parent")
+    if header.time_ms <= prev_time_ms:
+        raise BlockInvalid(f"block time {header.time_ms} not after parent time {prev_time_ms}")
+    if header.proposer >= validator_count:
+        raise BlockInvalid(f"proposer {header.proposer} is not a validator")
+    if header.tx_root != tx_root(block.txs):
+        raise BlockInvalid("transactions do not match the header's Merkle root")
+    if header.evidence_hash != evidence_root(block.evidence):
+        raise BlockInvalid("evidence does not match the header's evidence hash")
+    if header.app_hash != app_hash:
+        raise BlockInvalid("app hash differs from the state left by the previous block")
+    if header.results_hash != results_hash:
+        raise BlockInvalid("results hash differs from the previous block's results")
+    return block_id(header)

@@ -1,0 +1,57 @@
+"""Offline checks of a transaction proof (a ballot receipt) with the genesis file alone."""
+
+from __future__ import annotations
+
+from proto.votestore.v1 import ledger_pb2
+from votestore.certificate import CertificateInvalid, verify_certificate
+from votestore.encoding import block_id, canonical, tx_hash
+from votestore.errors import VotestoreError
+from votestore.genesis import Genesis
+from votestore.hashing import verify_merkle_path
+
+
+class ProofInvalid(VotestoreError):
+    """A receipt or transaction proof that does not prove what it claims."""
+
+
+def verify_tx_proof(genesis: Genesis, proof: ledger_pb2.TxProof, *, require_result: bool = False) -> None:
+    """Raise ProofInvalid unless the transaction is in a block certified by 2f+1 genesis validators
+    (and, when the next block is included or required, unless its result is certified too)."""
+    if tx_hash(proof.tx) != proof.tx_hash:
+        raise ProofInvalid("tracking code does not match the transaction bytes")
+    header = proof.header
+    if header.chain_id != genesis.chain_id:
+        raise ProofInvalid(f"proof is for chain {header.chain_id!r}, not {genesis.chain_id!r}")
+    if not verify_merkle_path(proof.tx, proof.index, proof.tx_count, list(proof.merkle_path), header.tx_root):
+        raise ProofInvalid("transaction is not in the block's Merkle tree")
+    try:
+        verify_certificate(
+            genesis.chain_id,
+            genesis.validator_keys(),
+            proof.certificate,
+            block_id=block_id(header),
+            height=header.height,
+        )
+    except CertificateInvalid as exc:
+        raise ProofInvalid(f"block certificate: {exc}") from None
+    if not proof.HasField("next_header"):
+        if require_result:
+            raise ProofInvalid("no next block yet: the result is not certified")
+        return
+    following = proof.next_header
+    if following.height != header.height + 1 or following.prev_block_hash != block_id(header):
+        raise ProofInvalid("next header does not follow the transaction's block")
+    if not verify_merkle_path(
+        canonical(proof.result), proof.index, proof.tx_count, list(proof.result_path), following.results_hash
+    ):
+        raise ProofInvalid("result is not in the next header's results root")
+    try:
+        verify_certificate(
+            genesis.chain_id,
+            genesis.validator_keys(),
+            proof.next_certificate,
+            block_id=block_id(following),
+            height=following.height,
+        )
+    except CertificateInvalid as exc:
+        raise ProofInvalid(f"next block certificate: {exc}") from None

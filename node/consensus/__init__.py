@@ -1,0 +1,93 @@
+"""The BFT consensus core: Algorithm 1 of arXiv:1807.04938 as a pure state machine.
+
+Contract with the node shell
+----------------------------
+* Build one `Consensus` per validator process with the genesis `ValidatorSet`, this node's index,
+  an injected `Signer` / `Verifier` (Ed25519 in production), the paper's `valid(v)` as a pure
+  `Validity` predicate (height, block_id, payload) -> bool — it must also check that the payload is
+  the block `block_id` names — a `TimeoutConfig`, the next height to decide (last committed + 1) and
+  the `LastSigned` record read from the store (None on first start).
+* Feed `Start()` once, then every network message (`Proposal`, `Vote`), every fired timer
+  (`Timeout`), answers to `RequestProposal` (`ProposalValue`) and catch-up blocks (`Decided`).
+  `step(event)` returns a list of actions; carry them out in order:
+    - `PersistSigned(record)`: fsync the record before the next action (it precedes its Broadcast);
+    - `Broadcast(message)`: send to every other validator (own messages are already counted);
+    - `ScheduleTimeout(kind, height, round, duration_ms)`: later feed `Timeout(kind, height, round)`;
+    - `RequestProposal(height, round)`: build a block, answer `ProposalValue(height, round, id, payload)`;
+    - `Commit(height, block_id, payload, certificate)`: apply the block. The core has already moved
+      to height + 1 by itself; the actions after it belong to the new height;
+    - `RecordEvidence(vote_a, vote_b)`: keep it and put it into a block.
+* Values are opaque: a block is `block_id` (32 bytes) plus `payload` bytes.
+* Invalid incoming messages never raise: they are dropped and counted in `Consensus.dropped` by
+  `DropReason`. Height, round and step are readable as properties.
+* Signing bytes: `vote_signing_bytes` / `proposal_signing_bytes` (layout in `signing.py`, equal to
+  `votestore.encoding`'s). `verify_certificate(cert, chain_id, validators, verifier)` checks a
+  `Certificate` with the validator set alone.
+"""
+
+from node.consensus.actions import (
+    Action,
+    Broadcast,
+    Commit,
+    PersistSigned,
+    RecordEvidence,
+    RequestProposal,
+    ScheduleTimeout,
+)
+from node.consensus.config import TimeoutConfig, ValidatorSet
+from node.consensus.events import Decided, Event, ProposalValue, Start, Timeout, TimeoutKind
+from node.consensus.messages import Certificate, LastSigned, Proposal, Step, Vote, VoteType
+from node.consensus.signing import (
+    BLOCK_ID_BYTES,
+    Signer,
+    Verifier,
+    proposal_signing_bytes,
+    signing_bytes,
+    verify_certificate,
+    vote_signing_bytes,
+)
+from node.consensus.state_machine import (
+    MAX_ROUNDS_AHEAD,
+    NEXT_HEIGHT_BUFFER_MESSAGES,
+    Consensus,
+    DropReason,
+    Validity,
+)
+from node.consensus.votes import MAX_PROPOSALS_PER_ROUND
+
+__all__ = [
+    "BLOCK_ID_BYTES",
+    "MAX_PROPOSALS_PER_ROUND",
+    "MAX_ROUNDS_AHEAD",
+    "NEXT_HEIGHT_BUFFER_MESSAGES",
+    "Action",
+    "Broadcast",
+    "Certificate",
+    "Commit",
+    "Consensus",
+    "Decided",
+    "DropReason",
+    "Event",
+    "LastSigned",
+    "PersistSigned",
+    "Proposal",
+    "ProposalValue",
+    "RecordEvidence",
+    "RequestProposal",
+    "ScheduleTimeout",
+    "Signer",
+    "Start",
+    "Step",
+    "Timeout",
+    "TimeoutConfig",
+    "TimeoutKind",
+    "ValidatorSet",
+    "Validity",
+    "Verifier",
+    "Vote",
+    "VoteType",
+    "proposal_signing_bytes",
+    "signing_bytes",
+    "verify_certificate",
+    "vote_signing_bytes",
+]

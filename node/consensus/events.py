@@ -1,0 +1,49 @@
+"""What the shell feeds into `Consensus.step`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import IntEnum
+
+from node.consensus.messages import Certificate, Proposal, Vote
+
+
+class TimeoutKind(IntEnum):
+    PROPOSE = 0
+    PREVOTE = 1
+    PRECOMMIT = 2
+
+
+@dataclass(frozen=True, slots=True)
+class Start:
+    """Begin: the paper's `StartRound(0)` at init (or the restored round after a restart)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Timeout:
+    """A timer set by a `ScheduleTimeout` action has fired (OnTimeoutPropose/Prevote/Precommit)."""
+
+    kind: TimeoutKind
+    height: int
+    round: int
+
+
+@dataclass(frozen=True, slots=True)
+class ProposalValue:
+    """The shell's answer to `RequestProposal`: the paper's `getValue()`."""
+
+    height: int
+    round: int
+    block_id: bytes
+    payload: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Decided:
+    """Catch-up: a block decided elsewhere for the current height, with its certificate."""
+
+    certificate: Certificate
+    payload: bytes
+
+
+Event = Start | Proposal | Vote | Timeout | ProposalValue | Decided

@@ -1,0 +1,76 @@
+"""The signed messages of Algorithm 1 and the records built from them (values, not behaviour)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import IntEnum
+
+
+class VoteType(IntEnum):
+    """Wire values match `ledger.proto`'s `VoteType` and the signing layout's type byte."""
+
+    PREVOTE = 1
+    PRECOMMIT = 2
+
+
+class Step(IntEnum):
+    """The paper's `step_p`; ordered so (height, round, step) orders everything a node signs."""
+
+    PROPOSE = 0
+    PREVOTE = 1
+    PRECOMMIT = 2
+
+
+@dataclass(frozen=True, slots=True)
+class Vote:
+    """⟨PREVOTE|PRECOMMIT, h, round, id(v)⟩ signed by `validator`; `block_id` None is nil."""
+
+    type: VoteType
+    height: int
+    round: int
+    block_id: bytes | None
+    validator: int
+    signature: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Proposal:
+    """⟨PROPOSAL, h, round, v, validRound⟩. The signature covers `block_id`, not `payload`: the
+    injected `valid` predicate must check that the payload is the block `block_id` names."""
+
+    height: int
+    round: int
+    valid_round: int
+    block_id: bytes
+    proposer: int
+    signature: bytes
+    payload: bytes = field(repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Certificate:
+    """2f+1 precommit signatures for `block_id` at (height, round), sorted by validator: checkable
+    with the validator set alone (`verify_certificate`)."""
+
+    height: int
+    round: int
+    block_id: bytes
+    signatures: tuple[tuple[int, bytes], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class LastSigned:
+    """What this validator signed last, and the lock it held then.
+
+    The shell writes it with fsync before the matching Broadcast leaves. A `Consensus` built with
+    it never signs a conflicting message at or below (height, round, step). The lock travels with
+    it because a validator that forgets its lock after a crash can prevote against a value it
+    precommitted — as harmful as a double sign (paper, Lemma 5 relies on the lock).
+    """
+
+    height: int
+    round: int
+    step: Step
+    block_id: bytes | None
+    locked_round: int = -1
+    locked_block_id: bytes | None = None

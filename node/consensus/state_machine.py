@@ -1,0 +1,549 @@
+"""Algorithm 1 of Buchman, Kwon, Milosevic, "The latest gossip on BFT consensus" (arXiv:1807.04938).
+
+One `Consensus` per validator. `step(event)` checks and records the event, then fires the `upon`
+rules until none applies, and returns the actions for the shell. The rules are methods named after
+the paper's line numbers; `_p` suffixes are dropped (`round` is `round_p`).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Mapping
+from enum import StrEnum
+from typing import Final
+
+from node.consensus.actions import (
+    Action,
+    Broadcast,
+    Commit,
+    PersistSigned,
+    RecordEvidence,
+    RequestProposal,
+    ScheduleTimeout,
+)
+from node.consensus.config import TimeoutConfig, ValidatorSet
+from node.consensus.events import Decided, Event, ProposalValue, Start, Timeout, TimeoutKind
+from node.consensus.messages import Certificate, LastSigned, Proposal, Step, Vote, VoteType
+from node.consensus.signing import (
+    BLOCK_ID_BYTES,
+    MAX_HEIGHT,
+    MAX_ROUND,
+    Signer,
+    Verifier,
+    proposal_signing_bytes,
+    signing_bytes,
+    verify_certificate,
+    vote_signing_bytes,
+)
+from node.consensus.votes import HeightMessages
+
+# Messages from rounds further ahead than this are dropped: each round costs memory, and a
+# Byzantine validator could otherwise invent rounds without end. Correct validators only advance a
+# round with a quorum behind them, so honest traffic stays well inside this window.
+MAX_ROUNDS_AHEAD: Final = 64
+# Messages for height + 1 wait here until this node decides the current height.
+NEXT_HEIGHT_BUFFER_MESSAGES: Final = 4096
+# Each firing changes (height, round, step) or a once-per-round flag, so a step reaches a fixpoint
+# in a few dozen firings; reaching this bound means a rule fires without changing state — a bug.
+MAX_RULE_FIRINGS_PER_STEP: Final = 10_000
+
+Validity = Callable[[int, bytes, bytes], bool]
+"""The paper's valid(v), given (height, block_id, payload); pure, and must check that the payload
+is the block that block_id names."""
+
+
+class DropReason(StrEnum):
+    """Why an incoming message or event was dropped; the node exports these as a metric label."""
+
+    MALFORMED = "malformed"
+    NOT_VALIDATOR = "not_validator"
+    BAD_SIGNATURE = "bad_signature"
+    OLD_HEIGHT = "old_height"
+    FUTURE_HEIGHT = "future_height"
+    ROUND_TOO_FAR = "round_too_far"
+    WRONG_PROPOSER = "wrong_proposer"
+    DUPLICATE = "duplicate"
+    EQUIVOCATION = "equivocation"
+    PROPOSAL_FLOOD = "proposal_flood"
+    BUFFER_FULL = "buffer_full"
+    STALE_VALUE = "stale_value"
+    BAD_CERTIFICATE = "bad_certificate"
+    NOT_STARTED = "not_started"
+
+
+class Consensus:
+    """The Tendermint state machine of one validator: pure, deterministic, single-threaded.
+
+    After a `Commit` action the core has already moved to height + 1 and started round 0 there.
+    Built with `last_signed` from the shell's store, it restores that round and lock when the
+    heights match, and never signs anything that conflicts with it.
+    """
+
+    # Per-height state, reset by `_reset_height`.
+    _round: int
+    _step: Step
+    _locked_value: bytes | None
+    _locked_round: int
+    _valid_value: tuple[bytes, bytes] | None  # (block_id, payload)
+    _valid_round: int
+    _messages: HeightMessages
+    _awaiting_value: bool
+    _fired_line34: set[int]
+    _fired_line36: set[int]
+    _fired_line47: set[int]
+    _validity: dict[tuple[int, bytes], bool]
+    _evidenced: set[tuple[int, VoteType, int]]
+
+    def __init__(
+        self,
+        *,
+        chain_id: str,
+        validators: ValidatorSet,
+        index: int,
+        signer: Signer,
+        verifier: Verifier,
+        valid: Validity,
+        timeouts: TimeoutConfig,
+        height: int = 1,
+        last_signed: LastSigned | None = None,
+    ) -> None:
+        if index not in validators:
+            raise ValueError(f"validator index {index} is outside the set of {validators.size}")
+        if not 1 <= height <= MAX_HEIGHT:
+            raise ValueError(f"height must be 1..{MAX_HEIGHT}, got {height}")
+        self._chain_id = chain_id
+        self._validators = validators
+        self._index = index
+        self._signer = signer
+        self._verifier = verifier
+        self._valid = valid
+        self._timeouts = timeouts
+        self._last_signed = last_signed
+        self._started = False
+        self._dropped: Counter[DropReason] = Counter()
+        self._refused_signatures = 0
+        self._next_height: dict[Proposal | Vote, None] = {}
+        self._height = height
+        self._reset_height()
+        if last_signed is not None and last_signed.height == height:
+            self._round = last_signed.round
+            self._locked_round = last_signed.locked_round
+            self._locked_value = last_signed.locked_block_id
+
+    # -- readable state (the node exports these as metrics) ------------------------------------
+
+    @property
+    def height(self) -> int:
+        return self._height
+
+    @property
+    def round(self) -> int:
+        return self._round
+
+    @property
+    def current_step(self) -> Step:
+        return self._step
+
+    @property
+    def locked_round(self) -> int:
+        return self._locked_round
+
+    @property
+    def locked_value(self) -> bytes | None:
+        return self._locked_value
+
+    @property
+    def valid_round(self) -> int:
+        return self._valid_round
+
+    @property
+    def valid_value(self) -> bytes | None:
+        return None if self._valid_value is None else self._valid_value[0]
+
+    @property
+    def last_signed(self) -> LastSigned | None:
+        return self._last_signed
+
+    @property
+    def dropped(self) -> Mapping[str, int]:
+        return {str(reason): n for reason, n in self._dropped.items()}
+
+    @property
+    def refused_signatures(self) -> int:
+        """Signatures withheld because they would conflict with the persisted last-signed record."""
+        return self._refused_signatures
+
+    # -- the one entry point -------------------------------------------------------------------
+
+    def step(self, event: Event) -> list[Action]:
+        out: list[Action] = []
+        if isinstance(event, Start):
+            if not self._started:
+                self._started = True
+                self._start_round(self._round, out)
+        elif not self._started:
+            self._drop(DropReason.NOT_STARTED)
+        elif isinstance(event, Proposal | Vote):
+            self._receive(event, out)
+        elif isinstance(event, Timeout):
+            self._on_timeout(event, out)
+        elif isinstance(event, ProposalValue):
+            self._on_proposal_value(event, out)
+        else:
+            assert isinstance(event, Decided)
+            self._on_decided(event, out)
+        if self._started:
+            self._fire_rules(out)
+        self._check_invariants()
+        return out
+
+    # -- per-height state ----------------------------------------------------------------------
+
+    def _reset_height(self) -> None:
+        self._round = 0
+        self._step = Step.PROPOSE
+        self._locked_value = None
+        self._locked_round = -1
+        self._valid_value = None
+        self._valid_round = -1
+        self._messages = HeightMessages()
+        self._awaiting_value = False
+        self._fired_line34 = set()
+        self._fired_line36 = set()
+        self._fired_line47 = set()
+        self._validity = {}
+        self._evidenced = set()
+
+    def _check_invariants(self) -> None:
+        assert self._locked_round <= self._round
+        assert self._valid_round <= self._round
+        assert (self._locked_round == -1) == (self._locked_value is None)
+        assert (self._valid_round == -1) == (self._valid_value is None)
+        assert not self._awaiting_value or self._step == Step.PROPOSE
+        assert len(self._next_height) <= NEXT_HEIGHT_BUFFER_MESSAGES
+
+    # -- checking what arrives -----------------------------------------------------------------
+
+    def _drop(self, reason: DropReason) -> None:
+        self._dropped[reason] += 1
+
+    def _well_formed(self, message: Proposal | Vote) -> bool:
+        if not 1 <= message.height <= MAX_HEIGHT or not 0 <= message.round <= MAX_ROUND:
+            return False
+        if isinstance(message, Vote):
+            return message.type in (VoteType.PREVOTE, VoteType.PRECOMMIT) and (
+                message.block_id is None or len(message.block_id) == BLOCK_ID_BYTES
+            )
+        return len(message.block_id) == BLOCK_ID_BYTES and -1 <= message.valid_round < message.round
+
+    def _sender(self, message: Proposal | Vote) -> int:
+        return message.validator if isinstance(message, Vote) else message.proposer
+
+    def _receive(self, message: Proposal | Vote, out: list[Action]) -> None:
+        """Every check before a message may count; a failing one drops it and counts the reason."""
+        if not self._well_formed(message):
+            return self._drop(DropReason.MALFORMED)
+        if self._sender(message) not in self._validators:
+            return self._drop(DropReason.NOT_VALIDATOR)
+        if message.height < self._height:
+            return self._drop(DropReason.OLD_HEIGHT)
+        if message.height > self._height + 1:
+            return self._drop(DropReason.FUTURE_HEIGHT)
+        base_round = self._round if message.height == self._height else 0
+        if message.round > base_round + MAX_ROUNDS_AHEAD:
+            return self._drop(DropReason.ROUND_TOO_FAR)
+        if isinstance(message, Proposal) and message.proposer != self._validators.proposer(
+            message.height, message.round
+        ):
+            return self._drop(DropReason.WRONG_PROPOSER)
+        if message in self._next_height or self._already_counted(message):
+            return self._drop(DropReason.DUPLICATE)
+        signed = signing_bytes(self._chain_id, message)
+        if not self._verifier.verify(self._sender(message), signed, message.signature):
+            return self._drop(DropReason.BAD_SIGNATURE)
+        if message.height == self._height + 1:
+            if len(self._next_height) >= NEXT_HEIGHT_BUFFER_MESSAGES:
+                return self._drop(DropReason.BUFFER_FULL)
+            self._next_height[message] = None
+            return None
+        if isinstance(message, Vote):
+            return self._record_vote(message, out)
+        return self._record_proposal(message)
+
+    def _already_counted(self, message: Proposal | Vote) -> bool:
+        if message.height != self._height:
+            return False
+        if isinstance(message, Vote):
+            return self._messages.vote_of(message.round, message.type, message.validator) == message
+        return self._messages.proposal(message.round, message.block_id) == message
+
+    def _record_vote(self, vote: Vote, out: list[Action]) -> None:
+        first = self._messages.vote_of(vote.round, vote.type, vote.validator)
+        if first is None:
+            return self._messages.add_vote(vote)
+        self._drop(DropReason.EQUIVOCATION)
+        key = (vote.round, vote.type, vote.validator)
+        if first.block_id != vote.block_id and key not in self._evidenced:
+            self._evidenced.add(key)
+            out.append(RecordEvidence(first, vote))
+        return None
+
+    def _record_proposal(self, proposal: Proposal) -> None:
+        if self._messages.proposal(proposal.round, proposal.block_id) is not None:
+            return self._drop(DropReason.EQUIVOCATION)  # same block id, different signature or payload
+        if not self._messages.proposal_room(proposal.round):
+            return self._drop(DropReason.PROPOSAL_FLOOD)
+        return self._messages.add_proposal(proposal)
+
+    # -- signing, guarded by the last-signed record ---------------------------------------------
+
+    def _may_sign(self, round_: int, step: Step, block_id: bytes | None) -> bool:
+        last = self._last_signed
+        if last is None:
+            return True
+        here = (self._height, round_, step)
+        there = (last.height, last.round, last.step)
+        return here > there or (here == there and block_id == last.block_id)
+
+    def _persist(self, round_: int, step: Step, block_id: bytes | None, out: list[Action]) -> None:
+        record = LastSigned(self._height, round_, step, block_id, self._locked_round, self._locked_value)
+        self._last_signed = record
+        out.append(PersistSigned(record))
+
+    def _broadcast_vote(self, vote_type: VoteType, block_id: bytes | None, out: list[Action]) -> None:
+        step = Step.PREVOTE if vote_type == VoteType.PREVOTE else Step.PRECOMMIT
+        if not self._may_sign(self._round, step, block_id):
+            self._refused_signatures += 1
+            return
+        message = vote_signing_bytes(
+            self._chain_id, vote_type, self._height, self._round, self._index, block_id
+        )
+        vote = Vote(vote_type, self._height, self._round, block_id, self._index, self._signer.sign(message))
+        self._persist(self._round, step, block_id, out)
+        out.append(Broadcast(vote))
+        if self._messages.vote_of(vote.round, vote.type, vote.validator) is None:
+            self._messages.add_vote(vote)
+
+    def _broadcast_proposal(self, block_id: bytes, payload: bytes, out: list[Action]) -> None:
+        if not self._may_sign(self._round, Step.PROPOSE, block_id):
+            self._refused_signatures += 1
+            return
+        message = proposal_signing_bytes(
+            self._chain_id, self._height, self._round, self._valid_round, self._index, block_id
+        )
+        proposal = Proposal(
+            self._height,
+            self._round,
+            self._valid_round,
+            block_id,
+            self._index,
+            self._signer.sign(message),
+            payload,
+        )
+        self._persist(self._round, Step.PROPOSE, block_id, out)
+        out.append(Broadcast(proposal))
+        if self._messages.proposal(proposal.round, block_id) is None and self._messages.proposal_room(
+            proposal.round
+        ):
+            self._messages.add_proposal(proposal)
+
+    def _is_valid(self, proposal: Proposal) -> bool:
+        key = (proposal.round, proposal.block_id)
+        if key not in self._validity:
+            self._validity[key] = self._valid(proposal.height, proposal.block_id, proposal.payload)
+        return self._validity[key]
+
+    # -- StartRound and the shell round-trips ----------------------------------------------------
+
+    def _schedule(self, kind: TimeoutKind, out: list[Action]) -> None:
+        duration = self._timeouts.duration_ms(kind, self._round)
+        out.append(ScheduleTimeout(kind, self._height, self._round, duration))
+
+    def _start_round(self, round_: int, out: list[Action]) -> None:
+        """Lines 11-21. Unlike the paper the proposer also sets timeoutPropose, so a proposer whose
+        shell never answers (or whose signature is refused after a restart) cannot stall the round."""
+        assert round_ >= self._round
+        self._round = round_
+        self._step = Step.PROPOSE
+        self._awaiting_value = False
+        if self._validators.proposer(self._height, round_) == self._index:
+            if self._valid_value is not None:
+                self._broadcast_proposal(*self._valid_value, out)
+            else:
+                self._awaiting_value = True
+                out.append(RequestProposal(self._height, round_))
+        self._schedule(TimeoutKind.PROPOSE, out)
+
+    def _on_proposal_value(self, event: ProposalValue, out: list[Action]) -> None:
+        """getValue() answered (line 18)."""
+        current = (event.height, event.round) == (self._height, self._round)
+        if not (current and self._awaiting_value) or len(event.block_id) != BLOCK_ID_BYTES:
+            return self._drop(DropReason.STALE_VALUE)
+        self._awaiting_value = False
+        return self._broadcast_proposal(event.block_id, event.payload, out)
+
+    def _on_timeout(self, event: Timeout, out: list[Action]) -> None:
+        """Lines 57-67: a timeout only acts if the node is still where it was when it was set."""
+        if (event.height, event.round) != (self._height, self._round):
+            return
+        if event.kind == TimeoutKind.PROPOSE and self._step == Step.PROPOSE:
+            self._awaiting_value = False
+            self._broadcast_vote(VoteType.PREVOTE, None, out)
+            self._step = Step.PREVOTE
+        elif event.kind == TimeoutKind.PREVOTE and self._step == Step.PREVOTE:
+            self._broadcast_vote(VoteType.PRECOMMIT, None, out)
+            self._step = Step.PRECOMMIT
+        elif event.kind == TimeoutKind.PRECOMMIT:
+            self._start_round(self._round + 1, out)
+
+    def _on_decided(self, event: Decided, out: list[Action]) -> None:
+        """Catch-up: a certified decision for the current height stands for lines 49-54."""
+        certificate = event.certificate
+        if certificate.height != self._height:
+            return self._drop(
+                DropReason.OLD_HEIGHT if certificate.height < self._height else DropReason.FUTURE_HEIGHT
+            )
+        if not verify_certificate(certificate, self._chain_id, self._validators, self._verifier):
+            return self._drop(DropReason.BAD_CERTIFICATE)
+        return self._decide(certificate.block_id, event.payload, certificate, out)
+
+    # -- the upon rules --------------------------------------------------------------------------
+
+    def _fire_rules(self, out: list[Action]) -> None:
+        rules = (
+            self._upon_line49_decide,
+            self._upon_line55_round_skip,
+            self._upon_line22_fresh_proposal,
+            self._upon_line28_proposal_with_polka,
+            self._upon_line34_prevote_any,
+            self._upon_line36_polka_for_value,
+            self._upon_line44_polka_for_nil,
+            self._upon_line47_precommit_any,
+        )
+        for _ in range(MAX_RULE_FIRINGS_PER_STEP):
+            if not any(rule(out) for rule in rules):
+                return
+        raise AssertionError(f"upon rules did not settle within {MAX_RULE_FIRINGS_PER_STEP} firings")
+
+    def _upon_line22_fresh_proposal(self, out: list[Action]) -> bool:
+        """⟨PROPOSAL, h, round, v, −1⟩ from proposer while step = propose."""
+        if self._step != Step.PROPOSE:
+            return False
+        for proposal in self._messages.proposals(self._round):
+            if proposal.valid_round == -1:
+                acceptable = self._is_valid(proposal) and (
+                    self._locked_round == -1 or self._locked_value == proposal.block_id
+                )
+                self._broadcast_vote(VoteType.PREVOTE, proposal.block_id if acceptable else None, out)
+                self._step = Step.PREVOTE
+                return True
+        return False
+
+    def _upon_line28_proposal_with_polka(self, out: list[Action]) -> bool:
+        """⟨PROPOSAL, h, round, v, vr⟩ from proposer and 2f+1 ⟨PREVOTE, h, vr, id(v)⟩ while
+        step = propose ∧ 0 ≤ vr < round."""
+        if self._step != Step.PROPOSE:
+            return False
+        quorum = self._validators.quorum
+        for proposal in self._messages.proposals(self._round):
+            vr = proposal.valid_round
+            if (
+                0 <= vr < self._round
+                and self._messages.count(vr, VoteType.PREVOTE, proposal.block_id) >= quorum
+            ):
+                acceptable = self._is_valid(proposal) and (
+                    self._locked_round <= vr or self._locked_value == proposal.block_id
+                )
+                self._broadcast_vote(VoteType.PREVOTE, proposal.block_id if acceptable else None, out)
+                self._step = Step.PREVOTE
+                return True
+        return False
+
+    def _upon_line34_prevote_any(self, out: list[Action]) -> bool:
+        """2f+1 ⟨PREVOTE, h, round, ∗⟩ while step = prevote, for the first time."""
+        if self._step != Step.PREVOTE or self._round in self._fired_line34:
+            return False
+        if self._messages.count_any(self._round, VoteType.PREVOTE) < self._validators.quorum:
+            return False
+        self._fired_line34.add(self._round)
+        self._schedule(TimeoutKind.PREVOTE, out)
+        return True
+
+    def _upon_line36_polka_for_value(self, out: list[Action]) -> bool:
+        """⟨PROPOSAL, h, round, v, ∗⟩ from proposer and 2f+1 ⟨PREVOTE, h, round, id(v)⟩ while
+        valid(v) ∧ step ≥ prevote, for the first time."""
+        if self._step < Step.PREVOTE or self._round in self._fired_line36:
+            return False
+        for block_id in self._messages.ids_with(self._round, VoteType.PREVOTE, self._validators.quorum):
+            proposal = self._messages.proposal(self._round, block_id)
+            if proposal is None or not self._is_valid(proposal):
+                continue
+            self._fired_line36.add(self._round)
+            if self._step == Step.PREVOTE:
+                self._locked_value = block_id
+                self._locked_round = self._round
+                self._broadcast_vote(VoteType.PRECOMMIT, block_id, out)
+                self._step = Step.PRECOMMIT
+            self._valid_value = (block_id, proposal.payload)
+            self._valid_round = self._round
+            return True
+        return False
+
+    def _upon_line44_polka_for_nil(self, out: list[Action]) -> bool:
+        """2f+1 ⟨PREVOTE, h, round, nil⟩ while step = prevote."""
+        if self._step != Step.PREVOTE:
+            return False
+        if self._messages.count(self._round, VoteType.PREVOTE, None) < self._validators.quorum:
+            return False
+        self._broadcast_vote(VoteType.PRECOMMIT, None, out)
+        self._step = Step.PRECOMMIT
+        return True
+
+    def _upon_line47_precommit_any(self, out: list[Action]) -> bool:
+        """2f+1 ⟨PRECOMMIT, h, round, ∗⟩ for the first time."""
+        if self._round in self._fired_line47:
+            return False
+        if self._messages.count_any(self._round, VoteType.PRECOMMIT) < self._validators.quorum:
+            return False
+        self._fired_line47.add(self._round)
+        self._schedule(TimeoutKind.PRECOMMIT, out)
+        return True
+
+    def _upon_line49_decide(self, out: list[Action]) -> bool:
+        """⟨PROPOSAL, h, r, v, ∗⟩ from proposer(h, r) and 2f+1 ⟨PRECOMMIT, h, r, id(v)⟩ while
+        decision[h] = nil — for any round r."""
+        quorum = self._validators.quorum
+        for round_ in self._messages.vote_rounds(VoteType.PRECOMMIT):
+            for block_id in self._messages.ids_with(round_, VoteType.PRECOMMIT, quorum):
+                proposal = self._messages.proposal(round_, block_id)
+                if proposal is None or not self._is_valid(proposal):
+                    continue
+                precommits = self._messages.votes_for(round_, VoteType.PRECOMMIT, block_id)
+                signatures = tuple((vote.validator, vote.signature) for vote in precommits)
+                certificate = Certificate(self._height, round_, block_id, signatures)
+                self._decide(block_id, proposal.payload, certificate, out)
+                return True
+        return False
+
+    def _upon_line55_round_skip(self, out: list[Action]) -> bool:
+        """f+1 ⟨∗, h, round, ∗, ∗⟩ with round > round_p: someone correct is ahead; follow."""
+        ahead = self._messages.highest_round_with_senders(self._validators.skip, above=self._round)
+        if ahead is None:
+            return False
+        self._start_round(ahead, out)
+        return True
+
+    def _decide(self, block_id: bytes, payload: bytes, certificate: Certificate, out: list[Action]) -> None:
+        """Lines 49-54: decide, move to the next height, start round 0, replay what was buffered."""
+        assert len(certificate.signatures) >= self._validators.quorum
+        out.append(Commit(self._height, block_id, payload, certificate))
+        self._height += 1
+        self._reset_height()
+        buffered = list(self._next_height)
+        self._next_height.clear()
+        self._start_round(0, out)
+        for message in buffered:
+            if isinstance(message, Vote):
+                self._record_vote(message, out)
+            else:
+                self._record_proposal(message)

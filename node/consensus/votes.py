@@ -1,0 +1,72 @@
+"""Every valid proposal and vote seen at one height, with the tallies the `upon` rules read."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Final
+
+from node.consensus.messages import Proposal, Vote, VoteType
+
+# A correct proposer sends one proposal per round; a Byzantine one may send many. Keeping a few
+# lets the commit rule find the value a quorum precommitted without letting one node fill memory.
+MAX_PROPOSALS_PER_ROUND: Final = 4
+
+
+class HeightMessages:
+    """The first vote per (round, type, validator) counts; a second, different one is evidence."""
+
+    def __init__(self) -> None:
+        self._votes: dict[tuple[int, VoteType], dict[int, Vote]] = {}
+        self._tally: dict[tuple[int, VoteType], dict[bytes | None, int]] = {}
+        self._proposals: dict[int, dict[bytes, Proposal]] = {}
+        self._senders: dict[int, set[int]] = {}
+
+    def vote_of(self, round_: int, vote_type: VoteType, validator: int) -> Vote | None:
+        return self._votes.get((round_, vote_type), {}).get(validator)
+
+    def add_vote(self, vote: Vote) -> None:
+        key = (vote.round, vote.type)
+        by_validator = self._votes.setdefault(key, {})
+        assert vote.validator not in by_validator, "caller must check for duplicates and conflicts first"
+        by_validator[vote.validator] = vote
+        tally = self._tally.setdefault(key, {})
+        tally[vote.block_id] = tally.get(vote.block_id, 0) + 1
+        self._senders.setdefault(vote.round, set()).add(vote.validator)
+
+    def proposal(self, round_: int, block_id: bytes) -> Proposal | None:
+        return self._proposals.get(round_, {}).get(block_id)
+
+    def proposals(self, round_: int) -> Iterable[Proposal]:
+        return self._proposals.get(round_, {}).values()
+
+    def proposal_room(self, round_: int) -> bool:
+        return len(self._proposals.get(round_, {})) < MAX_PROPOSALS_PER_ROUND
+
+    def add_proposal(self, proposal: Proposal) -> None:
+        by_id = self._proposals.setdefault(proposal.round, {})
+        assert proposal.block_id not in by_id and len(by_id) < MAX_PROPOSALS_PER_ROUND
+        by_id[proposal.block_id] = proposal
+        self._senders.setdefault(proposal.round, set()).add(proposal.proposer)
+
+    def count(self, round_: int, vote_type: VoteType, block_id: bytes | None) -> int:
+        return self._tally.get((round_, vote_type), {}).get(block_id, 0)
+
+    def count_any(self, round_: int, vote_type: VoteType) -> int:
+        return len(self._votes.get((round_, vote_type), {}))
+
+    def ids_with(self, round_: int, vote_type: VoteType, at_least: int) -> list[bytes]:
+        """Non-nil block ids with at least `at_least` votes of this type in this round."""
+        tally = self._tally.get((round_, vote_type), {})
+        return [block_id for block_id, n in tally.items() if block_id is not None and n >= at_least]
+
+    def votes_for(self, round_: int, vote_type: VoteType, block_id: bytes) -> list[Vote]:
+        votes = self._votes.get((round_, vote_type), {}).values()
+        return sorted((v for v in votes if v.block_id == block_id), key=lambda v: v.validator)
+
+    def vote_rounds(self, vote_type: VoteType) -> list[int]:
+        return sorted(round_ for round_, kind in self._votes if kind == vote_type)
+
+    def highest_round_with_senders(self, at_least: int, above: int) -> int | None:
+        """The highest round above `above` from which `at_least` distinct validators sent anything."""
+        rounds = [r for r, senders in self._senders.items() if r > above and len(senders) >= at_least]
+        return max(rounds, default=None)

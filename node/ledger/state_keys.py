@@ -1,0 +1,86 @@
+"""The layout of application state: one place that names every key.
+
+Election ids are restricted to `[A-Za-z0-9._-]` (see `definition.py`), so `/` separates fields
+unambiguously. Keys are relative to the node's app-state prefix.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Sequence
+from typing import Final
+
+ELECTIONS: Final = b"i/elections"
+"""Every election id, in creation order."""
+OPEN_ELECTIONS: Final = b"i/open"
+"""Ids of elections in phase OPEN, so a block's automatic close never scans all elections."""
+META_HEIGHT: Final = b"m/height"
+META_TIME: Final = b"m/time_ms"
+META_APP_HASH: Final = b"m/app_hash"
+META_PREFIX: Final = b"m/"
+"""Bookkeeping written alongside a block's writes but not hashed into the app hash."""
+
+
+def _scoped(tag: bytes, election_id: str, tail: bytes = b"") -> bytes:
+    return tag + b"/" + election_id.encode() + (b"/" + tail if tail else b"")
+
+
+def election(election_id: str) -> bytes:
+    """ElectionState (definition, phase, roll size, turnout, running tally, result)."""
+    return _scoped(b"e", election_id)
+
+
+def roll_entry(election_id: str, credential_key: bytes) -> bytes:
+    """The voter's roll group (UTF-8)."""
+    return _scoped(b"r", election_id, credential_key)
+
+
+def voted(election_id: str, credential_key: bytes) -> bytes:
+    """The hash of the voter's counted ballot transaction."""
+    return _scoped(b"v", election_id, credential_key)
+
+
+def _indexed(tag: bytes, election_id: str, trustee: int) -> bytes:
+    assert trustee >= 1, trustee
+    return _scoped(tag, election_id, struct.pack(">I", trustee))
+
+
+def deal(election_id: str, dealer: int) -> bytes:
+    """The dealer's DkgDeal (serialised)."""
+    return _indexed(b"d", election_id, dealer)
+
+
+def disqualified(election_id: str, dealer: int) -> bytes:
+    """Present once a complaint against the dealer was proven; holds the complainer's index."""
+    return _indexed(b"x", election_id, dealer)
+
+
+def verification_key(election_id: str, trustee: int) -> bytes:
+    """g^{s_i} for a qualified trustee, fixed at open."""
+    return _indexed(b"k", election_id, trustee)
+
+
+def decryption_share(election_id: str, trustee: int) -> bytes:
+    """The trustee's verified DecryptionShare (serialised)."""
+    return _indexed(b"s", election_id, trustee)
+
+
+def encode_ids(ids: Sequence[str]) -> bytes:
+    out = bytearray()
+    for ident in ids:
+        raw = ident.encode()
+        assert 0 < len(raw) < 256, ident
+        out += bytes([len(raw)]) + raw
+    return bytes(out)
+
+
+def decode_ids(raw: bytes | None) -> list[str]:
+    ids: list[str] = []
+    at = 0
+    data = raw or b""
+    while at < len(data):
+        size = data[at]
+        ids.append(data[at + 1 : at + 1 + size].decode())
+        at += 1 + size
+    assert at == len(data), "truncated id list"
+    return ids

@@ -1,0 +1,57 @@
+"""The election state machine: one transaction at a time against a block's view of state.
+
+Pure and deterministic: the result of a transaction depends only on the committed state, the
+earlier transactions of its block, the block's height and time, and the transaction's bytes —
+never on the verify-once cache, which only skips work whose answer is already known to be OK.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+
+from node.ledger.election_admin import close_expired, election_close, election_create, roll_append
+from node.ledger.policy import BlockContext, ChainPolicy
+from node.ledger.reasons import ok, refused
+from node.ledger.tx_env import TxEnv
+from node.ledger.view import StateView
+from proto.votestore.v1 import election_pb2
+from votestore.encoding import decode_signed_tx, tx_hash, tx_kind
+from votestore.errors import DecodeError, Rejected
+
+
+def begin_block(view: StateView, ctx: BlockContext) -> None:
+    """What block time does before any transaction: close elections whose window has ended."""
+    close_expired(view, ctx)
+
+
+def execute_tx(
+    view: StateView,
+    policy: ChainPolicy,
+    ctx: BlockContext,
+    raw: bytes,
+    verified: Collection[bytes],
+) -> election_pb2.TxResult:
+    """Apply one transaction to `view` if it is valid; refuse it with a reason code otherwise."""
+    try:
+        envelope, tx = decode_signed_tx(raw)
+    except DecodeError as exc:
+        return election_pb2.TxResult(code=election_pb2.MALFORMED, detail=str(exc))
+    digest = tx_hash(raw)
+    env = TxEnv(policy, ctx, view, envelope, tx, digest, preverified=digest in verified)
+    try:
+        _dispatch(env, tx)
+    except Rejected as rejection:
+        return refused(rejection)
+    return ok()
+
+
+def _dispatch(env: TxEnv, tx: election_pb2.Tx) -> None:
+    match tx_kind(tx):
+        case "election_create":
+            election_create(env, tx.election_create)
+        case "roll_append":
+            roll_append(env, tx.roll_append)
+        case "election_close":
+            election_close(env, tx.election_close)
+        case kind:
+            raise Rejected(election_pb2.MALFORMED, f"{kind} is not handled yet")

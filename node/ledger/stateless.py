@@ -1,0 +1,57 @@
+"""The checks that need no ledger state beyond an election's public parameters: the signature and
+the zero-knowledge proofs.
+
+They are the expensive part of a transaction, so a node runs them once (DESIGN.md, lessons:
+ElectionGuard issues 757, 752): `verify_tx_stateless` is a pure top-level function a process pool
+can run; a hash it passes goes into the verified set that `check_tx` and `execute_block` accept.
+A result is only valid for the parameters it was computed with; an election's definition and key
+never change once recorded, so neither does the result.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from node.ledger.reasons import ok, refuse, refused
+from proto.votestore.v1 import election_pb2
+from votestore.encoding import decode_signed_tx, verify_signed_tx
+from votestore.errors import DecodeError, Rejected, SignatureError
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class ElectionParams:
+    """An election's public parameters: all a ballot's or deal's proofs are checked against."""
+
+    definition: election_pb2.ElectionCreate
+    election_key: bytes
+    """Empty until the election opens."""
+
+    @classmethod
+    def of(cls, record: election_pb2.ElectionState) -> ElectionParams:
+        return cls(record.definition, record.election_key)
+
+
+def stateless_checks(
+    chain_id: str,
+    envelope: election_pb2.SignedTx,
+    tx: election_pb2.Tx,
+    params: ElectionParams | None,
+) -> None:
+    """Raise Rejected unless the signature (and, for ballots and deals, the proofs) hold."""
+    try:
+        verify_signed_tx(chain_id, envelope, tx)
+    except SignatureError as exc:
+        refuse(election_pb2.BAD_SIGNATURE, str(exc))
+
+
+def verify_tx_stateless(chain_id: str, raw: bytes, params: ElectionParams | None) -> election_pb2.TxResult:
+    """Pure and picklable: safe to run in a ProcessPoolExecutor. OK means add tx_hash(raw) to the
+    verified set; any other result is recomputed at execution, in the state machine's order."""
+    try:
+        envelope, tx = decode_signed_tx(raw)
+        stateless_checks(chain_id, envelope, tx, params)
+    except DecodeError as exc:
+        return election_pb2.TxResult(code=election_pb2.MALFORMED, detail=str(exc))
+    except Rejected as rejection:
+        return refused(rejection)
+    return ok()

@@ -1,8 +1,8 @@
 """Commit certificates, checkable by anyone with the genesis validator set alone.
 
-A certificate is 2f+1 precommit signatures, from distinct validators, over one block id at one
-height and round. Nodes check it before applying a fetched block; receipts and the verifier check
-it offline.
+A certificate is more than two thirds of the validators' precommit signatures (2f+1 when
+n = 3f+1), from distinct validators, over one block id at one height and round. Nodes check it
+before applying a fetched block; receipts and the verifier check it offline.
 """
 
 from __future__ import annotations
@@ -12,14 +12,11 @@ from collections.abc import Sequence
 from proto.votestore.v1 import ledger_pb2
 from votestore.encoding import BLOCK_ID_BYTES, verify_signature, vote_signing_bytes
 from votestore.errors import VotestoreError
+from votestore.genesis import quorum
 
 
 class CertificateInvalid(VotestoreError):
     """A commit certificate that does not prove its block was committed."""
-
-
-def quorum(validator_count: int) -> int:
-    return 2 * ((validator_count - 1) // 3) + 1
 
 
 def verify_certificate(

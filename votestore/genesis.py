@@ -22,6 +22,10 @@ DEFAULT_MAX_WINDOW_MS: Final = 3 * DAY_MS
 HARD_MAX_WINDOW_MS: Final = 5 * DAY_MS
 
 
+def quorum(validator_count: int) -> int:
+    return (2 * validator_count) // 3 + 1
+
+
 @dataclass(frozen=True, slots=True)
 class Validator:
     index: int
@@ -32,15 +36,12 @@ class Validator:
 
 @dataclass(frozen=True, slots=True)
 class Timeouts:
-    """Tendermint round timeouts: base + round * delta, in milliseconds."""
+    """Tendermint round timeouts, timeoutX(r) = X + r * delta, in milliseconds."""
 
-    propose_ms: int = 1000
-    propose_delta_ms: int = 500
-    prevote_ms: int = 500
-    prevote_delta_ms: int = 250
-    precommit_ms: int = 500
-    precommit_delta_ms: int = 250
-    commit_ms: int = 0  # wait after a commit before the next height, to batch transactions
+    propose_ms: int = 3000
+    prevote_ms: int = 1000
+    precommit_ms: int = 1000
+    delta_ms: int = 500
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,7 +64,8 @@ class Genesis:
 
     @property
     def quorum(self) -> int:
-        return 2 * self.f + 1
+        """More than two thirds: 2f+1 when n = 3f+1, and still safe for other n."""
+        return quorum(self.n)
 
     def validator_keys(self) -> list[bytes]:
         return [v.public_key for v in self.validators]

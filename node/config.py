@@ -1,0 +1,111 @@
+"""A validator's TOML config: who it is, where its genesis and data live, where it listens.
+
+Every mistake is reported as one ConfigError line naming the file and the field.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Final
+
+from votestore.errors import ConfigError
+
+DEFAULT_MEMPOOL_MAX_TXS: Final = 100_000
+DEFAULT_MEMPOOL_MAX_BYTES: Final = 256 * 1024 * 1024
+DEFAULT_BLOCK_MAX_TXS: Final = 5_000
+DEFAULT_BLOCK_MAX_BYTES: Final = 8 * 1024 * 1024
+DEFAULT_EMPTY_BLOCK_INTERVAL_MS: Final = 1_000
+DEFAULT_BATCH_WAIT_MS: Final = 50
+
+
+@dataclass(frozen=True, slots=True)
+class NodeConfig:
+    key_file: Path
+    genesis: Path
+    listen: str
+    data_dir: Path
+    metrics_port: int = 0  # 0: no metrics endpoint
+    peers: dict[int, str] = field(default_factory=dict)  # overrides genesis addresses, by index
+    mempool_max_txs: int = DEFAULT_MEMPOOL_MAX_TXS
+    mempool_max_bytes: int = DEFAULT_MEMPOOL_MAX_BYTES
+    block_max_txs: int = DEFAULT_BLOCK_MAX_TXS
+    block_max_bytes: int = DEFAULT_BLOCK_MAX_BYTES
+    empty_block_interval_ms: int = DEFAULT_EMPTY_BLOCK_INTERVAL_MS
+    batch_wait_ms: int = DEFAULT_BATCH_WAIT_MS
+    verify_workers: int = 0  # 0: one per core
+    log_level: str = "INFO"
+
+    @property
+    def workers(self) -> int:
+        return self.verify_workers or (os.cpu_count() or 1)
+
+
+_INT_FIELDS: Final = (
+    "metrics_port",
+    "mempool_max_txs",
+    "mempool_max_bytes",
+    "block_max_txs",
+    "block_max_bytes",
+    "empty_block_interval_ms",
+    "batch_wait_ms",
+    "verify_workers",
+)
+
+
+def load_node_config(path: Path) -> NodeConfig:
+    try:
+        document = tomllib.loads(path.read_text())
+    except FileNotFoundError:
+        raise ConfigError(f"config file {path} not found") from None
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"config file {path}: {exc}") from None
+    return parse_node_config(document, path)
+
+
+def parse_node_config(document: dict[str, Any], path: Path) -> NodeConfig:
+    base = path.parent
+
+    def text(name: str) -> str:
+        value = document.get(name)
+        if not isinstance(value, str) or not value:
+            raise ConfigError(f"{path}: '{name}' must be a non-empty string")
+        return value
+
+    def where(name: str) -> Path:
+        candidate = Path(text(name))
+        return candidate if candidate.is_absolute() else base / candidate
+
+    known = {"key_file", "genesis", "listen", "data_dir", "peers", "log_level", *_INT_FIELDS}
+    unknown = sorted(set(document) - known)
+    if unknown:
+        raise ConfigError(f"{path}: unknown settings {unknown}")
+    numbers: dict[str, int] = {}
+    for name in _INT_FIELDS:
+        if name in document:
+            value = document[name]
+            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+                raise ConfigError(f"{path}: '{name}' must be a non-negative integer")
+            numbers[name] = value
+    peers_doc = document.get("peers", {})
+    if not isinstance(peers_doc, dict):
+        raise ConfigError(f"{path}: 'peers' must be a table of index = \"host:port\"")
+    peers: dict[int, str] = {}
+    for key, value in peers_doc.items():
+        if not key.isdigit() or not isinstance(value, str):
+            raise ConfigError(f'{path}: peers.{key} must map a validator index to "host:port"')
+        peers[int(key)] = value
+    listen = text("listen")
+    if ":" not in listen:
+        raise ConfigError(f"{path}: 'listen' must be host:port")
+    return NodeConfig(
+        key_file=where("key_file"),
+        genesis=where("genesis"),
+        listen=listen,
+        data_dir=where("data_dir"),
+        peers=peers,
+        log_level=str(document.get("log_level", "INFO")),
+        **numbers,
+    )

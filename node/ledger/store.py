@@ -1,0 +1,264 @@
+"""The node's LevelDB: blocks, certificates, results, the transaction index, application state and
+the consensus last-signed record, each under its own key prefix.
+
+A committed block goes in as one write batch with sync: block, certificate, results, index
+entries, the app hash it left, and the application's writes — applied whole or not at all. At open
+the stored chain is checked link by link, and a damaged store is refused with the height at fault.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final
+
+import plyvel
+from google.protobuf.message import DecodeError as ProtobufDecodeError
+
+from node.ledger.state_keys import META_APP_HASH
+from proto.votestore.v1 import election_pb2, ledger_pb2
+from votestore.blocks import GENESIS_RESULTS_ROOT, BlockInvalid, check_block, results_root
+from votestore.certificate import CertificateInvalid, verify_certificate
+from votestore.encoding import block_id, canonical, tx_hash
+from votestore.errors import ConfigError, StoreCorrupted
+from votestore.genesis import Genesis
+
+APP_PREFIX: Final = b"a/"
+_BLOCK: Final = b"b/"
+_CERT: Final = b"c/"
+_RESULTS: Final = b"r/"
+_APP_HASH_AT: Final = b"h/"
+_TX_INDEX: Final = b"t/"
+_EVIDENCE: Final = b"e/"
+_META_HEIGHT: Final = b"k/height"
+_META_GENESIS: Final = b"k/genesis"
+_META_LAST_SIGNED: Final = b"k/last_signed"
+MAX_PENDING_EVIDENCE: Final = 256
+
+
+def _h(height: int) -> bytes:
+    return struct.pack(">Q", height)
+
+
+@dataclass(frozen=True, slots=True)
+class TxLocation:
+    height: int
+    index: int
+
+
+@dataclass(frozen=True, slots=True)
+class Tip:
+    """What the next block must link to."""
+
+    height: int
+    block_id: bytes
+    time_ms: int
+    app_hash: bytes
+    results_hash: bytes
+
+
+class AppStateReader:
+    """The application's view of committed state: the app prefix of the store."""
+
+    __slots__ = ("_db",)
+
+    def __init__(self, db: Any) -> None:
+        self._db = db
+
+    def get(self, key: bytes) -> bytes | None:
+        value: bytes | None = self._db.get(key)
+        return value
+
+
+def _parse(message: Any, raw: bytes | None, height: int, what: str) -> Any:
+    if raw is None:
+        raise StoreCorrupted(height, f"{what} record missing")
+    try:
+        message.ParseFromString(raw)
+    except ProtobufDecodeError:
+        raise StoreCorrupted(height, f"{what} record does not decode") from None
+    return message
+
+
+class Store:
+    """One node's ledger. Not thread-safe: the node's event loop is its only writer."""
+
+    def __init__(self, path: Path, genesis: Genesis, genesis_app_hash: bytes) -> None:
+        try:
+            self._db = plyvel.DB(str(path), create_if_missing=True, paranoid_checks=True)
+        except plyvel.IOError as exc:
+            raise ConfigError(f"cannot open store {path}: {exc}") from None
+        except plyvel.CorruptionError as exc:
+            raise StoreCorrupted(0, f"LevelDB reports corruption: {exc}") from None
+        self._genesis = genesis
+        self._genesis_app_hash = genesis_app_hash
+        self._app = self._db.prefixed_db(APP_PREFIX)
+        recorded = self._db.get(_META_GENESIS)
+        if recorded is None:
+            self._db.put(_META_GENESIS, genesis.hash(), sync=True)
+        elif recorded != genesis.hash():
+            self._db.close()
+            raise ConfigError(f"store {path} belongs to another genesis (hash {recorded.hex()[:16]}…)")
+        raw_height = self._db.get(_META_HEIGHT)
+        self._height = 0 if raw_height is None else struct.unpack(">Q", raw_height)[0]
+        self._tip = self._genesis_tip() if self._height == 0 else self._load_tip()
+
+    def close(self) -> None:
+        self._db.close()
+
+    @property
+    def height(self) -> int:
+        return self._height
+
+    @property
+    def tip(self) -> Tip:
+        return self._tip
+
+    def app_reader(self) -> AppStateReader:
+        return AppStateReader(self._app)
+
+    def _genesis_tip(self) -> Tip:
+        return Tip(0, b"", self._genesis.genesis_time_ms, self._genesis_app_hash, GENESIS_RESULTS_ROOT)
+
+    def _load_tip(self) -> Tip:
+        block = self.block(self._height)
+        results = self.results(self._height)
+        app_hash = self._db.get(_APP_HASH_AT + _h(self._height))
+        if app_hash is None:
+            raise StoreCorrupted(self._height, "app hash record missing")
+        return Tip(
+            self._height, block_id(block.header), block.header.time_ms, app_hash, results_root(results)
+        )
+
+    # ------------------------------------------------------------------ reads
+
+    def block(self, height: int) -> ledger_pb2.Block:
+        block: ledger_pb2.Block = _parse(
+            ledger_pb2.Block(), self._db.get(_BLOCK + _h(height)), height, "block"
+        )
+        return block
+
+    def certificate(self, height: int) -> ledger_pb2.CommitCertificate:
+        raw = self._db.get(_CERT + _h(height))
+        cert: ledger_pb2.CommitCertificate = _parse(
+            ledger_pb2.CommitCertificate(), raw, height, "certificate"
+        )
+        return cert
+
+    def results(self, height: int) -> list[election_pb2.TxResult]:
+        record = _parse(ledger_pb2.CommittedBlock(), self._db.get(_RESULTS + _h(height)), height, "results")
+        return list(record.results)
+
+    def committed_block(self, height: int) -> ledger_pb2.CommittedBlock:
+        return ledger_pb2.CommittedBlock(
+            block=self.block(height), certificate=self.certificate(height), results=self.results(height)
+        )
+
+    def locate(self, hash_: bytes) -> TxLocation | None:
+        raw = self._db.get(_TX_INDEX + hash_)
+        if raw is None:
+            return None
+        height, index = struct.unpack(">QI", raw)
+        return TxLocation(height, index)
+
+    # ------------------------------------------------------------------ writes
+
+    def commit_block(
+        self,
+        block: ledger_pb2.Block,
+        certificate: ledger_pb2.CommitCertificate,
+        results: Sequence[election_pb2.TxResult],
+        app_hash: bytes,
+        app_writes: Mapping[bytes, bytes | None],
+    ) -> Tip:
+        """Write everything a committed block changes in one synced batch."""
+        height = block.header.height
+        assert height == self._height + 1, (height, self._height)
+        assert len(results) == len(block.txs)
+        with self._db.write_batch(sync=True, transaction=True) as batch:
+            key = _h(height)
+            batch.put(_BLOCK + key, canonical(block))
+            batch.put(_CERT + key, canonical(certificate))
+            batch.put(_RESULTS + key, canonical(ledger_pb2.CommittedBlock(results=results)))
+            batch.put(_APP_HASH_AT + key, app_hash)
+            for index, raw in enumerate(block.txs):
+                batch.put(_TX_INDEX + tx_hash(raw), struct.pack(">QI", height, index))
+            for evidence in block.evidence:
+                batch.delete(_EVIDENCE + _evidence_key(evidence))
+            for app_key, value in app_writes.items():
+                if value is None:
+                    batch.delete(APP_PREFIX + app_key)
+                else:
+                    batch.put(APP_PREFIX + app_key, value)
+            batch.put(_META_HEIGHT, key)
+        self._height = height
+        self._tip = Tip(height, block_id(block.header), block.header.time_ms, app_hash, results_root(results))
+        return self._tip
+
+    def save_last_signed(self, record: bytes) -> None:
+        """Persist before the signed message leaves (never double-sign across crashes)."""
+        self._db.put(_META_LAST_SIGNED, record, sync=True)
+
+    def last_signed(self) -> bytes | None:
+        value: bytes | None = self._db.get(_META_LAST_SIGNED)
+        return value
+
+    def add_evidence(self, evidence: ledger_pb2.Evidence) -> bool:
+        """Keep evidence until a block carries it; False if already kept or the bound is reached."""
+        key = _EVIDENCE + _evidence_key(evidence)
+        if self._db.get(key) is not None or len(self.pending_evidence()) >= MAX_PENDING_EVIDENCE:
+            return False
+        self._db.put(key, canonical(evidence), sync=True)
+        return True
+
+    def pending_evidence(self) -> list[ledger_pb2.Evidence]:
+        found = []
+        for _, raw in self._db.iterator(prefix=_EVIDENCE):
+            evidence = ledger_pb2.Evidence()
+            evidence.ParseFromString(raw)
+            found.append(evidence)
+        return found
+
+    # ------------------------------------------------------------------ checks
+
+    def check_chain(self) -> Iterator[int]:
+        """Check every stored block's links, roots, certificate and app hash; yield each height
+        checked (for progress), raise StoreCorrupted naming the first height at fault."""
+        parent = self._genesis_tip()
+        keys = self._genesis.validator_keys()
+        for height in range(1, self._height + 1):
+            block = self.block(height)
+            try:
+                identity = check_block(
+                    self._genesis.chain_id,
+                    block,
+                    height=height,
+                    prev_block_id=parent.block_id,
+                    prev_time_ms=parent.time_ms,
+                    app_hash=parent.app_hash,
+                    results_hash=parent.results_hash,
+                    validator_count=self._genesis.n,
+                )
+                verify_certificate(
+                    self._genesis.chain_id, keys, self.certificate(height), block_id=identity, height=height
+                )
+            except (BlockInvalid, CertificateInvalid) as exc:
+                raise StoreCorrupted(height, str(exc)) from None
+            results = self.results(height)
+            if len(results) != len(block.txs):
+                raise StoreCorrupted(height, f"{len(results)} results for {len(block.txs)} transactions")
+            app_hash = self._db.get(_APP_HASH_AT + _h(height))
+            if app_hash is None:
+                raise StoreCorrupted(height, "app hash record missing")
+            parent = Tip(height, identity, block.header.time_ms, app_hash, results_root(results))
+            yield height
+        stored_app_hash = self._app.get(META_APP_HASH)
+        if self._height and stored_app_hash != parent.app_hash:
+            raise StoreCorrupted(self._height, "application state's app hash differs from the chain's")
+
+
+def _evidence_key(evidence: ledger_pb2.Evidence) -> bytes:
+    a = evidence.vote_a
+    return struct.pack(">QIBI", a.height, a.round, a.type, a.validator)

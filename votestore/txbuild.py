@@ -11,6 +11,10 @@ from collections.abc import Iterable, Sequence
 import nacl.signing
 
 from proto.votestore.v1 import election_pb2
+from votestore.crypto import dkg
+from votestore.crypto.ballot import encrypt_ballot
+from votestore.crypto.credential import derive_credential_key
+from votestore.crypto.decryption import partial_decrypt
 from votestore.encoding import canonical, sign_tx
 
 RollRow = tuple[bytes, str]
@@ -77,15 +81,61 @@ def close_election(chain_id: str, admin_key: nacl.signing.SigningKey, election_i
     return signed(chain_id, admin_key, election_pb2.Tx(election_close=body))
 
 
-def deal(chain_id: str, trustee_key: nacl.signing.SigningKey, body: election_pb2.DkgDeal) -> bytes:
+def deal(
+    chain_id: str,
+    trustee_key: nacl.signing.SigningKey,
+    definition: election_pb2.ElectionCreate,
+    dealer: int,
+    enc_secret: bytes,
+) -> bytes:
+    """Deal a fresh polynomial as trustee `dealer` (1-based) of the election."""
+    body = dkg.make_deal(
+        definition.election_id, definition.trustees, definition.threshold, dealer, enc_secret
+    )
     return signed(chain_id, trustee_key, election_pb2.Tx(dkg_deal=body))
 
 
-def complaint(chain_id: str, trustee_key: nacl.signing.SigningKey, body: election_pb2.DkgComplaint) -> bytes:
+def complaint(
+    chain_id: str,
+    trustee_key: nacl.signing.SigningKey,
+    definition: election_pb2.ElectionCreate,
+    deal: election_pb2.DkgDeal,
+    my_index: int,
+    enc_secret: bytes,
+) -> bytes:
+    """Complain of a deal whose share to `my_index` does not open or match (dkg.open_share said so)."""
+    body = dkg.make_complaint(definition.election_id, definition.trustees, deal, my_index, enc_secret)
     return signed(chain_id, trustee_key, election_pb2.Tx(dkg_complaint=body))
 
 
-def decryption_share(
-    chain_id: str, trustee_key: nacl.signing.SigningKey, body: election_pb2.DecryptionShare
+def ballot(
+    chain_id: str,
+    election_id: str,
+    definition: election_pb2.ElectionCreate,
+    election_key: bytes,
+    credential_secret: bytes,
+    selections: Sequence[Sequence[int]],
 ) -> bytes:
+    """Encrypt the chosen choice indices per contest and sign with the voter's credential key."""
+    key = derive_credential_key(credential_secret, election_id)
+    body = encrypt_ballot(election_id, definition, election_key, selections, voter=bytes(key.verify_key))
+    return signed(chain_id, key, election_pb2.Tx(ballot=body))
+
+
+def decryption_share(
+    chain_id: str,
+    trustee_key: nacl.signing.SigningKey,
+    election_id: str,
+    trustee_index: int,
+    secret_share: bytes,
+    tally_height: int,
+    aggregate: Sequence[election_pb2.Ciphertext],
+) -> bytes:
+    """Partially decrypt the aggregate recorded at `tally_height` (ElectionState.aggregate)."""
+    body = election_pb2.DecryptionShare(
+        election_id=election_id,
+        trustee=trustee_index,
+        tally_height=tally_height,
+        parts=partial_decrypt(election_id, trustee_index, secret_share, aggregate),
+    )
     return signed(chain_id, trustee_key, election_pb2.Tx(decryption_share=body))

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 from node.ledger import state_keys
 from node.ledger.app_hash import genesis_app_hash, next_app_hash
+from node.ledger.counting import stored_share
+from node.ledger.keygen import stored_deal
 from node.ledger.kv import StateReader
 from node.ledger.policy import BlockContext, ChainPolicy
 from node.ledger.state_machine import begin_block, execute_tx
@@ -110,7 +112,10 @@ class ElectionApp:
     def roll_group(self, election_id: str, credential_key: bytes) -> str | None:
         """The voter's roll group, or None if the credential is not in the roll."""
         raw = self._reader.get(state_keys.roll_entry(election_id, credential_key))
-        return None if raw is None else raw.decode()
+        record = self.election_state(election_id)
+        if raw is None or record is None:
+            return None
+        return record.turnout[state_keys.decode_group(raw)].group
 
     def in_roll(self, election_id: str, credential_key: bytes) -> bool:
         return self.roll_group(election_id, credential_key) is not None
@@ -121,6 +126,17 @@ class ElectionApp:
 
     def has_voted(self, election_id: str, credential_key: bytes) -> bool:
         return self.voted_tx(election_id, credential_key) is not None
+
+    def deal(self, election_id: str, dealer: int) -> election_pb2.DkgDeal | None:
+        """A dealer's recorded deal (trustees open their shares from it), or None."""
+        return stored_deal(StateView(self._reader), election_id, dealer)
+
+    def verification_key(self, election_id: str, trustee: int) -> bytes | None:
+        """A qualified trustee's verification key, fixed at open, or None."""
+        return self._reader.get(state_keys.verification_key(election_id, trustee))
+
+    def decryption_share(self, election_id: str, trustee: int) -> election_pb2.DecryptionShare | None:
+        return stored_share(StateView(self._reader), election_id, trustee)
 
     def params_for(self, raw: bytes) -> ElectionParams | None:
         """The public parameters `verify_tx_stateless` needs for `raw`, from committed state."""

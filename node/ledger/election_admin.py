@@ -58,7 +58,10 @@ def roll_append(env: TxEnv, body: election_pb2.RollAppend) -> None:
     env.require_stateless(record)
 
     for entry in body.entries:
-        env.view.put(state_keys.roll_entry(body.election_id, entry.credential_key), entry.group.encode())
+        env.view.put(
+            state_keys.roll_entry(body.election_id, entry.credential_key),
+            state_keys.encode_group(turnout_at[entry.group]),
+        )
         record.turnout[turnout_at[entry.group]].roll_size += 1
     record.roll_size += len(body.entries)
     record.roll_batches += 1

@@ -31,8 +31,17 @@ def election(election_id: str) -> bytes:
 
 
 def roll_entry(election_id: str, credential_key: bytes) -> bytes:
-    """The voter's roll group (UTF-8)."""
+    """The voter's roll group, as its position in the election's turnout list (`encode_group`)."""
     return _scoped(b"r", election_id, credential_key)
+
+
+def encode_group(position: int) -> bytes:
+    assert 0 <= position < 1 << 16, position
+    return struct.pack(">H", position)
+
+
+def decode_group(raw: bytes) -> int:
+    return int(struct.unpack(">H", raw)[0])
 
 
 def voted(election_id: str, credential_key: bytes) -> bytes:

@@ -9,11 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
+from node.ledger.counting import decryption_share
 from node.ledger.election_admin import close_expired, election_close, election_create, roll_append
+from node.ledger.keygen import dkg_complaint, dkg_deal, election_open
 from node.ledger.policy import BlockContext, ChainPolicy
 from node.ledger.reasons import ok, refused
 from node.ledger.tx_env import TxEnv
 from node.ledger.view import StateView
+from node.ledger.voting import ballot
 from proto.votestore.v1 import election_pb2
 from votestore.encoding import decode_signed_tx, tx_hash, tx_kind
 from votestore.errors import DecodeError, Rejected
@@ -51,7 +54,17 @@ def _dispatch(env: TxEnv, tx: election_pb2.Tx) -> None:
             election_create(env, tx.election_create)
         case "roll_append":
             roll_append(env, tx.roll_append)
+        case "dkg_deal":
+            dkg_deal(env, tx.dkg_deal)
+        case "dkg_complaint":
+            dkg_complaint(env, tx.dkg_complaint)
+        case "election_open":
+            election_open(env, tx.election_open)
         case "election_close":
             election_close(env, tx.election_close)
+        case "ballot":
+            ballot(env, tx.ballot)
+        case "decryption_share":
+            decryption_share(env, tx.decryption_share)
         case kind:
-            raise Rejected(election_pb2.MALFORMED, f"{kind} is not handled yet")
+            raise AssertionError(f"decode_signed_tx let through an unknown kind {kind}")

@@ -14,7 +14,10 @@ from dataclasses import dataclass
 
 from node.ledger.reasons import ok, refuse, refused
 from proto.votestore.v1 import election_pb2
-from votestore.encoding import decode_signed_tx, verify_signed_tx
+from votestore.crypto.ballot import verify_ballot
+from votestore.crypto.dkg import check_deal_form
+from votestore.crypto.errors import BallotInvalid, DealInvalid
+from votestore.encoding import decode_signed_tx, tx_kind, verify_signed_tx
 from votestore.errors import DecodeError, Rejected, SignatureError
 
 
@@ -42,6 +45,36 @@ def stateless_checks(
         verify_signed_tx(chain_id, envelope, tx)
     except SignatureError as exc:
         refuse(election_pb2.BAD_SIGNATURE, str(exc))
+    match tx_kind(tx):
+        case "ballot":
+            _check_ballot(_params_for(params, tx.ballot.election_id), envelope.signer, tx.ballot)
+        case "dkg_deal":
+            _check_deal(_params_for(params, tx.dkg_deal.election_id), tx.dkg_deal)
+        case _:
+            pass  # the other kinds carry no proof, or one only the ledger state can judge
+
+
+def _params_for(params: ElectionParams | None, election_id: str) -> ElectionParams:
+    if params is None or params.definition.election_id != election_id:
+        refuse(election_pb2.UNKNOWN_ELECTION, "no parameters for this transaction's election")
+    return params
+
+
+def _check_ballot(params: ElectionParams, voter: bytes, body: election_pb2.Ballot) -> None:
+    if not params.election_key:
+        refuse(election_pb2.WRONG_PHASE, "the election has no key yet")
+    try:
+        verify_ballot(body.election_id, params.definition, params.election_key, body, voter=voter)
+    except BallotInvalid as exc:
+        refuse(election_pb2.BAD_PROOF, exc.reason)
+
+
+def _check_deal(params: ElectionParams, body: election_pb2.DkgDeal) -> None:
+    definition = params.definition
+    try:
+        check_deal_form(body.election_id, definition.trustees, definition.threshold, body)
+    except DealInvalid as exc:
+        refuse(election_pb2.MALFORMED, exc.reason)
 
 
 def verify_tx_stateless(chain_id: str, raw: bytes, params: ElectionParams | None) -> election_pb2.TxResult:

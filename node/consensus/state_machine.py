@@ -35,7 +35,7 @@ from node.consensus.signing import (
     verify_certificate,
     vote_signing_bytes,
 )
-from node.consensus.votes import HeightMessages
+from node.consensus.votes import MAX_VOTES_PER_VALIDATOR, HeightMessages
 
 # Messages from rounds further ahead than this are dropped: each round costs memory, and a
 # Byzantine validator could otherwise invent rounds without end. Correct validators only advance a
@@ -63,7 +63,7 @@ class DropReason(StrEnum):
     ROUND_TOO_FAR = "round_too_far"
     WRONG_PROPOSER = "wrong_proposer"
     DUPLICATE = "duplicate"
-    EQUIVOCATION = "equivocation"
+    VOTE_FLOOD = "vote_flood"
     PROPOSAL_FLOOD = "proposal_flood"
     BUFFER_FULL = "buffer_full"
     STALE_VALUE = "stale_value"
@@ -274,23 +274,26 @@ class Consensus:
         if message.height != self._height:
             return False
         if isinstance(message, Vote):
-            return self._messages.vote_of(message.round, message.type, message.validator) == message
+            votes = self._messages.votes_of(message.round, message.type, message.validator)
+            return message.block_id in votes
         return self._messages.proposal(message.round, message.block_id) == message
 
     def _record_vote(self, vote: Vote, out: list[Action]) -> None:
-        first = self._messages.vote_of(vote.round, vote.type, vote.validator)
-        if first is None:
-            return self._messages.add_vote(vote)
-        self._drop(DropReason.EQUIVOCATION)
+        """Count the vote; a second value from one validator is also evidence (once per round/type)."""
+        earlier = self._messages.votes_of(vote.round, vote.type, vote.validator)
+        if vote.block_id in earlier:
+            return self._drop(DropReason.DUPLICATE)
+        if len(earlier) >= MAX_VOTES_PER_VALIDATOR:
+            return self._drop(DropReason.VOTE_FLOOD)
         key = (vote.round, vote.type, vote.validator)
-        if first.block_id != vote.block_id and key not in self._evidenced:
+        if earlier and key not in self._evidenced:
             self._evidenced.add(key)
-            out.append(RecordEvidence(first, vote))
-        return None
+            out.append(RecordEvidence(next(iter(earlier.values())), vote))
+        return self._messages.add_vote(vote)
 
     def _record_proposal(self, proposal: Proposal) -> None:
         if self._messages.proposal(proposal.round, proposal.block_id) is not None:
-            return self._drop(DropReason.EQUIVOCATION)  # same block id, different signature or payload
+            return self._drop(DropReason.DUPLICATE)  # same block id, another signature or payload
         if not self._messages.proposal_room(proposal.round):
             return self._drop(DropReason.PROPOSAL_FLOOD)
         return self._messages.add_proposal(proposal)
@@ -312,6 +315,9 @@ class Consensus:
 
     def _broadcast_vote(self, vote_type: VoteType, block_id: bytes | None, out: list[Action]) -> None:
         step = Step.PREVOTE if vote_type == VoteType.PREVOTE else Step.PRECOMMIT
+        last = self._last_signed
+        if last is not None and (last.height, last.round, last.step) == (self._height, self._round, step):
+            block_id = last.block_id  # voted here before a restart: that vote stands, sent again
         if not self._may_sign(self._round, step, block_id):
             self._refused_signatures += 1
             return
@@ -321,8 +327,7 @@ class Consensus:
         vote = Vote(vote_type, self._height, self._round, block_id, self._index, self._signer.sign(message))
         self._persist(self._round, step, block_id, out)
         out.append(Broadcast(vote))
-        if self._messages.vote_of(vote.round, vote.type, vote.validator) is None:
-            self._messages.add_vote(vote)
+        self._record_vote(vote, out)
 
     def _broadcast_proposal(self, block_id: bytes, payload: bytes, out: list[Action]) -> None:
         if not self._may_sign(self._round, Step.PROPOSE, block_id):
@@ -347,6 +352,15 @@ class Consensus:
         ):
             self._messages.add_proposal(proposal)
 
+    def _broadcast_proof_of_lock(self, out: list[Action]) -> None:
+        """Relay the 2f+1 prevotes of validRound with a re-proposal: line 28 needs them at every
+        correct process, and a Byzantine equivocator may have shown them to this node only (the
+        paper assumes gossip relays every message a correct process received)."""
+        assert self._valid_value is not None
+        for vote in self._messages.votes_for(self._valid_round, VoteType.PREVOTE, self._valid_value[0]):
+            if vote.validator != self._index:
+                out.append(Broadcast(vote))
+
     def _is_valid(self, proposal: Proposal) -> bool:
         key = (proposal.round, proposal.block_id)
         if key not in self._validity:
@@ -369,10 +383,18 @@ class Consensus:
         if self._validators.proposer(self._height, round_) == self._index:
             if self._valid_value is not None:
                 self._broadcast_proposal(*self._valid_value, out)
+                self._broadcast_proof_of_lock(out)
             else:
                 self._awaiting_value = True
                 out.append(RequestProposal(self._height, round_))
         self._schedule(TimeoutKind.PROPOSE, out)
+
+    def _leave_propose(self) -> None:
+        """Step propose → prevote. A value the shell has not yet supplied is no longer wanted
+        (e.g. a twin's proposal for our round arrived first)."""
+        assert self._step == Step.PROPOSE
+        self._step = Step.PREVOTE
+        self._awaiting_value = False
 
     def _on_proposal_value(self, event: ProposalValue, out: list[Action]) -> None:
         """getValue() answered (line 18)."""
@@ -387,9 +409,8 @@ class Consensus:
         if (event.height, event.round) != (self._height, self._round):
             return
         if event.kind == TimeoutKind.PROPOSE and self._step == Step.PROPOSE:
-            self._awaiting_value = False
             self._broadcast_vote(VoteType.PREVOTE, None, out)
-            self._step = Step.PREVOTE
+            self._leave_propose()
         elif event.kind == TimeoutKind.PREVOTE and self._step == Step.PREVOTE:
             self._broadcast_vote(VoteType.PRECOMMIT, None, out)
             self._step = Step.PRECOMMIT
@@ -435,7 +456,7 @@ class Consensus:
                     self._locked_round == -1 or self._locked_value == proposal.block_id
                 )
                 self._broadcast_vote(VoteType.PREVOTE, proposal.block_id if acceptable else None, out)
-                self._step = Step.PREVOTE
+                self._leave_propose()
                 return True
         return False
 
@@ -455,7 +476,7 @@ class Consensus:
                     self._locked_round <= vr or self._locked_value == proposal.block_id
                 )
                 self._broadcast_vote(VoteType.PREVOTE, proposal.block_id if acceptable else None, out)
-                self._step = Step.PREVOTE
+                self._leave_propose()
                 return True
         return False
 

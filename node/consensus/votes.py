@@ -10,25 +10,28 @@ from node.consensus.messages import Proposal, Vote, VoteType
 # A correct proposer sends one proposal per round; a Byzantine one may send many. Keeping a few
 # lets the commit rule find the value a quorum precommitted without letting one node fill memory.
 MAX_PROPOSALS_PER_ROUND: Final = 4
+# Votes for different values from one validator in one round and type. An equivocator is counted
+# in the tally of every value it signed — safe, since quorum intersection only needs correct
+# validators to be unique — so a polka that one correct node saw is visible to all once relayed.
+MAX_VOTES_PER_VALIDATOR: Final = 4
 
 
 class HeightMessages:
-    """The first vote per (round, type, validator) counts; a second, different one is evidence."""
-
     def __init__(self) -> None:
-        self._votes: dict[tuple[int, VoteType], dict[int, Vote]] = {}
+        self._votes: dict[tuple[int, VoteType], dict[int, dict[bytes | None, Vote]]] = {}
         self._tally: dict[tuple[int, VoteType], dict[bytes | None, int]] = {}
         self._proposals: dict[int, dict[bytes, Proposal]] = {}
         self._senders: dict[int, set[int]] = {}
 
-    def vote_of(self, round_: int, vote_type: VoteType, validator: int) -> Vote | None:
-        return self._votes.get((round_, vote_type), {}).get(validator)
+    def votes_of(self, round_: int, vote_type: VoteType, validator: int) -> dict[bytes | None, Vote]:
+        """This validator's votes in (round, type), by block id; more than one is equivocation."""
+        return self._votes.get((round_, vote_type), {}).get(validator, {})
 
     def add_vote(self, vote: Vote) -> None:
         key = (vote.round, vote.type)
-        by_validator = self._votes.setdefault(key, {})
-        assert vote.validator not in by_validator, "caller must check for duplicates and conflicts first"
-        by_validator[vote.validator] = vote
+        by_value = self._votes.setdefault(key, {}).setdefault(vote.validator, {})
+        assert vote.block_id not in by_value and len(by_value) < MAX_VOTES_PER_VALIDATOR
+        by_value[vote.block_id] = vote
         tally = self._tally.setdefault(key, {})
         tally[vote.block_id] = tally.get(vote.block_id, 0) + 1
         self._senders.setdefault(vote.round, set()).add(vote.validator)
@@ -49,9 +52,11 @@ class HeightMessages:
         self._senders.setdefault(proposal.round, set()).add(proposal.proposer)
 
     def count(self, round_: int, vote_type: VoteType, block_id: bytes | None) -> int:
+        """Distinct validators that signed this value."""
         return self._tally.get((round_, vote_type), {}).get(block_id, 0)
 
     def count_any(self, round_: int, vote_type: VoteType) -> int:
+        """Distinct validators that signed anything of this type in this round."""
         return len(self._votes.get((round_, vote_type), {}))
 
     def ids_with(self, round_: int, vote_type: VoteType, at_least: int) -> list[bytes]:
@@ -60,8 +65,13 @@ class HeightMessages:
         return [block_id for block_id, n in tally.items() if block_id is not None and n >= at_least]
 
     def votes_for(self, round_: int, vote_type: VoteType, block_id: bytes) -> list[Vote]:
-        votes = self._votes.get((round_, vote_type), {}).values()
-        return sorted((v for v in votes if v.block_id == block_id), key=lambda v: v.validator)
+        """The votes for one value, one per validator, by validator index."""
+        by_validator = self._votes.get((round_, vote_type), {})
+        return [
+            by_validator[validator][block_id]
+            for validator in sorted(by_validator)
+            if block_id in by_validator[validator]
+        ]
 
     def vote_rounds(self, vote_type: VoteType) -> list[int]:
         return sorted(round_ for round_, kind in self._votes if kind == vote_type)

@@ -1,0 +1,214 @@
+"""The simulated shell around one `Consensus`: what a node process does, minus sockets and disks.
+
+It carries out actions in order, keeps a "disk" that survives crashes (last-signed record, the
+chain, its own messages of the current height), and answers peers' `Status` by resending — the
+gossip that makes lost messages arrive eventually, as the paper's model assumes after GST.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Final, Protocol
+
+from node.consensus import (
+    Action,
+    Broadcast,
+    Certificate,
+    Commit,
+    Consensus,
+    Decided,
+    Event,
+    LastSigned,
+    PersistSigned,
+    Proposal,
+    ProposalValue,
+    RecordEvidence,
+    RequestProposal,
+    ScheduleTimeout,
+    Signer,
+    Start,
+    Step,
+    Timeout,
+    TimeoutConfig,
+    ValidatorSet,
+    Validity,
+    Verifier,
+    Vote,
+    VoteType,
+)
+from node.sim.network import Status, SyncBlock
+from votestore.hashing import sha256
+
+CHAIN_ID: Final = "votestore-sim"
+SIM_TIMEOUTS: Final = TimeoutConfig(propose_ms=300, prevote_ms=150, precommit_ms=150, delta_ms=100)
+STATUS_INTERVAL_MS: Final = 500
+
+Message = Proposal | Vote | Status | SyncBlock
+Outbound = Callable[[Proposal | Vote, list[int]], list[tuple[int, Proposal | Vote]]]
+
+
+def make_value(height: int, round_: int, instance: int, salt: bytes = b"") -> tuple[bytes, bytes]:
+    """(block_id, payload) of the block an instance proposes; the id is the payload's hash."""
+    payload = f"h={height};r={round_};by={instance};".encode() + salt
+    return sha256(payload), payload
+
+
+def sim_valid(height: int, block_id: bytes, payload: bytes) -> bool:
+    """valid(v) in simulation: the id names the payload and the payload names this height."""
+    return sha256(payload) == block_id and payload.startswith(f"h={height};".encode())
+
+
+class Port(Protocol):
+    """What a node may do to the simulated world."""
+
+    def send(self, src: int, dst: int, message: Message) -> None: ...
+
+    def set_timer(self, instance: int, delay_ms: int, event: Timeout) -> None: ...
+
+    def record_signed(self, instance: int, message: Proposal | Vote) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Committed:
+    height: int
+    block_id: bytes
+    payload: bytes
+    certificate: Certificate
+
+
+@dataclass(slots=True)
+class Disk:
+    """Survives a crash: what the real node keeps in LevelDB."""
+
+    last_signed: LastSigned | None = None
+    chain: list[Committed] = field(default_factory=list)
+    sent: list[Proposal | Vote] = field(default_factory=list)  # own messages, current height
+
+
+class SimNode:
+    def __init__(
+        self,
+        *,
+        instance: int,
+        validator: int,
+        validators: ValidatorSet,
+        peers: list[int],
+        signer: Signer,
+        verifier: Verifier,
+        port: Port,
+        outbound: Outbound,
+        answers_status: bool = True,
+        valid: Validity = sim_valid,
+    ) -> None:
+        self.instance = instance
+        self.validator = validator
+        self.disk = Disk()
+        self.evidence: list[RecordEvidence] = []
+        self.core: Consensus | None = None
+        self.incarnation = 0
+        self._validators = validators
+        self._peers = peers
+        self._signer = signer
+        self._verifier = verifier
+        self._port = port
+        self._outbound = outbound
+        self._answers_status = answers_status
+        self._valid = valid
+        self._last_position: tuple[int, int, Step] | None = None
+
+    def boot(self) -> None:
+        """Start, or restart from the disk after a crash."""
+        assert self.core is None
+        self.incarnation += 1
+        self.core = Consensus(
+            chain_id=CHAIN_ID,
+            validators=self._validators,
+            index=self.validator,
+            signer=self._signer,
+            verifier=self._verifier,
+            valid=self._valid,
+            timeouts=SIM_TIMEOUTS,
+            height=len(self.disk.chain) + 1,
+            last_signed=self.disk.last_signed,
+        )
+        self._last_position = None
+        self.run(Start())
+
+    def crash(self) -> None:
+        assert self.core is not None
+        self.core = None
+        self.incarnation += 1
+
+    def deliver(self, src: int, message: Message) -> None:
+        if self.core is None:
+            return
+        if isinstance(message, Status):
+            return self._answer_status(message)
+        if isinstance(message, SyncBlock):
+            return self.run(Decided(message.certificate, message.payload))
+        return self.run(message)
+
+    def tick(self) -> None:
+        """Every STATUS_INTERVAL_MS: if stuck since the last tick, ask the peers for help."""
+        assert self.core is not None
+        position = (self.core.height, self.core.round, self.core.current_step)
+        if position == self._last_position:
+            status = Status(self.instance, self.core.height, self.core.round)
+            for peer in self._peers:
+                self._port.send(self.instance, peer, status)
+        self._last_position = position
+
+    def run(self, first: Event) -> None:
+        pending: deque[Event] = deque([first])
+        while pending and self.core is not None:
+            for action in self.core.step(pending.popleft()):
+                follow_up = self._carry_out(action)
+                if follow_up is not None:
+                    pending.append(follow_up)
+
+    def _carry_out(self, action: Action) -> Event | None:
+        """One action, in order; returns an event to feed back (getValue's answer)."""
+        assert self.core is not None
+        if isinstance(action, PersistSigned):
+            self.disk.last_signed = action.record
+        elif isinstance(action, Broadcast):
+            self.disk.sent.append(action.message)
+            for dst, message in self._outbound(action.message, self._peers):
+                self._port.record_signed(self.instance, message)
+                self._port.send(self.instance, dst, message)
+        elif isinstance(action, ScheduleTimeout):
+            timeout = Timeout(action.kind, action.height, action.round)
+            self._port.set_timer(self.instance, action.duration_ms, timeout)
+        elif isinstance(action, RequestProposal):
+            block_id, payload = make_value(action.height, action.round, self.instance)
+            return ProposalValue(action.height, action.round, block_id, payload)
+        elif isinstance(action, Commit):
+            assert action.height == len(self.disk.chain) + 1, "commits must arrive in height order"
+            self.disk.chain.append(
+                Committed(action.height, action.block_id, action.payload, action.certificate)
+            )
+            self.disk.sent = [m for m in self.disk.sent if m.height > action.height]
+        else:
+            assert isinstance(action, RecordEvidence)
+            self.evidence.append(action)
+        return None
+
+    def _answer_status(self, status: Status) -> None:
+        assert self.core is not None
+        if not self._answers_status:
+            return
+        if status.height <= len(self.disk.chain):
+            committed = self.disk.chain[status.height - 1]
+            block = SyncBlock(committed.certificate, committed.payload)
+            return self._port.send(self.instance, status.instance, block)
+        if status.height == self.core.height:
+            # Its round on, plus every prevote: a proposal re-proposing validValue needs the
+            # prevotes of its validRound (line 28), which may lie in any earlier round.
+            for message in self.disk.sent:
+                if message.round >= status.round or (
+                    isinstance(message, Vote) and message.type == VoteType.PREVOTE
+                ):
+                    self._port.send(self.instance, status.instance, message)
+        return None

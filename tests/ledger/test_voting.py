@@ -1,0 +1,200 @@
+"""Ballots: roll, first-ballot-counts, window, phase, proofs, signature; verify-once."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from node.ledger import stateless
+from node.ledger.stateless import ElectionParams, verify_tx_stateless
+from proto.votestore.v1 import election_pb2
+from tests.ledger.election_kit import ELECTION, Election, credential, voter_key
+from tests.ledger.harness import CHAIN_ID, T0_MS, WINDOW_END_MS, WINDOW_START_MS, code
+from votestore import txbuild
+from votestore.crypto.credential import derive_credential_key
+from votestore.encoding import tx_hash
+
+VOTERS = 6
+CHOICE = ((1,), (0, 4))
+
+
+@pytest.fixture
+def election() -> Election:
+    return Election.created(voters=VOTERS).opened()
+
+
+def _ballot_body(raw: bytes) -> election_pb2.Ballot:
+    return election_pb2.Tx.FromString(election_pb2.SignedTx.FromString(raw).body).ballot
+
+
+def _resigned(voter: int, body: election_pb2.Ballot) -> bytes:
+    return txbuild.signed(
+        CHAIN_ID, derive_credential_key(credential(voter), ELECTION), election_pb2.Tx(ballot=body)
+    )
+
+
+def _tampered_proof(e: Election) -> bytes:
+    body = _ballot_body(e.ballot(1, CHOICE))
+    proof = body.contests[0].selection_proofs[0]
+    proof.responses[0] = bytes([proof.responses[0][0] ^ 1]) + proof.responses[0][1:]
+    return _resigned(1, body)
+
+
+def _swapped_ciphertexts(e: Election) -> bytes:
+    body = _ballot_body(e.ballot(1, CHOICE))
+    selections = body.contests[0].selections
+    first, second = election_pb2.Ciphertext(), election_pb2.Ciphertext()
+    first.CopyFrom(selections[0])
+    second.CopyFrom(selections[1])
+    selections[0].CopyFrom(second)
+    selections[1].CopyFrom(first)
+    return _resigned(1, body)
+
+
+def _copied_from_other_voter(e: Election) -> bytes:
+    return _resigned(2, _ballot_body(e.ballot(1, CHOICE)))
+
+
+def _tampered_signature(e: Election) -> bytes:
+    envelope = election_pb2.SignedTx.FromString(e.ballot(1, CHOICE))
+    envelope.signature = bytes(64)
+    return envelope.SerializeToString()
+
+
+def _missing_contest(e: Election) -> bytes:
+    body = _ballot_body(e.ballot(1, CHOICE))
+    body.contests.pop()
+    return _resigned(1, body)
+
+
+Scenario = Callable[[Election], bytes]
+
+BALLOT_REFUSALS: list[tuple[str, Scenario, str]] = [
+    ("credential not in roll", lambda e: e.ballot(VOTERS + 1, CHOICE), "NOT_IN_ROLL"),
+    ("a 0/1 proof altered", _tampered_proof, "BAD_PROOF"),
+    ("ciphertexts swapped under their proofs", _swapped_ciphertexts, "BAD_PROOF"),
+    ("another voter's ballot re-signed", _copied_from_other_voter, "BAD_PROOF"),
+    ("a contest missing", _missing_contest, "BAD_PROOF"),
+    ("signature altered", _tampered_signature, "BAD_SIGNATURE"),
+    (
+        "unknown election",
+        lambda e: _resigned(1, election_pb2.Ballot(election_id="nope")),
+        "UNKNOWN_ELECTION",
+    ),
+]
+
+
+@pytest.mark.parametrize(("why", "build", "expected"), BALLOT_REFUSALS, ids=[r[0] for r in BALLOT_REFUSALS])
+def test_ballot_refusals_count_nothing(election: Election, why: str, build: Scenario, expected: str) -> None:
+    tx = build(election)
+    assert code(election.chain.app.check_tx(tx)) == expected, why
+    assert election.chain.one(tx) == expected, why
+    record = election.chain.state(ELECTION)
+    assert record.ballots == 0
+    assert not election.chain.app.has_voted(ELECTION, voter_key(1))
+
+
+def test_first_ballot_counts_later_ones_refused(election: Election) -> None:
+    first, second, third = (election.ballot(1, c) for c in (CHOICE, ((2,), ()), ((3,), (1,))))
+    assert [code(r) for r in election.chain.block([first, second])] == ["OK", "ALREADY_VOTED"]
+    assert election.chain.one(third) == "ALREADY_VOTED"
+    assert code(election.chain.app.check_tx(third)) == "ALREADY_VOTED"
+    assert election.chain.app.voted_tx(ELECTION, voter_key(1)) == tx_hash(first)
+    record = election.chain.state(ELECTION)
+    assert record.ballots == 1
+    north, south = record.turnout
+    assert (north.group, north.ballots, south.ballots) == ("north", 0, 1)
+
+
+def test_ballot_before_window_start_is_outside_window() -> None:
+    election = Election.created(voters=2)
+    early = T0_MS + 10_000
+    assert early < WINDOW_START_MS
+    election.chain.block([election.deal(1), election.deal(2), election.open()], early)
+    assert election.chain.one(election.ballot(1, CHOICE), early + 1000) == "OUTSIDE_WINDOW"
+    assert election.chain.one(election.ballot(1, CHOICE), WINDOW_START_MS) == "OK"
+
+
+def test_ballot_in_window_before_open_is_wrong_phase() -> None:
+    election = Election.created(voters=2)
+    election.chain.block([election.deal(1), election.deal(2)], WINDOW_START_MS)
+    other = Election.created(voters=2).opened()  # a valid ballot shape under some key
+    tx = txbuild.ballot(CHAIN_ID, ELECTION, election.definition, other.key, credential(1), CHOICE)
+    assert election.chain.one(tx) == "WRONG_PHASE"
+
+
+def test_admin_close_counts_earlier_ballots_of_its_block_only(election: Election) -> None:
+    txs = [election.ballot(1, CHOICE), election.close(), election.ballot(2, CHOICE)]
+    assert [code(r) for r in election.chain.block(txs)] == ["OK", "OK", "WRONG_PHASE"]
+    record = election.chain.state(ELECTION)
+    assert record.phase == election_pb2.CLOSED
+    assert record.ballots == 1
+    assert record.tally_height == election.chain.app.height
+    assert election.chain.one(election.close()) == "WRONG_PHASE"
+
+
+def test_block_time_past_window_end_closes_at_previous_height(election: Election) -> None:
+    assert election.chain.one(election.ballot(1, CHOICE)) == "OK"
+    last_open_height = election.chain.app.height
+    late = election.ballot(2, CHOICE)
+    assert election.chain.one(late, WINDOW_END_MS) == "OUTSIDE_WINDOW"
+    record = election.chain.state(ELECTION)
+    assert record.phase == election_pb2.CLOSED
+    assert record.tally_height == last_open_height
+    assert record.ballots == 1
+    assert code(election.chain.app.check_tx(late)) == "OUTSIDE_WINDOW"
+
+
+def test_verify_once_cache_skips_proof_checks(election: Election, monkeypatch: pytest.MonkeyPatch) -> None:
+    txs = [election.ballot(v, CHOICE) for v in range(3)]
+    params = election.chain.app.params_for(txs[0])
+    assert params is not None
+    verified = set()
+    for tx in txs:
+        assert verify_tx_stateless(CHAIN_ID, tx, params).code == election_pb2.OK
+        verified.add(tx_hash(tx))
+    calls: list[bytes] = []
+    real = stateless.verify_ballot
+
+    def counting(*args: object, **kwargs: object) -> None:
+        calls.append(b"")
+        real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(stateless, "verify_ballot", counting)
+    assert {code(election.chain.app.check_tx(tx, verified)) for tx in txs} == {"OK"}
+    assert {code(r) for r in election.chain.block(txs, verified=verified)} == {"OK"}
+    assert calls == []
+    assert code(election.chain.app.check_tx(election.ballot(4, CHOICE))) == "OK"
+    assert len(calls) == 1
+
+
+STATELESS_TABLE: list[tuple[str, Scenario, str]] = [
+    ("valid ballot", lambda e: e.ballot(1, CHOICE), "OK"),
+    *[
+        (why, build, expected)
+        for why, build, expected in BALLOT_REFUSALS
+        if expected in ("BAD_PROOF", "BAD_SIGNATURE")
+    ],
+    ("garbage", lambda e: b"\x00\x01", "MALFORMED"),
+]
+
+
+@pytest.mark.parametrize(("why", "build", "expected"), STATELESS_TABLE, ids=[r[0] for r in STATELESS_TABLE])
+def test_verify_tx_stateless_agrees_with_execution(
+    election: Election, why: str, build: Scenario, expected: str
+) -> None:
+    tx = build(election)
+    params = ElectionParams.of(election.chain.state(ELECTION))
+    assert code(verify_tx_stateless(CHAIN_ID, tx, params)) == expected, why
+    assert election.chain.one(tx) == expected, why
+
+
+def test_stateless_ballot_needs_matching_params(election: Election) -> None:
+    tx = election.ballot(1, CHOICE)
+    assert code(verify_tx_stateless(CHAIN_ID, tx, None)) == "UNKNOWN_ELECTION"
+    other = Election.created()
+    assert (
+        code(verify_tx_stateless(CHAIN_ID, tx, ElectionParams.of(other.chain.state(ELECTION))))
+        == "WRONG_PHASE"
+    )

@@ -35,12 +35,12 @@ class NodeConfig:
     block_max_bytes: int = DEFAULT_BLOCK_MAX_BYTES
     empty_block_interval_ms: int = DEFAULT_EMPTY_BLOCK_INTERVAL_MS
     batch_wait_ms: int = DEFAULT_BATCH_WAIT_MS
-    verify_workers: int = 0  # 0: one per core
+    verify_workers: int | None = None  # proof-checking processes; None: one per core; 0: in the loop
     log_level: str = "INFO"
 
     @property
     def workers(self) -> int:
-        return self.verify_workers or (os.cpu_count() or 1)
+        return (os.cpu_count() or 1) if self.verify_workers is None else self.verify_workers
 
 
 _INT_FIELDS: Final = (

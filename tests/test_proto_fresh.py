@@ -25,6 +25,7 @@ def test_generated_code_matches_proto_files(tmp_path: Path) -> None:
             f"--python_out={tmp_path}",
             f"--grpc_python_out={tmp_path}",
             f"--mypy_out=quiet:{tmp_path}",
+            f"--mypy_grpc_out=quiet:{tmp_path}",
             *protos,
         ],
         cwd=ROOT,
@@ -32,7 +33,7 @@ def test_generated_code_matches_proto_files(tmp_path: Path) -> None:
         check=True,
     )
     fresh_dir = tmp_path / "proto" / "votestore" / "v1"
-    fresh = {p.name: p.read_text() for p in fresh_dir.iterdir() if p.stat().st_size and _has_content(p)}
+    fresh = {p.name: p.read_text() for p in fresh_dir.iterdir() if _kept(p)}
     committed = {
         p.name: p.read_text()
         for p in GENERATED.iterdir()
@@ -43,6 +44,10 @@ def test_generated_code_matches_proto_files(tmp_path: Path) -> None:
     assert not stale, f"stale generated code {stale}: run `make proto`"
 
 
-def _has_content(path: Path) -> bool:
+def _kept(path: Path) -> bool:
     """Messages-only protos get service modules with no services; gen_proto.sh drops them."""
-    return not (path.name.endswith("_pb2_grpc.py") and "class " not in path.read_text())
+    stem = path.name.split(".")[0]
+    if not stem.endswith("_pb2_grpc"):
+        return True
+    source = GENERATED / (stem.removesuffix("_pb2_grpc") + ".proto")
+    return "\nservice " in source.read_text()

@@ -1,0 +1,61 @@
+"""The node's Prometheus metrics, on a registry of its own (one node per process, but tests may
+build several in one interpreter)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
+
+COMMIT_LATENCY_BUCKETS_S = (0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0)
+
+
+@dataclass
+class NodeMetrics:
+    registry: CollectorRegistry = field(default_factory=CollectorRegistry)
+
+    def __post_init__(self) -> None:
+        r = self.registry
+        self.height = Gauge("votestore_node_height", "Last committed height.", registry=r)
+        self.round = Gauge("votestore_node_round", "Current consensus round.", registry=r)
+        self.step = Gauge(
+            "votestore_node_step", "Current step: 0 propose, 1 prevote, 2 precommit.", registry=r
+        )
+        self.commit_latency = Histogram(
+            "votestore_node_commit_latency_seconds",
+            "Time from entering a height to committing it.",
+            buckets=COMMIT_LATENCY_BUCKETS_S,
+            registry=r,
+        )
+        self.txs_committed = Counter(
+            "votestore_node_txs_committed_total",
+            "Committed transactions by kind and result.",
+            ["kind", "result"],
+            registry=r,
+        )
+        self.mempool_txs = Gauge("votestore_node_mempool_txs", "Transactions in the mempool.", registry=r)
+        self.mempool_bytes = Gauge("votestore_node_mempool_bytes", "Bytes in the mempool.", registry=r)
+        self.peers = Gauge(
+            "votestore_node_peers_connected", "Peers with a live authenticated stream.", registry=r
+        )
+        self.invalid_messages = Counter(
+            "votestore_node_invalid_messages_total",
+            "Peer messages dropped, by reason.",
+            ["reason"],
+            registry=r,
+        )
+        self.evidence = Counter(
+            "votestore_node_evidence_total", "Equivocation evidence recorded.", registry=r
+        )
+        self.catchup_blocks = Counter(
+            "votestore_node_catchup_blocks_total", "Blocks applied from peers' certified history.", registry=r
+        )
+        self.tx_refused = Counter(
+            "votestore_node_tx_refused_total",
+            "Submitted transactions refused, by reason.",
+            ["reason"],
+            registry=r,
+        )
+
+    def serve(self, port: int) -> None:
+        start_http_server(port, addr="127.0.0.1", registry=self.registry)

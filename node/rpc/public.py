@@ -1,0 +1,165 @@
+"""The node's public API: transaction intake and reads, for the gateway, the verifier, anyone.
+
+Every answer is a proper gRPC status with a message; nothing a client sends can crash the node.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Final
+
+import grpc
+
+from node.shell import NodeShell, Resources, SubmitOutcome
+from proto.votestore.v1 import election_pb2, ledger_pb2, node_pb2, node_pb2_grpc
+from votestore.encoding import MAX_TX_BYTES, block_id, canonical, tx_hash
+from votestore.hashing import HASH_BYTES, merkle_path
+
+MAX_STREAM_TXS: Final = 100_000
+MAX_BLOCKS_PER_CALL: Final = 10_000
+MAX_ELECTION_ID_BYTES: Final = 64
+
+Context = grpc.aio.ServicerContext[object, object]
+
+
+def _answer(outcome: SubmitOutcome) -> node_pb2.SubmitTxResponse:
+    return node_pb2.SubmitTxResponse(
+        tx_hash=outcome.tx_hash,
+        code=outcome.code,  # type: ignore[arg-type]
+        detail=outcome.detail,
+        committed=outcome.committed,
+    )
+
+
+class NodeService(node_pb2_grpc.NodeServicer):
+    def __init__(self, shell: NodeShell) -> None:
+        self._shell = shell
+
+    async def _submit(self, raw: bytes, context: Context) -> node_pb2.SubmitTxResponse:
+        if len(raw) > MAX_TX_BYTES:
+            await context.abort(
+                grpc.StatusCode.INVALID_ARGUMENT, f"transaction of {len(raw)} bytes exceeds {MAX_TX_BYTES}"
+            )
+        try:
+            return _answer(await self._shell.submit(raw))
+        except Resources as exc:
+            await context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED, str(exc))
+        raise AssertionError("abort returns only by raising")
+
+    async def SubmitTx(
+        self, request: node_pb2.SubmitTxRequest, context: Context
+    ) -> node_pb2.SubmitTxResponse:
+        return await self._submit(request.tx, context)
+
+    async def SubmitTxStream(
+        self, request_iterator: AsyncIterator[node_pb2.SubmitTxRequest], context: Context
+    ) -> node_pb2.SubmitTxBatchResponse:
+        accepted = 0
+        refused: list[node_pb2.SubmitTxResponse] = []
+        count = 0
+        async for request in request_iterator:
+            count += 1
+            if count > MAX_STREAM_TXS:
+                await context.abort(
+                    grpc.StatusCode.RESOURCE_EXHAUSTED, f"more than {MAX_STREAM_TXS} per stream"
+                )
+            answer = await self._submit(request.tx, context)
+            if answer.code == election_pb2.OK:
+                accepted += 1
+            else:
+                refused.append(answer)
+        return node_pb2.SubmitTxBatchResponse(accepted=accepted, refused=refused)
+
+    async def GetStatus(
+        self, request: node_pb2.GetStatusRequest, context: Context
+    ) -> node_pb2.GetStatusResponse:
+        shell = self._shell
+        tip = shell.store.tip
+        return node_pb2.GetStatusResponse(
+            chain_id=shell.genesis.chain_id,
+            validator=shell.index,
+            height=tip.height,
+            last_block_hash=tip.block_id,
+            app_hash=tip.app_hash,
+            round=shell.consensus.round,
+            step=shell.consensus.current_step.name.lower(),
+            peers_connected=len(shell.connected),
+            mempool_txs=len(shell.mempool),
+            catching_up=shell.catching_up,
+            genesis_hash=shell.genesis.hash(),
+        )
+
+    async def GetBlocks(
+        self, request: node_pb2.GetBlocksRequest, context: Context
+    ) -> AsyncIterator[ledger_pb2.CommittedBlock]:
+        store = self._shell.store
+        first = max(request.from_height, 1)
+        last = store.height if request.to_height == 0 else min(request.to_height, store.height)
+        if last - first + 1 > MAX_BLOCKS_PER_CALL:
+            last = first + MAX_BLOCKS_PER_CALL - 1
+        for height in range(first, last + 1):
+            yield store.committed_block(height)
+
+    async def GetTx(self, request: node_pb2.GetTxRequest, context: Context) -> ledger_pb2.TxProof:
+        if len(request.tx_hash) != HASH_BYTES:
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"tx_hash must be {HASH_BYTES} bytes")
+        shell = self._shell
+        location = shell.store.locate(request.tx_hash)
+        if location is None:
+            pending = shell.mempool.get(request.tx_hash)
+            if pending is None:
+                await context.abort(grpc.StatusCode.NOT_FOUND, "no such transaction committed or pending")
+            return ledger_pb2.TxProof(tx_hash=request.tx_hash, tx=pending)
+        block = shell.store.block(location.height)
+        results = shell.store.results(location.height)
+        txs = list(block.txs)
+        proof = ledger_pb2.TxProof(
+            tx_hash=request.tx_hash,
+            tx=txs[location.index],
+            header=block.header,
+            certificate=shell.store.certificate(location.height),
+            index=location.index,
+            tx_count=len(txs),
+            merkle_path=merkle_path(txs, location.index),
+            result=results[location.index],
+        )
+        if shell.store.height > location.height:
+            following = shell.store.block(location.height + 1)
+            proof.next_header.CopyFrom(following.header)
+            proof.next_certificate.CopyFrom(shell.store.certificate(location.height + 1))
+            proof.result_path.extend(merkle_path([canonical(r) for r in results], location.index))
+        return proof
+
+    async def WatchCommits(
+        self, request: node_pb2.WatchCommitsRequest, context: Context
+    ) -> AsyncIterator[node_pb2.CommitEvent]:
+        shell = self._shell
+        height = max(request.from_height, 1)
+        while True:
+            while height <= shell.store.height:
+                block = shell.store.block(height)
+                yield node_pb2.CommitEvent(
+                    height=height,
+                    block_hash=block_id(block.header),
+                    tx_hashes=[tx_hash(raw) for raw in block.txs],
+                    results=shell.store.results(height),
+                    time_ms=block.header.time_ms,
+                )
+                height += 1
+            await shell.wait_for_height(height)
+
+    async def GetElection(
+        self, request: node_pb2.GetElectionRequest, context: Context
+    ) -> election_pb2.ElectionState:
+        if len(request.election_id.encode()) > MAX_ELECTION_ID_BYTES:
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "election id too long")
+        state = self._shell.app.election_state(request.election_id)
+        if state is None:
+            await context.abort(grpc.StatusCode.NOT_FOUND, f"no election {request.election_id!r}")
+        assert state is not None
+        return state
+
+    async def ListElections(
+        self, request: node_pb2.ListElectionsRequest, context: Context
+    ) -> node_pb2.ListElectionsResponse:
+        return node_pb2.ListElectionsResponse(election_ids=self._shell.app.list_elections())

@@ -1,0 +1,451 @@
+"""The node's shell: one asyncio loop that feeds the consensus core and carries out its actions.
+
+Everything with a side effect lives here — the store, the clock, timers, the mempool, the
+verification pool, the peers — and the core sees none of it. Actions are carried out in the order
+the core returns them, so a last-signed record is on disk before the message it guards leaves.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Coroutine, Iterable
+from concurrent.futures import Executor
+from dataclasses import dataclass
+from typing import Final
+
+from google.protobuf.message import DecodeError as ProtobufDecodeError
+
+from node.config import NodeConfig
+from node.consensus import (
+    Action,
+    Broadcast,
+    Commit,
+    Consensus,
+    Decided,
+    Event,
+    PersistSigned,
+    Proposal,
+    ProposalValue,
+    RecordEvidence,
+    RequestProposal,
+    ScheduleTimeout,
+    Start,
+    Timeout,
+    TimeoutConfig,
+    ValidatorSet,
+    Vote,
+)
+from node.ledger.app import ElectionApp
+from node.ledger.policy import BlockContext
+from node.ledger.stateless import verify_tx_stateless
+from node.ledger.store import Store
+from node.mempool import Mempool, MempoolFull
+from node.metrics import NodeMetrics
+from node.wire import (
+    certificate_from_wire,
+    certificate_to_wire,
+    encode_last_signed,
+    proposal_from_wire,
+    proposal_to_wire,
+    vote_from_wire,
+    vote_to_wire,
+)
+from proto.votestore.v1 import election_pb2, ledger_pb2, peer_pb2
+from votestore.blocks import BlockInvalid, check_block, evidence_root, tx_root
+from votestore.encoding import block_id, canonical, decode_signed_tx, tx_hash, tx_kind
+from votestore.errors import DecodeError
+from votestore.genesis import Genesis
+
+log = logging.getLogger("votestore.node")
+
+MAX_PENDING_EVENTS: Final = 100_000
+VERIFIED_CACHE_TXS: Final = 1_000_000
+OUTBOX_MESSAGES: Final = 20_000
+CATCHUP_BATCH_BLOCKS: Final = 200
+CATCHUP_TICK_S: Final = 0.5
+MAX_EVIDENCE_PER_BLOCK: Final = 64
+
+
+@dataclass(frozen=True, slots=True)
+class SubmitOutcome:
+    tx_hash: bytes
+    code: int
+    detail: str
+    committed: bool = False
+
+
+class Resources(Exception):
+    """The node cannot take more now (mempool or event queue at its bound)."""
+
+
+class NodeShell:
+    """Owns one validator's consensus core, ledger, application and mempool."""
+
+    def __init__(
+        self,
+        *,
+        genesis: Genesis,
+        index: int,
+        config: NodeConfig,
+        store: Store,
+        app: ElectionApp,
+        consensus_factory: Callable[[Callable[[int, bytes, bytes], bool], TimeoutConfig, int], Consensus],
+        metrics: NodeMetrics,
+        pool: Executor | None,
+    ) -> None:
+        self.genesis = genesis
+        self.index = index
+        self.config = config
+        self.store = store
+        self.app = app
+        self.metrics = metrics
+        self._pool = pool
+        timeouts = TimeoutConfig(
+            propose_ms=genesis.timeouts.propose_ms,
+            prevote_ms=genesis.timeouts.prevote_ms,
+            precommit_ms=genesis.timeouts.precommit_ms,
+            delta_ms=genesis.timeouts.delta_ms,
+        )
+        self.validators = ValidatorSet(genesis.n)
+        self.consensus = consensus_factory(self._valid, timeouts, store.height + 1)
+        self.mempool = Mempool(config.mempool_max_txs, config.mempool_max_bytes)
+        self._voter_of: dict[bytes, bytes] = {}  # mempool ballot hash -> voter credential key
+        self._verified: OrderedDict[bytes, None] = OrderedDict()
+        self._events: asyncio.Queue[Event] = asyncio.Queue()
+        self._timers: set[asyncio.TimerHandle] = set()
+        self._tx_arrived = asyncio.Event()
+        self.committed = asyncio.Condition()
+        self.outboxes: dict[int, asyncio.Queue[peer_pb2.PeerMessage]] = {
+            v: asyncio.Queue(OUTBOX_MESSAGES) for v in range(genesis.n) if v != index
+        }
+        self.own_messages: list[peer_pb2.PeerMessage] = []  # this height's, replayed on reconnect
+        self.peer_heights: dict[int, int] = {}
+        self.connected: set[int] = set()
+        self.catching_up = False
+        self._height_started = time.monotonic()
+        self._gossip: list[bytes] = []
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._dropped_exported: dict[str, int] = {}
+
+    # ------------------------------------------------------------------ running
+
+    async def run(self) -> None:
+        """The consensus loop: one event at a time, actions in order."""
+        self._feed(Start())
+        while True:
+            event = await self._events.get()
+            actions = self.consensus.step(event)
+            for action in actions:
+                self._perform(action)
+            self._export_round_state()
+
+    def _feed(self, event: Event) -> None:
+        self._events.put_nowait(event)
+
+    def spawn(self, coroutine: Coroutine[object, object, None]) -> None:
+        task = asyncio.ensure_future(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def stop(self) -> None:
+        for timer in self._timers:
+            timer.cancel()
+        for task in list(self._tasks):
+            task.cancel()
+
+    def _export_round_state(self) -> None:
+        self.metrics.round.set(self.consensus.round)
+        self.metrics.step.set(int(self.consensus.current_step))
+        for reason, count in self.consensus.dropped.items():
+            seen = self._dropped_exported.get(reason, 0)
+            if count > seen:
+                self.metrics.invalid_messages.labels(reason=reason).inc(count - seen)
+                self._dropped_exported[reason] = count
+
+    # ------------------------------------------------------------------ actions
+
+    def _perform(self, action: Action) -> None:
+        if isinstance(action, PersistSigned):
+            self.store.save_last_signed(encode_last_signed(action.record))
+        elif isinstance(action, Broadcast):
+            self._broadcast_consensus(action.message)
+        elif isinstance(action, ScheduleTimeout):
+            self._schedule(action)
+        elif isinstance(action, RequestProposal):
+            self.spawn(self._propose(action.height, action.round))
+        elif isinstance(action, Commit):
+            self._apply(action.height, action.payload, certificate_to_wire(action.certificate))
+        elif isinstance(action, RecordEvidence):
+            evidence = ledger_pb2.Evidence(
+                vote_a=vote_to_wire(action.vote_a), vote_b=vote_to_wire(action.vote_b)
+            )
+            if self.store.add_evidence(evidence):
+                self.metrics.evidence.inc()
+                log.warning(
+                    "event=evidence validator=%d height=%d", action.vote_a.validator, action.vote_a.height
+                )
+
+    def _broadcast_consensus(self, message: Proposal | Vote) -> None:
+        if isinstance(message, Proposal):
+            wire = peer_pb2.PeerMessage(proposal=proposal_to_wire(message))
+        else:
+            wire = peer_pb2.PeerMessage(vote=vote_to_wire(message))
+        self.own_messages.append(wire)
+        self.send_to_peers(wire)
+
+    def send_to_peers(self, message: peer_pb2.PeerMessage) -> None:
+        for outbox in self.outboxes.values():
+            if outbox.full():
+                outbox.get_nowait()  # oldest first; reconnect replays this height's own messages
+            outbox.put_nowait(message)
+
+    def _schedule(self, action: ScheduleTimeout) -> None:
+        loop = asyncio.get_running_loop()
+        event = Timeout(action.kind, action.height, action.round)
+
+        def fire() -> None:
+            self._timers.discard(handle)
+            self._feed(event)
+
+        handle = loop.call_later(action.duration_ms / 1000, fire)
+        self._timers.add(handle)
+
+    # ------------------------------------------------------------------ proposing
+
+    async def _propose(self, height: int, round_: int) -> None:
+        """The paper's getValue(): the oldest pending transactions, or an empty block after a while."""
+        if not len(self.mempool):
+            self._tx_arrived.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._tx_arrived.wait(), self.config.empty_block_interval_ms / 1000)
+        if len(self.mempool) < self.config.block_max_txs:
+            await asyncio.sleep(self.config.batch_wait_ms / 1000)  # let a burst gather into one block
+        if (self.consensus.height, self.consensus.round) != (height, round_):
+            return
+        tip = self.store.tip
+        txs = self.mempool.reap(self.config.block_max_txs, self.config.block_max_bytes)
+        evidence = self.store.pending_evidence()[:MAX_EVIDENCE_PER_BLOCK]
+        header = ledger_pb2.BlockHeader(
+            chain_id=self.genesis.chain_id,
+            height=height,
+            time_ms=max(int(time.time() * 1000), tip.time_ms + 1),
+            prev_block_hash=tip.block_id,
+            tx_root=tx_root(txs),
+            app_hash=tip.app_hash,
+            results_hash=tip.results_hash,
+            proposer=self.index,
+            evidence_hash=evidence_root(evidence),
+        )
+        block = ledger_pb2.Block(header=header, txs=txs, evidence=evidence)
+        self._feed(ProposalValue(height, round_, block_id(header), canonical(block)))
+
+    # ------------------------------------------------------------------ validity (the paper's valid(v))
+
+    def _valid(self, height: int, identity: bytes, payload: bytes) -> bool:
+        tip = self.store.tip
+        if height != tip.height + 1 or len(payload) > self.config.block_max_bytes * 2:
+            return False
+        block = ledger_pb2.Block()
+        try:
+            block.ParseFromString(payload)
+        except ProtobufDecodeError:
+            return False
+        if block_id(block.header) != identity or canonical(block) != payload:
+            return False
+        try:
+            check_block(
+                self.genesis.chain_id,
+                block,
+                height=height,
+                prev_block_id=tip.block_id,
+                prev_time_ms=tip.time_ms,
+                app_hash=tip.app_hash,
+                results_hash=tip.results_hash,
+                validator_count=self.genesis.n,
+            )
+        except BlockInvalid as exc:
+            log.info("event=invalid_proposal height=%d why=%s", height, exc)
+            return False
+        if block.header.time_ms > time.time() * 1000 + self.genesis.max_clock_drift_ms:
+            log.info("event=invalid_proposal height=%d why=time_ahead", height)
+            return False
+        return len(block.evidence) <= MAX_EVIDENCE_PER_BLOCK
+
+    # ------------------------------------------------------------------ committing
+
+    def _apply(self, height: int, payload: bytes, certificate: ledger_pb2.CommitCertificate) -> None:
+        block = ledger_pb2.Block()
+        block.ParseFromString(payload)
+        tip = self.store.tip
+        # A certified block that does not extend our chain means more than f faulty validators:
+        # nothing safe remains to do but stop and say so.
+        check_block(
+            self.genesis.chain_id,
+            block,
+            height=height,
+            prev_block_id=tip.block_id,
+            prev_time_ms=tip.time_ms,
+            app_hash=tip.app_hash,
+            results_hash=tip.results_hash,
+            validator_count=self.genesis.n,
+        )
+        outcome = self.app.execute_block(
+            BlockContext(height, block.header.time_ms), block.txs, self._verified
+        )
+        self.store.commit_block(block, certificate, outcome.results, outcome.app_hash, outcome.writes)
+        self.app.commit(outcome)
+        hashes = [tx_hash(raw) for raw in block.txs]
+        voters = {self._voter_of.get(h) for h in hashes} - {None}
+        self._forget(hashes)
+        if voters:
+            stale = [h for h, voter in self._voter_of.items() if voter in voters]
+            self._forget(stale)
+        self._record_commit(height, block, outcome.results)
+        self.own_messages = []
+        self.send_to_peers(peer_pb2.PeerMessage(status=peer_pb2.PeerStatus(height=height)))
+        self.spawn(self._notify_commit())
+
+    def _forget(self, hashes: Iterable[bytes]) -> None:
+        hashes = list(hashes)
+        self.mempool.remove(hashes)
+        for h in hashes:
+            self._voter_of.pop(h, None)
+            self._verified.pop(h, None)
+
+    def _record_commit(
+        self, height: int, block: ledger_pb2.Block, results: Iterable[election_pb2.TxResult]
+    ) -> None:
+        now = time.monotonic()
+        self.metrics.commit_latency.observe(now - self._height_started)
+        self._height_started = now
+        self.metrics.height.set(height)
+        self.metrics.mempool_txs.set(len(self.mempool))
+        self.metrics.mempool_bytes.set(self.mempool.size_bytes)
+        for raw, result in zip(block.txs, results, strict=True):
+            kind = _kind_of(raw)
+            self.metrics.txs_committed.labels(
+                kind=kind, result=election_pb2.ResultCode.Name(result.code)
+            ).inc()
+        log.info("event=commit height=%d txs=%d", height, len(block.txs))
+
+    async def wait_for_height(self, height: int) -> None:
+        async with self.committed:
+            await self.committed.wait_for(lambda: self.store.height >= height)
+
+    async def _notify_commit(self) -> None:
+        async with self.committed:
+            self.committed.notify_all()
+
+    # ------------------------------------------------------------------ intake
+
+    async def submit(self, raw: bytes, *, from_peer: bool = False) -> SubmitOutcome:
+        """Check a transaction and keep it for a block; the answer says why if it was refused."""
+        h = tx_hash(raw)
+        if self.store.locate(h) is not None:
+            return SubmitOutcome(h, election_pb2.OK, "already committed", committed=True)
+        if h in self.mempool:
+            return SubmitOutcome(h, election_pb2.OK, "already pending")
+        if h not in self._verified:
+            params = self.app.params_for(raw)
+            if self._pool is None:
+                result = verify_tx_stateless(self.genesis.chain_id, raw, params)
+            else:
+                loop = asyncio.get_running_loop()
+                result = await loop.run_in_executor(
+                    self._pool, verify_tx_stateless, self.genesis.chain_id, raw, params
+                )
+            if result.code != election_pb2.OK:
+                return self._refuse(h, result)
+            self._remember_verified(h)
+        result = self.app.check_tx(raw, (h,))
+        if result.code != election_pb2.OK:
+            return self._refuse(h, result)
+        try:
+            added = self.mempool.add(h, raw)
+        except MempoolFull as exc:
+            self.metrics.tx_refused.labels(reason="MEMPOOL_FULL").inc()
+            raise Resources(str(exc)) from None
+        if added:
+            voter = _ballot_voter(raw)
+            if voter is not None:
+                self._voter_of[h] = voter
+            self._tx_arrived.set()
+            self.metrics.mempool_txs.set(len(self.mempool))
+            self.metrics.mempool_bytes.set(self.mempool.size_bytes)
+            if not from_peer:
+                self._queue_gossip(raw)
+        return SubmitOutcome(h, election_pb2.OK, "pending")
+
+    def _refuse(self, h: bytes, result: election_pb2.TxResult) -> SubmitOutcome:
+        self.metrics.tx_refused.labels(reason=election_pb2.ResultCode.Name(result.code)).inc()
+        return SubmitOutcome(h, result.code, result.detail)
+
+    def _remember_verified(self, h: bytes) -> None:
+        self._verified[h] = None
+        while len(self._verified) > VERIFIED_CACHE_TXS:
+            self._verified.popitem(last=False)
+
+    def _queue_gossip(self, raw: bytes) -> None:
+        """Client transactions reach every validator: sent on to peers in small batches."""
+        if not self._gossip:
+            asyncio.get_running_loop().call_later(0.02, self._flush_gossip)
+        self._gossip.append(raw)
+
+    def _flush_gossip(self) -> None:
+        batch, self._gossip = self._gossip, []
+        if batch:
+            self.send_to_peers(peer_pb2.PeerMessage(txs=peer_pb2.TxGossip(txs=batch)))
+
+    # ------------------------------------------------------------------ peers
+
+    def on_peer_message(self, sender: int, message: peer_pb2.PeerMessage) -> None:
+        kind = message.WhichOneof("kind")
+        try:
+            if kind == "proposal":
+                event: Event = proposal_from_wire(message.proposal)
+            elif kind == "vote":
+                event = vote_from_wire(message.vote)
+            elif kind == "status":
+                self.peer_heights[sender] = message.status.height
+                return
+            elif kind == "txs":
+                self.spawn(self._take_gossip(list(message.txs.txs)))
+                return
+            else:
+                self.metrics.invalid_messages.labels(reason=f"unexpected_{kind}").inc()
+                return
+        except DecodeError:
+            self.metrics.invalid_messages.labels(reason="undecodable").inc()
+            return
+        if self._events.qsize() >= MAX_PENDING_EVENTS:
+            self.metrics.invalid_messages.labels(reason="event_queue_full").inc()
+            return
+        self._feed(event)
+
+    async def _take_gossip(self, txs: list[bytes]) -> None:
+        for raw in txs:
+            try:
+                await self.submit(raw, from_peer=True)
+            except Resources:
+                return
+
+    def feed_decided(self, certificate: ledger_pb2.CommitCertificate, block: ledger_pb2.Block) -> None:
+        self._feed(Decided(certificate_from_wire(certificate), canonical(block)))
+        self.metrics.catchup_blocks.inc()
+
+
+def _kind_of(raw: bytes) -> str:
+    try:
+        _, tx = decode_signed_tx(raw)
+        return tx_kind(tx)
+    except DecodeError:
+        return "malformed"
+
+
+def _ballot_voter(raw: bytes) -> bytes | None:
+    envelope, tx = decode_signed_tx(raw)
+    return envelope.signer if tx.WhichOneof("kind") == "ballot" else None

@@ -101,8 +101,11 @@ def sub(p: bytes, q: bytes) -> bytes:
 
 
 def add_all(points: list[bytes]) -> bytes:
-    acc = IDENTITY
-    for p in points:
+    """The sum of the points: len - 1 additions (the identity for none)."""
+    if not points:
+        return IDENTITY
+    acc = points[0]
+    for p in points[1:]:
         acc = _add(acc, p)
     return acc
 

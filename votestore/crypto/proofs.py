@@ -124,7 +124,9 @@ def verify_range(
     if len(proof.challenges) != count or len(proof.responses) != count:
         return False
     commitments: list[bytes] = []
-    shifted = beta if lo == 0 else group.sub(beta, group.base_mult(lo))  # beta / g^k for k = lo
+    shifted = beta  # beta / g^k for k = lo, lo + 1, ...
+    if lo > 0:
+        shifted = group.sub(beta, GENERATOR if lo == 1 else group.base_mult(lo))
     for i, (c_k, v_k) in enumerate(zip(proof.challenges, proof.responses, strict=True)):
         if i > 0:
             shifted = group.sub(shifted, GENERATOR)

@@ -1,0 +1,224 @@
+"""Ballot cryptography benchmark: per-ballot encrypt and verify time for 1 contest x 4 choices
+vote-for-1, per primitive, the ratio to the primitive bound, bytes per stored ballot, and the
+threshold count of 1,000,000 ballots with 3 of 5 trustees. One core, one process.
+
+    .venv/bin/python bench/crypto.py [--ballots 300] [--out bench/results/crypto.json]
+
+The primitive bound of an operation is the fewest scalar multiplications its proof form needs
+(base and variable-base counted apart) times their measured cost; additions, decoding and hashing
+are left out, so the bound is a floor, not a target that can be met.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import nacl.signing
+import rbcl
+
+from proto.votestore.v1 import election_pb2
+from votestore.crypto import ballot, decryption, dkg, dlog, elgamal, group, transcript
+
+ELECTION_ID = "bench-2026"
+REPEATS = 5
+ELECTIONGUARD = {"encrypt_ms": "43-52", "verify_ms": "88-106", "ballot_bytes": 42_500}
+STRAIGHTFORWARD_RBCL = {"encrypt_ms": 1.4, "verify_ms": 1.65}
+GOALS = {"encrypt_ms": 1.0, "verify_ms": 1.2, "stored_ballot_bytes": 1536}
+
+
+def per_call_us(fn: Callable[[], object], number: int) -> float:
+    """Best of REPEATS runs, in microseconds per call (the least disturbed by other load)."""
+    runs = []
+    for _ in range(REPEATS):
+        start = time.perf_counter()
+        for _ in range(number):
+            fn()
+        runs.append((time.perf_counter() - start) / number)
+    return min(runs) * 1e6
+
+
+def median_call_us(fn: Callable[[], object], number: int) -> float:
+    runs = []
+    for _ in range(REPEATS):
+        start = time.perf_counter()
+        for _ in range(number):
+            fn()
+        runs.append((time.perf_counter() - start) / number)
+    return statistics.median(runs) * 1e6
+
+
+@dataclass(frozen=True, slots=True)
+class Primitives:
+    var_mult_us: float
+    base_mult_us: float
+    add_us: float
+    decode_us: float
+    challenge_us: float
+
+
+def measure_primitives() -> Primitives:
+    s = group.encode_scalar(group.random_scalar())
+    p, q = group.base_mult(group.random_scalar()), group.base_mult(group.random_scalar())
+    parts = (ELECTION_ID, b"v" * 32, 0, "contest", 3, *([p] * 8), 0, 1)
+    return Primitives(
+        var_mult_us=per_call_us(lambda: rbcl.crypto_scalarmult_ristretto255(s, p), 2000),
+        base_mult_us=per_call_us(lambda: rbcl.crypto_scalarmult_ristretto255_base(s), 2000),
+        add_us=per_call_us(lambda: rbcl.crypto_core_ristretto255_add(p, q), 2000),
+        decode_us=per_call_us(lambda: group.decode_point(p), 2000),
+        challenge_us=per_call_us(
+            lambda: transcript.challenge(b"votestore/v1/ballot/selection", *parts), 2000
+        ),
+    )
+
+
+def vote_for_one(min_selections: int) -> election_pb2.ElectionCreate:
+    d = election_pb2.ElectionCreate(election_id=ELECTION_ID, title="bench")
+    d.contests.add(
+        id="mayor",
+        choices=[election_pb2.Choice(id=f"cand-{k}") for k in range(4)],
+        min_selections=min_selections,
+        max_selections=1,
+    )
+    return d
+
+
+def bound_us(p: Primitives, base: int, var: int) -> float:
+    return base * p.base_mult_us + var * p.var_mult_us
+
+
+def bench_ballot(p: Primitives, min_selections: int, count: int) -> dict[str, object]:
+    """Encrypt and verify `count` ballots; bounds for n = 4 choices and sum range width w:
+    encrypt: per choice 4 base + 3 var (alpha, key^r, real and simulated commitments), sum proof
+    (w - 1) * (2 base + 1 var) + 1 base + 1 var, sum alpha 1 base;
+    verify: per 0/1 proof 2 base + 6 var (four two-term products), sum proof w * (1 base + 3 var)."""
+    definition = vote_for_one(min_selections)
+    width = 1 - min_selections + 1
+    key = group.base_mult(group.random_scalar())
+    voter = bytes(nacl.signing.SigningKey.generate().verify_key)
+    ballots = [
+        ballot.encrypt_ballot(ELECTION_ID, definition, key, [[i % 4]], voter=voter) for i in range(count)
+    ]
+    picks = iter(range(10**9))
+    encrypt = median_call_us(
+        lambda: ballot.encrypt_ballot(ELECTION_ID, definition, key, [[next(picks) % 4]], voter=voter), count
+    )
+    items = iter(ballots * (REPEATS + 1))
+    verify = median_call_us(
+        lambda: ballot.verify_ballot(ELECTION_ID, definition, key, next(items), voter=voter), count
+    )
+    enc_bound = bound_us(p, 4 * 4 + (width - 1) * 2 + 1 + 1, 4 * 3 + (width - 1) + 1)
+    ver_bound = bound_us(p, 4 * 2 + width, 4 * 6 + 3 * width)
+    return {
+        "contest": f"1 contest x 4 choices, select {min_selections}..1",
+        "encrypt_us": round(encrypt, 1),
+        "verify_us": round(verify, 1),
+        "encrypt_bound_us": round(enc_bound, 1),
+        "verify_bound_us": round(ver_bound, 1),
+        "encrypt_ratio_to_bound": round(encrypt / enc_bound, 2),
+        "verify_ratio_to_bound": round(verify / ver_bound, 2),
+        "ballot_bytes": len(ballots[0].SerializeToString()),
+        "stored_ballot_bytes": stored_bytes(ballots[0]),
+    }
+
+
+def stored_bytes(b: election_pb2.Ballot) -> int:
+    """The ballot as the ledger keeps it: the SignedTx envelope (Tx body, signer, signature)."""
+    body = election_pb2.Tx(ballot=b).SerializeToString()
+    signer = nacl.signing.SigningKey.generate()
+    signed = election_pb2.SignedTx(
+        body=body, signer=bytes(signer.verify_key), signature=signer.sign(body).signature
+    )
+    return len(signed.SerializeToString())
+
+
+def bench_count(ballots: int, choices: int) -> dict[str, object]:
+    """Decrypt the aggregate of `ballots` ballots (counts spread over the choices) with 3 of 5."""
+    pairs = [dkg.new_trustee(f"t{i}", i) for i in range(1, 6)]
+    trustees = [pub for _, pub in pairs]
+    deals = [dkg.make_deal(ELECTION_ID, trustees, 3, s.index, s.enc_secret) for s, _ in pairs]
+    shares = {
+        s.index: dkg.secret_share(
+            [dkg.open_share(ELECTION_ID, trustees, d, s.index, s.enc_secret) for d in deals]
+        )
+        for s, _ in pairs
+    }
+    key = dkg.election_key(deals)
+    counts = [ballots // choices + (1 if k < ballots % choices else 0) for k in range(choices)]
+    aggregate = [elgamal.to_pb(elgamal.encrypt(key, c, group.random_scalar())) for c in counts]
+    parts = {i: decryption.partial_decrypt(ELECTION_ID, i, shares[i], aggregate) for i in (1, 3, 5)}
+    dlog._baby_steps.cache_clear()
+    start = time.perf_counter()
+    got = decryption.combine(ELECTION_ID, aggregate, parts, max_count=ballots)
+    elapsed = time.perf_counter() - start
+    assert got == counts, (got, counts)
+    return {"ballots": ballots, "choices": choices, "trustees": "3 of 5", "combine_s": round(elapsed, 3)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--ballots", type=int, default=300, help="ballots per timing run")
+    parser.add_argument("--count-ballots", type=int, default=1_000_000)
+    parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results" / "crypto.json")
+    args = parser.parse_args()
+
+    prim = measure_primitives()
+    exact = bench_ballot(prim, 1, args.ballots)
+    blank_ok = bench_ballot(prim, 0, args.ballots)
+    count = bench_count(args.count_ballots, 4)
+
+    print("primitive (rbcl / libsodium 1.0.18)          us/call")
+    for name, value in [
+        ("variable-base scalar mult", prim.var_mult_us),
+        ("base scalar mult", prim.base_mult_us),
+        ("point addition", prim.add_us),
+        ("point decode + validate", prim.decode_us),
+        ("Fiat-Shamir challenge (SHA-512)", prim.challenge_us),
+    ]:
+        print(f"  {name:42s} {value:8.2f}")
+    print()
+    print(f"{'ballot':34s} {'us':>8s} {'bound us':>9s} {'ratio':>6s} {'goal us':>8s}")
+    for row in (exact, blank_ok):
+        for op, goal in (("encrypt", GOALS["encrypt_ms"]), ("verify", GOALS["verify_ms"])):
+            print(
+                f"  {str(row['contest']) + ' ' + op:32s} {row[op + '_us']:8.1f} "
+                f"{row[op + '_bound_us']:9.1f} {row[op + '_ratio_to_bound']:6.2f} {goal * 1000:8.0f}"
+            )
+        sizes = f"{row['ballot_bytes']:8d} {row['stored_ballot_bytes']:9d}"
+        print(f"  {'  bytes: ballot / stored SignedTx':32s} {sizes}")
+    print()
+    shape = f"{count['ballots']:,} ballots x {count['choices']} choices"
+    print(f"count {shape}, 3 of 5 trustees: combine {count['combine_s']} s")
+    print(f"reference: ElectionGuard 1.4 {ELECTIONGUARD}; straightforward rbcl {STRAIGHTFORWARD_RBCL}")
+
+    result = {
+        "machine": {
+            "python": platform.python_version(),
+            "processor": platform.processor() or platform.machine(),
+        },
+        "primitives_us": {
+            "var_mult": round(prim.var_mult_us, 2),
+            "base_mult": round(prim.base_mult_us, 2),
+            "add": round(prim.add_us, 2),
+            "decode": round(prim.decode_us, 2),
+            "challenge": round(prim.challenge_us, 2),
+        },
+        "ballot_vote_for_one": exact,
+        "ballot_vote_for_one_blank_allowed": blank_ok,
+        "count": count,
+        "goals": GOALS,
+        "references": {"electionguard_1_4": ELECTIONGUARD, "straightforward_rbcl": STRAIGHTFORWARD_RBCL},
+    }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=2) + "\n")
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()

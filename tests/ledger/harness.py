@@ -49,6 +49,8 @@ class Chain:
     kv: MemoryKV = field(default_factory=MemoryKV)
     time_ms: int = T0_MS
     outcomes: list[BlockOutcome] = field(default_factory=list)
+    blocks: list[tuple[BlockContext, list[bytes]]] = field(default_factory=list)
+    """Every executed block, so a fresh replica can replay the chain."""
 
     def __post_init__(self) -> None:
         self.app = ElectionApp(self.policy, self.kv)
@@ -57,11 +59,20 @@ class Chain:
         self, txs: Sequence[bytes], time_ms: int | None = None, verified: Collection[bytes] = ()
     ) -> list[election_pb2.TxResult]:
         self.time_ms = self.time_ms + BLOCK_MS if time_ms is None else time_ms
-        outcome = self.app.execute_block(BlockContext(self.app.height + 1, self.time_ms), txs, verified)
+        ctx = BlockContext(self.app.height + 1, self.time_ms)
+        outcome = self.app.execute_block(ctx, txs, verified)
+        self.blocks.append((ctx, list(txs)))
         self.kv.apply(outcome.writes)
         self.app.commit(outcome)
         self.outcomes.append(outcome)
         return list(outcome.results)
+
+    def replay(self) -> Chain:
+        """A fresh replica fed the same blocks, as the verifier does."""
+        replica = Chain(self.policy)
+        for ctx, txs in self.blocks:
+            replica.block(txs, ctx.time_ms)
+        return replica
 
     def one(self, tx: bytes, time_ms: int | None = None) -> str:
         """Run `tx` alone in a block; its result code's name."""

@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from votestore.cli import genesis, keys
+from votestore.cli import genesis, keys, node
 from votestore.cli.common import unfinished
 from votestore.errors import VotestoreError
 
@@ -18,6 +18,7 @@ app = typer.Typer(
 )
 app.add_typer(keys.app, name="keys")
 app.add_typer(genesis.app, name="genesis")
+app.add_typer(node.app, name="node")
 
 
 def _group(name: str, help_text: str) -> typer.Typer:
@@ -26,7 +27,6 @@ def _group(name: str, help_text: str) -> typer.Typer:
     return group
 
 
-node_app = _group("node", "Run a validator node.")
 gateway_app = _group("gateway", "Run the ballot intake gateway.")
 election_app = _group("election", "Create, open, close and show elections (admin).")
 roll_app = _group("roll", "Import the voter roll (admin).")
@@ -34,12 +34,6 @@ trustee_app = _group("trustee", "Trustee key generation, dealing, complaints and
 receipt_app = _group("receipt", "Check ballot receipts offline.")
 verifier_app = _group("verifier", "Follow all nodes continuously and report discrepancies.")
 ledger_app = _group("ledger", "Export a node's ledger to a file for offline checks.")
-
-
-@node_app.command("run")
-def node_run() -> None:
-    """Run one validator from its TOML config."""
-    unfinished("node run", 4)
 
 
 @gateway_app.command("run")

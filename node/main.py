@@ -1,0 +1,164 @@
+"""One validator process: load config, check the store, wire the parts, serve until SIGTERM."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import multiprocessing
+import signal
+from concurrent.futures import Executor, ProcessPoolExecutor
+from pathlib import Path
+
+import grpc
+import nacl.signing
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+
+from node.catchup import catch_up_forever
+from node.config import NodeConfig, load_node_config
+from node.consensus import Consensus, TimeoutConfig, ValidatorSet, Validity
+from node.ledger.app import ElectionApp
+from node.ledger.app_hash import genesis_app_hash
+from node.ledger.policy import ChainPolicy
+from node.ledger.store import Store
+from node.metrics import NodeMetrics
+from node.rpc.peer import CHANNEL_OPTIONS, PeerLink, PeerService
+from node.rpc.public import NodeService
+from node.shell import NodeShell
+from node.signing import Ed25519Signer, GenesisVerifier
+from node.wire import decode_last_signed
+from proto.votestore.v1 import node_pb2_grpc, peer_pb2_grpc
+from votestore.errors import ConfigError, StoreCorrupted
+from votestore.genesis import Genesis, load_genesis
+from votestore.keys import read_key_file
+
+log = logging.getLogger("votestore.node")
+
+SHUTDOWN_GRACE_S = 1.0
+
+
+def setup_logging(level: str) -> None:
+    logging.basicConfig(
+        level=level.upper(),
+        format="%(asctime)s level=%(levelname)s logger=%(name)s %(message)s",
+    )
+
+
+def _validator_index(genesis: Genesis, key: nacl.signing.SigningKey, key_file: Path) -> int:
+    public = bytes(key.verify_key)
+    for validator in genesis.validators:
+        if validator.public_key == public:
+            return validator.index
+    raise ConfigError(f"key file {key_file} is not one of the genesis validators")
+
+
+def open_store(config: NodeConfig, genesis: Genesis) -> tuple[Store, ElectionApp]:
+    """Open the store and check the whole stored chain; refuse a damaged one, naming the height."""
+    store = Store(config.data_dir, genesis, genesis_app_hash(genesis.chain_id))
+    try:
+        for height in store.check_chain():
+            if height % 10_000 == 0:
+                log.info("event=store_check height=%d of=%d", height, store.height)
+        app = ElectionApp(ChainPolicy.from_genesis(genesis), store.app_reader())
+        if app.height != store.height:
+            raise StoreCorrupted(store.height, f"application state is at height {app.height}")
+    except BaseException:
+        store.close()
+        raise
+    return store, app
+
+
+def run_node(config_path: Path) -> None:
+    config = load_node_config(config_path)
+    setup_logging(config.log_level)
+    genesis = load_genesis(config.genesis)
+    key = read_key_file(config.key_file)
+    index = _validator_index(genesis, key, config.key_file)
+    store, app = open_store(config, genesis)
+    log.info("event=store_ok height=%d validator=%d chain=%s", store.height, index, genesis.chain_id)
+    try:
+        asyncio.run(_serve(config, genesis, index, key, store, app))
+    finally:
+        store.close()
+
+
+async def _serve(
+    config: NodeConfig,
+    genesis: Genesis,
+    index: int,
+    key: nacl.signing.SigningKey,
+    store: Store,
+    app: ElectionApp,
+) -> None:
+    metrics = NodeMetrics()
+    pool: Executor | None = None
+    if config.workers > 0:
+        pool = ProcessPoolExecutor(config.workers, mp_context=multiprocessing.get_context("spawn"))
+    raw_signed = store.last_signed()
+    last_signed = None if raw_signed is None else decode_last_signed(raw_signed, store.height)
+
+    def build(valid: Validity, timeouts: TimeoutConfig, height: int) -> Consensus:
+        return Consensus(
+            chain_id=genesis.chain_id,
+            validators=ValidatorSet(genesis.n),
+            index=index,
+            signer=Ed25519Signer(key),
+            verifier=GenesisVerifier(genesis.validator_keys()),
+            valid=valid,
+            timeouts=timeouts,
+            height=height,
+            last_signed=last_signed,
+        )
+
+    shell = NodeShell(
+        genesis=genesis,
+        index=index,
+        config=config,
+        store=store,
+        app=app,
+        consensus_factory=build,
+        metrics=metrics,
+        pool=pool,
+    )
+    server = grpc.aio.server(options=CHANNEL_OPTIONS)
+    peer_pb2_grpc.add_PeerServicer_to_server(PeerService(shell), server)
+    node_pb2_grpc.add_NodeServicer_to_server(NodeService(shell), server)
+    health_servicer = health.aio.HealthServicer()
+    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+    try:
+        port = server.add_insecure_port(config.listen)
+    except RuntimeError as exc:
+        raise ConfigError(f"cannot listen on {config.listen}: {exc} (port in use?)") from None
+    if port == 0:
+        raise ConfigError(f"cannot listen on {config.listen} (port in use?)")
+    await server.start()
+    if config.metrics_port:
+        try:
+            metrics.serve(config.metrics_port, config.listen.rsplit(":", 1)[0])
+        except OSError as exc:
+            await server.stop(0)
+            raise ConfigError(f"cannot serve metrics on port {config.metrics_port}: {exc}") from None
+    metrics.height.set(store.height)
+    addresses = {v.index: config.peers.get(v.index, v.address) for v in genesis.validators}
+    for peer, address in addresses.items():
+        if peer != index:
+            shell.spawn(PeerLink(shell, key, peer, address).run())
+    shell.spawn(catch_up_forever(shell, addresses))
+    await health_servicer.set("", health_pb2.HealthCheckResponse.SERVING)
+    log.info("event=serving listen=%s validator=%d height=%d", config.listen, index, store.height)
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    consensus_task = asyncio.ensure_future(shell.run())
+    stop_task = asyncio.ensure_future(stop.wait())
+    done, _ = await asyncio.wait({consensus_task, stop_task}, return_when=asyncio.FIRST_COMPLETED)
+    log.info("event=stopping height=%d", store.height)
+    await health_servicer.enter_graceful_shutdown()
+    shell.stop()
+    consensus_task.cancel()
+    await server.stop(SHUTDOWN_GRACE_S)
+    if pool is not None:
+        pool.shutdown(cancel_futures=True)
+    if consensus_task in done and not consensus_task.cancelled():
+        consensus_task.result()  # re-raise what stopped consensus

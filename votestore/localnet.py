@@ -1,0 +1,215 @@
+"""A local cluster of real validator processes on 127.0.0.1, for the demo, tests and benchmarks.
+
+It makes validator and admin keys, a genesis with free ports, one TOML config and data directory
+per node, and starts each node as its own `votestore node run` process. Every process it starts
+it also stops: `close()` (or leaving the `with` block) ends them all, even after an error.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Final, Self
+
+import grpc
+import nacl.signing
+
+from proto.votestore.v1 import node_pb2, node_pb2_grpc
+from votestore.errors import VotestoreError
+from votestore.genesis import Genesis, Timeouts, Validator
+from votestore.keys import new_signing_key, write_key_file
+
+HOST: Final = "127.0.0.1"
+READY_TIMEOUT_S: Final = 60.0
+STOP_TIMEOUT_S: Final = 10.0
+POLL_INTERVAL_S: Final = 0.05
+RPC_TIMEOUT_S: Final = 2.0
+
+
+class ClusterError(VotestoreError):
+    """A node did not start, stop or reach a height in time; the message says which."""
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind((HOST, 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@dataclass
+class LocalNet:
+    workdir: Path
+    genesis: Genesis
+    admin_key: nacl.signing.SigningKey
+    addresses: list[str]
+    processes: dict[int, subprocess.Popen[bytes]] = field(default_factory=dict)
+    metrics_ports: list[int] = field(default_factory=list)
+
+    # ------------------------------------------------------------------ making
+
+    @classmethod
+    def create(
+        cls,
+        workdir: Path,
+        n: int = 4,
+        *,
+        chain_id: str = "votestore-local",
+        timeouts: Timeouts | None = None,
+        verify_workers: int = 1,
+        metrics: bool = False,
+        empty_block_interval_ms: int = 500,
+    ) -> LocalNet:
+        workdir.mkdir(parents=True, exist_ok=True)
+        keys = [new_signing_key() for _ in range(n)]
+        admin = new_signing_key()
+        write_key_file(workdir / "admin.key.json", admin, overwrite=True)
+        addresses = [f"{HOST}:{free_port()}" for _ in range(n)]
+        genesis = Genesis(
+            chain_id=chain_id,
+            genesis_time_ms=int(time.time() * 1000) - 1000,
+            validators=tuple(
+                Validator(i, f"site-{i}", bytes(k.verify_key), addresses[i]) for i, k in enumerate(keys)
+            ),
+            admins=(bytes(admin.verify_key),),
+            timeouts=timeouts or Timeouts(),
+        )
+        (workdir / "genesis.json").write_text(genesis.to_json())
+        metrics_ports = [free_port() if metrics else 0 for _ in range(n)]
+        for i, key in enumerate(keys):
+            write_key_file(workdir / f"node{i}.key.json", key, overwrite=True)
+            (workdir / f"node{i}.toml").write_text(
+                "\n".join(
+                    [
+                        f'key_file = "node{i}.key.json"',
+                        'genesis = "genesis.json"',
+                        f'listen = "{addresses[i]}"',
+                        f'data_dir = "node{i}.data"',
+                        f"metrics_port = {metrics_ports[i]}",
+                        f"verify_workers = {verify_workers}",
+                        f"empty_block_interval_ms = {empty_block_interval_ms}",
+                        "",
+                    ]
+                )
+            )
+        return cls(workdir, genesis, admin, addresses, metrics_ports=metrics_ports)
+
+    @property
+    def genesis_path(self) -> Path:
+        return self.workdir / "genesis.json"
+
+    def config_path(self, i: int) -> Path:
+        return self.workdir / f"node{i}.toml"
+
+    def data_dir(self, i: int) -> Path:
+        return self.workdir / f"node{i}.data"
+
+    # ------------------------------------------------------------------ processes
+
+    def start(self, i: int) -> None:
+        if i in self.processes and self.processes[i].poll() is None:
+            raise ClusterError(f"node {i} is already running")
+        log = open(self.workdir / f"node{i}.log", "ab")  # noqa: SIM115 — the child owns it
+        self.processes[i] = subprocess.Popen(
+            [sys.executable, "-m", "votestore", "node", "run", "--config", str(self.config_path(i))],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        log.close()
+
+    def start_all(self) -> None:
+        for i in range(self.genesis.n):
+            self.start(i)
+
+    def stop(self, i: int) -> int:
+        """SIGTERM and wait; SIGKILL if it does not stop in time. Returns the exit code."""
+        process = self.processes.pop(i, None)
+        if process is None:
+            return 0
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                return process.wait(STOP_TIMEOUT_S)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        return process.wait()
+
+    def kill(self, i: int) -> None:
+        """kill -9: no chance to flush or say goodbye."""
+        process = self.processes.pop(i, None)
+        if process is not None and process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+    def pause(self, i: int) -> None:
+        self.processes[i].send_signal(signal.SIGSTOP)
+
+    def resume(self, i: int) -> None:
+        self.processes[i].send_signal(signal.SIGCONT)
+
+    def close(self) -> None:
+        for i in list(self.processes):
+            with contextlib.suppress(ProcessLookupError):
+                self.resume(i)
+            self.stop(i)
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def log_tail(self, i: int, lines: int = 20) -> str:
+        path = self.workdir / f"node{i}.log"
+        if not path.exists():
+            return "(no log)"
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+
+    # ------------------------------------------------------------------ waiting
+
+    def status(self, i: int) -> node_pb2.GetStatusResponse | None:
+        with grpc.insecure_channel(self.addresses[i]) as channel:
+            try:
+                response: node_pb2.GetStatusResponse = node_pb2_grpc.NodeStub(channel).GetStatus(
+                    node_pb2.GetStatusRequest(), timeout=RPC_TIMEOUT_S
+                )
+                return response
+            except grpc.RpcError:
+                return None
+
+    def wait_ready(self, nodes: list[int] | None = None, timeout_s: float = READY_TIMEOUT_S) -> None:
+        for i in nodes if nodes is not None else list(self.processes):
+            self._wait(i, lambda s: s is not None, timeout_s, "answer GetStatus")
+
+    def wait_height(
+        self, height: int, nodes: list[int] | None = None, timeout_s: float = READY_TIMEOUT_S
+    ) -> None:
+        for i in nodes if nodes is not None else list(self.processes):
+            self._wait(i, lambda s: s is not None and s.height >= height, timeout_s, f"reach height {height}")
+
+    def _wait(
+        self,
+        i: int,
+        done: Callable[[node_pb2.GetStatusResponse | None], bool],
+        timeout_s: float,
+        what: str,
+    ) -> None:
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            process = self.processes.get(i)
+            if process is not None and process.poll() is not None:
+                raise ClusterError(f"node {i} exited with {process.returncode}:\n{self.log_tail(i)}")
+            if done(self.status(i)):
+                return
+            time.sleep(POLL_INTERVAL_S)
+        raise ClusterError(f"node {i} did not {what} within {timeout_s:.0f} s:\n{self.log_tail(i)}")

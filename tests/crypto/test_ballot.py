@@ -248,3 +248,37 @@ def test_parallel_verification_reports_each_ballot() -> None:
     assert reasons[0] is None
     assert reasons[1] == "contest 'c0': selection count proof fails"
     assert reasons[2] is not None and "proof fails" in reasons[2]
+
+
+_FIXED = ballot.encrypt_ballot(ELECTION_ID, MIXED, KEY, [[3], [1], [0]], voter=b"w")
+_FIXED_FIELDS = [name for name, _, _ in _byte_fields(_FIXED)]
+
+
+@settings(deadline=None, max_examples=60)
+@given(st.sampled_from(_FIXED_FIELDS), st.integers(0, 31), st.integers(0, 7))
+def test_property_any_bit_flip_fails(field: str, at: int, bit: int) -> None:
+    tampered = election_pb2.Ballot()
+    tampered.CopyFrom(_FIXED)
+    _, set_value, value = next(f for f in _byte_fields(tampered) if f[0] == field)
+    changed = bytearray(value)
+    changed[at] ^= 1 << bit
+    set_value(bytes(changed))
+    with pytest.raises(BallotInvalid):
+        ballot.verify_ballot(ELECTION_ID, MIXED, KEY, tampered, voter=b"w")
+
+
+@settings(deadline=None, max_examples=20)
+@given(st.text(min_size=1, max_size=12).filter(lambda s: s != ELECTION_ID), st.binary(max_size=33))
+def test_property_other_election_or_voter_fails(election_id: str, voter: bytes) -> None:
+    """The same ciphertexts and proofs presented for another election id or another voter."""
+    moved = election_pb2.Ballot()
+    moved.CopyFrom(_FIXED)
+    moved.election_id = election_id
+    definition = election_pb2.ElectionCreate()
+    definition.CopyFrom(MIXED)
+    definition.election_id = election_id
+    with pytest.raises(BallotInvalid, match="proof fails"):
+        ballot.verify_ballot(election_id, definition, KEY, moved, voter=b"w")
+    if voter != b"w":
+        with pytest.raises(BallotInvalid, match="proof fails"):
+            ballot.verify_ballot(ELECTION_ID, MIXED, KEY, _FIXED, voter=voter)

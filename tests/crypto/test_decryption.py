@@ -101,3 +101,16 @@ def test_discrete_log_finds_values_within_the_bound(value: int, bound: int) -> N
 def test_discrete_log_refuses_values_beyond_the_bound(value: int, bound: int) -> None:
     with pytest.raises(DecryptionFailed):
         dlog.discrete_log(group.base_mult(value), bound)
+
+
+@settings(deadline=None, max_examples=20)
+@given(st.integers(1, group.L - 1), st.integers(0, 2**32))
+def test_property_partial_for_a_wrong_share_fails(delta: int, seed: int) -> None:
+    """A proof made with the true share does not cover any other decryption share value."""
+    setup = key_setup(3, 2)
+    aggregate = _aggregate(setup.election_key, [1], seed=seed)
+    part = decryption.partial_decrypt(ELECTION_ID, 3, setup.shares[3], aggregate)[0]
+    part.share = group.add(part.share, group.base_mult(delta))
+    assert not decryption.verify_partial(
+        ELECTION_ID, 3, dkg.verification_key(setup.deals, 3), aggregate[0], part
+    )

@@ -1,0 +1,508 @@
+"""The verifier's core: blocks from every node in, findings out.
+
+Per height it picks the agreed block — the version that is whole, links to the agreed parent and
+carries a valid certificate, held by the most nodes — replays it, then holds every node's version,
+certificate and stored results against it. Both `votestore verify` (once) and `votestore verifier
+run` (continuously) drive this one object: they differ only in how often they fetch.
+
+A node that is down or behind is reported by its status, never as a discrepancy; a discrepancy
+always names the nodes, the height and the record.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Final
+
+from proto.votestore.v1 import election_pb2, ledger_pb2
+from tools.verify.audit import ElectionAudit
+from tools.verify.chain import (
+    certificate_problem,
+    content_digest,
+    first_differing_tx,
+    genuine_signers,
+    header_problem,
+)
+from tools.verify.findings import HASH_PREFIX_CHARS, Check, Finding, Tally
+from tools.verify.replay import Replayer
+from tools.verify.snapshot import NodeInfo, Published, Reach
+from votestore.blocks import GENESIS_RESULTS_ROOT, results_root
+from votestore.encoding import block_id, canonical, decode_signed_tx, tx_hash, tx_kind
+from votestore.errors import DecodeError
+from votestore.genesis import Genesis
+
+LAG_TOLERANCE_BLOCKS: Final = 2
+"""A node this many blocks behind the highest is still in step (commits reach nodes at different
+moments); further behind it is reported as lagging."""
+RECENT_BLOCKS: Final = 256
+"""Agreed blocks and their replayed results kept to name the differing record of a late node."""
+
+
+def short(digest: bytes) -> str:
+    return digest.hex()[:HASH_PREFIX_CHARS]
+
+
+def tx_record(raw: bytes) -> str:
+    try:
+        _, tx = decode_signed_tx(raw)
+        kind = tx_kind(tx)
+    except DecodeError:
+        kind = "undecodable"
+    return f"tx {short(tx_hash(raw))} ({kind})"
+
+
+@dataclass(frozen=True, slots=True)
+class NodeRow:
+    name: str
+    address: str
+    status: str
+    """ok | lagging | down | wrong_chain | faulty"""
+    height: int
+    verified_height: int
+    lag: int
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    chain_id: str
+    agreed_height: int
+    nodes: tuple[NodeRow, ...]
+    passed: dict[str, int]
+    failed: dict[str, int]
+    findings: tuple[Finding, ...]
+    findings_dropped: int
+
+    @property
+    def clean(self) -> bool:
+        return not self.failed
+
+    @property
+    def all_up(self) -> bool:
+        return all(row.status in ("ok", "lagging") for row in self.nodes)
+
+
+class _Node:
+    """The verifier's bookkeeping for one node (mutable; owned by the Verifier)."""
+
+    __slots__ = ("buffer", "delivered_through", "info", "next_expected", "published", "verified_height")
+
+    def __init__(self, info: NodeInfo) -> None:
+        self.info = info
+        self.buffer: dict[int, ledger_pb2.CommittedBlock] = {}
+        self.delivered_through = 0
+        self.next_expected = 1
+        self.verified_height = 0
+        self.published: Published | None = info.published
+
+    @property
+    def up(self) -> bool:
+        return self.info.reach == Reach.UP
+
+
+class Verifier:
+    def __init__(
+        self, genesis: Genesis, *, workers: int = 1, lag_tolerance: int = LAG_TOLERANCE_BLOCKS
+    ) -> None:
+        self.genesis = genesis
+        self.tally = Tally()
+        self._lag_tolerance = lag_tolerance
+        self._nodes: dict[str, _Node] = {}
+        self._ids: list[bytes] = []
+        self._digests: list[bytes] = []
+        self._results_roots: list[bytes] = []
+        self._last_time = 0
+        self._recent: dict[int, tuple[ledger_pb2.CommittedBlock, tuple[election_pb2.TxResult, ...]]] = {}
+        self._replayer = Replayer(genesis, workers)
+        self._audit = ElectionAudit(self.tally)
+        self._stuck_reported = 0
+        self._batch: dict[tuple[Check, int, str, str], list[str]] = {}
+
+    @property
+    def height(self) -> int:
+        """The agreed, replayed height."""
+        return len(self._ids)
+
+    def close(self) -> None:
+        self._replayer.close()
+
+    # ------------------------------------------------------------------ input
+
+    def set_node(self, info: NodeInfo) -> None:
+        """Add a node or refresh what is known of it (reachability, height, published state)."""
+        node = self._nodes.get(info.name)
+        if node is None:
+            self._nodes[info.name] = _Node(info)
+            return
+        node.info = info
+        if info.published is not None:
+            node.published = info.published
+
+    def add_blocks(self, name: str, blocks: Iterable[ledger_pb2.CommittedBlock], through: int) -> None:
+        """Blocks a node served for heights up to `through`; a height it skipped is missing."""
+        node = self._nodes[name]
+        for committed in blocks:
+            height = committed.block.header.height
+            if height in node.buffer or height < node.next_expected:
+                self._note(Check.HEADER, height, name, "block", "height served twice")
+                continue
+            node.buffer[height] = committed
+        node.delivered_through = max(node.delivered_through, through)
+
+    # ------------------------------------------------------------------ work
+
+    def advance(self) -> list[Finding]:
+        """Check everything delivered so far; return the findings this call made."""
+        before = len(self.tally.findings)
+        if self.height == 0:
+            self._check_published(0)
+        agreed = self._extend()
+        for committed, holders in agreed:
+            self._replay_one(committed, holders)
+        for node in self._nodes.values():
+            if node.up:
+                self._compare(node)
+        if agreed:
+            self._audit.check_elections(self._replayer)
+        self._flush()
+        for height in [h for h in self._recent if h <= self.height - RECENT_BLOCKS]:
+            del self._recent[height]
+        return self.tally.findings[before:]
+
+    def _note(self, check: Check, height: int, node: str, record: str, detail: str) -> None:
+        """A per-node discrepancy; the same one on several nodes becomes one finding naming them all."""
+        self._batch.setdefault((check, height, record, detail), []).append(node)
+
+    def _flush(self) -> None:
+        for (check, height, record, detail), nodes in sorted(self._batch.items(), key=lambda kv: kv[0][1]):
+            self.tally.fail(Finding(check, height, tuple(sorted(set(nodes))), record, detail))
+        self._batch.clear()
+
+    def _extend(self) -> list[tuple[ledger_pb2.CommittedBlock, tuple[str, ...]]]:
+        out: list[tuple[ledger_pb2.CommittedBlock, tuple[str, ...]]] = []
+        while True:
+            height = self.height + 1
+            holders = [
+                (n.info.name, n.buffer[height]) for n in self._nodes.values() if n.up and height in n.buffer
+            ]
+            if not holders:
+                return out
+            chosen = self._choose(height, holders)
+            if chosen is None:
+                self._report_stuck(height, holders)
+                return out
+            header = chosen.block.header
+            self._ids.append(block_id(header))
+            self._digests.append(content_digest(chosen.block))
+            self._last_time = header.time_ms
+            names = tuple(name for name, c in holders if block_id(c.block.header) == self._ids[-1])
+            out.append((chosen, names))
+
+    def _choose(
+        self, height: int, holders: Sequence[tuple[str, ledger_pb2.CommittedBlock]]
+    ) -> ledger_pb2.CommittedBlock | None:
+        """The agreed block at `height`, or None; names validators behind conflicting certificates."""
+        by_id: dict[bytes, list[ledger_pb2.CommittedBlock]] = {}
+        for _, committed in holders:
+            by_id.setdefault(block_id(committed.block.header), []).append(committed)
+        parent = self._ids[-1] if self._ids else b""
+        certified: dict[bytes, frozenset[int]] = {}
+        best: tuple[int, ledger_pb2.CommittedBlock] | None = None
+        for bid, versions in by_id.items():
+            signed = [c for c in versions if certificate_problem(self.genesis, c, height) is None]
+            if not signed:
+                continue
+            certified[bid] = frozenset().union(
+                *(genuine_signers(self.genesis, c.certificate) for c in signed)
+            )
+            whole = next((c for c in versions if header_problem(self.genesis, c.block, height) is None), None)
+            header = versions[0].block.header
+            if whole is None or header.prev_block_hash != parent or header.time_ms <= self._last_time:
+                continue
+            if best is None or len(versions) > best[0]:
+                best = (len(versions), _with_certificate(whole, signed[0]))
+        self._check_accountability(height, certified, holders)
+        return None if best is None else best[1]
+
+    def _check_accountability(
+        self,
+        height: int,
+        certified: dict[bytes, frozenset[int]],
+        holders: Sequence[tuple[str, ledger_pb2.CommittedBlock]],
+    ) -> None:
+        if len(certified) < 2:
+            self.tally.ok(Check.ACCOUNTABILITY)
+            return
+        ids = sorted(certified)
+        both = frozenset.intersection(*(certified[b] for b in ids))
+        names = ", ".join(f"{v} ({self.genesis.validators[v].name})" for v in sorted(both))
+        self.tally.fail(
+            Finding(
+                Check.ACCOUNTABILITY,
+                height,
+                tuple(sorted({name for name, _ in holders})),
+                "blocks " + " vs ".join(short(b) for b in ids),
+                f"{len(ids)} different blocks carry valid certificates; signed both: {names or 'none'}",
+            )
+        )
+
+    def _report_stuck(self, height: int, holders: Sequence[tuple[str, ledger_pb2.CommittedBlock]]) -> None:
+        """No served block at `height` is whole, linked and certified: name what each node serves."""
+        if self._stuck_reported == height:
+            return
+        self._stuck_reported = height
+        for name, committed in holders:
+            check, why = self._version_problem(height, committed)
+            self._note(check, height, name, "block", f"{why}; no certified block extends the chain here")
+
+    def _version_problem(self, height: int, committed: ledger_pb2.CommittedBlock) -> tuple[Check, str]:
+        problem = header_problem(self.genesis, committed.block, height) or self._link_problem(committed)
+        if problem is not None:
+            return Check.HEADER, problem
+        cert = certificate_problem(self.genesis, committed, height)
+        return Check.CERTIFICATE, cert or "not agreed"
+
+    def _link_problem(self, committed: ledger_pb2.CommittedBlock) -> str | None:
+        header = committed.block.header
+        parent_height = header.height - 1
+        if 0 < parent_height <= self.height:
+            parent = self._ids[parent_height - 1]
+        elif parent_height == 0:
+            parent = b""
+        else:
+            return None
+        if header.prev_block_hash != parent:
+            return "previous block hash does not link to the agreed parent"
+        return None
+
+    # ------------------------------------------------------------------ replay
+
+    def _replay_one(self, committed: ledger_pb2.CommittedBlock, holders: tuple[str, ...]) -> None:
+        header = committed.block.header
+        height = header.height
+        expected_results = self._results_roots[-1] if self._results_roots else GENESIS_RESULTS_ROOT
+        (replayed,) = self._replayer.replay([committed])
+        assert replayed.height == height <= self.height, (replayed.height, height, self.height)
+        record = f"block {short(self._ids[height - 1])}"
+        if header.app_hash != replayed.app_hash_before:
+            self.tally.fail(
+                Finding(Check.APP_HASH, height, holders, record, "app hash differs from the replayed state")
+            )
+        elif header.results_hash != expected_results:
+            self.tally.fail(
+                Finding(
+                    Check.APP_HASH, height, holders, record, "results root differs from the replayed results"
+                )
+            )
+        else:
+            self.tally.ok(Check.APP_HASH)
+        self._results_roots.append(results_root(replayed.results))
+        self._recent[height] = (committed, replayed.results)
+        self._audit.observe_block(height, committed.block.txs, replayed.results, self._replayer)
+        self._check_published(height)
+
+    def _check_published(self, height: int) -> None:
+        for node in self._nodes.values():
+            if node.up and node.published is not None and node.published.height == height:
+                self._compare_published(node.info.name, node.published)
+                node.published = None
+
+    def _compare_published(self, name: str, published: Published) -> None:
+        mine = {r.definition.election_id: r for r in self._replayer.elections()}
+        served = {r.definition.election_id: r for r in published.elections}
+        for election_id in sorted(set(mine) | set(served)):
+            record = f"election {election_id}"
+            ours, theirs = mine.get(election_id), served.get(election_id)
+            if ours is None or theirs is None:
+                missing = "not served by the node" if theirs is None else "unknown to the replay"
+                self._note(Check.PUBLISHED_STATE, published.height, name, record, missing)
+                continue
+            differing = _differing_fields(ours, theirs)
+            if "result" in differing:
+                detail = f"published result {_counts(theirs)} differs from the replayed {_counts(ours)}"
+                self._note(Check.RESULT, published.height, name, record, detail)
+            elif differing:
+                self._note(
+                    Check.PUBLISHED_STATE,
+                    published.height,
+                    name,
+                    record,
+                    "differs in " + ", ".join(differing),
+                )
+            else:
+                self.tally.ok(Check.PUBLISHED_STATE)
+
+    # ------------------------------------------------------------------ per node
+
+    def _compare(self, node: _Node) -> None:
+        name = node.info.name
+        for height in sorted(h for h in node.buffer if h <= self.height):
+            committed = node.buffer.pop(height)
+            if height > node.next_expected:
+                self._missing(node, node.next_expected, height - 1)
+            node.next_expected = height + 1
+            self.tally.ok(Check.COMPLETENESS)
+            self._compare_block(name, height, committed)
+            node.verified_height = max(node.verified_height, height)
+        upto = min(node.delivered_through, node.info.height, self.height)
+        if upto >= node.next_expected:
+            self._missing(node, node.next_expected, upto)
+            node.next_expected = upto + 1
+
+    def _missing(self, node: _Node, first: int, last: int) -> None:
+        assert first <= last, (first, last)
+        span = f"heights {first}..{last}" if last > first else f"height {first}"
+        self._note(
+            Check.COMPLETENESS,
+            first,
+            node.info.name,
+            "block",
+            f"{span} not served (node reports {node.info.height})",
+        )
+
+    def _compare_block(self, name: str, height: int, committed: ledger_pb2.CommittedBlock) -> None:
+        problem = header_problem(self.genesis, committed.block, height) or self._link_problem(committed)
+        if problem is None:
+            self.tally.ok(Check.HEADER)
+        else:
+            self._note(
+                Check.HEADER, height, name, f"block {short(block_id(committed.block.header))}", problem
+            )
+        cert = certificate_problem(self.genesis, committed, height)
+        if cert is None:
+            self.tally.ok(Check.CERTIFICATE)
+        else:
+            self._note(Check.CERTIFICATE, height, name, "certificate", cert)
+        agreed = self._recent.get(height)
+        served_id = block_id(committed.block.header)
+        if served_id != self._ids[height - 1]:
+            detail = f"serves block {short(served_id)}, the agreed block is {short(self._ids[height - 1])}"
+            self._note(Check.AGREEMENT, height, name, "block", detail)
+            return
+        if content_digest(committed.block) != self._digests[height - 1]:
+            record = "block"
+            if agreed is not None:
+                index = first_differing_tx(committed.block, agreed[0].block)
+                if index is not None and index < len(committed.block.txs):
+                    record = f"{tx_record(committed.block.txs[index])} at index {index}"
+            self._note(Check.AGREEMENT, height, name, record, "block body differs from the agreed block")
+            return
+        self.tally.ok(Check.AGREEMENT)
+        self._compare_results(name, height, committed, agreed)
+
+    def _compare_results(
+        self,
+        name: str,
+        height: int,
+        committed: ledger_pb2.CommittedBlock,
+        agreed: tuple[ledger_pb2.CommittedBlock, tuple[election_pb2.TxResult, ...]] | None,
+    ) -> None:
+        stored = list(committed.results)
+        if agreed is None:
+            if results_root(stored) == self._results_roots[height - 1]:
+                self.tally.ok(Check.REPLAY, len(stored))
+            else:
+                self._note(Check.REPLAY, height, name, "results", "stored results differ from the replay")
+            return
+        replayed = agreed[1]
+        txs = committed.block.txs
+        if len(stored) != len(replayed):
+            self._note(
+                Check.REPLAY, height, name, "results", f"{len(stored)} results for {len(txs)} transactions"
+            )
+            return
+        for index, (ours, theirs) in enumerate(zip(replayed, stored, strict=True)):
+            if canonical(ours) == canonical(theirs):
+                self.tally.ok(Check.REPLAY)
+                continue
+            check = _classify(txs[index], theirs, ours)
+            detail = (
+                f"stored {election_pb2.ResultCode.Name(theirs.code)}, replay gives "
+                f"{election_pb2.ResultCode.Name(ours.code)} ({ours.detail[:80]})"
+            )
+            self._note(check, height, name, f"{tx_record(txs[index])} at index {index}", detail)
+
+    # ------------------------------------------------------------------ output
+
+    def report(self) -> Report:
+        heights = [n.info.height for n in self._nodes.values() if n.up]
+        top = max(heights, default=0)
+        blamed = {name for f in self.tally.findings for name in f.nodes}
+        rows = []
+        for node in self._nodes.values():
+            info = node.info
+            lag = max(0, top - info.height) if node.up else 0
+            if not node.up:
+                status = info.reach.value
+            elif info.name in blamed:
+                status = "faulty"
+            elif lag > self._lag_tolerance:
+                status = "lagging"
+            else:
+                status = "ok"
+            rows.append(
+                NodeRow(info.name, info.address, status, info.height, node.verified_height, lag, info.detail)
+            )
+        return Report(
+            chain_id=self.genesis.chain_id,
+            agreed_height=self.height,
+            nodes=tuple(rows),
+            passed={c.value: n for c, n in sorted(self.tally.passed.items())},
+            failed={c.value: n for c, n in sorted(self.tally.failed.items())},
+            findings=tuple(self.tally.findings),
+            findings_dropped=self.tally.dropped,
+        )
+
+
+def _with_certificate(
+    whole: ledger_pb2.CommittedBlock, signed: ledger_pb2.CommittedBlock
+) -> ledger_pb2.CommittedBlock:
+    """The whole body from one node with a valid certificate from another (same block id)."""
+    if whole is signed:
+        return whole
+    merged = ledger_pb2.CommittedBlock()
+    merged.CopyFrom(whole)
+    merged.certificate.CopyFrom(signed.certificate)
+    return merged
+
+
+def _differing_fields(ours: election_pb2.ElectionState, theirs: election_pb2.ElectionState) -> list[str]:
+    names = {f.name for f, _ in ours.ListFields()} | {f.name for f, _ in theirs.ListFields()}
+    return sorted(n for n in names if _only(ours, n) != _only(theirs, n))
+
+
+def _only(record: election_pb2.ElectionState, name: str) -> bytes:
+    """The canonical bytes of one field of the record, alone."""
+    probe = election_pb2.ElectionState()
+    probe.CopyFrom(record)
+    for field, _ in record.ListFields():
+        if field.name != name:
+            probe.ClearField(field.name)  # type: ignore[arg-type]
+    return canonical(probe)
+
+
+def _counts(record: election_pb2.ElectionState) -> str:
+    return "; ".join(f"{c.contest_id}={list(c.counts)}" for c in record.result.contests) or "none"
+
+
+def _classify(raw: bytes, stored: election_pb2.TxResult, replayed: election_pb2.TxResult) -> Check:
+    """Name the rule a wrongly accepted transaction broke, where one has its own check."""
+    if stored.code != election_pb2.OK:
+        return Check.REPLAY
+    try:
+        _, tx = decode_signed_tx(raw)
+    except DecodeError:
+        return Check.REPLAY
+    kind = tx_kind(tx)
+    if kind == "ballot" and replayed.code in (
+        election_pb2.BAD_PROOF,
+        election_pb2.BAD_SIGNATURE,
+        election_pb2.MALFORMED,
+    ):
+        return Check.BALLOT
+    if kind == "roll_append" and replayed.code == election_pb2.WRONG_PHASE:
+        return Check.ROLL_FROZEN
+    if kind == "decryption_share" and replayed.code in (election_pb2.BAD_PROOF, election_pb2.BAD_SHARE):
+        return Check.DECRYPTION_SHARE
+    return Check.REPLAY

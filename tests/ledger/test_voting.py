@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import pickle
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 
 import pytest
 
@@ -188,6 +190,16 @@ def test_verify_tx_stateless_agrees_with_execution(
     params = ElectionParams.of(election.chain.state(ELECTION))
     assert code(verify_tx_stateless(CHAIN_ID, tx, params)) == expected, why
     assert election.chain.one(tx) == expected, why
+
+
+def test_stateless_verification_runs_in_a_process_pool(election: Election) -> None:
+    txs = [election.ballot(1, CHOICE), _tampered_proof(election)]
+    params = election.chain.app.params_for(txs[0])
+    assert params is not None
+    assert pickle.loads(pickle.dumps(params)).definition == params.definition
+    with ProcessPoolExecutor(max_workers=1) as pool:
+        results = list(pool.map(verify_tx_stateless, [CHAIN_ID] * 2, txs, [params] * 2))
+    assert [code(r) for r in results] == ["OK", "BAD_PROOF"]
 
 
 def test_stateless_ballot_needs_matching_params(election: Election) -> None:

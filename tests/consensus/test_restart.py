@@ -1,0 +1,159 @@
+"""Never double-sign, across restarts: scripted cases, then a property over random histories."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from node.consensus import (
+    Broadcast,
+    Commit,
+    Consensus,
+    Event,
+    LastSigned,
+    PersistSigned,
+    Proposal,
+    ProposalValue,
+    Start,
+    Step,
+    Timeout,
+    TimeoutKind,
+    Vote,
+    VoteType,
+)
+from tests.consensus.script import Harness, block_id, payload
+
+A, B = block_id("A"), block_id("B")
+
+
+def test_restart_after_prevote_resends_the_same_vote() -> None:
+    harness = Harness(last_signed=LastSigned(1, 0, Step.PREVOTE, A))
+    harness.run(
+        """
+start
+  timeout propose h=1 r=0 300ms
+proposal h=1 r=0 vr=-1 from=1 B
+  persist prevote h=1 r=0 A
+  broadcast prevote h=1 r=0 A
+"""
+    )
+    assert harness.core.refused_signatures == 0
+
+
+def test_restart_after_precommit_keeps_the_lock_and_refuses_to_go_back() -> None:
+    harness = Harness(last_signed=LastSigned(1, 0, Step.PRECOMMIT, A, 0, A))
+    harness.run(
+        """
+start
+  timeout propose h=1 r=0 300ms
+? state h=1 r=0 step=propose locked=0:A
+timeout propose h=1 r=0
+prevote h=1 r=1 from=2 nil
+prevote h=1 r=1 from=3 nil
+  timeout propose h=1 r=1 350ms
+proposal h=1 r=1 vr=-1 from=2 B
+  persist prevote h=1 r=1 nil lock=0:A
+  broadcast prevote h=1 r=1 nil
+  timeout prevote h=1 r=1 150ms
+  persist precommit h=1 r=1 nil lock=0:A
+  broadcast precommit h=1 r=1 nil
+"""
+    )
+    assert harness.core.refused_signatures == 1  # the round-0 prevote after its precommit
+
+
+def test_restart_as_proposer_refuses_a_different_block() -> None:
+    harness = Harness(last_signed=LastSigned(1, 3, Step.PROPOSE, A))
+    harness.run(
+        """
+start
+  request h=1 r=3
+  timeout propose h=1 r=3 450ms
+value h=1 r=3 B
+? state h=1 r=3 step=propose
+"""
+    )
+    assert harness.core.refused_signatures == 1
+
+
+# -- a property: random histories with restarts ----------------------------------------------------
+
+VALUES = [A, B, None]
+SENDERS = [1, 2, 3]
+
+
+@st.composite
+def histories(draw: st.DrawFn) -> list[tuple[str, tuple[int, ...]]]:
+    op = st.one_of(
+        st.tuples(
+            st.just("vote"),
+            st.tuples(
+                st.sampled_from([1, 2]),
+                st.integers(1, 2),
+                st.integers(0, 3),
+                st.sampled_from(SENDERS),
+                st.integers(0, 2),
+            ),
+        ),
+        st.tuples(
+            st.just("proposal"),
+            st.tuples(st.integers(1, 2), st.integers(0, 3), st.integers(-1, 2), st.integers(0, 1)),
+        ),
+        st.tuples(st.just("timeout"), st.tuples(st.integers(0, 2), st.integers(1, 2), st.integers(0, 3))),
+        st.tuples(st.just("value"), st.tuples(st.integers(1, 2), st.integers(0, 3), st.integers(0, 1))),
+        st.tuples(st.just("restart"), st.just(())),
+    )
+    return draw(st.lists(op, max_size=60))
+
+
+def _event(harness: Harness, op: str, args: tuple[int, ...]) -> Event:
+    names = ["A", "B"]
+    if op == "vote":
+        kind, height, round_, sender, value = args
+        return harness.sign(Vote(VoteType(kind), height, round_, VALUES[value], sender, b""), sender)
+    if op == "proposal":
+        height, round_, valid_round, value = args
+        proposer = (height + round_) % 4
+        name = names[value]
+        message = Proposal(
+            height, round_, min(valid_round, round_ - 1), block_id(name), proposer, b"", payload(name)
+        )
+        return harness.sign(message, proposer)
+    if op == "timeout":
+        kind, height, round_ = args
+        return Timeout(TimeoutKind(kind), height, round_)
+    height, round_, value = args
+    return ProposalValue(height, round_, block_id(names[value]), payload(names[value]))
+
+
+@settings(deadline=None, max_examples=300, derandomize=True)
+@given(histories())
+def test_never_signs_conflicting_messages_across_restarts(history: list[tuple[str, tuple[int, ...]]]) -> None:
+    harness = Harness()
+    core: Consensus = harness.core
+    core.step(Start())
+    persisted: LastSigned | None = None
+    committed_height = 0
+    signed: dict[tuple[int, int, str], bytes | None] = {}
+    for op, args in history:
+        if op == "restart":
+            harness = Harness(height=committed_height + 1, last_signed=persisted)
+            core = harness.core
+            actions = core.step(Start())
+        else:
+            actions = core.step(_event(harness, op, args))
+        for action in actions:
+            if isinstance(action, PersistSigned):
+                persisted = action.record
+            elif isinstance(action, Broadcast):
+                message = action.message
+                if isinstance(message, Vote) and message.validator != 0:
+                    continue  # a relayed proof-of-lock vote, not ours
+                assert persisted is not None and persisted.block_id == message.block_id, "persist before send"
+                kind = message.type.name if isinstance(message, Vote) else "PROPOSAL"
+                key = (message.height, message.round, kind)
+                assert signed.setdefault(key, message.block_id) == message.block_id, f"double sign at {key}"
+            elif isinstance(action, Commit):
+                assert action.height == committed_height + 1
+                committed_height = action.height
+        assert core.height == committed_height + 1

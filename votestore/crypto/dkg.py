@@ -242,9 +242,10 @@ def complaint_holds(
 ) -> bool:
     """True: the dealer is guilty (share fails to open or mismatches); False: a false complaint.
 
-    Raises ComplaintInvalid if the complaint is malformed or its proof fails. The deal's form must
-    have been checked (check_deal_form) before it was accepted.
+    Raises ComplaintInvalid if the complaint is malformed or its proof fails, DealInvalid if the
+    deal itself is malformed (it should never have been accepted).
     """
+    check_deal_form(election_id, trustees, len(deal.commitments), deal)
     n = len(trustees)
     if complaint.election_id != election_id or deal.election_id != election_id:
         raise ComplaintInvalid("complaint or deal is for another election")
@@ -278,9 +279,13 @@ def election_key(deals: Sequence[election_pb2.DkgDeal]) -> bytes:
 
 
 def verification_key(deals: Sequence[election_pb2.DkgDeal], trustee_index: int) -> bytes:
-    """g^(s_j) for trustee j's key share, from the qualified dealers' commitments alone."""
+    """g^(s_j) for trustee j's key share, from the qualified dealers' commitments alone.
+
+    Commitments are decoded again here: libsodium adds an invalid encoding as if it were zero."""
     assert deals and trustee_index >= 1
-    return group.add_all([_eval_commitments(list(d.commitments), trustee_index) for d in deals])
+    return group.add_all(
+        [_eval_commitments([group.decode_point(c) for c in d.commitments], trustee_index) for d in deals]
+    )
 
 
 def secret_share(opened_shares: Sequence[bytes]) -> bytes:

@@ -1,0 +1,128 @@
+"""Receipts from the ledger itself: the gateway keeps no record of what it forwarded.
+
+Each lookup asks every validator's GetTx and believes a commit only with a proof that checks against
+the genesis validators (votestore.receipts.verify_tx_proof). So a gateway restarted after taking a
+ballot answers exactly as before, and a lying validator cannot forge a receipt.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import OrderedDict
+from typing import Any, Final
+
+import grpc  # type: ignore[import-untyped, unused-ignore]
+import grpc.aio  # type: ignore[import-untyped, unused-ignore]
+
+from gateway.commits import CommitWatcher
+from gateway.validators import ValidatorPool
+from proto.votestore.v1 import election_pb2, gateway_pb2, ledger_pb2, node_pb2
+from votestore.encoding import decode_signed_tx, tx_hash
+from votestore.errors import DecodeError
+from votestore.genesis import Genesis
+from votestore.receipts import ProofInvalid, verify_tx_proof
+
+log = logging.getLogger("votestore.gateway.receipts")
+
+LOOKUP_TIMEOUT_S: Final = 3.0
+MAX_CACHED_RECEIPTS: Final = 10_000
+WAKE_INTERVAL_S: Final = 1.0
+"""Longest a waiter sleeps without re-reading: covers a commit stream that is down or stalled."""
+RESULT_WAIT_S: Final = 3.0
+"""After its block commits, how long a waiter waits for the next block, which certifies the result."""
+
+_RANK: Final = {
+    gateway_pb2.UNKNOWN: 0,
+    gateway_pb2.PENDING: 1,
+    gateway_pb2.COMMITTED: 2,
+    gateway_pb2.REJECTED: 2,
+}
+
+
+def is_final(response: gateway_pb2.ReceiptResponse) -> bool:
+    """Committed with its result certified by the next block: nothing about it can change."""
+    return _RANK[response.status] == 2 and response.receipt.proof.HasField("next_header")
+
+
+def _election_of(raw: bytes) -> str:
+    try:
+        _, tx = decode_signed_tx(raw)
+    except DecodeError:
+        return ""
+    return tx.ballot.election_id if tx.HasField("ballot") else ""
+
+
+def _from_proof(tracking_code: bytes, proof: ledger_pb2.TxProof) -> gateway_pb2.ReceiptResponse:
+    status = gateway_pb2.COMMITTED if proof.result.code == election_pb2.OK else gateway_pb2.REJECTED
+    receipt = ledger_pb2.Receipt(tracking_code=tracking_code, election_id=_election_of(proof.tx), proof=proof)
+    return gateway_pb2.ReceiptResponse(status=status, receipt=receipt, result=proof.result)
+
+
+class ReceiptFinder:
+    def __init__(self, pool: ValidatorPool, genesis: Genesis, watcher: CommitWatcher) -> None:
+        self._pool = pool
+        self._genesis = genesis
+        self._watcher = watcher
+        self._final: OrderedDict[bytes, gateway_pb2.ReceiptResponse] = OrderedDict()
+
+    def _judge(self, tracking_code: bytes, index: int, answer: Any) -> gateway_pb2.ReceiptResponse:
+        if isinstance(answer, grpc.aio.AioRpcError):
+            return gateway_pb2.ReceiptResponse(status=gateway_pb2.UNKNOWN)
+        if answer.tx_hash != tracking_code or tx_hash(answer.tx) != tracking_code:
+            log.warning("event=wrong_tx validator=%d", index)
+            return gateway_pb2.ReceiptResponse(status=gateway_pb2.UNKNOWN)
+        if not answer.HasField("header"):
+            return gateway_pb2.ReceiptResponse(status=gateway_pb2.PENDING)
+        try:
+            verify_tx_proof(self._genesis, answer)
+        except ProofInvalid as exc:
+            log.warning("event=bad_proof validator=%d why=%r", index, str(exc))
+            return gateway_pb2.ReceiptResponse(status=gateway_pb2.UNKNOWN)
+        return _from_proof(tracking_code, answer)
+
+    async def lookup(self, tracking_code: bytes) -> gateway_pb2.ReceiptResponse:
+        """The best-proven answer any validator gives; returns early on a final one."""
+        cached = self._final.get(tracking_code)
+        if cached is not None:
+            return cached
+
+        async def ask(stub: Any) -> ledger_pb2.TxProof:
+            request = node_pb2.GetTxRequest(tx_hash=tracking_code)
+            proof: ledger_pb2.TxProof = await stub.GetTx(request, timeout=LOOKUP_TIMEOUT_S)
+            return proof
+
+        best = gateway_pb2.ReceiptResponse(status=gateway_pb2.UNKNOWN)
+        async for index, answer in self._pool.ask_all(ask):
+            judged = self._judge(tracking_code, index, answer)
+            if is_final(judged):
+                self._remember(tracking_code, judged)
+                return judged
+            if _RANK[judged.status] > _RANK[best.status]:
+                best = judged
+        return best
+
+    def _remember(self, tracking_code: bytes, response: gateway_pb2.ReceiptResponse) -> None:
+        self._final[tracking_code] = response
+        if len(self._final) > MAX_CACHED_RECEIPTS:
+            self._final.popitem(last=False)
+
+    async def wait(self, tracking_code: bytes, timeout_s: float) -> gateway_pb2.ReceiptResponse:
+        """Re-read on every new height until final, or committed and the next block is slow to
+        come, or the time is up; returns the best answer so far."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout_s
+        committed_at: float | None = None
+        while True:
+            seen = self._watcher.height
+            response = await self.lookup(tracking_code)
+            now = loop.time()
+            if is_final(response):
+                return response
+            if _RANK[response.status] == 2:
+                committed_at = now if committed_at is None else committed_at
+                if now - committed_at >= RESULT_WAIT_S:
+                    return response
+            if now >= deadline:
+                return response
+            await self._watcher.wait_beyond(seen, min(deadline - now, WAKE_INTERVAL_S))

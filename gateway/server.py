@@ -1,0 +1,139 @@
+"""One gateway process: the Gateway service, gRPC health and reflection, metrics, TLS.
+
+`serve` runs until cancelled (SIGINT/SIGTERM in `run`); it prints one line with the bound address
+so a supervisor or a test that asked for port 0 learns the real port.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+from dataclasses import dataclass
+from typing import Any, Final
+
+import grpc  # type: ignore[import-untyped, unused-ignore]
+import grpc.aio  # type: ignore[import-untyped, unused-ignore]
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+from prometheus_client import start_http_server
+
+from gateway.commits import CommitWatcher
+from gateway.config import GatewayConfig
+from gateway.identity import IdentityStore
+from gateway.metrics import GatewayMetrics
+from gateway.service import GatewayService, Parts
+from gateway.validators import ValidatorPool
+from proto.votestore.v1 import gateway_pb2, gateway_pb2_grpc
+from votestore.errors import ConfigError
+from votestore.genesis import load_genesis
+
+log = logging.getLogger("votestore.gateway.server")
+
+GATEWAY_SERVICE: Final = gateway_pb2.DESCRIPTOR.services_by_name["Gateway"].full_name
+SHUTDOWN_GRACE_S: Final = 5.0
+MAX_CONCURRENT_RPCS: Final = 1000
+"""Beyond this many calls in flight, new ones get RESOURCE_EXHAUSTED from gRPC itself."""
+
+
+@dataclass(frozen=True, slots=True)
+class Running:
+    server: Any
+    port: int
+    service: GatewayService
+    watcher_task: asyncio.Task[None]
+
+
+def _read(path: Any, what: str) -> bytes:
+    try:
+        data: bytes = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"TLS {what} {path} unreadable: {exc.strerror}") from None
+    return data
+
+
+def _parts(config: GatewayConfig) -> Parts:
+    genesis = load_genesis(config.genesis)
+    identity = IdentityStore(config.identity_store) if config.identity_store is not None else None
+    pool = ValidatorPool(genesis)
+    return Parts(
+        genesis=genesis,
+        pool=pool,
+        watcher=CommitWatcher(pool),
+        identity=identity,
+        limits=config.limits,
+        metrics=GatewayMetrics(),
+    )
+
+
+async def start(config: GatewayConfig) -> Running:
+    """Load everything the config names (ConfigError on any problem), then bind and serve."""
+    parts = _parts(config)
+    credentials = None
+    if config.tls is not None:
+        pair = (_read(config.tls.key, "key"), _read(config.tls.cert, "certificate"))
+        credentials = grpc.ssl_server_credentials([pair])
+    size = config.limits.max_message_bytes
+    server = grpc.aio.server(
+        options=[
+            ("grpc.max_receive_message_length", size),
+            ("grpc.max_send_message_length", 4 * size),
+        ],
+        maximum_concurrent_rpcs=MAX_CONCURRENT_RPCS,
+    )
+    service = GatewayService(parts)
+    gateway_pb2_grpc.add_GatewayServicer_to_server(service, server)
+    health_servicer = health.aio.HealthServicer()
+    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+    reflection.enable_server_reflection(
+        (GATEWAY_SERVICE, health.SERVICE_NAME, reflection.SERVICE_NAME), server
+    )
+    try:
+        port: int = (
+            server.add_secure_port(config.listen, credentials)
+            if credentials is not None
+            else server.add_insecure_port(config.listen)
+        )
+    except RuntimeError as exc:
+        raise ConfigError(f"cannot listen on {config.listen}: {exc}") from None
+    if config.metrics_port:
+        try:
+            start_http_server(config.metrics_port, registry=parts.metrics.registry)
+        except OSError as exc:
+            raise ConfigError(f"cannot serve metrics on port {config.metrics_port}: {exc.strerror}") from None
+    await server.start()
+    serving = health_pb2.HealthCheckResponse.SERVING
+    await health_servicer.set("", serving)
+    await health_servicer.set(GATEWAY_SERVICE, serving)
+    watcher_task = asyncio.create_task(parts.watcher.run())
+    return Running(server, port, service, watcher_task)
+
+
+async def stop(running: Running) -> None:
+    running.watcher_task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await running.watcher_task
+    await running.server.stop(SHUTDOWN_GRACE_S)
+    await running.service.parts.pool.close()
+
+
+async def serve(config: GatewayConfig) -> None:
+    running = await start(config)
+    host = config.listen.rpartition(":")[0]
+    sys.stdout.write(f"gateway listening on {host}:{running.port}\n")
+    sys.stdout.flush()
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stopping.set)
+    try:
+        await stopping.wait()
+    finally:
+        await stop(running)
+
+
+def run(config: GatewayConfig) -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    asyncio.run(serve(config))

@@ -1,0 +1,291 @@
+"""The `votestore.v1.Gateway` service: form checks, limits, forwarding, receipts.
+
+The gateway is not a point of trust for integrity: validators re-check every ballot. It answers
+early what it can check without ledger state (form, signature, size, limits, the identity check)
+and maps every validator refusal through the one table in gateway/status.py. Nothing is recorded
+unless f+1 validators took the ballot into their mempools.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, Final, TypeVar
+
+import grpc  # type: ignore[import-untyped, unused-ignore]
+
+from gateway.commits import CommitWatcher
+from gateway.config import Limits
+from gateway.elections import ElectionReader, check_election_id
+from gateway.errors import Refusal
+from gateway.identity import IdentityStore, verify_second_factor
+from gateway.limits import Clock, KeyedLimiter, Rate
+from gateway.metrics import GatewayMetrics
+from gateway.receipts import ReceiptFinder
+from gateway.status import result_name, status_for
+from gateway.validators import Accepted, BroadcastOutcome, Refused, ValidatorPool
+from proto.votestore.v1 import gateway_pb2, gateway_pb2_grpc
+from votestore.client.ballot import SelectionInvalid, build_ballot_tx, credential_public_key
+from votestore.encoding import decode_signed_tx, verify_signed_tx
+from votestore.errors import DecodeError, SignatureError
+from votestore.genesis import Genesis
+from votestore.hashing import HASH_BYTES
+
+log = logging.getLogger("votestore.gateway")
+
+SECONDS_PER_MINUTE: Final = 60.0
+SECONDS_PER_HOUR: Final = 3600.0
+MAX_IDENTITY_CHECK_CHARS: Final = 256
+MAX_CONTESTS_PER_REQUEST: Final = 64
+MIN_FORWARD_S: Final = 0.05
+"""Below this much time left, a cast is refused rather than forwarded half-way."""
+
+Request = TypeVar("Request")
+Response = TypeVar("Response")
+Handler = Callable[[Any, Request, Any], Awaitable[Response]]
+
+
+@dataclass(frozen=True, slots=True)
+class Parts:
+    """What a Gateway service is built from; the server wires real ones, tests may drive a clock."""
+
+    genesis: Genesis
+    pool: ValidatorPool
+    watcher: CommitWatcher
+    identity: IdentityStore | None
+    limits: Limits
+    metrics: GatewayMetrics
+    clock: Clock = time.monotonic
+
+
+def _client_of(context: Any) -> str:
+    """The peer's address without its port: 'ipv4:10.0.0.7:51234' -> 'ipv4:10.0.0.7'."""
+    peer: str = context.peer() or "unknown"
+    return peer.rsplit(":", 1)[0] if peer.count(":") >= 2 else peer
+
+
+def rpc(method: str) -> Callable[[Handler[Request, Response]], Handler[Request, Response]]:
+    """Client rate limit, metrics and the Refusal -> gRPC status edge, around one handler."""
+
+    def wrap(handler: Handler[Request, Response]) -> Handler[Request, Response]:
+        @functools.wraps(handler)
+        async def run(self: GatewayService, request: Request, context: Any) -> Response:
+            started = time.perf_counter()
+            code = grpc.StatusCode.OK
+            try:
+                client = _client_of(context)
+                if not self.client_limiter.take(client):
+                    wait = self.client_limiter.retry_after_s(client)
+                    raise Refusal(
+                        grpc.StatusCode.RESOURCE_EXHAUSTED,
+                        f"client over its request rate; retry in {wait:.1f}s",
+                    )
+                return await handler(self, request, context)
+            except Refusal as refusal:
+                code = refusal.status
+                await context.abort(refusal.status, refusal.message)
+                raise AssertionError("context.abort returned") from None
+            finally:
+                self.metrics.requests.labels(method, code.name).inc()
+                self.metrics.latency.labels(method).observe(time.perf_counter() - started)
+
+        return run
+
+    return wrap
+
+
+class GatewayService(gateway_pb2_grpc.GatewayServicer):
+    def __init__(self, parts: Parts) -> None:
+        self.parts = parts
+        self.metrics = parts.metrics
+        limits = parts.limits
+        self.client_limiter = KeyedLimiter(
+            Rate(limits.client_burst, limits.client_requests_per_s), parts.clock
+        )
+        self.voter_limiter = KeyedLimiter(
+            Rate(limits.voter_cast_burst, limits.voter_casts_per_minute / SECONDS_PER_MINUTE), parts.clock
+        )
+        self.identity_failures = KeyedLimiter(
+            Rate(limits.identity_failure_burst, limits.identity_failures_per_hour / SECONDS_PER_HOUR),
+            parts.clock,
+        )
+        self.elections = ElectionReader(parts.pool)
+        self.receipts = ReceiptFinder(parts.pool, parts.genesis, parts.watcher)
+
+    # ------------------------------------------------------------------ helpers
+
+    def _time_left(self, context: Any, cap_s: float) -> float:
+        remaining = context.time_remaining()
+        return cap_s if remaining is None else min(cap_s, remaining)
+
+    def _take_voter(self, voter: bytes) -> None:
+        if not self.voter_limiter.take(voter):
+            wait = self.voter_limiter.retry_after_s(voter)
+            raise Refusal(
+                grpc.StatusCode.RESOURCE_EXHAUSTED, f"too many casts for this voter; retry in {wait:.0f}s"
+            )
+
+    async def _forward(self, raw: bytes, context: Any) -> gateway_pb2.CastBallotResponse:
+        timeout_s = self._time_left(context, self.parts.limits.forward_deadline_s)
+        if timeout_s < MIN_FORWARD_S:
+            raise Refusal(grpc.StatusCode.DEADLINE_EXCEEDED, "too little time left to forward the ballot")
+        outcome = await self.parts.pool.broadcast(raw, timeout_s)
+        self._count(outcome)
+        code_hex = outcome.tracking_code.hex()
+        if outcome.taken:
+            status = gateway_pb2.COMMITTED if outcome.committed else gateway_pb2.PENDING
+            log.info("event=ballot_taken tracking_code=%s accepted=%d", code_hex, outcome.accepted)
+            return gateway_pb2.CastBallotResponse(tracking_code=outcome.tracking_code, status=status)
+        log.info("event=ballot_refused tracking_code=%s accepted=%d", code_hex, outcome.accepted)
+        raise refusal_of(outcome, self.parts.pool.n)
+
+    def _count(self, outcome: BroadcastOutcome) -> None:
+        for answer in outcome.answers:
+            kind = "accepted" if isinstance(answer, Accepted) else type(answer).__name__.lower()
+            self.metrics.forwarded.labels(kind).inc()
+
+    # ------------------------------------------------------------------ the service
+
+    @rpc("GetElection")
+    async def GetElection(
+        self, request: gateway_pb2.GetElectionGatewayRequest, context: Any
+    ) -> gateway_pb2.ElectionInfo:
+        state = await self.elections.read(request.election_id)
+        return gateway_pb2.ElectionInfo(
+            chain_id=self.parts.genesis.chain_id, state=state, now_ms=int(time.time() * 1000)
+        )
+
+    @rpc("CastBallot")
+    async def CastBallot(
+        self, request: gateway_pb2.CastBallotRequest, context: Any
+    ) -> gateway_pb2.CastBallotResponse:
+        try:
+            envelope, tx = decode_signed_tx(request.tx)
+        except DecodeError as exc:
+            raise Refusal(grpc.StatusCode.INVALID_ARGUMENT, f"malformed ballot: {exc}") from None
+        if not tx.HasField("ballot"):
+            raise Refusal(grpc.StatusCode.INVALID_ARGUMENT, "the gateway takes ballot transactions only")
+        check_election_id(tx.ballot.election_id)
+        try:
+            verify_signed_tx(self.parts.genesis.chain_id, envelope, tx)
+        except SignatureError as exc:
+            raise Refusal(grpc.StatusCode.UNAUTHENTICATED, str(exc)) from None
+        self._take_voter(envelope.signer)
+        return await self._forward(request.tx, context)
+
+    @rpc("CastBallotAssisted")
+    async def CastBallotAssisted(
+        self, request: gateway_pb2.CastBallotAssistedRequest, context: Any
+    ) -> gateway_pb2.CastBallotResponse:
+        """The credential and choices stay in this call's memory: never logged, stored or echoed."""
+        identity = self.parts.identity
+        if identity is None:
+            raise Refusal(grpc.StatusCode.UNIMPLEMENTED, "assisted casting is not configured on this gateway")
+        check_election_id(request.election_id)
+        if len(request.identity_check) > MAX_IDENTITY_CHECK_CHARS:
+            raise Refusal(grpc.StatusCode.INVALID_ARGUMENT, "identity check too long")
+        if len(request.selections) > MAX_CONTESTS_PER_REQUEST:
+            raise Refusal(grpc.StatusCode.INVALID_ARGUMENT, "too many contests in the request")
+        try:
+            voter = credential_public_key(request.credential, request.election_id)
+        except SelectionInvalid as exc:
+            raise Refusal(grpc.StatusCode.INVALID_ARGUMENT, str(exc)) from None
+        if not self.identity_failures.allows(voter):
+            raise Refusal(
+                grpc.StatusCode.RESOURCE_EXHAUSTED,
+                "too many failed identity checks for this voter; try later",
+            )
+        identity.reload_if_changed()
+        stored = identity.hash_for(voter)
+        matches = stored is not None and await asyncio.to_thread(
+            verify_second_factor, stored, request.identity_check
+        )
+        if not matches:
+            self.identity_failures.take(voter)
+            raise Refusal(grpc.StatusCode.UNAUTHENTICATED, "credential or identity check not accepted")
+        self._take_voter(voter)
+        params = await self.elections.ballot_params(request.election_id)
+        selections = {s.contest_id: list(s.choices) for s in request.selections}
+        if len(selections) != len(request.selections):
+            raise Refusal(grpc.StatusCode.INVALID_ARGUMENT, "a contest appears twice in the selections")
+        try:
+            raw = await asyncio.to_thread(
+                build_ballot_tx,
+                self.parts.genesis.chain_id,
+                params.definition,
+                params.election_key,
+                request.credential,
+                selections,
+            )
+        except SelectionInvalid as exc:
+            raise Refusal(grpc.StatusCode.INVALID_ARGUMENT, str(exc)) from None
+        return await self._forward(raw, context)
+
+    @rpc("GetReceipt")
+    async def GetReceipt(
+        self, request: gateway_pb2.GetReceiptRequest, context: Any
+    ) -> gateway_pb2.ReceiptResponse:
+        _check_tracking_code(request.tracking_code)
+        response = await self.receipts.lookup(request.tracking_code)
+        self.metrics.receipts.labels(gateway_pb2.ReceiptStatus.Name(response.status)).inc()
+        return response
+
+    @rpc("WaitReceipt")
+    async def WaitReceipt(
+        self, request: gateway_pb2.WaitReceiptRequest, context: Any
+    ) -> gateway_pb2.ReceiptResponse:
+        _check_tracking_code(request.tracking_code)
+        asked_s = request.timeout_ms / 1000 if request.timeout_ms else self.parts.limits.max_wait_s
+        timeout_s = self._time_left(context, min(asked_s, self.parts.limits.max_wait_s))
+        response = await self.receipts.wait(request.tracking_code, timeout_s)
+        self.metrics.receipts.labels(gateway_pb2.ReceiptStatus.Name(response.status)).inc()
+        return response
+
+    @rpc("GetTurnout")
+    async def GetTurnout(
+        self, request: gateway_pb2.GetTurnoutRequest, context: Any
+    ) -> gateway_pb2.TurnoutResponse:
+        state = await self.elections.read(request.election_id)
+        return gateway_pb2.TurnoutResponse(
+            election_id=request.election_id,
+            height=self.parts.watcher.height,
+            roll_size=state.roll_size,
+            ballots=state.ballots,
+            groups=state.turnout,
+        )
+
+    @rpc("GetResult")
+    async def GetResult(
+        self, request: gateway_pb2.GetResultRequest, context: Any
+    ) -> gateway_pb2.ResultResponse:
+        state = await self.elections.read(request.election_id)
+        return gateway_pb2.ResultResponse(phase=state.phase, result=state.result)
+
+
+def _check_tracking_code(code: bytes) -> None:
+    if len(code) != HASH_BYTES:
+        raise Refusal(grpc.StatusCode.INVALID_ARGUMENT, f"tracking code must be {HASH_BYTES} bytes")
+
+
+def refusal_of(outcome: BroadcastOutcome, n: int) -> Refusal:
+    """Why a ballot was not taken, as one status: the validators' commonest reason, a size refusal,
+    or UNAVAILABLE when too few validators could be reached."""
+    refused: Refused | None = outcome.refusal()
+    if refused is not None:
+        count = sum(isinstance(a, Refused) and a.code == refused.code for a in outcome.answers)
+        detail = f": {refused.detail}" if refused.detail else ""
+        return Refusal(
+            status_for(refused.code),
+            f"{result_name(refused.code)}{detail} (refused by {count} of {n} validators)",
+        )
+    oversize = outcome.oversize()
+    if oversize is not None:
+        return Refusal(grpc.StatusCode.INVALID_ARGUMENT, f"validators refused the size: {oversize.detail}")
+    return Refusal(
+        grpc.StatusCode.UNAVAILABLE,
+        f"only {outcome.accepted} of {n} validators took the ballot, {outcome.needed} needed; retry",
+    )

@@ -1,0 +1,205 @@
+"""Talking to every validator: broadcast a transaction, ask all of them a question.
+
+The gateway trusts no single validator. A ballot counts as taken once f+1 validators hold it in
+their mempools (at least one honest one will propose or gossip it); reads that matter are asked of
+all of them and judged by the caller. Retries with backoff are gRPC's own retry policy, set in
+the channel's service config; every call has a deadline.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections import Counter
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, Final, TypeVar
+
+import grpc  # type: ignore[import-untyped, unused-ignore]
+import grpc.aio  # type: ignore[import-untyped, unused-ignore]
+
+from proto.votestore.v1 import election_pb2, node_pb2, node_pb2_grpc
+from votestore.encoding import tx_hash
+from votestore.genesis import Genesis
+
+T = TypeVar("T")
+
+RETRY_MAX_ATTEMPTS: Final = 5  # gRPC caps retries at 5 attempts per call
+RETRY_INITIAL_BACKOFF_S: Final = 0.05
+RETRY_MAX_BACKOFF_S: Final = 1.0
+RECONNECT_BACKOFF_MIN_MS: Final = 100
+RECONNECT_BACKOFF_MAX_MS: Final = 2000
+"""A restarted validator is found again within two seconds (gRPC's default waits up to 120 s)."""
+MAX_BACKGROUND_SUBMITS: Final = 10_000
+"""Submits still reaching slow validators after the ballot was taken; beyond this, new ones are
+not kept waiting for (they still run until their deadline)."""
+
+_SERVICE_CONFIG: Final = json.dumps(
+    {
+        "methodConfig": [
+            {
+                "name": [{"service": "votestore.v1.Node"}],
+                "retryPolicy": {
+                    "maxAttempts": RETRY_MAX_ATTEMPTS,
+                    "initialBackoff": f"{RETRY_INITIAL_BACKOFF_S}s",
+                    "maxBackoff": f"{RETRY_MAX_BACKOFF_S}s",
+                    "backoffMultiplier": 2,
+                    "retryableStatusCodes": ["UNAVAILABLE", "RESOURCE_EXHAUSTED"],
+                },
+            }
+        ]
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Accepted:
+    validator: int
+    committed: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Refused:
+    validator: int
+    code: int
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
+class Unreachable:
+    validator: int
+    status: grpc.StatusCode
+    detail: str
+
+
+Answer = Accepted | Refused | Unreachable
+
+
+@dataclass(frozen=True, slots=True)
+class BroadcastOutcome:
+    """What the validators said about one transaction, as far as the gateway waited."""
+
+    tracking_code: bytes
+    needed: int
+    answers: tuple[Answer, ...]
+
+    @property
+    def accepted(self) -> int:
+        return sum(isinstance(a, Accepted) for a in self.answers)
+
+    @property
+    def taken(self) -> bool:
+        return self.accepted >= self.needed
+
+    @property
+    def committed(self) -> bool:
+        """f+1 validators say it is already in a committed block (a resubmitted ballot)."""
+        return sum(isinstance(a, Accepted) and a.committed for a in self.answers) >= self.needed
+
+    def refusal(self) -> Refused | None:
+        """The reason most validators gave (ties to the lower code, so the answer is stable)."""
+        refusals = [a for a in self.answers if isinstance(a, Refused)]
+        if not refusals:
+            return None
+        counts = Counter(r.code for r in refusals)
+        code = min(counts, key=lambda c: (-counts[c], c))
+        return next(r for r in refusals if r.code == code)
+
+    def oversize(self) -> Unreachable | None:
+        """A validator refused the bytes for their size (INVALID_ARGUMENT from SubmitTx)."""
+        return next(
+            (
+                a
+                for a in self.answers
+                if isinstance(a, Unreachable) and a.status == grpc.StatusCode.INVALID_ARGUMENT
+            ),
+            None,
+        )
+
+
+def decided(answers: list[Answer], n: int, needed: int) -> bool:
+    """Stop waiting once f+1 took it, or once f+1 can no longer be reached."""
+    accepted = sum(isinstance(a, Accepted) for a in answers)
+    return accepted >= needed or accepted + (n - len(answers)) < needed
+
+
+class ValidatorPool:
+    """One channel per genesis validator, opened lazily by gRPC and kept for the process."""
+
+    def __init__(self, genesis: Genesis) -> None:
+        options = [
+            ("grpc.service_config", _SERVICE_CONFIG),
+            ("grpc.enable_retries", 1),
+            ("grpc.initial_reconnect_backoff_ms", RECONNECT_BACKOFF_MIN_MS),
+            ("grpc.min_reconnect_backoff_ms", RECONNECT_BACKOFF_MIN_MS),
+            ("grpc.max_reconnect_backoff_ms", RECONNECT_BACKOFF_MAX_MS),
+        ]
+        self.genesis = genesis
+        self._channels = [grpc.aio.insecure_channel(v.address, options=options) for v in genesis.validators]
+        self.stubs: list[Any] = [node_pb2_grpc.NodeStub(channel) for channel in self._channels]
+        self._background: set[asyncio.Task[Answer]] = set()
+
+    @property
+    def n(self) -> int:
+        return len(self.stubs)
+
+    @property
+    def needed(self) -> int:
+        """f+1: at least one honest validator holds what f+1 validators hold."""
+        return self.genesis.f + 1
+
+    async def close(self) -> None:
+        for task in list(self._background):
+            task.cancel()
+        await asyncio.gather(*self._background, return_exceptions=True)
+        await asyncio.gather(*(channel.close() for channel in self._channels))
+
+    async def _submit(self, index: int, raw: bytes, timeout_s: float) -> Answer:
+        try:
+            response = await self.stubs[index].SubmitTx(node_pb2.SubmitTxRequest(tx=raw), timeout=timeout_s)
+        except grpc.aio.AioRpcError as exc:
+            return Unreachable(index, exc.code(), exc.details() or "")
+        if response.code == election_pb2.OK:
+            return Accepted(index, bool(response.committed))
+        return Refused(index, response.code, response.detail)
+
+    async def broadcast(self, raw: bytes, timeout_s: float) -> BroadcastOutcome:
+        """Send to every validator at once; return when f+1 took it or cannot. The sends to the
+        others continue (each bounded by its deadline) so every mempool gets it."""
+        assert timeout_s > 0, timeout_s
+        tasks = [asyncio.create_task(self._submit(i, raw, timeout_s)) for i in range(self.n)]
+        answers: list[Answer] = []
+        pending: set[asyncio.Task[Answer]] = set(tasks)
+        while pending and not decided(answers, self.n, self.needed):
+            done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+            answers.extend(task.result() for task in done)
+        for task in pending:
+            if len(self._background) < MAX_BACKGROUND_SUBMITS:
+                self._background.add(task)
+                task.add_done_callback(self._background.discard)
+        return BroadcastOutcome(tx_hash(raw), self.needed, tuple(sorted(answers, key=_by_validator)))
+
+    async def ask_all(
+        self, call: Callable[[Any], Awaitable[T]]
+    ) -> AsyncIterator[tuple[int, T | grpc.aio.AioRpcError]]:
+        """Yield (validator, answer or RPC error) as they arrive; leaving early cancels the rest."""
+        tasks = [asyncio.create_task(_guarded(call, i, stub)) for i, stub in enumerate(self.stubs)]
+        try:
+            for next_done in asyncio.as_completed(tasks):
+                yield await next_done
+        finally:
+            for task in tasks:
+                task.cancel()
+
+
+def _by_validator(answer: Answer) -> int:
+    return answer.validator
+
+
+async def _guarded(
+    call: Callable[[Any], Awaitable[T]], index: int, stub: Any
+) -> tuple[int, T | grpc.aio.AioRpcError]:
+    try:
+        return index, await call(stub)
+    except grpc.aio.AioRpcError as exc:
+        return index, exc

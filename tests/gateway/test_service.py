@@ -1,0 +1,144 @@
+"""The Gateway service over four fake validators: casting both ways, refusals, faults, receipts."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+import pytest
+
+from proto.votestore.v1 import election_pb2, gateway_pb2
+from tests.gateway.fake_node import ADMIN, CHAIN_ID, ELECTION, credential
+from tests.gateway.harness import Rig, rig, second_factor
+from votestore import txbuild
+from votestore.client.gateway_client import GatewayError
+from votestore.client.receipts import check_receipt
+from votestore.crypto.ballot import encrypt_ballot
+from votestore.crypto.credential import derive_credential_key
+from votestore.receipts import ProofInvalid
+
+CHOICES = {"mayor": [1], "council": [0, 2]}
+
+
+def run(scenario: Callable[[Rig], Awaitable[None]], tmp_path: Path, **limits: float) -> None:
+    async def main() -> None:
+        async with rig(tmp_path, **limits) as r:
+            await scenario(r)
+
+    asyncio.run(main())
+
+
+def test_local_cast_commits_and_the_receipt_checks_offline(tmp_path: Path) -> None:
+    async def scenario(r: Rig) -> None:
+        cast = await r.client.cast(ELECTION, credential(0), CHOICES)
+        assert cast.status == gateway_pb2.PENDING
+        assert cast.tracking_code in r.cluster.ledger.mempool
+        assert (await r.client.receipt(cast.tracking_code)).status == gateway_pb2.PENDING
+        await r.cluster.ledger.commit()
+        included = await r.client.receipt(cast.tracking_code)
+        assert included.status == gateway_pb2.COMMITTED
+        checked = check_receipt(r.cluster.genesis, included.receipt)
+        assert (checked.height, checked.election_id, checked.result) == (1, ELECTION, None)
+        with pytest.raises(ProofInvalid, match="result is not certified"):
+            check_receipt(r.cluster.genesis, included.receipt, require_result=True)
+        await r.cluster.ledger.commit()
+        final = await r.client.wait_receipt(cast.tracking_code, 5.0)
+        assert final.receipt.proof.HasField("next_header")
+        checked = check_receipt(r.cluster.genesis, final.receipt, require_result=True)
+        assert checked.result is not None and checked.result.code == election_pb2.OK
+
+    run(scenario, tmp_path)
+
+
+def test_wait_receipt_wakes_on_the_commit(tmp_path: Path) -> None:
+    async def scenario(r: Rig) -> None:
+        cast = await r.client.cast(ELECTION, credential(1), CHOICES)
+        waiter = asyncio.create_task(r.client.wait_receipt(cast.tracking_code, 20.0))
+        await r.cluster.ledger.commit()
+        await r.cluster.ledger.commit()
+        response = await asyncio.wait_for(waiter, 10.0)
+        assert response.status == gateway_pb2.COMMITTED
+        assert response.receipt.proof.HasField("next_header")
+
+    run(scenario, tmp_path)
+
+
+def test_assisted_cast_builds_a_ballot_the_validators_accept(tmp_path: Path) -> None:
+    async def scenario(r: Rig) -> None:
+        cast = await r.client.cast_assisted(ELECTION, credential(2), " 1980-01-03 ", CHOICES)
+        assert cast.status == gateway_pb2.PENDING
+        assert list(r.cluster.ledger.mempool) == [cast.tracking_code]
+        await r.cluster.ledger.commit()
+        response = await r.client.receipt(cast.tracking_code)
+        assert check_receipt(r.cluster.genesis, response.receipt).election_id == ELECTION
+
+    run(scenario, tmp_path)
+
+
+def test_identity_failures_are_limited_per_voter(tmp_path: Path) -> None:
+    async def scenario(r: Rig) -> None:
+        for _ in range(2):
+            with pytest.raises(GatewayError, match="UNAUTHENTICATED: credential or identity check"):
+                await r.client.cast_assisted(ELECTION, credential(0), "1999-12-31", CHOICES)
+        with pytest.raises(GatewayError, match="RESOURCE_EXHAUSTED: too many failed identity checks"):
+            await r.client.cast_assisted(ELECTION, credential(0), second_factor(0), CHOICES)
+        cast = await r.client.cast_assisted(ELECTION, credential(1), second_factor(1), CHOICES)
+        assert list(r.cluster.ledger.mempool) == [cast.tracking_code]
+
+    run(scenario, tmp_path, identity_failure_burst=2.0)
+
+
+def _signed_ballot(r: Rig, n: int, election: str = ELECTION) -> bytes:
+    state = r.cluster.ledger.elections[election]
+    return txbuild.ballot(CHAIN_ID, election, state.definition, state.election_key, credential(n), [[0], []])
+
+
+def _tampered_signature(r: Rig) -> bytes:
+    raw = bytearray(_signed_ballot(r, 0))
+    raw[-1] ^= 1
+    return bytes(raw)
+
+
+def _unknown_election(r: Rig) -> bytes:
+    state = r.cluster.ledger.elections[ELECTION]
+    return txbuild.ballot(
+        CHAIN_ID, "e-nowhere", state.definition, state.election_key, credential(0), [[0], []]
+    )
+
+
+def _bad_proof(r: Rig) -> bytes:
+    """Proofs bound to another voter's key, signed by voter 0: a copied ballot."""
+    state = r.cluster.ledger.elections[ELECTION]
+    ballot = encrypt_ballot(ELECTION, state.definition, state.election_key, [[0], []], voter=bytes(32))
+    key = derive_credential_key(credential(0), ELECTION)
+    return txbuild.signed(CHAIN_ID, key, election_pb2.Tx(ballot=ballot))
+
+
+BAD_SIGNED: list[tuple[str, Callable[[Rig], bytes], str]] = [
+    ("garbage", lambda r: b"\x0a\xff", "INVALID_ARGUMENT: malformed ballot"),
+    (
+        "not a ballot",
+        lambda r: txbuild.open_election(CHAIN_ID, ADMIN, ELECTION),
+        "INVALID_ARGUMENT: the gateway",
+    ),
+    ("bad signature", _tampered_signature, "UNAUTHENTICATED: bad signature"),
+    ("not in roll", lambda r: _signed_ballot(r, 9), "UNAUTHENTICATED: NOT_IN_ROLL"),
+    ("not yet open", lambda r: _signed_ballot(r, 0, "e-keygen"), "FAILED_PRECONDITION: WRONG_PHASE"),
+    ("unknown election", _unknown_election, "NOT_FOUND: UNKNOWN_ELECTION"),
+    ("bad proof", _bad_proof, "INVALID_ARGUMENT: BAD_PROOF"),
+    ("too large", lambda r: b"\x00" * 400_000, "RESOURCE_EXHAUSTED"),
+]
+
+
+@pytest.mark.parametrize(("name", "make", "expected"), BAD_SIGNED, ids=[b[0] for b in BAD_SIGNED])
+def test_bad_cast_gets_a_precise_status_and_nothing_is_recorded(
+    tmp_path: Path, name: str, make: Callable[[Rig], bytes], expected: str
+) -> None:
+    async def scenario(r: Rig) -> None:
+        with pytest.raises(GatewayError) as caught:
+            await r.client.cast_signed(make(r))
+        assert str(caught.value).startswith(expected), str(caught.value)
+        assert r.cluster.ledger.mempool == {}
+
+    run(scenario, tmp_path)

@@ -1,0 +1,77 @@
+"""Building a voter's signed ballot transaction: choices in, SignedTx bytes out.
+
+Shared by the SDK (local casting: the secret never leaves the voter's device) and the gateway's
+assisted mode, so both encrypt, prove and sign the same way. The nonces and the choices live only
+in this call; the result holds ciphertexts and proofs only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+
+from proto.votestore.v1 import election_pb2
+from votestore import txbuild
+from votestore.crypto.credential import CREDENTIAL_SECRET_BYTES, derive_credential_key
+from votestore.errors import VotestoreError
+
+Selections = Mapping[str, Sequence[int]]
+"""Contest id -> indices of the chosen choices (definition order)."""
+
+
+class SelectionInvalid(VotestoreError):
+    """Choices that do not fit the election's contests; the message names the contest, not the choice."""
+
+
+def credential_public_key(credential: bytes, election_id: str) -> bytes:
+    """The key on the roll for this credential in this election."""
+    if len(credential) != CREDENTIAL_SECRET_BYTES:
+        raise SelectionInvalid(f"credential must be {CREDENTIAL_SECRET_BYTES} bytes")
+    return bytes(derive_credential_key(credential, election_id).verify_key)
+
+
+def _check_contest_ids(definition: election_pb2.ElectionCreate, contest_ids: Iterable[str]) -> None:
+    unknown = sorted(set(contest_ids) - {contest.id for contest in definition.contests})
+    if unknown:
+        raise SelectionInvalid(f"no contest {unknown[0]!r} in election {definition.election_id!r}")
+
+
+def ordered_selections(definition: election_pb2.ElectionCreate, selections: Selections) -> list[list[int]]:
+    """Per contest in definition order, the chosen indices; a contest left out chooses nothing."""
+    _check_contest_ids(definition, selections)
+    return [list(selections.get(contest.id, ())) for contest in definition.contests]
+
+
+def selections_by_choice_id(
+    definition: election_pb2.ElectionCreate, chosen: Mapping[str, Sequence[str]]
+) -> dict[str, list[int]]:
+    """Map choice ids (what a person types: mayor=alice) to indices."""
+    _check_contest_ids(definition, chosen)
+    out: dict[str, list[int]] = {}
+    for contest in definition.contests:
+        if contest.id not in chosen:
+            continue
+        index = {choice.id: i for i, choice in enumerate(contest.choices)}
+        missing = [c for c in chosen[contest.id] if c not in index]
+        if missing:
+            raise SelectionInvalid(f"contest {contest.id!r} has no choice {missing[0]!r}")
+        out[contest.id] = [index[c] for c in chosen[contest.id]]
+    return out
+
+
+def build_ballot_tx(
+    chain_id: str,
+    definition: election_pb2.ElectionCreate,
+    election_key: bytes,
+    credential: bytes,
+    selections: Selections,
+) -> bytes:
+    """Encrypt under the election key with proofs bound to the voter's key and sign with the key
+    derived from the credential (votestore.txbuild.ballot); SelectionInvalid if the choices break a
+    contest's rules or the credential has the wrong size."""
+    if len(credential) != CREDENTIAL_SECRET_BYTES:
+        raise SelectionInvalid(f"credential must be {CREDENTIAL_SECRET_BYTES} bytes")
+    ordered = ordered_selections(definition, selections)
+    try:
+        return txbuild.ballot(chain_id, definition.election_id, definition, election_key, credential, ordered)
+    except ValueError as exc:
+        raise SelectionInvalid(str(exc)) from None

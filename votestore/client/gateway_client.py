@@ -1,0 +1,121 @@
+"""An asyncio client for the Gateway service: local casting (the secret stays here), assisted
+casting, receipts, turnout and results.
+
+Errors come back as GatewayError carrying the gRPC status name and the gateway's message, so a
+caller (the `votestore cast` command) prints one line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any, Final, TypeVar
+
+import grpc  # type: ignore[import-untyped, unused-ignore]
+import grpc.aio  # type: ignore[import-untyped, unused-ignore]
+
+from proto.votestore.v1 import gateway_pb2, gateway_pb2_grpc
+from votestore.client.ballot import Selections, build_ballot_tx
+from votestore.errors import VotestoreError
+
+CALL_TIMEOUT_S: Final = 30.0
+WAIT_MARGIN_S: Final = 5.0
+"""The gRPC deadline of WaitReceipt exceeds the asked wait by this much, so the gateway answers."""
+
+T = TypeVar("T")
+
+
+class GatewayError(VotestoreError):
+    def __init__(self, status: str, message: str) -> None:
+        super().__init__(f"{status}: {message}")
+        self.status = status
+        self.message = message
+
+
+@dataclass(frozen=True, slots=True)
+class Cast:
+    tracking_code: bytes
+    status: int  # gateway_pb2.ReceiptStatus
+
+
+class GatewayClient:
+    """`async with GatewayClient("host:port") as gw: ...`; TLS when root certificates are given."""
+
+    def __init__(self, target: str, *, root_certificates: bytes | None = None) -> None:
+        if root_certificates is None:
+            self._channel = grpc.aio.insecure_channel(target)
+        else:
+            credentials = grpc.ssl_channel_credentials(root_certificates=root_certificates)
+            self._channel = grpc.aio.secure_channel(target, credentials)
+        self._stub: Any = gateway_pb2_grpc.GatewayStub(self._channel)
+
+    async def __aenter__(self) -> GatewayClient:
+        return self
+
+    async def __aexit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        await self._channel.close()
+
+    async def _call(self, method: Callable[..., Awaitable[T]], request: Any, timeout_s: float) -> T:
+        try:
+            return await method(request, timeout=timeout_s)
+        except grpc.aio.AioRpcError as exc:
+            raise GatewayError(exc.code().name, exc.details() or "") from None
+
+    async def election(self, election_id: str) -> gateway_pb2.ElectionInfo:
+        request = gateway_pb2.GetElectionGatewayRequest(election_id=election_id)
+        return await self._call(self._stub.GetElection, request, CALL_TIMEOUT_S)
+
+    async def cast_signed(self, tx: bytes) -> Cast:
+        """Cast a ballot transaction built and signed elsewhere."""
+        response = await self._call(
+            self._stub.CastBallot, gateway_pb2.CastBallotRequest(tx=tx), CALL_TIMEOUT_S
+        )
+        return Cast(response.tracking_code, response.status)
+
+    async def cast(self, election_id: str, credential: bytes, selections: Selections) -> Cast:
+        """Fetch the election, encrypt and prove here, sign with the derived key, cast."""
+        info = await self.election(election_id)
+        tx = build_ballot_tx(
+            info.chain_id, info.state.definition, info.state.election_key, credential, selections
+        )
+        return await self.cast_signed(tx)
+
+    async def cast_assisted(
+        self, election_id: str, credential: bytes, identity_check: str, selections: Selections
+    ) -> Cast:
+        """Thin-client casting: the gateway encrypts and signs (it sees the credential and choices)."""
+        request = gateway_pb2.CastBallotAssistedRequest(
+            election_id=election_id,
+            credential=credential,
+            identity_check=identity_check,
+            selections=[
+                gateway_pb2.ContestSelection(contest_id=contest, choices=list(chosen))
+                for contest, chosen in selections.items()
+            ],
+        )
+        response = await self._call(self._stub.CastBallotAssisted, request, CALL_TIMEOUT_S)
+        return Cast(response.tracking_code, response.status)
+
+    async def receipt(self, tracking_code: bytes) -> gateway_pb2.ReceiptResponse:
+        request = gateway_pb2.GetReceiptRequest(tracking_code=tracking_code)
+        return await self._call(self._stub.GetReceipt, request, CALL_TIMEOUT_S)
+
+    async def wait_receipt(self, tracking_code: bytes, timeout_s: float) -> gateway_pb2.ReceiptResponse:
+        request = gateway_pb2.WaitReceiptRequest(
+            tracking_code=tracking_code, timeout_ms=int(timeout_s * 1000)
+        )
+        return await self._call(self._stub.WaitReceipt, request, timeout_s + WAIT_MARGIN_S)
+
+    async def turnout(self, election_id: str) -> gateway_pb2.TurnoutResponse:
+        request = gateway_pb2.GetTurnoutRequest(election_id=election_id)
+        return await self._call(self._stub.GetTurnout, request, CALL_TIMEOUT_S)
+
+    async def result(self, election_id: str) -> gateway_pb2.ResultResponse:
+        request = gateway_pb2.GetResultRequest(election_id=election_id)
+        return await self._call(self._stub.GetResult, request, CALL_TIMEOUT_S)

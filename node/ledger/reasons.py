@@ -6,12 +6,12 @@ Details never carry a secret or a choice.
 
 from __future__ import annotations
 
-from typing import NoReturn
+from typing import Final, NoReturn
 
 from proto.votestore.v1 import election_pb2
 from votestore.errors import Rejected
 
-MAX_DETAIL_CHARS = 200
+MAX_DETAIL_CHARS: Final = 200
 
 
 def refuse(code: election_pb2.ResultCode.ValueType, detail: str) -> NoReturn:
@@ -27,7 +27,3 @@ def refused(rejection: Rejected) -> election_pb2.TxResult:
     return election_pb2.TxResult(
         code=election_pb2.ResultCode.ValueType(rejection.code), detail=rejection.detail[:MAX_DETAIL_CHARS]
     )
-
-
-def code_name(result: election_pb2.TxResult) -> str:
-    return election_pb2.ResultCode.Name(result.code)

@@ -99,6 +99,7 @@ class Ledger:
     blocks: list[Block] = field(default_factory=list)
     index: dict[bytes, tuple[int, int]] = field(default_factory=dict)
     committed_event: asyncio.Condition = field(default_factory=asyncio.Condition)
+    admitted: asyncio.Event = field(default_factory=asyncio.Event)
 
     def add_election(self, state: election_pb2.ElectionState, voters: range) -> None:
         election_id = state.definition.election_id
@@ -139,6 +140,7 @@ class Ledger:
         envelope, tx = decode_signed_tx(raw)
         self.voted[(tx.ballot.election_id, envelope.signer)] = tx_hash(raw)
         self.mempool[tx_hash(raw)] = raw
+        self.admitted.set()
 
     async def commit(self, signers: tuple[int, ...] = (0, 1, 2)) -> Block:
         """Everything in the mempool becomes the next block, certified by `signers`."""

@@ -36,7 +36,7 @@ class GatewayError(VotestoreError):
 @dataclass(frozen=True, slots=True)
 class Cast:
     tracking_code: bytes
-    status: int  # gateway_pb2.ReceiptStatus
+    status: gateway_pb2.ReceiptStatus.ValueType
 
 
 class GatewayClient:

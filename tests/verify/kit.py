@@ -83,6 +83,8 @@ class Chain:
 
     kv: MemoryKV = field(default_factory=MemoryKV)
     blocks: list[ledger_pb2.CommittedBlock] = field(default_factory=list)
+    states: list[list[election_pb2.ElectionState]] = field(default_factory=list)
+    """The election states after each block (index height - 1), as a node would serve them."""
     time_ms: int = T0_MS
 
     def __post_init__(self) -> None:
@@ -111,6 +113,7 @@ class Chain:
         self.blocks.append(
             ledger_pb2.CommittedBlock(block=block, certificate=certify(header), results=outcome.results)
         )
+        self.states.append(self.elections())
         return list(outcome.results)
 
     def elections(self) -> list[election_pb2.ElectionState]:

@@ -120,7 +120,8 @@ async def _serve(
         pool=pool,
     )
     server = grpc.aio.server(options=CHANNEL_OPTIONS)
-    peer_pb2_grpc.add_PeerServicer_to_server(PeerService(shell), server)
+    peer_service = PeerService(shell)
+    peer_pb2_grpc.add_PeerServicer_to_server(peer_service, server)
     node_pb2_grpc.add_NodeServicer_to_server(NodeService(shell), server)
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
@@ -157,6 +158,7 @@ async def _serve(
     await health_servicer.enter_graceful_shutdown()
     shell.stop()
     consensus_task.cancel()
+    peer_service.close_streams()
     await server.stop(SHUTDOWN_GRACE_S)
     if pool is not None:
         pool.shutdown(cancel_futures=True)

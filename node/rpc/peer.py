@@ -74,6 +74,11 @@ class PeerService(peer_pb2_grpc.PeerServicer):
 
     def __init__(self, shell: NodeShell) -> None:
         self._shell = shell
+        self._closing = asyncio.Event()
+
+    def close_streams(self) -> None:
+        """End every inbound stream before the server stops, so none has to be cancelled."""
+        self._closing.set()
 
     async def Connect(
         self,
@@ -93,8 +98,25 @@ class PeerService(peer_pb2_grpc.PeerServicer):
         sender = first.hello.validator
         shell.peer_heights[sender] = first.hello.height
         yield peer_pb2.PeerMessage(status=peer_pb2.PeerStatus(height=shell.store.height))
-        async for message in request_iterator:
-            shell.on_peer_message(sender, message)
+        closing = asyncio.ensure_future(self._closing.wait())
+        reading: asyncio.Future[peer_pb2.PeerMessage] | None = None
+        try:
+            while True:
+                reading = asyncio.ensure_future(anext(request_iterator))
+                await asyncio.wait({reading, closing}, return_when=asyncio.FIRST_COMPLETED)
+                if not reading.done():
+                    return
+                try:
+                    message = reading.result()
+                except StopAsyncIteration:
+                    return
+                shell.on_peer_message(sender, message)
+        finally:
+            closing.cancel()
+            if reading is not None:
+                reading.cancel()
+                if reading.done() and not reading.cancelled():
+                    reading.exception()  # retrieved: a stream's end is not an error
 
 
 class PeerLink:

@@ -1,0 +1,108 @@
+"""Helpers for tests that run a real local cluster (separate node processes on 127.0.0.1)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import grpc
+import nacl.signing
+
+from node.ledger.app_hash import genesis_app_hash
+from node.ledger.store import Store
+from proto.votestore.v1 import election_pb2, ledger_pb2, node_pb2, node_pb2_grpc
+from votestore import txbuild
+from votestore.crypto import dkg
+from votestore.localnet import LocalNet
+
+RPC_TIMEOUT_S = 10.0
+
+
+def submit(address: str, raw: bytes) -> node_pb2.SubmitTxResponse:
+    with grpc.insecure_channel(address) as channel:
+        response: node_pb2.SubmitTxResponse = node_pb2_grpc.NodeStub(channel).SubmitTx(
+            node_pb2.SubmitTxRequest(tx=raw), timeout=RPC_TIMEOUT_S
+        )
+        return response
+
+
+def get_tx(address: str, tx_hash: bytes) -> ledger_pb2.TxProof:
+    with grpc.insecure_channel(address) as channel:
+        proof: ledger_pb2.TxProof = node_pb2_grpc.NodeStub(channel).GetTx(
+            node_pb2.GetTxRequest(tx_hash=tx_hash), timeout=RPC_TIMEOUT_S
+        )
+        return proof
+
+
+def wait_committed(address: str, tx_hash: bytes, timeout_s: float = 60.0) -> ledger_pb2.TxProof:
+    """Poll until the node serves a committed proof for the transaction (bounded wait)."""
+    deadline = time.monotonic() + timeout_s
+    last = "never answered"
+    while time.monotonic() < deadline:
+        try:
+            proof = get_tx(address, tx_hash)
+            if proof.HasField("header"):
+                return proof
+            last = "pending"
+        except grpc.RpcError as exc:
+            last = f"{exc.code().name}"  # type: ignore[attr-defined]
+        time.sleep(0.05)
+    raise AssertionError(f"tx {tx_hash.hex()[:16]} not committed on {address} within {timeout_s} s ({last})")
+
+
+def election_definition(
+    election_id: str, trustees: int = 3, threshold: int = 2
+) -> election_pb2.ElectionCreate:
+    now = int(time.time() * 1000)
+    members = [dkg.new_trustee(f"trustee-{i}")[1] for i in range(trustees)]
+    return election_pb2.ElectionCreate(
+        election_id=election_id,
+        title="test",
+        contests=[txbuild.contest("c1", ["a", "b", "c", "d"], 1, 1)],
+        window_start_ms=now,
+        window_end_ms=now + 24 * 3600 * 1000,
+        trustees=members,
+        threshold=threshold,
+    )
+
+
+def roll_load(
+    chain_id: str, admin: nacl.signing.SigningKey, election_id: str, batches: int, per_batch: int = 10
+) -> list[bytes]:
+    """Signed RollAppend transactions: cheap, real, and each one distinct."""
+    rows = [(nacl.signing.SigningKey.generate().verify_key.encode(), "") for _ in range(batches * per_batch)]
+    return txbuild.roll_batches(chain_id, admin, election_id, rows, per_batch)
+
+
+def read_chains(net: LocalNet, nodes: Sequence[int]) -> dict[int, list[bytes]]:
+    """Each stopped node's committed blocks, read straight from its LevelDB files."""
+    chains: dict[int, list[bytes]] = {}
+    for i in nodes:
+        store = Store(net.data_dir(i), net.genesis, genesis_app_hash(net.genesis.chain_id))
+        try:
+            list(store.check_chain())
+            chains[i] = [
+                store.block(h).SerializeToString(deterministic=True) for h in range(1, store.height + 1)
+            ]
+        finally:
+            store.close()
+    return chains
+
+
+def assert_no_double_sign(net: LocalNet, nodes: Sequence[int]) -> None:
+    """No validator's precommits, across every stored certificate, name two blocks for one round,
+    and no store holds equivocation evidence."""
+    seen: dict[tuple[int, int, int], bytes] = {}
+    for i in nodes:
+        store = Store(net.data_dir(i), net.genesis, genesis_app_hash(net.genesis.chain_id))
+        try:
+            assert store.pending_evidence() == [], f"node {i} holds equivocation evidence"
+            for h in range(1, store.height + 1):
+                cert = store.certificate(h)
+                assert not store.block(h).evidence, f"block {h} carries evidence"
+                for sig in cert.signatures:
+                    key = (sig.validator, cert.height, cert.round)
+                    assert seen.setdefault(key, cert.block_id) == cert.block_id, f"double sign {key}"
+        finally:
+            store.close()

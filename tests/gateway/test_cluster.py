@@ -1,0 +1,271 @@
+"""The gateway in front of a real 4-node cluster (separate processes): casting both ways, refusals
+with nothing recorded, a gateway killed and restarted, one validator down."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import grpc
+import nacl.signing
+import pytest
+
+from gateway.identity import MINIMUM_COST, write_identity_store
+from proto.votestore.v1 import election_pb2, gateway_pb2
+from tests.cluster import get_tx, submit, wait_committed
+from votestore import txbuild
+from votestore.client.ballot import credential_public_key
+from votestore.client.gateway_client import GatewayClient, GatewayError
+from votestore.client.receipts import check_receipt
+from votestore.crypto import dkg
+from votestore.encoding import tx_hash
+from votestore.localnet import LocalNet, free_port
+
+pytestmark = pytest.mark.cluster
+
+ELECTION = "city-2026"
+NOT_OPEN = "later-2026"
+VOTERS = 12
+GATEWAY_READY_S = 30.0
+WAIT_S = 30.0
+CHOICES = {"c1": [2]}
+
+
+def credential(n: int) -> bytes:
+    return n.to_bytes(4, "big").rjust(32, b"\x05")
+
+
+def identity(n: int) -> str:
+    return f"19{70 + n}-02-03"
+
+
+@dataclass
+class Setup:
+    net: LocalNet
+    config: Path
+    gateway: subprocess.Popen[bytes] | None
+    target: str
+
+
+def _definition(election_id: str, trustees: list[election_pb2.Trustee]) -> election_pb2.ElectionCreate:
+    now = int(time.time() * 1000)
+    return election_pb2.ElectionCreate(
+        election_id=election_id,
+        title="gateway cluster test",
+        contests=[txbuild.contest("c1", ["a", "b", "c", "d"], 1, 1)],
+        window_start_ms=now - 1000,
+        window_end_ms=now + 24 * 3600 * 1000,
+        trustees=trustees,
+        threshold=2,
+    )
+
+
+def _commit_all(net: LocalNet, txs: list[bytes]) -> None:
+    for raw in txs:
+        response = submit(net.addresses[0], raw)
+        assert response.code == election_pb2.OK, response
+    for raw in txs:
+        proof = wait_committed(net.addresses[0], tx_hash(raw))
+        assert proof.result.code == election_pb2.OK, proof.result
+
+
+def _make_elections(net: LocalNet) -> None:
+    chain = net.genesis.chain_id
+    kits = [dkg.new_trustee(f"t{i}", i) for i in (1, 2, 3)]
+    definition = _definition(ELECTION, [public for _, public in kits])
+    later = _definition(NOT_OPEN, [public for _, public in kits])
+    rows = [(credential_public_key(credential(n), ELECTION), "") for n in range(VOTERS)]
+    later_rows = [(credential_public_key(credential(n), NOT_OPEN), "") for n in range(VOTERS)]
+    _commit_all(net, [txbuild.election_create(chain, net.admin_key, d) for d in (definition, later)])
+    _commit_all(
+        net,
+        [
+            txbuild.roll_append(chain, net.admin_key, ELECTION, 0, rows),
+            txbuild.roll_append(chain, net.admin_key, NOT_OPEN, 0, later_rows),
+        ],
+    )
+    deals = [
+        txbuild.deal(chain, nacl.signing.SigningKey(s.sign_seed), definition, s.index, s.enc_secret)
+        for s, _ in kits
+    ]
+    _commit_all(net, deals)
+    _commit_all(net, [txbuild.open_election(chain, net.admin_key, ELECTION)])
+
+
+def _start_gateway(setup: Setup) -> None:
+    code = "import sys; from gateway.config import load_config; from gateway.server import run; "
+    code += "run(load_config(__import__('pathlib').Path(sys.argv[1])))"
+    log = open(setup.net.workdir / "gateway.log", "ab")  # noqa: SIM115 - the child owns it
+    setup.gateway = subprocess.Popen(
+        [sys.executable, "-c", code, str(setup.config)],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    log.close()
+    with grpc.insecure_channel(setup.target) as channel:
+        grpc.channel_ready_future(channel).result(timeout=GATEWAY_READY_S)
+
+
+def _kill_gateway(setup: Setup) -> None:
+    if setup.gateway is not None and setup.gateway.poll() is None:
+        os.killpg(setup.gateway.pid, signal.SIGKILL)
+        setup.gateway.wait()
+    setup.gateway = None
+
+
+@pytest.fixture(scope="module")
+def setup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Setup]:
+    workdir = tmp_path_factory.mktemp("gateway-cluster")
+    net = LocalNet.create(workdir / "net")
+    port = free_port()
+    config = workdir / "gateway.toml"
+    config.write_text(
+        "\n".join(
+            [
+                f'listen = "127.0.0.1:{port}"',
+                f'genesis = "{net.genesis_path}"',
+                'identity_store = "identity.store"',
+                "[limits]",
+                "client_requests_per_s = 1000",
+                "client_burst = 1000",
+                "",
+            ]
+        )
+    )
+    write_identity_store(
+        workdir / "identity.store",
+        [
+            (credential_public_key(credential(n), e), identity(n))
+            for n in range(VOTERS)
+            for e in (ELECTION, NOT_OPEN)
+        ],
+        cost=MINIMUM_COST,
+    )
+    s = Setup(net, config, None, f"127.0.0.1:{port}")
+    try:
+        net.start_all()
+        net.wait_ready()
+        _make_elections(net)
+        _start_gateway(s)
+        yield s
+    finally:
+        _kill_gateway(s)
+        net.close()
+
+
+def _client_run(setup: Setup, call: Any) -> Any:
+    async def main() -> Any:
+        async with GatewayClient(setup.target) as client:
+            return await call(client)
+
+    return asyncio.run(main())
+
+
+def _cast_and_prove(setup: Setup, n: int, assisted: bool) -> gateway_pb2.ReceiptResponse:
+    async def call(client: GatewayClient) -> gateway_pb2.ReceiptResponse:
+        if assisted:
+            cast = await client.cast_assisted(ELECTION, credential(n), identity(n), CHOICES)
+        else:
+            cast = await client.cast(ELECTION, credential(n), CHOICES)
+        assert cast.status in (gateway_pb2.PENDING, gateway_pb2.COMMITTED)
+        return await client.wait_receipt(cast.tracking_code, WAIT_S)
+
+    response: gateway_pb2.ReceiptResponse = _client_run(setup, call)
+    assert response.status == gateway_pb2.COMMITTED, response
+    checked = check_receipt(setup.net.genesis, response.receipt, require_result=True)
+    assert checked.result is not None and checked.result.code == election_pb2.OK
+    assert checked.election_id == ELECTION
+    return response
+
+
+@pytest.mark.parametrize("assisted", [False, True], ids=["local", "assisted"])
+def test_cast_commits_and_the_receipt_checks_offline(setup: Setup, assisted: bool) -> None:
+    _cast_and_prove(setup, 1 if assisted else 0, assisted)
+
+
+def _ballot(setup: Setup, n: int, election: str = ELECTION) -> bytes:
+    async def call(client: GatewayClient) -> gateway_pb2.ElectionInfo:
+        return await client.election(election)
+
+    info = _client_run(setup, call)
+    return txbuild.ballot(
+        info.chain_id, election, info.state.definition, info.state.election_key, credential(n), [[0]]
+    )
+
+
+def _refused(setup: Setup, call: Any) -> str:
+    with pytest.raises(GatewayError) as caught:
+        _client_run(setup, call)
+    return caught.value.status
+
+
+def test_refusals_are_precise_and_nothing_is_recorded(setup: Setup) -> None:
+    first = _ballot(setup, 2)
+    _client_run(setup, lambda client: client.cast_signed(first))
+    wait_committed(setup.net.addresses[0], tx_hash(first))
+    tampered = bytearray(_ballot(setup, 3))
+    tampered[-1] ^= 1
+    info = _client_run(setup, lambda client: client.election(ELECTION))
+    elsewhere = txbuild.ballot(
+        info.chain_id, "nowhere", info.state.definition, info.state.election_key, credential(3), [[0]]
+    )
+    cases = [
+        ("malformed", b"\x0a\xff\xff", "INVALID_ARGUMENT"),
+        ("bad signature", bytes(tampered), "UNAUTHENTICATED"),
+        ("not in roll", _ballot(setup, 99), "UNAUTHENTICATED"),
+        ("unknown election", elsewhere, "NOT_FOUND"),
+        ("already voted", _ballot(setup, 2), "ALREADY_EXISTS"),
+        ("too large", b"\x00" * 400_000, "RESOURCE_EXHAUSTED"),
+    ]
+    for name, raw, status in cases:
+        assert _refused(setup, lambda client, raw=raw: client.cast_signed(raw)) == status, name
+        for address in setup.net.addresses:
+            with pytest.raises(grpc.RpcError) as missing:
+                get_tx(address, tx_hash(raw))
+            assert missing.value.code() == grpc.StatusCode.NOT_FOUND, name  # type: ignore[attr-defined]
+    assert _refused(setup, lambda client: client.election("nowhere")) == "NOT_FOUND"
+    not_open = _refused(
+        setup, lambda client: client.cast_assisted(NOT_OPEN, credential(4), identity(4), CHOICES)
+    )
+    assert not_open == "FAILED_PRECONDITION"
+    wrong = _refused(
+        setup, lambda client: client.cast_assisted(ELECTION, credential(4), "1900-01-01", CHOICES)
+    )
+    assert wrong == "UNAUTHENTICATED"
+
+
+def test_turnout_and_result_are_read_from_the_validators(setup: Setup) -> None:
+    turnout = _client_run(setup, lambda client: client.turnout(ELECTION))
+    assert turnout.roll_size == VOTERS and 1 <= turnout.ballots <= VOTERS
+    assert turnout.height >= 1
+    result = _client_run(setup, lambda client: client.result(ELECTION))
+    assert result.phase == election_pb2.OPEN and not result.result.contests
+
+
+def test_gateway_killed_after_taking_a_ballot_still_gives_its_receipt(setup: Setup) -> None:
+    cast = _client_run(setup, lambda client: client.cast(ELECTION, credential(5), CHOICES))
+    _kill_gateway(setup)
+    _start_gateway(setup)
+    response = _client_run(setup, lambda client: client.wait_receipt(cast.tracking_code, WAIT_S))
+    assert response.status == gateway_pb2.COMMITTED
+    check_receipt(setup.net.genesis, response.receipt, require_result=True)
+
+
+def test_casting_works_with_one_validator_down(setup: Setup) -> None:
+    setup.net.kill(3)
+    try:
+        _cast_and_prove(setup, 6, assisted=False)
+        _cast_and_prove(setup, 7, assisted=True)
+    finally:
+        setup.net.start(3)
+        setup.net.wait_ready([3])

@@ -1,0 +1,85 @@
+"""Bad configs get one clear line and a non-zero exit — never a traceback."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from votestore.keys import new_signing_key, write_key_file
+from votestore.localnet import LocalNet
+
+VOTESTORE = [sys.executable, "-m", "votestore"]
+
+
+def _run_node(config: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*VOTESTORE, "node", "run", "--config", str(config)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def _missing_key(net: LocalNet) -> str:
+    (net.workdir / "node0.key.json").unlink()
+    return "key file"
+
+
+def _bad_genesis(net: LocalNet) -> str:
+    net.genesis_path.write_text('{"chain_id": "x", "validators": []}')
+    return "genesis"
+
+
+def _garbled_config(net: LocalNet) -> str:
+    net.config_path(0).write_text("key_file = \n")
+    return "config file"
+
+
+def _unknown_setting(net: LocalNet) -> str:
+    net.config_path(0).write_text(net.config_path(0).read_text() + "colour = 3\n")
+    return "unknown settings"
+
+
+def _foreign_key(net: LocalNet) -> str:
+    write_key_file(net.workdir / "node0.key.json", new_signing_key(), overwrite=True)
+    return "not one of the genesis validators"
+
+
+@pytest.mark.parametrize(
+    "spoil",
+    [_missing_key, _bad_genesis, _garbled_config, _unknown_setting, _foreign_key],
+    ids=lambda f: f.__name__,
+)
+def test_bad_setup_is_one_clear_line(tmp_path: Path, spoil: Callable[[LocalNet], str]) -> None:
+    net = LocalNet.create(tmp_path / "net")
+    expected = spoil(net)
+    result = _run_node(net.config_path(0))
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert lines[-1].startswith("error: ") and expected in lines[-1], result.stderr
+
+
+def test_missing_config_file(tmp_path: Path) -> None:
+    result = _run_node(tmp_path / "nope.toml")
+    assert result.returncode != 0
+    assert result.stderr.strip() == f"error: config file {tmp_path / 'nope.toml'} not found"
+
+
+def test_port_in_use(tmp_path: Path) -> None:
+    net = LocalNet.create(tmp_path / "net")
+    host, port = net.addresses[0].rsplit(":", 1)
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as squatter:
+        squatter.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 0)
+        squatter.bind((host, int(port)))
+        squatter.listen()
+        result = _run_node(net.config_path(0))
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    assert "cannot listen on" in result.stderr.strip().splitlines()[-1], result.stderr

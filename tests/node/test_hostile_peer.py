@@ -1,0 +1,152 @@
+"""A hostile peer — random bytes, forged hellos and signatures, stale and far-future messages —
+is counted and dropped while the three honest nodes keep committing."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+import urllib.request
+from pathlib import Path
+
+import grpc
+import pytest
+
+from node.rpc.peer import NONCE_BYTES
+from proto.votestore.v1 import election_pb2, ledger_pb2, peer_pb2
+from tests.cluster import election_definition, submit, wait_committed
+from votestore import txbuild
+from votestore.encoding import hello_signing_bytes, tx_hash, vote_signing_bytes
+from votestore.keys import read_key_file
+from votestore.localnet import LocalNet
+
+pytestmark = pytest.mark.cluster
+CONNECT = "/votestore.v1.Peer/Connect"
+ATTACKER = 3
+
+
+def _hello(net: LocalNet, forged: bool) -> peer_pb2.PeerMessage:
+    key = read_key_file(net.workdir / f"node{ATTACKER}.key.json")
+    nonce = bytes(NONCE_BYTES)
+    now = int(time.time() * 1000)
+    signature = key.sign(hello_signing_bytes(net.genesis.chain_id, ATTACKER, nonce, now)).signature
+    if forged:
+        signature = bytes(64)
+    return peer_pb2.PeerMessage(
+        hello=peer_pb2.Hello(
+            chain_id=net.genesis.chain_id, validator=ATTACKER, nonce=nonce, time_ms=now, signature=signature
+        )
+    )
+
+
+def _hostile_messages(net: LocalNet, rng: random.Random) -> list[peer_pb2.PeerMessage]:
+    key = read_key_file(net.workdir / f"node{ATTACKER}.key.json")
+    chain = net.genesis.chain_id
+    messages = []
+    for k in range(60):
+        block = rng.randbytes(32)
+        stale = ledger_pb2.Vote(
+            type=ledger_pb2.PREVOTE, height=1, round=0, block_id=block, validator=ATTACKER
+        )
+        stale.signature = key.sign(vote_signing_bytes(chain, stale.type, 1, 0, ATTACKER, block)).signature
+        forged = ledger_pb2.Vote(
+            type=ledger_pb2.PRECOMMIT,
+            height=k + 2,
+            round=0,
+            block_id=block,
+            validator=ATTACKER,
+            signature=bytes(64),
+        )
+        far_round = ledger_pb2.Vote(
+            type=ledger_pb2.PREVOTE, height=k + 2, round=10_000 + k, block_id=block, validator=ATTACKER
+        )
+        far_round.signature = key.sign(
+            vote_signing_bytes(chain, far_round.type, k + 2, far_round.round, ATTACKER, block)
+        ).signature
+        stranger = ledger_pb2.Vote(
+            type=ledger_pb2.PREVOTE, height=k + 2, round=0, block_id=block, validator=9
+        )
+        bad_id = ledger_pb2.Vote(
+            type=ledger_pb2.PREVOTE, height=k + 2, block_id=rng.randbytes(7), validator=ATTACKER
+        )
+        junk_proposal = ledger_pb2.Proposal(
+            height=k + 2,
+            round=0,
+            valid_round=-1,
+            block_id=block,
+            proposer=ATTACKER,
+            signature=rng.randbytes(64),
+        )
+        messages += [peer_pb2.PeerMessage(vote=v) for v in (stale, forged, far_round, stranger, bad_id)]
+        messages.append(peer_pb2.PeerMessage(proposal=junk_proposal))
+        messages.append(peer_pb2.PeerMessage(hello=_hello(net, forged=False).hello))
+    return messages
+
+
+async def _attack(net: LocalNet, target: str, rng: random.Random) -> list[grpc.StatusCode | None]:
+    outcomes: list[grpc.StatusCode | None] = []
+    async with grpc.aio.insecure_channel(target) as channel:
+        raw = channel.stream_stream(
+            CONNECT, request_serializer=lambda b: b, response_deserializer=lambda b: b
+        )
+
+        async def garbage() -> object:
+            for _ in range(20):
+                yield rng.randbytes(rng.randint(1, 300))
+
+        forged_hello = channel.stream_stream(
+            CONNECT,
+            request_serializer=peer_pb2.PeerMessage.SerializeToString,
+            response_deserializer=peer_pb2.PeerMessage.FromString,
+        )
+
+        async def hello_then(messages: list[peer_pb2.PeerMessage], forged: bool) -> object:
+            yield _hello(net, forged)
+            for message in messages:
+                yield message
+
+        for call in (
+            raw(garbage(), timeout=10),
+            forged_hello(hello_then([], forged=True), timeout=10),
+            forged_hello(hello_then(_hostile_messages(net, rng), forged=False), timeout=10),
+        ):
+            try:
+                async for _ in call:
+                    pass
+                outcomes.append(None)
+            except grpc.aio.AioRpcError as exc:
+                outcomes.append(exc.code())
+    return outcomes
+
+
+def _invalid_total(port: int) -> float:
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as response:
+        text = response.read().decode()
+    return sum(
+        float(line.rsplit(" ", 1)[1])
+        for line in text.splitlines()
+        if line.startswith("votestore_node_invalid_messages_total{")
+    )
+
+
+def test_hostile_peer_is_dropped_and_cluster_keeps_committing(tmp_path: Path) -> None:
+    rng = random.Random(7)
+    with LocalNet.create(tmp_path / "net", metrics=True) as net:
+        for i in range(3):
+            net.start(i)
+        net.wait_ready([0, 1, 2])
+        outcomes = asyncio.run(_attack(net, net.addresses[0], rng))
+        assert outcomes[0] is not None, "random bytes were accepted as a stream"
+        assert outcomes[1] == grpc.StatusCode.UNAUTHENTICATED
+        raws = [
+            txbuild.election_create(
+                net.genesis.chain_id, net.admin_key, election_definition(f"after-attack-{k}")
+            )
+            for k in range(10)
+        ]
+        for raw in raws:
+            assert submit(net.addresses[k := raws.index(raw) % 3], raw).code == election_pb2.OK, k
+        for raw in raws:
+            assert wait_committed(net.addresses[0], tx_hash(raw)).result.code == election_pb2.OK
+        assert all(net.processes[i].poll() is None for i in range(3)), "a node died"
+        assert _invalid_total(net.metrics_ports[0]) >= 60, "hostile messages were not counted as invalid"

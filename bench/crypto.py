@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import statistics
 import time
@@ -246,6 +247,8 @@ def main() -> None:
         "machine": {
             "python": platform.python_version(),
             "processor": platform.processor() or platform.machine(),
+            "cpus": os.cpu_count(),
+            "load_average_1m_at_end": round(os.getloadavg()[0], 2),  # other work disturbs the figures
         },
         "primitives_us": {
             "var_mult": round(prim.var_mult_us, 2),
@@ -263,7 +266,7 @@ def main() -> None:
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2) + "\n")
-    print(f"wrote {args.out}")
+    print(f"load average (1 min) {os.getloadavg()[0]:.2f} on {os.cpu_count()} cpus; wrote {args.out}")
 
 
 if __name__ == "__main__":

@@ -7,7 +7,6 @@ from collections.abc import Callable
 import pytest
 
 from node.ledger.policy import (
-    HARD_MAX_WINDOW_MS,
     MAX_CHOICES_PER_CONTEST,
     MAX_CONTESTS,
     MAX_ID_BYTES,
@@ -18,6 +17,7 @@ from tests.ledger.harness import ADMIN, CHAIN_ID, POLICY, T0_MS, WINDOW_START_MS
 from votestore import txbuild
 from votestore.errors import ConfigError
 from votestore.genesis import DAY_MS as MS_PER_DAY
+from votestore.genesis import HARD_MAX_WINDOW_MS
 
 Mutation = Callable[[election_pb2.ElectionCreate], None]
 

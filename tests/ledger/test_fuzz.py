@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
+from typing import Any
 
 import nacl.signing
 from google.protobuf.descriptor import FieldDescriptor
@@ -76,8 +77,8 @@ def corpus() -> Corpus:
     return Corpus(phases, txs)
 
 
-def _leaves(message: Message) -> list[tuple[Message, FieldDescriptor]]:
-    out = []
+def _leaves(message: Message) -> list[tuple[Message, Any]]:
+    out: list[tuple[Message, Any]] = []
     for field in message.DESCRIPTOR.fields:
         if field.type == FieldDescriptor.TYPE_MESSAGE:
             if field.is_repeated:
@@ -91,7 +92,7 @@ def _leaves(message: Message) -> list[tuple[Message, FieldDescriptor]]:
     return out
 
 
-def _mutate(data: st.DataObject, message: Message, field: FieldDescriptor) -> None:
+def _mutate(data: st.DataObject, message: Message, field: Any) -> None:
     if field.type == FieldDescriptor.TYPE_MESSAGE:
         items = getattr(message, field.name)
         if len(items):

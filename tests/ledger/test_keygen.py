@@ -20,7 +20,9 @@ def _deal_body(election: Election, dealer: int) -> election_pb2.DkgDeal:
     return tx.dkg_deal
 
 
-def _resigned_deal(election: Election, dealer: int, change: Callable[[election_pb2.DkgDeal], None]) -> bytes:
+def _resigned_deal(
+    election: Election, dealer: int, change: Callable[[election_pb2.DkgDeal], object]
+) -> bytes:
     body = _deal_body(election, dealer)
     change(body)
     return txbuild.signed(CHAIN_ID, election.trustees[dealer - 1].key, election_pb2.Tx(dkg_deal=body))

@@ -14,6 +14,7 @@ from proto.votestore.v1 import election_pb2
 from tests.ledger.election_kit import ELECTION, Election, credential, voter_key
 from tests.ledger.harness import CHAIN_ID, T0_MS, WINDOW_END_MS, WINDOW_START_MS, code
 from votestore import txbuild
+from votestore.crypto import ballot as ballot_module
 from votestore.crypto.credential import derive_credential_key
 from votestore.encoding import tx_hash
 
@@ -157,7 +158,7 @@ def test_verify_once_cache_skips_proof_checks(election: Election, monkeypatch: p
         assert verify_tx_stateless(CHAIN_ID, tx, params).code == election_pb2.OK
         verified.add(tx_hash(tx))
     calls: list[bytes] = []
-    real = stateless.verify_ballot
+    real = ballot_module.verify_ballot
 
     def counting(*args: object, **kwargs: object) -> None:
         calls.append(b"")

@@ -16,6 +16,7 @@ from node.ledger.tx_env import TxEnv
 from node.ledger.view import StateView
 from proto.votestore.v1 import election_pb2
 from votestore.crypto import decryption
+from votestore.encoding import canonical
 
 
 def stored_share(view: StateView, election_id: str, trustee: int) -> election_pb2.DecryptionShare | None:
@@ -47,7 +48,7 @@ def decryption_share(env: TxEnv, body: election_pb2.DecryptionShare) -> None:
 
     env.view.put(
         state_keys.decryption_share(body.election_id, body.trustee),
-        env.tx.decryption_share.SerializeToString(),
+        canonical(env.tx.decryption_share),
     )
     shares: dict[int, Sequence[election_pb2.PartialDecryption]] = {}
     for trustee in record.qualified_dealers:

@@ -16,6 +16,7 @@ from node.ledger.view import StateView
 from proto.votestore.v1 import election_pb2
 from votestore.crypto import dkg, tally
 from votestore.crypto.errors import ComplaintInvalid
+from votestore.encoding import canonical
 
 
 def stored_deal(view: StateView, election_id: str, dealer: int) -> election_pb2.DkgDeal | None:
@@ -33,7 +34,7 @@ def dkg_deal(env: TxEnv, body: election_pb2.DkgDeal) -> None:
         refuse(election_pb2.DUPLICATE, f"dealer {body.dealer} already dealt")
     env.require_stateless(record)
 
-    env.view.put(state_keys.deal(body.election_id, body.dealer), env.tx.dkg_deal.SerializeToString())
+    env.view.put(state_keys.deal(body.election_id, body.dealer), canonical(env.tx.dkg_deal))
     record.qualified_dealers[:] = sorted([*record.qualified_dealers, body.dealer])
     env.view.touch(body.election_id)
 

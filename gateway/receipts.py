@@ -29,8 +29,6 @@ LOOKUP_TIMEOUT_S: Final = 3.0
 MAX_CACHED_RECEIPTS: Final = 10_000
 WAKE_INTERVAL_S: Final = 1.0
 """Longest a waiter sleeps without re-reading: covers a commit stream that is down or stalled."""
-RESULT_WAIT_S: Final = 3.0
-"""After its block commits, how long a waiter waits for the next block, which certifies the result."""
 
 _RANK: Final = {
     gateway_pb2.UNKNOWN: 0,
@@ -108,21 +106,14 @@ class ReceiptFinder:
             self._final.popitem(last=False)
 
     async def wait(self, tracking_code: bytes, timeout_s: float) -> gateway_pb2.ReceiptResponse:
-        """Re-read on every new height until final, or committed and the next block is slow to
-        come, or the time is up; returns the best answer so far."""
+        """Re-read on every new height until final (the next block certifies the result) or the
+        time is up; returns the best answer so far."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout_s
-        committed_at: float | None = None
         while True:
             seen = self._watcher.height
             response = await self.lookup(tracking_code)
             now = loop.time()
-            if is_final(response):
-                return response
-            if _RANK[response.status] == 2:
-                committed_at = now if committed_at is None else committed_at
-                if now - committed_at >= RESULT_WAIT_S:
-                    return response
-            if now >= deadline:
+            if is_final(response) or now >= deadline:
                 return response
             await self._watcher.wait_beyond(seen, min(deadline - now, WAKE_INTERVAL_S))

@@ -40,6 +40,7 @@ MAX_CONCURRENT_RPCS: Final = 1000
 
 @dataclass(frozen=True, slots=True)
 class Running:
+    config: GatewayConfig
     server: Any
     port: int
     service: GatewayService
@@ -108,7 +109,7 @@ async def start(config: GatewayConfig) -> Running:
     await health_servicer.set("", serving)
     await health_servicer.set(GATEWAY_SERVICE, serving)
     watcher_task = asyncio.create_task(parts.watcher.run())
-    return Running(server, port, service, watcher_task)
+    return Running(config, server, port, service, watcher_task)
 
 
 async def stop(running: Running) -> None:

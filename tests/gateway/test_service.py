@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
 
+from gateway import server
 from proto.votestore.v1 import election_pb2, gateway_pb2
 from tests.gateway.fake_node import ADMIN, CHAIN_ID, ELECTION, credential
 from tests.gateway.harness import Rig, rig, second_factor
 from votestore import txbuild
-from votestore.client.gateway_client import GatewayError
+from votestore.client.gateway_client import GatewayClient, GatewayError
 from votestore.client.receipts import check_receipt
 from votestore.crypto.ballot import encrypt_ballot
 from votestore.crypto.credential import derive_credential_key
@@ -140,5 +142,109 @@ def test_bad_cast_gets_a_precise_status_and_nothing_is_recorded(
             await r.client.cast_signed(make(r))
         assert str(caught.value).startswith(expected), str(caught.value)
         assert r.cluster.ledger.mempool == {}
+
+    run(scenario, tmp_path)
+
+
+def test_a_lying_validator_cannot_forge_a_key_or_a_receipt(tmp_path: Path) -> None:
+    async def scenario(r: Rig) -> None:
+        r.cluster.nodes[0].behaviour.forge_proofs = True
+        info = await r.client.election(ELECTION)
+        assert info.state.election_key == r.cluster.ledger.elections[ELECTION].election_key
+        cast = await r.client.cast(ELECTION, credential(0), CHOICES)
+        await r.cluster.ledger.commit()
+        await r.cluster.ledger.commit()
+        for node in r.cluster.nodes[1:]:
+            node.behaviour.down = True
+        alone = await r.client.receipt(cast.tracking_code)
+        assert alone.status == gateway_pb2.UNKNOWN
+        with pytest.raises(GatewayError, match="UNAVAILABLE: fewer than 2 validators"):
+            await r.client.election(ELECTION)
+        r.cluster.nodes[3].behaviour.down = False
+        response = await r.client.receipt(cast.tracking_code)
+        check_receipt(r.cluster.genesis, response.receipt, require_result=True)
+
+    run(scenario, tmp_path)
+
+
+@pytest.mark.parametrize(("down", "taken"), [((3,), True), ((2, 3), True), ((1, 2, 3), False)])
+def test_f_plus_one_validators_must_take_the_ballot(
+    tmp_path: Path, down: tuple[int, ...], taken: bool
+) -> None:
+    async def scenario(r: Rig) -> None:
+        for i in down:
+            r.cluster.nodes[i].behaviour.down = True
+        raw = _signed_ballot(r, 0)
+        if taken:
+            cast = await r.client.cast_signed(raw)
+            assert cast.status == gateway_pb2.PENDING
+        else:
+            with pytest.raises(GatewayError, match="UNAVAILABLE: only 1 of 4 validators took the ballot"):
+                await r.client.cast_signed(raw)
+        forwarded = r.service.metrics.forwarded
+        if taken:
+            assert forwarded.labels("accepted")._value.get() >= 2
+        else:
+            assert forwarded.labels("unreachable")._value.get() == 3
+
+    run(scenario, tmp_path)
+
+
+def test_one_refusing_validator_does_not_block_a_ballot(tmp_path: Path) -> None:
+    async def scenario(r: Rig) -> None:
+        r.cluster.nodes[1].behaviour.refuse = election_pb2.BAD_PROOF
+        cast = await r.client.cast(ELECTION, credential(0), CHOICES)
+        assert cast.status == gateway_pb2.PENDING
+        resent = await r.client.cast_signed(r.cluster.ledger.mempool[cast.tracking_code])
+        assert resent.tracking_code == cast.tracking_code
+
+    run(scenario, tmp_path)
+
+
+def test_voter_and_client_rates_are_limited(tmp_path: Path) -> None:
+    async def scenario(r: Rig) -> None:
+        raw = _signed_ballot(r, 0)
+        await r.client.cast_signed(raw)
+        with pytest.raises(GatewayError, match="RESOURCE_EXHAUSTED: too many casts for this voter"):
+            await r.client.cast_signed(raw)
+        await r.client.cast_signed(_signed_ballot(r, 1))
+        with pytest.raises(GatewayError, match="RESOURCE_EXHAUSTED: client over its request rate"):
+            await r.client.receipt(bytes(32))
+        assert r.service.metrics.requests.labels("CastBallot", "RESOURCE_EXHAUSTED")._value.get() == 1
+
+    run(scenario, tmp_path, voter_cast_burst=1.0, client_burst=3.0, client_requests_per_s=0.001)
+
+
+def test_a_restarted_gateway_finds_the_receipt_on_the_ledger(tmp_path: Path) -> None:
+    async def scenario(r: Rig) -> None:
+        cast = await r.client.cast(ELECTION, credential(3), CHOICES)
+        await r.cluster.ledger.commit()
+        await r.cluster.ledger.commit()
+        await server.stop(r.running)
+        again = await server.start(dataclasses.replace(r.running.config))
+        try:
+            async with GatewayClient(f"127.0.0.1:{again.port}") as client:
+                response = await client.receipt(cast.tracking_code)
+            assert response.status == gateway_pb2.COMMITTED
+            check_receipt(r.cluster.genesis, response.receipt, require_result=True)
+        finally:
+            await server.stop(again)
+
+    run(scenario, tmp_path)
+
+
+def test_turnout_result_and_bad_tracking_codes(tmp_path: Path) -> None:
+    async def scenario(r: Rig) -> None:
+        await r.client.cast(ELECTION, credential(0), CHOICES)
+        await r.cluster.ledger.commit()
+        turnout = await r.client.turnout(ELECTION)
+        assert (turnout.roll_size, turnout.ballots) == (4, 1)
+        result = await r.client.result(ELECTION)
+        assert result.phase == election_pb2.OPEN
+        with pytest.raises(GatewayError, match="INVALID_ARGUMENT: tracking code must be 32 bytes"):
+            await r.client.receipt(b"short")
+        with pytest.raises(GatewayError, match="NOT_FOUND: election 'nope' not found"):
+            await r.client.turnout("nope")
+        assert (await r.client.receipt(bytes(32))).status == gateway_pb2.UNKNOWN
 
     run(scenario, tmp_path)

@@ -1,14 +1,10 @@
 """The deterministic simulator: the very same `Consensus` objects on a virtual clock and a seeded
 network, with faults, Byzantine behaviours and checkers. `run_seed` is the one entry point."""
 
+from node.sim.batch import run_batch, run_seed
 from node.sim.checkers import Violation
 from node.sim.runner import RunResult, Simulation, liveness_bound_ms
 from node.sim.scenario import Behaviour, FaultMix, Scenario, make_scenario
-
-
-def run_seed(seed: int, *, nodes: int, byzantine: int, heights: int, ed25519: bool = False) -> RunResult:
-    return Simulation(make_scenario(seed, nodes, byzantine, heights), ed25519=ed25519).run()
-
 
 __all__ = [
     "Behaviour",
@@ -19,5 +15,6 @@ __all__ = [
     "Violation",
     "liveness_bound_ms",
     "make_scenario",
+    "run_batch",
     "run_seed",
 ]

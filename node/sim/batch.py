@@ -13,10 +13,14 @@ def replay_command(seed: int, nodes: int, byzantine: int, heights: int) -> str:
     return f"votestore sim --replay {seed} --nodes {nodes} --byzantine {byzantine} --heights {heights}"
 
 
+def run_seed(seed: int, *, nodes: int, byzantine: int, heights: int, ed25519: bool = False) -> RunResult:
+    return Simulation(make_scenario(seed, nodes, byzantine, heights), ed25519=ed25519).run()
+
+
 def run_batch(first_seed: int, runs: int, *, nodes: int, byzantine: int, heights: int) -> Iterator[RunResult]:
     """Seeds first_seed, first_seed+1, …: run i is reproducible from its seed alone."""
     for seed in range(first_seed, first_seed + runs):
-        yield Simulation(make_scenario(seed, nodes, byzantine, heights)).run()
+        yield run_seed(seed, nodes=nodes, byzantine=byzantine, heights=heights)
 
 
 @dataclass(slots=True)

@@ -159,6 +159,15 @@ class Simulation:
         return all(len(self.nodes[i].disk.chain) >= self.scenario.heights for i in self.honest)
 
     def _dispatch(self, node: SimNode, item: Item) -> None:
+        committed = len(node.disk.chain)
+        self._carry(node, item)
+        if self._trace is not None:
+            for block in node.disk.chain[committed:]:
+                self._trace(
+                    f"{self.now_ms:>7}ms #{node.instance} COMMIT h={block.height} {block.block_id.hex()[:8]}"
+                )
+
+    def _carry(self, node: SimNode, item: Item) -> None:
         trace = self._trace
         alive = node.core is not None
         if isinstance(item, Deliver):

@@ -134,7 +134,7 @@ class Election:
     definition: election_pb2.ElectionCreate
 
     @classmethod
-    def opened(cls) -> Election:
+    def opened(cls, voters: int = VOTERS, roll_batch: int = 4) -> Election:
         trustees = [dkg.new_trustee(f"trustee-{i}", i) for i in (1, 2, 3)]
         definition = election_pb2.ElectionCreate(
             election_id=ELECTION,
@@ -152,8 +152,8 @@ class Election:
         election = cls(Chain(), trustees, definition)
         chain = election.chain
         assert ok(chain.block([txbuild.election_create(CHAIN_ID, ADMIN, definition)]))
-        rows = [(bytes(voter_key(v).verify_key), ("north", "south")[v % 2]) for v in range(VOTERS)]
-        assert ok(chain.block(txbuild.roll_batches(CHAIN_ID, ADMIN, ELECTION, rows, batch_size=4)))
+        rows = [(bytes(voter_key(v).verify_key), ("north", "south")[v % 2]) for v in range(voters)]
+        assert ok(chain.block(txbuild.roll_batches(CHAIN_ID, ADMIN, ELECTION, rows, batch_size=roll_batch)))
         deals = [election.deal(i) for i in (1, 2, 3)]
         assert ok(chain.block([*deals, txbuild.open_election(CHAIN_ID, ADMIN, ELECTION)], WINDOW_START_MS))
         return election

@@ -25,7 +25,7 @@ from tools.verify.chain import (
     header_problem,
 )
 from tools.verify.findings import HASH_PREFIX_CHARS, Check, Finding, Tally
-from tools.verify.replay import Replayer
+from tools.verify.replay import Replayed, Replayer
 from tools.verify.snapshot import NodeInfo, Published, Reach
 from votestore.blocks import GENESIS_RESULTS_ROOT, results_root
 from votestore.encoding import block_id, canonical, decode_signed_tx, tx_hash, tx_kind
@@ -158,8 +158,9 @@ class Verifier:
         if self.height == 0:
             self._check_published(0)
         agreed = self._extend()
-        for committed, holders in agreed:
-            self._replay_one(committed, holders)
+        replayed = self._replayer.replay([committed for committed, _ in agreed])
+        for (committed, holders), outcome in zip(agreed, replayed, strict=True):
+            self._replay_one(committed, holders, outcome)
         for node in self._nodes.values():
             if node.up:
                 self._compare(node)
@@ -278,11 +279,13 @@ class Verifier:
 
     # ------------------------------------------------------------------ replay
 
-    def _replay_one(self, committed: ledger_pb2.CommittedBlock, holders: tuple[str, ...]) -> None:
+    def _replay_one(
+        self, committed: ledger_pb2.CommittedBlock, holders: tuple[str, ...], replayed: Replayed
+    ) -> None:
+        """Judge one replayed block at once: the replayer's state is the state right after it."""
         header = committed.block.header
         height = header.height
         expected_results = self._results_roots[-1] if self._results_roots else GENESIS_RESULTS_ROOT
-        (replayed,) = self._replayer.replay([committed])
         assert replayed.height == height <= self.height, (replayed.height, height, self.height)
         record = f"block {short(self._ids[height - 1])}"
         if header.app_hash != replayed.app_hash_before:

@@ -24,10 +24,10 @@ from votestore.encoding import tx_hash
 BALLOT_HEIGHT = 4
 
 
-def run(paths: Sequence[Path]) -> Report:
+def run(paths: Sequence[Path], workers: int = 1) -> Report:
     sources = [FileSource(p) for p in paths]
     try:
-        return verify_once(kit.GENESIS, sources)
+        return verify_once(kit.GENESIS, sources, workers=workers)
     finally:
         for source in sources:
             source.close()
@@ -147,15 +147,16 @@ def test_lagging_node_is_reported_as_lagging(election: kit.Election, tmp_path: P
     assert (row.status, row.height, row.verified_height, row.lag) == ("lagging", 3, 3, 4)
 
 
-def test_ballot_with_invalid_proof_recorded_as_accepted(tmp_path: Path) -> None:
+@pytest.mark.parametrize("workers", [1, 2])
+def test_ballot_with_invalid_proof_recorded_as_accepted(tmp_path: Path, workers: int) -> None:
     """A quorum that skipped the proof check (verified-set abuse) certified a ballot whose proof
-    is broken; every node holds it, so the finding names all of them."""
+    is broken; every node holds it, so the finding names all of them; the same with workers."""
     election = kit.Election.opened()
     good = election.ballot(0, kit.SELECTIONS[0])
     bad = _break_proof(election, 1)
     results = election.chain.block([good, bad], verified={tx_hash(bad)})
     assert [r.code for r in results] == [election_pb2.OK, election_pb2.OK]
-    report = run(kit.export(tmp_path, election.chain))
+    report = run(kit.export(tmp_path, election.chain), workers)
     (finding,) = only(report, Check.BALLOT)
     assert finding.height == 4
     assert finding.nodes == ("node0", "node1", "node2", "node3")

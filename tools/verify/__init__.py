@@ -1,0 +1,7 @@
+"""The verifier: checks every node's ledger with the genesis file alone (docs/verifier.md)."""
+
+from tools.verify.findings import Check, Finding
+from tools.verify.once import verify_once
+from tools.verify.verifier import Report, Verifier
+
+__all__ = ["Check", "Finding", "Report", "Verifier", "verify_once"]

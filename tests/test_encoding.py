@@ -114,6 +114,15 @@ def test_bad_envelopes_raise_decode_error(raw: bytes, message: str) -> None:
         encoding.decode_signed_tx(raw)
 
 
+def test_non_canonical_body_is_refused() -> None:
+    envelope = encoding.sign_tx("chain-a", _open("e1"), KEY)
+    # Field 99 is unknown to Tx: it parses, but the body is no longer canonical.
+    smuggled = envelope.body + b"\x9a\x06\x05nonce"
+    raw = election_pb2.SignedTx(body=smuggled, signer=envelope.signer, signature=envelope.signature)
+    with pytest.raises(DecodeError, match="canonical"):
+        encoding.decode_signed_tx(raw.SerializeToString())
+
+
 def test_vote_bytes_separate_type_chain_and_nil() -> None:
     block = b"\x07" * 32
     prevote = encoding.vote_signing_bytes("c", ledger_pb2.PREVOTE, 5, 1, 2, block)

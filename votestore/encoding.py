@@ -90,6 +90,11 @@ def decode_signed_tx(raw: bytes) -> tuple[election_pb2.SignedTx, election_pb2.Tx
     if len(envelope.signature) != SIGNATURE_BYTES:
         raise DecodeError(f"signature must be {SIGNATURE_BYTES} bytes, got {len(envelope.signature)}")
     tx_kind(tx)
+    tx.DiscardUnknownFields()
+    if canonical(tx) != envelope.body:
+        # One encoding per transaction: no unknown fields or alternative encodings can ride on
+        # the ledger (a nonce smuggled in an unknown field would otherwise be signed and stored).
+        raise DecodeError("transaction body is not in canonical form")
     return envelope, tx
 
 

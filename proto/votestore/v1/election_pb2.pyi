@@ -458,7 +458,7 @@ class DkgDeal(_message.Message):
 
     @_builtins.property
     def shares(self) -> _containers.RepeatedCompositeFieldContainer[Global___EncryptedShare]:
-        """one per other trustee"""
+        """one per trustee, the dealer included, recipients 1..n in order"""
 
     def __init__(
         self,

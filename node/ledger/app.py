@@ -131,6 +131,10 @@ class ElectionApp:
         """A dealer's recorded deal (trustees open their shares from it), or None."""
         return stored_deal(StateView(self._reader), election_id, dealer)
 
+    def is_disqualified(self, election_id: str, dealer: int) -> bool:
+        """True once a complaint against the dealer was proven."""
+        return self._reader.get(state_keys.disqualified(election_id, dealer)) is not None
+
     def verification_key(self, election_id: str, trustee: int) -> bytes | None:
         """A qualified trustee's verification key, fixed at open, or None."""
         return self._reader.get(state_keys.verification_key(election_id, trustee))

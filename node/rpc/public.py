@@ -159,6 +159,29 @@ class NodeService(node_pb2_grpc.NodeServicer):
         assert state is not None
         return state
 
+    async def GetKeyMaterial(
+        self, request: node_pb2.GetKeyMaterialRequest, context: Context
+    ) -> node_pb2.KeyMaterial:
+        app = self._shell.app
+        state = app.election_state(request.election_id)
+        if state is None:
+            await context.abort(grpc.StatusCode.NOT_FOUND, f"no election {request.election_id!r}")
+        assert state is not None
+        material = node_pb2.KeyMaterial()
+        for index in range(1, len(state.definition.trustees) + 1):
+            deal = app.deal(request.election_id, index)
+            if deal is not None:
+                material.deals.append(deal)
+            if app.is_disqualified(request.election_id, index):
+                material.disqualified.append(index)
+            key = app.verification_key(request.election_id, index)
+            if key is not None:
+                material.verification_keys[index] = key
+            share = app.decryption_share(request.election_id, index)
+            if share is not None:
+                material.shares.append(share)
+        return material
+
     async def ListElections(
         self, request: node_pb2.ListElectionsRequest, context: Context
     ) -> node_pb2.ListElectionsResponse:

@@ -303,3 +303,78 @@ class ListElectionsResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___ListElectionsResponse: _TypeAlias = ListElectionsResponse  # noqa: Y015
+
+@_typing.final
+class GetKeyMaterialRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ELECTION_ID_FIELD_NUMBER: _builtins.int
+    election_id: _builtins.str
+    def __init__(
+        self,
+        *,
+        election_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["election_id", b"election_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetKeyMaterialRequest: _TypeAlias = GetKeyMaterialRequest  # noqa: Y015
+
+@_typing.final
+class KeyMaterial(_message.Message):
+    """What trustees need to finish key generation and decrypt: the recorded deals, who is
+    disqualified, and each qualified trustee's verification key (set at open).
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    @_typing.final
+    class VerificationKeysEntry(_message.Message):
+        DESCRIPTOR: _descriptor.Descriptor
+
+        KEY_FIELD_NUMBER: _builtins.int
+        VALUE_FIELD_NUMBER: _builtins.int
+        key: _builtins.int
+        value: _builtins.bytes
+        def __init__(
+            self,
+            *,
+            key: _builtins.int = ...,
+            value: _builtins.bytes = ...,
+        ) -> None: ...
+        _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+        def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+        _ClearFieldArgType: _TypeAlias = _typing.Literal["key", b"key", "value", b"value"]  # noqa: Y015
+        def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+        def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+    DEALS_FIELD_NUMBER: _builtins.int
+    DISQUALIFIED_FIELD_NUMBER: _builtins.int
+    VERIFICATION_KEYS_FIELD_NUMBER: _builtins.int
+    SHARES_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def deals(self) -> _containers.RepeatedCompositeFieldContainer[_election_pb2.DkgDeal]: ...
+    @_builtins.property
+    def disqualified(self) -> _containers.RepeatedScalarFieldContainer[_builtins.int]: ...
+    @_builtins.property
+    def verification_keys(self) -> _containers.ScalarMap[_builtins.int, _builtins.bytes]: ...
+    @_builtins.property
+    def shares(self) -> _containers.RepeatedCompositeFieldContainer[_election_pb2.DecryptionShare]: ...
+    def __init__(
+        self,
+        *,
+        deals: _abc.Iterable[_election_pb2.DkgDeal] | None = ...,
+        disqualified: _abc.Iterable[_builtins.int] | None = ...,
+        verification_keys: _abc.Mapping[_builtins.int, _builtins.bytes] | None = ...,
+        shares: _abc.Iterable[_election_pb2.DecryptionShare] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["deals", b"deals", "disqualified", b"disqualified", "shares", b"shares", "verification_keys", b"verification_keys"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___KeyMaterial: _TypeAlias = KeyMaterial  # noqa: Y015

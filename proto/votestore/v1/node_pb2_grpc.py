@@ -76,6 +76,11 @@ class NodeStub:
                 request_serializer=proto_dot_votestore_dot_v1_dot_node__pb2.ListElectionsRequest.SerializeToString,
                 response_deserializer=proto_dot_votestore_dot_v1_dot_node__pb2.ListElectionsResponse.FromString,
                 _registered_method=True)
+        self.GetKeyMaterial = channel.unary_unary(
+                '/votestore.v1.Node/GetKeyMaterial',
+                request_serializer=proto_dot_votestore_dot_v1_dot_node__pb2.GetKeyMaterialRequest.SerializeToString,
+                response_deserializer=proto_dot_votestore_dot_v1_dot_node__pb2.KeyMaterial.FromString,
+                _registered_method=True)
 
 
 class NodeServicer:
@@ -129,6 +134,12 @@ class NodeServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetKeyMaterial(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_NodeServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -171,6 +182,11 @@ def add_NodeServicer_to_server(servicer, server):
                     servicer.ListElections,
                     request_deserializer=proto_dot_votestore_dot_v1_dot_node__pb2.ListElectionsRequest.FromString,
                     response_serializer=proto_dot_votestore_dot_v1_dot_node__pb2.ListElectionsResponse.SerializeToString,
+            ),
+            'GetKeyMaterial': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetKeyMaterial,
+                    request_deserializer=proto_dot_votestore_dot_v1_dot_node__pb2.GetKeyMaterialRequest.FromString,
+                    response_serializer=proto_dot_votestore_dot_v1_dot_node__pb2.KeyMaterial.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -389,6 +405,33 @@ class Node:
             '/votestore.v1.Node/ListElections',
             proto_dot_votestore_dot_v1_dot_node__pb2.ListElectionsRequest.SerializeToString,
             proto_dot_votestore_dot_v1_dot_node__pb2.ListElectionsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetKeyMaterial(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/votestore.v1.Node/GetKeyMaterial',
+            proto_dot_votestore_dot_v1_dot_node__pb2.GetKeyMaterialRequest.SerializeToString,
+            proto_dot_votestore_dot_v1_dot_node__pb2.KeyMaterial.FromString,
             options,
             channel_credentials,
             insecure,

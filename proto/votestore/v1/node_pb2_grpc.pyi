@@ -41,6 +41,7 @@ class NodeStub:
     WatchCommits: _grpc.UnaryStreamMultiCallable[_node_pb2.WatchCommitsRequest, _node_pb2.CommitEvent]
     GetElection: _grpc.UnaryUnaryMultiCallable[_node_pb2.GetElectionRequest, _election_pb2.ElectionState]
     ListElections: _grpc.UnaryUnaryMultiCallable[_node_pb2.ListElectionsRequest, _node_pb2.ListElectionsResponse]
+    GetKeyMaterial: _grpc.UnaryUnaryMultiCallable[_node_pb2.GetKeyMaterialRequest, _node_pb2.KeyMaterial]
 
 @_typing.type_check_only
 class NodeAsyncStub(NodeStub):
@@ -53,6 +54,7 @@ class NodeAsyncStub(NodeStub):
     WatchCommits: _aio.UnaryStreamMultiCallable[_node_pb2.WatchCommitsRequest, _node_pb2.CommitEvent]  # type: ignore[assignment]
     GetElection: _aio.UnaryUnaryMultiCallable[_node_pb2.GetElectionRequest, _election_pb2.ElectionState]  # type: ignore[assignment]
     ListElections: _aio.UnaryUnaryMultiCallable[_node_pb2.ListElectionsRequest, _node_pb2.ListElectionsResponse]  # type: ignore[assignment]
+    GetKeyMaterial: _aio.UnaryUnaryMultiCallable[_node_pb2.GetKeyMaterialRequest, _node_pb2.KeyMaterial]  # type: ignore[assignment]
 
 class NodeServicer(metaclass=_abc_1.ABCMeta):
     @_abc_1.abstractmethod
@@ -110,5 +112,12 @@ class NodeServicer(metaclass=_abc_1.ABCMeta):
         request: _node_pb2.ListElectionsRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_node_pb2.ListElectionsResponse, _abc.Awaitable[_node_pb2.ListElectionsResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def GetKeyMaterial(
+        self,
+        request: _node_pb2.GetKeyMaterialRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_node_pb2.KeyMaterial, _abc.Awaitable[_node_pb2.KeyMaterial]]: ...
 
 def add_NodeServicer_to_server(servicer: NodeServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

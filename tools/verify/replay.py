@@ -24,6 +24,9 @@ from votestore.errors import DecodeError
 from votestore.genesis import Genesis
 
 PROOF_KINDS: Final = frozenset({"ballot", "dkg_deal"})
+PARAMETER_KINDS: Final = frozenset({"election_create", "election_open"})
+"""Transactions that record an election's parameters: a pre-verification window ends after them,
+so the ballots that follow are checked in the pool against parameters already replayed."""
 """Transactions whose proofs `verify_tx_stateless` checks (the others' proofs need ledger state)."""
 WINDOW_TXS: Final = 4096
 """Transactions pre-verified together before their blocks are replayed in order."""
@@ -34,6 +37,17 @@ TASK_TXS: Final = 64
 def verify_batch(chain_id: str, params: ElectionParams, raws: Sequence[bytes]) -> list[bool]:
     """Top-level (picklable) pool task: True where signature and proofs hold."""
     return [verify_tx_stateless(chain_id, raw, params).code == election_pb2.OK for raw in raws]
+
+
+def _records_parameters(committed: ledger_pb2.CommittedBlock) -> bool:
+    for raw in committed.block.txs:
+        try:
+            _, tx = decode_signed_tx(raw)
+        except DecodeError:
+            continue
+        if tx_kind(tx) in PARAMETER_KINDS:
+            return True
+    return False
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,7 +120,11 @@ class Replayer:
         while at < len(blocks):
             end = at + 1
             txs = len(blocks[at].block.txs)
-            while end < len(blocks) and txs + len(blocks[end].block.txs) <= WINDOW_TXS:
+            while (
+                end < len(blocks)
+                and not _records_parameters(blocks[end - 1])
+                and txs + len(blocks[end].block.txs) <= WINDOW_TXS
+            ):
                 txs += len(blocks[end].block.txs)
                 end += 1
             window = blocks[at:end]

@@ -14,9 +14,10 @@ import grpc
 
 from node.rpc.peer import CHANNEL_OPTIONS
 from node.shell import NodeShell
-from proto.votestore.v1 import node_pb2, node_pb2_grpc
+from proto.votestore.v1 import election_pb2, ledger_pb2, node_pb2, node_pb2_grpc
+from votestore.blocks import results_root
 from votestore.certificate import CertificateInvalid, verify_certificate
-from votestore.encoding import block_id
+from votestore.encoding import block_id, tx_hash
 
 log = logging.getLogger("votestore.node.catchup")
 
@@ -57,6 +58,7 @@ async def fetch_blocks(shell: NodeShell, peer: int, address: str, first: int, la
     genesis = shell.genesis
     keys = genesis.validator_keys()
     fed = 0
+    held: ledger_pb2.CommittedBlock | None = None  # waits for its successor to certify its results
     async with grpc.aio.insecure_channel(address, options=CHANNEL_OPTIONS) as channel:
         stub = node_pb2_grpc.NodeStub(channel)
         request = node_pb2.GetBlocksRequest(from_height=first, to_height=last)
@@ -68,14 +70,37 @@ async def fetch_blocks(shell: NodeShell, peer: int, address: str, first: int, la
                     keys,
                     committed.certificate,
                     block_id=block_id(header),
-                    height=first + fed,
+                    height=first + fed + (held is not None),
                 )
             except CertificateInvalid as exc:
                 shell.metrics.invalid_messages.labels(reason="catchup_bad_certificate").inc()
-                log.warning("event=catchup_bad_certificate peer=%d height=%d why=%s", peer, first + fed, exc)
+                log.warning(
+                    "event=catchup_bad_certificate peer=%d height=%d why=%s", peer, header.height, exc
+                )
                 break
-            shell.feed_decided(committed.certificate, committed.block)
-            fed += 1
+            if held is not None:
+                shell.feed_decided(held.certificate, held.block, certified_ok(held, header))
+                fed += 1
+            held = committed
+    if held is not None:
+        shell.feed_decided(held.certificate, held.block, ())
+        fed += 1
     if fed:
         await asyncio.wait_for(shell.wait_for_height(first + fed - 1), CATCHUP_APPLY_TIMEOUT_S)
         log.info("event=caught_up peer=%d height=%d", peer, shell.store.height)
+
+
+def certified_ok(committed: ledger_pb2.CommittedBlock, next_header: ledger_pb2.BlockHeader) -> list[bytes]:
+    """Hashes of the block's transactions whose OK result the next certified header covers.
+
+    Validators prevote a block only if its results hash equals their own results for the parent,
+    so a certified results root means at least one honest validator verified those transactions:
+    they need not be verified again here. Anything else (no match, a refusal) is verified inline.
+    """
+    if results_root(committed.results) != next_header.results_hash:
+        return []
+    return [
+        tx_hash(raw)
+        for raw, result in zip(committed.block.txs, committed.results, strict=False)
+        if result.code == election_pb2.OK
+    ]

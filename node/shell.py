@@ -433,7 +433,12 @@ class NodeShell:
             except Resources:
                 return
 
-    def feed_decided(self, certificate: ledger_pb2.CommitCertificate, block: ledger_pb2.Block) -> None:
+    def feed_decided(
+        self, certificate: ledger_pb2.CommitCertificate, block: ledger_pb2.Block, verified: Iterable[bytes]
+    ) -> None:
+        """A block certified elsewhere; `verified` are its transactions whose results are certified."""
+        for h in verified:
+            self._remember_verified(h)
         self._feed(Decided(certificate_from_wire(certificate), canonical(block)))
         self.metrics.catchup_blocks.inc()
 

@@ -180,7 +180,7 @@ class Consensus:
         if isinstance(event, Start):
             if not self._started:
                 self._started = True
-                self._start_round(self._round, out)
+                self._begin(out)
         elif not self._started:
             self._drop(DropReason.NOT_STARTED)
         elif isinstance(event, Proposal | Vote):
@@ -315,9 +315,6 @@ class Consensus:
 
     def _broadcast_vote(self, vote_type: VoteType, block_id: bytes | None, out: list[Action]) -> None:
         step = Step.PREVOTE if vote_type == VoteType.PREVOTE else Step.PRECOMMIT
-        last = self._last_signed
-        if last is not None and (last.height, last.round, last.step) == (self._height, self._round, step):
-            block_id = last.block_id  # voted here before a restart: that vote stands, sent again
         if not self._may_sign(self._round, step, block_id):
             self._refused_signatures += 1
             return
@@ -368,6 +365,26 @@ class Consensus:
         return self._validity[key]
 
     # -- StartRound and the shell round-trips ----------------------------------------------------
+
+    def _begin(self, out: list[Action]) -> None:
+        """StartRound(0) — or, after a restart inside a round where this node already voted, take
+        up the step after that vote and send the vote again: it may have been persisted but never
+        sent (a crash between PersistSigned and Broadcast), and without it the round may lack a
+        quorum. Signing the same bytes again is no double sign."""
+        last = self._last_signed
+        if last is None or last.height != self._height or last.step == Step.PROPOSE:
+            return self._start_round(self._round, out)
+        assert last.round == self._round
+        self._step = last.step
+        vote_type = VoteType.PREVOTE if last.step == Step.PREVOTE else VoteType.PRECOMMIT
+        message = vote_signing_bytes(
+            self._chain_id, vote_type, self._height, self._round, self._index, last.block_id
+        )
+        vote = Vote(
+            vote_type, self._height, self._round, last.block_id, self._index, self._signer.sign(message)
+        )
+        out.append(Broadcast(vote))
+        return self._record_vote(vote, out)
 
     def _schedule(self, kind: TimeoutKind, out: list[Action]) -> None:
         duration = self._timeouts.duration_ms(kind, self._round)

@@ -117,6 +117,7 @@ class SimNode:
         self._answers_status = answers_status
         self._valid = valid
         self._last_position: tuple[int, int, Step] | None = None
+        self._crash_after: int | None = None
 
     def boot(self) -> None:
         """Start, or restart from the disk after a crash."""
@@ -140,6 +141,12 @@ class SimNode:
         assert self.core is not None
         self.core = None
         self.incarnation += 1
+        self._crash_after = None
+
+    def arm_crash(self, after_actions: int) -> None:
+        """Crash in the middle of a step, after carrying out `after_actions` more actions."""
+        assert self.core is not None and after_actions >= 0
+        self._crash_after = after_actions
 
     def deliver(self, src: int, message: Message) -> None:
         if self.core is None:
@@ -164,6 +171,10 @@ class SimNode:
         pending: deque[Event] = deque([first])
         while pending and self.core is not None:
             for action in self.core.step(pending.popleft()):
+                if self._crash_after == 0:
+                    return self.crash()
+                if self._crash_after is not None:
+                    self._crash_after -= 1
                 follow_up = self._carry_out(action)
                 if follow_up is not None:
                     pending.append(follow_up)

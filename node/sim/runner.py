@@ -49,7 +49,7 @@ class Tick:
 
 @dataclass(frozen=True, slots=True)
 class Crash:
-    pass
+    after_actions: int | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,10 +187,21 @@ class Simulation:
                 node.tick()
                 self._push(self.now_ms + STATUS_INTERVAL_MS, node.instance, Tick(node.incarnation))
         elif isinstance(item, Crash):
-            if trace is not None:
-                trace(f"{self.now_ms:>7}ms #{node.instance} CRASH")
-            node.crash()
+            if not alive:
+                return
+            if item.after_actions is None:
+                if trace is not None:
+                    trace(f"{self.now_ms:>7}ms #{node.instance} CRASH")
+                node.crash()
+            else:
+                if trace is not None:
+                    trace(
+                        f"{self.now_ms:>7}ms #{node.instance} CRASH after {item.after_actions} more actions"
+                    )
+                node.arm_crash(item.after_actions)
         else:
+            if alive:
+                node.crash()  # an armed crash that found no actions to cut short
             if trace is not None:
                 trace(f"{self.now_ms:>7}ms #{node.instance} RESTART at height {len(node.disk.chain) + 1}")
             self._boot(node)
@@ -200,7 +211,7 @@ class Simulation:
         for node in self.nodes:
             self._boot(node)
         for crash in scenario.crashes:
-            self._push(crash.at_ms, crash.instance, Crash())
+            self._push(crash.at_ms, crash.instance, Crash(crash.after_actions))
             self._push(crash.at_ms + crash.down_ms, crash.instance, Restart())
         deadline = scenario.stable_ms + liveness_bound_ms(scenario.heights)
         events = 0

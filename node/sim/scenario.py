@@ -15,6 +15,7 @@ HEAL_MAX_MS: Final = 6_000
 LOSSY_MAX_DELAY_MS: Final = 400
 STABLE_MAX_DELAY_MS: Final = 30  # after the heal every message arrives within this (the paper's Δ)
 CRASH_MAX_DOWN_MS: Final = 2_000
+TORN_CRASH_MAX_ACTIONS: Final = 3
 
 
 class Behaviour(StrEnum):
@@ -48,9 +49,14 @@ class Partition:
 
 @dataclass(frozen=True, slots=True)
 class Crash:
+    """`after_actions` None: the node stops between two events. A number k: it stops in the middle
+    of carrying out its actions, after k more of them — e.g. after persisting a vote, before
+    sending it — which is what persist-before-send is for."""
+
     instance: int
     at_ms: int
     down_ms: int
+    after_actions: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,7 +141,8 @@ def make_scenario(seed: int, size: int, byzantine: int, heights: int) -> Scenari
         honest = [i for i, v in enumerate(instances) if v not in behaviours]
         for instance in rng.sample(honest, rng.randint(1, max(1, validators.f))):
             at_ms = rng.randint(0, heal_ms)
-            crashes.append(Crash(instance, at_ms, rng.randint(1, CRASH_MAX_DOWN_MS)))
+            torn = rng.randint(0, TORN_CRASH_MAX_ACTIONS) if rng.random() < 0.5 else None
+            crashes.append(Crash(instance, at_ms, rng.randint(1, CRASH_MAX_DOWN_MS), torn))
     return Scenario(
         seed=seed,
         size=size,

@@ -17,6 +17,12 @@ Contract with the node shell
     - `Commit(height, block_id, payload, certificate)`: apply the block. The core has already moved
       to height + 1 by itself; the actions after it belong to the new height;
     - `RecordEvidence(vote_a, vote_b)`: keep it and put it into a block.
+* Restart: build the core with height = last committed + 1 and the stored `LastSigned`. If that
+  record is for this height, `Start()` resumes its round, lock and step, and re-broadcasts the last
+  vote (it may never have left); the core refuses (and counts in `refused_signatures`) anything
+  that would conflict with the record, so a restarted validator never double-signs.
+* Quorum is ⌊2n/3⌋+1 (= 2f+1 for n = 3f+1); f+1 messages from a later round make the node skip
+  to it; messages for height + 1 wait in a bounded buffer (`NEXT_HEIGHT_BUFFER_MESSAGES`).
 * Values are opaque: a block is `block_id` (32 bytes) plus `payload` bytes.
 * Invalid incoming messages never raise: they are dropped and counted in `Consensus.dropped` by
   `DropReason`. Height, round and step are readable as properties.

@@ -313,15 +313,18 @@ class Consensus:
         self._last_signed = record
         out.append(PersistSigned(record))
 
+    def _signed_vote(self, vote_type: VoteType, block_id: bytes | None) -> Vote:
+        message = vote_signing_bytes(
+            self._chain_id, vote_type, self._height, self._round, self._index, block_id
+        )
+        return Vote(vote_type, self._height, self._round, block_id, self._index, self._signer.sign(message))
+
     def _broadcast_vote(self, vote_type: VoteType, block_id: bytes | None, out: list[Action]) -> None:
         step = Step.PREVOTE if vote_type == VoteType.PREVOTE else Step.PRECOMMIT
         if not self._may_sign(self._round, step, block_id):
             self._refused_signatures += 1
             return
-        message = vote_signing_bytes(
-            self._chain_id, vote_type, self._height, self._round, self._index, block_id
-        )
-        vote = Vote(vote_type, self._height, self._round, block_id, self._index, self._signer.sign(message))
+        vote = self._signed_vote(vote_type, block_id)
         self._persist(self._round, step, block_id, out)
         out.append(Broadcast(vote))
         self._record_vote(vote, out)
@@ -377,12 +380,7 @@ class Consensus:
         assert last.round == self._round
         self._step = last.step
         vote_type = VoteType.PREVOTE if last.step == Step.PREVOTE else VoteType.PRECOMMIT
-        message = vote_signing_bytes(
-            self._chain_id, vote_type, self._height, self._round, self._index, last.block_id
-        )
-        vote = Vote(
-            vote_type, self._height, self._round, last.block_id, self._index, self._signer.sign(message)
-        )
+        vote = self._signed_vote(vote_type, last.block_id)
         out.append(Broadcast(vote))
         return self._record_vote(vote, out)
 

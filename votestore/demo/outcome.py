@@ -1,0 +1,92 @@
+"""What a demo run found, as plain values: the console, the HTML report and the exit code read it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from votestore.demo.casting import TurnoutSample
+
+
+@dataclass(frozen=True, slots=True)
+class ContestOutcome:
+    contest_id: str
+    title: str
+    choices: tuple[str, ...]
+    recorded: tuple[int, ...]
+    """What the ledger's result says, combined from the present trustees' shares."""
+    expected: tuple[int, ...]
+    """What the demo's voters chose (known to the demo only: it made the choices)."""
+
+
+@dataclass(frozen=True, slots=True)
+class GroupTurnout:
+    group: str
+    roll_size: int
+    ballots: int
+
+
+@dataclass(frozen=True, slots=True)
+class Fingerprint:
+    """A node's ledger at one common height: its block hash, and the app hash after that block."""
+
+    node: str
+    address: str
+    height: int
+    block_hash: bytes
+    app_hash: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """The verifier's answer, reduced to what the demo shows (its full text is kept too)."""
+
+    passed: bool
+    exit_code: int
+    agreed_height: int
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    elapsed_s: float
+    """Seconds since casting began."""
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Phase:
+    name: str
+    seconds: float
+
+
+@dataclass(frozen=True, slots=True)
+class DemoOutcome:
+    chain_id: str
+    election_id: str
+    title: str
+    roll_size: int
+    ballots_counted: int
+    assisted: int
+    trustees_used: tuple[int, ...]
+    tally_height: int
+    contests: tuple[ContestOutcome, ...]
+    groups: tuple[GroupTurnout, ...]
+    turnout: tuple[TurnoutSample, ...]
+    events: tuple[Event, ...]
+    fingerprints: tuple[Fingerprint, ...]
+    verdict: Verdict
+    phases: tuple[Phase, ...]
+
+    @property
+    def result_matches(self) -> bool:
+        return all(c.recorded == c.expected for c in self.contests)
+
+    @property
+    def fingerprints_agree(self) -> bool:
+        return len({(f.height, f.block_hash, f.app_hash) for f in self.fingerprints}) == 1
+
+    @property
+    def ok(self) -> bool:
+        """The demo's exit-0 condition: the verifier passed, the count is the voters' choices and
+        every node holds the same ledger at the fingerprint height."""
+        return self.verdict.passed and self.result_matches and self.fingerprints_agree

@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test lint typecheck unit proto clean
+.PHONY: setup demo test lint typecheck unit proto clean test-tools
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,7 +24,11 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-unit: $(STAMP)
+# System tools for tests/deploy (promtool, prometheus); never fails, the tests skip without them.
+test-tools:
+	./scripts/install_test_tools.sh
+
+unit: $(STAMP) test-tools
 	$(BIN)/pytest
 
 test: lint typecheck unit

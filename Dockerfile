@@ -1,0 +1,43 @@
+# votestore: one image for the validator, the gateway and the verifier (`votestore ...`).
+# Build: docker build -t votestore:0.1.0 .
+# Pin the base by digest too where your registry mirror allows (python:3.11.13-slim-bookworm@sha256:...).
+ARG PYTHON_IMAGE=python:3.11.13-slim-bookworm
+
+# --- build: install the package and its dependencies into a virtualenv ---------------------
+FROM ${PYTHON_IMAGE} AS build
+ENV PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    VIRTUAL_ENV=/opt/votestore
+RUN python -m venv "$VIRTUAL_ENV"
+ENV PATH="$VIRTUAL_ENV/bin:$PATH"
+WORKDIR /src
+# Only what the package is built from (.dockerignore keeps everything else out of the context).
+COPY pyproject.toml README.md ./
+COPY proto ./proto
+COPY votestore ./votestore
+COPY node ./node
+COPY gateway ./gateway
+COPY tools ./tools
+# grpcio, plyvel, PyNaCl and rbcl come as manylinux wheels with their C libraries inside, so
+# no compiler is needed. Bytecode is compiled here: the root filesystem is read-only at run time.
+RUN pip install --no-compile . \
+    && python -m compileall -q "$VIRTUAL_ENV"
+
+# --- runtime: the virtualenv and a non-root user, nothing else -------------------------------
+FROM ${PYTHON_IMAGE} AS runtime
+ENV VIRTUAL_ENV=/opt/votestore \
+    PATH="/opt/votestore/bin:$PATH" \
+    PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1
+RUN groupadd --system --gid 10001 votestore \
+    && useradd --system --uid 10001 --gid votestore --no-create-home --home-dir /nonexistent \
+        --shell /usr/sbin/nologin votestore \
+    && install -d -o votestore -g votestore -m 0700 /var/lib/votestore
+COPY --from=build /opt/votestore /opt/votestore
+USER 10001:10001
+WORKDIR /var/lib/votestore
+# 7000 validator gRPC, 9100 validator metrics, 7100 gateway gRPC, 9101 gateway metrics,
+# 9108 verifier metrics (deploy/k8s).
+EXPOSE 7000 7100 9100 9101 9108
+ENTRYPOINT ["votestore"]
+CMD ["--help"]

@@ -19,6 +19,7 @@ from votestore.client.ballot import build_ballot_tx
 from votestore.client.gateway_client import Cast, GatewayClient, GatewayError
 from votestore.client.receipts import check_receipt
 from votestore.demo.plan import Voter
+from votestore.encoding import tx_hash
 from votestore.errors import VotestoreError
 from votestore.genesis import Genesis
 
@@ -40,10 +41,15 @@ class CastingFailed(VotestoreError):
 class CastRecord:
     voter: int
     tracking_code: bytes
+    """Empty when the gateway refused as ALREADY_EXISTS an assisted ballot it had itself built."""
     height: int
     assisted: bool
     latency_s: float
     """From the first cast call to the checked receipt."""
+
+    @property
+    def receipted(self) -> bool:
+        return bool(self.tracking_code)
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,7 +89,9 @@ class _Progress:
         self.on_receipt(self.done)
 
 
-async def _cast(client: GatewayClient, election_id: str, tx: bytes | None, voter: Voter) -> Cast:
+async def _cast(client: GatewayClient, election_id: str, tx: bytes | None, voter: Voter) -> Cast | None:
+    """The gateway's answer, or None when it says this voter's ballot is already there: after a
+    retry, or when a validator's intake raced the gossip of the very same ballot (see docs/demo.md)."""
     assert voter.selections is not None
     for attempt in range(CAST_ATTEMPTS):
         try:
@@ -93,6 +101,8 @@ async def _cast(client: GatewayClient, election_id: str, tx: bytes | None, voter
                 election_id, voter.credential, voter.identity_check, voter.selections
             )
         except GatewayError as exc:
+            if exc.status == "ALREADY_EXISTS":
+                return None
             if exc.status not in RETRY_STATUSES or attempt == CAST_ATTEMPTS - 1:
                 raise CastingFailed(f"voter {voter.number}: {exc}") from None
             await asyncio.sleep(RETRY_BACKOFF_S * 2**attempt)
@@ -115,8 +125,15 @@ async def _cast_and_prove(
         )
     )
     cast = await _cast(client, election_id, tx, voter)
+    if cast is not None:
+        tracking_code = cast.tracking_code
+    elif tx is not None:
+        tracking_code = tx_hash(tx)  # our own ballot is the one already there: its receipt proves it
+    else:
+        # Assisted: only the gateway knew the ballot's hash; the count shows whether it landed.
+        return CastRecord(voter.number, b"", 0, True, time.monotonic() - started)
     try:
-        response = await client.wait_receipt(cast.tracking_code, RECEIPT_WAIT_S)
+        response = await client.wait_receipt(tracking_code, RECEIPT_WAIT_S)
     except GatewayError as exc:
         raise CastingFailed(f"voter {voter.number}: receipt: {exc}") from None
     if response.status != gateway_pb2.COMMITTED:
@@ -125,9 +142,7 @@ async def _cast_and_prove(
     checked = check_receipt(genesis, response.receipt, require_result=True)
     if checked.result is None or checked.result.code != election_pb2.OK:
         raise CastingFailed(f"voter {voter.number}: ballot recorded but not accepted: {checked.result}")
-    return CastRecord(
-        voter.number, cast.tracking_code, checked.height, voter.assisted, time.monotonic() - started
-    )
+    return CastRecord(voter.number, tracking_code, checked.height, voter.assisted, time.monotonic() - started)
 
 
 async def _sample_turnout(

@@ -95,7 +95,9 @@ decryption shares of trustees {trustees}</div>
 {"".join(_contest(c) for c in outcome.contests)}
 <h2>Turnout</h2>
 <p>{outcome.ballots_counted} ballots from a roll of {outcome.roll_size} ({turnout_pct:.1f} %);
-{outcome.assisted} cast in assisted mode, the rest encrypted by the voter's own client.</p>
+{outcome.assisted} cast in assisted mode, the rest encrypted by the voter's own client;
+{outcome.ballots_expected} of the demo's voters cast. {outcome.without_receipt} assisted casts got no
+receipt (the gateway answered ALREADY_EXISTS for the voter's own ballot).</p>
 <table><tr><th>district</th><th class=num>roll</th><th class=num>ballots</th>
 <th class=num>turnout</th></tr>{groups}</table>
 {turnout_svg(outcome.turnout, outcome.roll_size, outcome.events)}

@@ -1,0 +1,289 @@
+"""The Kubernetes manifests: every overlay renders and passes `kubernetes-validate --strict`,
+and what the issue asks of them holds in the rendered output — one volume per validator, f
+validators down at most, probes through gRPC health, only peers, gateway and verifier let in,
+non-root with a read-only root, limits everywhere — and the configs they carry are ones the
+processes accept."""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Iterator
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+import pytest
+
+from gateway.config import parse_config
+from node.config import parse_node_config
+from tests.deploy.tools import (
+    K8S,
+    OVERLAYS,
+    TRIAL_VALIDATORS,
+    Manifest,
+    config_map,
+    documents,
+    find,
+    of_kind,
+    render,
+    run,
+    venv_tool,
+)
+from votestore.genesis import quorum
+
+KEYS_SECRET = "votestore-node-keys"
+WORKLOAD_KINDS = ("StatefulSet", "Deployment")
+PEER_POLICY_SOURCES = {"votestore-node", "votestore-gateway", "votestore-verifier"}
+VALIDATORS_AND_BUDGET = {
+    # All n validators here: at most f = (n - 1) // 3 of them down.
+    "single-site": (TRIAL_VALIDATORS, (TRIAL_VALIDATORS - 1) // 3),
+    # One of n here; the f budget is shared with sites this cluster cannot see.
+    "multi-site": (1, 0),
+}
+
+
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("k8s")
+
+
+@pytest.fixture(scope="module", params=OVERLAYS)
+def overlay(request: pytest.FixtureRequest, workdir: Path) -> tuple[str, list[Manifest], Path]:
+    text = render(workdir, request.param)
+    path = workdir / f"{request.param}.yaml"
+    path.write_text(text)
+    return request.param, documents(text), path
+
+
+def _validate(paths: list[Path]) -> str:
+    result = run([venv_tool("kubernetes-validate"), "--strict", "--quiet", *paths])
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "ERROR" not in result.stdout + result.stderr
+    return result.stdout + result.stderr
+
+
+def _pod_specs(manifests: list[Manifest]) -> Iterator[tuple[str, dict[str, Any]]]:
+    for kind in WORKLOAD_KINDS:
+        for workload in of_kind(manifests, kind):
+            yield workload["metadata"]["name"], workload["spec"]["template"]
+
+
+def _container(manifests: list[Manifest], kind: str, name: str) -> dict[str, Any]:
+    containers = find(manifests, kind, name)["spec"]["template"]["spec"]["containers"]
+    assert len(containers) == 1
+    container: dict[str, Any] = containers[0]
+    return container
+
+
+def _port(container: dict[str, Any], name: str) -> int:
+    ports = [p["containerPort"] for p in container["ports"] if p["name"] == name]
+    assert len(ports) == 1, f"{container['name']} has no port {name}"
+    port: int = ports[0]
+    return port
+
+
+def _mount(manifests: list[Manifest], kind: str, name: str, volume: str) -> PurePosixPath:
+    container = _container(manifests, kind, name)
+    paths = [m["mountPath"] for m in container["volumeMounts"] if m["name"] == volume]
+    assert len(paths) == 1, f"{name} does not mount {volume}"
+    return PurePosixPath(paths[0])
+
+
+# ---------------------------------------------------------------- validity
+
+
+def test_overlay_passes_kubernetes_validate_strict(overlay: tuple[str, list[Manifest], Path]) -> None:
+    name, manifests, path = overlay
+    report = _validate([path])
+    assert "Couldn't find schema" not in report, f"{name} has a kind with no schema: {report}"
+    assert len(manifests) >= 10
+
+
+def test_monitoring_renders_and_validates(workdir: Path) -> None:
+    text = render(workdir, "monitoring")
+    path = workdir / "monitoring.yaml"
+    path.write_text(text)
+    _validate([path])  # ServiceMonitor is a CRD: no schema, checked by test_service_monitors
+    manifests = documents(text)
+    assert {m["kind"] for m in manifests} == {"ServiceMonitor", "ConfigMap"}
+
+
+def test_every_manifest_file_validates_on_its_own() -> None:
+    """Needs no kubectl: each resource file of the base and overlays, as written."""
+    files = [
+        path
+        for path in sorted(K8S.rglob("*.yaml"))
+        if path.name != "kustomization.yaml" and "patch" not in path.name and path.parent.name != "monitoring"
+    ]
+    assert len(files) >= 12
+    _validate(files)
+
+
+# ---------------------------------------------------------------- what the issue asks
+
+
+def test_validators_each_have_a_volume_and_a_stable_name(overlay: tuple[str, list[Manifest], Path]) -> None:
+    _, manifests, _ = overlay
+    nodes = find(manifests, "StatefulSet", "votestore-node")
+    service = find(manifests, "Service", nodes["spec"]["serviceName"])
+    assert service["spec"]["clusterIP"] == "None"
+    assert service["spec"]["publishNotReadyAddresses"] is True
+    (claim,) = nodes["spec"]["volumeClaimTemplates"]
+    assert claim["spec"]["accessModes"] == ["ReadWriteOnce"]
+    assert _mount(manifests, "StatefulSet", "votestore-node", claim["metadata"]["name"])
+
+
+def test_disruption_budget_allows_at_most_f_down(overlay: tuple[str, list[Manifest], Path]) -> None:
+    name, manifests, _ = overlay
+    replicas, max_unavailable = VALIDATORS_AND_BUDGET[name]
+    assert find(manifests, "StatefulSet", "votestore-node")["spec"]["replicas"] == replicas
+    budget = find(manifests, "PodDisruptionBudget", "votestore-node")["spec"]
+    assert budget["maxUnavailable"] == max_unavailable
+    assert replicas - max_unavailable >= min(replicas, quorum(TRIAL_VALIDATORS))
+
+
+@pytest.mark.parametrize(
+    ("kind", "name", "port"),
+    [("StatefulSet", "votestore-node", "grpc"), ("Deployment", "votestore-gateway", "grpc")],
+)
+def test_probes_use_grpc_health(
+    overlay: tuple[str, list[Manifest], Path], kind: str, name: str, port: str
+) -> None:
+    _, manifests, _ = overlay
+    container = _container(manifests, kind, name)
+    for probe in ("readinessProbe", "livenessProbe"):
+        assert container[probe]["grpc"]["port"] == _port(container, port), f"{name} {probe}"
+
+
+def test_only_peers_gateway_and_verifier_reach_a_validator(overlay: tuple[str, list[Manifest], Path]) -> None:
+    name, manifests, _ = overlay
+    policy = find(manifests, "NetworkPolicy", "votestore-node")["spec"]
+    assert policy["podSelector"]["matchLabels"] == {"app.kubernetes.io/name": "votestore-node"}
+    assert policy["policyTypes"] == ["Ingress"]
+    grpc_port = _port(_container(manifests, "StatefulSet", "votestore-node"), "grpc")
+    in_cluster = set()
+    external = []
+    for rule in policy["ingress"]:
+        ports = {p["port"] for p in rule["ports"]}
+        assert rule["from"], "a rule without sources lets everyone in"
+        for source in rule["from"]:
+            if "podSelector" in source:
+                assert ports == {grpc_port}
+                in_cluster.add(source["podSelector"]["matchLabels"]["app.kubernetes.io/name"])
+            elif "ipBlock" in source:
+                assert ports == {grpc_port}
+                external.append(source["ipBlock"]["cidr"])
+            else:
+                assert source == {
+                    "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}}
+                }
+                assert grpc_port not in ports
+    assert in_cluster == PEER_POLICY_SOURCES
+    assert bool(external) == (name == "multi-site"), "peers at other sites come in by address"
+
+
+def test_pods_run_non_root_read_only_with_limits(overlay: tuple[str, list[Manifest], Path]) -> None:
+    _, manifests, _ = overlay
+    specs = list(_pod_specs(manifests))
+    assert {name for name, _ in specs} == {"votestore-node", "votestore-gateway", "votestore-verifier"}
+    for name, template in specs:
+        pod = template["spec"]
+        assert pod["securityContext"]["runAsNonRoot"] is True, name
+        assert pod["securityContext"]["runAsUser"] > 0, name
+        assert pod["automountServiceAccountToken"] is False, name
+        for container in pod["containers"]:
+            security = container["securityContext"]
+            assert security["readOnlyRootFilesystem"] is True, name
+            assert security["allowPrivilegeEscalation"] is False, name
+            assert security["capabilities"]["drop"] == ["ALL"], name
+            for bound in ("requests", "limits"):
+                assert set(container["resources"][bound]) == {"cpu", "memory"}, f"{name} {bound}"
+            annotations = template["metadata"]["annotations"]
+            assert annotations["prometheus.io/scrape"] == "true"
+            assert int(annotations["prometheus.io/port"]) == _port(container, "metrics"), name
+    namespace = find(manifests, "Namespace", "votestore")
+    assert namespace["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "restricted"
+
+
+def test_every_referenced_config_map_is_rendered_and_keys_come_from_the_site(
+    overlay: tuple[str, list[Manifest], Path],
+) -> None:
+    _, manifests, _ = overlay
+    names = {m["metadata"]["name"] for m in of_kind(manifests, "ConfigMap")}
+    secrets = set()
+    for _, template in _pod_specs(manifests):
+        for volume in template["spec"]["volumes"]:
+            if "configMap" in volume:
+                assert volume["configMap"]["name"] in names
+            if "secret" in volume:
+                secrets.add(volume["secret"]["secretName"])
+    assert secrets == {KEYS_SECRET}
+    assert not list(of_kind(manifests, "Secret")), "keys never pass through kustomize"
+    assert KEYS_SECRET in (K8S / "README.md").read_text()
+
+
+# ---------------------------------------------------------------- the configs they carry
+
+
+def test_node_configs_are_accepted_and_fit_the_pod(overlay: tuple[str, list[Manifest], Path]) -> None:
+    _, manifests, _ = overlay
+    nodes = find(manifests, "StatefulSet", "votestore-node")
+    container = _container(manifests, "StatefulSet", "votestore-node")
+    config_dir = _mount(manifests, "StatefulSet", "votestore-node", "config")
+    keys_dir = _mount(manifests, "StatefulSet", "votestore-node", "keys")
+    genesis_dir = _mount(manifests, "StatefulSet", "votestore-node", "genesis")
+    data_dir = _mount(manifests, "StatefulSet", "votestore-node", "data")
+    files = config_map(manifests, "votestore-node-config")["data"]
+    replicas = nodes["spec"]["replicas"]
+    assert sorted(files) == [f"node-{i}.toml" for i in range(replicas)], "one config per pod ordinal"
+    assert f"{config_dir}/node-${{HOSTNAME##*-}}.toml" in container["command"][-1]
+    for ordinal in range(replicas):
+        path = Path(str(config_dir)) / f"node-{ordinal}.toml"
+        config = parse_node_config(tomllib.loads(files[path.name]), path)
+        assert config.listen == f"0.0.0.0:{_port(container, 'grpc')}"
+        assert config.metrics_port == _port(container, "metrics")
+        assert PurePosixPath(config.key_file) == keys_dir / f"node-{ordinal}.key.json"
+        assert PurePosixPath(config.genesis) == genesis_dir / "genesis.json"
+        assert PurePosixPath(config.data_dir).parent == data_dir
+        assert config.verify_workers == int(container["resources"]["limits"]["cpu"])
+
+
+def test_gateway_config_is_accepted_and_fits_the_pod(overlay: tuple[str, list[Manifest], Path]) -> None:
+    _, manifests, _ = overlay
+    container = _container(manifests, "Deployment", "votestore-gateway")
+    config_dir = _mount(manifests, "Deployment", "votestore-gateway", "config")
+    genesis_dir = _mount(manifests, "Deployment", "votestore-gateway", "genesis")
+    files = config_map(manifests, "votestore-gateway-config")["data"]
+    assert container["args"] == ["gateway", "run", "--config", f"{config_dir}/gateway.toml"]
+    config = parse_config(tomllib.loads(files["gateway.toml"]), Path(str(config_dir)), "gateway.toml")
+    assert config.listen == f"0.0.0.0:{_port(container, 'grpc')}"
+    assert config.metrics_port == _port(container, "metrics")
+    assert PurePosixPath(config.genesis) == genesis_dir / "genesis.json"
+
+
+def test_verifier_args_fit_the_pod(overlay: tuple[str, list[Manifest], Path]) -> None:
+    _, manifests, _ = overlay
+    container = _container(manifests, "Deployment", "votestore-verifier")
+    genesis_dir = _mount(manifests, "Deployment", "votestore-verifier", "genesis")
+    args = container["args"]
+    assert args[:2] == ["verifier", "run"]
+    options = dict(zip(args[2::2], args[3::2], strict=True))
+    assert options["--genesis"] == f"{genesis_dir}/genesis.json"
+    assert int(options["--metrics-port"]) == _port(container, "metrics")
+    assert options["--metrics-host"] == "0.0.0.0"
+    for probe in ("readinessProbe", "livenessProbe"):
+        assert container[probe]["httpGet"] == {"path": "/metrics", "port": "metrics"}
+    help_text = run([venv_tool("votestore"), "verifier", "run", "--help"]).stdout
+    assert all(option in help_text for option in options), "every option is one the command takes"
+
+
+def test_service_monitors_select_services_with_a_metrics_port(workdir: Path) -> None:
+    monitors = list(of_kind(documents(render(workdir, "monitoring")), "ServiceMonitor"))
+    services = list(of_kind(documents(render(workdir, "single-site")), "Service"))
+    assert len(monitors) == 3
+    for monitor in monitors:
+        wanted = monitor["spec"]["selector"]["matchLabels"]
+        chosen = [s for s in services if wanted.items() <= s["metadata"]["labels"].items()]
+        assert chosen, f"{monitor['metadata']['name']} selects no Service"
+        for service in chosen:
+            ports = {p["name"] for p in service["spec"]["ports"]}
+            assert {e["port"] for e in monitor["spec"]["endpoints"]} <= ports

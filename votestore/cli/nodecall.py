@@ -18,7 +18,11 @@ from votestore.errors import VotestoreError
 
 NodesOpt = Annotated[
     list[str],
-    typer.Option("--node", help="HOST:PORT of a validator's public API; repeat to fail over."),
+    typer.Option(
+        "--node",
+        envvar="VOTESTORE_NODE",
+        help="HOST:PORT of a validator's public API; repeat to fail over (env: space-separated list).",
+    ),
 ]
 ElectionOpt = Annotated[str, typer.Option("--election", help="Election id.")]
 AdminKeyOpt = Annotated[Path, typer.Option("--admin-key", help="Admin key file named in genesis.")]
@@ -40,7 +44,7 @@ def edge() -> Iterator[None]:
 
 def commit(client: NodeClient, raw: bytes, what: str, wait_s: float = COMMIT_TIMEOUT_S) -> ledger_pb2.TxProof:
     """Submit and wait; print the hash before waiting so a timed-out caller can look it up."""
-    typer.echo(f"{what}: transaction {tx_hash(raw).hex()} submitted")
+    typer.echo(f"{what}: sending transaction {tx_hash(raw).hex()}")
     proof = client.commit(raw, wait_s)
     typer.echo(f"{what}: committed OK in block {proof.header.height}")
     return proof

@@ -183,4 +183,5 @@ def import_(
             except VotestoreError as exc:
                 done = f"batches {first}..{first + n - 1} committed" if n else "no batch committed"
                 raise VotestoreError(f"{exc} ({done}; see {outbox / 'roll.csv'})") from None
-        typer.echo(f"roll of {election}: {len(issued)} voters added in {len(txs)} batches")
+        batches = f"{len(txs)} batch" + ("" if len(txs) == 1 else "es")
+        typer.echo(f"roll of {election}: {len(issued)} voters added in {batches}")

@@ -1,0 +1,106 @@
+"""The election definition file: times (ISO-8601 with offset, `now`, `+1h`), the mapping to
+ElectionCreate, and the one-line reasons a malformed file gets."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from votestore.cli.definition import definition_from_toml, parse_time_ms, read_definition
+from votestore.errors import ConfigError
+
+NOW_MS = 1_780_000_000_000
+KEY = "11" * 32
+
+
+@pytest.mark.parametrize(
+    ("text", "expected_ms"),
+    [
+        ("now", NOW_MS),
+        ("+90s", NOW_MS + 90_000),
+        ("+30m", NOW_MS + 1_800_000),
+        ("+1h", NOW_MS + 3_600_000),
+        ("+2d", NOW_MS + 172_800_000),
+        ("2026-05-03T08:00:00+02:00", 1_777_788_000_000),
+        ("2026-05-03T06:00:00Z", 1_777_788_000_000),
+    ],
+)
+def test_times(text: str, expected_ms: int) -> None:
+    assert parse_time_ms(text, NOW_MS) == expected_ms
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("2026-05-03T08:00:00", "no UTC offset"),
+        ("tomorrow", "expected ISO-8601"),
+        ("+1w", "expected ISO-8601"),
+        ("-1h", "expected ISO-8601"),
+    ],
+)
+def test_bad_times(text: str, reason: str) -> None:
+    with pytest.raises(ConfigError, match=reason):
+        parse_time_ms(text, NOW_MS)
+
+
+def _document() -> dict[str, object]:
+    return {
+        "id": "e1",
+        "title": "Test",
+        "groups": ["north"],
+        "threshold": 1,
+        "window": {"start": "now", "end": "+1h"},
+        "contests": [{"id": "c", "min": 0, "max": 1, "choices": ["x", {"id": "y", "label": "Why"}]}],
+        "trustees": [{"name": "ann", "sign_key": KEY, "enc_key": KEY}],
+    }
+
+
+def test_mapping() -> None:
+    record = definition_from_toml(_document(), NOW_MS)
+    assert (record.election_id, record.title, list(record.groups), record.threshold) == (
+        "e1",
+        "Test",
+        ["north"],
+        1,
+    )
+    assert (record.window_start_ms, record.window_end_ms) == (NOW_MS, NOW_MS + 3_600_000)
+    contest = record.contests[0]
+    assert (contest.id, contest.title, contest.min_selections, contest.max_selections) == ("c", "c", 0, 1)
+    assert [(c.id, c.label) for c in contest.choices] == [("x", "x"), ("y", "Why")]
+    assert record.trustees[0].sign_key == bytes.fromhex(KEY)
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        ({"id": None}, "'id' missing"),
+        ({"threshold": "2"}, "'threshold' must be a int"),
+        ({"threshold": True}, "'threshold' must be a int"),
+        ({"threshold": -1}, "must not be negative"),
+        ({"window": None}, "'window' missing"),
+        ({"groups": [1]}, "'groups' must be a list of strings"),
+        ({"contests": [{"id": "c", "min": 0, "max": 1, "choices": [3]}]}, "a choice is an id"),
+        ({"contests": ["c"]}, "list of tables"),
+        ({"trustees": [{"name": "a", "sign_key": "zz", "enc_key": KEY}]}, "sign_key: not hex"),
+        ({"trustees": [{"name": "a", "sign_key": KEY, "enc_key": "11"}]}, "must be 32 bytes"),
+    ],
+)
+def test_malformed(change: dict[str, object], reason: str) -> None:
+    document = _document()
+    for key, value in change.items():
+        if value is None:
+            del document[key]
+        else:
+            document[key] = value
+    with pytest.raises(ConfigError, match=reason):
+        definition_from_toml(document, NOW_MS)
+
+
+def test_file_errors_name_the_file(tmp_path: Path) -> None:
+    garbled = tmp_path / "garbled.toml"
+    garbled.write_text("id = ")
+    with pytest.raises(ConfigError, match=r"garbled\.toml"):
+        read_definition(garbled, NOW_MS)
+    with pytest.raises(ConfigError, match=r"absent\.toml"):
+        read_definition(tmp_path / "absent.toml", NOW_MS)

@@ -209,6 +209,15 @@ def test_whole_election_through_the_commands(
         )
         assert verify_second_factor(entries[public], born)
     assert state(net, election_id).roll_size == VOTERS
+    twice = run(*imported.args[len(ENTRY) :], expect=1)  # the same command again, same outbox
+    assert "--append" in twice.stderr
+    (tmp_path / "late.csv").write_text("voter_id,group,second_factor\nlate1,north,1970-01-01\n")
+    late_outbox = tmp_path / "late-outbox"
+    run(*imported.args[len(ENTRY) : -8], "--csv", tmp_path / "late.csv", "--outbox", late_outbox, "--append")
+    voters["late1"] = ("north", "1970-01-01")
+    secrets["late1"] = bytes.fromhex((late_outbox / "voters" / "late1.credential").read_text())
+    assert "late1,north,3," in (late_outbox / "roll.csv").read_text()  # batch numbering continues
+    assert state(net, election_id).roll_size == VOTERS + 1
 
     for n, member in enumerate(trustees):
         if n == 0:  # the passphrase from the environment instead of a file
@@ -256,7 +265,9 @@ def test_whole_election_through_the_commands(
         g: (sum(1 for gv, _ in voters.values() if gv == g), sum(1 for v in cast if voters[v][0] == g))
         for g in GROUPS
     }
-    text = run("election", "show", *nodes(net), "--election", election_id).stdout
+    text = run(
+        "election", "show", "--election", election_id, env={"VOTESTORE_NODE": " ".join(net.addresses)}
+    ).stdout
     assert "COUNTED" in text and "Council seat" in text
 
 

@@ -155,6 +155,9 @@ def import_(
     batch: Annotated[
         int, typer.Option("--batch", min=1, max=MAX_ROLL_BATCH_ENTRIES, help="Voters per RollAppend.")
     ] = DEFAULT_BATCH,
+    append: Annotated[
+        bool, typer.Option("--append", help="Add to a roll that already holds voters (new people only).")
+    ] = False,
     wait: WaitOpt = COMMIT_TIMEOUT_S,
 ) -> None:
     """Import a CSV roll: credentials into a new outbox, RollAppend batches onto the ledger."""
@@ -164,6 +167,11 @@ def import_(
         if state.phase != election_pb2.KEY_GENERATION:
             raise ConfigError(
                 f"election {election} is {election_pb2.Phase.Name(state.phase)}; the roll is frozen at open"
+            )
+        if state.roll_size and not append:
+            raise ConfigError(
+                f"the roll of {election} already holds {state.roll_size} voters in {state.roll_batches} "
+                "batches; pass --append to add others (importing a person twice gives two credentials)"
             )
         voters = read_roll_csv(csv_path, list(state.definition.groups), identity_store is not None)
         issued = issue_credentials(voters, election)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 from votestore.demo.casting import TurnoutSample
@@ -81,6 +82,7 @@ class DemoOutcome:
     fingerprints: tuple[Fingerprint, ...]
     verdict: Verdict
     phases: tuple[Phase, ...]
+    finished_utc: str
 
     @property
     def result_matches(self) -> bool:
@@ -97,3 +99,38 @@ class DemoOutcome:
         """The demo's exit-0 condition: the verifier passed, the count is the voters' choices and
         every node holds the same ledger at the fingerprint height."""
         return self.verdict.passed and self.result_matches and self.fingerprints_agree
+
+
+def outcome_json(outcome: DemoOutcome) -> str:
+    """The outcome for programs (tests, CI): counts, verdict, fingerprints, timings."""
+    document = {
+        "ok": outcome.ok,
+        "finished_utc": outcome.finished_utc,
+        "chain_id": outcome.chain_id,
+        "election_id": outcome.election_id,
+        "roll_size": outcome.roll_size,
+        "ballots_counted": outcome.ballots_counted,
+        "ballots_expected": outcome.ballots_expected,
+        "without_receipt": outcome.without_receipt,
+        "trustees_used": list(outcome.trustees_used),
+        "tally_height": outcome.tally_height,
+        "result": {c.contest_id: list(c.recorded) for c in outcome.contests},
+        "expected": {c.contest_id: list(c.expected) for c in outcome.contests},
+        "verifier": {
+            "passed": outcome.verdict.passed,
+            "exit_code": outcome.verdict.exit_code,
+            "agreed_height": outcome.verdict.agreed_height,
+        },
+        "fingerprints": [
+            {
+                "node": f.node,
+                "height": f.height,
+                "block_hash": f.block_hash.hex(),
+                "app_hash": f.app_hash.hex(),
+            }
+            for f in outcome.fingerprints
+        ],
+        "events": [{"elapsed_s": round(e.elapsed_s, 3), "text": e.text} for e in outcome.events],
+        "phases_s": {p.name: round(p.seconds, 3) for p in outcome.phases},
+    }
+    return json.dumps(document, indent=2) + "\n"

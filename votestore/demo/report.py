@@ -89,7 +89,7 @@ def render_report(outcome: DemoOutcome) -> str:
 <h1>{escape(outcome.title)}</h1>
 <div class=meta>election <code>{escape(outcome.election_id)}</code> on chain
 <code>{escape(outcome.chain_id)}</code>; counted at height {outcome.tally_height} from the
-decryption shares of trustees {trustees}</div>
+decryption shares of trustees {trustees}; report made {escape(outcome.finished_utc)}</div>
 {banner}
 <h2>Result</h2>
 {"".join(_contest(c) for c in outcome.contests)}

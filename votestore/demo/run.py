@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Final
 
@@ -31,7 +32,15 @@ from votestore.demo.casting import Milestone, cast_all
 from votestore.demo.console import DemoConsole
 from votestore.demo.fingerprints import common_height, fingerprints
 from votestore.demo.gateway_process import GatewayProcess, write_config
-from votestore.demo.outcome import ContestOutcome, DemoOutcome, Event, GroupTurnout, Phase, Verdict
+from votestore.demo.outcome import (
+    ContestOutcome,
+    DemoOutcome,
+    Event,
+    GroupTurnout,
+    Phase,
+    Verdict,
+    outcome_json,
+)
 from votestore.demo.report import render_report
 from votestore.demo.trustees import Trustee, deal_tx, decryption_share_tx, new_trustees, present
 from votestore.encoding import tx_hash
@@ -55,6 +64,7 @@ PRACTICE_ELECTION_ID: Final = "practice"
 PRACTICE_VOTERS: Final = 5
 PRACTICE_SEED_OFFSET: Final = 1
 REPORT_NAME: Final = "report.html"
+OUTCOME_NAME: Final = "outcome.json"
 
 
 class DemoError(VotestoreError):
@@ -334,9 +344,11 @@ class _Demo:
             fingerprints=fingerprints(genesis, at),
             verdict=verdict,
             phases=tuple(clock.phases),
+            finished_utc=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         )
         report = workdir / REPORT_NAME
         report.write_text(render_report(outcome), encoding="utf-8")
+        (workdir / OUTCOME_NAME).write_text(outcome_json(outcome), encoding="utf-8")
         kept = self._practice(node, net, trustees, identity_store, gateway) if options.keep else None
         return DemoRun(outcome, report, kept)
 

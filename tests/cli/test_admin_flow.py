@@ -31,7 +31,7 @@ from votestore.trustee_store import open_trustee_file
 pytestmark = pytest.mark.cluster
 
 REPO = Path(__file__).resolve().parents[2]
-ENTRY = [sys.executable, "-m", "tests.cli.app"]
+ENTRY = [sys.executable, "-m", "votestore"]
 SEED = 20260503
 VOTERS = 20
 BALLOTS = 10

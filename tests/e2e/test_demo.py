@@ -1,0 +1,107 @@
+"""`votestore demo` end to end, as a user runs it: a whole election on real processes with a
+validator killed and restarted, exit 0 only with the verifier's pass and the voters' own counts;
+Ctrl-C (or SIGTERM) part-way leaves no process and no port behind and says so in one line."""
+
+from __future__ import annotations
+
+import json
+import signal
+from pathlib import Path
+from typing import Final
+
+import pytest
+
+from tests.e2e.demo_process import DemoProcess, alive, demo_addresses, descendants, listening
+from votestore.demo import plan
+from votestore.demo.run import DEFAULT_SEED
+
+pytestmark = pytest.mark.cluster
+
+VOTERS: Final = 40
+INTERRUPTED_VOTERS: Final = 300
+"""Enough that casting is still under way when the signal comes."""
+RUN_TIMEOUT_S: Final = 300.0
+STEP_TIMEOUT_S: Final = 120.0
+STOP_TIMEOUT_S: Final = 90.0
+EXIT_INTERRUPTED: Final = 130
+MIN_PROCESSES: Final = 5
+"""Four validators and the gateway, at least (validators may have proof-checking workers)."""
+
+
+def _expected(voters: int) -> dict[str, list[int]]:
+    """The counts the demo's voters chose, added up here independently of the demo's own code."""
+    counts = {"mayor": [0] * len(plan.MAYOR), "council": [0] * len(plan.COUNCIL)}
+    for voter in plan.make_voters(voters, DEFAULT_SEED):
+        for contest, chosen in (voter.selections or {}).items():
+            for choice in chosen:
+                counts[contest][choice] += 1
+    return counts
+
+
+def _no_tracebacks(workdir: Path) -> None:
+    for log in [*sorted((workdir / "net").glob("node*.log")), workdir / "gateway.log"]:
+        assert "Traceback" not in log.read_text(errors="replace"), f"{log.name} holds a traceback"
+
+
+def test_demo_runs_a_whole_election_and_leaves_nothing_running(tmp_path: Path) -> None:
+    workdir = tmp_path / "demo"
+    demo = DemoProcess(workdir, ["--voters", str(VOTERS)])
+    try:
+        demo.wait_for_line("gateway on", STEP_TIMEOUT_S)
+        started = descendants(demo.process.pid)
+        addresses = demo_addresses(workdir)
+        code, out, errors = demo.finish(RUN_TIMEOUT_S)
+    finally:
+        demo.kill()
+    assert code == 0, (errors, out[-2000:])
+    assert len(started) >= MIN_PROCESSES, started
+    assert alive(started) == set(), "processes left running"
+    assert not [a for a in addresses if listening(a)], "ports left open"
+    assert "site-3 killed" in out and "site-3 restarted" in out
+
+    outcome = json.loads((workdir / "outcome.json").read_text())
+    expected = _expected(VOTERS)
+    assert outcome["result"] == expected
+    assert outcome["ballots_counted"] == len(plan.casting(plan.make_voters(VOTERS, DEFAULT_SEED)))
+    assert outcome["ballots_counted"] == sum(expected["mayor"])
+    assert outcome["verifier"] == {
+        "passed": True,
+        "exit_code": 0,
+        "agreed_height": outcome["verifier"]["agreed_height"],
+    }
+    assert outcome["trustees_used"] == [1, 3]
+    assert len({(f["block_hash"], f["app_hash"]) for f in outcome["fingerprints"]}) == 1
+    assert [f["node"] for f in outcome["fingerprints"]] == ["site-0", "site-1", "site-2", "site-3"]
+
+    report = (workdir / "report.html").read_text()
+    assert "PASS: verifier passed" in report and "<polyline" in report
+    for at, choice in enumerate(plan.MAYOR):
+        assert f"<td>{choice}</td><td class=num>{expected['mayor'][at]}</td>" in report
+    assert "no discrepancies" in report
+    _no_tracebacks(workdir)
+
+
+@pytest.mark.parametrize(
+    ("signum", "during"),
+    [(signal.SIGINT, "voters:"), (signal.SIGTERM, "administrator:")],
+    ids=["ctrl-c-while-casting", "sigterm-while-setting-up"],
+)
+def test_interrupt_part_way_stops_every_process_and_port(
+    tmp_path: Path, signum: signal.Signals, during: str
+) -> None:
+    workdir = tmp_path / "demo"
+    demo = DemoProcess(workdir, ["--voters", str(INTERRUPTED_VOTERS)])
+    try:
+        demo.wait_for_line(during, STEP_TIMEOUT_S)
+        started = descendants(demo.process.pid)
+        addresses = demo_addresses(workdir)
+        assert len(started) >= len(addresses), started
+        demo.process.send_signal(signum)
+        code, out, errors = demo.finish(STOP_TIMEOUT_S)
+    finally:
+        demo.kill()
+    assert code == EXIT_INTERRUPTED, (errors, out[-2000:])
+    assert errors == ["error: interrupted; every process the demo started was stopped"]
+    assert alive(started) == set(), "processes left running"
+    assert not [a for a in addresses if listening(a)], "ports left open"
+    assert not (workdir / "report.html").exists()

@@ -29,6 +29,7 @@ from gateway.validators import ValidatorPool
 from proto.votestore.v1 import gateway_pb2, gateway_pb2_grpc
 from votestore.errors import ConfigError
 from votestore.genesis import load_genesis
+from votestore.netaddr import host_of
 
 log = logging.getLogger("votestore.gateway.server")
 
@@ -101,7 +102,9 @@ async def start(config: GatewayConfig) -> Running:
         raise ConfigError(f"cannot listen on {config.listen}: {exc}") from None
     if config.metrics_port:
         try:
-            start_http_server(config.metrics_port, registry=parts.metrics.registry)
+            start_http_server(
+                config.metrics_port, addr=host_of(config.listen), registry=parts.metrics.registry
+            )
         except OSError as exc:
             raise ConfigError(f"cannot serve metrics on port {config.metrics_port}: {exc.strerror}") from None
     await server.start()

@@ -40,7 +40,8 @@ class NodeConfig:
 
     @property
     def workers(self) -> int:
-        return (os.cpu_count() or 1) if self.verify_workers is None else self.verify_workers
+        # The cores this process may run on (a container's CPU set), not the host's count.
+        return len(os.sched_getaffinity(0)) if self.verify_workers is None else self.verify_workers
 
 
 _INT_FIELDS: Final = (

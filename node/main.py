@@ -30,6 +30,7 @@ from proto.votestore.v1 import node_pb2_grpc, peer_pb2_grpc
 from votestore.errors import ConfigError, StoreCorrupted
 from votestore.genesis import Genesis, load_genesis
 from votestore.keys import read_key_file
+from votestore.netaddr import host_of
 
 log = logging.getLogger("votestore.node")
 
@@ -134,11 +135,13 @@ async def _serve(
     await server.start()
     if config.metrics_port:
         try:
-            metrics.serve(config.metrics_port, config.listen.rsplit(":", 1)[0])
+            metrics.serve(config.metrics_port, host_of(config.listen))
         except OSError as exc:
             await server.stop(0)
             raise ConfigError(f"cannot serve metrics on port {config.metrics_port}: {exc}") from None
     metrics.height.set(store.height)
+    metrics.validators.set(genesis.n)
+    metrics.quorum.set(genesis.quorum)
     addresses = {v.index: config.peers.get(v.index, v.address) for v in genesis.validators}
     for peer, address in addresses.items():
         if peer != index:

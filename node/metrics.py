@@ -16,6 +16,8 @@ class NodeMetrics:
 
     def __post_init__(self) -> None:
         r = self.registry
+        self.validators = Gauge("votestore_node_validators", "Validators in genesis (n).", registry=r)
+        self.quorum = Gauge("votestore_node_quorum", "Precommits a commit needs (2f+1).", registry=r)
         self.height = Gauge("votestore_node_height", "Last committed height.", registry=r)
         self.round = Gauge("votestore_node_round", "Current consensus round.", registry=r)
         self.step = Gauge(

@@ -60,12 +60,15 @@ class Certificate:
 
 @dataclass(frozen=True, slots=True)
 class LastSigned:
-    """What this validator signed last, and the lock it held then.
+    """What this validator signed last, and the round state that must survive a crash with it.
 
     The shell writes it with fsync before the matching Broadcast leaves. A `Consensus` built with
     it never signs a conflicting message at or below (height, round, step). The lock travels with
     it because a validator that forgets its lock after a crash can prevote against a value it
-    precommitted — as harmful as a double sign (paper, Lemma 5 relies on the lock).
+    precommitted — as harmful as a double sign (paper, Lemma 5 relies on the lock). The valid
+    value travels with its proposal and its 2f+1 prevotes (the proof of lock) because a restarted
+    proposer must be able to re-propose it with validRound and show the polka (line 28); without
+    them a locked validator may never see a value it can prevote again.
     """
 
     height: int
@@ -74,3 +77,6 @@ class LastSigned:
     block_id: bytes | None
     locked_round: int = -1
     locked_block_id: bytes | None = None
+    valid_round: int = -1
+    valid_proposal: Proposal | None = None
+    valid_proof: tuple[Vote, ...] = ()

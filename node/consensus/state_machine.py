@@ -84,7 +84,7 @@ class Consensus:
     _step: Step
     _locked_value: bytes | None
     _locked_round: int
-    _valid_value: tuple[bytes, bytes] | None  # (block_id, payload)
+    _valid_value: Proposal | None
     _valid_round: int
     _messages: HeightMessages
     _awaiting_value: bool
@@ -129,6 +129,7 @@ class Consensus:
             self._round = last_signed.round
             self._locked_round = last_signed.locked_round
             self._locked_value = last_signed.locked_block_id
+            self._restore_valid(last_signed)
 
     # -- readable state (the node exports these as metrics) ------------------------------------
 
@@ -158,7 +159,7 @@ class Consensus:
 
     @property
     def valid_value(self) -> bytes | None:
-        return None if self._valid_value is None else self._valid_value[0]
+        return None if self._valid_value is None else self._valid_value.block_id
 
     @property
     def last_signed(self) -> LastSigned | None:
@@ -309,9 +310,45 @@ class Consensus:
         return here > there or (here == there and block_id == last.block_id)
 
     def _persist(self, round_: int, step: Step, block_id: bytes | None, out: list[Action]) -> None:
-        record = LastSigned(self._height, round_, step, block_id, self._locked_round, self._locked_value)
+        valid = self._valid_value
+        proof = () if valid is None else self._proof_of_lock(valid)
+        record = LastSigned(
+            self._height,
+            round_,
+            step,
+            block_id,
+            self._locked_round,
+            self._locked_value,
+            self._valid_round,
+            valid,
+            proof,
+        )
         self._last_signed = record
         out.append(PersistSigned(record))
+
+    def _persist_round_state(self, out: list[Action]) -> None:
+        """A new validValue with nothing to sign: persist it under the unchanged last-signed
+        fields, if this node signed anything at this height (else there is no record to extend)."""
+        last = self._last_signed
+        if last is not None and last.height == self._height:
+            self._persist(last.round, last.step, last.block_id, out)
+
+    def _proof_of_lock(self, valid: Proposal) -> tuple[Vote, ...]:
+        votes = self._messages.votes_for(self._valid_round, VoteType.PREVOTE, valid.block_id)
+        assert len(votes) >= self._validators.quorum
+        return tuple(votes)
+
+    def _restore_valid(self, record: LastSigned) -> None:
+        """Take back the valid value and its proof of lock after a restart (see `LastSigned`)."""
+        if record.valid_proposal is None:
+            return
+        assert record.valid_proposal.height == self._height and record.valid_round <= record.round
+        self._valid_round = record.valid_round
+        self._valid_value = record.valid_proposal
+        self._fired_line36.add(record.valid_round)  # it fired there before the crash
+        self._messages.add_proposal(record.valid_proposal)
+        for vote in record.valid_proof:
+            self._messages.add_vote(vote)
 
     def _signed_vote(self, vote_type: VoteType, block_id: bytes | None) -> Vote:
         message = vote_signing_bytes(
@@ -357,7 +394,7 @@ class Consensus:
         correct process, and a Byzantine equivocator may have shown them to this node only (the
         paper assumes gossip relays every message a correct process received)."""
         assert self._valid_value is not None
-        for vote in self._messages.votes_for(self._valid_round, VoteType.PREVOTE, self._valid_value[0]):
+        for vote in self._messages.votes_for(self._valid_round, VoteType.PREVOTE, self._valid_value.block_id):
             if vote.validator != self._index:
                 out.append(Broadcast(vote))
 
@@ -397,7 +434,7 @@ class Consensus:
         self._awaiting_value = False
         if self._validators.proposer(self._height, round_) == self._index:
             if self._valid_value is not None:
-                self._broadcast_proposal(*self._valid_value, out)
+                self._broadcast_proposal(self._valid_value.block_id, self._valid_value.payload, out)
                 self._broadcast_proof_of_lock(out)
             else:
                 self._awaiting_value = True
@@ -515,13 +552,17 @@ class Consensus:
             if proposal is None or not self._is_valid(proposal):
                 continue
             self._fired_line36.add(self._round)
+            # Lines 42-43 (validValue) are set before the precommit leaves so that the persisted
+            # record carries them; nothing reads them in between.
+            self._valid_value = proposal
+            self._valid_round = self._round
             if self._step == Step.PREVOTE:
                 self._locked_value = block_id
                 self._locked_round = self._round
                 self._broadcast_vote(VoteType.PRECOMMIT, block_id, out)
                 self._step = Step.PRECOMMIT
-            self._valid_value = (block_id, proposal.payload)
-            self._valid_round = self._round
+            else:
+                self._persist_round_state(out)
             return True
         return False
 

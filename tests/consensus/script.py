@@ -74,7 +74,10 @@ def describe(action: Action) -> str:
     if isinstance(action, PersistSigned):
         r = action.record
         lock = f" lock={r.locked_round}:{name_of(r.locked_block_id)}" if r.locked_round >= 0 else ""
-        return f"persist {r.step.name.lower()} h={r.height} r={r.round} {name_of(r.block_id)}{lock}"
+        valid = ""
+        if r.valid_proposal is not None:
+            valid = f" valid={r.valid_round}:{name_of(r.valid_proposal.block_id)} proof={len(r.valid_proof)}"
+        return f"persist {r.step.name.lower()} h={r.height} r={r.round} {name_of(r.block_id)}{lock}{valid}"
     if isinstance(action, Broadcast):
         m = action.message
         if isinstance(m, Proposal):

@@ -64,6 +64,33 @@ proposal h=1 r=1 vr=-1 from=2 B
     )
 
 
+def test_restart_keeps_the_valid_value_and_its_proof_and_reproposes_them() -> None:
+    """A locked proposer restarted without its polka could never unlock anyone (found by the soak)."""
+    signer = Harness()
+    proposal = signer.sign(Proposal(1, 0, -1, A, 1, b"", payload("A")), 1)
+    proof = tuple(signer.sign(Vote(VoteType.PREVOTE, 1, 0, A, v, b""), v) for v in (0, 1, 2))
+    assert isinstance(proposal, Proposal) and all(isinstance(v, Vote) for v in proof)
+    record = LastSigned(1, 0, Step.PRECOMMIT, A, 0, A, 0, proposal, proof)  # type: ignore[arg-type]
+    harness = Harness(last_signed=record)
+    harness.run(
+        """
+start
+  broadcast precommit h=1 r=0 A
+? state h=1 r=0 step=precommit locked=0:A valid=0:A
+prevote h=1 r=3 from=2 nil
+prevote h=1 r=3 from=3 nil
+  persist propose h=1 r=3 A lock=0:A valid=0:A proof=3
+  broadcast proposal h=1 r=3 vr=0 A
+  broadcast prevote h=1 r=0 from=1 A
+  broadcast prevote h=1 r=0 from=2 A
+  timeout propose h=1 r=3 450ms
+  persist prevote h=1 r=3 A lock=0:A valid=0:A proof=3
+  broadcast prevote h=1 r=3 A
+  timeout prevote h=1 r=3 250ms
+"""
+    )
+
+
 def test_restart_as_proposer_refuses_a_different_block() -> None:
     harness = Harness(last_signed=LastSigned(1, 3, Step.PROPOSE, A))
     harness.run(

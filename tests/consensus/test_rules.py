@@ -21,7 +21,7 @@ proposal h=1 r=0 vr=-1 from=1 A
 prevote h=1 r=0 from=1 A
 prevote h=1 r=0 from=2 A
   timeout prevote h=1 r=0 100ms
-  persist precommit h=1 r=0 A lock=0:A
+  persist precommit h=1 r=0 A lock=0:A valid=0:A proof=3
   broadcast precommit h=1 r=0 A
 ? state h=1 r=0 step=precommit locked=0:A valid=0:A
 """
@@ -56,14 +56,14 @@ proposal h=1 r=0 vr=-1 from=1 XA
     + ROUND_0_FAILS
     + """
 proposal h=1 r=1 vr=-1 from=2 B
-  persist prevote h=1 r=1 nil lock=0:A
+  persist prevote h=1 r=1 nil lock=0:A valid=0:A proof=3
   broadcast prevote h=1 r=1 nil
 """,
     "line22_locked_on_same_value_gets_prevote": LOCK_ON_A
     + ROUND_0_FAILS
     + """
 proposal h=1 r=1 vr=-1 from=2 A
-  persist prevote h=1 r=1 A lock=0:A
+  persist prevote h=1 r=1 A lock=0:A valid=0:A proof=3
   broadcast prevote h=1 r=1 A
 """,
     "line28_polka_in_later_round_unlocks": LOCK_ON_A
@@ -73,11 +73,11 @@ prevote h=1 r=1 from=1 B
 prevote h=1 r=1 from=2 B
 prevote h=1 r=1 from=3 B
 timeout propose h=1 r=1
-  persist prevote h=1 r=1 nil lock=0:A
+  persist prevote h=1 r=1 nil lock=0:A valid=0:A proof=3
   broadcast prevote h=1 r=1 nil
   timeout prevote h=1 r=1 150ms
 timeout prevote h=1 r=1
-  persist precommit h=1 r=1 nil lock=0:A
+  persist precommit h=1 r=1 nil lock=0:A valid=0:A proof=3
   broadcast precommit h=1 r=1 nil
 precommit h=1 r=1 from=1 nil
 precommit h=1 r=1 from=2 nil
@@ -85,7 +85,7 @@ precommit h=1 r=1 from=2 nil
 timeout precommit h=1 r=1
   timeout propose h=1 r=2 400ms
 proposal h=1 r=2 vr=1 from=3 B
-  persist prevote h=1 r=2 B lock=0:A
+  persist prevote h=1 r=2 B lock=0:A valid=0:A proof=3
   broadcast prevote h=1 r=2 B
 """,
     "line28_waits_for_the_polka_of_valid_round": """
@@ -102,7 +102,7 @@ prevote h=1 r=0 from=3 B
   persist prevote h=1 r=1 B
   broadcast prevote h=1 r=1 B
   timeout prevote h=1 r=1 150ms
-  persist precommit h=1 r=1 B lock=1:B
+  persist precommit h=1 r=1 B lock=1:B valid=1:B proof=3
   broadcast precommit h=1 r=1 B
 """,
     "line28_locked_in_later_round_than_valid_round_gets_nil": LOCK_ON_A
@@ -140,6 +140,7 @@ timeout prevote h=1 r=0
   persist precommit h=1 r=0 nil
   broadcast precommit h=1 r=0 nil
 prevote h=1 r=0 from=3 A
+  persist precommit h=1 r=0 nil valid=0:A proof=3
 ? state h=1 r=0 step=precommit locked=-1 valid=0:A
 """,
     "line36_polka_for_invalid_value_does_not_lock": """
@@ -230,12 +231,12 @@ precommit h=1 r=0 from=2 nil
   timeout precommit h=1 r=0 100ms
 prevote h=1 r=3 from=2 nil
 prevote h=1 r=3 from=3 nil
-  persist propose h=1 r=3 A lock=0:A
+  persist propose h=1 r=3 A lock=0:A valid=0:A proof=3
   broadcast proposal h=1 r=3 vr=0 A
   broadcast prevote h=1 r=0 from=1 A
   broadcast prevote h=1 r=0 from=2 A
   timeout propose h=1 r=3 450ms
-  persist prevote h=1 r=3 A lock=0:A
+  persist prevote h=1 r=3 A lock=0:A valid=0:A proof=3
   broadcast prevote h=1 r=3 A
   timeout prevote h=1 r=3 250ms
 """,

@@ -93,3 +93,21 @@ def test_short_schedule_with_real_ed25519_signatures() -> None:
         result = run_seed(seed, nodes=4, byzantine=1, heights=2, ed25519=True)
         assert result.violations == ()
         assert result.heights_committed == 2
+
+
+# Seeds that once failed, with what they taught. Each must stay clean.
+REGRESSIONS = {
+    "restarted locked proposer lost its valid value and polka (soak)": (1011683, 7, 2, 4),
+    "restart after persisting a precommit, before sending it (torn crash)": (75, 4, 1, 4),
+    "equivocator hid the polka from all but one node (needs proof-of-lock relay)": (23, 4, 1, 3),
+    "restarted node's prevote missing from its own quorum": (56, 4, 1, 3),
+}
+
+
+@pytest.mark.parametrize(
+    ("seed", "nodes", "byzantine", "heights"), REGRESSIONS.values(), ids=REGRESSIONS.keys()
+)
+def test_regression_seed(seed: int, nodes: int, byzantine: int, heights: int) -> None:
+    result = run_seed(seed, nodes=nodes, byzantine=byzantine, heights=heights)
+    assert result.violations == ()
+    assert result.heights_committed >= heights

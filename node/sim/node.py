@@ -168,6 +168,8 @@ class SimNode:
         self._last_position = position
 
     def run(self, first: Event) -> None:
+        """Feed one event, and the answers its actions ask for, carrying out actions in order;
+        an armed crash cuts the list short."""
         pending: deque[Event] = deque([first])
         while pending and self.core is not None:
             for action in self.core.step(pending.popleft()):

@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -30,7 +31,7 @@ class CastingDisplay:
         self.progress.update(self.task, turnout=text)
 
     def event(self, text: str) -> None:
-        self.progress.console.print(f"  [yellow]![/] {text}")
+        self.progress.console.print(f"  [yellow]![/] {escape(text)}", soft_wrap=True)
 
 
 class DemoConsole:
@@ -38,10 +39,11 @@ class DemoConsole:
         self.console = console or Console(highlight=False)
 
     def step(self, text: str) -> None:
-        self.console.print(f"[bold cyan]>[/] {text}")
+        self.console.print(f"[bold cyan]>[/] {escape(text)}", soft_wrap=True)
 
     def note(self, text: str) -> None:
-        self.console.print(f"  {text}")
+        """Unwrapped and without markup: notes hold commands to copy."""
+        self.console.print(f"  {text}", soft_wrap=True, markup=False)
 
     @contextmanager
     def casting(self, total: int) -> Iterator[CastingDisplay]:

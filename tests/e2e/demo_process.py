@@ -3,8 +3,10 @@ with a deadline, and the tree of processes it started, read from /proc while it 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import queue
+import select
 import socket
 import subprocess
 import sys
@@ -149,3 +151,25 @@ class DemoProcess:
         if self.process.poll() is None:
             self.process.kill()
             self.process.wait()
+
+
+def wait_gone(pids: Iterable[int], timeout_s: float) -> set[int]:
+    """Wait (on pidfds, no polling loop) until these processes, not our children, have exited;
+    returns those still running at the deadline."""
+    deadline = time.monotonic() + timeout_s
+    for pid in pids:
+        try:
+            fd = os.pidfd_open(pid)
+        except ProcessLookupError:
+            continue
+        try:
+            select.select([fd], [], [], max(0.0, deadline - time.monotonic()))
+        finally:
+            os.close(fd)
+    return alive(pids)
+
+
+def signal_all(pids: Iterable[int], signum: int) -> None:
+    for pid in pids:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signum)

@@ -6,12 +6,22 @@ from __future__ import annotations
 
 import json
 import signal
+import subprocess
+import sys
 from pathlib import Path
 from typing import Final
 
 import pytest
 
-from tests.e2e.demo_process import DemoProcess, alive, demo_addresses, descendants, listening
+from tests.e2e.demo_process import (
+    DemoProcess,
+    alive,
+    demo_addresses,
+    descendants,
+    listening,
+    signal_all,
+    wait_gone,
+)
 from votestore.demo import plan
 from votestore.demo.run import DEFAULT_SEED
 
@@ -24,6 +34,8 @@ RUN_TIMEOUT_S: Final = 300.0
 STEP_TIMEOUT_S: Final = 120.0
 STOP_TIMEOUT_S: Final = 90.0
 EXIT_INTERRUPTED: Final = 130
+KEPT_VOTERS: Final = 8
+CLI_TIMEOUT_S: Final = 120.0
 MIN_PROCESSES: Final = 5
 """Four validators and the gateway, at least (validators may have proof-checking workers)."""
 
@@ -105,3 +117,43 @@ def test_interrupt_part_way_stops_every_process_and_port(
     assert alive(started) == set(), "processes left running"
     assert not [a for a in addresses if listening(a)], "ports left open"
     assert not (workdir / "report.html").exists()
+
+
+def _field(out: str, label: str) -> str:
+    line = next(line for line in out.splitlines() if line.strip().startswith(label))
+    return line.strip()[len(label) :].strip()
+
+
+def _votestore(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "votestore", *args], capture_output=True, text=True, timeout=CLI_TIMEOUT_S
+    )
+
+
+def test_keep_leaves_a_cluster_to_cast_into_and_verify_by_hand(tmp_path: Path) -> None:
+    workdir = tmp_path / "demo"
+    demo = DemoProcess(workdir, ["--voters", str(KEPT_VOTERS), "--keep"])
+    pids: list[int] = []
+    try:
+        code, out, errors = demo.finish(RUN_TIMEOUT_S)
+        assert code == 0, (errors, out[-2000:])
+        pids = [int(p) for p in _field(out, "kill").split()]
+        gateway = _field(out, "gateway")
+        genesis = _field(out, "genesis")
+        assert alive(pids) == set(pids) and listening(gateway)
+        receipt = workdir / "receipt.json"
+        cast = _votestore(
+            "cast", "--gateway", gateway, "--election", "practice",
+            "--credential-file", str(workdir / "practice-voter-0.credential"),
+            "--choose", "mayor=ada", "--choose", "council=john", "--receipt-out", str(receipt),
+        )  # fmt: skip
+        assert cast.returncode == 0, cast.stderr
+        check = _votestore("receipt", "check", "--genesis", genesis, "--require-result", str(receipt))
+        assert check.returncode == 0, check.stderr
+        verify = _votestore("verify", "--genesis", genesis)
+        assert verify.returncode == 0, verify.stdout[-2000:]
+        signal_all(pids, signal.SIGTERM)
+        assert wait_gone(pids, STOP_TIMEOUT_S) == set()
+    finally:
+        demo.kill()
+        signal_all(alive(pids), signal.SIGKILL)

@@ -1,0 +1,327 @@
+"""Cluster benchmark: 4 validators and a gateway on 127.0.0.1, ballots (1 contest x 4 choices,
+vote for 1) encrypted before the timed phases, cast through the gateway and followed to their
+receipts (final: the next block certifies the result).
+
+    .venv/bin/python -m bench.cluster [--ballots 6000] [--seconds 20]
+
+Phase 1 (peak): CONCURRENCY casts in flight, each followed to its receipt in the background.
+Phase 2 (half): casts at 50 % of the peak's committed rate, on a fixed schedule (latency counted
+from the scheduled time, so a stalled gateway cannot hide queueing).
+In the same run: the crypto bound, cores / (validators x per-ballot verify time), with the verify
+time measured here on these cores; and CPU seconds per committed ballot per validator against that
+verify time (goal <= 1.3x: consensus, storage and RPC under 30 % on top of the cryptography).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Final
+
+import grpc.aio
+
+from bench.common import (
+    CpuMeter,
+    CpuWindow,
+    build_ballots,
+    configure_nodes,
+    cores,
+    latency_ms,
+    open_election,
+    percentile,
+    print_table,
+    verify_s_per_ballot,
+    write_result,
+)
+from node.ledger.stateless import ElectionParams
+from proto.votestore.v1 import gateway_pb2, node_pb2, node_pb2_grpc
+from votestore.client.gateway_client import GatewayClient, GatewayError
+from votestore.client.receipts import check_receipt
+from votestore.demo.gateway_process import GatewayProcess
+from votestore.genesis import Genesis
+from votestore.localnet import HOST, LocalNet, free_port
+
+ELECTION_ID: Final = "bench"
+VALIDATORS: Final = 4
+CONCURRENCY: Final = 64
+"""Casts in flight in the peak phase: each waits for f+1 validators to verify it, so this many
+keep every validator's intake busy."""
+MAX_WAITING_RECEIPTS: Final = 600
+"""Receipt waits in flight; below the gateway's MAX_CONCURRENT_RPCS (1000) so it never refuses."""
+RECEIPT_WAIT_S: Final = 60.0
+WARMUP_S: Final = 3.0
+"""The first seconds of the peak phase are not counted: blocks and pools fill first."""
+RETRY_PAUSE_S: Final = 0.05
+RETRY_STATUSES: Final = frozenset({"UNAVAILABLE", "RESOURCE_EXHAUSTED", "DEADLINE_EXCEEDED"})
+CHECKED_RECEIPTS: Final = 20
+"""Receipts checked offline against genesis at the end (each a proof and two certificates)."""
+GOAL_OF_BOUND: Final = 0.70
+GOAL_P99_HALF_S: Final = 1.0
+GOAL_CPU_RATIO: Final = 1.3
+NODE_SETTINGS: Final = {"batch_wait_ms": 50, "block_max_txs": 5000}
+GATEWAY_LIMITS: Final = {"client_requests_per_s": 100_000, "client_burst": 100_000}
+
+
+@dataclass
+class Phase:
+    """What one timed phase saw: latencies of final receipts, refusals, the committed count."""
+
+    name: str
+    latencies_s: list[float] = field(default_factory=list)
+    refused: dict[str, int] = field(default_factory=dict)
+    receipts: list[gateway_pb2.ReceiptResponse] = field(default_factory=list)
+    committed: int = 0
+    counted_s: float = 0.0
+    cpu: CpuWindow | None = None
+
+    @property
+    def rate(self) -> float:
+        return self.committed / self.counted_s if self.counted_s else 0.0
+
+    def refuse(self, why: str) -> None:
+        self.refused[why] = self.refused.get(why, 0) + 1
+
+
+class Load:
+    """The load generator: one gateway channel, one node channel to count committed ballots."""
+
+    def __init__(self, gateway: str, node: str) -> None:
+        self.client = GatewayClient(gateway)
+        self._node_channel = grpc.aio.insecure_channel(node)
+        self._node: Any = node_pb2_grpc.NodeStub(self._node_channel)
+        self._receipt_slots = asyncio.Semaphore(MAX_WAITING_RECEIPTS)
+        self._waiters: set[asyncio.Task[None]] = set()
+
+    async def close(self) -> None:
+        await self.client.close()
+        await self._node_channel.close()
+
+    async def ballots_counted(self) -> int:
+        request = node_pb2.GetElectionRequest(election_id=ELECTION_ID)
+        state = await self._node.GetElection(request, timeout=10)
+        return int(state.ballots)
+
+    async def cast(self, phase: Phase, raw: bytes, since: float) -> None:
+        """Cast (retrying while the validators say 'not now'), then follow to the receipt in a
+        background task; returns once the cast was taken or refused."""
+        await self._receipt_slots.acquire()
+        while True:
+            try:
+                cast = await self.client.cast_signed(raw)
+                break
+            except GatewayError as exc:
+                if exc.status not in RETRY_STATUSES:
+                    phase.refuse(exc.status)
+                    self._receipt_slots.release()
+                    return
+                phase.refuse(f"{exc.status} (retried)")
+                await asyncio.sleep(RETRY_PAUSE_S)
+        task = asyncio.create_task(self._follow(phase, cast.tracking_code, since))
+        self._waiters.add(task)
+        task.add_done_callback(self._waiters.discard)
+
+    async def _follow(self, phase: Phase, tracking_code: bytes, since: float) -> None:
+        try:
+            response = await self.client.wait_receipt(tracking_code, RECEIPT_WAIT_S)
+        except GatewayError as exc:
+            phase.refuse(f"receipt {exc.status}")
+            return
+        finally:
+            self._receipt_slots.release()
+        if response.status == gateway_pb2.COMMITTED:
+            phase.latencies_s.append(time.perf_counter() - since)
+            if len(phase.receipts) < CHECKED_RECEIPTS:
+                phase.receipts.append(response)
+        else:
+            phase.refuse(f"receipt {gateway_pb2.ReceiptStatus.Name(response.status)}")
+
+    async def drain(self) -> None:
+        await asyncio.gather(*list(self._waiters))
+
+    async def counted(self, phase: Phase, meter_roots: dict[str, int], seconds: float) -> None:
+        """Count committed ballots and CPU over `seconds` from now (the phase's steady part)."""
+        first, started = await self.ballots_counted(), time.perf_counter()
+        meter = CpuMeter(meter_roots)
+        await asyncio.sleep(seconds)
+        phase.cpu = meter.stop()
+        phase.committed = await self.ballots_counted() - first
+        phase.counted_s = time.perf_counter() - started
+
+
+async def peak(load: Load, txs: Iterator[bytes], seconds: float, roots: dict[str, int]) -> Phase:
+    phase = Phase("peak")
+    deadline = time.perf_counter() + seconds
+
+    async def caster() -> None:
+        for raw in txs:
+            if time.perf_counter() >= deadline:
+                return
+            await load.cast(phase, raw, time.perf_counter())
+
+    counter = asyncio.create_task(_after(WARMUP_S, load.counted(phase, roots, seconds - WARMUP_S)))
+    await asyncio.gather(*(caster() for _ in range(CONCURRENCY)))
+    await counter
+    await load.drain()
+    return phase
+
+
+async def steady(
+    load: Load, txs: Iterator[bytes], rate: float, seconds: float, roots: dict[str, int]
+) -> Phase:
+    """Open loop: cast i is due at start + i / rate, whether or not earlier ones are done."""
+    phase = Phase(f"{rate:.0f}/s")
+    count = int(rate * seconds)
+    casts: list[asyncio.Task[None]] = []
+    counter = asyncio.create_task(_after(WARMUP_S, load.counted(phase, roots, seconds - WARMUP_S)))
+    start = time.perf_counter()
+    for i, raw in zip(range(count), txs, strict=False):
+        due = start + i / rate
+        await asyncio.sleep(max(0.0, due - time.perf_counter()))
+        casts.append(asyncio.create_task(load.cast(phase, raw, due)))
+    await asyncio.gather(*casts)
+    await counter
+    await load.drain()
+    return phase
+
+
+async def _after(delay_s: float, then: Any) -> None:
+    await asyncio.sleep(delay_s)
+    await then
+
+
+async def run_phases(
+    gateway: str, node: str, txs: list[bytes], seconds: float, roots: dict[str, int]
+) -> tuple[Phase, Phase]:
+    load = Load(gateway, node)
+    try:
+        stream = iter(txs)
+        top = await peak(load, stream, seconds, roots)
+        half = await steady(load, stream, top.rate / 2, seconds, roots)
+    finally:
+        await load.close()
+    return top, half
+
+
+def start_gateway(workdir: Path, net: LocalNet) -> GatewayProcess:
+    target = f"{HOST}:{free_port()}"
+    config = workdir / "gateway.toml"
+    limits = "".join(f"{k} = {v}\n" for k, v in GATEWAY_LIMITS.items())
+    config.write_text(f'listen = "{target}"\ngenesis = "{net.genesis_path}"\n[limits]\n{limits}')
+    gateway = GatewayProcess(workdir, config, target)
+    gateway.start()
+    return gateway
+
+
+def check_receipts(genesis: Genesis, phases: tuple[Phase, Phase]) -> int:
+    """Every kept receipt checks offline against genesis: the figures count real commits."""
+    checked = 0
+    for phase in phases:
+        for response in phase.receipts:
+            assert check_receipt(genesis, response.receipt, require_result=True).height > 0
+            checked += 1
+    return checked
+
+
+def phase_figures(phase: Phase, verify_s: float) -> dict[str, object]:
+    assert phase.cpu is not None
+    validators = [phase.cpu.seconds[f"validator {i}"] for i in range(VALIDATORS)]
+    per_ballot = sum(validators) / VALIDATORS / phase.committed if phase.committed else float("nan")
+    return {
+        "committed_ballots": phase.committed,
+        "counted_s": round(phase.counted_s, 2),
+        "committed_ballots_per_s": round(phase.rate, 1),
+        "latency": latency_ms(phase.latencies_s),
+        "refused": phase.refused,
+        "cpu_cores": {name: round(phase.cpu.share(name), 2) for name in phase.cpu.seconds},
+        "validator_cpu_ms_per_ballot": round(per_ballot * 1000, 3),
+        "cpu_per_ballot_over_verify": round(per_ballot / verify_s, 2),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--ballots", type=int, default=6000, help="ballots built before timing")
+    parser.add_argument("--seconds", type=float, default=20.0, help="length of each timed phase")
+    parser.add_argument("--workdir", type=Path, default=None)
+    parser.add_argument("--out", default="cluster", help="name of the JSON under bench/results/")
+    args = parser.parse_args()
+    assert args.seconds > WARMUP_S + 1, "a phase must outlast its warm-up"
+    workdir = args.workdir or Path(tempfile.mkdtemp(prefix="votestore-bench-"))
+    net = LocalNet.create(workdir / "net", VALIDATORS)
+    configure_nodes(net, NODE_SETTINGS)
+    with net, contextlib.ExitStack() as stack:
+        net.start_all()
+        net.wait_ready()
+        state = open_election(net, ELECTION_ID, args.ballots)
+        built = time.perf_counter()
+        txs = build_ballots(net.genesis.chain_id, state, range(args.ballots))
+        print(f"built {len(txs)} ballots in {time.perf_counter() - built:.1f} s")
+        params = ElectionParams.of(state)
+        verify_before = verify_s_per_ballot(net.genesis.chain_id, txs[-1000:], params)
+        gateway = start_gateway(workdir, net)
+        stack.callback(gateway.stop)
+        assert gateway.process is not None
+        roots = {f"validator {i}": net.processes[i].pid for i in range(VALIDATORS)}
+        roots["gateway"] = gateway.process.pid
+        top, half = asyncio.run(run_phases(gateway.target, net.addresses[0], txs, args.seconds, roots))
+        verify_after = verify_s_per_ballot(net.genesis.chain_id, txs[-1000:], params)
+        checked = check_receipts(net.genesis, (top, half))
+    verify_s = min(verify_before, verify_after)
+    bound = cores() / (VALIDATORS * verify_s)
+    peak_figures, half_figures = phase_figures(top, verify_s), phase_figures(half, verify_s)
+    p99_half_s = percentile(half.latencies_s, 99) if half.latencies_s else float("inf")
+    cpu_ratio = sum(top.cpu.seconds[f"validator {i}"] for i in range(VALIDATORS)) if top.cpu else 0.0
+    cpu_ratio = cpu_ratio / VALIDATORS / max(top.committed, 1) / verify_s
+    goals = {
+        f">= {GOAL_OF_BOUND:.0%} of bound": top.rate >= GOAL_OF_BOUND * bound,
+        f"p99 < {GOAL_P99_HALF_S:g} s at half of peak": p99_half_s < GOAL_P99_HALF_S,
+        f"validator CPU per ballot <= {GOAL_CPU_RATIO}x verify": cpu_ratio <= GOAL_CPU_RATIO,
+    }
+    result = {
+        "command": f".venv/bin/python -m bench.cluster --ballots {args.ballots} --seconds {args.seconds:g}",
+        "validators": VALIDATORS,
+        "verify_ms_per_ballot": round(verify_s * 1000, 3),
+        "verify_ms_before_after": [round(verify_before * 1000, 3), round(verify_after * 1000, 3)],
+        "crypto_bound_ballots_per_s": round(bound, 1),
+        "peak": peak_figures,
+        "half_of_peak": half_figures,
+        "peak_over_bound": round(top.rate / bound, 3),
+        "receipts_checked_offline": checked,
+        "goals": goals,
+    }
+    path = write_result(args.out, result)
+    rows: list[tuple[str, object]] = [
+        ("verify per ballot (1 core, in this run)", f"{verify_s * 1000:.2f} ms"),
+        (f"crypto bound ({cores()} cores / ({VALIDATORS} x verify))", f"{bound:.0f} ballots/s"),
+    ]
+    for phase, figures in (("peak", peak_figures), ("half of peak", half_figures)):
+        latency = figures["latency"]
+        assert isinstance(latency, dict)
+        rows += [
+            (f"{phase}: committed", f"{figures['committed_ballots_per_s']} ballots/s"),
+            (
+                f"{phase}: submit-to-receipt p50/p95/p99",
+                f"{latency.get('p50_ms')}/{latency.get('p95_ms')}/{latency.get('p99_ms')} ms",
+            ),
+            (f"{phase}: CPU cores", figures["cpu_cores"]),
+            (
+                f"{phase}: validator CPU per ballot",
+                f"{figures['validator_cpu_ms_per_ballot']} ms "
+                f"= {figures['cpu_per_ballot_over_verify']}x verify",
+            ),
+            (f"{phase}: refused or retried", figures["refused"] or "none"),
+        ]
+    rows.append(("peak / bound", f"{top.rate / bound:.0%} (goal >= {GOAL_OF_BOUND:.0%})"))
+    rows += [(goal, "met" if met else "NOT met") for goal, met in goals.items()]
+    print_table("votestore cluster benchmark", rows)
+    print(f"\nwrote {path}")
+
+
+if __name__ == "__main__":
+    main()

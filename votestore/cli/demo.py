@@ -97,6 +97,8 @@ def demo(
         fail("interrupted; every process the demo started was stopped", EXIT_INTERRUPTED)
     except VotestoreError as exc:
         fail(f"demo stopped: {exc}", EXIT_FAILED)
+    except OSError as exc:
+        fail(f"demo stopped: {exc.filename or ''}: {exc.strerror}", EXIT_FAILED)
     finally:
         signal.signal(signal.SIGTERM, previous)
     ui.result(run.outcome)

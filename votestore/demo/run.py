@@ -51,9 +51,9 @@ from votestore.localnet import LocalNet
 DEFAULT_VOTERS: Final = 1000
 DEFAULT_NODES: Final = 4
 DEFAULT_SEED: Final = 20261122
-DEFAULT_IN_FLIGHT: Final = 24
-"""Ballots cast at once: enough to keep 2 cores busy through the block interval, few enough that
-a cast never waits long behind the others."""
+DEFAULT_IN_FLIGHT: Final = 32
+"""Ballots cast at once: enough to keep 2 cores busy while each waits ~2 blocks for its certified
+receipt (24: 9.9 ballots/s, median 1.8 s; 64: 16.6 ballots/s, median 3.4 s on 2 shared cores)."""
 MIN_VOTERS: Final = 4
 MAX_VOTERS: Final = 100_000
 ROLL_BATCH_ENTRIES: Final = 500

@@ -100,11 +100,14 @@ class ProxyFabric:
                 end.transport.abort()
 
     async def _pump(self, link: _Link, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        """Copy one direction; pass a half-close on, abort on a cut or a broken socket."""
         with contextlib.suppress(OSError):
             while not link.cut:
                 chunk = await reader.read(CHUNK_BYTES)
                 if not chunk:
-                    break
+                    if writer.can_write_eof():
+                        writer.write_eof()
+                    return
                 if link.delay_ms:
                     await asyncio.sleep(link.delay_ms / 1000)
                 if link.cut:

@@ -115,6 +115,8 @@ class NodeShell:
         self.mempool = Mempool(config.mempool_max_txs, config.mempool_max_bytes)
         self._voter_of: dict[bytes, bytes] = {}  # mempool ballot hash -> voter credential key
         self._verified: OrderedDict[bytes, None] = OrderedDict()
+        # checks in the pool now, by hash; bounded by the submits in flight (gRPC's and gossip's)
+        self._verifying: dict[bytes, asyncio.Future[election_pb2.TxResult]] = {}
         self._events: asyncio.Queue[Event] = asyncio.Queue()
         self._timers: set[asyncio.TimerHandle] = set()
         self._tx_arrived = asyncio.Event()
@@ -350,14 +352,7 @@ class NodeShell:
         if h in self.mempool:
             return SubmitOutcome(h, election_pb2.OK, "already pending")
         if h not in self._verified:
-            params = self.app.params_for(raw)
-            if self._pool is None:
-                result = verify_tx_stateless(self.genesis.chain_id, raw, params)
-            else:
-                loop = asyncio.get_running_loop()
-                result = await loop.run_in_executor(
-                    self._pool, verify_tx_stateless, self.genesis.chain_id, raw, params
-                )
+            result = await self._verify_once(h, raw)
             if result.code != election_pb2.OK:
                 return self._refuse(h, result)
             self._remember_verified(h)
@@ -379,6 +374,24 @@ class NodeShell:
             if not from_peer:
                 self._queue_gossip(raw)
         return SubmitOutcome(h, election_pb2.OK, "pending")
+
+    async def _verify_once(self, h: bytes, raw: bytes) -> election_pb2.TxResult:
+        """The stateless checks of `raw`, run once however many copies arrive meanwhile: the
+        gateway sends a ballot to every validator and each one gossips it on, so a validator
+        often holds the same transaction from up to n senders while its proofs are checked."""
+        running = self._verifying.get(h)
+        if running is None:
+            params = self.app.params_for(raw)
+            if self._pool is None:
+                return verify_tx_stateless(self.genesis.chain_id, raw, params)
+            loop = asyncio.get_running_loop()
+            running = loop.run_in_executor(
+                self._pool, verify_tx_stateless, self.genesis.chain_id, raw, params
+            )
+            self._verifying[h] = running
+            running.add_done_callback(lambda _: self._verifying.pop(h, None))
+        # shield: one cancelled caller (a client gone) must not cancel the check the others await
+        return await asyncio.shield(running)
 
     def _refuse(self, h: bytes, result: election_pb2.TxResult) -> SubmitOutcome:
         self.metrics.tx_refused.labels(reason=election_pb2.ResultCode.Name(result.code)).inc()

@@ -93,4 +93,4 @@ class DemoConsole:
         for name, held in checks:
             self.console.print(f"  {'[green]pass[/]' if held else '[red]FAIL[/]'}  {name}")
         timings = ", ".join(f"{p.name} {p.seconds:.1f} s" for p in outcome.phases)
-        self.console.print(f"  time: {timings}")
+        self.console.print(f"  time: {timings}", soft_wrap=True)

@@ -28,7 +28,7 @@ from votestore import txbuild
 from votestore.client.ballot import credential_public_key
 from votestore.client.node import NodeClient
 from votestore.demo import plan
-from votestore.demo.casting import Milestone, cast_all
+from votestore.demo.casting import CastingResult, Milestone, cast_all
 from votestore.demo.console import DemoConsole
 from votestore.demo.fingerprints import common_height, fingerprints
 from votestore.demo.gateway_process import GatewayProcess, write_config
@@ -63,6 +63,7 @@ CATCH_UP_TIMEOUT_S: Final = 120.0
 PRACTICE_ELECTION_ID: Final = "practice"
 PRACTICE_VOTERS: Final = 5
 PRACTICE_SEED_OFFSET: Final = 1
+CREDENTIAL_FILE_MODE: Final = 0o600
 REPORT_NAME: Final = "report.html"
 OUTCOME_NAME: Final = "outcome.json"
 
@@ -151,12 +152,10 @@ def _fresh_workdir(path: Path) -> Path:
     return path
 
 
-def _commit_in_order(node: NodeClient, txs: Sequence[bytes]) -> int:
-    """Each committed before the next is sent (roll batches must arrive in order); last height."""
-    height = 0
+def _commit_in_order(node: NodeClient, txs: Sequence[bytes]) -> None:
+    """Each committed before the next is sent: roll batches must arrive in order."""
     for raw in txs:
-        height = node.commit(raw).header.height
-    return height
+        node.commit(raw)
 
 
 def _commit_together(node: NodeClient, txs: Sequence[bytes]) -> None:
@@ -215,58 +214,83 @@ def _contests(
 
 
 class _Demo:
-    """One run's state; `run_demo` is its only user."""
+    """One run, step by step; every process it starts is registered on `stack` as it starts."""
 
-    def __init__(self, options: DemoOptions, tools: DemoTools, ui: DemoConsole) -> None:
+    def __init__(self, options: DemoOptions, tools: DemoTools, ui: DemoConsole, stack: ExitStack) -> None:
         self.options = options
         self.tools = tools
         self.ui = ui
+        self.stack = stack
         self.clock = _Clock()
         self.events: list[Event] = []
+        self.workdir = _fresh_workdir(options.workdir)
+        self.identity_store = self.workdir / "identity.store"
+        self.voters = plan.make_voters(options.voters, options.seed)
+        self.casting = plan.casting(self.voters)
 
-    def run(self, stack: ExitStack) -> DemoRun:
-        options, ui, clock = self.options, self.ui, self.clock
-        workdir = _fresh_workdir(options.workdir)
-        voters = plan.make_voters(options.voters, options.seed)
-        casting = plan.casting(voters)
-        identity_store = workdir / "identity.store"
-        ui.step(f"commission: keys and genesis for {options.nodes} validators in {workdir}")
-        net = LocalNet.create(workdir / "net", options.nodes)
-        stack.callback(net.close)
-        genesis = net.genesis
-        with clock.phase("start validators"):
+    def run(self) -> DemoRun:
+        net = self._start_validators()
+        node = self.stack.enter_context(NodeClient(net.addresses))
+        trustees = new_trustees(plan.TRUSTEES)
+        definition = self._set_up(node, net, trustees)
+        gateway = self._start_gateway(net)
+        result = self._cast(net, gateway.target, definition.election_id)
+        self._close_and_count(node, net, trustees, definition.election_id)
+        outcome = self._observe(node, net, definition, result)
+        report = self.workdir / REPORT_NAME
+        report.write_text(render_report(outcome), encoding="utf-8")
+        (self.workdir / OUTCOME_NAME).write_text(outcome_json(outcome), encoding="utf-8")
+        kept = self._practice(node, net, trustees, gateway) if self.options.keep else None
+        return DemoRun(outcome, report, kept)
+
+    def _start_validators(self) -> LocalNet:
+        self.ui.step(f"commission: keys and genesis for {self.options.nodes} validators in {self.workdir}")
+        net = LocalNet.create(self.workdir / "net", self.options.nodes)
+        self.stack.callback(net.close)
+        with self.clock.phase("start validators"):
             net.start_all()
             net.wait_ready()
-        node = stack.enter_context(NodeClient(net.addresses))
-        ui.step(f"trustees: {plan.TRUSTEES} key holders, threshold {plan.THRESHOLD}")
-        trustees = new_trustees(plan.TRUSTEES)
+        return net
+
+    def _set_up(
+        self, node: NodeClient, net: LocalNet, trustees: Sequence[Trustee]
+    ) -> election_pb2.ElectionCreate:
+        self.ui.step(f"trustees: {plan.TRUSTEES} key holders, threshold {plan.THRESHOLD}")
         definition = plan.definition([t.public for t in trustees], int(time.time() * 1000))
         election_id = definition.election_id
-        with ThreadPoolExecutor(1) as pool, clock.phase("create, roll, key generation, open"):
+        with ThreadPoolExecutor(1) as pool, self.clock.phase("create, roll, key generation, open"):
             # Argon2id hashing of the roll's second factors overlaps the ledger steps.
             identities = pool.submit(
-                self.tools.write_identity_store, identity_store, _identity_rows(voters, election_id)
+                self.tools.write_identity_store, self.identity_store, _identity_rows(self.voters, election_id)
             )
-            ui.step(
-                f"administrator: election {election_id!r} with 2 contests, roll of {len(voters)} "
+            self.ui.step(
+                f"administrator: election {election_id!r} with 2 contests, roll of {len(self.voters)} "
                 f"voters in batches of {ROLL_BATCH_ENTRIES}, identity checks for each"
             )
-            state = _set_up_election(node, net, trustees, definition, voters)
-            ui.note(f"key generation done: dealers {list(state.qualified_dealers)}; election open")
+            state = _set_up_election(node, net, trustees, definition, self.voters)
+            self.ui.note(f"key generation done: dealers {list(state.qualified_dealers)}; election open")
             identities.result()
-        config, target = write_config(workdir, net.genesis_path, identity_store)
-        gateway = GatewayProcess(workdir, config, target)
-        with clock.phase("start gateway"):
-            stack.enter_context(gateway)
-        ui.step(f"gateway on {target}")
-        victim = options.nodes - 1
-        name = genesis.validators[victim].name
+        return definition
+
+    def _start_gateway(self, net: LocalNet) -> GatewayProcess:
+        config, target = write_config(self.workdir, net.genesis_path, self.identity_store)
+        gateway = GatewayProcess(self.workdir, config, target)
+        with self.clock.phase("start gateway"):
+            self.stack.enter_context(gateway)
+        self.ui.step(f"gateway on {target}")
+        return gateway
+
+    def _cast(self, net: LocalNet, target: str, election_id: str) -> CastingResult:
+        """Every casting voter through the gateway; the last validator killed part-way, restarted."""
+        casting, ui = self.casting, self.ui
+        victim = self.options.nodes - 1
+        name = net.genesis.validators[victim].name
         assisted = sum(v.assisted for v in casting)
         ui.step(
-            f"voters: {len(casting)} of {len(voters)} cast ({assisted} assisted, "
-            f"{len(casting) - assisted} encrypted by their own client), {options.in_flight} at a time"
+            f"voters: {len(casting)} of {len(self.voters)} cast ({assisted} assisted, "
+            f"{len(casting) - assisted} encrypted by their own client), {self.options.in_flight} at a time"
         )
-        with clock.phase("cast ballots"), ui.casting(len(casting)) as display:
+        with self.clock.phase("cast ballots"), ui.casting(len(casting)) as display:
             started = time.monotonic()
 
             def event(text: str) -> None:
@@ -281,124 +305,123 @@ class _Demo:
                 net.start(victim)
                 event(f"{name} restarted")
 
-            milestones = [
-                Milestone(int(len(casting) * KILL_AT_FRACTION), kill),
-                Milestone(int(len(casting) * RESTART_AT_FRACTION), restart),
-            ]
             result = asyncio.run(
                 cast_all(
                     target,
-                    genesis,
+                    net.genesis,
                     election_id,
                     casting,
-                    in_flight=options.in_flight,
+                    in_flight=self.options.in_flight,
                     on_receipt=display.receipt,
                     on_turnout=display.turnout,
-                    milestones=milestones,
+                    milestones=[
+                        Milestone(int(len(casting) * KILL_AT_FRACTION), kill),
+                        Milestone(int(len(casting) * RESTART_AT_FRACTION), restart),
+                    ],
                 )
             )
-        rate = len(casting) / result.seconds
         latencies = sorted(r.latency_s for r in result.records if r.receipted)
-        receipted = len(latencies)
-        median = f"{latencies[receipted // 2]:.2f} s" if latencies else "-"
+        median = f"{latencies[len(latencies) // 2]:.2f} s" if latencies else "-"
         ui.note(
-            f"{len(casting)} ballots cast in {result.seconds:.1f} s ({rate:.1f} ballots/s); {receipted} "
-            f"receipts checked against genesis; cast-to-receipt median {median}"
+            f"{len(casting)} ballots cast in {result.seconds:.1f} s ({len(casting) / result.seconds:.1f} "
+            f"ballots/s); {len(latencies)} receipts checked against genesis; cast-to-receipt median {median}"
         )
-        if receipted < len(casting):
+        if len(latencies) < len(casting):
             ui.note(
-                f"{len(casting) - receipted} assisted casts came back ALREADY_EXISTS for the voter's own "
-                "ballot (a validator intake race): no receipt; the count below shows they landed"
+                f"{len(casting) - len(latencies)} assisted casts came back ALREADY_EXISTS for the voter's "
+                "own ballot (a validator intake race): no receipt; the count below shows they landed"
             )
-        with clock.phase("close and decrypt"):
-            ui.step("administrator: close")
-            node.commit(txbuild.close_election(genesis.chain_id, net.admin_key, election_id))
-            counted = self._decrypt(node, genesis.chain_id, trustees, election_id)
-        with clock.phase("validators agree"):
+        with self.clock.phase("restarted validator answers"):
             net.wait_ready([victim], CATCH_UP_TIMEOUT_S)
-            net.wait_height(counted + 2, timeout_s=CATCH_UP_TIMEOUT_S)
-        state = node.election(election_id)
-        expected = plan.expected_counts(definition, voters)
-        ui.step("observer: verifier over every node")
-        with clock.phase("verifier"):
-            verdict = self.tools.verify(genesis, net.addresses)
-        statuses = [net.status(i) for i in range(options.nodes)]
-        if any(s is None for s in statuses):
-            raise DemoError("a validator stopped answering before its fingerprint was read")
-        at = common_height([s for s in statuses if s is not None])
-        outcome = DemoOutcome(
-            chain_id=genesis.chain_id,
-            election_id=election_id,
-            title=definition.title,
-            roll_size=state.roll_size,
-            ballots_counted=state.result.ballots_counted,
-            ballots_expected=len(casting),
-            assisted=assisted,
-            without_receipt=sum(not r.receipted for r in result.records),
-            trustees_used=tuple(state.result.trustees),
-            tally_height=state.tally_height,
-            contests=_contests(state, expected),
-            groups=tuple(GroupTurnout(t.group, t.roll_size, t.ballots) for t in state.turnout),
-            turnout=result.turnout,
-            events=tuple(self.events),
-            fingerprints=fingerprints(genesis, at),
-            verdict=verdict,
-            phases=tuple(clock.phases),
-            finished_utc=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        )
-        report = workdir / REPORT_NAME
-        report.write_text(render_report(outcome), encoding="utf-8")
-        (workdir / OUTCOME_NAME).write_text(outcome_json(outcome), encoding="utf-8")
-        kept = self._practice(node, net, trustees, identity_store, gateway) if options.keep else None
-        return DemoRun(outcome, report, kept)
+        return result
 
-    def _decrypt(self, node: NodeClient, chain_id: str, trustees: Sequence[Trustee], election_id: str) -> int:
-        """The present trustees each read the ledger's deals and aggregate and publish a share;
-        returns the height at which the election was counted."""
-        height = 0
-        for trustee in present(trustees, plan.ABSENT_TRUSTEE):
-            self.ui.step(f"trustee {trustee.index}: decryption share (trustee {plan.ABSENT_TRUSTEE} absent)")
+    def _close_and_count(
+        self, node: NodeClient, net: LocalNet, trustees: Sequence[Trustee], election_id: str
+    ) -> None:
+        """Close; the present trustees each read the ledger's deals and aggregate and publish a
+        share; then every validator, the restarted one too, must hold the counted state."""
+        chain_id = net.genesis.chain_id
+        with self.clock.phase("close and decrypt"):
+            self.ui.step("administrator: close")
+            node.commit(txbuild.close_election(chain_id, net.admin_key, election_id))
+            height = 0
+            for trustee in present(trustees, plan.ABSENT_TRUSTEE):
+                self.ui.step(
+                    f"trustee {trustee.index}: decryption share (trustee {plan.ABSENT_TRUSTEE} absent)"
+                )
+                state = node.election(election_id)
+                tx = decryption_share_tx(chain_id, trustee, state, node.key_material(election_id))
+                height = node.commit(tx).header.height
             state = node.election(election_id)
-            if state.phase == election_pb2.COUNTED:
-                break
-            tx = decryption_share_tx(chain_id, trustee, state, node.key_material(election_id))
-            height = node.commit(tx).header.height
-        state = node.election(election_id)
-        if state.phase != election_pb2.COUNTED:
-            raise DemoError(f"not counted after the shares (phase {election_pb2.Phase.Name(state.phase)})")
-        return height
+            if state.phase != election_pb2.COUNTED:
+                raise DemoError(
+                    f"not counted after the shares (phase {election_pb2.Phase.Name(state.phase)})"
+                )
+        with self.clock.phase("validators agree"):
+            # height + 1 certifies the counting block's results; + 2 gives the fingerprint a successor.
+            net.wait_height(height + 2, timeout_s=CATCH_UP_TIMEOUT_S)
 
-    def _practice(
+    def _observe(
         self,
         node: NodeClient,
         net: LocalNet,
-        trustees: Sequence[Trustee],
-        identity_store: Path,
-        gateway: GatewayProcess,
+        definition: election_pb2.ElectionCreate,
+        result: CastingResult,
+    ) -> DemoOutcome:
+        """The observer's part: the verifier over every node, and the fingerprints."""
+        self.ui.step("observer: verifier over every node")
+        with self.clock.phase("verifier"):
+            verdict = self.tools.verify(net.genesis, net.addresses)
+        statuses = [net.status(i) for i in range(self.options.nodes)]
+        answered = [s for s in statuses if s is not None]
+        if len(answered) != len(statuses):
+            raise DemoError("a validator stopped answering before its fingerprint was read")
+        state = node.election(definition.election_id)
+        return DemoOutcome(
+            chain_id=net.genesis.chain_id,
+            election_id=definition.election_id,
+            title=definition.title,
+            roll_size=state.roll_size,
+            ballots_counted=state.result.ballots_counted,
+            ballots_expected=len(self.casting),
+            assisted=sum(v.assisted for v in self.casting),
+            without_receipt=sum(not r.receipted for r in result.records),
+            trustees_used=tuple(state.result.trustees),
+            tally_height=state.tally_height,
+            contests=_contests(state, plan.expected_counts(definition, self.voters)),
+            groups=tuple(GroupTurnout(t.group, t.roll_size, t.ballots) for t in state.turnout),
+            turnout=result.turnout,
+            events=tuple(self.events),
+            fingerprints=fingerprints(net.genesis, common_height(answered)),
+            verdict=verdict,
+            phases=tuple(self.clock.phases),
+            finished_utc=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        )
+
+    def _practice(
+        self, node: NodeClient, net: LocalNet, trustees: Sequence[Trustee], gateway: GatewayProcess
     ) -> KeptCluster:
         """An election left open with a few spare credentials on file, to cast into by hand."""
-        workdir = self.options.workdir
         voters = plan.make_voters(PRACTICE_VOTERS, self.options.seed + PRACTICE_SEED_OFFSET)
         definition = plan.definition(
             [t.public for t in trustees], int(time.time() * 1000), PRACTICE_ELECTION_ID
         )
         self.ui.step(f"--keep: election {PRACTICE_ELECTION_ID!r} left open with {len(voters)} spare voters")
-        self.tools.write_identity_store(identity_store, _identity_rows(voters, PRACTICE_ELECTION_ID))
+        self.tools.write_identity_store(self.identity_store, _identity_rows(voters, PRACTICE_ELECTION_ID))
         _set_up_election(node, net, trustees, definition, voters)
         credentials = []
         for voter in voters:
-            path = workdir / f"practice-voter-{voter.number}.credential"
+            path = self.workdir / f"practice-voter-{voter.number}.credential"
+            path.touch(mode=CREDENTIAL_FILE_MODE)
             path.write_text(voter.credential.hex() + "\n")
-            path.chmod(0o600)
             credentials.append(path)
         assert gateway.process is not None
-        pids = (*(p.pid for p in net.processes.values()), gateway.process.pid)
         return KeptCluster(
-            workdir,
+            self.workdir,
             net.genesis_path,
             tuple(net.addresses),
             gateway.target,
-            pids,
+            (*(p.pid for p in net.processes.values()), gateway.process.pid),
             tuple(credentials),
             tuple(v.identity_check for v in voters),
         )
@@ -408,7 +431,7 @@ def run_demo(options: DemoOptions, tools: DemoTools, ui: DemoConsole) -> DemoRun
     """The whole demo; with `keep` the processes outlive this call, else none does."""
     stack = ExitStack()
     try:
-        run = _Demo(options, tools, ui).run(stack)
+        run = _Demo(options, tools, ui, stack).run()
     except BaseException:
         with _signals_ignored():
             stack.close()

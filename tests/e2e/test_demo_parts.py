@@ -18,6 +18,7 @@ from votestore.demo import DemoError, DemoOptions, DemoTools, Verdict, plan, run
 from votestore.demo.casting import TurnoutSample
 from votestore.demo.chart import MAX_TICKS, nice_step, turnout_svg
 from votestore.demo.console import DemoConsole
+from votestore.demo.gateway_process import GatewayError, GatewayProcess, write_config
 from votestore.demo.outcome import (
     ContestOutcome,
     DemoOutcome,
@@ -213,3 +214,12 @@ def test_a_non_empty_workdir_is_refused_before_anything_starts(tmp_path: Path) -
     with pytest.raises(DemoError, match="not empty"):
         run_demo(DemoOptions(tmp_path, voters=8), _unused_tools(), DemoConsole())
     assert sorted(p.name for p in tmp_path.iterdir()) == ["left-over"]
+
+
+def test_a_gateway_that_cannot_start_is_reported_with_its_log_and_leaves_no_process(tmp_path: Path) -> None:
+    config, target = write_config(tmp_path, tmp_path / "no-such-genesis.json", tmp_path / "identity.store")
+    gateway = GatewayProcess(tmp_path, config, target)
+    with pytest.raises(GatewayError, match="exited with") as caught:
+        gateway.start()
+    assert "no-such-genesis.json" in str(caught.value)
+    assert gateway.process is None

@@ -10,6 +10,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 from types import TracebackType
 from typing import Final
@@ -20,6 +21,8 @@ from votestore.errors import VotestoreError
 from votestore.localnet import HOST, STOP_TIMEOUT_S, free_port
 
 READY_TIMEOUT_S: Final = 30.0
+READY_POLL_S: Final = 0.2
+"""How often the wait for the port also looks whether the process already exited."""
 CLIENT_REQUESTS_PER_S: Final = 5000
 """All demo voters share one client address; sized far above what 2 cores can cast."""
 CLIENT_BURST: Final = 5000
@@ -75,14 +78,29 @@ class GatewayProcess:
         )
         log.close()
         try:
-            with grpc.insecure_channel(self.target) as channel:
-                grpc.channel_ready_future(channel).result(timeout=READY_TIMEOUT_S)
-        except grpc.FutureTimeoutError:
+            self._wait_ready(self.process)
+        except BaseException as exc:
+            # Not ready, or interrupted while waiting: the caller's `with` has no exit to run yet.
             code = self.process.poll()
             self.stop()
+            if not isinstance(exc, grpc.FutureTimeoutError):
+                raise
             tail = "\n".join(self.log_path.read_text(errors="replace").splitlines()[-LOG_TAIL_LINES:])
             state = f"exited with {code}" if code is not None else f"not ready in {READY_TIMEOUT_S:.0f} s"
             raise GatewayError(f"gateway {state}:\n{tail}") from None
+
+    def _wait_ready(self, process: subprocess.Popen[bytes]) -> None:
+        """Until the port answers; FutureTimeoutError at the deadline or as soon as the process exits."""
+        deadline = time.monotonic() + READY_TIMEOUT_S
+        with grpc.insecure_channel(self.target) as channel:
+            ready = grpc.channel_ready_future(channel)
+            while True:
+                try:
+                    ready.result(timeout=READY_POLL_S)
+                    return
+                except grpc.FutureTimeoutError:
+                    if process.poll() is not None or time.monotonic() > deadline:
+                        raise
 
     def stop(self) -> None:
         """SIGTERM the process group, SIGKILL if it does not stop in time."""

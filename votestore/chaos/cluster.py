@@ -14,6 +14,7 @@ import re
 import signal
 import subprocess
 import sys
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +29,8 @@ from votestore.localnet import ClusterError, LocalNet, free_port
 GATEWAY_READY_S: Final = 30.0
 GATEWAY_REQUESTS_PER_S: Final = 10_000
 PAGE_BYTES: Final = 1024
+DECODE_TRACEBACK: Final = "Unexpected [DecodeError] raised by servicer method"
+"""What grpc logs (with a traceback) for each request whose bytes do not parse."""
 
 
 def _port(address: str) -> int:
@@ -179,6 +182,18 @@ class ChaosNet(LocalNet):
                 self.fabric.close()
 
     def logs_with_tracebacks(self) -> list[str]:
-        return sorted(
-            log.name for log in self.workdir.glob("*.log") if "Traceback" in log.read_text(errors="replace")
-        )
+        return sorted(self.tracebacks())
+
+    def tracebacks(self) -> dict[str, Counter[str]]:
+        """Per log holding any: its tracebacks by kind (DECODE_TRACEBACK, else the line before)."""
+        found: dict[str, Counter[str]] = {}
+        for log in sorted(self.workdir.glob("*.log")):
+            lines = ["", *log.read_text(errors="replace").splitlines()]
+            kinds: Counter[str] = Counter(
+                DECODE_TRACEBACK if DECODE_TRACEBACK in lines[i - 1] else lines[i - 1][-120:]
+                for i, line in enumerate(lines)
+                if line.startswith("Traceback")
+            )
+            if kinds:
+                found[log.name] = kinds
+        return found

@@ -126,12 +126,12 @@ class ChaosReport:
         return out
 
 
-def _make_fabric(config: ChaosConfig, report: ChaosReport) -> Callable[[list[int]], Fabric]:
-    why = namespaces_possible() if config.namespaces else "namespaces not asked for"
+def choose_fabric(namespaces: bool) -> tuple[Callable[[list[int]], Fabric], str]:
+    """Namespaces where they can be made (and are wanted), else the loopback proxy and why."""
+    why = namespaces_possible() if namespaces else "namespaces not asked for"
     if why is None:
-        return lambda ports: NamespaceFabric.create(len(ports))
-    report.fallback_reason = why
-    return ProxyFabric.create
+        return (lambda ports: NamespaceFabric.create(len(ports))), ""
+    return ProxyFabric.create, why
 
 
 class _Faults:
@@ -245,7 +245,8 @@ def run_chaos(config: ChaosConfig, log: Callable[[str], None] = print) -> ChaosR
     """The whole run; every process, namespace, link and route it made is gone when it returns."""
     report = ChaosReport(config)
     log(f"chaos seed={config.seed} duration={config.duration_s:.0f}s workdir={config.workdir}")
-    net = ChaosNet.build(config.workdir, _make_fabric(config, report))
+    make_fabric, report.fallback_reason = choose_fabric(config.namespaces)
+    net = ChaosNet.build(config.workdir, make_fabric)
     report.mode = net.mode
     log(f"fabric: {net.mode}" + (f" (fallback: {report.fallback_reason})" if report.fallback_reason else ""))
     reader = HeightReader(net.addresses)

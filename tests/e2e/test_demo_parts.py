@@ -223,3 +223,9 @@ def test_a_gateway_that_cannot_start_is_reported_with_its_log_and_leaves_no_proc
         gateway.start()
     assert "no-such-genesis.json" in str(caught.value)
     assert gateway.process is None
+
+
+@pytest.mark.parametrize(("without_receipt", "said"), [(0, False), (3, True)])
+def test_receiptless_casts_are_named_only_when_there_are_some(without_receipt: int, said: bool) -> None:
+    report = render_report(_outcome(without_receipt=without_receipt))
+    assert (f"{without_receipt} assisted casts got no receipt" in report) is said

@@ -54,6 +54,15 @@ def _contest(contest: ContestOutcome) -> str:
     )
 
 
+def _receiptless(count: int) -> str:
+    if not count:
+        return ""
+    return (
+        f" {count} assisted casts got no receipt: the gateway answered ALREADY_EXISTS for the voter's"
+        " own ballot (a validator intake race, docs/demo.md); the count includes them."
+    )
+
+
 def render_report(outcome: DemoOutcome) -> str:
     verdict = outcome.verdict
     ok = outcome.ok
@@ -96,8 +105,7 @@ decryption shares of trustees {trustees}; report made {escape(outcome.finished_u
 <h2>Turnout</h2>
 <p>{outcome.ballots_counted} ballots from a roll of {outcome.roll_size} ({turnout_pct:.1f} %);
 {outcome.assisted} cast in assisted mode, the rest encrypted by the voter's own client;
-{outcome.ballots_expected} of the demo's voters cast. {outcome.without_receipt} assisted casts got no
-receipt (the gateway answered ALREADY_EXISTS for the voter's own ballot).</p>
+{outcome.ballots_expected} of the demo's voters cast.{_receiptless(outcome.without_receipt)}</p>
 <table><tr><th>district</th><th class=num>roll</th><th class=num>ballots</th>
 <th class=num>turnout</th></tr>{groups}</table>
 {turnout_svg(outcome.turnout, outcome.roll_size, outcome.events)}

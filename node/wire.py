@@ -6,7 +6,7 @@ garbage from a peer and is counted, not raised further.
 
 from __future__ import annotations
 
-import json
+from google.protobuf.message import DecodeError as ProtobufDecodeError
 
 from node.consensus import Certificate, LastSigned, Proposal, Step, Vote, VoteType
 from proto.votestore.v1 import ledger_pb2
@@ -86,28 +86,38 @@ def certificate_from_wire(message: ledger_pb2.CommitCertificate) -> Certificate:
 
 
 def encode_last_signed(record: LastSigned) -> bytes:
-    return json.dumps(
-        {
-            "height": record.height,
-            "round": record.round,
-            "step": int(record.step),
-            "block_id": None if record.block_id is None else record.block_id.hex(),
-            "locked_round": record.locked_round,
-            "locked_block_id": None if record.locked_block_id is None else record.locked_block_id.hex(),
-        }
-    ).encode()
+    message = ledger_pb2.LastSignedRecord(
+        height=record.height,
+        round=record.round,
+        step=int(record.step),
+        block_id=record.block_id or b"",
+        block_id_nil=record.block_id is None,
+        locked_round=record.locked_round,
+        locked_block_id=record.locked_block_id or b"",
+        valid_round=record.valid_round,
+        valid_proof=[vote_to_wire(v) for v in record.valid_proof],
+    )
+    if record.valid_proposal is not None:
+        message.valid_proposal.CopyFrom(proposal_to_wire(record.valid_proposal))
+    return message.SerializeToString(deterministic=True)
 
 
 def decode_last_signed(raw: bytes, height: int) -> LastSigned:
+    message = ledger_pb2.LastSignedRecord()
     try:
-        d = json.loads(raw)
+        message.ParseFromString(raw)
         return LastSigned(
-            height=d["height"],
-            round=d["round"],
-            step=Step(d["step"]),
-            block_id=None if d["block_id"] is None else bytes.fromhex(d["block_id"]),
-            locked_round=d["locked_round"],
-            locked_block_id=None if d["locked_block_id"] is None else bytes.fromhex(d["locked_block_id"]),
+            height=message.height,
+            round=message.round,
+            step=Step(message.step),
+            block_id=None if message.block_id_nil else message.block_id,
+            locked_round=message.locked_round,
+            locked_block_id=message.locked_block_id or None,
+            valid_round=message.valid_round,
+            valid_proposal=(
+                proposal_from_wire(message.valid_proposal) if message.HasField("valid_proposal") else None
+            ),
+            valid_proof=tuple(vote_from_wire(v) for v in message.valid_proof),
         )
-    except (ValueError, KeyError, TypeError):
+    except (ProtobufDecodeError, DecodeError, ValueError):
         raise StoreCorrupted(height, "last-signed record does not decode") from None

@@ -394,3 +394,55 @@ class Receipt(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___Receipt: _TypeAlias = Receipt  # noqa: Y015
+
+@_typing.final
+class LastSignedRecord(_message.Message):
+    """A validator's last-signed record, written with sync before the message it guards leaves
+    (node storage only; never sent). Empty block ids are nil.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    HEIGHT_FIELD_NUMBER: _builtins.int
+    ROUND_FIELD_NUMBER: _builtins.int
+    STEP_FIELD_NUMBER: _builtins.int
+    BLOCK_ID_FIELD_NUMBER: _builtins.int
+    BLOCK_ID_NIL_FIELD_NUMBER: _builtins.int
+    LOCKED_ROUND_FIELD_NUMBER: _builtins.int
+    LOCKED_BLOCK_ID_FIELD_NUMBER: _builtins.int
+    VALID_ROUND_FIELD_NUMBER: _builtins.int
+    VALID_PROPOSAL_FIELD_NUMBER: _builtins.int
+    VALID_PROOF_FIELD_NUMBER: _builtins.int
+    height: _builtins.int
+    round: _builtins.int
+    step: _builtins.int
+    block_id: _builtins.bytes
+    block_id_nil: _builtins.bool
+    locked_round: _builtins.int
+    locked_block_id: _builtins.bytes
+    valid_round: _builtins.int
+    @_builtins.property
+    def valid_proposal(self) -> Global___Proposal: ...
+    @_builtins.property
+    def valid_proof(self) -> _containers.RepeatedCompositeFieldContainer[Global___Vote]: ...
+    def __init__(
+        self,
+        *,
+        height: _builtins.int = ...,
+        round: _builtins.int = ...,
+        step: _builtins.int = ...,
+        block_id: _builtins.bytes = ...,
+        block_id_nil: _builtins.bool = ...,
+        locked_round: _builtins.int = ...,
+        locked_block_id: _builtins.bytes = ...,
+        valid_round: _builtins.int = ...,
+        valid_proposal: Global___Proposal | None = ...,
+        valid_proof: _abc.Iterable[Global___Vote] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["valid_proposal", b"valid_proposal"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["block_id", b"block_id", "block_id_nil", b"block_id_nil", "height", b"height", "locked_block_id", b"locked_block_id", "locked_round", b"locked_round", "round", b"round", "step", b"step", "valid_proof", b"valid_proof", "valid_proposal", b"valid_proposal", "valid_round", b"valid_round"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___LastSignedRecord: _TypeAlias = LastSignedRecord  # noqa: Y015

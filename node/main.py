@@ -21,7 +21,7 @@ from node.ledger.app_hash import genesis_app_hash
 from node.ledger.policy import ChainPolicy
 from node.ledger.store import Store
 from node.metrics import NodeMetrics
-from node.rpc.peer import CHANNEL_OPTIONS, PeerLink, PeerService
+from node.rpc.peer import SERVER_OPTIONS, PeerLink, PeerService
 from node.rpc.public import NodeService
 from node.shell import NodeShell
 from node.signing import Ed25519Signer, GenesisVerifier
@@ -120,7 +120,7 @@ async def _serve(
         metrics=metrics,
         pool=pool,
     )
-    server = grpc.aio.server(options=CHANNEL_OPTIONS)
+    server = grpc.aio.server(options=SERVER_OPTIONS)
     peer_service = PeerService(shell)
     peer_pb2_grpc.add_PeerServicer_to_server(peer_service, server)
     node_pb2_grpc.add_NodeServicer_to_server(NodeService(shell), server)

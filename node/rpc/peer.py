@@ -29,13 +29,24 @@ BACKOFF_MIN_S: Final = 0.05
 PEER_BACKOFF_MAX_S: Final = 2.0
 NONCE_BYTES: Final = 16
 MAX_MESSAGE_BYTES: Final = 32 * 1024 * 1024
+KEEPALIVE_TIME_MS: Final = 3_000
+KEEPALIVE_TIMEOUT_MS: Final = 2_000
+# A link whose packets vanish (a cut cable, a partition by dropped routes) looks alive to TCP
+# until its retransmissions give up, minutes later; keepalive pings find it within ~5 s, and the
+# link redials and replays this height's messages.
 CHANNEL_OPTIONS: Final = [
     ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
     ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
-    ("grpc.keepalive_time_ms", 10_000),
-    ("grpc.keepalive_timeout_ms", 5_000),
+    ("grpc.keepalive_time_ms", KEEPALIVE_TIME_MS),
+    ("grpc.keepalive_timeout_ms", KEEPALIVE_TIMEOUT_MS),
     ("grpc.keepalive_permit_without_calls", 1),
     ("grpc.http2.max_pings_without_data", 0),
+]
+# The server accepts those pings (its default would answer them with GOAWAY too_many_pings).
+SERVER_OPTIONS: Final = [
+    *CHANNEL_OPTIONS,
+    ("grpc.http2.min_recv_ping_interval_without_data_ms", KEEPALIVE_TIME_MS // 2),
+    ("grpc.http2.max_ping_strikes", 0),
 ]
 
 

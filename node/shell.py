@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import time
 from collections import OrderedDict
@@ -41,7 +42,7 @@ from node.consensus import (
 )
 from node.ledger.app import ElectionApp
 from node.ledger.policy import BlockContext
-from node.ledger.stateless import verify_tx_stateless
+from node.ledger.stateless import ElectionParams, verify_tx_stateless
 from node.ledger.store import Store
 from node.mempool import Mempool, MempoolFull
 from node.metrics import NodeMetrics
@@ -76,6 +77,85 @@ class SubmitOutcome:
     code: int
     detail: str
     committed: bool = False
+
+
+VERIFY_BATCH_TXS: Final = 32
+"""Transactions per call to a verify worker: one pickled call, not 32 (about 65 ms of ballots)."""
+
+
+def verify_batch(
+    chain_id: str, items: list[tuple[bytes, ElectionParams | None]]
+) -> list[election_pb2.TxResult]:
+    """`verify_tx_stateless` over a batch, in a worker process (top level: picklable)."""
+    return [verify_tx_stateless(chain_id, raw, params) for raw, params in items]
+
+
+class StatelessChecks:
+    """Signature and proof checks on the process pool, each transaction once, in batches.
+
+    The gateway sends a ballot to every validator and each one gossips it on, so a validator
+    often holds the same transaction from n senders while its check runs: they all await one
+    check. Waiting transactions that commit meanwhile (a faster validator proposed them) are
+    dropped before they cost a core; their waiters get None. At most workers + 1 batches are out,
+    so a worker never idles while the next batch is pickled.
+    """
+
+    def __init__(
+        self, chain_id: str, pool: Executor | None, workers: int, settled: Callable[[bytes], bool]
+    ) -> None:
+        self._chain_id = chain_id
+        self._pool = pool
+        self._max_out = max(workers, 1) + 1
+        self._settled = settled
+        self._waiting: dict[bytes, tuple[bytes, ElectionParams | None]] = {}  # arrival order
+        self._futures: dict[bytes, asyncio.Future[election_pb2.TxResult | None]] = {}
+        self._out = 0
+
+    async def check(
+        self, h: bytes, raw: bytes, params: ElectionParams | None
+    ) -> election_pb2.TxResult | None:
+        """The stateless result of `raw`, or None if it was committed before its turn came."""
+        if self._pool is None:
+            return verify_tx_stateless(self._chain_id, raw, params)
+        future = self._futures.get(h)
+        if future is None:
+            future = asyncio.get_running_loop().create_future()
+            self._futures[h] = future
+            self._waiting[h] = (raw, params)
+            self._dispatch()
+        # shield: one caller gone (a client hung up) must not cancel the check others await
+        return await asyncio.shield(future)
+
+    def _dispatch(self) -> None:
+        while self._out < self._max_out and self._waiting:
+            batch: list[bytes] = []
+            for h in list(self._waiting):
+                if len(batch) == VERIFY_BATCH_TXS:
+                    break
+                if self._settled(h):
+                    del self._waiting[h]
+                    self._futures.pop(h).set_result(None)
+                    continue
+                batch.append(h)
+            if not batch:
+                return
+            items = [self._waiting.pop(h) for h in batch]
+            assert self._pool is not None
+            done = asyncio.get_running_loop().run_in_executor(self._pool, verify_batch, self._chain_id, items)
+            self._out += 1
+            done.add_done_callback(functools.partial(self._finished, batch))
+
+    def _finished(self, hashes: list[bytes], done: asyncio.Future[list[election_pb2.TxResult]]) -> None:
+        self._out -= 1
+        assert self._out >= 0
+        error = done.exception()
+        for at, h in enumerate(hashes):
+            future = self._futures.pop(h)
+            if error is not None:
+                future.set_exception(error)
+            else:
+                future.set_result(done.result()[at])
+        self._dispatch()
 
 
 class Resources(Exception):
@@ -115,8 +195,10 @@ class NodeShell:
         self.mempool = Mempool(config.mempool_max_txs, config.mempool_max_bytes)
         self._voter_of: dict[bytes, bytes] = {}  # mempool ballot hash -> voter credential key
         self._verified: OrderedDict[bytes, None] = OrderedDict()
-        # checks in the pool now, by hash; bounded by the submits in flight (gRPC's and gossip's)
-        self._verifying: dict[bytes, asyncio.Future[election_pb2.TxResult]] = {}
+        self._params: dict[str, ElectionParams] = {}  # opened elections, at most MAX_ELECTIONS
+        self._checks = StatelessChecks(
+            genesis.chain_id, pool, config.workers, lambda h: self.store.locate(h) is not None
+        )
         self._events: asyncio.Queue[Event] = asyncio.Queue()
         self._timers: set[asyncio.TimerHandle] = set()
         self._tx_arrived = asyncio.Event()
@@ -352,7 +434,9 @@ class NodeShell:
         if h in self.mempool:
             return SubmitOutcome(h, election_pb2.OK, "already pending")
         if h not in self._verified:
-            result = await self._verify_once(h, raw)
+            result = await self._checks.check(h, raw, self._params_for(raw))
+            if result is None:  # committed while it waited for its check
+                return SubmitOutcome(h, election_pb2.OK, "already committed", committed=True)
             if result.code != election_pb2.OK:
                 return self._refuse(h, result)
             self._remember_verified(h)
@@ -375,23 +459,16 @@ class NodeShell:
                 self._queue_gossip(raw)
         return SubmitOutcome(h, election_pb2.OK, "pending")
 
-    async def _verify_once(self, h: bytes, raw: bytes) -> election_pb2.TxResult:
-        """The stateless checks of `raw`, run once however many copies arrive meanwhile: the
-        gateway sends a ballot to every validator and each one gossips it on, so a validator
-        often holds the same transaction from up to n senders while its proofs are checked."""
-        running = self._verifying.get(h)
-        if running is None:
-            params = self.app.params_for(raw)
-            if self._pool is None:
-                return verify_tx_stateless(self.genesis.chain_id, raw, params)
-            loop = asyncio.get_running_loop()
-            running = loop.run_in_executor(
-                self._pool, verify_tx_stateless, self.genesis.chain_id, raw, params
-            )
-            self._verifying[h] = running
-            running.add_done_callback(lambda _: self._verifying.pop(h, None))
-        # shield: one cancelled caller (a client gone) must not cancel the check the others await
-        return await asyncio.shield(running)
+    def _params_for(self, raw: bytes) -> ElectionParams | None:
+        """An election's parameters never change once its key is set: read and parse them once."""
+        params = self.app.params_for(raw)
+        if params is None or not params.election_key:
+            return params
+        election_id = params.definition.election_id
+        cached = self._params.get(election_id)
+        if cached is None:
+            self._params[election_id] = cached = params
+        return cached
 
     def _refuse(self, h: bytes, result: election_pb2.TxResult) -> SubmitOutcome:
         self.metrics.tx_refused.labels(reason=election_pb2.ResultCode.Name(result.code)).inc()

@@ -5,19 +5,24 @@ Every answer is a proper gRPC status with a message; nothing a client sends can 
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import Final
 
 import grpc
 
+from node.ledger.store import Store
 from node.shell import NodeShell, Resources, SubmitOutcome
 from proto.votestore.v1 import election_pb2, ledger_pb2, node_pb2, node_pb2_grpc
 from votestore.encoding import MAX_TX_BYTES, block_id, canonical, tx_hash
-from votestore.hashing import HASH_BYTES, merkle_path
+from votestore.hashing import HASH_BYTES, merkle_path, merkle_root
 
 MAX_STREAM_TXS: Final = 100_000
 MAX_BLOCKS_PER_CALL: Final = 10_000
 MAX_ELECTION_ID_BYTES: Final = 64
+PROOF_CACHE_HEIGHTS: Final = 32
+"""Committed heights kept parsed for GetTx (receipts are asked for within a few blocks)."""
 
 Context = grpc.aio.ServicerContext[object, object]
 
@@ -31,9 +36,69 @@ def _answer(outcome: SubmitOutcome) -> node_pb2.SubmitTxResponse:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class ProvedHeight:
+    """A committed height parsed once, with the Merkle path of every transaction and result."""
+
+    block: ledger_pb2.Block
+    txs: list[bytes]
+    results: list[election_pb2.TxResult]
+    certificate: ledger_pb2.CommitCertificate
+    tx_paths: list[list[bytes]]
+    result_paths: list[list[bytes]]
+
+
+def merkle_paths(items: list[bytes]) -> list[list[bytes]]:
+    """`merkle_path(items, i)` for every i at once: O(n log n) hashing, not O(n^2).
+
+    The split is RFC 6962's (the largest power of two below n), as votestore.hashing builds trees.
+    """
+    if len(items) <= 1:
+        return [[] for _ in items]
+    k = 1 << ((len(items) - 1).bit_length() - 1)
+    left, right = items[:k], items[k:]
+    left_root, right_root = merkle_root(left), merkle_root(right)
+    return [*([*p, right_root] for p in merkle_paths(left)), *([*p, left_root] for p in merkle_paths(right))]
+
+
+class ProofCache:
+    """The last PROOF_CACHE_HEIGHTS committed heights as GetTx needs them. A receipt waiter asks
+    every validator at every new height until its proof is final, so without this each call
+    parsed two blocks and hashed every transaction of the block again. Committed heights never
+    change, so nothing here goes stale."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+        self._heights: OrderedDict[int, ProvedHeight] = OrderedDict()
+
+    def height(self, height: int) -> ProvedHeight:
+        cached = self._heights.get(height)
+        if cached is not None:
+            self._heights.move_to_end(height)
+            return cached
+        block = self._store.block(height)
+        txs = list(block.txs)
+        results = self._store.results(height)
+        proved = ProvedHeight(
+            block,
+            txs,
+            results,
+            self._store.certificate(height),
+            merkle_paths(txs),
+            merkle_paths([canonical(r) for r in results]),
+        )
+        if txs:  # the shortcut builds the same trees as votestore.hashing
+            assert proved.tx_paths[-1] == merkle_path(txs, len(txs) - 1)
+        self._heights[height] = proved
+        while len(self._heights) > PROOF_CACHE_HEIGHTS:
+            self._heights.popitem(last=False)
+        return proved
+
+
 class NodeService(node_pb2_grpc.NodeServicer):
     def __init__(self, shell: NodeShell) -> None:
         self._shell = shell
+        self._proofs = ProofCache(shell.store)
 
     async def _submit(self, raw: bytes, context: Context) -> node_pb2.SubmitTxResponse:
         if len(raw) > MAX_TX_BYTES:
@@ -110,24 +175,23 @@ class NodeService(node_pb2_grpc.NodeServicer):
             if pending is None:
                 await context.abort(grpc.StatusCode.NOT_FOUND, "no such transaction committed or pending")
             return ledger_pb2.TxProof(tx_hash=request.tx_hash, tx=pending)
-        block = shell.store.block(location.height)
-        results = shell.store.results(location.height)
-        txs = list(block.txs)
+        at = self._proofs.height(location.height)
+        i = location.index
         proof = ledger_pb2.TxProof(
             tx_hash=request.tx_hash,
-            tx=txs[location.index],
-            header=block.header,
-            certificate=shell.store.certificate(location.height),
-            index=location.index,
-            tx_count=len(txs),
-            merkle_path=merkle_path(txs, location.index),
-            result=results[location.index],
+            tx=at.txs[i],
+            header=at.block.header,
+            certificate=at.certificate,
+            index=i,
+            tx_count=len(at.txs),
+            merkle_path=at.tx_paths[i],
+            result=at.results[i],
         )
         if shell.store.height > location.height:
-            following = shell.store.block(location.height + 1)
-            proof.next_header.CopyFrom(following.header)
-            proof.next_certificate.CopyFrom(shell.store.certificate(location.height + 1))
-            proof.result_path.extend(merkle_path([canonical(r) for r in results], location.index))
+            following = self._proofs.height(location.height + 1)
+            proof.next_header.CopyFrom(following.block.header)
+            proof.next_certificate.CopyFrom(following.certificate)
+            proof.result_path.extend(at.result_paths[i])
         return proof
 
     async def WatchCommits(

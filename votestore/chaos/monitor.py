@@ -116,10 +116,15 @@ class HeightReader:
             channel.close()
 
 
-def top_height(addresses: Sequence[str]) -> int:
-    """The highest height any node answers with now (0 if none answers)."""
+def heights(addresses: Sequence[str]) -> tuple[int | None, ...]:
+    """Every node's height now (None where it does not answer)."""
     reader = HeightReader(addresses)
     try:
-        return max((h for h in reader() if h is not None), default=0)
+        return reader()
     finally:
         reader.close()
+
+
+def top_height(addresses: Sequence[str]) -> int:
+    """The highest height any node answers with now (0 if none answers)."""
+    return max((h for h in heights(addresses) if h is not None), default=0)

@@ -16,11 +16,20 @@ from votestore.chaos.cluster import ChaosNet
 from votestore.chaos.election import LiveElection, close_and_count, expected_counts, open_election
 from votestore.chaos.fabric import HOST, Fabric, links_between
 from votestore.chaos.load import Attempt, BallotLoad
-from votestore.chaos.monitor import HeightReader, Monitor, Sample, longest_stall, resume_after, top_height
+from votestore.chaos.monitor import (
+    HeightReader,
+    Monitor,
+    Sample,
+    heights,
+    longest_stall,
+    resume_after,
+    top_height,
+)
 from votestore.chaos.netns import NamespaceFabric, namespaces_possible
 from votestore.chaos.proxy import ProxyFabric
 from votestore.chaos.schedule import Fault, Kind, Scheduler, Timing
 from votestore.client.node import NodeClient
+from votestore.errors import VotestoreError
 from votestore.localnet import ClusterError
 
 RESUME_BOUND_S: Final = 30.0
@@ -223,16 +232,27 @@ def _settle(net: ChaosNet) -> int:
 
 
 def _check(net: ChaosNet, report: ChaosReport, node: NodeClient, election: LiveElection) -> None:
+    """Read-only checks always run; the count needs the cluster to commit once more, and a cluster
+    that cannot is itself the finding."""
+    try:
+        _settle(net)
+    except ClusterError as exc:
+        report.findings.append(f"nodes did not reach one height: {exc}")
     report.findings += checks.check_receipts(net.genesis, report.attempts)
     where = checks.presence(net.addresses, report.attempts)
     report.findings += where.findings
     report.committed_ok, report.absent = len(where.committed_ok), where.absent
-    result = close_and_count(node, election)
-    report.counted = [int(c) for contest in result.contests for c in contest.counts]
     report.expected = expected_counts(where.committed_ok)
-    if report.counted != report.expected:
-        report.findings.append(f"count {report.counted} is not {report.expected}")
-    report.height = _settle(net)
+    try:
+        result = close_and_count(node, election)
+        report.counted = [int(c) for contest in result.contests for c in contest.counts]
+        report.height = _settle(net)
+    except VotestoreError as exc:
+        report.findings.append(f"STALLED: the election could not be closed and counted: {exc}")
+        report.height = min((h for h in heights(net.addresses) if h is not None), default=0)
+    else:
+        if report.counted != report.expected:
+            report.findings.append(f"count {report.counted} is not {report.expected}")
     report.findings += checks.chains(net.addresses, report.height)
     report.verifier_exit, report.verifier_tail = checks.run_verifier(
         net.genesis_path, net.addresses, net.workdir / "verify.json"

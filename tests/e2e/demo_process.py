@@ -22,7 +22,7 @@ from votestore.genesis import load_genesis
 
 CONNECT_TIMEOUT_S: Final = 1.0
 
-DEMO_ENTRY: Final = "import typer; from votestore.cli.demo import demo; typer.run(demo)"
+DEMO_ENTRY: Final = [sys.executable, "-m", "votestore", "demo"]
 """`votestore demo` once main.py registers it; until then the typer function is run directly."""
 
 
@@ -97,7 +97,7 @@ class DemoProcess:
     def __post_init__(self) -> None:
         env = {**os.environ, "PYTHONUNBUFFERED": "1", "COLUMNS": "200", "TERM": "dumb"}
         self.process = subprocess.Popen(
-            [sys.executable, "-c", DEMO_ENTRY, "--workdir", str(self.workdir), *self.args],
+            [*DEMO_ENTRY, "--workdir", str(self.workdir), *self.args],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             stdin=subprocess.DEVNULL,

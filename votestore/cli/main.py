@@ -7,8 +7,8 @@ import sys
 import typer
 
 from votestore.cli import cast, election, gateway, genesis, keys, node, receipt, roll, sim, trustee
+from votestore.cli import demo as demo_cli
 from votestore.cli import verify as verify_cli
-from votestore.cli.common import unfinished
 from votestore.errors import VotestoreError
 
 app = typer.Typer(
@@ -28,6 +28,7 @@ app.add_typer(trustee.app, name="trustee")
 app.command("cast")(cast.cast)
 app.command("verify")(verify_cli.verify)
 app.command("sim")(sim.sim)
+app.command("demo")(demo_cli.demo)
 
 
 def _group(name: str, help_text: str) -> typer.Typer:
@@ -40,12 +41,6 @@ verifier_app = _group("verifier", "Follow all nodes continuously and report disc
 ledger_app = _group("ledger", "Export a node's ledger to a file for offline checks.")
 verifier_app.command("run")(verify_cli.verifier_run)
 ledger_app.command("export")(verify_cli.ledger_export)
-
-
-@app.command("demo")
-def demo() -> None:
-    """Run a whole test election on a local 4-node cluster."""
-    unfinished("demo", 8)
 
 
 def main() -> None:

@@ -113,11 +113,21 @@ def show(key: KeyOpt) -> None:
 
 
 def _unlock(
-    client: NodeClient, election: str, key: Path, passphrase_file: Path | None
+    client: NodeClient,
+    election: str,
+    key: Path,
+    passphrase_file: Path | None,
+    *,
+    during: election_pb2.Phase.ValueType | None = None,
+    taken: str = "",
 ) -> tuple[election_pb2.ElectionState, int, TrusteeKeys]:
-    """The election, my index in it, and my unsealed keys (asked for only once the index is known)."""
+    """The election (in phase `during`, if given), my index in it, and my unsealed keys — the
+    passphrase is asked for only once the index and phase are known to be right."""
     state = client.election(election)
     index = trustee_index(state.definition, read_trustee_public(key))
+    if during is not None and state.phase != during:
+        phase = election_pb2.Phase.Name(during).lower().replace("_", " ")
+        raise ConfigError(f"election {election} is {_phase(state)}; {taken} are taken during {phase}")
     return state, index, open_trustee_file(key, read_passphrase(passphrase_file))
 
 
@@ -131,11 +141,9 @@ def deal(
 ) -> None:
     """Deal this trustee's shares for the election's key generation (once per election)."""
     with edge(), NodeClient(node) as client:
-        state, index, keys = _unlock(client, election, key, passphrase_file)
-        if state.phase != election_pb2.KEY_GENERATION:
-            raise ConfigError(
-                f"election {election} is {_phase(state)}; deals are taken during key generation"
-            )
+        state, index, keys = _unlock(
+            client, election, key, passphrase_file, during=election_pb2.KEY_GENERATION, taken="deals"
+        )
         raw = txbuild.deal(
             client.chain_id(), keys.signing_key, state.definition, index, keys.secrets.enc_secret
         )
@@ -152,11 +160,9 @@ def complain(
 ) -> None:
     """Open every share dealt to this trustee; publish a complaint against each one that is bad."""
     with edge(), NodeClient(node) as client:
-        state, index, keys = _unlock(client, election, key, passphrase_file)
-        if state.phase != election_pb2.KEY_GENERATION:
-            raise ConfigError(
-                f"election {election} is {_phase(state)}; complaints are taken during key generation"
-            )
+        state, index, keys = _unlock(
+            client, election, key, passphrase_file, during=election_pb2.KEY_GENERATION, taken="complaints"
+        )
         material = client.key_material(election)
         trustees = state.definition.trustees
         checked, bad = [], []

@@ -13,8 +13,8 @@ import functools
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Coroutine, Iterable
-from concurrent.futures import Executor
+from collections.abc import Callable, Coroutine, Iterable, Sequence
+from concurrent.futures import BrokenExecutor, Executor
 from dataclasses import dataclass
 from typing import Final
 
@@ -117,14 +117,33 @@ class StatelessChecks:
         """The stateless result of `raw`, or None if it was committed before its turn came."""
         if self._pool is None:
             return verify_tx_stateless(self._chain_id, raw, params)
+        future = self._enqueue(h, raw, params)
+        self._dispatch()
+        # shield: one caller gone (a client hung up) must not cancel the check others await
+        return await asyncio.shield(future)
+
+    async def check_first(
+        self, items: Sequence[tuple[bytes, bytes, ElectionParams | None]]
+    ) -> list[election_pb2.TxResult | None]:
+        """`check` for each (hash, raw, params), ahead of every waiting check: a decided block
+        waits for them."""
+        if self._pool is None:
+            return [verify_tx_stateless(self._chain_id, raw, params) for _, raw, params in items]
+        futures = [self._enqueue(h, raw, params) for h, raw, params in items]
+        front = {h: self._waiting.pop(h) for h, _, _ in items if h in self._waiting}
+        self._waiting = {**front, **self._waiting}
+        self._dispatch()
+        return list(await asyncio.gather(*(asyncio.shield(f) for f in futures)))
+
+    def _enqueue(
+        self, h: bytes, raw: bytes, params: ElectionParams | None
+    ) -> asyncio.Future[election_pb2.TxResult | None]:
         future = self._futures.get(h)
         if future is None:
             future = asyncio.get_running_loop().create_future()
             self._futures[h] = future
             self._waiting[h] = (raw, params)
-            self._dispatch()
-        # shield: one caller gone (a client hung up) must not cancel the check others await
-        return await asyncio.shield(future)
+        return future
 
     def _dispatch(self) -> None:
         while self._out < self._max_out and self._waiting:
@@ -224,6 +243,8 @@ class NodeShell:
             event = await self._events.get()
             actions = self.consensus.step(event)
             for action in actions:
+                if isinstance(action, Commit):
+                    await self._verify_block(action.payload)
                 self._perform(action)
             self._export_round_state()
 
@@ -393,6 +414,26 @@ class NodeShell:
         self.send_to_peers(peer_pb2.PeerMessage(status=peer_pb2.PeerStatus(height=height)))
         self.spawn(self._notify_commit())
 
+    async def _verify_block(self, payload: bytes) -> None:
+        """Check a decided block's transactions this validator has not checked yet on the pool,
+        ahead of its queue, joining checks already running: without this, `execute_block`
+        re-verified them in the loop while the pool was verifying the same ones (a validator
+        that lags behind the f+1 that took a ballot first meets most of a block this way)."""
+        block = ledger_pb2.Block()
+        block.ParseFromString(payload)
+        hashes = [tx_hash(raw) for raw in block.txs]
+        missing = [(h, raw) for h, raw in zip(hashes, block.txs, strict=True) if h not in self._verified]
+        if not missing:
+            return
+        try:
+            results = await self._checks.check_first([(h, raw, self._params_for(raw)) for h, raw in missing])
+        except BrokenExecutor:
+            log.error("event=verify_pool_broken height=%d", block.header.height)
+            return  # execute_block checks them in the loop, as it does without a pool
+        for (h, _), result in zip(missing, results, strict=True):
+            if result is not None and result.code == election_pb2.OK:
+                self._remember_verified(h)
+
     def _forget(self, hashes: Iterable[bytes]) -> None:
         hashes = list(hashes)
         self.mempool.remove(hashes)
@@ -435,7 +476,7 @@ class NodeShell:
             return SubmitOutcome(h, election_pb2.OK, "already pending")
         if h not in self._verified:
             result = await self._checks.check(h, raw, self._params_for(raw))
-            if result is None:  # committed while it waited for its check
+            if result is None or self.store.locate(h) is not None:  # committed during its check
                 return SubmitOutcome(h, election_pb2.OK, "already committed", committed=True)
             if result.code != election_pb2.OK:
                 return self._refuse(h, result)

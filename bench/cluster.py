@@ -44,6 +44,7 @@ from proto.votestore.v1 import gateway_pb2, node_pb2, node_pb2_grpc
 from votestore.client.gateway_client import GatewayClient, GatewayError
 from votestore.client.receipts import check_receipt
 from votestore.demo.gateway_process import GatewayProcess
+from votestore.encoding import tx_hash
 from votestore.genesis import Genesis
 from votestore.localnet import HOST, LocalNet, free_port
 
@@ -114,15 +115,23 @@ class Load:
         while True:
             try:
                 cast = await self.client.cast_signed(raw)
-                break
             except GatewayError as exc:
+                if exc.status == "ALREADY_EXISTS":
+                    # A validator's intake raced the gossip of this very ballot (docs/demo.md):
+                    # our own ballot is the one already there; its receipt proves it.
+                    phase.refuse("ALREADY_EXISTS (followed to its receipt)")
+                    tracking_code = tx_hash(raw)
+                    break
                 if exc.status not in RETRY_STATUSES:
                     phase.refuse(exc.status)
                     self._receipt_slots.release()
                     return
                 phase.refuse(f"{exc.status} (retried)")
                 await asyncio.sleep(RETRY_PAUSE_S)
-        task = asyncio.create_task(self._follow(phase, cast.tracking_code, since))
+            else:
+                tracking_code = cast.tracking_code
+                break
+        task = asyncio.create_task(self._follow(phase, tracking_code, since))
         self._waiters.add(task)
         task.add_done_callback(self._waiters.discard)
 
@@ -239,6 +248,7 @@ def phase_figures(phase: Phase, verify_s: float) -> dict[str, object]:
         "latency": latency_ms(phase.latencies_s),
         "refused": phase.refused,
         "cpu_cores": {name: round(phase.cpu.share(name), 2) for name in phase.cpu.seconds},
+        "cores_this_run_got": round(sum(phase.cpu.seconds.values()) / phase.cpu.wall_s, 2),
         "validator_cpu_ms_per_ballot": round(per_ballot * 1000, 3),
         "cpu_per_ballot_over_verify": round(per_ballot / verify_s, 2),
     }
@@ -275,6 +285,9 @@ def main() -> None:
     verify_s = min(verify_before, verify_after)
     bound = cores() / (VALIDATORS * verify_s)
     peak_figures, half_figures = phase_figures(top, verify_s), phase_figures(half, verify_s)
+    got = peak_figures["cores_this_run_got"]
+    assert isinstance(got, float)
+    got_bound = got / (VALIDATORS * verify_s)  # the machine is shared: what our processes got
     p99_half_s = percentile(half.latencies_s, 99) if half.latencies_s else float("inf")
     cpu_ratio = sum(top.cpu.seconds[f"validator {i}"] for i in range(VALIDATORS)) if top.cpu else 0.0
     cpu_ratio = cpu_ratio / VALIDATORS / max(top.committed, 1) / verify_s
@@ -292,6 +305,8 @@ def main() -> None:
         "peak": peak_figures,
         "half_of_peak": half_figures,
         "peak_over_bound": round(top.rate / bound, 3),
+        "bound_at_cores_got_ballots_per_s": round(got_bound, 1),
+        "peak_over_bound_at_cores_got": round(top.rate / got_bound, 3),
         "receipts_checked_offline": checked,
         "goals": goals,
     }
@@ -318,6 +333,12 @@ def main() -> None:
             (f"{phase}: refused or retried", figures["refused"] or "none"),
         ]
     rows.append(("peak / bound", f"{top.rate / bound:.0%} (goal >= {GOAL_OF_BOUND:.0%})"))
+    rows.append(
+        (
+            f"peak / bound at the {got:.2f} cores this run got",
+            f"{top.rate / got_bound:.0%} (bound {got_bound:.0f} ballots/s)",
+        )
+    )
     rows += [(goal, "met" if met else "NOT met") for goal, met in goals.items()]
     print_table("votestore cluster benchmark", rows)
     print(f"\nwrote {path}")

@@ -79,6 +79,8 @@ class SubmitOutcome:
     committed: bool = False
 
 
+PROOF_KINDS: Final = frozenset({"ballot", "dkg_deal"})
+"""Transactions whose stateless check includes zero-knowledge proofs: the ones worth a worker."""
 VERIFY_BATCH_TXS: Final = 32
 """Transactions per call to a verify worker: one pickled call, not 32 (about 65 ms of ballots)."""
 
@@ -115,7 +117,7 @@ class StatelessChecks:
         self, h: bytes, raw: bytes, params: ElectionParams | None
     ) -> election_pb2.TxResult | None:
         """The stateless result of `raw`, or None if it was committed before its turn came."""
-        if self._pool is None:
+        if self._inline(raw):
             return verify_tx_stateless(self._chain_id, raw, params)
         future = self._enqueue(h, raw, params)
         self._dispatch()
@@ -127,13 +129,20 @@ class StatelessChecks:
     ) -> list[election_pb2.TxResult | None]:
         """`check` for each (hash, raw, params), ahead of every waiting check: a decided block
         waits for them."""
-        if self._pool is None:
-            return [verify_tx_stateless(self._chain_id, raw, params) for _, raw, params in items]
-        futures = [self._enqueue(h, raw, params) for h, raw, params in items]
-        front = {h: self._waiting.pop(h) for h, _, _ in items if h in self._waiting}
+        pending = {h: self._enqueue(h, raw, params) for h, raw, params in items if not self._inline(raw)}
+        front = {h: self._waiting.pop(h) for h in pending if h in self._waiting}
         self._waiting = {**front, **self._waiting}
         self._dispatch()
-        return list(await asyncio.gather(*(asyncio.shield(f) for f in futures)))
+        return [
+            await asyncio.shield(pending[h])
+            if h in pending
+            else verify_tx_stateless(self._chain_id, raw, params)
+            for h, raw, params in items
+        ]
+
+    def _inline(self, raw: bytes) -> bool:
+        """Without proofs a check is one signature (~60 us): cheaper here than a trip to a worker."""
+        return self._pool is None or _kind_of(raw) not in PROOF_KINDS
 
     def _enqueue(
         self, h: bytes, raw: bytes, params: ElectionParams | None

@@ -75,6 +75,8 @@ class Phase:
 
     name: str
     latencies_s: list[float] = field(default_factory=list)
+    cast_s: list[float] = field(default_factory=list)
+    """Until CastBallot answered (f+1 validators verified the ballot and hold it)."""
     refused: dict[str, int] = field(default_factory=dict)
     receipts: list[gateway_pb2.ReceiptResponse] = field(default_factory=list)
     committed: int = 0
@@ -131,6 +133,7 @@ class Load:
             else:
                 tracking_code = cast.tracking_code
                 break
+        phase.cast_s.append(time.perf_counter() - since)
         task = asyncio.create_task(self._follow(phase, tracking_code, since))
         self._waiters.add(task)
         task.add_done_callback(self._waiters.discard)
@@ -246,6 +249,7 @@ def phase_figures(phase: Phase, verify_s: float) -> dict[str, object]:
         "counted_s": round(phase.counted_s, 2),
         "committed_ballots_per_s": round(phase.rate, 1),
         "latency": latency_ms(phase.latencies_s),
+        "cast_answered": latency_ms(phase.cast_s),
         "refused": phase.refused,
         "cpu_cores": {name: round(phase.cpu.share(name), 2) for name in phase.cpu.seconds},
         "cores_this_run_got": round(sum(phase.cpu.seconds.values()) / phase.cpu.wall_s, 2),
@@ -316,13 +320,17 @@ def main() -> None:
         (f"crypto bound ({cores()} cores / ({VALIDATORS} x verify))", f"{bound:.0f} ballots/s"),
     ]
     for phase, figures in (("peak", peak_figures), ("half of peak", half_figures)):
-        latency = figures["latency"]
-        assert isinstance(latency, dict)
+        latency, cast = figures["latency"], figures["cast_answered"]
+        assert isinstance(latency, dict) and isinstance(cast, dict)
         rows += [
             (f"{phase}: committed", f"{figures['committed_ballots_per_s']} ballots/s"),
             (
                 f"{phase}: submit-to-receipt p50/p95/p99",
                 f"{latency.get('p50_ms')}/{latency.get('p95_ms')}/{latency.get('p99_ms')} ms",
+            ),
+            (
+                f"{phase}: of which cast answered p50/p99",
+                f"{cast.get('p50_ms')}/{cast.get('p99_ms')} ms",
             ),
             (f"{phase}: CPU cores", figures["cpu_cores"]),
             (

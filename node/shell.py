@@ -238,6 +238,7 @@ class NodeShell:
         self.peer_heights: dict[int, int] = {}
         self.connected: set[int] = set()
         self.catching_up = False
+        self._results_pending = False  # the last block held transactions the next header certifies
         self._height_started = time.monotonic()
         self._gossip: list[bytes] = []
         self._tasks: set[asyncio.Task[None]] = set()
@@ -331,8 +332,10 @@ class NodeShell:
     # ------------------------------------------------------------------ proposing
 
     async def _propose(self, height: int, round_: int) -> None:
-        """The paper's getValue(): the oldest pending transactions, or an empty block after a while."""
-        if not len(self.mempool):
+        """The paper's getValue(): the oldest pending transactions, or an empty block after a while
+        — at once if the last block held transactions: their results count only once the next
+        header certifies them, so every receipt of that block waits for this one."""
+        if not len(self.mempool) and not self._results_pending:
             self._tx_arrived.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._tx_arrived.wait(), self.config.empty_block_interval_ms / 1000)
@@ -418,6 +421,7 @@ class NodeShell:
         if voters:
             stale = [h for h, voter in self._voter_of.items() if voter in voters]
             self._forget(stale)
+        self._results_pending = bool(block.txs)
         self._record_commit(height, block, outcome.results)
         self.own_messages = []
         self.send_to_peers(peer_pb2.PeerMessage(status=peer_pb2.PeerStatus(height=height)))

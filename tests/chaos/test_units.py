@@ -110,7 +110,7 @@ def _echo(address: str, payload: bytes) -> bytes:
         return b"".join(chunks)
 
 
-def test_proxy_forwards_cuts_delays_and_heals(echo_port: int) -> None:
+def test_proxy_forwards_cuts_and_heals(echo_port: int) -> None:
     fabric = ProxyFabric.create([echo_port] * 4)
     closed_port = fabric.address(0)
     try:
@@ -123,8 +123,6 @@ def test_proxy_forwards_cuts_delays_and_heals(echo_port: int) -> None:
         assert _echo(fabric.address(2), b"still") == b"still"
         fabric.heal(1, HOST)
         assert _echo(fabric.address(1), b"back") == b"back"
-        fabric.delay(0, HOST, 50)
-        assert _echo(fabric.address(0), b"slow") == b"slow"
     finally:
         fabric.close()
     with pytest.raises(OSError):

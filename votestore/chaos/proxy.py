@@ -3,7 +3,7 @@
 Every directed link (dialler → node) gets its own listening port that forwards to the node, so a link
 can be cut without touching the others: a node dials its peers through `peers` overrides in its
 config, and HOST dials the genesis address, which is HOST's own proxy port. A cut link closes its open
-connections and drops every new one at once; a delayed link holds each chunk for its delay.
+connections and drops every new one at once. (No delay: nothing here needs one yet.)
 
 The proxy runs its own asyncio loop in one background thread; the caller's thread only hands it
 commands through `run_coroutine_threadsafe`, so no state is shared outside the loop.
@@ -23,7 +23,6 @@ from votestore.chaos.fabric import HOST
 LOOPBACK: Final = "127.0.0.1"
 CHUNK_BYTES: Final = 64 * 1024
 COMMAND_TIMEOUT_S: Final = 10.0
-MAX_DELAY_MS: Final = 10_000
 T = TypeVar("T")
 
 
@@ -32,7 +31,6 @@ class _Link:
     target_port: int
     server: asyncio.Server | None = None
     cut: bool = False
-    delay_ms: int = 0
     writers: set[asyncio.StreamWriter] = field(default_factory=set)
 
 
@@ -108,17 +106,13 @@ class ProxyFabric:
                     if writer.can_write_eof():
                         writer.write_eof()
                     return
-                if link.delay_ms:
-                    await asyncio.sleep(link.delay_ms / 1000)
-                if link.cut:
-                    break
                 writer.write(chunk)
                 await writer.drain()
         writer.transport.abort()
 
-    async def _set(self, dialler: int, node: int, cut: bool, delay_ms: int) -> None:
+    async def _set(self, dialler: int, node: int, cut: bool) -> None:
         link = self._links[(dialler, node)]
-        link.cut, link.delay_ms = cut, delay_ms
+        link.cut = cut
         if cut:
             for end in list(link.writers):
                 end.transport.abort()
@@ -150,25 +144,20 @@ class ProxyFabric:
     def command_prefix(self, node: int) -> list[str]:
         return []
 
-    def _both(self, a: int, b: int, cut: bool, delay_ms: int) -> None:
+    def _both(self, a: int, b: int, cut: bool) -> None:
         for dialler, node in ((a, b), (b, a)):
             if node != HOST:
-                self._run(self._set(dialler, node, cut, delay_ms))
+                self._run(self._set(dialler, node, cut))
 
     def cut(self, a: int, b: int) -> None:
         assert a != b and (a, b) not in self.cuts, (a, b, self.cuts)
-        self._both(a, b, True, 0)
+        self._both(a, b, True)
         self.cuts.add((a, b))
 
     def heal(self, a: int, b: int) -> None:
         assert (a, b) in self.cuts, (a, b, self.cuts)
-        self._both(a, b, False, 0)
+        self._both(a, b, False)
         self.cuts.remove((a, b))
-
-    def delay(self, a: int, b: int, delay_ms: int) -> None:
-        """Hold every chunk on the link (both ways) for `delay_ms`; 0 removes the delay."""
-        assert 0 <= delay_ms <= MAX_DELAY_MS and (a, b) not in self.cuts, (a, b, delay_ms)
-        self._both(a, b, False, delay_ms)
 
     def close(self) -> None:
         if self._loop.is_closed():

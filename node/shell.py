@@ -169,17 +169,26 @@ class StatelessChecks:
                 return
             items = [self._waiting.pop(h) for h in batch]
             assert self._pool is not None
-            done = asyncio.get_running_loop().run_in_executor(self._pool, verify_batch, self._chain_id, items)
+            try:
+                done = asyncio.get_running_loop().run_in_executor(
+                    self._pool, verify_batch, self._chain_id, items
+                )
+            except (BrokenExecutor, RuntimeError) as exc:  # the pool broke, or the node is stopping
+                for h in batch:
+                    self._futures.pop(h).set_exception(exc)
+                continue
             self._out += 1
             done.add_done_callback(functools.partial(self._finished, batch))
 
     def _finished(self, hashes: list[bytes], done: asyncio.Future[list[election_pb2.TxResult]]) -> None:
         self._out -= 1
         assert self._out >= 0
-        error = done.exception()
+        error = None if done.cancelled() else done.exception()
         for at, h in enumerate(hashes):
             future = self._futures.pop(h)
-            if error is not None:
+            if done.cancelled():  # the loop is shutting down
+                future.cancel()
+            elif error is not None:
                 future.set_exception(error)
             else:
                 future.set_result(done.result()[at])

@@ -25,7 +25,7 @@ def stored_share(view: StateView, election_id: str, trustee: int) -> election_pb
 
 
 def decryption_share(env: TxEnv, body: election_pb2.DecryptionShare) -> None:
-    record = env.election(body.election_id)
+    record = env.view.settled(env.election(body.election_id))
     env.require_phase(record, election_pb2.CLOSED)
     env.trustee(record, body.trustee)
     if body.trustee not in record.qualified_dealers:

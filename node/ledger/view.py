@@ -3,6 +3,11 @@
 Transactions in a block see the effects of earlier ones in the same block. Election records are
 parsed once per block and kept here as mutable protos; they are serialised into the write set once,
 at the end of the block, so a ballot costs O(1) writes however many ballots the block carries.
+
+A ballot's ciphertexts join the running tally lazily: they wait here and are added once, when the
+block's writes are taken or a handler asks for the settled aggregate. A mempool check, which never
+takes its writes, does no tally work at all; and points of a ballot whose proofs held were already
+validated there, so they are added without decoding again.
 """
 
 from __future__ import annotations
@@ -10,17 +15,19 @@ from __future__ import annotations
 from node.ledger import state_keys
 from node.ledger.kv import StateReader
 from proto.votestore.v1 import election_pb2
+from votestore.crypto import tally
 from votestore.encoding import canonical
 
 
 class StateView:
-    __slots__ = ("_dirty", "_elections", "_reader", "_writes")
+    __slots__ = ("_dirty", "_elections", "_pending_tally", "_reader", "_writes")
 
     def __init__(self, reader: StateReader) -> None:
         self._reader = reader
         self._writes: dict[bytes, bytes | None] = {}
         self._elections: dict[str, election_pb2.ElectionState | None] = {}
         self._dirty: set[str] = set()
+        self._pending_tally: dict[str, list[list[election_pb2.Ciphertext]]] = {}
 
     def get(self, key: bytes) -> bytes | None:
         if key in self._writes:
@@ -51,8 +58,28 @@ class StateView:
         assert self._elections.get(election_id) is not None, election_id
         self._dirty.add(election_id)
 
+    def add_to_tally(self, election_id: str, selections: list[election_pb2.Ciphertext]) -> None:
+        """Queue a counted ballot's ciphertexts (validated with its proofs) for the running tally."""
+        pending = self._pending_tally.setdefault(election_id, [[] for _ in selections])
+        assert len(pending) == len(selections), (len(pending), len(selections))
+        for position, selection in enumerate(selections):
+            pending[position].append(selection)
+        self.touch(election_id)
+
+    def settled(self, record: election_pb2.ElectionState) -> election_pb2.ElectionState:
+        """The record with every queued ballot added into its aggregate."""
+        pending = self._pending_tally.pop(record.definition.election_id, None)
+        if pending is not None:
+            for position, queued in enumerate(pending):
+                record.aggregate[position].CopyFrom(tally.add_validated(record.aggregate[position], queued))
+        return record
+
     def writes(self) -> dict[bytes, bytes | None]:
         """The block's write set, with every touched election record serialised once."""
+        for election_id in list(self._pending_tally):
+            record = self._elections[election_id]
+            assert record is not None, election_id
+            self.settled(record)
         out = dict(self._writes)
         for election_id in sorted(self._dirty):
             record = self._elections[election_id]

@@ -1,8 +1,8 @@
 """Ballots: the first valid ballot of a roll member inside the window counts; later ones are
 refused as ALREADY_VOTED (the revote policy, stated in docs/election.md).
 
-Per ballot: O(1) reads and one write (the voted marker), and one ciphertext addition per choice
-to the running tally held in the election record, which is written once per block.
+Per ballot: O(1) reads and one write (the voted marker); its ciphertexts join the running tally
+held in the election record when the block's writes are taken (see view.py).
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ from node.ledger import state_keys
 from node.ledger.reasons import refuse
 from node.ledger.tx_env import TxEnv
 from proto.votestore.v1 import election_pb2
-from votestore.crypto import tally
 
 
 def ballot(env: TxEnv, body: election_pb2.Ballot) -> None:
@@ -30,8 +29,6 @@ def ballot(env: TxEnv, body: election_pb2.Ballot) -> None:
     env.view.put(state_keys.voted(body.election_id, env.signer), env.tx_hash)
     selections = [s for contest in body.contests for s in contest.selections]
     assert len(selections) == len(record.aggregate), (len(selections), len(record.aggregate))
-    for position, selection in enumerate(selections):
-        record.aggregate[position].CopyFrom(tally.add_ciphertexts(record.aggregate[position], selection))
+    env.view.add_to_tally(body.election_id, selections)
     record.ballots += 1
     record.turnout[state_keys.decode_group(group)].ballots += 1
-    env.view.touch(body.election_id)

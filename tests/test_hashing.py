@@ -3,7 +3,14 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from votestore.hashing import EMPTY_ROOT, leaf_hash, merkle_path, merkle_root, verify_merkle_path
+from votestore.hashing import (
+    EMPTY_ROOT,
+    leaf_hash,
+    merkle_path,
+    merkle_paths,
+    merkle_root,
+    verify_merkle_path,
+)
 
 
 @settings(max_examples=80, deadline=None)
@@ -24,3 +31,9 @@ def test_inner_node_is_not_a_leaf() -> None:
     items = [b"a", b"b"]
     assert merkle_root(items) != leaf_hash(leaf_hash(b"a") + leaf_hash(b"b"))
     assert merkle_root([]) == EMPTY_ROOT
+
+
+def test_all_paths_at_once_equal_each_path() -> None:
+    for size in [*range(41), 100, 257]:
+        items = [size.to_bytes(2, "big") + i.to_bytes(2, "big") for i in range(size)]
+        assert merkle_paths(items) == [merkle_path(items, i) for i in range(size)], size

@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Coroutine, Iterable, Sequence
+from collections.abc import Callable, Coroutine, Iterable
 from concurrent.futures import BrokenExecutor, Executor
 from dataclasses import dataclass
 from typing import Final
@@ -40,9 +39,10 @@ from node.consensus import (
     ValidatorSet,
     Vote,
 )
+from node.intake import StatelessChecks, kind_of
 from node.ledger.app import ElectionApp
 from node.ledger.policy import BlockContext
-from node.ledger.stateless import ElectionParams, verify_tx_stateless
+from node.ledger.stateless import ElectionParams
 from node.ledger.store import Store
 from node.mempool import Mempool, MempoolFull
 from node.metrics import NodeMetrics
@@ -57,7 +57,7 @@ from node.wire import (
 )
 from proto.votestore.v1 import election_pb2, ledger_pb2, peer_pb2
 from votestore.blocks import BlockInvalid, check_block, evidence_root, tx_root
-from votestore.encoding import block_id, canonical, decode_signed_tx, tx_hash, tx_kind
+from votestore.encoding import block_id, canonical, decode_signed_tx, tx_hash
 from votestore.errors import DecodeError
 from votestore.genesis import Genesis
 
@@ -66,8 +66,6 @@ log = logging.getLogger("votestore.node")
 MAX_PENDING_EVENTS: Final = 100_000
 VERIFIED_CACHE_TXS: Final = 1_000_000
 OUTBOX_MESSAGES: Final = 20_000
-CATCHUP_BATCH_BLOCKS: Final = 200
-CATCHUP_TICK_S: Final = 0.5
 MAX_EVIDENCE_PER_BLOCK: Final = 64
 
 
@@ -77,122 +75,6 @@ class SubmitOutcome:
     code: int
     detail: str
     committed: bool = False
-
-
-PROOF_KINDS: Final = frozenset({"ballot", "dkg_deal"})
-"""Transactions whose stateless check includes zero-knowledge proofs: the ones worth a worker."""
-VERIFY_BATCH_TXS: Final = 32
-"""Transactions per call to a verify worker: one pickled call, not 32 (about 65 ms of ballots)."""
-
-
-def verify_batch(
-    chain_id: str, items: list[tuple[bytes, ElectionParams | None]]
-) -> list[election_pb2.TxResult]:
-    """`verify_tx_stateless` over a batch, in a worker process (top level: picklable)."""
-    return [verify_tx_stateless(chain_id, raw, params) for raw, params in items]
-
-
-class StatelessChecks:
-    """Signature and proof checks on the process pool, each transaction once, in batches.
-
-    The gateway sends a ballot to every validator and each one gossips it on, so a validator
-    often holds the same transaction from n senders while its check runs: they all await one
-    check. Waiting transactions that commit meanwhile (a faster validator proposed them) are
-    dropped before they cost a core; their waiters get None. At most workers + 1 batches are out,
-    so a worker never idles while the next batch is pickled.
-    """
-
-    def __init__(
-        self, chain_id: str, pool: Executor | None, workers: int, settled: Callable[[bytes], bool]
-    ) -> None:
-        self._chain_id = chain_id
-        self._pool = pool
-        self._max_out = max(workers, 1) + 1
-        self._settled = settled
-        self._waiting: dict[bytes, tuple[bytes, ElectionParams | None]] = {}  # arrival order
-        self._futures: dict[bytes, asyncio.Future[election_pb2.TxResult | None]] = {}
-        self._out = 0
-
-    async def check(
-        self, h: bytes, raw: bytes, params: ElectionParams | None
-    ) -> election_pb2.TxResult | None:
-        """The stateless result of `raw`, or None if it was committed before its turn came."""
-        if self._inline(raw):
-            return verify_tx_stateless(self._chain_id, raw, params)
-        future = self._enqueue(h, raw, params)
-        self._dispatch()
-        # shield: one caller gone (a client hung up) must not cancel the check others await
-        return await asyncio.shield(future)
-
-    async def check_first(
-        self, items: Sequence[tuple[bytes, bytes, ElectionParams | None]]
-    ) -> list[election_pb2.TxResult | None]:
-        """`check` for each (hash, raw, params), ahead of every waiting check: a decided block
-        waits for them."""
-        pending = {h: self._enqueue(h, raw, params) for h, raw, params in items if not self._inline(raw)}
-        front = {h: self._waiting.pop(h) for h in pending if h in self._waiting}
-        self._waiting = {**front, **self._waiting}
-        self._dispatch()
-        return [
-            await asyncio.shield(pending[h])
-            if h in pending
-            else verify_tx_stateless(self._chain_id, raw, params)
-            for h, raw, params in items
-        ]
-
-    def _inline(self, raw: bytes) -> bool:
-        """Without proofs a check is one signature (~60 us): cheaper here than a trip to a worker."""
-        return self._pool is None or _kind_of(raw) not in PROOF_KINDS
-
-    def _enqueue(
-        self, h: bytes, raw: bytes, params: ElectionParams | None
-    ) -> asyncio.Future[election_pb2.TxResult | None]:
-        future = self._futures.get(h)
-        if future is None:
-            future = asyncio.get_running_loop().create_future()
-            self._futures[h] = future
-            self._waiting[h] = (raw, params)
-        return future
-
-    def _dispatch(self) -> None:
-        while self._out < self._max_out and self._waiting:
-            batch: list[bytes] = []
-            for h in list(self._waiting):
-                if len(batch) == VERIFY_BATCH_TXS:
-                    break
-                if self._settled(h):
-                    del self._waiting[h]
-                    self._futures.pop(h).set_result(None)
-                    continue
-                batch.append(h)
-            if not batch:
-                return
-            items = [self._waiting.pop(h) for h in batch]
-            assert self._pool is not None
-            try:
-                done = asyncio.get_running_loop().run_in_executor(
-                    self._pool, verify_batch, self._chain_id, items
-                )
-            except (BrokenExecutor, RuntimeError) as exc:  # the pool broke, or the node is stopping
-                for h in batch:
-                    self._futures.pop(h).set_exception(exc)
-                continue
-            self._out += 1
-            done.add_done_callback(functools.partial(self._finished, batch))
-
-    def _finished(self, hashes: list[bytes], done: asyncio.Future[list[election_pb2.TxResult]]) -> None:
-        self._out -= 1
-        assert self._out >= 0
-        error = None if done.cancelled() else done.exception()
-        for at, h in enumerate(hashes):
-            future = self._futures.pop(h)
-            if done.cancelled():  # the loop is shutting down
-                future.cancel()
-            elif error is not None:
-                future.set_exception(error)
-            else:
-                future.set_result(done.result()[at])
-        self._dispatch()
 
 
 class Resources(Exception):
@@ -473,7 +355,7 @@ class NodeShell:
         self.metrics.mempool_txs.set(len(self.mempool))
         self.metrics.mempool_bytes.set(self.mempool.size_bytes)
         for raw, result in zip(block.txs, results, strict=True):
-            kind = _kind_of(raw)
+            kind = kind_of(raw)
             self.metrics.txs_committed.labels(
                 kind=kind, result=election_pb2.ResultCode.Name(result.code)
             ).inc()
@@ -594,14 +476,6 @@ class NodeShell:
             self._remember_verified(h)
         self._feed(Decided(certificate_from_wire(certificate), canonical(block)))
         self.metrics.catchup_blocks.inc()
-
-
-def _kind_of(raw: bytes) -> str:
-    try:
-        _, tx = decode_signed_tx(raw)
-        return tx_kind(tx)
-    except DecodeError:
-        return "malformed"
 
 
 def _ballot_voter(raw: bytes) -> bytes | None:

@@ -1,0 +1,141 @@
+"""Intake checks: signatures and proofs of arriving transactions, on the process pool, once each.
+
+The expensive half of a transaction's check needs no ledger state (`verify_tx_stateless`), so it
+runs on worker processes in batches; the shell then judges the cheap stateful half in its loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+from collections.abc import Callable, Sequence
+from concurrent.futures import BrokenExecutor, Executor
+from typing import Final
+
+from node.ledger.stateless import ElectionParams, verify_tx_stateless
+from proto.votestore.v1 import election_pb2
+from votestore.encoding import decode_signed_tx, tx_kind
+from votestore.errors import DecodeError
+
+PROOF_KINDS: Final = frozenset({"ballot", "dkg_deal"})
+"""Transactions whose stateless check includes zero-knowledge proofs: the ones worth a worker."""
+VERIFY_BATCH_TXS: Final = 32
+"""Transactions per call to a verify worker: one pickled call, not 32 (about 65 ms of ballots)."""
+
+
+def verify_batch(
+    chain_id: str, items: list[tuple[bytes, ElectionParams | None]]
+) -> list[election_pb2.TxResult]:
+    """`verify_tx_stateless` over a batch, in a worker process (top level: picklable)."""
+    return [verify_tx_stateless(chain_id, raw, params) for raw, params in items]
+
+
+class StatelessChecks:
+    """Signature and proof checks on the process pool, each transaction once, in batches.
+
+    The gateway sends a ballot to every validator and each one gossips it on, so a validator
+    often holds the same transaction from n senders while its check runs: they all await one
+    check. Waiting transactions that commit meanwhile (a faster validator proposed them) are
+    dropped before they cost a core; their waiters get None. At most workers + 1 batches are out,
+    so a worker never idles while the next batch is pickled.
+    """
+
+    def __init__(
+        self, chain_id: str, pool: Executor | None, workers: int, settled: Callable[[bytes], bool]
+    ) -> None:
+        self._chain_id = chain_id
+        self._pool = pool
+        self._max_out = max(workers, 1) + 1
+        self._settled = settled
+        self._waiting: dict[bytes, tuple[bytes, ElectionParams | None]] = {}  # arrival order
+        self._futures: dict[bytes, asyncio.Future[election_pb2.TxResult | None]] = {}
+        self._out = 0
+
+    async def check(
+        self, h: bytes, raw: bytes, params: ElectionParams | None
+    ) -> election_pb2.TxResult | None:
+        """The stateless result of `raw`, or None if it was committed before its turn came."""
+        if self._inline(raw):
+            return verify_tx_stateless(self._chain_id, raw, params)
+        future = self._enqueue(h, raw, params)
+        self._dispatch()
+        # shield: one caller gone (a client hung up) must not cancel the check others await
+        return await asyncio.shield(future)
+
+    async def check_first(
+        self, items: Sequence[tuple[bytes, bytes, ElectionParams | None]]
+    ) -> list[election_pb2.TxResult | None]:
+        """`check` for each (hash, raw, params), ahead of every waiting check: a decided block
+        waits for them."""
+        pending = {h: self._enqueue(h, raw, params) for h, raw, params in items if not self._inline(raw)}
+        front = {h: self._waiting.pop(h) for h in pending if h in self._waiting}
+        self._waiting = {**front, **self._waiting}
+        self._dispatch()
+        return [
+            await asyncio.shield(pending[h])
+            if h in pending
+            else verify_tx_stateless(self._chain_id, raw, params)
+            for h, raw, params in items
+        ]
+
+    def _inline(self, raw: bytes) -> bool:
+        """Without proofs a check is one signature (~60 us): cheaper here than a trip to a worker."""
+        return self._pool is None or kind_of(raw) not in PROOF_KINDS
+
+    def _enqueue(
+        self, h: bytes, raw: bytes, params: ElectionParams | None
+    ) -> asyncio.Future[election_pb2.TxResult | None]:
+        future = self._futures.get(h)
+        if future is None:
+            future = asyncio.get_running_loop().create_future()
+            self._futures[h] = future
+            self._waiting[h] = (raw, params)
+        return future
+
+    def _dispatch(self) -> None:
+        while self._out < self._max_out and self._waiting:
+            batch: list[bytes] = []
+            for h in list(self._waiting):
+                if len(batch) == VERIFY_BATCH_TXS:
+                    break
+                if self._settled(h):
+                    del self._waiting[h]
+                    self._futures.pop(h).set_result(None)
+                    continue
+                batch.append(h)
+            if not batch:
+                return
+            items = [self._waiting.pop(h) for h in batch]
+            assert self._pool is not None
+            try:
+                done = asyncio.get_running_loop().run_in_executor(
+                    self._pool, verify_batch, self._chain_id, items
+                )
+            except (BrokenExecutor, RuntimeError) as exc:  # the pool broke, or the node is stopping
+                for h in batch:
+                    self._futures.pop(h).set_exception(exc)
+                continue
+            self._out += 1
+            done.add_done_callback(functools.partial(self._finished, batch))
+
+    def _finished(self, hashes: list[bytes], done: asyncio.Future[list[election_pb2.TxResult]]) -> None:
+        self._out -= 1
+        assert self._out >= 0
+        error = None if done.cancelled() else done.exception()
+        for at, h in enumerate(hashes):
+            future = self._futures.pop(h)
+            if done.cancelled():  # the loop is shutting down
+                future.cancel()
+            elif error is not None:
+                future.set_exception(error)
+            else:
+                future.set_result(done.result()[at])
+        self._dispatch()
+
+
+def kind_of(raw: bytes) -> str:
+    try:
+        _, tx = decode_signed_tx(raw)
+        return tx_kind(tx)
+    except DecodeError:
+        return "malformed"

@@ -43,7 +43,7 @@ from node.intake import StatelessChecks, kind_of
 from node.ledger.app import ElectionApp
 from node.ledger.policy import BlockContext
 from node.ledger.stateless import ElectionParams
-from node.ledger.store import Store
+from node.ledger.store import Store, check_child
 from node.mempool import Mempool, MempoolFull
 from node.metrics import NodeMetrics
 from node.wire import (
@@ -56,7 +56,7 @@ from node.wire import (
     vote_to_wire,
 )
 from proto.votestore.v1 import election_pb2, ledger_pb2, peer_pb2
-from votestore.blocks import BlockInvalid, check_block, evidence_root, tx_root
+from votestore.blocks import BlockInvalid, check_evidence, evidence_root, tx_root
 from votestore.encoding import block_id, canonical, decode_signed_tx, tx_hash
 from votestore.errors import DecodeError
 from votestore.genesis import Genesis
@@ -110,6 +110,7 @@ class NodeShell:
             delta_ms=genesis.timeouts.delta_ms,
         )
         self.validators = ValidatorSet(genesis.n)
+        self._validator_keys = genesis.validator_keys()
         self.consensus = consensus_factory(self._valid, timeouts, store.height + 1)
         self.mempool = Mempool(config.mempool_max_txs, config.mempool_max_bytes)
         self._voter_of: dict[bytes, bytes] = {}  # mempool ballot hash -> voter credential key
@@ -264,24 +265,19 @@ class NodeShell:
             return False
         if block_id(block.header) != identity or canonical(block) != payload:
             return False
+        if len(block.evidence) > MAX_EVIDENCE_PER_BLOCK:
+            return False
         try:
-            check_block(
-                self.genesis.chain_id,
-                block,
-                height=height,
-                prev_block_id=tip.block_id,
-                prev_time_ms=tip.time_ms,
-                app_hash=tip.app_hash,
-                results_hash=tip.results_hash,
-                validator_count=self.genesis.n,
-            )
+            check_child(self.genesis, tip, block)
+            for evidence in block.evidence:
+                check_evidence(self.genesis.chain_id, self._validator_keys, evidence)
         except BlockInvalid as exc:
             log.info("event=invalid_proposal height=%d why=%s", height, exc)
             return False
         if block.header.time_ms > time.time() * 1000 + self.genesis.max_clock_drift_ms:
             log.info("event=invalid_proposal height=%d why=time_ahead", height)
             return False
-        return len(block.evidence) <= MAX_EVIDENCE_PER_BLOCK
+        return True
 
     # ------------------------------------------------------------------ committing
 
@@ -291,16 +287,8 @@ class NodeShell:
         tip = self.store.tip
         # A certified block that does not extend our chain means more than f faulty validators:
         # nothing safe remains to do but stop and say so.
-        check_block(
-            self.genesis.chain_id,
-            block,
-            height=height,
-            prev_block_id=tip.block_id,
-            prev_time_ms=tip.time_ms,
-            app_hash=tip.app_hash,
-            results_hash=tip.results_hash,
-            validator_count=self.genesis.n,
-        )
+        assert height == tip.height + 1, (height, tip.height)
+        check_child(self.genesis, tip, block)
         outcome = self.app.execute_block(
             BlockContext(height, block.header.time_ms), block.txs, self._verified
         )

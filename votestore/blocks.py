@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from proto.votestore.v1 import election_pb2, ledger_pb2
-from votestore.encoding import block_id, canonical
+from votestore.encoding import block_id, canonical, verify_signature, vote_signing_bytes
 from votestore.errors import VotestoreError
 from votestore.hashing import EMPTY_ROOT, merkle_root
 
@@ -35,6 +35,27 @@ def evidence_root(evidence: Sequence[ledger_pb2.Evidence]) -> bytes:
 
 
 GENESIS_RESULTS_ROOT = EMPTY_ROOT
+
+
+def check_evidence(chain_id: str, validator_keys: Sequence[bytes], evidence: ledger_pb2.Evidence) -> None:
+    """Two votes by one validator for one (height, round, type), for different blocks, both
+    validly signed: proof of equivocation anyone can check. Raise BlockInvalid otherwise."""
+    a, b = evidence.vote_a, evidence.vote_b
+    if (a.validator, a.height, a.round, a.type) != (b.validator, b.height, b.round, b.type):
+        raise BlockInvalid("evidence votes are not for one validator, height, round and type")
+    if a.block_id == b.block_id:
+        raise BlockInvalid("evidence votes do not conflict")
+    if a.validator >= len(validator_keys):
+        raise BlockInvalid(f"evidence names validator {a.validator}, not in genesis")
+    for vote in (a, b):
+        try:
+            message = vote_signing_bytes(
+                chain_id, vote.type, vote.height, vote.round, vote.validator, vote.block_id
+            )
+        except ValueError as exc:
+            raise BlockInvalid(f"evidence vote malformed: {exc}") from None
+        if not verify_signature(validator_keys[vote.validator], message, vote.signature):
+            raise BlockInvalid(f"evidence vote of validator {vote.validator} is not validly signed")
 
 
 def check_block(

@@ -59,6 +59,20 @@ class Tip:
     results_hash: bytes
 
 
+def check_child(genesis: Genesis, parent: Tip, block: ledger_pb2.Block) -> bytes:
+    """Check `block` as the one after `parent` (votestore.blocks.check_block); return its id."""
+    return check_block(
+        genesis.chain_id,
+        block,
+        height=parent.height + 1,
+        prev_block_id=parent.block_id,
+        prev_time_ms=parent.time_ms,
+        app_hash=parent.app_hash,
+        results_hash=parent.results_hash,
+        validator_count=genesis.n,
+    )
+
+
 class AppStateReader:
     """The application's view of committed state: the app prefix of the store."""
 
@@ -231,16 +245,7 @@ class Store:
         for height in range(1, self._height + 1):
             block = self.block(height)
             try:
-                identity = check_block(
-                    self._genesis.chain_id,
-                    block,
-                    height=height,
-                    prev_block_id=parent.block_id,
-                    prev_time_ms=parent.time_ms,
-                    app_hash=parent.app_hash,
-                    results_hash=parent.results_hash,
-                    validator_count=self._genesis.n,
-                )
+                identity = check_child(self._genesis, parent, block)
                 verify_certificate(
                     self._genesis.chain_id, keys, self.certificate(height), block_id=identity, height=height
                 )

@@ -22,6 +22,7 @@ from google.protobuf.message import DecodeError as ProtobufDecodeError
 from node.config import NodeConfig
 from node.consensus import (
     Action,
+    Applied,
     Broadcast,
     Commit,
     Consensus,
@@ -148,6 +149,8 @@ class NodeShell:
                 if isinstance(action, Commit):
                     await self._verify_block(action.payload)
                 self._perform(action)
+            if any(isinstance(action, Commit) for action in actions):
+                self._feed(Applied())
             self._export_round_state()
 
     def _feed(self, event: Event) -> None:

@@ -14,8 +14,10 @@ Contract with the node shell
     - `Broadcast(message)`: send to every other validator (own messages are already counted);
     - `ScheduleTimeout(kind, height, round, duration_ms)`: later feed `Timeout(kind, height, round)`;
     - `RequestProposal(height, round)`: build a block, answer `ProposalValue(height, round, id, payload)`;
-    - `Commit(height, block_id, payload, certificate)`: apply the block. The core has already moved
-      to height + 1 by itself; the actions after it belong to the new height;
+    - `Commit(height, block_id, payload, certificate)`: apply the block, then feed `Applied()`.
+      The core has already moved to height + 1 by itself; the actions after it belong to the new
+      height. Messages that arrived early for that height are replayed at the next step, so the
+      `valid` predicate always judges a proposal against the state its parent left;
     - `RecordEvidence(vote_a, vote_b)`: keep it and put it into a block.
 * Restart: build the core with height = last committed + 1 and the stored `LastSigned`. If that
   record is for this height, `Start()` resumes its round, lock and step, and re-broadcasts the last
@@ -41,7 +43,7 @@ from node.consensus.actions import (
     ScheduleTimeout,
 )
 from node.consensus.config import TimeoutConfig, ValidatorSet
-from node.consensus.events import Decided, Event, ProposalValue, Start, Timeout, TimeoutKind
+from node.consensus.events import Applied, Decided, Event, ProposalValue, Start, Timeout, TimeoutKind
 from node.consensus.messages import Certificate, LastSigned, Proposal, Step, Vote, VoteType
 from node.consensus.signing import (
     BLOCK_ID_BYTES,
@@ -67,6 +69,7 @@ __all__ = [
     "MAX_ROUNDS_AHEAD",
     "NEXT_HEIGHT_BUFFER_MESSAGES",
     "Action",
+    "Applied",
     "Broadcast",
     "Certificate",
     "Commit",

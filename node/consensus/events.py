@@ -46,4 +46,11 @@ class Decided:
     payload: bytes
 
 
-Event = Start | Proposal | Vote | Timeout | ProposalValue | Decided
+@dataclass(frozen=True, slots=True)
+class Applied:
+    """The shell has applied the last `Commit`: messages buffered for the new height are
+    replayed now, so the paper's valid(v) judges their proposals against the applied state
+    (any later event replays them too)."""
+
+
+Event = Start | Proposal | Vote | Timeout | ProposalValue | Decided | Applied

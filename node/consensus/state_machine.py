@@ -22,7 +22,7 @@ from node.consensus.actions import (
     ScheduleTimeout,
 )
 from node.consensus.config import TimeoutConfig, ValidatorSet
-from node.consensus.events import Decided, Event, ProposalValue, Start, Timeout, TimeoutKind
+from node.consensus.events import Applied, Decided, Event, ProposalValue, Start, Timeout, TimeoutKind
 from node.consensus.messages import Certificate, LastSigned, Proposal, Step, Vote, VoteType
 from node.consensus.signing import (
     BLOCK_ID_BYTES,
@@ -123,6 +123,7 @@ class Consensus:
         self._dropped: Counter[DropReason] = Counter()
         self._refused_signatures = 0
         self._next_height: dict[Proposal | Vote, None] = {}
+        self._deferred: list[Proposal | Vote] = []
         self._height = height
         self._reset_height()
         if last_signed is not None and last_signed.height == height:
@@ -178,12 +179,16 @@ class Consensus:
 
     def step(self, event: Event) -> list[Action]:
         out: list[Action] = []
+        if self._started and self._deferred:
+            self._replay_deferred(out)
         if isinstance(event, Start):
             if not self._started:
                 self._started = True
                 self._begin(out)
         elif not self._started:
             self._drop(DropReason.NOT_STARTED)
+        elif isinstance(event, Applied):
+            pass  # its work, replaying what waited for the commit, is done above
         elif isinstance(event, Proposal | Vote):
             self._receive(event, out)
         elif isinstance(event, Timeout):
@@ -222,6 +227,7 @@ class Consensus:
         assert (self._valid_round == -1) == (self._valid_value is None)
         assert not self._awaiting_value or self._step == Step.PROPOSE
         assert len(self._next_height) <= NEXT_HEIGHT_BUFFER_MESSAGES
+        assert len(self._deferred) <= NEXT_HEIGHT_BUFFER_MESSAGES
 
     # -- checking what arrives -----------------------------------------------------------------
 
@@ -611,15 +617,23 @@ class Consensus:
         return True
 
     def _decide(self, block_id: bytes, payload: bytes, certificate: Certificate, out: list[Action]) -> None:
-        """Lines 49-54: decide, move to the next height, start round 0, replay what was buffered."""
+        """Lines 49-54: decide, move to the next height, start round 0; what was buffered for the
+        new height is replayed at the next step, once the shell has applied the block."""
         assert len(certificate.signatures) >= self._validators.quorum
         out.append(Commit(self._height, block_id, payload, certificate))
         self._height += 1
         self._reset_height()
-        buffered = list(self._next_height)
+        # What arrived early for the new height waits until the shell has applied this block
+        # (the next step): judging a proposal's valid(v) now would see the parent's state.
+        self._deferred = list(self._next_height)
         self._next_height.clear()
         self._start_round(0, out)
-        for message in buffered:
+
+    def _replay_deferred(self, out: list[Action]) -> None:
+        deferred, self._deferred = self._deferred, []
+        for message in deferred:
+            if message.height != self._height:
+                continue  # a later Decided moved past it
             if isinstance(message, Vote):
                 self._record_vote(message, out)
             else:

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field, replace
 
 from node.consensus import (
     Action,
+    Applied,
     Broadcast,
     Certificate,
     Commit,
@@ -134,6 +135,8 @@ class Harness:
         kind = words[0]
         if kind == "start":
             return Start()
+        if kind == "applied":
+            return Applied()
         if kind == "timeout":
             return Timeout(TimeoutKind[bare[0].upper()], int(kv["h"]), int(kv["r"]))
         if kind == "value":

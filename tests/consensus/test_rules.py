@@ -257,6 +257,7 @@ precommit h=1 r=0 from=1 A
 precommit h=1 r=0 from=2 A
   commit h=1 r=0 A signers=0,1,2
   timeout propose h=2 r=0 300ms
+applied
   persist prevote h=2 r=0 B
   broadcast prevote h=2 r=0 B
 """,

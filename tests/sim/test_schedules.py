@@ -102,6 +102,9 @@ REGRESSIONS = {
     "restarted locked proposer lost its valid value and polka (soak)": make_scenario(1011683, 7, 2, 4),
     "restart after persisting a precommit, before sending it (torn crash)": make_scenario(75, 4, 1, 4),
     "equivocator hid the polka from all but one node (needs proof-of-lock relay)": make_scenario(23, 4, 1, 3),
+    "checker missed an equivocator's proposal that left only in a Status answer (soak)": make_scenario(
+        1073171, 4, 1, 4
+    ),
     "restarted node's own prevote missing from its quorum": Scenario(
         seed=56,
         size=4,

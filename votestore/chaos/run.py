@@ -203,7 +203,11 @@ def _faults(
         applied = time.monotonic()
         faults.apply(fault)
         time.sleep(fault.hold_s)
-        faults.heal(fault)
+        try:
+            faults.heal(fault)
+        except ClusterError as exc:
+            report.findings.append(f"{fault.describe()} could not be healed: {exc}")
+            break
         healed = time.monotonic()
         top = top_height(net.addresses)
         caught = _caught_up(net, top + 1, healed)

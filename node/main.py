@@ -147,6 +147,7 @@ async def _serve(
         if peer != index:
             shell.spawn(PeerLink(shell, key, peer, address).run())
     shell.spawn(catch_up_forever(shell, addresses))
+    shell.spawn(shell.watch_progress())
     await health_servicer.set("", health_pb2.HealthCheckResponse.SERVING)
     log.info("event=serving listen=%s validator=%d height=%d", config.listen, index, store.height)
 

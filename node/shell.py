@@ -68,6 +68,7 @@ MAX_PENDING_EVENTS: Final = 100_000
 VERIFIED_CACHE_TXS: Final = 1_000_000
 OUTBOX_MESSAGES: Final = 20_000
 MAX_EVIDENCE_PER_BLOCK: Final = 64
+STUCK_AFTER_S: Final = 2.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -437,6 +438,8 @@ class NodeShell:
                 event = vote_from_wire(message.vote)
             elif kind == "status":
                 self.peer_heights[sender] = message.status.height
+                if message.status.stuck and message.status.height == self.store.height:
+                    self._resend_own(sender)
                 return
             elif kind == "txs":
                 self.spawn(self._take_gossip(list(message.txs.txs)))
@@ -451,6 +454,28 @@ class NodeShell:
             self.metrics.invalid_messages.labels(reason="event_queue_full").inc()
             return
         self._feed(event)
+
+    def _resend_own(self, peer: int) -> None:
+        outbox = self.outboxes.get(peer)
+        if outbox is None:
+            return
+        for message in self.own_messages:
+            if outbox.full():
+                return
+            outbox.put_nowait(message)
+
+    async def watch_progress(self) -> None:
+        """Every STUCK_AFTER_S without a commit, ask peers at this height to send their messages
+        for it again: consensus assumes every message eventually arrives, and a link that dropped
+        (or a buffer that overflowed) would otherwise lose some for good."""
+        last = self.store.height
+        while True:
+            await asyncio.sleep(STUCK_AFTER_S)
+            height = self.store.height
+            if height == last:
+                status = peer_pb2.PeerStatus(height=height, round=self.consensus.round, stuck=True)
+                self.send_to_peers(peer_pb2.PeerMessage(status=status))
+            last = height
 
     async def _take_gossip(self, txs: list[bytes]) -> None:
         for raw in txs:

@@ -61,18 +61,24 @@ class PeerStatus(_message.Message):
 
     HEIGHT_FIELD_NUMBER: _builtins.int
     ROUND_FIELD_NUMBER: _builtins.int
+    STUCK_FIELD_NUMBER: _builtins.int
     height: _builtins.int
     """last committed height"""
     round: _builtins.int
+    stuck: _builtins.bool
+    """The sender has made no progress for a while: peers at its height send it again what they
+    signed for that height (a message lost to a dropped link or a full buffer is not lost for good).
+    """
     def __init__(
         self,
         *,
         height: _builtins.int = ...,
         round: _builtins.int = ...,
+        stuck: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["height", b"height", "round", b"round"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["height", b"height", "round", b"round", "stuck", b"stuck"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -26,9 +26,10 @@ from gateway.identity import IdentityStore
 from gateway.metrics import GatewayMetrics
 from gateway.service import GatewayService, Parts
 from gateway.validators import ValidatorPool
-from proto.votestore.v1 import gateway_pb2, gateway_pb2_grpc
+from proto.votestore.v1 import gateway_pb2
 from votestore.errors import ConfigError
 from votestore.genesis import load_genesis
+from votestore.grpc_service import add_service
 from votestore.netaddr import host_of
 
 log = logging.getLogger("votestore.gateway.server")
@@ -86,7 +87,7 @@ async def start(config: GatewayConfig) -> Running:
         maximum_concurrent_rpcs=MAX_CONCURRENT_RPCS,
     )
     service = GatewayService(parts)
-    gateway_pb2_grpc.add_GatewayServicer_to_server(service, server)
+    add_service(server, service, gateway_pb2.DESCRIPTOR.services_by_name["Gateway"])
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     reflection.enable_server_reflection(

@@ -26,15 +26,19 @@ from node.rpc.public import NodeService
 from node.shell import NodeShell
 from node.signing import Ed25519Signer, GenesisVerifier
 from node.wire import decode_last_signed
-from proto.votestore.v1 import node_pb2_grpc, peer_pb2_grpc
+from proto.votestore.v1 import node_pb2, peer_pb2
 from votestore.errors import ConfigError, StoreCorrupted
 from votestore.genesis import Genesis, load_genesis
+from votestore.grpc_service import add_service
 from votestore.keys import read_key_file
 from votestore.netaddr import host_of
 
 log = logging.getLogger("votestore.node")
 
 SHUTDOWN_GRACE_S = 1.0
+MAX_CONCURRENT_RPCS = 512
+"""Calls and streams served at once (peers hold n-1; gateways and verifiers a few each); more are
+refused with RESOURCE_EXHAUSTED rather than let memory grow."""
 
 
 def setup_logging(level: str) -> None:
@@ -120,10 +124,10 @@ async def _serve(
         metrics=metrics,
         pool=pool,
     )
-    server = grpc.aio.server(options=SERVER_OPTIONS)
+    server = grpc.aio.server(options=SERVER_OPTIONS, maximum_concurrent_rpcs=MAX_CONCURRENT_RPCS)
     peer_service = PeerService(shell)
-    peer_pb2_grpc.add_PeerServicer_to_server(peer_service, server)
-    node_pb2_grpc.add_NodeServicer_to_server(NodeService(shell), server)
+    add_service(server, peer_service, peer_pb2.DESCRIPTOR.services_by_name["Peer"])
+    add_service(server, NodeService(shell), node_pb2.DESCRIPTOR.services_by_name["Node"])
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     try:

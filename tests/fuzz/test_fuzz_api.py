@@ -87,7 +87,6 @@ def test_logs_hold_no_traceback_but_grpcs_own(target: Target, report: FuzzReport
     assert report.ok, "\n".join(report.lines())
 
 
-@pytest.mark.chaos_known_failure
 def test_undecodable_requests_are_invalid_argument_without_traceback(
     target: Target, report: FuzzReport
 ) -> None:

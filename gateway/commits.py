@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import OrderedDict
 from typing import Final
 
 import grpc  # type: ignore[import-untyped, unused-ignore]
@@ -20,6 +21,8 @@ from proto.votestore.v1 import node_pb2
 log = logging.getLogger("votestore.gateway.commits")
 
 STATUS_TIMEOUT_S: Final = 2.0
+MAX_TRACKED_TXS: Final = 200_000
+"""Recently committed transaction hashes remembered (about 6 MB), to wake only their waiters."""
 RESUBSCRIBE_BACKOFF_S: Final = 0.5
 """Pause before following the next validator after a stream broke (all down: bounded spin)."""
 
@@ -31,10 +34,21 @@ class CommitWatcher:
         self._pool = pool
         self._height = 0
         self._risen = asyncio.Condition()
+        self._committed: OrderedDict[bytes, int] = OrderedDict()
 
     @property
     def height(self) -> int:
         return self._height
+
+    def committed_height(self, tx_hash: bytes) -> int | None:
+        """The height a followed validator said the transaction committed at, if seen lately."""
+        return self._committed.get(tx_hash)
+
+    def _note(self, event: node_pb2.CommitEvent) -> None:
+        for h in event.tx_hashes:
+            self._committed[h] = event.height
+        while len(self._committed) > MAX_TRACKED_TXS:
+            self._committed.popitem(last=False)
 
     async def _advance(self, height: int) -> None:
         if height > self._height:
@@ -57,6 +71,7 @@ class CommitWatcher:
         await self._advance(status.height)
         stream = stub.WatchCommits(node_pb2.WatchCommitsRequest(from_height=self._height + 1))
         async for event in stream:
+            self._note(event)
             await self._advance(event.height)
 
     async def run(self) -> None:

@@ -28,7 +28,10 @@ log = logging.getLogger("votestore.gateway.receipts")
 LOOKUP_TIMEOUT_S: Final = 3.0
 MAX_CACHED_RECEIPTS: Final = 10_000
 WAKE_INTERVAL_S: Final = 1.0
-"""Longest a waiter sleeps without re-reading: covers a commit stream that is down or stalled."""
+"""Longest a waiter sleeps without looking at the chain's height again."""
+REREAD_EVERY_S: Final = 2.0
+"""Longest a waiter goes without asking the validators: the commit stream is only a hint, and one
+that is down, stalled or lying must not keep a receipt from being found."""
 
 _RANK: Final = {
     gateway_pb2.UNKNOWN: 0,
@@ -80,7 +83,8 @@ class ReceiptFinder:
         return _from_proof(tracking_code, answer)
 
     async def lookup(self, tracking_code: bytes) -> gateway_pb2.ReceiptResponse:
-        """The best-proven answer any validator gives; returns early on a final one."""
+        """The best-proven answer; one validator is asked first (chosen by the code, spreading
+        the load), and all of them only if its answer is not final."""
         cached = self._final.get(tracking_code)
         if cached is not None:
             return cached
@@ -90,7 +94,11 @@ class ReceiptFinder:
             proof: ledger_pb2.TxProof = await stub.GetTx(request, timeout=LOOKUP_TIMEOUT_S)
             return proof
 
-        best = gateway_pb2.ReceiptResponse(status=gateway_pb2.UNKNOWN)
+        first = tracking_code[0] % self._pool.n
+        best = self._judge(tracking_code, first, await self._pool.ask_one(first, ask))
+        if is_final(best):
+            self._remember(tracking_code, best)
+            return best
         async for index, answer in self._pool.ask_all(ask):
             judged = self._judge(tracking_code, index, answer)
             if is_final(judged):
@@ -106,14 +114,23 @@ class ReceiptFinder:
             self._final.popitem(last=False)
 
     async def wait(self, tracking_code: bytes, timeout_s: float) -> gateway_pb2.ReceiptResponse:
-        """Re-read on every new height until final (the next block certifies the result) or the
-        time is up; returns the best answer so far."""
+        """Until final (the next block certifies the result) or the time is up, return the best
+        answer so far. The validators are asked again once the commit stream shows the block
+        after the transaction's, or after REREAD_EVERY_S whatever the stream says."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout_s
-        while True:
+        asked_at_height = self._watcher.height
+        response = await self.lookup(tracking_code)
+        asked = loop.time()
+        while not is_final(response) and loop.time() < deadline:
             seen = self._watcher.height
-            response = await self.lookup(tracking_code)
+            committed = self._watcher.committed_height(tracking_code)
             now = loop.time()
-            if is_final(response) or now >= deadline:
-                return response
+            hinted = committed is not None and seen > committed and seen > asked_at_height
+            if hinted or now - asked >= REREAD_EVERY_S:
+                asked_at_height = seen
+                response = await self.lookup(tracking_code)
+                asked = loop.time()
+                continue
             await self._watcher.wait_beyond(seen, min(deadline - now, WAKE_INTERVAL_S))
+        return response

@@ -179,6 +179,11 @@ class ValidatorPool:
                 task.add_done_callback(self._background.discard)
         return BroadcastOutcome(tx_hash(raw), self.needed, tuple(sorted(answers, key=_by_validator)))
 
+    async def ask_one(self, index: int, call: Callable[[Any], Awaitable[T]]) -> T | grpc.aio.AioRpcError:
+        """One validator's answer, or its RPC error."""
+        _, answer = await _guarded(call, index, self.stubs[index])
+        return answer
+
     async def ask_all(
         self, call: Callable[[Any], Awaitable[T]]
     ) -> AsyncIterator[tuple[int, T | grpc.aio.AioRpcError]]:

@@ -6,7 +6,7 @@ RESOURCE_EXHAUSTED) rather than evicting what was already acknowledged.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 
 
 class MempoolFull(Exception):
@@ -62,9 +62,3 @@ class Mempool:
             if raw is not None:
                 self._bytes -= len(raw)
         assert self._bytes >= 0
-
-    def evict_if(self, stale: Callable[[bytes, bytes], bool]) -> int:
-        """Drop entries that committed state has made invalid (e.g. the voter has now voted)."""
-        doomed = [h for h, raw in self._txs.items() if stale(h, raw)]
-        self.remove(doomed)
-        return len(doomed)

@@ -10,8 +10,6 @@ import re
 from collections.abc import Iterable
 from typing import Final
 
-import rbcl
-
 from node.ledger.policy import (
     MAX_CHOICES_PER_CONTEST,
     MAX_CONTESTS,
@@ -23,10 +21,11 @@ from node.ledger.policy import (
 )
 from node.ledger.reasons import refuse
 from proto.votestore.v1 import election_pb2
+from votestore.crypto import group
 from votestore.encoding import PUBLIC_KEY_BYTES
+from votestore.errors import DecodeError
 
 ID_PATTERN: Final = re.compile(rf"[A-Za-z0-9][A-Za-z0-9._-]{{0,{MAX_ID_BYTES - 1}}}")
-POINT_BYTES: Final = 32
 
 
 def _bad(detail: str) -> None:
@@ -70,10 +69,10 @@ def _check_trustees(definition: election_pb2.ElectionCreate) -> None:
     for index, trustee in enumerate(trustees, start=1):
         if len(trustee.sign_key) != PUBLIC_KEY_BYTES:
             _bad(f"trustee {index} sign key must be {PUBLIC_KEY_BYTES} bytes")
-        if len(trustee.enc_key) != POINT_BYTES or not rbcl.crypto_core_ristretto255_is_valid_point(
-            trustee.enc_key
-        ):
-            _bad(f"trustee {index} enc key is not a ristretto255 point")
+        try:
+            group.decode_point(trustee.enc_key)
+        except DecodeError as exc:
+            _bad(f"trustee {index} enc key is not a ristretto255 point: {exc}")
         if len(trustee.name.encode()) > MAX_TITLE_BYTES:
             _bad(f"trustee {index} name exceeds {MAX_TITLE_BYTES} bytes")
     if len({t.sign_key for t in trustees}) != len(trustees) or len({t.enc_key for t in trustees}) != len(

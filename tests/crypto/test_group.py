@@ -25,6 +25,7 @@ _NEGATIVE = bytes.fromhex("01000000000000000000000000000000000000000000000000000
         (_NON_CANONICAL, False, "canonical"),
         (_NEGATIVE, False, "canonical"),
         (bytes([0xFF]) * 32, True, "canonical"),
+        (GENERATOR[:31] + bytes([GENERATOR[31] | 0x80]), False, "canonical"),  # a second encoding of g
         (IDENTITY, False, "identity"),
     ],
 )

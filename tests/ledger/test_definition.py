@@ -58,6 +58,12 @@ BAD_DEFINITIONS: list[tuple[str, Mutation]] = [
     ("no trustees", lambda d: d.ClearField("trustees")),
     ("short sign key", lambda d: setattr(d.trustees[0], "sign_key", b"\x01" * 31)),
     ("enc key not a point", lambda d: setattr(d.trustees[0], "enc_key", b"\xff" * 32)),
+    (
+        "enc key repeated under a second encoding (top bit set)",
+        lambda d: setattr(
+            d.trustees[1], "enc_key", d.trustees[0].enc_key[:31] + bytes([d.trustees[0].enc_key[31] | 0x80])
+        ),
+    ),
     ("repeated trustee key", lambda d: setattr(d.trustees[1], "sign_key", d.trustees[0].sign_key)),
     ("repeated group", lambda d: d.groups.append("north")),
     ("empty group name", lambda d: d.groups.append("")),

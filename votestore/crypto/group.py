@@ -68,7 +68,9 @@ def decode_point(b: bytes, *, allow_identity: bool = False) -> bytes:
     """
     if len(b) != POINT_BYTES:
         raise DecodeError(f"point must be {POINT_BYTES} bytes, got {len(b)}")
-    if not _is_valid(b):
+    # RFC 9496 reads 256 bits and refuses values >= p, so the top bit must be clear; the libsodium
+    # in rbcl 1.1.2 ignores that bit, which would give every point a second encoding.
+    if b[-1] & 0x80 or not _is_valid(b):
         raise DecodeError("not a canonical ristretto255 encoding")
     if b == IDENTITY and not allow_identity:
         raise DecodeError("identity point not allowed here")

@@ -19,16 +19,21 @@ COPY node ./node
 COPY gateway ./gateway
 COPY tools ./tools
 # grpcio, plyvel, PyNaCl and rbcl come as manylinux wheels with their C libraries inside, so
-# no compiler is needed. Bytecode is compiled here: the root filesystem is read-only at run time.
+# no compiler is needed (libdecaf is loaded at run time, from the runtime stage's package). Bytecode is compiled here: the root filesystem is read-only at run time.
 RUN pip install --no-compile . \
     && python -m compileall -q "$VIRTUAL_ENV"
 
-# --- runtime: the virtualenv and a non-root user, nothing else -------------------------------
+# --- runtime: the virtualenv, libdecaf and a non-root user, nothing else ---------------------
 FROM ${PYTHON_IMAGE} AS runtime
 ENV VIRTUAL_ENV=/opt/votestore \
     PATH="/opt/votestore/bin:$PATH" \
     PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1
+# libdecaf0: the ristretto255 library votestore/crypto/decaf.py loads (tables, fast additions).
+# hadolint ignore=DL3008
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends libdecaf0 \
+    && rm -rf /var/lib/apt/lists/*
 RUN groupadd --system --gid 10001 votestore \
     && useradd --system --uid 10001 --gid votestore --no-create-home --home-dir /nonexistent \
         --shell /usr/sbin/nologin votestore \

@@ -6,7 +6,8 @@ STAMP := $(VENV)/.installed
 
 .PHONY: setup demo test lint typecheck unit proto clean test-tools
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml scripts/install_system_deps.sh
+	./scripts/install_system_deps.sh
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'

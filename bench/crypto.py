@@ -4,11 +4,11 @@ threshold count of 1,000,000 ballots with 3 of 5 trustees. One core, one process
 
     .venv/bin/python bench/crypto.py [--ballots 300] [--out bench/results/crypto.json]
 
-The primitive bound of an operation is the fewest scalar multiplications its proof form needs
-(base and variable-base counted apart) times their measured cost; additions, decoding and hashing
-are left out, so the bound cannot be met. The API floor adds those: with libsodium's ristretto255
-API (encoded points only, no multi-scalar multiplication) an addition costs about a base
-multiplication.
+The primitive bound of an operation is the multiplications its proof form needs, as votestore
+computes them with libdecaf (fixed-base g^k, a multiple of the election key from its precomputed
+table, the verifier's variable-time g^a P^b), times their measured cost; additions, decoding,
+encoding and hashing are left out, so the bound cannot be met. The floor adds those. libsodium's
+plain variable-base multiplication is measured too: the unit of a straightforward implementation.
 """
 
 from __future__ import annotations
@@ -21,14 +21,14 @@ import statistics
 import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import nacl.signing
 import rbcl
 
 from proto.votestore.v1 import election_pb2
-from votestore.crypto import ballot, decryption, dkg, dlog, elgamal, group, transcript
+from votestore.crypto import ballot, decaf, decryption, dkg, dlog, elgamal, group, transcript
 
 ELECTION_ID = "bench-2026"
 REPEATS = 5
@@ -60,22 +60,30 @@ def best_and_median_us(fn: Callable[[], object], number: int) -> tuple[float, fl
 
 @dataclass(frozen=True, slots=True)
 class Primitives:
-    var_mult_us: float
+    libsodium_var_mult_us: float
     base_mult_us: float
+    table_mult_us: float
+    double_mult_us: float
     add_us: float
     decode_us: float
+    encode_us: float
     challenge_us: float
 
 
 def measure_primitives() -> Primitives:
-    s = group.encode_scalar(group.random_scalar())
-    p, q = group.base_mult(group.random_scalar()), group.base_mult(group.random_scalar())
+    k = group.random_scalar()
+    s = group.encode_scalar(k)
+    p = group.base_mult(group.random_scalar())
+    element, table = decaf.Element.decode(p), decaf.Table(decaf.Element.decode(p))
     parts = (ELECTION_ID, b"v" * 32, 0, "contest", 3, *([p] * 8), 0, 1)
     return Primitives(
-        var_mult_us=per_call_us(lambda: rbcl.crypto_scalarmult_ristretto255(s, p), 2000),
-        base_mult_us=per_call_us(lambda: rbcl.crypto_scalarmult_ristretto255_base(s), 2000),
-        add_us=per_call_us(lambda: rbcl.crypto_core_ristretto255_add(p, q), 2000),
-        decode_us=per_call_us(lambda: group.decode_point(p), 2000),
+        libsodium_var_mult_us=per_call_us(lambda: rbcl.crypto_scalarmult_ristretto255(s, p), 2000),
+        base_mult_us=per_call_us(lambda: decaf.base_mult(k), 2000),
+        table_mult_us=per_call_us(lambda: table.mult(k), 2000),
+        double_mult_us=per_call_us(lambda: decaf.base_double_mult_vartime(k, element, k), 2000),
+        add_us=per_call_us(lambda: element + element, 2000),
+        decode_us=per_call_us(lambda: decaf.Element.decode(p), 2000),
+        encode_us=per_call_us(element.encode, 2000),
         challenge_us=per_call_us(
             lambda: transcript.challenge(b"votestore/v1/ballot/selection", *parts), 2000
         ),
@@ -93,15 +101,12 @@ def vote_for_one(min_selections: int) -> election_pb2.ElectionCreate:
     return d
 
 
-def bound_us(p: Primitives, base: int, var: int) -> float:
-    return base * p.base_mult_us + var * p.var_mult_us
-
-
 def bench_ballot(p: Primitives, min_selections: int, count: int) -> dict[str, object]:
     """Encrypt and verify `count` ballots; bounds for n = 4 choices and sum range width w:
-    encrypt: per choice 4 base + 3 var (alpha, key^r, real and simulated commitments), sum proof
-    (w - 1) * (2 base + 1 var) + 1 base + 1 var, sum alpha 1 base;
-    verify: per 0/1 proof 2 base + 6 var (four two-term products), sum proof w * (1 base + 3 var)."""
+    encrypt: per choice 4 base + 3 table (alpha, key^r, the real branch's g^w key^w, the simulated
+    one's g^u key^u g^(dc)); sum proof 1 base + 1 table + (w - 1) * (2 base + 1 table);
+    verify: per 0/1 proof 4 double + 2 table (per branch a = g^v alpha^-c, b = key^v g^(kc)
+    beta^-c), sum proof w * (2 double + 1 table)."""
     definition = vote_for_one(min_selections)
     width = 1 - min_selections + 1
     key = group.base_mult(group.random_scalar())
@@ -117,15 +122,21 @@ def bench_ballot(p: Primitives, min_selections: int, count: int) -> dict[str, ob
     verify, verify_median = best_and_median_us(
         lambda: ballot.verify_ballot(ELECTION_ID, definition, key, next(items), voter=voter), count
     )
-    enc_bound = bound_us(p, 4 * 4 + (width - 1) * 2 + 1 + 1, 4 * 3 + (width - 1) + 1)
-    ver_bound = bound_us(p, 4 * 2 + width, 4 * 6 + 3 * width)
-    # The floor with libsodium's encoded-point API: the bound plus the additions (each two decodings
-    # and an encoding), point decodings and challenge hashes the proof form cannot avoid.
-    sum_shifts = width - (1 if min_selections == 0 else 0)
-    ver_adds = 4 * 5 + 2 * 3 + 2 * width + sum_shifts
-    enc_adds = 4 + 1 + 3 + (width - 1)
-    ver_floor = ver_bound + ver_adds * p.add_us + 8 * p.decode_us + 5 * p.challenge_us
-    enc_floor = enc_bound + enc_adds * p.add_us + p.decode_us + 5 * p.challenge_us
+    n = 4
+    enc_bound = (4 * n + 1 + 2 * (width - 1)) * p.base_mult_us + (3 * n + width) * p.table_mult_us
+    ver_bound = (4 * n + 2 * width) * p.double_mult_us + (2 * n + width) * p.table_mult_us
+    # The floor: the bound plus what the proof form cannot avoid around the multiplications:
+    # decoding the ciphertexts, encoding each commitment for its challenge, the additions, hashing.
+    ver_floor = (
+        ver_bound
+        + 2 * n * p.decode_us
+        + (4 * n + 2 * width + 2) * p.encode_us
+        + (4 * n + width) * p.add_us
+        + (n + 1) * p.challenge_us
+    )
+    enc_floor = (
+        enc_bound + (6 * n + 2 + 2 * width) * p.encode_us + (4 * n) * p.add_us + (n + 1) * p.challenge_us
+    )
     return {
         "contest": f"1 contest x 4 choices, select {min_selections}..1",
         "encrypt_us": round(encrypt, 1),
@@ -209,12 +220,15 @@ def main() -> None:
     count = bench_count(args.count_ballots, 4)
     parallel = bench_parallel(args.workers, args.ballots * 4) if args.workers else None
 
-    print("primitive (rbcl / libsodium 1.0.18)          us/call")
+    print("primitive                                    us/call")
     for name, value in [
-        ("variable-base scalar mult", prim.var_mult_us),
-        ("base scalar mult", prim.base_mult_us),
-        ("point addition", prim.add_us),
-        ("point decode + validate", prim.decode_us),
+        ("libsodium variable-base scalar mult", prim.libsodium_var_mult_us),
+        ("libdecaf base mult g^k", prim.base_mult_us),
+        ("libdecaf key-table mult K^k", prim.table_mult_us),
+        ("libdecaf g^a P^b, variable time", prim.double_mult_us),
+        ("libdecaf point addition", prim.add_us),
+        ("libdecaf point decode + validate", prim.decode_us),
+        ("libdecaf point encode", prim.encode_us),
         ("Fiat-Shamir challenge (SHA-512)", prim.challenge_us),
     ]:
         print(f"  {name:42s} {value:8.2f}")
@@ -250,13 +264,7 @@ def main() -> None:
             "cpus": os.cpu_count(),
             "load_average_1m_at_end": round(os.getloadavg()[0], 2),  # other work disturbs the figures
         },
-        "primitives_us": {
-            "var_mult": round(prim.var_mult_us, 2),
-            "base_mult": round(prim.base_mult_us, 2),
-            "add": round(prim.add_us, 2),
-            "decode": round(prim.decode_us, 2),
-            "challenge": round(prim.challenge_us, 2),
-        },
+        "primitives_us": {name: round(value, 2) for name, value in asdict(prim).items()},
         "ballot_vote_for_one": exact,
         "ballot_vote_for_one_blank_allowed": blank_ok,
         "count": count,

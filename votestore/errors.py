@@ -12,6 +12,10 @@ class ConfigError(VotestoreError):
     """A config, key or genesis file is missing, unreadable or inconsistent."""
 
 
+class MissingLibrary(VotestoreError):
+    """A system library votestore loads at run time (libdecaf) is not installed."""
+
+
 class DecodeError(VotestoreError):
     """Bytes that do not decode to the record they claim to be (bad protobuf, bad point, bad size)."""
 

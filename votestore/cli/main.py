@@ -1,51 +1,18 @@
-"""The `votestore` command: one typer app, a module per command group."""
+"""The `votestore` console entry."""
 
 from __future__ import annotations
 
 import sys
 
-import typer
-
-from votestore.cli import cast, election, gateway, genesis, keys, node, receipt, roll, sim, trustee
-from votestore.cli import demo as demo_cli
-from votestore.cli import verify as verify_cli
 from votestore.errors import VotestoreError
-
-app = typer.Typer(
-    help="votestore: a replicated vote store for public-sector online elections.",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    add_completion=False,
-)
-app.add_typer(keys.app, name="keys")
-app.add_typer(genesis.app, name="genesis")
-app.add_typer(node.app, name="node")
-app.add_typer(gateway.app, name="gateway")
-app.add_typer(receipt.app, name="receipt")
-app.add_typer(election.app, name="election")
-app.add_typer(roll.app, name="roll")
-app.add_typer(trustee.app, name="trustee")
-app.command("cast")(cast.cast)
-app.command("verify")(verify_cli.verify)
-app.command("sim")(sim.sim)
-app.command("demo")(demo_cli.demo)
-
-
-def _group(name: str, help_text: str) -> typer.Typer:
-    group = typer.Typer(help=help_text, no_args_is_help=True)
-    app.add_typer(group, name=name)
-    return group
-
-
-verifier_app = _group("verifier", "Follow all nodes continuously and report discrepancies.")
-ledger_app = _group("ledger", "Export a node's ledger to a file for offline checks.")
-verifier_app.command("run")(verify_cli.verifier_run)
-ledger_app.command("export")(verify_cli.ledger_export)
 
 
 def main() -> None:
-    """Console entry: errors we raise on purpose become one line and a non-zero exit."""
+    """Errors we raise on purpose become one line and a non-zero exit; that includes a missing
+    libdecaf, found while the commands' modules are imported, hence the import in here."""
     try:
+        from votestore.cli.app import app
+
         app()
     except VotestoreError as exc:
         sys.stderr.write(f"error: {exc}\n")

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from proto.votestore.v1 import election_pb2
-from votestore.crypto import elgamal, group, proofs
+from votestore.crypto import decaf, elgamal, group, proofs
 from votestore.crypto.errors import BallotInvalid
 from votestore.crypto.group import L
 from votestore.crypto.transcript import Part
@@ -46,9 +46,9 @@ def _selection_context(
 
 
 def _sum_context(
-    election_id: str, voter: bytes, index: int, contest_id: str, pairs: Sequence[elgamal.Pair]
+    election_id: str, voter: bytes, index: int, contest_id: str, cts: Sequence[elgamal.Ciphertext]
 ) -> tuple[Part, ...]:
-    return (election_id, voter, index, contest_id, *(p for pair in pairs for p in pair))
+    return (election_id, voter, index, contest_id, *(p for ct in cts for p in ct.pair))
 
 
 def encrypt_ballot(
@@ -64,6 +64,7 @@ def encrypt_ballot(
     Raises ValueError if a selection breaks the contest's rules, DecodeError if the key is bad.
     """
     key = group.decode_point(election_key)
+    decaf.table_for(key)  # built once per key, before any secret is used
     if len(selections) != len(definition.contests):
         raise ValueError(f"{len(selections)} selections for {len(definition.contests)} contests")
     ballot = election_pb2.Ballot(election_id=election_id)
@@ -92,25 +93,23 @@ def _encrypt_contest(
         )
     out = election_pb2.EncryptedContest(contest_id=contest.id)
     nonces = [group.random_scalar() for _ in range(n)]
-    pairs: list[elgamal.Pair] = []
+    cts: list[elgamal.Ciphertext] = []
     for choice, nonce in enumerate(nonces):
         value = int(choice in picked)
-        pair = elgamal.encrypt(key, value, nonce)
+        ct = elgamal.encrypt(key, value, nonce)
         context = _selection_context(election_id, voter, index, contest.id, choice)
-        proof = proofs.prove_range(SELECTION_DOMAIN, context, key, pair[0], pair[1], nonce, value, 0, 1)
-        pairs.append(pair)
-        out.selections.append(elgamal.to_pb(pair))
+        proof = proofs.prove_range(SELECTION_DOMAIN, context, key, ct, nonce, value, 0, 1)
+        cts.append(ct)
+        out.selections.append(elgamal.to_pb(ct))
         _fill_range(out.selection_proofs.add(), proof)
     total_nonce = sum(nonces) % L
     assert total_nonce != 0, "nonce sum zero: probability 2^-252"
-    total = (group.base_mult(total_nonce), group.add_all([p[1] for p in pairs]))
-    context = _sum_context(election_id, voter, index, contest.id, pairs)
+    context = _sum_context(election_id, voter, index, contest.id, cts)
     proof = proofs.prove_range(
         SUM_DOMAIN,
         context,
         key,
-        total[0],
-        total[1],
+        elgamal.sum_all(cts),
         total_nonce,
         len(picked),
         contest.min_selections,
@@ -130,7 +129,7 @@ def _fill_range(target: election_pb2.RangeProof, proof: proofs.RangeProof) -> No
 class _DecodedContest:
     index: int
     contest: election_pb2.Contest
-    pairs: list[elgamal.Pair]
+    cts: list[elgamal.Ciphertext]
     selection_proofs: list[proofs.RangeProof]
     sum_proof: proofs.RangeProof
 
@@ -176,24 +175,23 @@ def _decode_contest(
         if len(p.challenges) != 2 or len(p.responses) != 2:
             raise BallotInvalid(f"contest {contest.id!r}: a selection proof needs 2 challenges and responses")
     try:
-        pairs = [elgamal.decode(ct, allow_identity=False) for ct in enc.selections]
+        cts = [elgamal.decode_elements(ct, allow_identity=False) for ct in enc.selections]
         sel = [proofs.range_from_fields(p.challenges, p.responses) for p in enc.selection_proofs]
         total = proofs.range_from_fields(enc.sum_proof.challenges, enc.sum_proof.responses)
     except DecodeError as e:
         raise BallotInvalid(f"contest {contest.id!r}: {e}") from e
-    return _DecodedContest(index, contest, pairs, sel, total)
+    return _DecodedContest(index, contest, cts, sel, total)
 
 
 def _verify_contest(election_id: str, voter: bytes, key: bytes, d: _DecodedContest) -> None:
     cid = d.contest.id
-    for choice, (pair, proof) in enumerate(zip(d.pairs, d.selection_proofs, strict=True)):
+    for choice, (ct, proof) in enumerate(zip(d.cts, d.selection_proofs, strict=True)):
         context = _selection_context(election_id, voter, d.index, cid, choice)
-        if not proofs.verify_range(SELECTION_DOMAIN, context, key, pair[0], pair[1], 0, 1, proof):
+        if not proofs.verify_range(SELECTION_DOMAIN, context, key, ct, 0, 1, proof):
             raise BallotInvalid(f"contest {cid!r}: selection {choice}: 0/1 proof fails")
-    total = (group.add_all([p[0] for p in d.pairs]), group.add_all([p[1] for p in d.pairs]))
-    context = _sum_context(election_id, voter, d.index, cid, d.pairs)
+    context = _sum_context(election_id, voter, d.index, cid, d.cts)
     lo, hi = d.contest.min_selections, d.contest.max_selections
-    if not proofs.verify_range(SUM_DOMAIN, context, key, total[0], total[1], lo, hi, d.sum_proof):
+    if not proofs.verify_range(SUM_DOMAIN, context, key, elgamal.sum_all(d.cts), lo, hi, d.sum_proof):
         raise BallotInvalid(f"contest {cid!r}: selection count proof fails")
 
 

@@ -2,29 +2,61 @@
 
 Adding ciphertexts adds the plaintexts, which is how the count is formed without opening a
 ballot; the price is that decryption yields g^m and m is found by a bounded discrete log (dlog.py).
+
+A ciphertext is handled in two forms: its encoding (`Pair`: what the ledger stores and what
+proof statements hash) and, where it is summed or checked, libdecaf elements (`Ciphertext`),
+decoded once so each addition costs ~0.4 us instead of a decode-add-encode round.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+
 from proto.votestore.v1 import election_pb2
-from votestore.crypto import group
-from votestore.crypto.group import GENERATOR
+from votestore.crypto import decaf, group
 
 Pair = tuple[bytes, bytes]
 
-
-def encrypt(key: bytes, value: int, nonce: int) -> Pair:
-    """(g^nonce, g^value key^nonce); value 0 or 1 costs no base multiplication for g^value."""
-    alpha = group.base_mult(nonce)
-    masked = group.mult(nonce, key)
-    if value == 0:
-        return alpha, masked
-    g_value = GENERATOR if value == 1 else group.base_mult(value)
-    return alpha, group.add(masked, g_value)
+_G = decaf.base_mult(1)
 
 
-def add(a: Pair, b: Pair) -> Pair:
-    return group.add(a[0], b[0]), group.add(a[1], b[1])
+@dataclass(frozen=True, slots=True)
+class Ciphertext:
+    """(alpha, beta) as bytes and as elements; built only by decoding or by computing, so the
+    two always name the same points."""
+
+    alpha: bytes
+    beta: bytes
+    alpha_el: decaf.Element
+    beta_el: decaf.Element
+
+    @property
+    def pair(self) -> Pair:
+        return self.alpha, self.beta
+
+    @classmethod
+    def of(cls, alpha_el: decaf.Element, beta_el: decaf.Element) -> Ciphertext:
+        return cls(alpha_el.encode(), beta_el.encode(), alpha_el, beta_el)
+
+
+def encrypt(key: bytes, value: int, nonce: int) -> Ciphertext:
+    """(g^nonce, g^value key^nonce) in constant time, key^nonce from the key's precomputed table.
+
+    Raises DecodeError if the key is not a valid point."""
+    masked = decaf.table_for(key).mult(nonce)
+    if value == 1:
+        masked = masked + _G
+    elif value != 0:
+        masked = masked + decaf.base_mult(value)
+    return Ciphertext.of(decaf.base_mult(nonce), masked)
+
+
+def sum_all(ciphertexts: Sequence[Ciphertext]) -> Ciphertext:
+    return Ciphertext.of(
+        decaf.sum_elements(c.alpha_el for c in ciphertexts),
+        decaf.sum_elements(c.beta_el for c in ciphertexts),
+    )
 
 
 def decode(ct: election_pb2.Ciphertext, *, allow_identity: bool) -> Pair:
@@ -36,5 +68,16 @@ def decode(ct: election_pb2.Ciphertext, *, allow_identity: bool) -> Pair:
     )
 
 
-def to_pb(pair: Pair) -> election_pb2.Ciphertext:
-    return election_pb2.Ciphertext(alpha=pair[0], beta=pair[1])
+def decode_elements(ct: election_pb2.Ciphertext, *, allow_identity: bool) -> Ciphertext:
+    """As `decode`, keeping the decoded elements for sums and proof checks."""
+    return Ciphertext(
+        bytes(ct.alpha),
+        bytes(ct.beta),
+        decaf.Element.decode(ct.alpha, allow_identity=allow_identity),
+        decaf.Element.decode(ct.beta, allow_identity=allow_identity),
+    )
+
+
+def to_pb(ct: Ciphertext | Pair) -> election_pb2.Ciphertext:
+    alpha, beta = ct.pair if isinstance(ct, Ciphertext) else ct
+    return election_pb2.Ciphertext(alpha=alpha, beta=beta)

@@ -9,7 +9,8 @@
 The proof is statistically sound even for a prover who knows log_g K, so trustees colluding with a
 voter cannot stuff a ballot. Callers pass the statement's context (constant domain, election id,
 indices, ...); the functions add every point of the statement and every commitment to the hash.
-Points given here are already validated (group.decode_point); scalars are canonical ints.
+Points given here are already validated (group.decode_point, elgamal.decode_elements); scalars
+are canonical ints.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from votestore.crypto import group
+from votestore.crypto import decaf, group
+from votestore.crypto.elgamal import Ciphertext
 from votestore.crypto.group import GENERATOR, L
 from votestore.crypto.transcript import Part, challenge
 
@@ -32,16 +34,6 @@ class Dleq:
 class RangeProof:
     challenges: tuple[int, ...]
     responses: tuple[int, ...]
-
-
-def _double_mult(s1: int, p1: bytes, s2: int, p2: bytes) -> bytes:
-    """p1^s1 * p2^s2; libsodium exposes no multi-scalar multiplication for ristretto255."""
-    return group.add(group.mult(s1, p1), group.mult(s2, p2))
-
-
-def _base_double_mult(s1: int, s2: int, p2: bytes) -> bytes:
-    """g^s1 * p2^s2, using the fixed-base table for g."""
-    return group.add(group.base_mult(s1), group.mult(s2, p2))
 
 
 def prove_dleq(
@@ -60,32 +52,34 @@ def verify_dleq(
     domain: bytes, context: tuple[Part, ...], base2: bytes, pub1: bytes, pub2: bytes, proof: Dleq
 ) -> bool:
     minus_c = L - proof.challenge
-    a = _base_double_mult(proof.response, minus_c, pub1)
-    b = _double_mult(proof.response, base2, minus_c, pub2)
+    pub1_el = decaf.Element.decode(pub1, allow_identity=True)
+    a = decaf.base_double_mult_vartime(proof.response, pub1_el, minus_c).encode()
+    b = group.add(group.mult(proof.response, base2), group.mult(minus_c, pub2))
     return challenge(domain, *context, GENERATOR, base2, pub1, pub2, a, b) == proof.challenge
 
 
-def _statement(key: bytes, alpha: bytes, beta: bytes, lo: int, hi: int) -> tuple[Part, ...]:
-    return (GENERATOR, key, alpha, beta, lo, hi)
+def _statement(key: bytes, ct: Ciphertext, lo: int, hi: int) -> tuple[Part, ...]:
+    return (GENERATOR, key, ct.alpha, ct.beta, lo, hi)
 
 
 def prove_range(
     domain: bytes,
     context: tuple[Part, ...],
     key: bytes,
-    alpha: bytes,
-    beta: bytes,
+    ct: Ciphertext,
     nonce: int,
     value: int,
     lo: int,
     hi: int,
 ) -> RangeProof:
-    """Prove (alpha, beta) = (g^nonce, g^value key^nonce) with value in [lo, hi].
+    """Prove ct = (g^nonce, g^value key^nonce) with value in [lo, hi].
 
-    The prover knows the nonce, so each simulated branch's commitments cost one base and one
-    variable-base multiplication (a = g^u, b = key^u g^((k - value) c_k)) instead of four.
+    The prover knows the nonce, so each simulated branch's commitments cost two fixed-base
+    multiplications and one from the key's table (a = g^u, b = key^u g^((k - value) c_k)) instead
+    of four plain ones. All constant time: the nonce and the value are secret.
     """
     assert lo <= value <= hi and 0 < nonce < L
+    table = decaf.table_for(key)
     count = hi - lo + 1
     challenges = [0] * count
     responses = [0] * count
@@ -94,15 +88,15 @@ def prove_range(
     for i in range(count):
         k = lo + i
         if k == value:
-            commitments += [group.base_mult(w), group.mult(w, key)]
+            commitments += [decaf.base_mult(w).encode(), table.mult(w).encode()]
             continue
         c_k = group.random_scalar()
         u = group.random_scalar()
         challenges[i] = c_k
         responses[i] = (u + nonce * c_k) % L
-        b = group.mult(u, key)
-        commitments += [group.base_mult(u), group.add(b, group.base_mult((k - value) * c_k))]
-    c = challenge(domain, *context, *_statement(key, alpha, beta, lo, hi), *commitments)
+        b = table.mult(u) + decaf.base_mult((k - value) * c_k)
+        commitments += [decaf.base_mult(u).encode(), b.encode()]
+    c = challenge(domain, *context, *_statement(key, ct, lo, hi), *commitments)
     real = value - lo
     challenges[real] = (c - sum(challenges)) % L
     responses[real] = (w + nonce * challenges[real]) % L
@@ -113,27 +107,28 @@ def verify_range(
     domain: bytes,
     context: tuple[Part, ...],
     key: bytes,
-    alpha: bytes,
-    beta: bytes,
+    ct: Ciphertext,
     lo: int,
     hi: int,
     proof: RangeProof,
 ) -> bool:
-    """Recompute every branch's commitments and check the challenges sum to the statement's hash."""
+    """Recompute every branch's commitments and check the challenges sum to the statement's hash.
+
+    Branch k's commitments are a = g^v alpha^-c and b = key^v (beta / g^k)^-c
+    = key^v * g^(k c) beta^-c: one variable-time double multiplication each (all inputs public)
+    plus a multiple of the key from its table.
+    """
     count = hi - lo + 1
     if len(proof.challenges) != count or len(proof.responses) != count:
         return False
+    table = decaf.table_for(key)
     commitments: list[bytes] = []
-    shifted = beta  # beta / g^k for k = lo, lo + 1, ...
-    if lo > 0:
-        shifted = group.sub(beta, GENERATOR if lo == 1 else group.base_mult(lo))
     for i, (c_k, v_k) in enumerate(zip(proof.challenges, proof.responses, strict=True)):
-        if i > 0:
-            shifted = group.sub(shifted, GENERATOR)
         minus_c = L - c_k
-        commitments.append(_base_double_mult(v_k, minus_c, alpha))
-        commitments.append(_double_mult(v_k, key, minus_c, shifted))
-    c = challenge(domain, *context, *_statement(key, alpha, beta, lo, hi), *commitments)
+        commitments.append(decaf.base_double_mult_vartime(v_k, ct.alpha_el, minus_c).encode())
+        b = table.mult(v_k) + decaf.base_double_mult_vartime((lo + i) * c_k, ct.beta_el, minus_c)
+        commitments.append(b.encode())
+    c = challenge(domain, *context, *_statement(key, ct, lo, hi), *commitments)
     return sum(proof.challenges) % L == c
 
 

@@ -21,7 +21,8 @@ from votestore.encoding import block_id, tx_hash
 
 log = logging.getLogger("votestore.node.catchup")
 
-CATCHUP_TICK_S: Final = 0.5
+CATCHUP_TICK_S: Final = 0.1  # a restarted node starts fetching within this of hearing a peer's height
+ONE_BEHIND_GRACE_S: Final = 1.0  # one block behind for this long: that height is not committing here
 CATCHUP_BATCH_BLOCKS: Final = 500
 CATCHUP_APPLY_TIMEOUT_S: Final = 60.0
 CATCHUP_RPC_TIMEOUT_S: Final = 30.0
@@ -29,17 +30,19 @@ CATCHUP_RPC_TIMEOUT_S: Final = 30.0
 
 async def catch_up_forever(shell: NodeShell, addresses: dict[int, str]) -> None:
     """Watch peers' heights; when one is clearly ahead, fetch and apply what we lack."""
-    behind_ticks = 0
+    loop = asyncio.get_running_loop()
+    behind_since: float | None = None
     while True:
         await asyncio.sleep(CATCHUP_TICK_S)
         mine = shell.store.height
         ahead = {peer: height for peer, height in shell.peer_heights.items() if height > mine}
         if not ahead:
-            behind_ticks = 0
+            behind_since = None
             continue
-        behind_ticks += 1
+        if behind_since is None:
+            behind_since = loop.time()
         peer = max(ahead, key=lambda p: ahead[p])
-        if ahead[peer] - mine < 2 and behind_ticks < 2:
+        if ahead[peer] - mine < 2 and loop.time() - behind_since < ONE_BEHIND_GRACE_S:
             continue  # one block behind for a moment is normal: the height is committing here too
         shell.catching_up = True
         try:

@@ -30,6 +30,12 @@ RETRY_MAX_BACKOFF_S: Final = 1.0
 RECONNECT_BACKOFF_MIN_MS: Final = 100
 RECONNECT_BACKOFF_MAX_MS: Final = 2000
 """A restarted validator is found again within two seconds (gRPC's default waits up to 120 s)."""
+SUBMIT_BATCH_WINDOW_S: Final = 0.005
+"""How long a cast waits for others to share its call to a validator (SubmitTxBatch)."""
+SUBMIT_BATCH_MAX_TXS: Final = 128
+SUBMIT_BATCH_MAX_BYTES: Final = 4 * 1024 * 1024
+"""A batch is sent at once when it holds this many transactions or would exceed this many bytes;
+both are under the node's own caps (512 transactions, 8 MiB)."""
 MAX_BACKGROUND_SUBMITS: Final = 10_000
 """Submits still reaching slow validators after the ballot was taken; beyond this, new ones are
 not kept waiting for (they still run until their deadline)."""
@@ -106,7 +112,7 @@ class BroadcastOutcome:
         return next(r for r in refusals if r.code == code)
 
     def oversize(self) -> Unreachable | None:
-        """A validator refused the bytes for their size (INVALID_ARGUMENT from SubmitTx)."""
+        """A validator refused the bytes for their size (INVALID_ARGUMENT from its intake)."""
         return next(
             (
                 a
@@ -115,6 +121,119 @@ class BroadcastOutcome:
             ),
             None,
         )
+
+
+@dataclass(slots=True)
+class _Waiting:
+    raw: bytes
+    deadline: float  # loop time
+    answer: asyncio.Future[Answer]
+    timer: asyncio.TimerHandle | None = None
+
+
+class SubmitBatcher:
+    """The casts for one validator, gathered into SubmitTxBatch calls.
+
+    A unary call per ballot per validator cost each validator more in gRPC and asyncio callbacks
+    than its intake checks (docs/benchmarks.md). A cast finding no call in flight to the validator
+    goes at once (an idle validator is not kept waiting); while calls are in flight, casts
+    arriving within SUBMIT_BATCH_WINDOW_S share the next one, so the busier the validator, the
+    bigger its batches. Each waiter gets its own validator's answer and keeps its own deadline: the
+    call runs until the latest of its waiters' deadlines, and a waiter whose deadline passes first
+    is answered DEADLINE_EXCEEDED, as its own call would have been. A call that fails answers
+    every waiter with its status (Unreachable), as a failed SubmitTx did.
+    """
+
+    def __init__(self, index: int, stub: Any) -> None:
+        self.index = index
+        self._stub = stub
+        self._pending: list[_Waiting] = []
+        self._bytes = 0
+        self._timer: asyncio.TimerHandle | None = None
+        self._calls: set[asyncio.Task[None]] = set()
+
+    async def submit(self, raw: bytes, timeout_s: float) -> Answer:
+        loop = asyncio.get_running_loop()
+        if self._pending and self._bytes + len(raw) > SUBMIT_BATCH_MAX_BYTES:
+            self._flush()
+        waiting = _Waiting(raw, loop.time() + timeout_s, loop.create_future())
+        waiting.timer = loop.call_at(waiting.deadline, self._expire, waiting)
+        self._pending.append(waiting)
+        self._bytes += len(raw)
+        if len(self._pending) >= SUBMIT_BATCH_MAX_TXS or not self._calls:
+            self._flush()
+        elif self._timer is None:
+            self._timer = loop.call_later(SUBMIT_BATCH_WINDOW_S, self._flush)
+        return await waiting.answer
+
+    def _expire(self, waiting: _Waiting) -> None:
+        waiting.timer = None
+        _settle(waiting, Unreachable(self.index, grpc.StatusCode.DEADLINE_EXCEEDED, "Deadline Exceeded"))
+
+    def _flush(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        batch, self._pending, self._bytes = self._pending, [], 0
+        if batch:
+            call = asyncio.create_task(self._call(batch))
+            self._calls.add(call)
+            call.add_done_callback(self._calls.discard)
+
+    async def _call(self, batch: list[_Waiting]) -> None:
+        live = [w for w in batch if not w.answer.done()]  # a cancelled or expired cast needs no call
+        timeout_s = max((w.deadline for w in live), default=0.0) - asyncio.get_running_loop().time()
+        if timeout_s <= 0:
+            return
+        request = node_pb2.SubmitTxBatchRequest(txs=[w.raw for w in live])
+        try:
+            reply = await self._stub.SubmitTxBatch(request, timeout=timeout_s)
+        except grpc.aio.AioRpcError as exc:
+            failed = Unreachable(self.index, exc.code(), exc.details() or "")
+            for waiting in live:
+                _settle(waiting, failed)
+            return
+        except asyncio.CancelledError:
+            for waiting in live:
+                _settle(waiting, Unreachable(self.index, grpc.StatusCode.CANCELLED, "gateway closing"))
+            raise
+        if len(reply.results) != len(live):
+            wrong = Unreachable(
+                self.index,
+                grpc.StatusCode.UNKNOWN,
+                f"{len(reply.results)} answers to a batch of {len(live)} transactions",
+            )
+            for waiting in live:
+                _settle(waiting, wrong)
+            return
+        for waiting, response in zip(live, reply.results, strict=True):
+            _settle(waiting, _answer_of(self.index, response))
+
+    async def close(self) -> None:
+        """Fail what has not been sent; cancel the calls in flight."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        pending, self._pending, self._bytes = self._pending, [], 0
+        for waiting in pending:
+            _settle(waiting, Unreachable(self.index, grpc.StatusCode.CANCELLED, "gateway closing"))
+        for call in list(self._calls):
+            call.cancel()
+        await asyncio.gather(*self._calls, return_exceptions=True)
+
+
+def _settle(waiting: _Waiting, answer: Answer) -> None:
+    if waiting.timer is not None:
+        waiting.timer.cancel()
+        waiting.timer = None
+    if not waiting.answer.done():
+        waiting.answer.set_result(answer)
+
+
+def _answer_of(index: int, response: node_pb2.SubmitTxResponse) -> Answer:
+    if response.code == election_pb2.OK:
+        return Accepted(index, bool(response.committed))
+    return Refused(index, response.code, response.detail)
 
 
 def decided(answers: list[Answer], n: int, needed: int) -> bool:
@@ -137,6 +256,7 @@ class ValidatorPool:
         self.genesis = genesis
         self._channels = [grpc.aio.insecure_channel(v.address, options=options) for v in genesis.validators]
         self.stubs: list[Any] = [node_pb2_grpc.NodeStub(channel) for channel in self._channels]
+        self.batchers = [SubmitBatcher(i, stub) for i, stub in enumerate(self.stubs)]
         self._background: set[asyncio.Task[Answer]] = set()
 
     @property
@@ -152,22 +272,14 @@ class ValidatorPool:
         for task in list(self._background):
             task.cancel()
         await asyncio.gather(*self._background, return_exceptions=True)
+        await asyncio.gather(*(batcher.close() for batcher in self.batchers))
         await asyncio.gather(*(channel.close() for channel in self._channels))
-
-    async def _submit(self, index: int, raw: bytes, timeout_s: float) -> Answer:
-        try:
-            response = await self.stubs[index].SubmitTx(node_pb2.SubmitTxRequest(tx=raw), timeout=timeout_s)
-        except grpc.aio.AioRpcError as exc:
-            return Unreachable(index, exc.code(), exc.details() or "")
-        if response.code == election_pb2.OK:
-            return Accepted(index, bool(response.committed))
-        return Refused(index, response.code, response.detail)
 
     async def broadcast(self, raw: bytes, timeout_s: float) -> BroadcastOutcome:
         """Send to every validator at once; return when f+1 took it or cannot. The sends to the
         others continue (each bounded by its deadline) so every mempool gets it."""
         assert timeout_s > 0, timeout_s
-        tasks = [asyncio.create_task(self._submit(i, raw, timeout_s)) for i in range(self.n)]
+        tasks = [asyncio.create_task(batcher.submit(raw, timeout_s)) for batcher in self.batchers]
         answers: list[Answer] = []
         pending: set[asyncio.Task[Answer]] = set(tasks)
         while pending and not decided(answers, self.n, self.needed):
@@ -178,6 +290,10 @@ class ValidatorPool:
                 self._background.add(task)
                 task.add_done_callback(self._background.discard)
         return BroadcastOutcome(tx_hash(raw), self.needed, tuple(sorted(answers, key=_by_validator)))
+
+    async def drain(self) -> None:
+        """Wait for the sends still reaching validators after their broadcasts returned."""
+        await asyncio.gather(*list(self._background), return_exceptions=True)
 
     async def ask_one(self, index: int, call: Callable[[Any], Awaitable[T]]) -> T | grpc.aio.AioRpcError:
         """One validator's answer, or its RPC error."""

@@ -5,6 +5,7 @@ Every answer is a proper gRPC status with a message; nothing a client sends can 
 
 from __future__ import annotations
 
+import asyncio
 from collections import OrderedDict
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -19,6 +20,10 @@ from votestore.encoding import MAX_TX_BYTES, block_id, canonical, tx_hash
 from votestore.hashing import HASH_BYTES, merkle_paths
 
 MAX_STREAM_TXS: Final = 100_000
+MAX_SUBMIT_BATCH_TXS: Final = 512
+"""Transactions in one SubmitTxBatch call (a gateway sends a few milliseconds' worth)."""
+MAX_SUBMIT_BATCH_BYTES: Final = 8 * 1024 * 1024
+"""Bytes of transactions in one SubmitTxBatch call, under the server's 32 MiB message limit."""
 MAX_BLOCKS_PER_CALL: Final = 10_000
 MAX_ELECTION_ID_BYTES: Final = 64
 PROOF_CACHE_HEIGHTS: Final = 32
@@ -100,6 +105,40 @@ class NodeService(node_pb2_grpc.NodeServicer):
         self, request: node_pb2.SubmitTxRequest, context: Context
     ) -> node_pb2.SubmitTxResponse:
         return await self._submit(request.tx, context)
+
+    async def SubmitTxBatch(
+        self, request: node_pb2.SubmitTxBatchRequest, context: Context
+    ) -> node_pb2.SubmitTxBatchReply:
+        """SubmitTx for each transaction, all at once: they join the same verify batches on the
+        pool, and the caller pays one call instead of one per transaction. A transaction too
+        large is answered MALFORMED in its place (the others still count); a full mempool fails
+        the whole call, as it fails SubmitTx."""
+        txs = request.txs
+        if len(txs) > MAX_SUBMIT_BATCH_TXS:
+            await context.abort(
+                grpc.StatusCode.INVALID_ARGUMENT,
+                f"batch of {len(txs)} transactions exceeds {MAX_SUBMIT_BATCH_TXS}",
+            )
+        size = sum(len(raw) for raw in txs)
+        if size > MAX_SUBMIT_BATCH_BYTES:
+            await context.abort(
+                grpc.StatusCode.INVALID_ARGUMENT, f"batch of {size} bytes exceeds {MAX_SUBMIT_BATCH_BYTES}"
+            )
+        outcomes = await asyncio.gather(*(self._submit_one(raw) for raw in txs), return_exceptions=True)
+        results = []
+        for outcome in outcomes:
+            if isinstance(outcome, Resources):
+                await context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED, str(outcome))
+            if isinstance(outcome, BaseException):
+                raise outcome
+            results.append(_answer(outcome))
+        return node_pb2.SubmitTxBatchReply(results=results)
+
+    async def _submit_one(self, raw: bytes) -> SubmitOutcome:
+        if len(raw) > MAX_TX_BYTES:
+            detail = f"transaction of {len(raw)} bytes exceeds {MAX_TX_BYTES}"
+            return SubmitOutcome(tx_hash(raw), election_pb2.MALFORMED, detail)
+        return await self._shell.submit(raw)
 
     async def SubmitTxStream(
         self, request_iterator: AsyncIterator[node_pb2.SubmitTxRequest], context: Context

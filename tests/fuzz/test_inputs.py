@@ -17,9 +17,11 @@ DRAWS = 300
 def test_every_public_method_is_a_target() -> None:
     paths = {m.path for m in ALL}
     assert (
-        "/votestore.v1.Node/SubmitTxStream" in paths and "/votestore.v1.Gateway/CastBallotAssisted" in paths
+        "/votestore.v1.Node/SubmitTxStream" in paths
+        and "/votestore.v1.Node/SubmitTxBatch" in paths
+        and "/votestore.v1.Gateway/CastBallotAssisted" in paths
     )
-    assert len(paths) == 9 + 7
+    assert len(paths) == 10 + 7
     streaming = {m.path for m in ALL if m.client_streaming or m.server_streaming}
     assert streaming == {
         "/votestore.v1.Node/SubmitTxStream",

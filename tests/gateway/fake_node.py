@@ -202,6 +202,8 @@ class Behaviour:
     down: bool = False
     refuse: int | None = None
     forge_proofs: bool = False
+    hold_batches: asyncio.Event | None = None  # SubmitTxBatch answers once this is set
+    drop_last_answer: bool = False  # SubmitTxBatch answers one transaction fewer than it got
 
 
 class FakeNode(node_pb2_grpc.NodeServicer):
@@ -210,23 +212,37 @@ class FakeNode(node_pb2_grpc.NodeServicer):
         self.ledger = ledger
         self.behaviour = Behaviour()
         self.submitted = 0
+        self.batches = 0
 
     async def _gate(self, context: Any) -> None:
         if self.behaviour.down:
             await context.abort(grpc.StatusCode.UNAVAILABLE, "validator down")
 
-    async def SubmitTx(self, request: Any, context: Any) -> node_pb2.SubmitTxResponse:
-        await self._gate(context)
+    def _take(self, raw: bytes) -> node_pb2.SubmitTxResponse:
         self.submitted += 1
-        code = tx_hash(request.tx)
+        code = tx_hash(raw)
         if code in self.ledger.index:
             return node_pb2.SubmitTxResponse(tx_hash=code, code=election_pb2.OK, committed=True)
         if self.behaviour.refuse is not None:
             return node_pb2.SubmitTxResponse(tx_hash=code, code=self.behaviour.refuse, detail="told to")  # type: ignore[arg-type]
-        judged = self.ledger.judge(request.tx)
+        judged = self.ledger.judge(raw)
         if judged.code == election_pb2.OK:
-            self.ledger.admit(request.tx)
+            self.ledger.admit(raw)
         return node_pb2.SubmitTxResponse(tx_hash=code, code=judged.code, detail=judged.detail)
+
+    async def SubmitTx(self, request: Any, context: Any) -> node_pb2.SubmitTxResponse:
+        await self._gate(context)
+        return self._take(request.tx)
+
+    async def SubmitTxBatch(self, request: Any, context: Any) -> node_pb2.SubmitTxBatchReply:
+        await self._gate(context)
+        self.batches += 1
+        if self.behaviour.hold_batches is not None:
+            await self.behaviour.hold_batches.wait()
+        results = [self._take(raw) for raw in request.txs]
+        if self.behaviour.drop_last_answer:
+            results.pop()
+        return node_pb2.SubmitTxBatchReply(results=results)
 
     async def GetTx(self, request: Any, context: Any) -> ledger_pb2.TxProof:
         await self._gate(context)

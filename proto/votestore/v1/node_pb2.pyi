@@ -70,6 +70,56 @@ class SubmitTxResponse(_message.Message):
 Global___SubmitTxResponse: _TypeAlias = SubmitTxResponse  # noqa: Y015
 
 @_typing.final
+class SubmitTxBatchRequest(_message.Message):
+    """Transactions sent in one call (a gateway gathers the casts of a few milliseconds): each is
+    checked as by SubmitTx, concurrently; the answers come in request order. At most
+    MAX_SUBMIT_BATCH_TXS transactions and MAX_SUBMIT_BATCH_BYTES bytes of them (node/rpc/public.py),
+    else INVALID_ARGUMENT; one too large or malformed is answered MALFORMED in its place.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TXS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def txs(self) -> _containers.RepeatedScalarFieldContainer[_builtins.bytes]:
+        """serialised SignedTx"""
+
+    def __init__(
+        self,
+        *,
+        txs: _abc.Iterable[_builtins.bytes] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["txs", b"txs"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SubmitTxBatchRequest: _TypeAlias = SubmitTxBatchRequest  # noqa: Y015
+
+@_typing.final
+class SubmitTxBatchReply(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    RESULTS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def results(self) -> _containers.RepeatedCompositeFieldContainer[Global___SubmitTxResponse]:
+        """one per request transaction, in its order"""
+
+    def __init__(
+        self,
+        *,
+        results: _abc.Iterable[Global___SubmitTxResponse] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["results", b"results"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SubmitTxBatchReply: _TypeAlias = SubmitTxBatchReply  # noqa: Y015
+
+@_typing.final
 class SubmitTxBatchResponse(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 

@@ -41,6 +41,11 @@ class NodeStub:
                 request_serializer=proto_dot_votestore_dot_v1_dot_node__pb2.SubmitTxRequest.SerializeToString,
                 response_deserializer=proto_dot_votestore_dot_v1_dot_node__pb2.SubmitTxResponse.FromString,
                 _registered_method=True)
+        self.SubmitTxBatch = channel.unary_unary(
+                '/votestore.v1.Node/SubmitTxBatch',
+                request_serializer=proto_dot_votestore_dot_v1_dot_node__pb2.SubmitTxBatchRequest.SerializeToString,
+                response_deserializer=proto_dot_votestore_dot_v1_dot_node__pb2.SubmitTxBatchReply.FromString,
+                _registered_method=True)
         self.SubmitTxStream = channel.stream_unary(
                 '/votestore.v1.Node/SubmitTxStream',
                 request_serializer=proto_dot_votestore_dot_v1_dot_node__pb2.SubmitTxRequest.SerializeToString,
@@ -88,6 +93,14 @@ class NodeServicer:
 
     def SubmitTx(self, request, context):
         """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SubmitTxBatch(self, request, context):
+        """RESOURCE_EXHAUSTED if the mempool is full: the call may be sent again (what it left in the
+        mempool is answered "already pending" then).
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
@@ -147,6 +160,11 @@ def add_NodeServicer_to_server(servicer, server):
                     servicer.SubmitTx,
                     request_deserializer=proto_dot_votestore_dot_v1_dot_node__pb2.SubmitTxRequest.FromString,
                     response_serializer=proto_dot_votestore_dot_v1_dot_node__pb2.SubmitTxResponse.SerializeToString,
+            ),
+            'SubmitTxBatch': grpc.unary_unary_rpc_method_handler(
+                    servicer.SubmitTxBatch,
+                    request_deserializer=proto_dot_votestore_dot_v1_dot_node__pb2.SubmitTxBatchRequest.FromString,
+                    response_serializer=proto_dot_votestore_dot_v1_dot_node__pb2.SubmitTxBatchReply.SerializeToString,
             ),
             'SubmitTxStream': grpc.stream_unary_rpc_method_handler(
                     servicer.SubmitTxStream,
@@ -216,6 +234,33 @@ class Node:
             '/votestore.v1.Node/SubmitTx',
             proto_dot_votestore_dot_v1_dot_node__pb2.SubmitTxRequest.SerializeToString,
             proto_dot_votestore_dot_v1_dot_node__pb2.SubmitTxResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SubmitTxBatch(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/votestore.v1.Node/SubmitTxBatch',
+            proto_dot_votestore_dot_v1_dot_node__pb2.SubmitTxBatchRequest.SerializeToString,
+            proto_dot_votestore_dot_v1_dot_node__pb2.SubmitTxBatchReply.FromString,
             options,
             channel_credentials,
             insecure,

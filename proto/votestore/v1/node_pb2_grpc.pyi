@@ -34,6 +34,10 @@ class NodeStub:
     @_typing.overload
     def __new__(cls, channel: _aio.Channel) -> NodeAsyncStub: ...
     SubmitTx: _grpc.UnaryUnaryMultiCallable[_node_pb2.SubmitTxRequest, _node_pb2.SubmitTxResponse]
+    SubmitTxBatch: _grpc.UnaryUnaryMultiCallable[_node_pb2.SubmitTxBatchRequest, _node_pb2.SubmitTxBatchReply]
+    """RESOURCE_EXHAUSTED if the mempool is full: the call may be sent again (what it left in the
+    mempool is answered "already pending" then).
+    """
     SubmitTxStream: _grpc.StreamUnaryMultiCallable[_node_pb2.SubmitTxRequest, _node_pb2.SubmitTxBatchResponse]
     GetStatus: _grpc.UnaryUnaryMultiCallable[_node_pb2.GetStatusRequest, _node_pb2.GetStatusResponse]
     GetBlocks: _grpc.UnaryStreamMultiCallable[_node_pb2.GetBlocksRequest, _ledger_pb2.CommittedBlock]
@@ -47,6 +51,10 @@ class NodeStub:
 class NodeAsyncStub(NodeStub):
     def __init__(self, channel: _aio.Channel) -> None: ...
     SubmitTx: _aio.UnaryUnaryMultiCallable[_node_pb2.SubmitTxRequest, _node_pb2.SubmitTxResponse]  # type: ignore[assignment]
+    SubmitTxBatch: _aio.UnaryUnaryMultiCallable[_node_pb2.SubmitTxBatchRequest, _node_pb2.SubmitTxBatchReply]  # type: ignore[assignment]
+    """RESOURCE_EXHAUSTED if the mempool is full: the call may be sent again (what it left in the
+    mempool is answered "already pending" then).
+    """
     SubmitTxStream: _aio.StreamUnaryMultiCallable[_node_pb2.SubmitTxRequest, _node_pb2.SubmitTxBatchResponse]  # type: ignore[assignment]
     GetStatus: _aio.UnaryUnaryMultiCallable[_node_pb2.GetStatusRequest, _node_pb2.GetStatusResponse]  # type: ignore[assignment]
     GetBlocks: _aio.UnaryStreamMultiCallable[_node_pb2.GetBlocksRequest, _ledger_pb2.CommittedBlock]  # type: ignore[assignment]
@@ -63,6 +71,16 @@ class NodeServicer(metaclass=_abc_1.ABCMeta):
         request: _node_pb2.SubmitTxRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_node_pb2.SubmitTxResponse, _abc.Awaitable[_node_pb2.SubmitTxResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def SubmitTxBatch(
+        self,
+        request: _node_pb2.SubmitTxBatchRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_node_pb2.SubmitTxBatchReply, _abc.Awaitable[_node_pb2.SubmitTxBatchReply]]:
+        """RESOURCE_EXHAUSTED if the mempool is full: the call may be sent again (what it left in the
+        mempool is answered "already pending" then).
+        """
 
     @_abc_1.abstractmethod
     def SubmitTxStream(

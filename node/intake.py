@@ -78,6 +78,10 @@ class StatelessChecks:
             for h, raw, params in items
         ]
 
+    def pending(self, h: bytes) -> bool:
+        """True while a check of `h` waits or runs on the pool."""
+        return h in self._futures
+
     def _inline(self, raw: bytes) -> bool:
         """Without proofs a check is one signature (~60 us): cheaper here than a trip to a worker."""
         return self._pool is None or kind_of(raw) not in PROOF_KINDS

@@ -52,6 +52,11 @@ class NodeMetrics:
         self.catchup_blocks = Counter(
             "votestore_node_catchup_blocks_total", "Blocks applied from peers' certified history.", registry=r
         )
+        self.txs_pulled = Counter(
+            "votestore_node_txs_pulled_total",
+            "Announced client transactions this node had not seen and asked the announcer for.",
+            registry=r,
+        )
         self.tx_refused = Counter(
             "votestore_node_tx_refused_total",
             "Submitted transactions refused, by reason.",

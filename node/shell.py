@@ -61,6 +61,7 @@ from votestore.blocks import BlockInvalid, check_evidence, evidence_root, tx_roo
 from votestore.encoding import block_id, canonical, decode_signed_tx, tx_hash
 from votestore.errors import DecodeError
 from votestore.genesis import Genesis
+from votestore.hashing import HASH_BYTES
 
 log = logging.getLogger("votestore.node")
 
@@ -69,6 +70,12 @@ VERIFIED_CACHE_TXS: Final = 1_000_000
 OUTBOX_MESSAGES: Final = 20_000
 MAX_EVIDENCE_PER_BLOCK: Final = 64
 STUCK_AFTER_S: Final = 2.0
+ANNOUNCE_EVERY_S: Final = 0.02
+"""Hashes of newly taken client transactions go to peers in one message per this interval."""
+MAX_ANNOUNCED_HASHES: Final = 10_000
+"""Hashes read from one TxAnnounce or TxWant; a peer that sends more is sent nothing for the rest."""
+MAX_GOSSIP_BYTES: Final = 4 * 1024 * 1024
+"""Transactions per TxGossip message answering a TxWant, by size (peer messages may be 32 MiB)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,7 +141,7 @@ class NodeShell:
         self.catching_up = False
         self._results_pending = False  # the last block held transactions the next header certifies
         self._height_started = time.monotonic()
-        self._gossip: list[bytes] = []
+        self._announce: list[bytes] = []
         self._tasks: set[asyncio.Task[None]] = set()
         self._dropped_exported: dict[str, int] = {}
 
@@ -209,10 +216,16 @@ class NodeShell:
         self.send_to_peers(wire)
 
     def send_to_peers(self, message: peer_pb2.PeerMessage) -> None:
-        for outbox in self.outboxes.values():
-            if outbox.full():
-                outbox.get_nowait()  # oldest first; reconnect replays this height's own messages
-            outbox.put_nowait(message)
+        for peer in self.outboxes:
+            self._send_to(peer, message)
+
+    def _send_to(self, peer: int, message: peer_pb2.PeerMessage) -> None:
+        outbox = self.outboxes.get(peer)
+        if outbox is None:
+            return
+        if outbox.full():
+            outbox.get_nowait()  # oldest first; reconnect replays this height's own messages
+        outbox.put_nowait(message)
 
     def _schedule(self, action: ScheduleTimeout) -> None:
         loop = asyncio.get_running_loop()
@@ -393,7 +406,7 @@ class NodeShell:
             self.metrics.mempool_txs.set(len(self.mempool))
             self.metrics.mempool_bytes.set(self.mempool.size_bytes)
             if not from_peer:
-                self._queue_gossip(raw)
+                self._queue_announce(h)
         return SubmitOutcome(h, election_pb2.OK, "pending")
 
     def _params_for(self, raw: bytes) -> ElectionParams | None:
@@ -416,16 +429,64 @@ class NodeShell:
         while len(self._verified) > VERIFIED_CACHE_TXS:
             self._verified.popitem(last=False)
 
-    def _queue_gossip(self, raw: bytes) -> None:
-        """Client transactions reach every validator: sent on to peers in small batches."""
-        if not self._gossip:
-            asyncio.get_running_loop().call_later(0.02, self._flush_gossip)
-        self._gossip.append(raw)
+    # ------------------------------------------------------------------ transaction gossip
 
-    def _flush_gossip(self) -> None:
-        batch, self._gossip = self._gossip, []
+    def _queue_announce(self, h: bytes) -> None:
+        """Client transactions reach every validator: each one this node takes from a client is
+        announced to every peer by hash, and a peer that has not seen it pulls it (`_on_announce`).
+
+        The gateway sends every ballot to every validator itself, so the full copies this node
+        used to push on were nearly always redundant: each validator received, parsed and looked
+        up each ballot four times (docs/benchmarks.md). Pulling keeps what the push gave — a
+        transaction an honest validator took from a client reaches every connected honest peer,
+        one hop, whether or not the client sent it there too — at 32 bytes per peer when the peer
+        has it already, and one round trip more when it has not. Transactions from peers are not
+        announced again, as they were not pushed on before."""
+        if not self._announce:
+            asyncio.get_running_loop().call_later(ANNOUNCE_EVERY_S, self._flush_announce)
+        self._announce.append(h)
+
+    def _flush_announce(self) -> None:
+        batch, self._announce = self._announce, []
         if batch:
-            self.send_to_peers(peer_pb2.PeerMessage(txs=peer_pb2.TxGossip(txs=batch)))
+            self.send_to_peers(peer_pb2.PeerMessage(announce=peer_pb2.TxAnnounce(tx_hashes=batch)))
+
+    def _seen(self, h: bytes) -> bool:
+        """Held, judged or being judged here: nothing to pull. (A transaction refused by its
+        stateless check is not remembered and would be pulled again: honest peers announce only
+        transactions that passed it.)"""
+        return (
+            h in self.mempool
+            or h in self._verified
+            or self._checks.pending(h)
+            or self.store.locate(h) is not None
+        )
+
+    def _on_announce(self, sender: int, hashes: list[bytes]) -> None:
+        """Ask the announcer for what this node has not seen. Each announcer of an unseen
+        transaction is asked, so one lost link does not lose it: up to n-1 copies then, as the
+        push always sent."""
+        wanted = [h for h in hashes[:MAX_ANNOUNCED_HASHES] if len(h) == HASH_BYTES and not self._seen(h)]
+        if wanted:
+            self.metrics.txs_pulled.inc(len(wanted))
+            self._send_to(sender, peer_pb2.PeerMessage(want=peer_pb2.TxWant(tx_hashes=wanted)))
+
+    def _on_want(self, sender: int, hashes: list[bytes]) -> None:
+        """Send a peer the wanted transactions still in the mempool (one committed meanwhile
+        reaches it in its block)."""
+        batch: list[bytes] = []
+        size = 0
+        for h in hashes[:MAX_ANNOUNCED_HASHES]:
+            raw = self.mempool.get(h)
+            if raw is None:
+                continue
+            if batch and size + len(raw) > MAX_GOSSIP_BYTES:
+                self._send_to(sender, peer_pb2.PeerMessage(txs=peer_pb2.TxGossip(txs=batch)))
+                batch, size = [], 0
+            batch.append(raw)
+            size += len(raw)
+        if batch:
+            self._send_to(sender, peer_pb2.PeerMessage(txs=peer_pb2.TxGossip(txs=batch)))
 
     # ------------------------------------------------------------------ peers
 
@@ -443,6 +504,12 @@ class NodeShell:
                 return
             elif kind == "txs":
                 self.spawn(self._take_gossip(list(message.txs.txs)))
+                return
+            elif kind == "announce":
+                self._on_announce(sender, list(message.announce.tx_hashes))
+                return
+            elif kind == "want":
+                self._on_want(sender, list(message.want.tx_hashes))
                 return
             else:
                 self.metrics.invalid_messages.labels(reason=f"unexpected_{kind}").inc()

@@ -19,7 +19,7 @@ import nacl.signing
 import pytest
 
 from gateway.identity import MINIMUM_COST, write_identity_store
-from proto.votestore.v1 import election_pb2, gateway_pb2
+from proto.votestore.v1 import election_pb2, gateway_pb2, node_pb2, node_pb2_grpc
 from tests.cluster import get_tx, submit, wait_committed
 from votestore import txbuild
 from votestore.client.ballot import credential_public_key
@@ -259,6 +259,19 @@ def test_gateway_killed_after_taking_a_ballot_still_gives_its_receipt(setup: Set
     response = _client_run(setup, lambda client: client.wait_receipt(cast.tracking_code, WAIT_S))
     assert response.status == gateway_pb2.COMMITTED
     check_receipt(setup.net.genesis, response.receipt, require_result=True)
+
+
+def test_a_ballot_given_to_one_validator_commits_on_all(setup: Setup) -> None:
+    """A client may skip the gateway and give its ballot to one validator: that validator
+    announces it and the others pull it, or see it in its block."""
+    raw = _ballot(setup, 8)
+    with grpc.insecure_channel(setup.net.addresses[2]) as channel:
+        reply = node_pb2_grpc.NodeStub(channel).SubmitTxBatch(
+            node_pb2.SubmitTxBatchRequest(txs=[raw]), timeout=WAIT_S
+        )
+    assert [r.code for r in reply.results] == [election_pb2.OK]
+    for address in setup.net.addresses:
+        assert wait_committed(address, tx_hash(raw)).result.code == election_pb2.OK
 
 
 def test_casting_works_with_one_validator_down(setup: Setup) -> None:

@@ -13,6 +13,7 @@ import grpc
 import pytest
 
 from node.rpc.peer import NONCE_BYTES
+from node.shell import MAX_ANNOUNCED_HASHES
 from proto.votestore.v1 import election_pb2, ledger_pb2, peer_pb2
 from tests.cluster import election_definition, submit, wait_committed
 from votestore import txbuild
@@ -80,6 +81,11 @@ def _hostile_messages(net: LocalNet, rng: random.Random) -> list[peer_pb2.PeerMe
         messages += [peer_pb2.PeerMessage(vote=v) for v in (stale, forged, far_round, stranger, bad_id)]
         messages.append(peer_pb2.PeerMessage(proposal=junk_proposal))
         messages.append(peer_pb2.PeerMessage(hello=_hello(net, forged=False).hello))
+    # announcements of hashes nobody holds (too many, and of wrong sizes), wants of unknown ones
+    hashes = [rng.randbytes(32) for _ in range(MAX_ANNOUNCED_HASHES + 10)] + [b"short", b""]
+    messages.append(peer_pb2.PeerMessage(announce=peer_pb2.TxAnnounce(tx_hashes=hashes)))
+    messages.append(peer_pb2.PeerMessage(want=peer_pb2.TxWant(tx_hashes=hashes)))
+    messages.append(peer_pb2.PeerMessage(txs=peer_pb2.TxGossip(txs=[rng.randbytes(200) for _ in range(20)])))
     return messages
 
 

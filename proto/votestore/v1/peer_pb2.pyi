@@ -107,6 +107,50 @@ class TxGossip(_message.Message):
 Global___TxGossip: _TypeAlias = TxGossip  # noqa: Y015
 
 @_typing.final
+class TxAnnounce(_message.Message):
+    """Hashes of client transactions the sender took into its mempool. A peer that has not seen one
+    asks the sender for it (TxWant) and gets it as TxGossip; one that has sends nothing.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TX_HASHES_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def tx_hashes(self) -> _containers.RepeatedScalarFieldContainer[_builtins.bytes]: ...
+    def __init__(
+        self,
+        *,
+        tx_hashes: _abc.Iterable[_builtins.bytes] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["tx_hashes", b"tx_hashes"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___TxAnnounce: _TypeAlias = TxAnnounce  # noqa: Y015
+
+@_typing.final
+class TxWant(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TX_HASHES_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def tx_hashes(self) -> _containers.RepeatedScalarFieldContainer[_builtins.bytes]: ...
+    def __init__(
+        self,
+        *,
+        tx_hashes: _abc.Iterable[_builtins.bytes] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["tx_hashes", b"tx_hashes"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___TxWant: _TypeAlias = TxWant  # noqa: Y015
+
+@_typing.final
 class PeerMessage(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
@@ -116,6 +160,8 @@ class PeerMessage(_message.Message):
     STATUS_FIELD_NUMBER: _builtins.int
     TXS_FIELD_NUMBER: _builtins.int
     COMMITTED_FIELD_NUMBER: _builtins.int
+    ANNOUNCE_FIELD_NUMBER: _builtins.int
+    WANT_FIELD_NUMBER: _builtins.int
     @_builtins.property
     def hello(self) -> Global___Hello: ...
     @_builtins.property
@@ -130,6 +176,10 @@ class PeerMessage(_message.Message):
     def committed(self) -> _ledger_pb2.CommittedBlock:
         """helps a peer one height behind"""
 
+    @_builtins.property
+    def announce(self) -> Global___TxAnnounce: ...
+    @_builtins.property
+    def want(self) -> Global___TxWant: ...
     def __init__(
         self,
         *,
@@ -139,12 +189,14 @@ class PeerMessage(_message.Message):
         status: Global___PeerStatus | None = ...,
         txs: Global___TxGossip | None = ...,
         committed: _ledger_pb2.CommittedBlock | None = ...,
+        announce: Global___TxAnnounce | None = ...,
+        want: Global___TxWant | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["committed", b"committed", "hello", b"hello", "kind", b"kind", "proposal", b"proposal", "status", b"status", "txs", b"txs", "vote", b"vote"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["announce", b"announce", "committed", b"committed", "hello", b"hello", "kind", b"kind", "proposal", b"proposal", "status", b"status", "txs", b"txs", "vote", b"vote", "want", b"want"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["committed", b"committed", "hello", b"hello", "kind", b"kind", "proposal", b"proposal", "status", b"status", "txs", b"txs", "vote", b"vote"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["announce", b"announce", "committed", b"committed", "hello", b"hello", "kind", b"kind", "proposal", b"proposal", "status", b"status", "txs", b"txs", "vote", b"vote", "want", b"want"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    _WhichOneofReturnType_kind: _TypeAlias = _typing.Literal["hello", "proposal", "vote", "status", "txs", "committed"]  # noqa: Y015
+    _WhichOneofReturnType_kind: _TypeAlias = _typing.Literal["hello", "proposal", "vote", "status", "txs", "committed", "announce", "want"]  # noqa: Y015
     _WhichOneofArgType_kind: _TypeAlias = _typing.Literal["kind", b"kind"]  # noqa: Y015
     def WhichOneof(self, oneof_group: _WhichOneofArgType_kind) -> _WhichOneofReturnType_kind | None: ...
 

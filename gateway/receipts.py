@@ -82,9 +82,13 @@ class ReceiptFinder:
             return gateway_pb2.ReceiptResponse(status=gateway_pb2.UNKNOWN)
         return _from_proof(tracking_code, answer)
 
-    async def lookup(self, tracking_code: bytes) -> gateway_pb2.ReceiptResponse:
+    async def lookup(
+        self, tracking_code: bytes, *, pending_will_do: bool = False
+    ) -> gateway_pb2.ReceiptResponse:
         """The best-proven answer; one validator is asked first (chosen by the code, spreading
-        the load), and all of them only if its answer is not final."""
+        the load), and all of them only if its answer is not final — or, with `pending_will_do`,
+        only if it does not even hold the transaction pending: a waiter that will ask again when
+        the commit stream shows the block after the transaction's needs no better answer yet."""
         cached = self._final.get(tracking_code)
         if cached is not None:
             return cached
@@ -98,6 +102,8 @@ class ReceiptFinder:
         best = self._judge(tracking_code, first, await self._pool.ask_one(first, ask))
         if is_final(best):
             self._remember(tracking_code, best)
+            return best
+        if pending_will_do and best.status == gateway_pb2.PENDING:
             return best
         async for index, answer in self._pool.ask_all(ask):
             judged = self._judge(tracking_code, index, answer)
@@ -120,7 +126,9 @@ class ReceiptFinder:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout_s
         asked_at_height = self._watcher.height
-        response = await self.lookup(tracking_code)
+        # Right after a cast the ballot is pending everywhere: asking all four validators for
+        # that (as the first look did) was 4 of the 6 GetTx calls a ballot cost the validators.
+        response = await self.lookup(tracking_code, pending_will_do=True)
         asked = loop.time()
         while not is_final(response) and loop.time() < deadline:
             seen = self._watcher.height

@@ -213,6 +213,7 @@ class FakeNode(node_pb2_grpc.NodeServicer):
         self.behaviour = Behaviour()
         self.submitted = 0
         self.batches = 0
+        self.proofs_asked = 0
 
     async def _gate(self, context: Any) -> None:
         if self.behaviour.down:
@@ -246,6 +247,7 @@ class FakeNode(node_pb2_grpc.NodeServicer):
 
     async def GetTx(self, request: Any, context: Any) -> ledger_pb2.TxProof:
         await self._gate(context)
+        self.proofs_asked += 1
         proof = self.ledger.proof(request.tx_hash)
         if proof is None:
             await context.abort(grpc.StatusCode.NOT_FOUND, "unknown transaction")

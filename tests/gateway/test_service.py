@@ -53,6 +53,24 @@ def test_local_cast_commits_and_the_receipt_checks_offline(tmp_path: Path) -> No
     run(scenario, tmp_path)
 
 
+def test_a_pending_ballot_is_asked_of_one_validator_by_a_waiter(tmp_path: Path) -> None:
+    async def scenario(r: Rig) -> None:
+        cast = await r.client.cast(ELECTION, credential(2), CHOICES)
+        receipts = r.service.receipts
+
+        def asked() -> int:
+            return sum(node.proofs_asked for node in r.cluster.nodes)
+
+        assert (await receipts.lookup(cast.tracking_code, pending_will_do=True)).status == gateway_pb2.PENDING
+        assert asked() == 1
+        assert (await receipts.lookup(cast.tracking_code)).status == gateway_pb2.PENDING
+        assert asked() == 1 + 1 + 4
+        assert (await receipts.lookup(bytes(32), pending_will_do=True)).status == gateway_pb2.UNKNOWN
+        assert asked() == 6 + 1 + 4  # not held by the first one asked: all are asked
+
+    run(scenario, tmp_path)
+
+
 def test_wait_receipt_wakes_on_the_commit(tmp_path: Path) -> None:
     async def scenario(r: Rig) -> None:
         cast = await r.client.cast(ELECTION, credential(1), CHOICES)

@@ -2,7 +2,7 @@
 vote for 1) encrypted before the timed phases, cast through the gateway and followed to their
 receipts (final: the next block certifies the result).
 
-    .venv/bin/python -m bench.cluster [--ballots 6000] [--seconds 20]
+    .venv/bin/python -m bench.cluster [--ballots 12000] [--seconds 20]
 
 Phase 1 (peak): CONCURRENCY casts in flight, each followed to its receipt in the background.
 Phase 2 (half): casts at 50 % of the peak's committed rate, on a fixed schedule (latency counted
@@ -82,6 +82,8 @@ class Phase:
     committed: int = 0
     counted_s: float = 0.0
     cpu: CpuWindow | None = None
+    short: int = 0
+    """Casts the schedule wanted but the ballots built before timing had run out for."""
 
     @property
     def rate(self) -> float:
@@ -189,6 +191,7 @@ async def steady(
     """Open loop: cast i is due at start + i / rate, whether or not earlier ones are done."""
     phase = Phase(f"{rate:.0f}/s")
     count = int(rate * seconds)
+    phase.short = count
     casts: list[asyncio.Task[None]] = []
     counter = asyncio.create_task(_after(WARMUP_S, load.counted(phase, roots, seconds - WARMUP_S)))
     start = time.perf_counter()
@@ -196,6 +199,7 @@ async def steady(
         due = start + i / rate
         await asyncio.sleep(max(0.0, due - time.perf_counter()))
         casts.append(asyncio.create_task(load.cast(phase, raw, due)))
+        phase.short -= 1
     await asyncio.gather(*casts)
     await counter
     await load.drain()
@@ -255,12 +259,13 @@ def phase_figures(phase: Phase, verify_s: float) -> dict[str, object]:
         "cores_this_run_got": round(sum(phase.cpu.seconds.values()) / phase.cpu.wall_s, 2),
         "validator_cpu_ms_per_ballot": round(per_ballot * 1000, 3),
         "cpu_per_ballot_over_verify": round(per_ballot / verify_s, 2),
+        "casts_short_of_ballots": phase.short,
     }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--ballots", type=int, default=6000, help="ballots built before timing")
+    parser.add_argument("--ballots", type=int, default=12000, help="ballots built before timing")
     parser.add_argument("--seconds", type=float, default=20.0, help="length of each timed phase")
     parser.add_argument("--workdir", type=Path, default=None)
     parser.add_argument("--out", default="cluster", help="name of the JSON under bench/results/")
@@ -340,6 +345,10 @@ def main() -> None:
             ),
             (f"{phase}: refused or retried", figures["refused"] or "none"),
         ]
+        if figures["casts_short_of_ballots"]:
+            rows.append(
+                (f"{phase}: RAN OUT OF BALLOTS", f"{figures['casts_short_of_ballots']} casts not sent")
+            )
     rows.append(("peak / bound", f"{top.rate / bound:.0%} (goal >= {GOAL_OF_BOUND:.0%})"))
     rows.append(
         (

@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Callable, Coroutine, Iterable
 from concurrent.futures import BrokenExecutor, Executor
 from dataclasses import dataclass
@@ -70,8 +70,14 @@ VERIFIED_CACHE_TXS: Final = 1_000_000
 OUTBOX_MESSAGES: Final = 20_000
 MAX_EVIDENCE_PER_BLOCK: Final = 64
 STUCK_AFTER_S: Final = 2.0
-ANNOUNCE_EVERY_S: Final = 0.02
+ANNOUNCE_EVERY_S: Final = 0.05
 """Hashes of newly taken client transactions go to peers in one message per this interval."""
+PULL_AFTER_S: Final = 0.2
+"""An announced transaction not seen here is asked for only if still unseen this long after the
+announcement: the client's own copy (the gateway sends one to every validator) may be on its way,
+and under load it often came after a faster validator's announcement."""
+MAX_PULLS_WAITING: Final = 100_000
+"""Announced hashes waiting out PULL_AFTER_S; beyond this, new announcements are not followed."""
 MAX_ANNOUNCED_HASHES: Final = 10_000
 """Hashes read from one TxAnnounce or TxWant; a peer that sends more is sent nothing for the rest."""
 MAX_GOSSIP_BYTES: Final = 4 * 1024 * 1024
@@ -142,6 +148,7 @@ class NodeShell:
         self._results_pending = False  # the last block held transactions the next header certifies
         self._height_started = time.monotonic()
         self._announce: list[bytes] = []
+        self._unseen: deque[tuple[float, int, bytes]] = deque()  # (when announced, announcer, hash)
         self._tasks: set[asyncio.Task[None]] = set()
         self._dropped_exported: dict[str, int] = {}
 
@@ -440,8 +447,8 @@ class NodeShell:
         up each ballot four times (docs/benchmarks.md). Pulling keeps what the push gave — a
         transaction an honest validator took from a client reaches every connected honest peer,
         one hop, whether or not the client sent it there too — at 32 bytes per peer when the peer
-        has it already, and one round trip more when it has not. Transactions from peers are not
-        announced again, as they were not pushed on before."""
+        has it already, and PULL_AFTER_S and a round trip later when it has not. Transactions
+        from peers are not announced again, as they were not pushed on before."""
         if not self._announce:
             asyncio.get_running_loop().call_later(ANNOUNCE_EVERY_S, self._flush_announce)
         self._announce.append(h)
@@ -463,13 +470,32 @@ class NodeShell:
         )
 
     def _on_announce(self, sender: int, hashes: list[bytes]) -> None:
-        """Ask the announcer for what this node has not seen. Each announcer of an unseen
-        transaction is asked, so one lost link does not lose it: up to n-1 copies then, as the
-        push always sent."""
-        wanted = [h for h in hashes[:MAX_ANNOUNCED_HASHES] if len(h) == HASH_BYTES and not self._seen(h)]
-        if wanted:
-            self.metrics.txs_pulled.inc(len(wanted))
-            self._send_to(sender, peer_pb2.PeerMessage(want=peer_pb2.TxWant(tx_hashes=wanted)))
+        """Note what this node has not seen; after PULL_AFTER_S ask each announcer for what is
+        still unseen. Every announcer of an unseen transaction is asked, so one lost link does not
+        lose it: up to n-1 copies then, as the push always sent."""
+        unseen = [h for h in hashes[:MAX_ANNOUNCED_HASHES] if len(h) == HASH_BYTES and not self._seen(h)]
+        room = MAX_PULLS_WAITING - len(self._unseen)
+        if not unseen or room <= 0:
+            return
+        loop = asyncio.get_running_loop()
+        if not self._unseen:
+            loop.call_later(PULL_AFTER_S, self._pull_unseen)
+        now = loop.time()
+        self._unseen.extend((now, sender, h) for h in unseen[:room])
+
+    def _pull_unseen(self) -> None:
+        loop = asyncio.get_running_loop()
+        due = loop.time() - PULL_AFTER_S
+        wanted: dict[int, list[bytes]] = {}
+        while self._unseen and self._unseen[0][0] <= due:
+            _, sender, h = self._unseen.popleft()
+            if not self._seen(h):
+                wanted.setdefault(sender, []).append(h)
+        if self._unseen:
+            loop.call_at(self._unseen[0][0] + PULL_AFTER_S, self._pull_unseen)
+        for sender, hashes in wanted.items():
+            self.metrics.txs_pulled.inc(len(hashes))
+            self._send_to(sender, peer_pb2.PeerMessage(want=peer_pb2.TxWant(tx_hashes=hashes)))
 
     def _on_want(self, sender: int, hashes: list[bytes]) -> None:
         """Send a peer the wanted transactions still in the mempool (one committed meanwhile

@@ -35,6 +35,8 @@ class CommitWatcher:
         self._height = 0
         self._risen = asyncio.Condition()
         self._committed: OrderedDict[bytes, int] = OrderedDict()
+        self.following = 0
+        """The validator whose commit stream is followed (or about to be): it holds `height`."""
 
     @property
     def height(self) -> int:
@@ -78,6 +80,7 @@ class CommitWatcher:
         """Follow one validator at a time, moving to the next when its stream ends or fails."""
         index = 0
         while True:
+            self.following = index
             try:
                 await self._follow(index)
             except grpc.aio.AioRpcError as exc:

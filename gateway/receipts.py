@@ -27,6 +27,8 @@ log = logging.getLogger("votestore.gateway.receipts")
 
 LOOKUP_TIMEOUT_S: Final = 3.0
 MAX_CACHED_RECEIPTS: Final = 10_000
+MAX_TAKEN_REMEMBERED: Final = 100_000
+"""Ballots this gateway just saw f+1 validators take, remembered (about 4 MB) until waited for."""
 WAKE_INTERVAL_S: Final = 1.0
 """Longest a waiter sleeps without looking at the chain's height again."""
 REREAD_EVERY_S: Final = 2.0
@@ -66,6 +68,14 @@ class ReceiptFinder:
         self._genesis = genesis
         self._watcher = watcher
         self._final: OrderedDict[bytes, gateway_pb2.ReceiptResponse] = OrderedDict()
+        self._taken: OrderedDict[bytes, None] = OrderedDict()
+
+    def taken(self, tracking_code: bytes) -> None:
+        """f+1 validators have just taken this ballot into their mempools (a cast answered
+        PENDING): a waiter for it starts from PENDING instead of asking."""
+        self._taken[tracking_code] = None
+        if len(self._taken) > MAX_TAKEN_REMEMBERED:
+            self._taken.popitem(last=False)
 
     def _judge(self, tracking_code: bytes, index: int, answer: Any) -> gateway_pb2.ReceiptResponse:
         if isinstance(answer, grpc.aio.AioRpcError):
@@ -83,12 +93,13 @@ class ReceiptFinder:
         return _from_proof(tracking_code, answer)
 
     async def lookup(
-        self, tracking_code: bytes, *, pending_will_do: bool = False
+        self, tracking_code: bytes, *, pending_will_do: bool = False, first: int | None = None
     ) -> gateway_pb2.ReceiptResponse:
-        """The best-proven answer; one validator is asked first (chosen by the code, spreading
-        the load), and all of them only if its answer is not final — or, with `pending_will_do`,
-        only if it does not even hold the transaction pending: a waiter that will ask again when
-        the commit stream shows the block after the transaction's needs no better answer yet."""
+        """The best-proven answer; one validator is asked first (`first`, else one chosen by the
+        code, spreading the load), and all of them only if its answer is not final — or, with
+        `pending_will_do`, only if it does not even hold the transaction pending: a waiter that
+        will ask again when the commit stream shows the block after the transaction's needs no
+        better answer yet."""
         cached = self._final.get(tracking_code)
         if cached is not None:
             return cached
@@ -98,7 +109,8 @@ class ReceiptFinder:
             proof: ledger_pb2.TxProof = await stub.GetTx(request, timeout=LOOKUP_TIMEOUT_S)
             return proof
 
-        first = tracking_code[0] % self._pool.n
+        if first is None:
+            first = tracking_code[0] % self._pool.n
         best = self._judge(tracking_code, first, await self._pool.ask_one(first, ask))
         if is_final(best):
             self._remember(tracking_code, best)
@@ -126,9 +138,14 @@ class ReceiptFinder:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout_s
         asked_at_height = self._watcher.height
-        # Right after a cast the ballot is pending everywhere: asking all four validators for
-        # that (as the first look did) was 4 of the 6 GetTx calls a ballot cost the validators.
-        response = await self.lookup(tracking_code, pending_will_do=True)
+        if tracking_code in self._taken and self._watcher.committed_height(tracking_code) is None:
+            # Just taken here and not seen committed: pending is all any validator could say
+            # (asking them was up to 5 GetTx calls a ballot, half of them NOT_FOUND from the
+            # validators still checking it).
+            del self._taken[tracking_code]
+            response = gateway_pb2.ReceiptResponse(status=gateway_pb2.PENDING)
+        else:
+            response = await self.lookup(tracking_code, pending_will_do=True)
         asked = loop.time()
         while not is_final(response) and loop.time() < deadline:
             seen = self._watcher.height
@@ -137,7 +154,8 @@ class ReceiptFinder:
             hinted = committed is not None and seen > committed and seen > asked_at_height
             if hinted or now - asked >= REREAD_EVERY_S:
                 asked_at_height = seen
-                response = await self.lookup(tracking_code)
+                # the validator whose stream showed the next block holds the final proof
+                response = await self.lookup(tracking_code, first=self._watcher.following if hinted else None)
                 asked = loop.time()
                 continue
             await self._watcher.wait_beyond(seen, min(deadline - now, WAKE_INTERVAL_S))

@@ -138,6 +138,8 @@ class GatewayService(gateway_pb2_grpc.GatewayServicer):
         code_hex = outcome.tracking_code.hex()
         if outcome.taken:
             status = gateway_pb2.COMMITTED if outcome.committed else gateway_pb2.PENDING
+            if status == gateway_pb2.PENDING:
+                self.receipts.taken(outcome.tracking_code)
             log.info("event=ballot_taken tracking_code=%s accepted=%d", code_hex, outcome.accepted)
             return gateway_pb2.CastBallotResponse(tracking_code=outcome.tracking_code, status=status)
         log.info("event=ballot_refused tracking_code=%s accepted=%d", code_hex, outcome.accepted)

@@ -71,6 +71,21 @@ def test_a_pending_ballot_is_asked_of_one_validator_by_a_waiter(tmp_path: Path) 
     run(scenario, tmp_path)
 
 
+def test_a_waiter_for_a_ballot_just_taken_asks_nobody_until_it_commits(tmp_path: Path) -> None:
+    async def scenario(r: Rig) -> None:
+        cast = await r.client.cast(ELECTION, credential(3), CHOICES)
+        asked = [node.proofs_asked for node in r.cluster.nodes]
+        assert (await r.client.wait_receipt(cast.tracking_code, 0.3)).status == gateway_pb2.PENDING
+        assert [node.proofs_asked for node in r.cluster.nodes] == asked
+        waiter = asyncio.create_task(r.client.wait_receipt(cast.tracking_code, 20.0))
+        await r.cluster.ledger.commit()
+        await r.cluster.ledger.commit()
+        final = await waiter
+        assert final.status == gateway_pb2.COMMITTED and final.receipt.proof.HasField("next_header")
+
+    run(scenario, tmp_path)
+
+
 def test_wait_receipt_wakes_on_the_commit(tmp_path: Path) -> None:
     async def scenario(r: Rig) -> None:
         cast = await r.client.cast(ELECTION, credential(1), CHOICES)

@@ -50,6 +50,7 @@ class StatelessChecks:
         self._waiting: dict[bytes, tuple[bytes, ElectionParams | None]] = {}  # arrival order
         self._futures: dict[bytes, asyncio.Future[election_pb2.TxResult | None]] = {}
         self._out = 0
+        self._dispatch_soon = False
 
     async def check(
         self, h: bytes, raw: bytes, params: ElectionParams | None
@@ -58,9 +59,17 @@ class StatelessChecks:
         if self._inline(raw):
             return verify_tx_stateless(self._chain_id, raw, params)
         future = self._enqueue(h, raw, params)
-        self._dispatch()
+        if not self._dispatch_soon:
+            # at the end of this loop turn, so the transactions of one SubmitTxBatch (checked
+            # side by side) share a pool call instead of the first ones going one by one
+            self._dispatch_soon = True
+            asyncio.get_running_loop().call_soon(self._dispatch_now)
         # shield: one caller gone (a client hung up) must not cancel the check others await
         return await asyncio.shield(future)
+
+    def _dispatch_now(self) -> None:
+        self._dispatch_soon = False
+        self._dispatch()
 
     async def check_first(
         self, items: Sequence[tuple[bytes, bytes, ElectionParams | None]]

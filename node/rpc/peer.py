@@ -11,6 +11,7 @@ import asyncio
 import logging
 import os
 import time
+from asyncio import FIRST_COMPLETED
 from collections.abc import AsyncIterator
 from typing import Final
 
@@ -97,9 +98,23 @@ class PeerService(peer_pb2_grpc.PeerServicer):
         context: grpc.aio.ServicerContext[peer_pb2.PeerMessage, peer_pb2.PeerMessage],
     ) -> AsyncIterator[peer_pb2.PeerMessage]:
         shell = self._shell
+        # The hello is awaited against closing too: a peer that dials while this node stops (and
+        # stops itself, sending nothing) would otherwise outlast the server's grace period and be
+        # cancelled, which grpc logs with a traceback.
+        hello = asyncio.ensure_future(anext(request_iterator))
+        closing_early = asyncio.ensure_future(self._closing.wait())
         try:
-            first = await asyncio.wait_for(anext(request_iterator), HELLO_TIMEOUT_S)
-        except (TimeoutError, StopAsyncIteration):
+            await asyncio.wait({hello, closing_early}, timeout=HELLO_TIMEOUT_S, return_when=FIRST_COMPLETED)
+        finally:
+            closing_early.cancel()
+        if not hello.done():
+            hello.cancel()
+            if not self._closing.is_set():
+                shell.metrics.invalid_messages.labels(reason="no_hello").inc()
+            return
+        try:
+            first = hello.result()
+        except StopAsyncIteration:
             shell.metrics.invalid_messages.labels(reason="no_hello").inc()
             return
         why = "no_hello" if first.WhichOneof("kind") != "hello" else check_hello(shell, first.hello)

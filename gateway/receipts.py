@@ -21,7 +21,7 @@ from proto.votestore.v1 import election_pb2, gateway_pb2, ledger_pb2, node_pb2
 from votestore.encoding import decode_signed_tx, tx_hash
 from votestore.errors import DecodeError
 from votestore.genesis import Genesis
-from votestore.receipts import ProofInvalid, verify_tx_proof
+from votestore.receipts import CheckedCertificates, ProofInvalid, verify_tx_proof
 
 log = logging.getLogger("votestore.gateway.receipts")
 
@@ -67,6 +67,7 @@ class ReceiptFinder:
         self._pool = pool
         self._genesis = genesis
         self._watcher = watcher
+        self._checked = CheckedCertificates(genesis)
         self._final: OrderedDict[bytes, gateway_pb2.ReceiptResponse] = OrderedDict()
         self._taken: OrderedDict[bytes, None] = OrderedDict()
 
@@ -86,7 +87,7 @@ class ReceiptFinder:
         if not answer.HasField("header"):
             return gateway_pb2.ReceiptResponse(status=gateway_pb2.PENDING)
         try:
-            verify_tx_proof(self._genesis, answer)
+            verify_tx_proof(self._genesis, answer, checked=self._checked)
         except ProofInvalid as exc:
             log.warning("event=bad_proof validator=%d why=%r", index, str(exc))
             return gateway_pb2.ReceiptResponse(status=gateway_pb2.UNKNOWN)

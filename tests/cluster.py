@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import grpc
 import nacl.signing
@@ -34,20 +34,47 @@ def get_tx(address: str, tx_hash: bytes) -> ledger_pb2.TxProof:
         return proof
 
 
-def wait_committed(address: str, tx_hash: bytes, timeout_s: float = 60.0) -> ledger_pb2.TxProof:
-    """Poll until the node serves a committed proof for the transaction (bounded wait)."""
+def _wait_tx(
+    address: str,
+    tx_hash: bytes,
+    want: str,
+    done: Callable[[ledger_pb2.TxProof], bool],
+    timeout_s: float,
+    allowed_errors: tuple[grpc.StatusCode, ...] | None = None,
+) -> ledger_pb2.TxProof:
+    """Poll GetTx until `done(proof)` (bounded wait); the failure names the last answer. With
+    `allowed_errors`, any other error status fails at once."""
     deadline = time.monotonic() + timeout_s
     last = "never answered"
     while time.monotonic() < deadline:
         try:
             proof = get_tx(address, tx_hash)
-            if proof.HasField("header"):
+            if done(proof):
                 return proof
-            last = "pending"
+            last = "committed" if proof.HasField("header") else "pending"
         except grpc.RpcError as exc:
-            last = f"{exc.code().name}"  # type: ignore[attr-defined]
+            code = exc.code()  # type: ignore[attr-defined]
+            assert allowed_errors is None or code in allowed_errors, exc
+            last = f"{code.name}"
         time.sleep(0.05)
-    raise AssertionError(f"tx {tx_hash.hex()[:16]} not committed on {address} within {timeout_s} s ({last})")
+    raise AssertionError(f"tx {tx_hash.hex()[:16]} not {want} on {address} within {timeout_s} s ({last})")
+
+
+def wait_committed(address: str, tx_hash: bytes, timeout_s: float = 60.0) -> ledger_pb2.TxProof:
+    """Poll until the node serves a committed proof for the transaction (bounded wait)."""
+    return _wait_tx(address, tx_hash, "committed", lambda proof: proof.HasField("header"), timeout_s)
+
+
+def wait_pending(address: str, tx_hash: bytes, timeout_s: float = 30.0) -> ledger_pb2.TxProof:
+    """Poll until the node holds the transaction in its mempool, not yet committed (bounded wait)."""
+    return _wait_tx(
+        address,
+        tx_hash,
+        "pending",
+        lambda proof: not proof.HasField("header"),
+        timeout_s,
+        allowed_errors=(grpc.StatusCode.NOT_FOUND,),
+    )
 
 
 def election_definition(

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import random
-import time
 from pathlib import Path
 
-import grpc
 import plyvel
 import pytest
 
@@ -14,10 +12,10 @@ from proto.votestore.v1 import election_pb2
 from tests.cluster import (
     assert_no_double_sign,
     election_definition,
-    get_tx,
     read_chains,
     submit,
     wait_committed,
+    wait_pending,
 )
 from votestore import txbuild
 from votestore.encoding import tx_hash
@@ -116,19 +114,6 @@ def test_all_nodes_killed_at_random_moments_lose_nothing(cluster: LocalNet) -> N
     assert_no_double_sign(cluster, [0, 1, 2, 3])
 
 
-def _wait_pending(address: str, h: bytes, timeout_s: float = 30.0) -> None:
-    """Poll until the node holds the transaction in its mempool (bounded wait)."""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        try:
-            if not get_tx(address, h).HasField("header"):
-                return
-        except grpc.RpcError as exc:
-            assert exc.code() == grpc.StatusCode.NOT_FOUND, exc  # type: ignore[attr-defined]
-        time.sleep(0.05)
-    raise AssertionError(f"tx {h.hex()[:16]} not pending on {address} within {timeout_s} s")
-
-
 def test_a_transaction_sent_to_one_validator_reaches_the_others(cluster: LocalNet) -> None:
     """With two of four validators down nothing commits, so validator 1 can hold what a client
     gave validator 0 only because 0 announced it and 1 pulled it; once the others are back it
@@ -139,7 +124,7 @@ def test_a_transaction_sent_to_one_validator_reaches_the_others(cluster: LocalNe
     assert before is not None
     raw = _elections(cluster, 1, "one-validator")[0]
     assert submit(cluster.addresses[0], raw).code == election_pb2.OK
-    _wait_pending(cluster.addresses[1], tx_hash(raw))
+    wait_pending(cluster.addresses[1], tx_hash(raw))
     after = cluster.status(1)
     assert after is not None and after.height == before.height
     cluster.start(2)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
 
 import grpc
 import nacl.signing
@@ -16,6 +18,21 @@ from votestore.crypto import dkg
 from votestore.localnet import LocalNet
 
 RPC_TIMEOUT_S = 10.0
+
+
+@contextlib.contextmanager
+def running_cluster(workdir: Path) -> Iterator[LocalNet]:
+    """A running 4-node cluster of real processes, all stopped on leaving; then no node log may
+    hold a traceback."""
+    net = LocalNet.create(workdir)
+    try:
+        net.start_all()
+        net.wait_ready()
+        yield net
+    finally:
+        net.close()
+    for log in sorted(net.workdir.glob("node*.log")):
+        assert "Traceback" not in log.read_text(errors="replace"), f"{log.name} holds a traceback"
 
 
 def submit(address: str, raw: bytes) -> node_pb2.SubmitTxResponse:

@@ -7,18 +7,12 @@ from pathlib import Path
 
 import pytest
 
+from tests.cluster import running_cluster
 from votestore.localnet import LocalNet
 
 
 @pytest.fixture
 def cluster(tmp_path: Path) -> Iterator[LocalNet]:
     """A running 4-node cluster of real processes; every process is stopped afterwards."""
-    net = LocalNet.create(tmp_path / "net")
-    try:
-        net.start_all()
-        net.wait_ready()
+    with running_cluster(tmp_path / "net") as net:
         yield net
-    finally:
-        net.close()
-    for log in sorted(net.workdir.glob("node*.log")):
-        assert "Traceback" not in log.read_text(errors="replace"), f"{log.name} holds a traceback"

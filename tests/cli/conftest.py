@@ -7,17 +7,11 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.cluster import running_cluster
 from votestore.localnet import LocalNet
 
 
 @pytest.fixture(scope="module")
 def net(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalNet]:
-    local = LocalNet.create(tmp_path_factory.mktemp("net"))
-    try:
-        local.start_all()
-        local.wait_ready()
+    with running_cluster(tmp_path_factory.mktemp("net")) as local:
         yield local
-    finally:
-        local.close()
-    for log in sorted(local.workdir.glob("node*.log")):
-        assert "Traceback" not in log.read_text(errors="replace"), f"{log.name} holds a traceback"

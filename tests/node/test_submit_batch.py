@@ -10,7 +10,7 @@ import pytest
 
 from node.rpc.public import MAX_SUBMIT_BATCH_BYTES, MAX_SUBMIT_BATCH_TXS
 from proto.votestore.v1 import election_pb2, node_pb2, node_pb2_grpc
-from tests.cluster import RPC_TIMEOUT_S, election_definition, wait_committed
+from tests.cluster import RPC_TIMEOUT_S, election_definition, running_cluster, wait_committed
 from votestore import txbuild
 from votestore.encoding import MAX_TX_BYTES, tx_hash
 from votestore.grpc_service import UNDECODABLE_DETAIL
@@ -21,15 +21,8 @@ pytestmark = pytest.mark.cluster
 
 @pytest.fixture(scope="module")
 def net(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalNet]:
-    net = LocalNet.create(tmp_path_factory.mktemp("submit-batch") / "net")
-    try:
-        net.start_all()
-        net.wait_ready()
-        yield net
-    finally:
-        net.close()
-    for log in sorted(net.workdir.glob("node*.log")):
-        assert "Traceback" not in log.read_text(errors="replace"), f"{log.name} holds a traceback"
+    with running_cluster(tmp_path_factory.mktemp("submit-batch") / "net") as local:
+        yield local
 
 
 def _batch(net: LocalNet, txs: list[bytes], node: int = 0) -> node_pb2.SubmitTxBatchReply:

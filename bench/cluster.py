@@ -80,6 +80,7 @@ class Phase:
     refused: dict[str, int] = field(default_factory=dict)
     receipts: list[gateway_pb2.ReceiptResponse] = field(default_factory=list)
     committed: int = 0
+    blocks: int = 0
     counted_s: float = 0.0
     cpu: CpuWindow | None = None
     short: int = 0
@@ -107,10 +108,12 @@ class Load:
         await self.client.close()
         await self._node_channel.close()
 
-    async def ballots_counted(self) -> int:
+    async def ballots_counted(self) -> tuple[int, int]:
+        """(ballots committed, chain height) at validator 0."""
         request = node_pb2.GetElectionRequest(election_id=ELECTION_ID)
         state = await self._node.GetElection(request, timeout=10)
-        return int(state.ballots)
+        status = await self._node.GetStatus(node_pb2.GetStatusRequest(), timeout=10)
+        return int(state.ballots), int(status.height)
 
     async def cast(self, phase: Phase, raw: bytes, since: float) -> None:
         """Cast (retrying while the validators say 'not now'), then follow to the receipt in a
@@ -160,11 +163,12 @@ class Load:
 
     async def counted(self, phase: Phase, meter_roots: dict[str, int], seconds: float) -> None:
         """Count committed ballots and CPU over `seconds` from now (the phase's steady part)."""
-        first, started = await self.ballots_counted(), time.perf_counter()
+        (first, first_height), started = await self.ballots_counted(), time.perf_counter()
         meter = CpuMeter(meter_roots)
         await asyncio.sleep(seconds)
         phase.cpu = meter.stop()
-        phase.committed = await self.ballots_counted() - first
+        last, last_height = await self.ballots_counted()
+        phase.committed, phase.blocks = last - first, last_height - first_height
         phase.counted_s = time.perf_counter() - started
 
 
@@ -252,6 +256,8 @@ def phase_figures(phase: Phase, verify_s: float) -> dict[str, object]:
         "committed_ballots": phase.committed,
         "counted_s": round(phase.counted_s, 2),
         "committed_ballots_per_s": round(phase.rate, 1),
+        "blocks_per_s": round(phase.blocks / phase.counted_s, 1) if phase.counted_s else 0.0,
+        "ballots_per_block": round(phase.committed / phase.blocks, 1) if phase.blocks else 0.0,
         "latency": latency_ms(phase.latencies_s),
         "cast_answered": latency_ms(phase.cast_s),
         "refused": phase.refused,
@@ -329,6 +335,10 @@ def main() -> None:
         assert isinstance(latency, dict) and isinstance(cast, dict)
         rows += [
             (f"{phase}: committed", f"{figures['committed_ballots_per_s']} ballots/s"),
+            (
+                f"{phase}: blocks",
+                f"{figures['blocks_per_s']}/s, {figures['ballots_per_block']} ballots each",
+            ),
             (
                 f"{phase}: submit-to-receipt p50/p95/p99",
                 f"{latency.get('p50_ms')}/{latency.get('p95_ms')}/{latency.get('p99_ms')} ms",

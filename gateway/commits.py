@@ -1,8 +1,8 @@
-"""Following the chain's height, to wake receipt waiters when a block commits.
+"""Following the chain's height, to fetch receipts when a block commits.
 
-The stream is only a wake-up hint: a waiter re-reads its receipt from the validators and checks the
-proof, so a validator that streams lies can make waiters look early, never accept a false receipt.
-Waits are bounded, so a stream that stalls degrades to polling, not to a hang.
+The stream is only a hint: receipts are read from the validators and their proofs checked, so a
+validator that streams lies can make the gateway ask early, never accept a false receipt. Receipt
+waits are bounded, so a stream that stalls degrades to polling, not to a hang.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import OrderedDict
+from collections.abc import Callable
 from typing import Final
 
 import grpc  # type: ignore[import-untyped, unused-ignore]
@@ -27,16 +28,23 @@ RESUBSCRIBE_BACKOFF_S: Final = 0.5
 """Pause before following the next validator after a stream broke (all down: bounded spin)."""
 
 
+Listener = Callable[[int, int], None]
+"""Called with (height, validator) each time the height rises: that validator holds it."""
+
+
 class CommitWatcher:
-    """The highest committed height any followed validator reported; waiters await a rise."""
+    """The highest committed height any followed validator reported; listeners hear each rise."""
 
     def __init__(self, pool: ValidatorPool) -> None:
         self._pool = pool
         self._height = 0
-        self._risen = asyncio.Condition()
+        self._listeners: list[Listener] = []
         self._committed: OrderedDict[bytes, int] = OrderedDict()
         self.following = 0
         """The validator whose commit stream is followed (or about to be): it holds `height`."""
+
+    def on_rise(self, listener: Listener) -> None:
+        self._listeners.append(listener)
 
     @property
     def height(self) -> int:
@@ -52,29 +60,20 @@ class CommitWatcher:
         while len(self._committed) > MAX_TRACKED_TXS:
             self._committed.popitem(last=False)
 
-    async def _advance(self, height: int) -> None:
+    def _advance(self, height: int, index: int) -> None:
         if height > self._height:
-            async with self._risen:
-                self._height = height
-                self._risen.notify_all()
-
-    async def wait_beyond(self, height: int, timeout_s: float) -> bool:
-        """True once a height above `height` is seen; False after `timeout_s`."""
-        try:
-            async with asyncio.timeout(max(0.0, timeout_s)), self._risen:
-                await self._risen.wait_for(lambda: self._height > height)
-        except TimeoutError:
-            return False
-        return True
+            self._height = height
+            for listener in self._listeners:
+                listener(height, index)
 
     async def _follow(self, index: int) -> None:
         stub = self._pool.stubs[index]
         status = await stub.GetStatus(node_pb2.GetStatusRequest(), timeout=STATUS_TIMEOUT_S)
-        await self._advance(status.height)
+        self._advance(status.height, index)
         stream = stub.WatchCommits(node_pb2.WatchCommitsRequest(from_height=self._height + 1))
         async for event in stream:
             self._note(event)
-            await self._advance(event.height)
+            self._advance(event.height, index)
 
     async def run(self) -> None:
         """Follow one validator at a time, moving to the next when its stream ends or fails."""

@@ -1,8 +1,13 @@
 """Receipts from the ledger itself: the gateway keeps no record of what it forwarded.
 
-Each lookup asks every validator's GetTx and believes a commit only with a proof that checks against
+A lookup asks the validators' GetTx and believes a commit only with a proof that checks against
 the genesis validators (votestore.receipts.verify_tx_proof). So a gateway restarted after taking a
 ballot answers exactly as before, and a lying validator cannot forge a receipt.
+
+Waiters do not each ask: when the commit stream shows the block after theirs, the finder fetches the
+final proofs of every waited-for transaction of earlier blocks in one GetTxBatch call to the validator
+that showed it (one call a block, where there was one GetTx a ballot), checks them, and hands each
+waiter its receipt. A waiter whose proof did not come that way asks the validators itself.
 """
 
 from __future__ import annotations
@@ -26,11 +31,11 @@ from votestore.receipts import CheckedCertificates, ProofInvalid, verify_tx_proo
 log = logging.getLogger("votestore.gateway.receipts")
 
 LOOKUP_TIMEOUT_S: Final = 3.0
+MAX_PROOFS_PER_CALL: Final = 512
+"""Hashes in one GetTxBatch call, under the node's MAX_GET_TX_BATCH (1024)."""
 MAX_CACHED_RECEIPTS: Final = 10_000
 MAX_TAKEN_REMEMBERED: Final = 100_000
 """Ballots this gateway just saw f+1 validators take, remembered (about 4 MB) until waited for."""
-WAKE_INTERVAL_S: Final = 1.0
-"""Longest a waiter sleeps without looking at the chain's height again."""
 REREAD_EVERY_S: Final = 2.0
 """Longest a waiter goes without asking the validators: the commit stream is only a hint, and one
 that is down, stalled or lying must not keep a receipt from being found."""
@@ -70,6 +75,15 @@ class ReceiptFinder:
         self._checked = CheckedCertificates(genesis)
         self._final: OrderedDict[bytes, gateway_pb2.ReceiptResponse] = OrderedDict()
         self._taken: OrderedDict[bytes, None] = OrderedDict()
+        self._waiting: dict[bytes, list[asyncio.Future[gateway_pb2.ReceiptResponse | None]]] = {}
+        self._fetching: set[bytes] = set()
+        self._fetches: set[asyncio.Task[None]] = set()
+        watcher.on_rise(self._risen)
+
+    @property
+    def waiting(self) -> int:
+        """Transactions some WaitReceipt call is waiting on."""
+        return len(self._waiting)
 
     def taken(self, tracking_code: bytes) -> None:
         """f+1 validators have just taken this ballot into their mempools (a cast answered
@@ -79,7 +93,7 @@ class ReceiptFinder:
             self._taken.popitem(last=False)
 
     def _judge(self, tracking_code: bytes, index: int, answer: Any) -> gateway_pb2.ReceiptResponse:
-        if isinstance(answer, grpc.aio.AioRpcError):
+        if isinstance(answer, grpc.aio.AioRpcError) or not answer.tx:  # not found
             return gateway_pb2.ReceiptResponse(status=gateway_pb2.UNKNOWN)
         if answer.tx_hash != tracking_code or tx_hash(answer.tx) != tracking_code:
             log.warning("event=wrong_tx validator=%d", index)
@@ -134,30 +148,102 @@ class ReceiptFinder:
 
     async def wait(self, tracking_code: bytes, timeout_s: float) -> gateway_pb2.ReceiptResponse:
         """Until final (the next block certifies the result) or the time is up, return the best
-        answer so far. The validators are asked again once the commit stream shows the block
-        after the transaction's, or after REREAD_EVERY_S whatever the stream says."""
+        answer so far. The final proof comes from the fetch at the block after the transaction's;
+        the validators are asked directly when that fetch did not bring it, when the block after
+        was seen before this waiter came, or after REREAD_EVERY_S whatever the stream says."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout_s
-        asked_at_height = self._watcher.height
         if tracking_code in self._taken and self._watcher.committed_height(tracking_code) is None:
-            # Just taken here and not seen committed: pending is all any validator could say
-            # (asking them was up to 5 GetTx calls a ballot, half of them NOT_FOUND from the
-            # validators still checking it).
+            # Just taken here and not seen committed: pending is all any validator could say.
             del self._taken[tracking_code]
             response = gateway_pb2.ReceiptResponse(status=gateway_pb2.PENDING)
         else:
             response = await self.lookup(tracking_code, pending_will_do=True)
-        asked = loop.time()
-        while not is_final(response) and loop.time() < deadline:
-            seen = self._watcher.height
+        asked_at_height = self._watcher.height
+        while not is_final(response) and (left := deadline - loop.time()) > 0:
             committed = self._watcher.committed_height(tracking_code)
-            now = loop.time()
-            hinted = committed is not None and seen > committed and seen > asked_at_height
-            if hinted or now - asked >= REREAD_EVERY_S:
+            seen = self._watcher.height
+            if committed is not None and committed < seen and seen > asked_at_height:
+                # the fetch for the block after this one has passed: ask its validator first
                 asked_at_height = seen
-                # the validator whose stream showed the next block holds the final proof
-                response = await self.lookup(tracking_code, first=self._watcher.following if hinted else None)
-                asked = loop.time()
+                response = await self.lookup(tracking_code, first=self._watcher.following)
                 continue
-            await self._watcher.wait_beyond(seen, min(deadline - now, WAKE_INTERVAL_S))
+            told = await self._told(tracking_code, min(left, REREAD_EVERY_S))
+            if told is not None:
+                return told
+            if loop.time() < deadline:
+                asked_at_height = self._watcher.height
+                response = await self.lookup(tracking_code)
         return response
+
+    async def _told(self, tracking_code: bytes, timeout_s: float) -> gateway_pb2.ReceiptResponse | None:
+        """The final receipt a fetch brings within `timeout_s`; None if the time passed or the
+        fetch did not bring it."""
+        loop = asyncio.get_running_loop()
+        told: asyncio.Future[gateway_pb2.ReceiptResponse | None] = loop.create_future()
+        waiters = self._waiting.setdefault(tracking_code, [])
+        waiters.append(told)
+        timer = loop.call_later(timeout_s, _settle, told, None)
+        try:
+            return await told
+        finally:
+            timer.cancel()
+            waiters.remove(told)
+            if not waiters:
+                del self._waiting[tracking_code]
+
+    def _risen(self, height: int, index: int) -> None:
+        """Validator `index` holds `height`: the final proofs of the transactions waited for that
+        committed below it are there; fetch them, a call per MAX_PROOFS_PER_CALL."""
+        committed_height = self._watcher.committed_height
+        due = [
+            code
+            for code in self._waiting
+            if code not in self._fetching and (at := committed_height(code)) is not None and at < height
+        ]
+        for start in range(0, len(due), MAX_PROOFS_PER_CALL):
+            codes = due[start : start + MAX_PROOFS_PER_CALL]
+            self._fetching.update(codes)
+            fetch = asyncio.create_task(self._fetch(codes, index))
+            self._fetches.add(fetch)
+            fetch.add_done_callback(self._fetches.discard)
+
+    async def _fetch(self, codes: list[bytes], index: int) -> None:
+        request = node_pb2.GetTxBatchRequest(tx_hashes=codes)
+        proofs: list[Any] = [None] * len(codes)
+        try:
+            reply = await self._pool.stubs[index].GetTxBatch(request, timeout=LOOKUP_TIMEOUT_S)
+        except grpc.aio.AioRpcError as exc:
+            log.info("event=proof_batch_failed validator=%d status=%s", index, exc.code().name)
+        else:
+            if len(reply.proofs) == len(codes):
+                proofs = list(reply.proofs)
+            else:
+                log.warning(
+                    "event=wrong_proof_count validator=%d asked=%d got=%d",
+                    index,
+                    len(codes),
+                    len(reply.proofs),
+                )
+        finally:
+            self._fetching.difference_update(codes)
+        for code, proof in zip(codes, proofs, strict=True):
+            judged = None if proof is None else self._judge(code, index, proof)
+            if judged is not None and is_final(judged):
+                self._remember(code, judged)
+            else:
+                judged = None  # the waiters ask the validators themselves
+            for told in self._waiting.get(code, ()):
+                _settle(told, judged)
+
+    async def close(self) -> None:
+        for fetch in list(self._fetches):
+            fetch.cancel()
+        await asyncio.gather(*self._fetches, return_exceptions=True)
+
+
+def _settle(
+    told: asyncio.Future[gateway_pb2.ReceiptResponse | None], response: gateway_pb2.ReceiptResponse | None
+) -> None:
+    if not told.done():
+        told.set_result(response)

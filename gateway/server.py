@@ -121,6 +121,7 @@ async def stop(running: Running) -> None:
     with contextlib.suppress(asyncio.CancelledError):
         await running.watcher_task
     await running.server.stop(SHUTDOWN_GRACE_S)
+    await running.service.receipts.close()
     await running.service.parts.pool.close()
 
 

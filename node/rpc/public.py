@@ -26,6 +26,8 @@ MAX_SUBMIT_BATCH_BYTES: Final = 8 * 1024 * 1024
 """Bytes of transactions in one SubmitTxBatch call, under the server's 32 MiB message limit."""
 MAX_BLOCKS_PER_CALL: Final = 10_000
 MAX_ELECTION_ID_BYTES: Final = 64
+MAX_GET_TX_BATCH: Final = 1024
+"""Hashes in one GetTxBatch call (a gateway asks for the ballots of one block it is waiting on)."""
 PROOF_CACHE_HEIGHTS: Final = 32
 """Committed heights kept parsed for GetTx (receipts are asked for within a few blocks)."""
 
@@ -192,17 +194,39 @@ class NodeService(node_pb2_grpc.NodeServicer):
     async def GetTx(self, request: node_pb2.GetTxRequest, context: Context) -> ledger_pb2.TxProof:
         if len(request.tx_hash) != HASH_BYTES:
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"tx_hash must be {HASH_BYTES} bytes")
+        proof = self._proof(request.tx_hash)
+        if proof is None:
+            await context.abort(grpc.StatusCode.NOT_FOUND, "no such transaction committed or pending")
+        assert proof is not None
+        return proof
+
+    async def GetTxBatch(
+        self, request: node_pb2.GetTxBatchRequest, context: Context
+    ) -> node_pb2.GetTxBatchReply:
+        """GetTx for each hash; one call where a gateway made one per ballot, at every block."""
+        hashes = request.tx_hashes
+        if len(hashes) > MAX_GET_TX_BATCH:
+            await context.abort(
+                grpc.StatusCode.INVALID_ARGUMENT, f"{len(hashes)} hashes exceed {MAX_GET_TX_BATCH}"
+            )
+        if any(len(h) != HASH_BYTES for h in hashes):
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"every tx_hash must be {HASH_BYTES} bytes")
+        return node_pb2.GetTxBatchReply(
+            proofs=[self._proof(h) or ledger_pb2.TxProof(tx_hash=h) for h in hashes]
+        )
+
+    def _proof(self, h: bytes) -> ledger_pb2.TxProof | None:
+        """The transaction with its inclusion proof (and its result's, once the next block
+        certifies it), the bare pending transaction, or None if this node knows neither."""
         shell = self._shell
-        location = shell.store.locate(request.tx_hash)
+        location = shell.store.locate(h)
         if location is None:
-            pending = shell.mempool.get(request.tx_hash)
-            if pending is None:
-                await context.abort(grpc.StatusCode.NOT_FOUND, "no such transaction committed or pending")
-            return ledger_pb2.TxProof(tx_hash=request.tx_hash, tx=pending)
+            pending = shell.mempool.get(h)
+            return None if pending is None else ledger_pb2.TxProof(tx_hash=h, tx=pending)
         at = self._proofs.height(location.height)
         i = location.index
         proof = ledger_pb2.TxProof(
-            tx_hash=request.tx_hash,
+            tx_hash=h,
             tx=at.txs[i],
             header=at.block.header,
             certificate=at.certificate,

@@ -214,6 +214,7 @@ class FakeNode(node_pb2_grpc.NodeServicer):
         self.submitted = 0
         self.batches = 0
         self.proofs_asked = 0
+        self.proof_batches = 0
 
     async def _gate(self, context: Any) -> None:
         if self.behaviour.down:
@@ -255,6 +256,17 @@ class FakeNode(node_pb2_grpc.NodeServicer):
         if self.behaviour.forge_proofs and proof.HasField("header"):
             proof.header.time_ms += 1
         return proof
+
+    async def GetTxBatch(self, request: Any, context: Any) -> node_pb2.GetTxBatchReply:
+        await self._gate(context)
+        self.proof_batches += 1
+        proofs = []
+        for code in request.tx_hashes:
+            proof = self.ledger.proof(code) or ledger_pb2.TxProof(tx_hash=code)
+            if self.behaviour.forge_proofs and proof.HasField("header"):
+                proof.header.time_ms += 1
+            proofs.append(proof)
+        return node_pb2.GetTxBatchReply(proofs=proofs)
 
     async def GetStatus(self, request: Any, context: Any) -> node_pb2.GetStatusResponse:
         await self._gate(context)

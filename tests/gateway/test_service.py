@@ -86,6 +86,52 @@ def test_a_waiter_for_a_ballot_just_taken_asks_nobody_until_it_commits(tmp_path:
     run(scenario, tmp_path)
 
 
+async def until_waiting(r: Rig, count: int) -> None:
+    """Until `count` receipt waiters are registered at the gateway (polled, at most 10 s)."""
+    async with asyncio.timeout(10.0):
+        while r.service.receipts.waiting < count:
+            await asyncio.sleep(0.01)
+
+
+def test_the_waiters_of_a_block_get_their_receipts_from_one_batch_call(tmp_path: Path) -> None:
+    async def scenario(r: Rig) -> None:
+        casts = [await r.client.cast(ELECTION, credential(n), CHOICES) for n in range(4)]
+        waiters = [asyncio.create_task(r.client.wait_receipt(c.tracking_code, 20.0)) for c in casts]
+        await until_waiting(r, len(casts))
+        nodes = r.cluster.nodes
+        asked = [node.proofs_asked for node in nodes]
+        await r.cluster.ledger.commit()
+        await r.cluster.ledger.commit()
+        finals = await asyncio.wait_for(asyncio.gather(*waiters), 10.0)
+        for cast, final in zip(casts, finals, strict=True):
+            assert final.status == gateway_pb2.COMMITTED, final
+            assert final.receipt.tracking_code == cast.tracking_code
+            check_receipt(r.cluster.genesis, final.receipt, require_result=True)
+        assert sum(node.proof_batches for node in nodes) == 1
+        assert [node.proofs_asked for node in nodes] == asked, "no waiter asked on its own"
+        assert r.service.receipts.waiting == 0
+
+    run(scenario, tmp_path)
+
+
+def test_a_forged_batch_of_proofs_sends_the_waiters_to_the_other_validators(tmp_path: Path) -> None:
+    async def scenario(r: Rig) -> None:
+        for node in r.cluster.nodes:
+            node.behaviour.forge_proofs = node.index == 0  # the validator whose stream is followed
+        cast = await r.client.cast(ELECTION, credential(2), CHOICES)
+        waiter = asyncio.create_task(r.client.wait_receipt(cast.tracking_code, 20.0))
+        await until_waiting(r, 1)
+        await r.cluster.ledger.commit()
+        await r.cluster.ledger.commit()
+        final = await asyncio.wait_for(waiter, 10.0)
+        assert final.status == gateway_pb2.COMMITTED
+        check_receipt(r.cluster.genesis, final.receipt, require_result=True)
+        assert r.cluster.nodes[0].proof_batches == 1
+        assert sum(node.proofs_asked for node in r.cluster.nodes[1:]) >= 1, "the others were asked"
+
+    run(scenario, tmp_path)
+
+
 def test_wait_receipt_wakes_on_the_commit(tmp_path: Path) -> None:
     async def scenario(r: Rig) -> None:
         cast = await r.client.cast(ELECTION, credential(1), CHOICES)

@@ -1,5 +1,6 @@
-"""SubmitTxBatch on a real 4-node cluster: answers in request order, each transaction judged as
-SubmitTx judges it, and bad batches refused with a status and no traceback."""
+"""SubmitTxBatch and GetTxBatch on a real 4-node cluster: answers in request order, each
+transaction judged (or proved) as SubmitTx (or GetTx) does it, and bad batches refused with a
+status and no traceback."""
 
 from __future__ import annotations
 
@@ -8,13 +9,14 @@ from collections.abc import Iterator
 import grpc
 import pytest
 
-from node.rpc.public import MAX_SUBMIT_BATCH_BYTES, MAX_SUBMIT_BATCH_TXS
-from proto.votestore.v1 import election_pb2, node_pb2, node_pb2_grpc
+from node.rpc.public import MAX_GET_TX_BATCH, MAX_SUBMIT_BATCH_BYTES, MAX_SUBMIT_BATCH_TXS
+from proto.votestore.v1 import election_pb2, ledger_pb2, node_pb2, node_pb2_grpc
 from tests.cluster import RPC_TIMEOUT_S, election_definition, running_cluster, wait_committed
 from votestore import txbuild
 from votestore.encoding import MAX_TX_BYTES, tx_hash
 from votestore.grpc_service import UNDECODABLE_DETAIL
 from votestore.localnet import LocalNet
+from votestore.receipts import verify_tx_proof
 
 pytestmark = pytest.mark.cluster
 
@@ -79,3 +81,39 @@ def test_an_undecodable_batch_is_invalid_argument(net: LocalNet) -> None:
             call(b"\x0a\xff\xff\xff\xff\x0f", timeout=RPC_TIMEOUT_S)
     assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT  # type: ignore[attr-defined]
     assert caught.value.details() == UNDECODABLE_DETAIL  # type: ignore[attr-defined]
+
+
+def _proofs(net: LocalNet, hashes: list[bytes], node: int = 1) -> node_pb2.GetTxBatchReply:
+    with grpc.insecure_channel(net.addresses[node]) as channel:
+        reply: node_pb2.GetTxBatchReply = node_pb2_grpc.NodeStub(channel).GetTxBatch(
+            node_pb2.GetTxBatchRequest(tx_hashes=hashes), timeout=RPC_TIMEOUT_S
+        )
+        return reply
+
+
+def test_get_tx_batch_proves_each_transaction_in_request_order(net: LocalNet) -> None:
+    first, second = _create(net, "proofs-1"), _create(net, "proofs-2")
+    assert [r.code for r in _batch(net, [first, second]).results] == [election_pb2.OK] * 2
+    for raw in (first, second):
+        wait_committed(net.addresses[1], tx_hash(raw))
+    unknown = bytes(32)
+    hashes = [tx_hash(second), unknown, tx_hash(first)]
+    proofs = _proofs(net, hashes).proofs
+    assert [p.tx_hash for p in proofs] == hashes
+    assert proofs[1] == ledger_pb2.TxProof(tx_hash=unknown), "unknown: the hash alone"
+    for proof, raw in ((proofs[0], second), (proofs[2], first)):
+        assert proof.tx == raw
+        verify_tx_proof(net.genesis, proof)  # raises ProofInvalid if it does not check
+    assert _proofs(net, []).proofs == []
+
+
+@pytest.mark.parametrize(
+    ("hashes", "message"),
+    [([bytes(32)] * (MAX_GET_TX_BATCH + 1), f"exceed {MAX_GET_TX_BATCH}"), ([bytes(31)], "32 bytes")],
+    ids=["too-many", "short-hash"],
+)
+def test_a_get_tx_batch_over_its_caps_is_refused(net: LocalNet, hashes: list[bytes], message: str) -> None:
+    with pytest.raises(grpc.RpcError) as caught:
+        _proofs(net, hashes)
+    assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT  # type: ignore[attr-defined]
+    assert message in caught.value.details()  # type: ignore[attr-defined]

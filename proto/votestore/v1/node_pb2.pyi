@@ -8,6 +8,7 @@ from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
 from google.protobuf.internal import containers as _containers
 from proto.votestore.v1 import election_pb2 as _election_pb2
+from proto.votestore.v1 import ledger_pb2 as _ledger_pb2
 import builtins as _builtins
 import sys
 import typing as _typing
@@ -247,6 +248,52 @@ class GetTxRequest(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___GetTxRequest: _TypeAlias = GetTxRequest  # noqa: Y015
+
+@_typing.final
+class GetTxBatchRequest(_message.Message):
+    """GetTx for many transactions in one call: a gateway fetching the receipts of a block's ballots
+    once the next block commits. At most MAX_GET_TX_BATCH hashes (node/rpc/public.py), each of 32
+    bytes, else INVALID_ARGUMENT. One proof per hash, in request order; a transaction neither
+    committed nor pending is answered by a proof holding only its hash.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TX_HASHES_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def tx_hashes(self) -> _containers.RepeatedScalarFieldContainer[_builtins.bytes]: ...
+    def __init__(
+        self,
+        *,
+        tx_hashes: _abc.Iterable[_builtins.bytes] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["tx_hashes", b"tx_hashes"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetTxBatchRequest: _TypeAlias = GetTxBatchRequest  # noqa: Y015
+
+@_typing.final
+class GetTxBatchReply(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PROOFS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def proofs(self) -> _containers.RepeatedCompositeFieldContainer[_ledger_pb2.TxProof]: ...
+    def __init__(
+        self,
+        *,
+        proofs: _abc.Iterable[_ledger_pb2.TxProof] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["proofs", b"proofs"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetTxBatchReply: _TypeAlias = GetTxBatchReply  # noqa: Y015
 
 @_typing.final
 class WatchCommitsRequest(_message.Message):

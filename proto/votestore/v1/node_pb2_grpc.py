@@ -66,6 +66,11 @@ class NodeStub:
                 request_serializer=proto_dot_votestore_dot_v1_dot_node__pb2.GetTxRequest.SerializeToString,
                 response_deserializer=proto_dot_votestore_dot_v1_dot_ledger__pb2.TxProof.FromString,
                 _registered_method=True)
+        self.GetTxBatch = channel.unary_unary(
+                '/votestore.v1.Node/GetTxBatch',
+                request_serializer=proto_dot_votestore_dot_v1_dot_node__pb2.GetTxBatchRequest.SerializeToString,
+                response_deserializer=proto_dot_votestore_dot_v1_dot_node__pb2.GetTxBatchReply.FromString,
+                _registered_method=True)
         self.WatchCommits = channel.unary_stream(
                 '/votestore.v1.Node/WatchCommits',
                 request_serializer=proto_dot_votestore_dot_v1_dot_node__pb2.WatchCommitsRequest.SerializeToString,
@@ -129,6 +134,12 @@ class NodeServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetTxBatch(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def WatchCommits(self, request, context):
         """Missing associated documentation comment in .proto file."""
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
@@ -185,6 +196,11 @@ def add_NodeServicer_to_server(servicer, server):
                     servicer.GetTx,
                     request_deserializer=proto_dot_votestore_dot_v1_dot_node__pb2.GetTxRequest.FromString,
                     response_serializer=proto_dot_votestore_dot_v1_dot_ledger__pb2.TxProof.SerializeToString,
+            ),
+            'GetTxBatch': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetTxBatch,
+                    request_deserializer=proto_dot_votestore_dot_v1_dot_node__pb2.GetTxBatchRequest.FromString,
+                    response_serializer=proto_dot_votestore_dot_v1_dot_node__pb2.GetTxBatchReply.SerializeToString,
             ),
             'WatchCommits': grpc.unary_stream_rpc_method_handler(
                     servicer.WatchCommits,
@@ -369,6 +385,33 @@ class Node:
             '/votestore.v1.Node/GetTx',
             proto_dot_votestore_dot_v1_dot_node__pb2.GetTxRequest.SerializeToString,
             proto_dot_votestore_dot_v1_dot_ledger__pb2.TxProof.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetTxBatch(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/votestore.v1.Node/GetTxBatch',
+            proto_dot_votestore_dot_v1_dot_node__pb2.GetTxBatchRequest.SerializeToString,
+            proto_dot_votestore_dot_v1_dot_node__pb2.GetTxBatchReply.FromString,
             options,
             channel_credentials,
             insecure,

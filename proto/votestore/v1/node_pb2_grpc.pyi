@@ -42,6 +42,7 @@ class NodeStub:
     GetStatus: _grpc.UnaryUnaryMultiCallable[_node_pb2.GetStatusRequest, _node_pb2.GetStatusResponse]
     GetBlocks: _grpc.UnaryStreamMultiCallable[_node_pb2.GetBlocksRequest, _ledger_pb2.CommittedBlock]
     GetTx: _grpc.UnaryUnaryMultiCallable[_node_pb2.GetTxRequest, _ledger_pb2.TxProof]
+    GetTxBatch: _grpc.UnaryUnaryMultiCallable[_node_pb2.GetTxBatchRequest, _node_pb2.GetTxBatchReply]
     WatchCommits: _grpc.UnaryStreamMultiCallable[_node_pb2.WatchCommitsRequest, _node_pb2.CommitEvent]
     GetElection: _grpc.UnaryUnaryMultiCallable[_node_pb2.GetElectionRequest, _election_pb2.ElectionState]
     ListElections: _grpc.UnaryUnaryMultiCallable[_node_pb2.ListElectionsRequest, _node_pb2.ListElectionsResponse]
@@ -59,6 +60,7 @@ class NodeAsyncStub(NodeStub):
     GetStatus: _aio.UnaryUnaryMultiCallable[_node_pb2.GetStatusRequest, _node_pb2.GetStatusResponse]  # type: ignore[assignment]
     GetBlocks: _aio.UnaryStreamMultiCallable[_node_pb2.GetBlocksRequest, _ledger_pb2.CommittedBlock]  # type: ignore[assignment]
     GetTx: _aio.UnaryUnaryMultiCallable[_node_pb2.GetTxRequest, _ledger_pb2.TxProof]  # type: ignore[assignment]
+    GetTxBatch: _aio.UnaryUnaryMultiCallable[_node_pb2.GetTxBatchRequest, _node_pb2.GetTxBatchReply]  # type: ignore[assignment]
     WatchCommits: _aio.UnaryStreamMultiCallable[_node_pb2.WatchCommitsRequest, _node_pb2.CommitEvent]  # type: ignore[assignment]
     GetElection: _aio.UnaryUnaryMultiCallable[_node_pb2.GetElectionRequest, _election_pb2.ElectionState]  # type: ignore[assignment]
     ListElections: _aio.UnaryUnaryMultiCallable[_node_pb2.ListElectionsRequest, _node_pb2.ListElectionsResponse]  # type: ignore[assignment]
@@ -109,6 +111,13 @@ class NodeServicer(metaclass=_abc_1.ABCMeta):
         request: _node_pb2.GetTxRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_ledger_pb2.TxProof, _abc.Awaitable[_ledger_pb2.TxProof]]: ...
+
+    @_abc_1.abstractmethod
+    def GetTxBatch(
+        self,
+        request: _node_pb2.GetTxBatchRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_node_pb2.GetTxBatchReply, _abc.Awaitable[_node_pb2.GetTxBatchReply]]: ...
 
     @_abc_1.abstractmethod
     def WatchCommits(

@@ -108,12 +108,12 @@ class ReceiptFinder:
         return _from_proof(tracking_code, answer)
 
     async def lookup(
-        self, tracking_code: bytes, *, pending_will_do: bool = False, first: int | None = None
+        self, tracking_code: bytes, *, known_will_do: bool = False, first: int | None = None
     ) -> gateway_pb2.ReceiptResponse:
         """The best-proven answer; one validator is asked first (`first`, else one chosen by the
         code, spreading the load), and all of them only if its answer is not final — or, with
-        `pending_will_do`, only if it does not even hold the transaction pending: a waiter that
-        will ask again when the commit stream shows the block after the transaction's needs no
+        `known_will_do`, only if it does not even know the transaction: a waiter, which hears of
+        the final proof when the commit stream shows the block after the transaction's, needs no
         better answer yet."""
         cached = self._final.get(tracking_code)
         if cached is not None:
@@ -130,7 +130,7 @@ class ReceiptFinder:
         if is_final(best):
             self._remember(tracking_code, best)
             return best
-        if pending_will_do and best.status == gateway_pb2.PENDING:
+        if known_will_do and best.status != gateway_pb2.UNKNOWN:
             return best
         async for index, answer in self._pool.ask_all(ask):
             judged = self._judge(tracking_code, index, answer)
@@ -153,13 +153,14 @@ class ReceiptFinder:
         was seen before this waiter came, or after REREAD_EVERY_S whatever the stream says."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout_s
-        if tracking_code in self._taken and self._watcher.committed_height(tracking_code) is None:
-            # Just taken here and not seen committed: pending is all any validator could say.
+        if tracking_code in self._taken:
+            # Just taken here: at best committed without its result certified yet, which the loop
+            # below finds out without asking anybody.
             del self._taken[tracking_code]
             response = gateway_pb2.ReceiptResponse(status=gateway_pb2.PENDING)
         else:
-            response = await self.lookup(tracking_code, pending_will_do=True)
-        asked_at_height = self._watcher.height
+            response = await self.lookup(tracking_code, known_will_do=True)
+        asked_at_height = 0
         while not is_final(response) and (left := deadline - loop.time()) > 0:
             committed = self._watcher.committed_height(tracking_code)
             seen = self._watcher.height
@@ -172,7 +173,7 @@ class ReceiptFinder:
             if told is not None:
                 return told
             if loop.time() < deadline:
-                asked_at_height = self._watcher.height
+                asked_at_height = 0
                 response = await self.lookup(tracking_code)
         return response
 

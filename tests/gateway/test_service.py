@@ -53,7 +53,7 @@ def test_local_cast_commits_and_the_receipt_checks_offline(tmp_path: Path) -> No
     run(scenario, tmp_path)
 
 
-def test_a_pending_ballot_is_asked_of_one_validator_by_a_waiter(tmp_path: Path) -> None:
+def test_a_ballot_known_to_the_first_validator_is_asked_of_it_alone_by_a_waiter(tmp_path: Path) -> None:
     async def scenario(r: Rig) -> None:
         cast = await r.client.cast(ELECTION, credential(2), CHOICES)
         receipts = r.service.receipts
@@ -61,12 +61,18 @@ def test_a_pending_ballot_is_asked_of_one_validator_by_a_waiter(tmp_path: Path) 
         def asked() -> int:
             return sum(node.proofs_asked for node in r.cluster.nodes)
 
-        assert (await receipts.lookup(cast.tracking_code, pending_will_do=True)).status == gateway_pb2.PENDING
+        assert (await receipts.lookup(cast.tracking_code, known_will_do=True)).status == gateway_pb2.PENDING
         assert asked() == 1
         assert (await receipts.lookup(cast.tracking_code)).status == gateway_pb2.PENDING
         assert asked() == 1 + 1 + 4
-        assert (await receipts.lookup(bytes(32), pending_will_do=True)).status == gateway_pb2.UNKNOWN
+        assert (await receipts.lookup(bytes(32), known_will_do=True)).status == gateway_pb2.UNKNOWN
         assert asked() == 6 + 1 + 4  # not held by the first one asked: all are asked
+        await r.cluster.ledger.commit()
+        committed = await receipts.lookup(cast.tracking_code, known_will_do=True)
+        assert committed.status == gateway_pb2.COMMITTED and not committed.receipt.proof.HasField(
+            "next_header"
+        )
+        assert asked() == 11 + 1  # committed, not final: the waiter hears of the final proof later
 
     run(scenario, tmp_path)
 
@@ -128,6 +134,23 @@ def test_a_forged_batch_of_proofs_sends_the_waiters_to_the_other_validators(tmp_
         check_receipt(r.cluster.genesis, final.receipt, require_result=True)
         assert r.cluster.nodes[0].proof_batches == 1
         assert sum(node.proofs_asked for node in r.cluster.nodes[1:]) >= 1, "the others were asked"
+
+    run(scenario, tmp_path)
+
+
+def test_a_waiter_coming_after_the_next_block_asks_at_once(tmp_path: Path) -> None:
+    async def scenario(r: Rig) -> None:
+        cast = await r.client.cast(ELECTION, credential(1), CHOICES)
+        watcher = r.service.parts.watcher
+        seen = watcher.height
+        await r.cluster.ledger.commit()
+        await r.cluster.ledger.commit()
+        async with asyncio.timeout(10.0):
+            while watcher.height < seen + 2:
+                await asyncio.sleep(0.01)  # polling the gateway's state, bounded by the timeout
+        # well under REREAD_EVERY_S: the batch fetch at the next block is past, so it must ask
+        final = await r.client.wait_receipt(cast.tracking_code, 1.0)
+        assert final.status == gateway_pb2.COMMITTED and final.receipt.proof.HasField("next_header")
 
     run(scenario, tmp_path)
 

@@ -36,9 +36,6 @@ SUBMIT_BATCH_MAX_TXS: Final = 128
 SUBMIT_BATCH_MAX_BYTES: Final = 4 * 1024 * 1024
 """A batch is sent at once when it holds this many transactions or would exceed this many bytes;
 both are under the node's own caps (512 transactions, 8 MiB)."""
-MAX_BACKGROUND_SUBMITS: Final = 10_000
-"""Submits still reaching slow validators after the ballot was taken; beyond this, new ones are
-not kept waiting for (they still run until their deadline)."""
 
 _SERVICE_CONFIG: Final = json.dumps(
     {
@@ -125,10 +122,17 @@ class BroadcastOutcome:
 
 @dataclass(slots=True)
 class _Waiting:
+    """One transaction waiting for one validator's answer, which goes to `heard` exactly once."""
+
     raw: bytes
     deadline: float  # loop time
-    answer: asyncio.Future[Answer]
-    timer: asyncio.TimerHandle | None = None
+    heard: Callable[[Answer], None]
+    answered: bool = False
+
+    def settle(self, answer: Answer) -> None:
+        if not self.answered:
+            self.answered = True
+            self.heard(answer)
 
 
 class SubmitBatcher:
@@ -152,23 +156,33 @@ class SubmitBatcher:
         self._timer: asyncio.TimerHandle | None = None
         self._calls: set[asyncio.Task[None]] = set()
 
-    async def submit(self, raw: bytes, timeout_s: float) -> Answer:
-        loop = asyncio.get_running_loop()
+    def enqueue(self, raw: bytes, deadline: float, heard: Callable[[Answer], None]) -> _Waiting:
+        """Queue `raw` for this validator; its answer goes to `heard`. The caller expires it at
+        `deadline` (`expire`): a broadcast keeps one timer for its n waits, not one each."""
         if self._pending and self._bytes + len(raw) > SUBMIT_BATCH_MAX_BYTES:
             self._flush()
-        waiting = _Waiting(raw, loop.time() + timeout_s, loop.create_future())
-        waiting.timer = loop.call_at(waiting.deadline, self._expire, waiting)
+        waiting = _Waiting(raw, deadline, heard)
         self._pending.append(waiting)
         self._bytes += len(raw)
         if len(self._pending) >= SUBMIT_BATCH_MAX_TXS or not self._calls:
             self._flush()
         elif self._timer is None:
-            self._timer = loop.call_later(SUBMIT_BATCH_WINDOW_S, self._flush)
-        return await waiting.answer
+            self._timer = asyncio.get_running_loop().call_later(SUBMIT_BATCH_WINDOW_S, self._flush)
+        return waiting
 
-    def _expire(self, waiting: _Waiting) -> None:
-        waiting.timer = None
-        _settle(waiting, Unreachable(self.index, grpc.StatusCode.DEADLINE_EXCEEDED, "Deadline Exceeded"))
+    def expire(self, waiting: _Waiting) -> None:
+        waiting.settle(Unreachable(self.index, grpc.StatusCode.DEADLINE_EXCEEDED, "Deadline Exceeded"))
+
+    async def submit(self, raw: bytes, timeout_s: float) -> Answer:
+        """This validator's answer for one transaction, by `timeout_s` at the latest."""
+        loop = asyncio.get_running_loop()
+        answer: asyncio.Future[Answer] = loop.create_future()
+        waiting = self.enqueue(raw, loop.time() + timeout_s, answer.set_result)
+        timer = loop.call_at(waiting.deadline, self.expire, waiting)
+        try:
+            return await answer
+        finally:
+            timer.cancel()
 
     def _flush(self) -> None:
         if self._timer is not None:
@@ -181,7 +195,7 @@ class SubmitBatcher:
             call.add_done_callback(self._calls.discard)
 
     async def _call(self, batch: list[_Waiting]) -> None:
-        live = [w for w in batch if not w.answer.done()]  # a cancelled or expired cast needs no call
+        live = [w for w in batch if not w.answered]  # an expired cast needs no call
         timeout_s = max((w.deadline for w in live), default=0.0) - asyncio.get_running_loop().time()
         if timeout_s <= 0:
             return
@@ -191,11 +205,11 @@ class SubmitBatcher:
         except grpc.aio.AioRpcError as exc:
             failed = Unreachable(self.index, exc.code(), exc.details() or "")
             for waiting in live:
-                _settle(waiting, failed)
+                waiting.settle(failed)
             return
         except asyncio.CancelledError:
             for waiting in live:
-                _settle(waiting, Unreachable(self.index, grpc.StatusCode.CANCELLED, "gateway closing"))
+                waiting.settle(Unreachable(self.index, grpc.StatusCode.CANCELLED, "gateway closing"))
             raise
         if len(reply.results) != len(live):
             wrong = Unreachable(
@@ -204,10 +218,10 @@ class SubmitBatcher:
                 f"{len(reply.results)} answers to a batch of {len(live)} transactions",
             )
             for waiting in live:
-                _settle(waiting, wrong)
+                waiting.settle(wrong)
             return
         for waiting, response in zip(live, reply.results, strict=True):
-            _settle(waiting, _answer_of(self.index, response))
+            waiting.settle(_answer_of(self.index, response))
 
     async def close(self) -> None:
         """Fail what has not been sent; cancel the calls in flight."""
@@ -216,18 +230,10 @@ class SubmitBatcher:
             self._timer = None
         pending, self._pending, self._bytes = self._pending, [], 0
         for waiting in pending:
-            _settle(waiting, Unreachable(self.index, grpc.StatusCode.CANCELLED, "gateway closing"))
+            waiting.settle(Unreachable(self.index, grpc.StatusCode.CANCELLED, "gateway closing"))
         for call in list(self._calls):
             call.cancel()
         await asyncio.gather(*self._calls, return_exceptions=True)
-
-
-def _settle(waiting: _Waiting, answer: Answer) -> None:
-    if waiting.timer is not None:
-        waiting.timer.cancel()
-        waiting.timer = None
-    if not waiting.answer.done():
-        waiting.answer.set_result(answer)
 
 
 def _answer_of(index: int, response: node_pb2.SubmitTxResponse) -> Answer:
@@ -257,7 +263,7 @@ class ValidatorPool:
         self._channels = [grpc.aio.insecure_channel(v.address, options=options) for v in genesis.validators]
         self.stubs: list[Any] = [node_pb2_grpc.NodeStub(channel) for channel in self._channels]
         self.batchers = [SubmitBatcher(i, stub) for i, stub in enumerate(self.stubs)]
-        self._background: set[asyncio.Task[Answer]] = set()
+        self._background: set[asyncio.Future[None]] = set()
 
     @property
     def n(self) -> int:
@@ -269,31 +275,41 @@ class ValidatorPool:
         return self.genesis.f + 1
 
     async def close(self) -> None:
-        for task in list(self._background):
-            task.cancel()
-        await asyncio.gather(*self._background, return_exceptions=True)
+        """Answer every wait CANCELLED (the batchers fail what is queued or in flight)."""
         await asyncio.gather(*(batcher.close() for batcher in self.batchers))
         await asyncio.gather(*(channel.close() for channel in self._channels))
 
     async def broadcast(self, raw: bytes, timeout_s: float) -> BroadcastOutcome:
         """Send to every validator at once; return when f+1 took it or cannot. The sends to the
-        others continue (each bounded by its deadline) so every mempool gets it."""
+        others continue (each bounded by the deadline) so every mempool gets it. One timer and
+        one future a broadcast: no task per validator."""
         assert timeout_s > 0, timeout_s
-        tasks = [asyncio.create_task(batcher.submit(raw, timeout_s)) for batcher in self.batchers]
+        loop = asyncio.get_running_loop()
         answers: list[Answer] = []
-        pending: set[asyncio.Task[Answer]] = set(tasks)
-        while pending and not decided(answers, self.n, self.needed):
-            done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
-            answers.extend(task.result() for task in done)
-        for task in pending:
-            if len(self._background) < MAX_BACKGROUND_SUBMITS:
-                self._background.add(task)
-                task.add_done_callback(self._background.discard)
+        decision: asyncio.Future[None] = loop.create_future()
+        all_heard: asyncio.Future[None] = loop.create_future()
+        waits: list[tuple[SubmitBatcher, _Waiting]] = []
+        deadline = loop.time() + timeout_s
+        timer = loop.call_at(deadline, _expire_all, waits)
+
+        def heard(answer: Answer) -> None:
+            answers.append(answer)
+            if not decision.done() and decided(answers, self.n, self.needed):
+                decision.set_result(None)
+            if len(answers) == self.n:
+                timer.cancel()
+                all_heard.set_result(None)
+
+        waits.extend((batcher, batcher.enqueue(raw, deadline, heard)) for batcher in self.batchers)
+        await decision
+        if not all_heard.done():
+            self._background.add(all_heard)
+            all_heard.add_done_callback(self._background.discard)
         return BroadcastOutcome(tx_hash(raw), self.needed, tuple(sorted(answers, key=_by_validator)))
 
     async def drain(self) -> None:
         """Wait for the sends still reaching validators after their broadcasts returned."""
-        await asyncio.gather(*list(self._background), return_exceptions=True)
+        await asyncio.gather(*list(self._background))
 
     async def ask_one(self, index: int, call: Callable[[Any], Awaitable[T]]) -> T | grpc.aio.AioRpcError:
         """One validator's answer, or its RPC error."""
@@ -311,6 +327,11 @@ class ValidatorPool:
         finally:
             for task in tasks:
                 task.cancel()
+
+
+def _expire_all(waits: list[tuple[SubmitBatcher, _Waiting]]) -> None:
+    for batcher, waiting in waits:
+        batcher.expire(waiting)
 
 
 def _by_validator(answer: Answer) -> int:

@@ -10,9 +10,9 @@ import asyncio
 import functools
 from collections.abc import Callable, Sequence
 from concurrent.futures import BrokenExecutor, Executor
-from typing import Final
+from typing import Final, NamedTuple
 
-from node.ledger.stateless import ElectionParams, verify_tx_stateless
+from node.ledger.stateless import ElectionParams, verify_tx_handover, verify_tx_stateless
 from proto.votestore.v1 import election_pb2
 from votestore.encoding import decode_signed_tx, tx_kind
 from votestore.errors import DecodeError
@@ -23,11 +23,17 @@ VERIFY_BATCH_TXS: Final = 32
 """Transactions per call to a verify worker: one pickled call, not 32 (about 65 ms of ballots)."""
 
 
-def verify_batch(
-    chain_id: str, items: list[tuple[bytes, ElectionParams | None]]
-) -> list[election_pb2.TxResult]:
-    """`verify_tx_stateless` over a batch, in a worker process (top level: picklable)."""
-    return [verify_tx_stateless(chain_id, raw, params) for raw, params in items]
+class Checked(NamedTuple):
+    """A stateless check's answer (a tuple: it is pickled back from a worker for each one)."""
+
+    result: election_pb2.TxResult
+    tally_points: bytes = b""
+    """An OK ballot's points as the worker decoded them (`tally.handover`); else empty."""
+
+
+def verify_batch(chain_id: str, items: list[tuple[bytes, ElectionParams | None]]) -> list[Checked]:
+    """`verify_tx_handover` over a batch, in a worker process (top level: picklable)."""
+    return [Checked(*verify_tx_handover(chain_id, raw, params)) for raw, params in items]
 
 
 class StatelessChecks:
@@ -48,16 +54,14 @@ class StatelessChecks:
         self._max_out = max(workers, 1) + 1
         self._settled = settled
         self._waiting: dict[bytes, tuple[bytes, ElectionParams | None]] = {}  # arrival order
-        self._futures: dict[bytes, asyncio.Future[election_pb2.TxResult | None]] = {}
+        self._futures: dict[bytes, asyncio.Future[Checked | None]] = {}
         self._out = 0
         self._dispatch_soon = False
 
-    async def check(
-        self, h: bytes, raw: bytes, params: ElectionParams | None
-    ) -> election_pb2.TxResult | None:
+    async def check(self, h: bytes, raw: bytes, params: ElectionParams | None) -> Checked | None:
         """The stateless result of `raw`, or None if it was committed before its turn came."""
         if self._inline(raw):
-            return verify_tx_stateless(self._chain_id, raw, params)
+            return self._check_here(raw, params)
         future = self._enqueue(h, raw, params)
         if not self._dispatch_soon:
             # at the end of this loop turn, so the transactions of one SubmitTxBatch (checked
@@ -73,7 +77,7 @@ class StatelessChecks:
 
     async def check_first(
         self, items: Sequence[tuple[bytes, bytes, ElectionParams | None]]
-    ) -> list[election_pb2.TxResult | None]:
+    ) -> list[Checked | None]:
         """`check` for each (hash, raw, params), ahead of every waiting check: a decided block
         waits for them."""
         pending = {h: self._enqueue(h, raw, params) for h, raw, params in items if not self._inline(raw)}
@@ -81,11 +85,12 @@ class StatelessChecks:
         self._waiting = {**front, **self._waiting}
         self._dispatch()
         return [
-            await asyncio.shield(pending[h])
-            if h in pending
-            else verify_tx_stateless(self._chain_id, raw, params)
+            await asyncio.shield(pending[h]) if h in pending else self._check_here(raw, params)
             for h, raw, params in items
         ]
+
+    def _check_here(self, raw: bytes, params: ElectionParams | None) -> Checked:
+        return Checked(verify_tx_stateless(self._chain_id, raw, params))
 
     def pending(self, h: bytes) -> bool:
         """True while a check of `h` waits or runs on the pool."""
@@ -95,9 +100,7 @@ class StatelessChecks:
         """Without proofs a check is one signature (~60 us): cheaper here than a trip to a worker."""
         return self._pool is None or kind_of(raw) not in PROOF_KINDS
 
-    def _enqueue(
-        self, h: bytes, raw: bytes, params: ElectionParams | None
-    ) -> asyncio.Future[election_pb2.TxResult | None]:
+    def _enqueue(self, h: bytes, raw: bytes, params: ElectionParams | None) -> asyncio.Future[Checked | None]:
         future = self._futures.get(h)
         if future is None:
             future = asyncio.get_running_loop().create_future()
@@ -131,7 +134,7 @@ class StatelessChecks:
             self._out += 1
             done.add_done_callback(functools.partial(self._finished, batch))
 
-    def _finished(self, hashes: list[bytes], done: asyncio.Future[list[election_pb2.TxResult]]) -> None:
+    def _finished(self, hashes: list[bytes], done: asyncio.Future[list[Checked]]) -> None:
         self._out -= 1
         assert self._out >= 0
         error = None if done.cancelled() else done.exception()

@@ -67,6 +67,9 @@ log = logging.getLogger("votestore.node")
 
 MAX_PENDING_EVENTS: Final = 100_000
 VERIFIED_CACHE_TXS: Final = 1_000_000
+TALLY_POINTS_TXS: Final = 20_000
+"""Pending ballots whose points the verify worker handed over are kept (2 KiB each for 4 choices:
+40 MiB at most); beyond this, a ballot's points are decoded again when its block executes."""
 OUTBOX_MESSAGES: Final = 20_000
 MAX_EVIDENCE_PER_BLOCK: Final = 64
 STUCK_AFTER_S: Final = 2.0
@@ -130,6 +133,7 @@ class NodeShell:
         self.mempool = Mempool(config.mempool_max_txs, config.mempool_max_bytes)
         self._voter_of: dict[bytes, bytes] = {}  # mempool ballot hash -> voter credential key
         self._verified: OrderedDict[bytes, None] = OrderedDict()
+        self._tally_points: dict[bytes, bytes] = {}  # mempool or decided ballots' decoded points
         self._params: dict[str, ElectionParams] = {}  # opened elections, at most MAX_ELECTIONS
         self._checks = StatelessChecks(
             genesis.chain_id, pool, config.workers, lambda h: self.store.locate(h) is not None
@@ -314,7 +318,7 @@ class NodeShell:
         assert height == tip.height + 1, (height, tip.height)
         check_child(self.genesis, tip, block)
         outcome = self.app.execute_block(
-            BlockContext(height, block.header.time_ms), block.txs, self._verified
+            BlockContext(height, block.header.time_ms), block.txs, self._verified, self._tally_points
         )
         self.store.commit_block(block, certificate, outcome.results, outcome.app_hash, outcome.writes)
         self.app.commit(outcome)
@@ -346,9 +350,10 @@ class NodeShell:
         except BrokenExecutor:
             log.error("event=verify_pool_broken height=%d", block.header.height)
             return  # execute_block checks them in the loop, as it does without a pool
-        for (h, _), result in zip(missing, results, strict=True):
-            if result is not None and result.code == election_pb2.OK:
+        for (h, _), checked in zip(missing, results, strict=True):
+            if checked is not None and checked.result.code == election_pb2.OK:
                 self._remember_verified(h)
+                self._keep_points(h, checked.tally_points)  # forgotten once the block is applied
 
     def _forget(self, hashes: Iterable[bytes]) -> None:
         hashes = list(hashes)
@@ -356,6 +361,7 @@ class NodeShell:
         for h in hashes:
             self._voter_of.pop(h, None)
             self._verified.pop(h, None)
+            self._tally_points.pop(h, None)
 
     def _record_commit(
         self, height: int, block: ledger_pb2.Block, results: Iterable[election_pb2.TxResult]
@@ -390,13 +396,15 @@ class NodeShell:
             return SubmitOutcome(h, election_pb2.OK, "already committed", committed=True)
         if h in self.mempool:
             return SubmitOutcome(h, election_pb2.OK, "already pending")
+        points = b""
         if h not in self._verified:
-            result = await self._checks.check(h, raw, self._params_for(raw))
-            if result is None or self.store.locate(h) is not None:  # committed during its check
+            checked = await self._checks.check(h, raw, self._params_for(raw))
+            if checked is None or self.store.locate(h) is not None:  # committed during its check
                 return SubmitOutcome(h, election_pb2.OK, "already committed", committed=True)
-            if result.code != election_pb2.OK:
-                return self._refuse(h, result)
+            if checked.result.code != election_pb2.OK:
+                return self._refuse(h, checked.result)
             self._remember_verified(h)
+            points = checked.tally_points
         result = self.app.check_tx(raw, (h,))
         if result.code != election_pb2.OK:
             return self._refuse(h, result)
@@ -406,6 +414,7 @@ class NodeShell:
             self.metrics.tx_refused.labels(reason="MEMPOOL_FULL").inc()
             raise Resources(str(exc)) from None
         if added:
+            self._keep_points(h, points)
             voter = _ballot_voter(raw)
             if voter is not None:
                 self._voter_of[h] = voter
@@ -430,6 +439,12 @@ class NodeShell:
     def _refuse(self, h: bytes, result: election_pb2.TxResult) -> SubmitOutcome:
         self.metrics.tx_refused.labels(reason=election_pb2.ResultCode.Name(result.code)).inc()
         return SubmitOutcome(h, result.code, result.detail)
+
+    def _keep_points(self, h: bytes, points: bytes) -> None:
+        """Keep a ballot's handed-over points for its block, within TALLY_POINTS_TXS; only for a
+        transaction in the mempool or in the decided block: `_forget` drops them with it."""
+        if points and len(self._tally_points) < TALLY_POINTS_TXS:
+            self._tally_points[h] = points
 
     def _remember_verified(self, h: bytes) -> None:
         self._verified[h] = None

@@ -17,7 +17,7 @@ from node.ledger.counting import stored_share
 from node.ledger.keygen import stored_deal
 from node.ledger.kv import StateReader
 from node.ledger.policy import BlockContext, ChainPolicy
-from node.ledger.state_machine import begin_block, execute_tx
+from node.ledger.state_machine import NO_POINTS, begin_block, execute_tx
 from node.ledger.stateless import ElectionParams
 from node.ledger.view import StateView
 from proto.votestore.v1 import election_pb2
@@ -77,14 +77,19 @@ class ElectionApp:
         return execute_tx(view, self._policy, BlockContext(self._height + 1, self._time_ms), raw, verified)
 
     def execute_block(
-        self, ctx: BlockContext, txs: Sequence[bytes], verified: Collection[bytes] = ()
+        self,
+        ctx: BlockContext,
+        txs: Sequence[bytes],
+        verified: Collection[bytes] = (),
+        tally_points: Mapping[bytes, bytes] = NO_POINTS,
     ) -> BlockOutcome:
-        """Apply a block to committed state; nothing changes until the node writes and commits."""
+        """Apply a block to committed state; nothing changes until the node writes and commits.
+        `tally_points`: preverified ballots' points as the verify worker decoded them, by hash."""
         assert ctx.height == self._height + 1, (ctx.height, self._height)
         assert ctx.time_ms > self._time_ms, (ctx.time_ms, self._time_ms)
         view = StateView(self._reader)
         begin_block(view, ctx)
-        results = tuple(execute_tx(view, self._policy, ctx, raw, verified) for raw in txs)
+        results = tuple(execute_tx(view, self._policy, ctx, raw, verified, tally_points) for raw in txs)
         writes = view.writes()
         assert not any(key.startswith(state_keys.META_PREFIX) for key in writes)
         app_hash = next_app_hash(self._app_hash, writes)

@@ -7,7 +7,9 @@ never on the verify-once cache, which only skips work whose answer is already kn
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
+from types import MappingProxyType
+from typing import Final
 
 from node.ledger.counting import decryption_share
 from node.ledger.election_admin import close_expired, election_close, election_create, roll_append
@@ -21,6 +23,8 @@ from proto.votestore.v1 import election_pb2
 from votestore.encoding import decode_signed_tx, tx_hash, tx_kind
 from votestore.errors import DecodeError, Rejected
 
+NO_POINTS: Final[Mapping[bytes, bytes]] = MappingProxyType({})
+
 
 def begin_block(view: StateView, ctx: BlockContext) -> None:
     """What block time does before any transaction: close elections whose window has ended."""
@@ -33,14 +37,19 @@ def execute_tx(
     ctx: BlockContext,
     raw: bytes,
     verified: Collection[bytes],
+    tally_points: Mapping[bytes, bytes] = NO_POINTS,
 ) -> election_pb2.TxResult:
-    """Apply one transaction to `view` if it is valid; refuse it with a reason code otherwise."""
+    """Apply one transaction to `view` if it is valid; refuse it with a reason code otherwise.
+    `tally_points` holds, by hash, preverified ballots' points as decoded (`TxEnv.tally_points`)."""
     try:
         envelope, tx = decode_signed_tx(raw)
     except DecodeError as exc:
         return election_pb2.TxResult(code=election_pb2.MALFORMED, detail=str(exc))
     digest = tx_hash(raw)
-    env = TxEnv(policy, ctx, view, envelope, tx, digest, preverified=digest in verified)
+    preverified = digest in verified
+    points = tally_points.get(digest, b"")
+    assert preverified or not points, "points handed over for a transaction not verified"
+    env = TxEnv(policy, ctx, view, envelope, tx, digest, preverified, points)
     try:
         _dispatch(env, tx)
     except Rejected as rejection:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from node.ledger.reasons import ok, refuse, refused
 from proto.votestore.v1 import election_pb2
+from votestore.crypto import elgamal, tally
 from votestore.crypto.ballot import verify_ballot
 from votestore.crypto.dkg import check_deal_form
 from votestore.crypto.errors import BallotInvalid, DealInvalid
@@ -39,19 +40,21 @@ def stateless_checks(
     envelope: election_pb2.SignedTx,
     tx: election_pb2.Tx,
     params: ElectionParams | None,
-) -> None:
-    """Raise Rejected unless the signature (and, for ballots and deals, the proofs) hold."""
+) -> list[elgamal.Ciphertext]:
+    """Raise Rejected unless the signature (and, for ballots and deals, the proofs) hold. A
+    ballot's ciphertexts come back as decoded with its proofs (see `verify_tx_handover`)."""
     try:
         verify_signed_tx(chain_id, envelope, tx)
     except SignatureError as exc:
         refuse(election_pb2.BAD_SIGNATURE, str(exc))
     match tx_kind(tx):
         case "ballot":
-            _check_ballot(_params_for(params, tx.ballot.election_id), envelope.signer, tx.ballot)
+            return _check_ballot(_params_for(params, tx.ballot.election_id), envelope.signer, tx.ballot)
         case "dkg_deal":
             _check_deal(_params_for(params, tx.dkg_deal.election_id), tx.dkg_deal)
         case _:
             pass  # the other kinds carry no proof, or one only the ledger state can judge
+    return []
 
 
 def _params_for(params: ElectionParams | None, election_id: str) -> ElectionParams:
@@ -60,11 +63,13 @@ def _params_for(params: ElectionParams | None, election_id: str) -> ElectionPara
     return params
 
 
-def _check_ballot(params: ElectionParams, voter: bytes, body: election_pb2.Ballot) -> None:
+def _check_ballot(
+    params: ElectionParams, voter: bytes, body: election_pb2.Ballot
+) -> list[elgamal.Ciphertext]:
     if not params.election_key:
         refuse(election_pb2.WRONG_PHASE, "the election has no key yet")
     try:
-        verify_ballot(body.election_id, params.definition, params.election_key, body, voter=voter)
+        return verify_ballot(body.election_id, params.definition, params.election_key, body, voter=voter)
     except BallotInvalid as exc:
         refuse(election_pb2.BAD_PROOF, exc.reason)
 
@@ -80,11 +85,27 @@ def _check_deal(params: ElectionParams, body: election_pb2.DkgDeal) -> None:
 def verify_tx_stateless(chain_id: str, raw: bytes, params: ElectionParams | None) -> election_pb2.TxResult:
     """Pure and picklable: safe to run in a ProcessPoolExecutor. OK means add tx_hash(raw) to the
     verified set; any other result is recomputed at execution, in the state machine's order."""
+    return _verify(chain_id, raw, params)[0]
+
+
+def verify_tx_handover(
+    chain_id: str, raw: bytes, params: ElectionParams | None
+) -> tuple[election_pb2.TxResult, bytes]:
+    """`verify_tx_stateless`, plus for an OK ballot its ciphertexts' points as this process
+    decoded them (`tally.handover`; empty for other transactions): a worker's answer, so the
+    node's tally takes the points without decoding each ballot a second time."""
+    result, decoded = _verify(chain_id, raw, params)
+    return result, tally.handover(decoded)
+
+
+def _verify(
+    chain_id: str, raw: bytes, params: ElectionParams | None
+) -> tuple[election_pb2.TxResult, list[elgamal.Ciphertext]]:
     try:
         envelope, tx = decode_signed_tx(raw)
-        stateless_checks(chain_id, envelope, tx, params)
+        decoded = stateless_checks(chain_id, envelope, tx, params)
     except DecodeError as exc:
-        return election_pb2.TxResult(code=election_pb2.MALFORMED, detail=str(exc))
+        return election_pb2.TxResult(code=election_pb2.MALFORMED, detail=str(exc)), []
     except Rejected as rejection:
-        return refused(rejection)
-    return ok()
+        return refused(rejection), []
+    return ok(), decoded

@@ -25,6 +25,9 @@ class TxEnv:
     tx_hash: bytes
     preverified: bool
     """True when this node already found the signature and proofs valid (verify-once cache)."""
+    tally_points: bytes = b""
+    """A preverified ballot's ciphertexts as this node's verify worker decoded them
+    (`tally.handover`), or empty: then the tally decodes them itself."""
 
     @property
     def signer(self) -> bytes:

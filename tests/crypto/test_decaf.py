@@ -38,6 +38,7 @@ def test_arithmetic_matches_libsodium(k: int) -> None:
     assert (element - decaf.base_mult(k)).encode() == group.sub(point, group.base_mult(k))
     assert decaf.sum_elements([element, element, element]).encode() == group.mult(3, point)
     assert element.encode() == point
+    assert decaf.Element.from_internal(element.internal()).encode() == point
 
 
 def test_identity_and_empty_sum() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import pickle
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
@@ -9,7 +10,8 @@ from concurrent.futures import ProcessPoolExecutor
 import pytest
 
 from node.ledger import stateless
-from node.ledger.stateless import ElectionParams, verify_tx_stateless
+from node.ledger.policy import BlockContext
+from node.ledger.stateless import ElectionParams, verify_tx_handover, verify_tx_stateless
 from proto.votestore.v1 import election_pb2
 from tests.ledger.election_kit import ELECTION, Election, credential, voter_key
 from tests.ledger.harness import CHAIN_ID, T0_MS, WINDOW_END_MS, WINDOW_START_MS, code
@@ -160,9 +162,9 @@ def test_verify_once_cache_skips_proof_checks(election: Election, monkeypatch: p
     calls: list[bytes] = []
     real = ballot_module.verify_ballot
 
-    def counting(*args: object, **kwargs: object) -> None:
+    def counting(*args: object, **kwargs: object) -> object:
         calls.append(b"")
-        real(*args, **kwargs)  # type: ignore[arg-type]
+        return real(*args, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(stateless, "verify_ballot", counting)
     assert {code(election.chain.app.check_tx(tx, verified)) for tx in txs} == {"OK"}
@@ -201,6 +203,38 @@ def test_stateless_verification_runs_in_a_process_pool(election: Election) -> No
     with ProcessPoolExecutor(max_workers=1) as pool:
         results = list(pool.map(verify_tx_stateless, [CHAIN_ID] * 2, txs, [params] * 2))
     assert [code(r) for r in results] == ["OK", "BAD_PROOF"]
+
+
+def test_points_a_worker_handed_over_make_the_same_block(election: Election) -> None:
+    """The tally takes a worker's decoded points (tally.handover) as they are: the block's
+    writes and app hash must be those of decoding every point here, with some ballots handed
+    over and some not, and a refused ballot's points never counted."""
+    txs = [election.ballot(v, CHOICE) for v in range(4)]
+    again = election.ballot(0, ((2,), ()))  # voter 0 again: refused, points unused
+    params = election.chain.app.params_for(txs[0])
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        checked = list(pool.map(verify_tx_handover, [CHAIN_ID] * 4, [*txs[:3], again], [params] * 4))
+    assert [code(result) for result, _ in checked] == ["OK"] * 4
+    points = {tx_hash(tx): handed for tx, (_, handed) in zip([*txs[:3], again], checked, strict=True)}
+    block = [*txs, again]
+    verified = {tx_hash(tx) for tx in block}
+    app = election.chain.app
+    ctx = BlockContext(app.height + 1, election.chain.time_ms + 1000)
+    decoded_here = app.execute_block(ctx, block, verified)
+    handed_over = app.execute_block(ctx, block, verified, points)
+    assert [code(r) for r in handed_over.results] == ["OK"] * 4 + ["ALREADY_VOTED"]
+    assert handed_over == decoded_here
+
+
+def test_points_of_an_unverified_ballot_are_a_bug(election: Election) -> None:
+    tx = election.ballot(1, CHOICE)
+    params = election.chain.app.params_for(tx)
+    _, handed = verify_tx_handover(CHAIN_ID, tx, params)
+    app = election.chain.app
+    with pytest.raises(AssertionError, match="not verified"):
+        app.execute_block(
+            BlockContext(app.height + 1, election.chain.time_ms + 1000), [tx], (), {tx_hash(tx): handed}
+        )
 
 
 def test_stateless_ballot_needs_matching_params(election: Election) -> None:

@@ -141,10 +141,12 @@ def verify_ballot(
     ballot: election_pb2.Ballot,
     *,
     voter: bytes = b"",
-) -> None:
+) -> list[elgamal.Ciphertext]:
     """Raise BallotInvalid(reason) unless the ballot is well formed and every proof holds.
 
     All structure and decoding is checked first, so a malformed ballot costs no multiplication.
+    Returns every selection's ciphertext as decoded (contests in order): points validated here,
+    which the running tally can take without decoding them again.
     """
     key = group.decode_point(election_key)
     if ballot.election_id != election_id or definition.election_id != election_id:
@@ -157,6 +159,7 @@ def verify_ballot(
     ]
     for d in decoded:
         _verify_contest(election_id, voter, key, d)
+    return [ct for d in decoded for ct in d.cts]
 
 
 def _decode_contest(

@@ -27,6 +27,8 @@ from votestore.errors import DecodeError, MissingLibrary
 
 LIBRARY_ENV: Final = "VOTESTORE_LIBDECAF"
 _POINT_STRUCT_BYTES: Final = 256  # decaf_255_point_t: 4 field elements of 5 aligned limbs
+INTERNAL_BYTES: Final = _POINT_STRUCT_BYTES
+"""Bytes of an element in libdecaf's internal form (`Element.internal`)."""
 _SCALAR_STRUCT_BYTES: Final = 32
 _ALIGN: Final = 32
 _SUCCESS: Final = -1  # DECAF_SUCCESS
@@ -107,6 +109,22 @@ class Element:
         if _lib.decaf_255_point_decode(out.ptr, data, 1) != _SUCCESS:
             raise DecodeError("not a canonical ristretto255 encoding")
         return out
+
+    @classmethod
+    def from_internal(cls, raw: bytes) -> Element:
+        """The element whose `internal()` gave `raw`, with no check at all: only for bytes this
+        program made itself from an element it had decoded (say, in a worker process of its own),
+        since arbitrary bytes here would be a point off the group. Saves a decode's square root."""
+        assert len(raw) == INTERNAL_BYTES, len(raw)
+        out = cls()
+        ctypes.memmove(out.ptr, raw, INTERNAL_BYTES)
+        return out
+
+    def internal(self) -> bytes:
+        """The element in libdecaf's internal form, for `from_internal` in another process of
+        this program (same library): ~0.9 us to take back instead of ~5 us to decode. Never for
+        the wire or storage: it is not an encoding and nothing checks it."""
+        return ctypes.string_at(self.ptr, INTERNAL_BYTES)
 
     def encode(self) -> bytes:
         out = ctypes.create_string_buffer(POINT_BYTES)

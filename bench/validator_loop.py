@@ -1,0 +1,130 @@
+"""A validator's CPU per ballot outside the cryptography, measured in one process: the parts of
+`bench.cluster`'s "validator CPU per ballot" that are not the verify worker's proofs.
+
+    .venv/bin/python -m bench.validator_loop [--voters 2700] [--per-block 90]
+
+- execute_block: applying blocks of preverified ballots (the benchmark's 1 x 4 ballot), with the
+  tally decoding every ballot's points itself and with the points the verify worker handed over.
+- worker round trip: `intake.verify_batch` on a one-process pool against the same checks in this
+  process: the worker's CPU over the in-process time, and this process's CPU per ballot.
+
+Each figure is the best of REPEATS (the machine is shared); compare figures of one run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing
+import os
+import time
+from collections.abc import Callable, Mapping
+from concurrent.futures import ProcessPoolExecutor, wait
+from pathlib import Path
+from typing import Final
+
+from bench.common import definition, print_table
+from node.intake import VERIFY_BATCH_TXS, verify_batch
+from node.ledger.policy import BlockContext
+from node.ledger.stateless import ElectionParams, verify_tx_stateless
+from tests.ledger.election_kit import ELECTION, Election, new_trustees, voter_key
+from tests.ledger.harness import ADMIN, BLOCK_MS, CHAIN_ID, WINDOW_START_MS, Chain, code, create
+from votestore import txbuild
+from votestore.encoding import tx_hash
+
+REPEATS: Final = 5
+ROLL_BATCH: Final = 2000
+
+
+def opened_election(voters: int) -> Election:
+    """The cluster benchmark's election (1 contest x 4 choices) on a one-process chain."""
+    trustees = new_trustees(3)
+    body = definition(ELECTION, trustees, start_ms=WINDOW_START_MS)  # type: ignore[arg-type]
+    election = Election(Chain(), trustees, body)
+    assert election.chain.one(create(body)) == "OK"
+    rows = [(voter_key(v), "") for v in range(voters)]
+    roll = txbuild.roll_batches(CHAIN_ID, ADMIN, ELECTION, rows, batch_size=ROLL_BATCH)
+    assert {code(r) for r in election.chain.block(roll)} == {"OK"}
+    return election.opened()
+
+
+def best_s(run: Callable[[], object]) -> float:
+    runs = []
+    for _ in range(REPEATS):
+        started = time.process_time()
+        run()
+        runs.append(time.process_time() - started)
+    return min(runs)
+
+
+def execute_us(election: Election, blocks: list[list[bytes]], points: Mapping[bytes, bytes]) -> float:
+    """Microseconds of `execute_block` per ballot, every block applied to the same committed
+    state (nothing is committed, so each run does the same work)."""
+    app = election.chain.app
+    verified = {tx_hash(raw) for block in blocks for raw in block}
+    ctx = BlockContext(app.height + 1, election.chain.time_ms + BLOCK_MS)
+
+    def run() -> None:
+        for block in blocks:
+            outcome = app.execute_block(ctx, block, verified, points)
+            assert code(outcome.results[-1]) == "OK"
+
+    return best_s(run) / sum(len(b) for b in blocks) * 1e6
+
+
+def _cpu_s(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def round_trip(raws: list[bytes], params: ElectionParams) -> tuple[float, float, float]:
+    """(in-process verify, worker, this process) CPU microseconds per ballot, every batch queued
+    at once on a one-process pool."""
+    here = best_s(lambda: [verify_tx_stateless(CHAIN_ID, raw, params) for raw in raws])
+    batches = [
+        [(raw, params) for raw in raws[at : at + VERIFY_BATCH_TXS]]
+        for at in range(0, len(raws), VERIFY_BATCH_TXS)
+    ]
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        pool.submit(verify_batch, CHAIN_ID, batches[0][:1]).result()
+        (worker,) = pool._processes  # the one worker's pid, for its CPU
+        runs = []
+        for _ in range(REPEATS):
+            worker_before, mine_before = _cpu_s(worker), time.process_time()
+            wait([pool.submit(verify_batch, CHAIN_ID, batch) for batch in batches])
+            runs.append((_cpu_s(worker) - worker_before, time.process_time() - mine_before))
+    in_worker, in_loop = min(runs)
+    return tuple(s / len(raws) * 1e6 for s in (here, in_worker, in_loop))  # type: ignore[return-value]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--voters", type=int, default=2700)
+    parser.add_argument("--per-block", type=int, default=90)
+    parser.add_argument("--round-trip-ballots", type=int, default=1600)
+    args = parser.parse_args()
+    election = opened_election(args.voters)
+    raws = [election.ballot(v, [[v % 4]]) for v in range(args.voters)]
+    blocks = [raws[at : at + args.per_block] for at in range(0, len(raws), args.per_block)]
+    params = election.chain.app.params_for(raws[0])
+    assert params is not None
+    points = {tx_hash(raw): verify_batch(CHAIN_ID, [(raw, params)])[0].tally_points for raw in raws}
+    decoding = execute_us(election, blocks, {})
+    handed = execute_us(election, blocks, points)
+    here, in_worker, in_loop = round_trip(raws[: args.round_trip_ballots], params)
+    print_table(
+        f"validator CPU per ballot outside the proofs (load {os.getloadavg()[0]:.1f})",
+        [
+            (f"execute_block ({args.per_block} a block), tally decodes the points", f"{decoding:6.1f} us"),
+            (
+                "execute_block, points handed over by the worker",
+                f"{handed:6.1f} us ({handed / decoding:.2f}x)",
+            ),
+            ("verify in this process", f"{here:6.1f} us"),
+            ("verify on a worker: worker CPU", f"{in_worker:6.1f} us ({in_worker / here:.3f}x)"),
+            ("verify on a worker: this process", f"{in_loop:6.1f} us"),
+        ],
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -7,6 +7,9 @@
   tally decoding every ballot's points itself and with the points the verify worker handed over.
 - worker round trip: `intake.verify_batch` on a one-process pool against the same checks in this
   process: the worker's CPU over the in-process time, and this process's CPU per ballot.
+- intake: a NodeShell (real store, the chain's app, a one-process pool) taking ballots in batches
+  of SUBMIT_BATCH as SubmitTxBatch hands them over, by `submit` for each (gathered) and by
+  `submit_many`: the event loop thread's CPU per ballot.
 
 Each figure is the best of REPEATS (the machine is shared); compare figures of one run.
 """
@@ -14,8 +17,10 @@ Each figure is the best of REPEATS (the machine is shared); compare figures of o
 from __future__ import annotations
 
 import argparse
+import asyncio
 import multiprocessing
 import os
+import tempfile
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ProcessPoolExecutor, wait
@@ -26,12 +31,15 @@ from bench.common import definition, print_table
 from node.intake import VERIFY_BATCH_TXS, verify_batch
 from node.ledger.policy import BlockContext
 from node.ledger.stateless import ElectionParams, verify_tx_stateless
+from node.shell import NodeShell, SubmitOutcome
 from tests.ledger.election_kit import ELECTION, Election, new_trustees, voter_key
 from tests.ledger.harness import ADMIN, BLOCK_MS, CHAIN_ID, WINDOW_START_MS, Chain, code, create
+from tests.node.shell_kit import intake_shell
 from votestore import txbuild
 from votestore.encoding import tx_hash
 
 REPEATS: Final = 5
+SUBMIT_BATCH: Final = 64
 ROLL_BATCH: Final = 2000
 
 
@@ -96,6 +104,31 @@ def round_trip(raws: list[bytes], params: ElectionParams) -> tuple[float, float,
     return tuple(s / len(raws) * 1e6 for s in (here, in_worker, in_loop))  # type: ignore[return-value]
 
 
+def intake_us(election: Election, raws: list[bytes], many: bool) -> float:
+    """Event-loop thread CPU microseconds per ballot taken into a fresh shell's mempool."""
+    batches = [raws[at : at + SUBMIT_BATCH] for at in range(0, len(raws), SUBMIT_BATCH)]
+
+    async def take(shell: NodeShell) -> float:
+        started = time.thread_time()
+        for batch in batches:
+            if many:
+                outcomes = await shell.submit_many(batch)
+            else:
+                outcomes = await asyncio.gather(*(shell.submit(raw) for raw in batch))
+            assert all(isinstance(o, SubmitOutcome) and o.detail == "pending" for o in outcomes)
+        return time.thread_time() - started
+
+    runs = []
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        pool.submit(int).result()
+        for _ in range(REPEATS):
+            with tempfile.TemporaryDirectory() as tmp:
+                shell = intake_shell(Path(tmp), election.chain.app, pool)
+                runs.append(asyncio.run(take(shell)))
+                shell.store.close()
+    return min(runs) / len(raws) * 1e6
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--voters", type=int, default=2700)
@@ -111,6 +144,8 @@ def main() -> None:
     decoding = execute_us(election, blocks, {})
     handed = execute_us(election, blocks, points)
     here, in_worker, in_loop = round_trip(raws[: args.round_trip_ballots], params)
+    gathered = intake_us(election, raws[: args.round_trip_ballots], many=False)
+    many = intake_us(election, raws[: args.round_trip_ballots], many=True)
     print_table(
         f"validator CPU per ballot outside the proofs (load {os.getloadavg()[0]:.1f})",
         [
@@ -122,6 +157,8 @@ def main() -> None:
             ("verify in this process", f"{here:6.1f} us"),
             ("verify on a worker: worker CPU", f"{in_worker:6.1f} us ({in_worker / here:.3f}x)"),
             ("verify on a worker: this process", f"{in_loop:6.1f} us"),
+            (f"intake, {SUBMIT_BATCH} a batch: submit each, gathered", f"{gathered:6.1f} us"),
+            ("intake: submit_many", f"{many:6.1f} us ({many / gathered:.2f}x)"),
         ],
     )
 

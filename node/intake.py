@@ -58,36 +58,33 @@ class StatelessChecks:
         self._out = 0
         self._dispatch_soon = False
 
-    async def check(self, h: bytes, raw: bytes, params: ElectionParams | None) -> Checked | None:
-        """The stateless result of `raw`, or None if it was committed before its turn came."""
-        if self._inline(raw):
-            return self._check_here(raw, params)
-        future = self._enqueue(h, raw, params)
-        if not self._dispatch_soon:
-            # at the end of this loop turn, so the transactions of one SubmitTxBatch (checked
-            # side by side) share a pool call instead of the first ones going one by one
+    async def check(
+        self, items: Sequence[tuple[bytes, bytes, ElectionParams | None]], *, first: bool = False
+    ) -> list[Checked | None]:
+        """The stateless result of each (hash, raw, params), in order: None for one committed
+        before its turn came. With `first`, ahead of every waiting check and sent at once (a
+        decided block waits for them); else at the end of this loop turn, so the transactions of
+        concurrent calls share a pool call. One wait for all: no task, shield and future per
+        transaction in the loop (~20 us a ballot for SubmitTxBatch's gather)."""
+        pending = {h: self._enqueue(h, raw, params) for h, raw, params in items if not self._inline(raw)}
+        if first:
+            front = {h: self._waiting.pop(h) for h in pending if h in self._waiting}
+            self._waiting = {**front, **self._waiting}
+            self._dispatch()
+        elif pending and not self._dispatch_soon:
             self._dispatch_soon = True
             asyncio.get_running_loop().call_soon(self._dispatch_now)
-        # shield: one caller gone (a client hung up) must not cancel the check others await
-        return await asyncio.shield(future)
+        if pending:
+            # wait() cancels nothing when its caller goes (a client hung up): others may await
+            # the same checks
+            await asyncio.wait(set(pending.values()))
+        return [
+            pending[h].result() if h in pending else self._check_here(raw, params) for h, raw, params in items
+        ]
 
     def _dispatch_now(self) -> None:
         self._dispatch_soon = False
         self._dispatch()
-
-    async def check_first(
-        self, items: Sequence[tuple[bytes, bytes, ElectionParams | None]]
-    ) -> list[Checked | None]:
-        """`check` for each (hash, raw, params), ahead of every waiting check: a decided block
-        waits for them."""
-        pending = {h: self._enqueue(h, raw, params) for h, raw, params in items if not self._inline(raw)}
-        front = {h: self._waiting.pop(h) for h in pending if h in self._waiting}
-        self._waiting = {**front, **self._waiting}
-        self._dispatch()
-        return [
-            await asyncio.shield(pending[h]) if h in pending else self._check_here(raw, params)
-            for h, raw, params in items
-        ]
 
     def _check_here(self, raw: bytes, params: ElectionParams | None) -> Checked:
         return Checked(verify_tx_stateless(self._chain_id, raw, params))

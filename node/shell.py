@@ -12,7 +12,7 @@ import contextlib
 import logging
 import time
 from collections import OrderedDict, deque
-from collections.abc import Callable, Coroutine, Iterable
+from collections.abc import Callable, Coroutine, Iterable, Mapping, Sequence
 from concurrent.futures import BrokenExecutor, Executor
 from dataclasses import dataclass
 from typing import Final
@@ -40,7 +40,7 @@ from node.consensus import (
     ValidatorSet,
     Vote,
 )
-from node.intake import StatelessChecks, kind_of
+from node.intake import Checked, StatelessChecks, kind_of
 from node.ledger.app import ElectionApp
 from node.ledger.policy import BlockContext
 from node.ledger.stateless import ElectionParams
@@ -346,7 +346,9 @@ class NodeShell:
         if not missing:
             return
         try:
-            results = await self._checks.check_first([(h, raw, self._params_for(raw)) for h, raw in missing])
+            results = await self._checks.check(
+                [(h, raw, self._params_for(raw)) for h, raw in missing], first=True
+            )
         except BrokenExecutor:
             log.error("event=verify_pool_broken height=%d", block.header.height)
             return  # execute_block checks them in the loop, as it does without a pool
@@ -390,21 +392,59 @@ class NodeShell:
     # ------------------------------------------------------------------ intake
 
     async def submit(self, raw: bytes, *, from_peer: bool = False) -> SubmitOutcome:
-        """Check a transaction and keep it for a block; the answer says why if it was refused."""
-        h = tx_hash(raw)
+        """Check a transaction and keep it for a block; the answer says why if it was refused.
+        Raises Resources at the mempool's bound."""
+        (outcome,) = await self.submit_many([raw], from_peer=from_peer)
+        if isinstance(outcome, Resources):
+            raise outcome
+        return outcome
+
+    async def submit_many(
+        self, raws: Sequence[bytes], *, from_peer: bool = False
+    ) -> list[SubmitOutcome | Resources]:
+        """`submit` for each transaction, answers in order, Resources in the place of each one the
+        full mempool could not take. The checks share one wait: no task and future per
+        transaction, as gathering `submit`s costs. (A transaction over MAX_TX_BYTES is answered
+        MALFORMED, by its stateless check.)"""
+        hashes = [tx_hash(raw) for raw in raws]
+        unchecked = [
+            (h, raw, self._params_for(raw))
+            for h, raw in zip(hashes, raws, strict=True)
+            if self._known(h) is None and h not in self._verified
+        ]
+        checked = dict(zip([h for h, _, _ in unchecked], await self._checks.check(unchecked), strict=True))
+        size = len(self.mempool)
+        outcomes = [self._take(h, raw, checked, from_peer) for h, raw in zip(hashes, raws, strict=True)]
+        if len(self.mempool) > size:
+            self._tx_arrived.set()
+            self.metrics.mempool_txs.set(len(self.mempool))
+            self.metrics.mempool_bytes.set(self.mempool.size_bytes)
+        return outcomes
+
+    def _known(self, h: bytes) -> SubmitOutcome | None:
+        """The answer for a transaction committed or pending here, else None."""
         if self.store.locate(h) is not None:
             return SubmitOutcome(h, election_pb2.OK, "already committed", committed=True)
         if h in self.mempool:
             return SubmitOutcome(h, election_pb2.OK, "already pending")
+        return None
+
+    def _take(
+        self, h: bytes, raw: bytes, checked: Mapping[bytes, Checked | None], from_peer: bool
+    ) -> SubmitOutcome | Resources:
+        """Judge a transaction against committed state once its stateless check (in `checked`
+        unless it passed one before) is done, and keep it if it passes."""
+        known = self._known(h)  # again: committed meanwhile, or this batch's earlier copy
+        if known is not None:
+            return known
         points = b""
-        if h not in self._verified:
-            checked = await self._checks.check(h, raw, self._params_for(raw))
-            if checked is None or self.store.locate(h) is not None:  # committed during its check
-                return SubmitOutcome(h, election_pb2.OK, "already committed", committed=True)
-            if checked.result.code != election_pb2.OK:
-                return self._refuse(h, checked.result)
+        if h in checked:
+            answer = checked[h]
+            assert answer is not None, "a check answers None only for a committed transaction"
+            if answer.result.code != election_pb2.OK:
+                return self._refuse(h, answer.result)
             self._remember_verified(h)
-            points = checked.tally_points
+            points = answer.tally_points
         result = self.app.check_tx(raw, (h,))
         if result.code != election_pb2.OK:
             return self._refuse(h, result)
@@ -412,15 +452,12 @@ class NodeShell:
             added = self.mempool.add(h, raw)
         except MempoolFull as exc:
             self.metrics.tx_refused.labels(reason="MEMPOOL_FULL").inc()
-            raise Resources(str(exc)) from None
+            return Resources(str(exc))
         if added:
             self._keep_points(h, points)
             voter = _ballot_voter(raw)
             if voter is not None:
                 self._voter_of[h] = voter
-            self._tx_arrived.set()
-            self.metrics.mempool_txs.set(len(self.mempool))
-            self.metrics.mempool_bytes.set(self.mempool.size_bytes)
             if not from_peer:
                 self._queue_announce(h)
         return SubmitOutcome(h, election_pb2.OK, "pending")
@@ -586,11 +623,7 @@ class NodeShell:
             last = height
 
     async def _take_gossip(self, txs: list[bytes]) -> None:
-        for raw in txs:
-            try:
-                await self.submit(raw, from_peer=True)
-            except Resources:
-                return
+        await self.submit_many(txs, from_peer=True)  # those the full mempool refused are dropped
 
     def feed_decided(
         self, certificate: ledger_pb2.CommitCertificate, block: ledger_pb2.Block, verified: Iterable[bytes]

@@ -1,0 +1,83 @@
+"""A shell's intake in one process: `submit_many` answers each transaction in order as `submit`
+would, a full mempool in its place, and ballots checked on the pool keep their decoded points
+until they leave the mempool."""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+from collections.abc import Iterator
+from concurrent.futures import Executor, ProcessPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from node.shell import Resources, SubmitOutcome
+from proto.votestore.v1 import election_pb2
+from tests.ledger.election_kit import Election
+from tests.node.shell_kit import intake_shell
+from votestore.encoding import tx_hash
+
+VOTERS = 8
+CHOICE = ((1,), (0,))
+
+
+@pytest.fixture(scope="module")
+def pool() -> Iterator[Executor]:
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as executor:
+        yield executor
+
+
+def _answers(outcomes: list[SubmitOutcome | Resources]) -> list[str]:
+    """Each answer's code, and its detail when OK (a refusal's detail is its check's business)."""
+    return [
+        "RESOURCES"
+        if isinstance(o, Resources)
+        else election_pb2.ResultCode.Name(o.code) + (f" {o.detail}" if o.code == election_pb2.OK else "")
+        for o in outcomes
+    ]
+
+
+@pytest.mark.parametrize("on_pool", [True, False], ids=["pool", "in-loop"])
+def test_submit_many_answers_in_order_as_submit_does(tmp_path: Path, pool: Executor, on_pool: bool) -> None:
+    election = Election.created(voters=VOTERS).opened()
+    first, second = election.ballot(0, CHOICE), election.ballot(1, CHOICE)
+    again = election.ballot(0, ((2,), ()))  # voter 0's second ballot: already voted once committed
+    bad = bytearray(election.ballot(2, CHOICE))
+    bad[-1] ^= 1  # the signature
+    shell = intake_shell(tmp_path, election.chain.app, pool if on_pool else None)
+
+    async def run() -> tuple[list[SubmitOutcome | Resources], SubmitOutcome]:
+        batch = await shell.submit_many([first, b"\x0a\x03abc", bytes(bad), second, first])
+        return batch, await shell.submit(first)
+
+    batch, alone = asyncio.run(run())
+    assert [o.tx_hash for o in batch if isinstance(o, SubmitOutcome)] == [
+        tx_hash(raw) for raw in (first, b"\x0a\x03abc", bytes(bad), second, first)
+    ]
+    assert _answers(batch) == [
+        "OK pending",
+        "MALFORMED",
+        "BAD_SIGNATURE",
+        "OK pending",
+        "OK already pending",
+    ]
+    assert (alone.code, alone.detail) == (election_pb2.OK, "already pending")
+    assert len(shell.mempool) == 2
+    # the points of ballots checked on the pool wait for their block, and only theirs
+    assert set(shell._tally_points) == ({tx_hash(first), tx_hash(second)} if on_pool else set())
+    assert election.chain.one(first) == "OK"
+    shell._forget([tx_hash(first)])  # as committing its block does
+    assert set(shell._tally_points) <= {tx_hash(second)}
+    assert _answers(asyncio.run(shell.submit_many([again]))) == ["ALREADY_VOTED"]
+    assert set(shell._tally_points) <= {tx_hash(second)}  # a refused ballot's points are not kept
+
+
+def test_a_full_mempool_answers_resources_in_place(tmp_path: Path, pool: Executor) -> None:
+    election = Election.created(voters=VOTERS).opened()
+    ballots = [election.ballot(v, CHOICE) for v in range(3)]
+    shell = intake_shell(tmp_path, election.chain.app, pool, mempool_max_txs=2)
+    outcomes = asyncio.run(shell.submit_many(ballots))
+    assert _answers(outcomes) == ["OK pending", "OK pending", "RESOURCES"]
+    with pytest.raises(Resources, match="mempool full"):
+        asyncio.run(shell.submit(ballots[2]))

@@ -5,7 +5,6 @@ Every answer is a proper gRPC status with a message; nothing a client sends can 
 
 from __future__ import annotations
 
-import asyncio
 from collections import OrderedDict
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -126,21 +125,20 @@ class NodeService(node_pb2_grpc.NodeServicer):
             await context.abort(
                 grpc.StatusCode.INVALID_ARGUMENT, f"batch of {size} bytes exceeds {MAX_SUBMIT_BATCH_BYTES}"
             )
-        outcomes = await asyncio.gather(*(self._submit_one(raw) for raw in txs), return_exceptions=True)
+        fitting = [raw for raw in txs if len(raw) <= MAX_TX_BYTES]
+        taken = iter(await self._shell.submit_many(fitting))
         results = []
-        for outcome in outcomes:
+        for raw in txs:
+            if len(raw) > MAX_TX_BYTES:
+                detail = f"transaction of {len(raw)} bytes exceeds {MAX_TX_BYTES}"
+                results.append(_answer(SubmitOutcome(tx_hash(raw), election_pb2.MALFORMED, detail)))
+                continue
+            outcome = next(taken)
             if isinstance(outcome, Resources):
                 await context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED, str(outcome))
-            if isinstance(outcome, BaseException):
-                raise outcome
+            assert isinstance(outcome, SubmitOutcome)
             results.append(_answer(outcome))
         return node_pb2.SubmitTxBatchReply(results=results)
-
-    async def _submit_one(self, raw: bytes) -> SubmitOutcome:
-        if len(raw) > MAX_TX_BYTES:
-            detail = f"transaction of {len(raw)} bytes exceeds {MAX_TX_BYTES}"
-            return SubmitOutcome(tx_hash(raw), election_pb2.MALFORMED, detail)
-        return await self._shell.submit(raw)
 
     async def SubmitTxStream(
         self, request_iterator: AsyncIterator[node_pb2.SubmitTxRequest], context: Context

@@ -40,7 +40,7 @@ from node.consensus import (
     ValidatorSet,
     Vote,
 )
-from node.intake import Checked, StatelessChecks, kind_of
+from node.intake import Arrival, Checked, StatelessChecks, kind_of
 from node.ledger.app import ElectionApp
 from node.ledger.policy import BlockContext
 from node.ledger.stateless import ElectionParams
@@ -58,7 +58,7 @@ from node.wire import (
 )
 from proto.votestore.v1 import election_pb2, ledger_pb2, peer_pb2
 from votestore.blocks import BlockInvalid, check_evidence, evidence_root, tx_root
-from votestore.encoding import block_id, canonical, decode_signed_tx, tx_hash
+from votestore.encoding import block_id, canonical, tx_hash
 from votestore.errors import DecodeError
 from votestore.genesis import Genesis
 from votestore.hashing import HASH_BYTES
@@ -342,20 +342,21 @@ class NodeShell:
         block = ledger_pb2.Block()
         block.ParseFromString(payload)
         hashes = [tx_hash(raw) for raw in block.txs]
-        missing = [(h, raw) for h, raw in zip(hashes, block.txs, strict=True) if h not in self._verified]
+        missing = [
+            Arrival.of(h, raw) for h, raw in zip(hashes, block.txs, strict=True) if h not in self._verified
+        ]
         if not missing:
             return
         try:
-            results = await self._checks.check(
-                [(h, raw, self._params_for(raw)) for h, raw in missing], first=True
-            )
+            results = await self._checks.check([(a, self._params_for(a)) for a in missing], first=True)
         except BrokenExecutor:
             log.error("event=verify_pool_broken height=%d", block.header.height)
             return  # execute_block checks them in the loop, as it does without a pool
-        for (h, _), checked in zip(missing, results, strict=True):
+        for arrival, checked in zip(missing, results, strict=True):
             if checked is not None and checked.result.code == election_pb2.OK:
-                self._remember_verified(h)
-                self._keep_points(h, checked.tally_points)  # forgotten once the block is applied
+                self._remember_verified(arrival.tx_hash)
+                # forgotten once the block is applied
+                self._keep_points(arrival.tx_hash, checked.tally_points)
 
     def _forget(self, hashes: Iterable[bytes]) -> None:
         hashes = list(hashes)
@@ -405,16 +406,17 @@ class NodeShell:
         """`submit` for each transaction, answers in order, Resources in the place of each one the
         full mempool could not take. The checks share one wait: no task and future per
         transaction, as gathering `submit`s costs. (A transaction over MAX_TX_BYTES is answered
-        MALFORMED, by its stateless check.)"""
-        hashes = [tx_hash(raw) for raw in raws]
+        MALFORMED, by its stateless check.) Each is decoded once here for what routes it."""
+        arrivals = [Arrival.of(tx_hash(raw), raw) for raw in raws]
         unchecked = [
-            (h, raw, self._params_for(raw))
-            for h, raw in zip(hashes, raws, strict=True)
-            if self._known(h) is None and h not in self._verified
+            (a, self._params_for(a))
+            for a in arrivals
+            if self._known(a.tx_hash) is None and a.tx_hash not in self._verified
         ]
-        checked = dict(zip([h for h, _, _ in unchecked], await self._checks.check(unchecked), strict=True))
+        answers = await self._checks.check(unchecked)
+        checked = dict(zip([a.tx_hash for a, _ in unchecked], answers, strict=True))
         size = len(self.mempool)
-        outcomes = [self._take(h, raw, checked, from_peer) for h, raw in zip(hashes, raws, strict=True)]
+        outcomes = [self._take(a, checked, from_peer) for a in arrivals]
         if len(self.mempool) > size:
             self._tx_arrived.set()
             self.metrics.mempool_txs.set(len(self.mempool))
@@ -430,10 +432,11 @@ class NodeShell:
         return None
 
     def _take(
-        self, h: bytes, raw: bytes, checked: Mapping[bytes, Checked | None], from_peer: bool
+        self, arrival: Arrival, checked: Mapping[bytes, Checked | None], from_peer: bool
     ) -> SubmitOutcome | Resources:
         """Judge a transaction against committed state once its stateless check (in `checked`
         unless it passed one before) is done, and keep it if it passes."""
+        h, raw = arrival.tx_hash, arrival.raw
         known = self._known(h)  # again: committed meanwhile, or this batch's earlier copy
         if known is not None:
             return known
@@ -455,23 +458,25 @@ class NodeShell:
             return Resources(str(exc))
         if added:
             self._keep_points(h, points)
-            voter = _ballot_voter(raw)
-            if voter is not None:
-                self._voter_of[h] = voter
+            if arrival.kind == "ballot":
+                self._voter_of[h] = arrival.signer
             if not from_peer:
                 self._queue_announce(h)
         return SubmitOutcome(h, election_pb2.OK, "pending")
 
-    def _params_for(self, raw: bytes) -> ElectionParams | None:
-        """An election's parameters never change once its key is set: read and parse them once."""
-        params = self.app.params_for(raw)
-        if params is None or not params.election_key:
-            return params
-        election_id = params.definition.election_id
-        cached = self._params.get(election_id)
-        if cached is None:
-            self._params[election_id] = cached = params
-        return cached
+    def _params_for(self, arrival: Arrival) -> ElectionParams | None:
+        """The parameters its check needs, from committed state. An election's parameters never
+        change once its key is set: read and parse them once."""
+        cached = self._params.get(arrival.election_id)
+        if cached is not None or arrival.kind == "malformed":
+            return cached
+        record = self.app.election_state(arrival.election_id)
+        if record is None:
+            return None
+        params = ElectionParams.of(record)
+        if params.election_key:
+            self._params[arrival.election_id] = params
+        return params
 
     def _refuse(self, h: bytes, result: election_pb2.TxResult) -> SubmitOutcome:
         self.metrics.tx_refused.labels(reason=election_pb2.ResultCode.Name(result.code)).inc()
@@ -633,8 +638,3 @@ class NodeShell:
             self._remember_verified(h)
         self._feed(Decided(certificate_from_wire(certificate), canonical(block)))
         self.metrics.catchup_blocks.inc()
-
-
-def _ballot_voter(raw: bytes) -> bytes | None:
-    envelope, tx = decode_signed_tx(raw)
-    return envelope.signer if tx.WhichOneof("kind") == "ballot" else None

@@ -16,10 +16,11 @@ from node.shell import Resources, SubmitOutcome
 from proto.votestore.v1 import election_pb2
 from tests.ledger.election_kit import Election
 from tests.node.shell_kit import intake_shell
-from votestore.encoding import tx_hash
+from votestore.encoding import MAX_TX_BYTES, tx_hash
 
 VOTERS = 8
 CHOICE = ((1,), (0,))
+OVERSIZE = b"\x0a" * (MAX_TX_BYTES + 1)
 
 
 @pytest.fixture(scope="module")
@@ -48,12 +49,12 @@ def test_submit_many_answers_in_order_as_submit_does(tmp_path: Path, pool: Execu
     shell = intake_shell(tmp_path, election.chain.app, pool if on_pool else None)
 
     async def run() -> tuple[list[SubmitOutcome | Resources], SubmitOutcome]:
-        batch = await shell.submit_many([first, b"\x0a\x03abc", bytes(bad), second, first])
+        batch = await shell.submit_many([first, b"\x0a\x03abc", bytes(bad), second, first, OVERSIZE])
         return batch, await shell.submit(first)
 
     batch, alone = asyncio.run(run())
     assert [o.tx_hash for o in batch if isinstance(o, SubmitOutcome)] == [
-        tx_hash(raw) for raw in (first, b"\x0a\x03abc", bytes(bad), second, first)
+        tx_hash(raw) for raw in (first, b"\x0a\x03abc", bytes(bad), second, first, OVERSIZE)
     ]
     assert _answers(batch) == [
         "OK pending",
@@ -61,7 +62,9 @@ def test_submit_many_answers_in_order_as_submit_does(tmp_path: Path, pool: Execu
         "BAD_SIGNATURE",
         "OK pending",
         "OK already pending",
+        "MALFORMED",
     ]
+    assert f"exceeds {MAX_TX_BYTES}" in batch[-1].detail  # type: ignore[union-attr]
     assert (alone.code, alone.detail) == (election_pb2.OK, "already pending")
     assert len(shell.mempool) == 2
     # the points of ballots checked on the pool wait for their block, and only theirs

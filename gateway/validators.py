@@ -32,6 +32,11 @@ RECONNECT_BACKOFF_MAX_MS: Final = 2000
 """A restarted validator is found again within two seconds (gRPC's default waits up to 120 s)."""
 SUBMIT_BATCH_WINDOW_S: Final = 0.005
 """How long a cast waits for others to share its call to a validator (SubmitTxBatch)."""
+SUBMIT_MAX_IN_FLIGHT: Final = 2
+"""SubmitTxBatch calls in flight to one validator; casts beyond wait for one of them to return.
+A validator answers a call once it checked its ballots, so under load the calls are as few as
+the validator can answer and each carries all that came meanwhile (one call a validator for
+every ballot or two cost the validators as much CPU as the rest of their loop)."""
 SUBMIT_BATCH_MAX_TXS: Final = 128
 SUBMIT_BATCH_MAX_BYTES: Final = 4 * 1024 * 1024
 """A batch is sent at once when it holds this many transactions or would exceed this many bytes;
@@ -141,7 +146,8 @@ class SubmitBatcher:
     A unary call per ballot per validator cost each validator more in gRPC and asyncio callbacks
     than its intake checks (docs/benchmarks.md). A cast finding no call in flight to the validator
     goes at once (an idle validator is not kept waiting); while calls are in flight, casts
-    arriving within SUBMIT_BATCH_WINDOW_S share the next one, so the busier the validator, the
+    arriving within SUBMIT_BATCH_WINDOW_S share the next one, and with SUBMIT_MAX_IN_FLIGHT calls
+    out, the casts share the call sent when one of them returns: the busier the validator, the
     bigger its batches. Each waiter gets its own validator's answer and keeps its own deadline: the
     call runs until the latest of its waiters' deadlines, and a waiter whose deadline passes first
     is answered DEADLINE_EXCEEDED, as its own call would have been. A call that fails answers
@@ -166,7 +172,7 @@ class SubmitBatcher:
         self._bytes += len(raw)
         if len(self._pending) >= SUBMIT_BATCH_MAX_TXS or not self._calls:
             self._flush()
-        elif self._timer is None:
+        elif self._timer is None and len(self._calls) < SUBMIT_MAX_IN_FLIGHT:
             self._timer = asyncio.get_running_loop().call_later(SUBMIT_BATCH_WINDOW_S, self._flush)
         return waiting
 
@@ -192,7 +198,12 @@ class SubmitBatcher:
         if batch:
             call = asyncio.create_task(self._call(batch))
             self._calls.add(call)
-            call.add_done_callback(self._calls.discard)
+            call.add_done_callback(self._returned)
+
+    def _returned(self, call: asyncio.Task[None]) -> None:
+        self._calls.discard(call)
+        if self._pending and self._timer is None:
+            self._flush()  # the casts that waited for a call to return
 
     async def _call(self, batch: list[_Waiting]) -> None:
         live = [w for w in batch if not w.answered]  # an expired cast needs no call

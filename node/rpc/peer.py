@@ -124,25 +124,21 @@ class PeerService(peer_pb2_grpc.PeerServicer):
         sender = first.hello.validator
         shell.peer_heights[sender] = first.hello.height
         yield peer_pb2.PeerMessage(status=peer_pb2.PeerStatus(height=shell.store.height))
+        # One reader for the stream's life, raced once against closing: a task and a wait per
+        # message cost more than handling most messages.
+        reader = asyncio.ensure_future(self._deliver(sender, request_iterator))
         closing = asyncio.ensure_future(self._closing.wait())
-        reading: asyncio.Future[peer_pb2.PeerMessage] | None = None
         try:
-            while True:
-                reading = asyncio.ensure_future(anext(request_iterator))
-                await asyncio.wait({reading, closing}, return_when=asyncio.FIRST_COMPLETED)
-                if not reading.done():
-                    return
-                try:
-                    message = reading.result()
-                except StopAsyncIteration:
-                    return
-                shell.on_peer_message(sender, message)
+            await asyncio.wait({reader, closing}, return_when=FIRST_COMPLETED)
+            if reader.done():
+                reader.result()  # the stream's end, or the abort of an undecodable message
         finally:
             closing.cancel()
-            if reading is not None:
-                reading.cancel()
-                if reading.done() and not reading.cancelled():
-                    reading.exception()  # retrieved: a stream's end is not an error
+            reader.cancel()
+
+    async def _deliver(self, sender: int, messages: AsyncIterator[peer_pb2.PeerMessage]) -> None:
+        async for message in messages:
+            self._shell.on_peer_message(sender, message)
 
 
 class PeerLink:

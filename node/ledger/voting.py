@@ -11,7 +11,6 @@ from node.ledger import state_keys
 from node.ledger.reasons import refuse
 from node.ledger.tx_env import TxEnv
 from proto.votestore.v1 import election_pb2
-from votestore.crypto import tally
 
 
 def ballot(env: TxEnv, body: election_pb2.Ballot) -> None:
@@ -30,9 +29,6 @@ def ballot(env: TxEnv, body: election_pb2.Ballot) -> None:
     env.view.put(state_keys.voted(body.election_id, env.signer), env.tx_hash)
     selections = [s for contest in body.contests for s in contest.selections]
     assert len(selections) == len(record.aggregate), (len(selections), len(record.aggregate))
-    if env.tally_points:
-        env.view.add_to_tally(body.election_id, tally.taken_over(selections, env.tally_points))
-    else:
-        env.view.add_to_tally(body.election_id, selections)
+    env.view.add_to_tally(body.election_id, selections, env.tally_points)
     record.ballots += 1
     record.turnout[state_keys.decode_group(group)].ballots += 1

@@ -39,6 +39,11 @@ def test_arithmetic_matches_libsodium(k: int) -> None:
     assert decaf.sum_elements([element, element, element]).encode() == group.mult(3, point)
     assert element.encode() == point
     assert decaf.Element.from_internal(element.internal()).encode() == point
+    blob = element.internal() + decaf.base_mult(k).internal()
+    assert [e.encode() for e in decaf.sum_internal([blob, blob], 2)] == [
+        group.mult(2, point),
+        group.base_mult(2 * k % L),
+    ]
 
 
 def test_identity_and_empty_sum() -> None:

@@ -18,12 +18,14 @@ def test_add_validated_equals_one_by_one(count: int) -> None:
     assert tally.add_validated(one_by_one, []) == one_by_one
 
 
-def test_points_handed_over_add_as_decoded_ones() -> None:
+def test_ballots_handed_over_add_as_encoded_ones() -> None:
+    """`add_ballots` over handed-over points (tally.handover), encoded ciphertexts, or both."""
     key = group.base_mult(group.random_scalar())
-    fresh = [elgamal.encrypt(key, m % 2, group.random_scalar()) for m in range(3)]
-    encoded = [elgamal.to_pb(ct) for ct in fresh]
-    taken = tally.taken_over(encoded, tally.handover(fresh))
-    assert [ct.pair for ct in taken] == [ct.pair for ct in fresh]
-    assert tally.add_validated(tally.zero_ciphertext(), taken) == tally.add_validated(
-        tally.zero_ciphertext(), encoded
-    )
+    ballots = [[elgamal.encrypt(key, (b + i) % 2, group.random_scalar()) for i in range(3)] for b in range(4)]
+    encoded = [[elgamal.to_pb(ct) for ct in ballot] for ballot in ballots]
+    totals = [tally.add_ciphertexts(tally.zero_ciphertext(), ct) for ct in encoded[0]]
+    expected = tally.add_ballots(totals, encoded, [])
+    handed = [tally.handover(ballot) for ballot in ballots]
+    assert tally.add_ballots(totals, [], handed) == expected
+    assert tally.add_ballots(totals, encoded[:1], handed[1:]) == expected
+    assert tally.add_ballots(totals, [], []) == totals

@@ -19,7 +19,7 @@ import ctypes
 import ctypes.util
 import functools
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Final
 
 from votestore.crypto.group import IDENTITY, POINT_BYTES, L
@@ -160,6 +160,22 @@ def sum_elements(elements: Iterable[Element]) -> Element:
     for e in elements:
         _lib.decaf_255_point_add(acc.ptr, acc.ptr, e.ptr)
     return acc
+
+
+def sum_internal(blobs: Sequence[bytes], width: int) -> list[Element]:
+    """For each i < width, the sum of the i-th element of every blob, a blob being `width`
+    elements' `internal()` bytes back to back (so trusted as `from_internal` is). One aligned copy
+    of all blobs, then additions only: no element object per point (~0.9 us each)."""
+    size = width * INTERNAL_BYTES
+    assert all(len(blob) == size for blob in blobs), (width, [len(blob) for blob in blobs])
+    raw, base = _aligned(size * len(blobs))
+    ctypes.memmove(base, b"".join(blobs), size * len(blobs))
+    sums = [_IDENTITY + _IDENTITY for _ in range(width)]  # fresh elements, added to in place
+    for at in range(base, base + size * len(blobs), INTERNAL_BYTES * width):
+        for i, acc in enumerate(sums):
+            _lib.decaf_255_point_add(acc.ptr, acc.ptr, at + i * INTERNAL_BYTES)
+    del raw  # the buffer lives until the additions are done
+    return sums
 
 
 def _table_mult(table_ptr: int, k: int) -> Element:

@@ -4,7 +4,7 @@ status and no traceback."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import grpc
 import pytest
@@ -35,6 +35,14 @@ def _batch(net: LocalNet, txs: list[bytes], node: int = 0) -> node_pb2.SubmitTxB
         return reply
 
 
+def _proofs(net: LocalNet, hashes: list[bytes], node: int = 1) -> node_pb2.GetTxBatchReply:
+    with grpc.insecure_channel(net.addresses[node]) as channel:
+        reply: node_pb2.GetTxBatchReply = node_pb2_grpc.NodeStub(channel).GetTxBatch(
+            node_pb2.GetTxBatchRequest(tx_hashes=hashes), timeout=RPC_TIMEOUT_S
+        )
+        return reply
+
+
 def _create(net: LocalNet, election_id: str) -> bytes:
     return txbuild.election_create(net.genesis.chain_id, net.admin_key, election_definition(election_id))
 
@@ -57,19 +65,24 @@ def test_answers_come_in_request_order_and_judge_each_transaction(net: LocalNet)
 
 
 @pytest.mark.parametrize(
-    ("txs", "message"),
+    ("call", "items", "message"),
     [
-        ([b"x"] * (MAX_SUBMIT_BATCH_TXS + 1), f"exceeds {MAX_SUBMIT_BATCH_TXS}"),
+        (_batch, [b"x"] * (MAX_SUBMIT_BATCH_TXS + 1), f"exceeds {MAX_SUBMIT_BATCH_TXS}"),
         (
+            _batch,
             [b"\x0a" * MAX_TX_BYTES] * (MAX_SUBMIT_BATCH_BYTES // MAX_TX_BYTES + 1),
             f"bytes exceeds {MAX_SUBMIT_BATCH_BYTES}",
         ),
+        (_proofs, [bytes(32)] * (MAX_GET_TX_BATCH + 1), f"exceed {MAX_GET_TX_BATCH}"),
+        (_proofs, [bytes(31)], "32 bytes"),
     ],
-    ids=["too-many-txs", "too-many-bytes"],
+    ids=["too-many-txs", "too-many-bytes", "too-many-hashes", "short-hash"],
 )
-def test_a_batch_over_its_caps_is_refused_whole(net: LocalNet, txs: list[bytes], message: str) -> None:
+def test_a_batch_over_its_caps_is_refused_whole(
+    net: LocalNet, call: Callable[[LocalNet, list[bytes]], object], items: list[bytes], message: str
+) -> None:
     with pytest.raises(grpc.RpcError) as caught:
-        _batch(net, txs)
+        call(net, items)
     assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT  # type: ignore[attr-defined]
     assert message in caught.value.details()  # type: ignore[attr-defined]
 
@@ -81,14 +94,6 @@ def test_an_undecodable_batch_is_invalid_argument(net: LocalNet) -> None:
             call(b"\x0a\xff\xff\xff\xff\x0f", timeout=RPC_TIMEOUT_S)
     assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT  # type: ignore[attr-defined]
     assert caught.value.details() == UNDECODABLE_DETAIL  # type: ignore[attr-defined]
-
-
-def _proofs(net: LocalNet, hashes: list[bytes], node: int = 1) -> node_pb2.GetTxBatchReply:
-    with grpc.insecure_channel(net.addresses[node]) as channel:
-        reply: node_pb2.GetTxBatchReply = node_pb2_grpc.NodeStub(channel).GetTxBatch(
-            node_pb2.GetTxBatchRequest(tx_hashes=hashes), timeout=RPC_TIMEOUT_S
-        )
-        return reply
 
 
 def test_get_tx_batch_proves_each_transaction_in_request_order(net: LocalNet) -> None:
@@ -105,15 +110,3 @@ def test_get_tx_batch_proves_each_transaction_in_request_order(net: LocalNet) ->
         assert proof.tx == raw
         verify_tx_proof(net.genesis, proof)  # raises ProofInvalid if it does not check
     assert _proofs(net, []).proofs == []
-
-
-@pytest.mark.parametrize(
-    ("hashes", "message"),
-    [([bytes(32)] * (MAX_GET_TX_BATCH + 1), f"exceed {MAX_GET_TX_BATCH}"), ([bytes(31)], "32 bytes")],
-    ids=["too-many", "short-hash"],
-)
-def test_a_get_tx_batch_over_its_caps_is_refused(net: LocalNet, hashes: list[bytes], message: str) -> None:
-    with pytest.raises(grpc.RpcError) as caught:
-        _proofs(net, hashes)
-    assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT  # type: ignore[attr-defined]
-    assert message in caught.value.details()  # type: ignore[attr-defined]

@@ -31,8 +31,9 @@ from votestore.receipts import CheckedCertificates, ProofInvalid, verify_tx_proo
 log = logging.getLogger("votestore.gateway.receipts")
 
 LOOKUP_TIMEOUT_S: Final = 3.0
-MAX_PROOFS_PER_CALL: Final = 512
-"""Hashes in one GetTxBatch call, under the node's MAX_GET_TX_BATCH (1024)."""
+MAX_PROOFS_PER_CALL: Final = 100
+"""Hashes in one GetTxBatch call: 100 proofs of the largest transactions (256 KiB) and their
+certificates stay under the 32 MiB a reply may carry (validators.MAX_REPLY_BYTES)."""
 MAX_CACHED_RECEIPTS: Final = 10_000
 MAX_TAKEN_REMEMBERED: Final = 100_000
 """Ballots this gateway just saw f+1 validators take, remembered (about 4 MB) until waited for."""

@@ -27,6 +27,8 @@ T = TypeVar("T")
 RETRY_MAX_ATTEMPTS: Final = 5  # gRPC caps retries at 5 attempts per call
 RETRY_INITIAL_BACKOFF_S: Final = 0.05
 RETRY_MAX_BACKOFF_S: Final = 1.0
+MAX_REPLY_BYTES: Final = 32 * 1024 * 1024
+"""Largest validator reply taken (gRPC's default is 4 MiB); the node sends up to 32 MiB."""
 RECONNECT_BACKOFF_MIN_MS: Final = 100
 RECONNECT_BACKOFF_MAX_MS: Final = 2000
 """A restarted validator is found again within two seconds (gRPC's default waits up to 120 s)."""
@@ -269,6 +271,7 @@ class ValidatorPool:
             ("grpc.initial_reconnect_backoff_ms", RECONNECT_BACKOFF_MIN_MS),
             ("grpc.min_reconnect_backoff_ms", RECONNECT_BACKOFF_MIN_MS),
             ("grpc.max_reconnect_backoff_ms", RECONNECT_BACKOFF_MAX_MS),
+            ("grpc.max_receive_message_length", MAX_REPLY_BYTES),
         ]
         self.genesis = genesis
         self._channels = [grpc.aio.insecure_channel(v.address, options=options) for v in genesis.validators]

@@ -186,11 +186,3 @@ class StatelessChecks:
             else:
                 future.set_result(done.result()[at])
         self._dispatch()
-
-
-def kind_of(raw: bytes) -> str:
-    try:
-        _, tx = decode_signed_tx(raw)
-        return tx_kind(tx)
-    except DecodeError:
-        return "malformed"

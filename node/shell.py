@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections import OrderedDict, deque
+from collections import Counter, OrderedDict, deque
 from collections.abc import Callable, Coroutine, Iterable, Mapping, Sequence
 from concurrent.futures import BrokenExecutor, Executor
 from dataclasses import dataclass
@@ -40,8 +40,8 @@ from node.consensus import (
     ValidatorSet,
     Vote,
 )
-from node.intake import Arrival, Checked, StatelessChecks, kind_of
-from node.ledger.app import ElectionApp
+from node.intake import Arrival, Checked, StatelessChecks
+from node.ledger.app import BlockOutcome, ElectionApp
 from node.ledger.policy import BlockContext
 from node.ledger.stateless import ElectionParams
 from node.ledger.store import Store, check_child
@@ -332,7 +332,7 @@ class NodeShell:
             stale = [h for h, voter in self._voter_of.items() if voter in voters]
             self._forget(stale)
         self._results_pending = bool(block.txs)
-        self._record_commit(height, block, outcome.results)
+        self._record_commit(height, outcome)
         self.own_messages = []
         self.send_to_peers(peer_pb2.PeerMessage(status=peer_pb2.PeerStatus(height=height)))
         self.spawn(self._notify_commit())
@@ -369,21 +369,17 @@ class NodeShell:
             self._verified.pop(h, None)
             self._tally_points.pop(h, None)
 
-    def _record_commit(
-        self, height: int, block: ledger_pb2.Block, results: Iterable[election_pb2.TxResult]
-    ) -> None:
+    def _record_commit(self, height: int, outcome: BlockOutcome) -> None:
         now = time.monotonic()
         self.metrics.commit_latency.observe(now - self._height_started)
         self._height_started = now
         self.metrics.height.set(height)
         self.metrics.mempool_txs.set(len(self.mempool))
         self.metrics.mempool_bytes.set(self.mempool.size_bytes)
-        for raw, result in zip(block.txs, results, strict=True):
-            kind = kind_of(raw)
-            self.metrics.txs_committed.labels(
-                kind=kind, result=election_pb2.ResultCode.Name(result.code)
-            ).inc()
-        log.info("event=commit height=%d txs=%d", height, len(block.txs))
+        committed = Counter(zip(outcome.kinds, (result.code for result in outcome.results), strict=True))
+        for (kind, code), count in committed.items():
+            self.metrics.txs_committed.labels(kind=kind, result=election_pb2.ResultCode.Name(code)).inc(count)
+        log.info("event=commit height=%d txs=%d", height, len(outcome.results))
 
     async def wait_for_height(self, height: int) -> None:
         async with self.committed:

@@ -32,6 +32,8 @@ class BlockOutcome:
     height: int
     time_ms: int
     results: tuple[election_pb2.TxResult, ...]
+    kinds: tuple[str, ...]
+    """Each transaction's kind, "malformed" if it does not decode (for the node's metrics)."""
     writes: Mapping[bytes, bytes | None]
     """Application-state writes, bookkeeping keys (`m/…`) included; apply all or none."""
     app_hash: bytes
@@ -74,7 +76,9 @@ class ElectionApp:
     def check_tx(self, raw: bytes, verified: Collection[bytes] = ()) -> election_pb2.TxResult:
         """Would `raw` pass against committed state? Judged at the last block's time."""
         view = StateView(self._reader)
-        return execute_tx(view, self._policy, BlockContext(self._height + 1, self._time_ms), raw, verified)
+        ctx = BlockContext(self._height + 1, self._time_ms)
+        result, _ = execute_tx(view, self._policy, ctx, raw, verified)
+        return result
 
     def execute_block(
         self,
@@ -89,14 +93,16 @@ class ElectionApp:
         assert ctx.time_ms > self._time_ms, (ctx.time_ms, self._time_ms)
         view = StateView(self._reader)
         begin_block(view, ctx)
-        results = tuple(execute_tx(view, self._policy, ctx, raw, verified, tally_points) for raw in txs)
+        executed = [execute_tx(view, self._policy, ctx, raw, verified, tally_points) for raw in txs]
+        results = tuple(result for result, _ in executed)
+        kinds = tuple(kind for _, kind in executed)
         writes = view.writes()
         assert not any(key.startswith(state_keys.META_PREFIX) for key in writes)
         app_hash = next_app_hash(self._app_hash, writes)
         writes[state_keys.META_HEIGHT] = struct.pack(">q", ctx.height)
         writes[state_keys.META_TIME] = struct.pack(">q", ctx.time_ms)
         writes[state_keys.META_APP_HASH] = app_hash
-        return BlockOutcome(ctx.height, ctx.time_ms, results, writes, app_hash)
+        return BlockOutcome(ctx.height, ctx.time_ms, results, kinds, writes, app_hash)
 
     def commit(self, outcome: BlockOutcome) -> None:
         """Adopt an outcome whose writes the reader now shows (the node wrote them durably)."""

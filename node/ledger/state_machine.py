@@ -38,27 +38,29 @@ def execute_tx(
     raw: bytes,
     verified: Collection[bytes],
     tally_points: Mapping[bytes, bytes] = NO_POINTS,
-) -> election_pb2.TxResult:
+) -> tuple[election_pb2.TxResult, str]:
     """Apply one transaction to `view` if it is valid; refuse it with a reason code otherwise.
-    `tally_points` holds, by hash, preverified ballots' points as decoded (`TxEnv.tally_points`)."""
+    `tally_points` holds, by hash, preverified ballots' points as decoded (`TxEnv.tally_points`).
+    Returns the result and the transaction's kind ("malformed" if it does not decode)."""
     try:
         envelope, tx = decode_signed_tx(raw)
     except DecodeError as exc:
-        return election_pb2.TxResult(code=election_pb2.MALFORMED, detail=str(exc))
+        return election_pb2.TxResult(code=election_pb2.MALFORMED, detail=str(exc)), "malformed"
+    kind = tx_kind(tx)
     digest = tx_hash(raw)
     preverified = digest in verified
     points = tally_points.get(digest, b"")
     assert preverified or not points, "points handed over for a transaction not verified"
     env = TxEnv(policy, ctx, view, envelope, tx, digest, preverified, points)
     try:
-        _dispatch(env, tx)
+        _dispatch(env, tx, kind)
     except Rejected as rejection:
-        return refused(rejection)
-    return ok()
+        return refused(rejection), kind
+    return ok(), kind
 
 
-def _dispatch(env: TxEnv, tx: election_pb2.Tx) -> None:
-    match tx_kind(tx):
+def _dispatch(env: TxEnv, tx: election_pb2.Tx, kind: str) -> None:
+    match kind:
         case "election_create":
             election_create(env, tx.election_create)
         case "roll_append":

@@ -22,11 +22,6 @@ PROOF_KINDS: Final = frozenset({"ballot", "dkg_deal"})
 """Transactions whose stateless check includes zero-knowledge proofs: the ones worth a worker."""
 VERIFY_BATCH_TXS: Final = 32
 """Transactions per call to a verify worker at most (about 35 ms of ballots)."""
-GATHER_S: Final = 0.03
-"""Longest a transaction waits for others to share its pool call, unless VERIFY_BATCH_TXS wait or
-a decided block needs it. A call costs the node ~130 us of CPU beside the worker's (pickling, the
-executor's threads and pipes; bench.validator_loop), and a pool that keeps up with its arrivals,
-as it does below saturation, was sent batches of one or two ballots as they came."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,8 +67,10 @@ class StatelessChecks:
     often holds the same transaction from n senders while its check runs: they all await one
     check. Waiting transactions that commit meanwhile (a faster validator proposed them) are
     dropped before they cost a core; their waiters get None. At most workers + 1 batches are out,
-    so a worker never idles while the next batch is pickled; a batch goes when full or when its
-    oldest transaction has waited GATHER_S.
+    so a worker never idles while the next batch is pickled. (Below saturation that sends batches
+    of one or two ballots, ~130 us of the node's CPU each beside the worker's; holding them back
+    30 ms cut CPU per ballot at half of bench.cluster's peak by a fifth, but added ~50 ms to
+    every answer and raised it at the peak.)
     """
 
     def __init__(
@@ -83,26 +80,28 @@ class StatelessChecks:
         self._pool = pool
         self._max_out = max(workers, 1) + 1
         self._settled = settled
-        # arrival order: raw, params, when it came (0 for a decided block's: due at once)
-        self._waiting: dict[bytes, tuple[bytes, ElectionParams | None, float]] = {}
+        self._waiting: dict[bytes, tuple[bytes, ElectionParams | None]] = {}  # arrival order
         self._futures: dict[bytes, asyncio.Future[Checked | None]] = {}
         self._out = 0
-        self._timer: asyncio.TimerHandle | None = None
+        self._dispatch_soon = False
 
     async def check(
         self, items: Sequence[tuple[Arrival, ElectionParams | None]], *, first: bool = False
     ) -> list[Checked | None]:
         """The stateless result of each (transaction, params), in order: None for one committed
-        before its turn came. With `first`, ahead of every waiting check and due at once (a
-        decided block waits for them); else gathered into batches (GATHER_S). One wait for all:
-        no task, shield and future per transaction in the loop (~20 us a ballot for
-        SubmitTxBatch's gather)."""
+        before its turn came. With `first`, ahead of every waiting check and sent at once (a
+        decided block waits for them); else at the end of this loop turn, so the transactions of
+        concurrent calls share a pool call. One wait for all: no task, shield and future per
+        transaction in the loop (~20 us a ballot for SubmitTxBatch's gather)."""
         pending = {a.tx_hash: self._enqueue(a, params) for a, params in items if not self._inline(a)}
         if first:
-            front = {h: (*self._waiting.pop(h)[:2], 0.0) for h in pending if h in self._waiting}
+            front = {h: self._waiting.pop(h) for h in pending if h in self._waiting}
             self._waiting = {**front, **self._waiting}
-        if pending:
             self._dispatch()
+        elif pending and not self._dispatch_soon:
+            self._dispatch_soon = True
+            asyncio.get_running_loop().call_soon(self._dispatch_now)
+        if pending:
             # wait() cancels nothing when its caller goes (a client hung up): others may await
             # the same checks
             await asyncio.wait(set(pending.values()))
@@ -110,6 +109,10 @@ class StatelessChecks:
             pending[a.tx_hash].result() if a.tx_hash in pending else self._check_here(a.raw, params)
             for a, params in items
         ]
+
+    def _dispatch_now(self) -> None:
+        self._dispatch_soon = False
+        self._dispatch()
 
     def _check_here(self, raw: bytes, params: ElectionParams | None) -> Checked:
         return Checked(verify_tx_stateless(self._chain_id, raw, params))
@@ -125,27 +128,12 @@ class StatelessChecks:
     def _enqueue(self, arrival: Arrival, params: ElectionParams | None) -> asyncio.Future[Checked | None]:
         future = self._futures.get(arrival.tx_hash)
         if future is None:
-            loop = asyncio.get_running_loop()
-            future = self._futures[arrival.tx_hash] = loop.create_future()
-            self._waiting[arrival.tx_hash] = (arrival.raw, params, loop.time())
+            future = self._futures[arrival.tx_hash] = asyncio.get_running_loop().create_future()
+            self._waiting[arrival.tx_hash] = (arrival.raw, params)
         return future
 
-    def _due(self) -> float:
-        """When the oldest waiting transaction has waited GATHER_S."""
-        _, _, came = next(iter(self._waiting.values()))
-        return came + GATHER_S
-
-    def _on_timer(self) -> None:
-        self._timer = None
-        self._dispatch()
-
     def _dispatch(self) -> None:
-        """Send the batches that are full or due while fewer than the bound are out; then, if
-        some still wait and a call could go, wake up when the oldest is due."""
-        loop = asyncio.get_running_loop()
         while self._out < self._max_out and self._waiting:
-            if len(self._waiting) < VERIFY_BATCH_TXS and loop.time() < self._due():
-                break
             batch: list[bytes] = []
             for h in list(self._waiting):
                 if len(batch) == VERIFY_BATCH_TXS:
@@ -157,7 +145,7 @@ class StatelessChecks:
                 batch.append(h)
             if not batch:
                 return
-            items = [self._waiting.pop(h)[:2] for h in batch]
+            items = [self._waiting.pop(h) for h in batch]
             assert self._pool is not None
             try:
                 done = asyncio.get_running_loop().run_in_executor(
@@ -169,9 +157,6 @@ class StatelessChecks:
                 continue
             self._out += 1
             done.add_done_callback(functools.partial(self._finished, batch))
-        if self._waiting and self._out < self._max_out and self._timer is None:
-            # at the bound, the next batch to finish dispatches again
-            self._timer = loop.call_at(self._due(), self._on_timer)
 
     def _finished(self, hashes: list[bytes], done: asyncio.Future[list[Checked]]) -> None:
         self._out -= 1

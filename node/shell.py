@@ -490,7 +490,10 @@ class NodeShell:
     def _remember_verified(self, h: bytes) -> None:
         self._verified[h] = None
         while len(self._verified) > VERIFIED_CACHE_TXS:
-            self._verified.popitem(last=False)
+            oldest, _ = self._verified.popitem(last=False)
+            # points go only with a verified hash (execute_tx asserts it): that ballot is decoded
+            # and checked again in its block
+            self._tally_points.pop(oldest, None)
 
     # ------------------------------------------------------------------ transaction gossip
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from node import shell as shell_module
 from node.shell import Resources, SubmitOutcome
 from proto.votestore.v1 import election_pb2
 from tests.ledger.election_kit import Election
@@ -84,3 +85,16 @@ def test_a_full_mempool_answers_resources_in_place(tmp_path: Path, pool: Executo
     assert _answers(outcomes) == ["OK pending", "OK pending", "RESOURCES"]
     with pytest.raises(Resources, match="mempool full"):
         asyncio.run(shell.submit(ballots[2]))
+
+
+def test_a_ballot_forgotten_as_verified_loses_its_points(
+    tmp_path: Path, pool: Executor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past VERIFIED_CACHE_TXS the oldest verified hash goes, and its handed-over points with it:
+    execute_block takes points only for a preverified transaction."""
+    monkeypatch.setattr(shell_module, "VERIFIED_CACHE_TXS", 1)
+    election = Election.created(voters=VOTERS).opened()
+    first, second = election.ballot(0, CHOICE), election.ballot(1, CHOICE)
+    shell = intake_shell(tmp_path, election.chain.app, pool)
+    assert _answers(asyncio.run(shell.submit_many([first, second]))) == ["OK pending"] * 2
+    assert set(shell._tally_points) == {tx_hash(second)}

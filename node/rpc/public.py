@@ -125,15 +125,8 @@ class NodeService(node_pb2_grpc.NodeServicer):
             await context.abort(
                 grpc.StatusCode.INVALID_ARGUMENT, f"batch of {size} bytes exceeds {MAX_SUBMIT_BATCH_BYTES}"
             )
-        fitting = [raw for raw in txs if len(raw) <= MAX_TX_BYTES]
-        taken = iter(await self._shell.submit_many(fitting))
         results = []
-        for raw in txs:
-            if len(raw) > MAX_TX_BYTES:
-                detail = f"transaction of {len(raw)} bytes exceeds {MAX_TX_BYTES}"
-                results.append(_answer(SubmitOutcome(tx_hash(raw), election_pb2.MALFORMED, detail)))
-                continue
-            outcome = next(taken)
+        for outcome in await self._shell.submit_many(txs):
             if isinstance(outcome, Resources):
                 await context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED, str(outcome))
             assert isinstance(outcome, SubmitOutcome)

@@ -19,9 +19,10 @@ def test_every_public_method_is_a_target() -> None:
     assert (
         "/votestore.v1.Node/SubmitTxStream" in paths
         and "/votestore.v1.Node/SubmitTxBatch" in paths
+        and "/votestore.v1.Node/GetTxBatch" in paths
         and "/votestore.v1.Gateway/CastBallotAssisted" in paths
     )
-    assert len(paths) == 10 + 7
+    assert len(paths) == 11 + 7
     streaming = {m.path for m in ALL if m.client_streaming or m.server_streaming}
     assert streaming == {
         "/votestore.v1.Node/SubmitTxStream",

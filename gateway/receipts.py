@@ -174,7 +174,7 @@ class ReceiptFinder:
             if told is not None:
                 return told
             if loop.time() < deadline:
-                asked_at_height = 0
+                asked_at_height = self._watcher.height
                 response = await self.lookup(tracking_code)
         return response
 

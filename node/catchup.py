@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import dataclass
 from typing import Final
 
 import grpc
@@ -22,33 +23,52 @@ from votestore.encoding import block_id, tx_hash
 log = logging.getLogger("votestore.node.catchup")
 
 CATCHUP_TICK_S: Final = 0.1  # a restarted node starts fetching within this of hearing a peer's height
-ONE_BEHIND_GRACE_S: Final = 1.0  # one block behind for this long: that height is not committing here
+ONE_BEHIND_GRACE_S: Final = 1.0  # one block behind at one height this long: it is not committing here
 CATCHUP_BATCH_BLOCKS: Final = 500
 CATCHUP_APPLY_TIMEOUT_S: Final = 60.0
 CATCHUP_RPC_TIMEOUT_S: Final = 30.0
 
 
+@dataclass(slots=True)
+class Lag:
+    """When a node behind its peers should fetch blocks rather than wait for consensus.
+
+    Two or more blocks behind: at once. One behind is the normal state of a validator whose
+    commit of a height finishes after a faster peer's: it fetches only if that same height has
+    stayed uncommitted here for ONE_BEHIND_GRACE_S. The grace starts again at each height this
+    node commits. (It used to count from the first tick with any peer ahead and restart only at a
+    tick with none ahead, so a validator that was often a little behind fetched, after its first
+    second behind, blocks it was committing itself: fetch_blocks ran at every height of
+    bench.cluster's peak in a profiled validator, GetBlocks, certificate checks and parsing in
+    two nodes for nothing.)"""
+
+    height: int = -1
+    """This node's height when a peer was first seen ahead of it; -1 when none is ahead."""
+    since: float = 0.0
+
+    def fetch_due(self, mine: int, best: int, now: float) -> bool:
+        """`mine`: this node's height; `best`: the highest peer height known; `now`: seconds."""
+        if best <= mine:
+            self.height = -1
+            return False
+        if self.height != mine:
+            self.height, self.since = mine, now
+        return best - mine >= 2 or now - self.since >= ONE_BEHIND_GRACE_S
+
+
 async def catch_up_forever(shell: NodeShell, addresses: dict[int, str]) -> None:
-    """Watch peers' heights; when one is clearly ahead, fetch and apply what we lack."""
+    """Watch peers' heights; when one is clearly ahead (`Lag`), fetch and apply what we lack."""
     loop = asyncio.get_running_loop()
-    behind_since: float | None = None
+    lag = Lag()
     while True:
         await asyncio.sleep(CATCHUP_TICK_S)
         mine = shell.store.height
-        ahead = {peer: height for peer, height in shell.peer_heights.items() if height > mine}
-        if not ahead:
-            behind_since = None
+        peer, best = max(shell.peer_heights.items(), key=lambda item: item[1], default=(-1, mine))
+        if not lag.fetch_due(mine, best, loop.time()):
             continue
-        if behind_since is None:
-            behind_since = loop.time()
-        peer = max(ahead, key=lambda p: ahead[p])
-        if ahead[peer] - mine < 2 and loop.time() - behind_since < ONE_BEHIND_GRACE_S:
-            continue  # one block behind for a moment is normal: the height is committing here too
         shell.catching_up = True
         try:
-            await fetch_blocks(
-                shell, peer, addresses[peer], mine + 1, min(ahead[peer], mine + CATCHUP_BATCH_BLOCKS)
-            )
+            await fetch_blocks(shell, peer, addresses[peer], mine + 1, min(best, mine + CATCHUP_BATCH_BLOCKS))
         except grpc.aio.AioRpcError as exc:
             log.info("event=catchup_failed peer=%d code=%s", peer, exc.code().name)
         except TimeoutError:

@@ -15,7 +15,7 @@ from typing import Final, NamedTuple
 
 from node.ledger.stateless import ElectionParams, verify_tx_handover, verify_tx_stateless
 from proto.votestore.v1 import election_pb2
-from votestore.encoding import decode_signed_tx, tx_kind
+from votestore.encoding import DecodedTx
 from votestore.errors import DecodeError
 
 PROOF_KINDS: Final = frozenset({"ballot", "dkg_deal"})
@@ -26,25 +26,35 @@ VERIFY_BATCH_TXS: Final = 32
 
 @dataclass(frozen=True, slots=True)
 class Arrival:
-    """A transaction come in, decoded once for what routes it: its check (`kind`, the election
-    whose parameters it needs) and the mempool's note of a ballot's voter. Nothing is checked
-    yet; the check and `check_tx` decide."""
+    """A transaction come in, decoded once for all the node does with it here: what routes its
+    check (`kind`, the election whose parameters it needs), the mempool's note of a ballot's
+    voter, and `check_tx` against committed state (`ElectionApp.check_decoded`). Nothing is
+    checked yet; the check and `check_decoded` decide."""
 
     tx_hash: bytes
     raw: bytes
-    kind: str
-    """The body's kind, or "malformed" if it does not decode."""
-    election_id: str = ""
-    signer: bytes = b""
+    decoded: DecodedTx | None
+    """None if it does not decode (its stateless check then answers MALFORMED)."""
 
     @classmethod
     def of(cls, h: bytes, raw: bytes) -> Arrival:
         try:
-            envelope, tx = decode_signed_tx(raw)
+            return cls(h, raw, DecodedTx.of(raw))
         except DecodeError:
-            return cls(h, raw, "malformed")
-        kind = tx_kind(tx)
-        return cls(h, raw, kind, getattr(tx, kind).election_id, envelope.signer)
+            return cls(h, raw, None)
+
+    @property
+    def kind(self) -> str:
+        """The body's kind, or "malformed"."""
+        return "malformed" if self.decoded is None else self.decoded.kind
+
+    @property
+    def election_id(self) -> str:
+        return "" if self.decoded is None else self.decoded.election_id
+
+    @property
+    def signer(self) -> bytes:
+        return b"" if self.decoded is None else self.decoded.envelope.signer
 
 
 class Checked(NamedTuple):

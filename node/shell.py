@@ -153,6 +153,7 @@ class NodeShell:
         self.connected: set[int] = set()
         self.catching_up = False
         self._results_pending = False  # the last block held transactions the next header certifies
+        self._valid_child: tuple[bytes, bytes] | None = None  # (tip's id, payload) `_valid` passed last
         self._height_started = time.monotonic()
         self._announce: list[bytes] = []
         self._unseen: deque[tuple[float, int, bytes]] = deque()  # (when announced, announcer, hash)
@@ -169,8 +170,9 @@ class NodeShell:
             actions = self.consensus.step(event)
             for action in actions:
                 if isinstance(action, Commit):
-                    await self._verify_block(action.payload)
-                self._perform(action)
+                    await self._commit(action)
+                else:
+                    self._perform(action)
             if any(isinstance(action, Commit) for action in actions):
                 self._feed(Applied())
             self._export_round_state()
@@ -209,8 +211,6 @@ class NodeShell:
             self._schedule(action)
         elif isinstance(action, RequestProposal):
             self.spawn(self._propose(action.height, action.round))
-        elif isinstance(action, Commit):
-            self._apply(action.height, action.payload, certificate_to_wire(action.certificate))
         elif isinstance(action, RecordEvidence):
             evidence = ledger_pb2.Evidence(
                 vote_a=vote_to_wire(action.vote_a), vote_b=vote_to_wire(action.vote_b)
@@ -308,24 +308,39 @@ class NodeShell:
         if block.header.time_ms > time.time() * 1000 + self.genesis.max_clock_drift_ms:
             log.info("event=invalid_proposal height=%d why=time_ahead", height)
             return False
+        self._valid_child = (tip.block_id, payload)
         return True
 
     # ------------------------------------------------------------------ committing
 
-    def _apply(self, height: int, payload: bytes, certificate: ledger_pb2.CommitCertificate) -> None:
+    async def _commit(self, action: Commit) -> None:
+        """Check what the decided block holds that this node has not checked, then apply it; the
+        block is parsed and its transactions hashed once for both."""
         block = ledger_pb2.Block()
-        block.ParseFromString(payload)
+        block.ParseFromString(action.payload)
+        hashes = [tx_hash(raw) for raw in block.txs]
+        await self._verify_block(block, hashes)
+        self._apply(action.height, action.payload, block, hashes, certificate_to_wire(action.certificate))
+
+    def _apply(
+        self,
+        height: int,
+        payload: bytes,
+        block: ledger_pb2.Block,
+        hashes: list[bytes],
+        certificate: ledger_pb2.CommitCertificate,
+    ) -> None:
         tip = self.store.tip
         # A certified block that does not extend our chain means more than f faulty validators:
         # nothing safe remains to do but stop and say so.
         assert height == tip.height + 1, (height, tip.height)
-        check_child(self.genesis, tip, block)
+        if (tip.block_id, payload) != self._valid_child:  # else `_valid` checked it on this tip
+            check_child(self.genesis, tip, block)
         outcome = self.app.execute_block(
-            BlockContext(height, block.header.time_ms), block.txs, self._verified, self._tally_points
+            BlockContext(height, block.header.time_ms), block.txs, self._verified, self._tally_points, hashes
         )
-        self.store.commit_block(block, certificate, outcome.results, outcome.app_hash, outcome.writes)
+        self.store.commit_block(block, certificate, outcome.results, outcome.app_hash, outcome.writes, hashes)
         self.app.commit(outcome)
-        hashes = [tx_hash(raw) for raw in block.txs]
         voters = {self._voter_of.get(h) for h in hashes} - {None}
         self._forget(hashes)
         if voters:
@@ -337,14 +352,11 @@ class NodeShell:
         self.send_to_peers(peer_pb2.PeerMessage(status=peer_pb2.PeerStatus(height=height)))
         self.spawn(self._notify_commit())
 
-    async def _verify_block(self, payload: bytes) -> None:
+    async def _verify_block(self, block: ledger_pb2.Block, hashes: list[bytes]) -> None:
         """Check a decided block's transactions this validator has not checked yet on the pool,
         ahead of its queue, joining checks already running: without this, `execute_block`
         re-verified them in the loop while the pool was verifying the same ones (a validator
         that lags behind the f+1 that took a ballot first meets most of a block this way)."""
-        block = ledger_pb2.Block()
-        block.ParseFromString(payload)
-        hashes = [tx_hash(raw) for raw in block.txs]
         missing = [
             Arrival.of(h, raw) for h, raw in zip(hashes, block.txs, strict=True) if h not in self._verified
         ]
@@ -435,7 +447,7 @@ class NodeShell:
     ) -> SubmitOutcome | Resources:
         """Judge a transaction against committed state once its stateless check (in `checked`
         unless it passed one before) is done, and keep it if it passes."""
-        h, raw = arrival.tx_hash, arrival.raw
+        h = arrival.tx_hash
         known = self._known(h)  # again: committed meanwhile, or this batch's earlier copy
         if known is not None:
             return known
@@ -447,11 +459,12 @@ class NodeShell:
                 return self._refuse(h, answer.result)
             self._remember_verified(h)
             points = answer.tally_points
-        result = self.app.check_tx(raw, (h,))
+        assert arrival.decoded is not None, "a transaction that does not decode fails its check"
+        result = self.app.check_decoded(h, arrival.decoded, preverified=True)
         if result.code != election_pb2.OK:
             return self._refuse(h, result)
         try:
-            added = self.mempool.add(h, raw)
+            added = self.mempool.add(h, arrival.raw)
         except MempoolFull as exc:
             self.metrics.tx_refused.labels(reason="MEMPOOL_FULL").inc()
             return Resources(str(exc))

@@ -143,3 +143,12 @@ def test_block_id_commits_to_every_header_field() -> None:
         changed.CopyFrom(header)
         setattr(changed, field, value)
         assert encoding.block_id(changed) != base, field
+
+
+def test_decoded_tx_holds_what_decode_signed_tx_accepts() -> None:
+    raw = encoding.canonical(encoding.sign_tx("c1", _open("e7"), KEY))
+    decoded = encoding.DecodedTx.of(raw)
+    assert (decoded.envelope, decoded.tx) == encoding.decode_signed_tx(raw)
+    assert (decoded.kind, decoded.election_id) == ("election_open", "e7")
+    with pytest.raises(DecodeError):
+        encoding.DecodedTx.of(raw[:-1])

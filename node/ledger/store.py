@@ -186,19 +186,24 @@ class Store:
         results: Sequence[election_pb2.TxResult],
         app_hash: bytes,
         app_writes: Mapping[bytes, bytes | None],
+        hashes: Sequence[bytes] | None = None,
     ) -> Tip:
-        """Write everything a committed block changes in one synced batch."""
+        """Write everything a committed block changes in one synced batch. `hashes`: the
+        transactions' hashes in order, if the caller has them."""
         height = block.header.height
         assert height == self._height + 1, (height, self._height)
         assert len(results) == len(block.txs)
+        if hashes is None:
+            hashes = [tx_hash(raw) for raw in block.txs]
+        assert len(hashes) == len(block.txs), (len(hashes), len(block.txs))
         with self._db.write_batch(sync=True, transaction=True) as batch:
             key = _h(height)
             batch.put(_BLOCK + key, canonical(block))
             batch.put(_CERT + key, canonical(certificate))
             batch.put(_RESULTS + key, canonical(ledger_pb2.CommittedBlock(results=results)))
             batch.put(_APP_HASH_AT + key, app_hash)
-            for index, raw in enumerate(block.txs):
-                batch.put(_TX_INDEX + tx_hash(raw), struct.pack(">QI", height, index))
+            for index, digest in enumerate(hashes):
+                batch.put(_TX_INDEX + digest, struct.pack(">QI", height, index))
             for evidence in block.evidence:
                 batch.delete(_EVIDENCE + _evidence_key(evidence))
             for app_key, value in app_writes.items():

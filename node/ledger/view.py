@@ -51,6 +51,11 @@ class StateView:
         assert not key.startswith(b"e/"), "election records go through put_election"
         self._writes[key] = value
 
+    @property
+    def untouched(self) -> bool:
+        """Nothing written or queued yet: what checks that share one view must leave it."""
+        return not (self._writes or self._dirty or self._pending_tally)
+
     def election(self, election_id: str) -> election_pb2.ElectionState | None:
         """The election record; mutate it only in a handler's apply phase, then `touch` it."""
         if election_id not in self._elections:

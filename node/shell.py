@@ -58,7 +58,7 @@ from node.wire import (
 )
 from proto.votestore.v1 import election_pb2, ledger_pb2, peer_pb2
 from votestore.blocks import BlockInvalid, check_evidence, evidence_root, tx_root
-from votestore.encoding import block_id, canonical, tx_hash
+from votestore.encoding import DecodedTx, block_id, canonical, tx_hash
 from votestore.errors import DecodeError
 from votestore.genesis import Genesis
 from votestore.hashing import HASH_BYTES
@@ -70,6 +70,9 @@ VERIFIED_CACHE_TXS: Final = 1_000_000
 TALLY_POINTS_TXS: Final = 20_000
 """Pending ballots whose points the verify worker handed over are kept (2 KiB each for 4 choices:
 40 MiB at most); beyond this, a ballot's points are decoded again when its block executes."""
+DECODED_TXS: Final = 4_096
+"""Pending transactions kept decoded as intake decoded them, for their block's execution (about
+7 KiB a 4-choice ballot: 28 MiB at most); beyond this, a transaction is decoded again then."""
 OUTBOX_MESSAGES: Final = 20_000
 MAX_EVIDENCE_PER_BLOCK: Final = 64
 STUCK_AFTER_S: Final = 2.0
@@ -137,6 +140,7 @@ class NodeShell:
         self._voter_of: dict[bytes, bytes] = {}  # mempool ballot hash -> voter credential key
         self._verified: OrderedDict[bytes, None] = OrderedDict()
         self._tally_points: dict[bytes, bytes] = {}  # mempool or decided ballots' decoded points
+        self._decoded: dict[bytes, DecodedTx] = {}  # mempool or decided transactions, decoded
         self._params: dict[str, ElectionParams] = {}  # opened elections, at most MAX_ELECTIONS
         self._checks = StatelessChecks(
             genesis.chain_id, pool, config.workers, lambda h: self.store.locate(h) is not None
@@ -337,7 +341,12 @@ class NodeShell:
         if (tip.block_id, payload) != self._valid_child:  # else `_valid` checked it on this tip
             check_child(self.genesis, tip, block)
         outcome = self.app.execute_block(
-            BlockContext(height, block.header.time_ms), block.txs, self._verified, self._tally_points, hashes
+            BlockContext(height, block.header.time_ms),
+            block.txs,
+            self._verified,
+            self._tally_points,
+            hashes,
+            self._decoded,
         )
         self.store.commit_block(block, certificate, outcome.results, outcome.app_hash, outcome.writes, hashes)
         self.app.commit(outcome)
@@ -362,6 +371,8 @@ class NodeShell:
         ]
         if not missing:
             return
+        for arrival in missing:
+            self._keep_decoded(arrival)  # forgotten once the block is applied
         try:
             results = await self._checks.check([(a, self._params_for(a)) for a in missing], first=True)
         except BrokenExecutor:
@@ -380,6 +391,7 @@ class NodeShell:
             self._voter_of.pop(h, None)
             self._verified.pop(h, None)
             self._tally_points.pop(h, None)
+            self._decoded.pop(h, None)
 
     def _record_commit(self, height: int, outcome: BlockOutcome) -> None:
         now = time.monotonic()
@@ -470,6 +482,7 @@ class NodeShell:
             return Resources(str(exc))
         if added:
             self._keep_points(h, points)
+            self._keep_decoded(arrival)
             if arrival.kind == "ballot":
                 self._voter_of[h] = arrival.signer
             if not from_peer:
@@ -499,6 +512,12 @@ class NodeShell:
         transaction in the mempool or in the decided block: `_forget` drops them with it."""
         if points and len(self._tally_points) < TALLY_POINTS_TXS:
             self._tally_points[h] = points
+
+    def _keep_decoded(self, arrival: Arrival) -> None:
+        """Keep a transaction decoded for its block, within DECODED_TXS; only for one in the
+        mempool or in the decided block: `_forget` drops it with it."""
+        if arrival.decoded is not None and len(self._decoded) < DECODED_TXS:
+            self._decoded[arrival.tx_hash] = arrival.decoded
 
     def _remember_verified(self, h: bytes) -> None:
         self._verified[h] = None

@@ -18,6 +18,7 @@ from node.ledger.keygen import stored_deal
 from node.ledger.kv import StateReader
 from node.ledger.policy import BlockContext, ChainPolicy
 from node.ledger.state_machine import (
+    NO_DECODED,
     NO_POINTS,
     begin_block,
     execute_decoded,
@@ -114,10 +115,12 @@ class ElectionApp:
         verified: Collection[bytes] = (),
         tally_points: Mapping[bytes, bytes] = NO_POINTS,
         hashes: Sequence[bytes] | None = None,
+        decoded: Mapping[bytes, DecodedTx] = NO_DECODED,
     ) -> BlockOutcome:
         """Apply a block to committed state; nothing changes until the node writes and commits.
         `tally_points`: preverified ballots' points as the verify worker decoded them, by hash;
-        `hashes`: the transactions' hashes in order, if the caller has them."""
+        `hashes`: the transactions' hashes in order, if the caller has them; `decoded`: by hash,
+        transactions the caller decoded already (the node's mempool keeps them)."""
         assert ctx.height == self._height + 1, (ctx.height, self._height)
         assert ctx.time_ms > self._time_ms, (ctx.time_ms, self._time_ms)
         if hashes is None:
@@ -125,7 +128,7 @@ class ElectionApp:
         view = StateView(self._reader)
         begin_block(view, ctx)
         executed = [
-            execute_tx(view, self._policy, ctx, raw, digest, verified, tally_points)
+            execute_tx(view, self._policy, ctx, raw, digest, verified, tally_points, decoded)
             for raw, digest in zip(txs, hashes, strict=True)
         ]
         results = tuple(result for result, _ in executed)

@@ -24,6 +24,7 @@ from votestore.encoding import DecodedTx
 from votestore.errors import DecodeError, Rejected
 
 NO_POINTS: Final[Mapping[bytes, bytes]] = MappingProxyType({})
+NO_DECODED: Final[Mapping[bytes, DecodedTx]] = MappingProxyType({})
 
 
 def begin_block(view: StateView, ctx: BlockContext) -> None:
@@ -39,17 +40,21 @@ def execute_tx(
     digest: bytes,
     verified: Collection[bytes],
     tally_points: Mapping[bytes, bytes] = NO_POINTS,
+    decoded: Mapping[bytes, DecodedTx] = NO_DECODED,
 ) -> tuple[election_pb2.TxResult, str]:
     """Apply one transaction to `view` if it is valid; refuse it with a reason code otherwise.
     `digest` is its `tx_hash`, which the caller has; `tally_points` holds, by hash, preverified
-    ballots' points as decoded (`TxEnv.tally_points`). Returns the result and the transaction's
-    kind ("malformed" if it does not decode)."""
-    try:
-        decoded = DecodedTx.of(raw)
-    except DecodeError as exc:
-        return malformed(exc), "malformed"
+    ballots' points as decoded (`TxEnv.tally_points`); `decoded`, by hash, transactions the
+    caller decoded already (the same bytes decode the same way). Returns the result and the
+    transaction's kind ("malformed" if it does not decode)."""
+    tx = decoded.get(digest)
+    if tx is None:
+        try:
+            tx = DecodedTx.of(raw)
+        except DecodeError as exc:
+            return malformed(exc), "malformed"
     points = tally_points.get(digest, b"")
-    return execute_decoded(view, policy, ctx, digest, decoded, digest in verified, points), decoded.kind
+    return execute_decoded(view, policy, ctx, digest, tx, digest in verified, points), tx.kind
 
 
 def malformed(error: DecodeError) -> election_pb2.TxResult:

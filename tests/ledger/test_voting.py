@@ -11,6 +11,7 @@ import pytest
 
 from node.ledger import stateless
 from node.ledger.policy import BlockContext
+from node.ledger.state_machine import NO_POINTS
 from node.ledger.stateless import ElectionParams, verify_tx_handover, verify_tx_stateless
 from proto.votestore.v1 import election_pb2
 from tests.ledger.election_kit import ELECTION, Election, credential, voter_key
@@ -18,7 +19,7 @@ from tests.ledger.harness import CHAIN_ID, T0_MS, WINDOW_END_MS, WINDOW_START_MS
 from votestore import txbuild
 from votestore.crypto import ballot as ballot_module
 from votestore.crypto.credential import derive_credential_key
-from votestore.encoding import tx_hash
+from votestore.encoding import DecodedTx, tx_hash
 
 VOTERS = 6
 CHOICE = ((1,), (0, 4))
@@ -257,3 +258,22 @@ def test_stateless_ballot_needs_matching_params(election: Election) -> None:
         code(verify_tx_stateless(CHAIN_ID, tx, ElectionParams.of(other.chain.state(ELECTION))))
         == "WRONG_PHASE"
     )
+
+
+def test_execution_takes_given_hashes_and_decodings_with_the_same_outcome(election: Election) -> None:
+    """What the node hands execute_block (each transaction's hash, decodings from its mempool)
+    changes no result, write or app hash: a malformed transaction and a refusal included."""
+    txs = [
+        election.ballot(1, CHOICE),
+        b"\x0a\x03abc",
+        election.ballot(1, ((2,), ())),
+        election.ballot(2, CHOICE),
+    ]
+    hashes = [tx_hash(raw) for raw in txs]
+    decoded = {h: DecodedTx.of(raw) for h, raw in zip(hashes, txs, strict=True) if raw != txs[1]}
+    app = election.chain.app
+    ctx = BlockContext(app.height + 1, election.chain.time_ms + 1000)
+    plain = app.execute_block(ctx, txs)
+    given = app.execute_block(ctx, txs, (), NO_POINTS, hashes, decoded)
+    assert [code(r) for r in given.results] == ["OK", "MALFORMED", "ALREADY_VOTED", "OK"]
+    assert given == plain

@@ -48,6 +48,7 @@ def test_a_decided_block_applies_as_the_state_machine_does(election: Election, t
         assert shell.store.results(block.header.height) == expected
         assert shell.app.app_hash == election.chain.app.app_hash
         assert len(shell.mempool) == 0
+        assert not shell._decoded  # kept for the block, dropped with the mempool entries
         location = shell.store.locate(tx_hash(again))
         assert location is not None and (location.height, location.index) == (block.header.height, VOTERS)
     finally:

@@ -76,7 +76,10 @@ def _serve(sock: socket.socket, chain_id: str) -> None:
             request = stream.read(size)
             if len(request) < size:
                 return
-            sock.sendall(_answer(chain_id, request))
+            try:
+                sock.sendall(_answer(chain_id, request))
+            except OSError:  # the node closed its end while this batch ran: it is stopping
+                return
 
 
 class _Link(asyncio.Protocol):

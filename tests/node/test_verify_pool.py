@@ -131,15 +131,22 @@ def test_a_dead_worker_fails_its_waiters_and_intake_checks_in_the_loop(tmp_path:
     asyncio.run(run())
 
 
-def test_close_stops_every_worker() -> None:
+def test_close_stops_every_worker_even_one_at_work(capfd: pytest.CaptureFixture[str]) -> None:
+    _, params, ballots = _ballots(1)
+
     async def run() -> list[int]:
         pool = await VerifyPool.start(CHAIN_ID, 2)
         pids = pool.pids
         assert len(pids) == 2 and all(_alive(pid) for pid in pids)
+        await asyncio.wait_for(pool.submit([(ballots[0], params)]), WAIT_S)  # both started, one warm
+        unanswered = pool.submit([(ballots[0], params)] * 20)  # still running when its socket closes
         await pool.close()
+        with pytest.raises(PoolBroken):
+            await unanswered
         with pytest.raises(PoolBroken):
             pool.submit([])
         return pids
 
     pids = asyncio.run(run())
     assert not any(_alive(pid) for pid in pids)
+    assert "Traceback" not in capfd.readouterr().err, "a worker stopped mid-batch says nothing"

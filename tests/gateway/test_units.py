@@ -1,9 +1,10 @@
 """The gateway's pure parts: the status table, token buckets, the identity store, f+1 decisions,
-metric children and the audit line of taken ballots."""
+metric children, the audit line of taken ballots, the collector's settings."""
 
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 from pathlib import Path
 
@@ -23,6 +24,7 @@ from gateway.identity import (
 )
 from gateway.limits import KeyedLimiter, Rate
 from gateway.metrics import GatewayMetrics
+from gateway.server import GC_YOUNG_OBJECTS, tune_gc
 from gateway.service import TakenLog, refusal_of
 from gateway.status import STATUS_OF_RESULT, UNEXPECTED_RESULT_STATUS, status_for
 from gateway.validators import Accepted, BroadcastOutcome, Refused, Unreachable, decided
@@ -193,3 +195,14 @@ def test_taken_ballots_of_one_loop_turn_share_a_log_line(caplog: pytest.LogCaptu
         f"event=ballots_taken count=2 tracking_codes={'01' * 32}:3,{'02' * 32}:2",
         f"event=ballots_taken count=1 tracking_codes={'03' * 32}:4",
     ]
+
+
+def test_tune_gc_freezes_startup_and_collects_young_objects_less_often() -> None:
+    threshold = gc.get_threshold()
+    try:
+        tune_gc()
+        assert gc.get_freeze_count() > 0
+        assert gc.get_threshold() == (GC_YOUNG_OBJECTS, *threshold[1:])
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*threshold)

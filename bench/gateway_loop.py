@@ -8,8 +8,9 @@ validators cost little, so the gateway's figure is steadier and a change to it s
 The fakes check nothing (what is measured is the gateway's own checks): each answers a
 SubmitTxBatch after --verify-ms a ballot, one batch at a time, as a validator verifying at
 bench.cluster's peak (~280 ballots/s) would, so the gateway's batches have about the sizes they
-have there. A block of everything in the mempools commits every --block-s, with real certificates,
-and the gateway checks every receipt's proofs as in production.
+have there (~21 ballots a call here; 19-22 counted in the gateway during a bench.cluster peak).
+A block of everything in the mempools commits every --block-s, with real certificates, and the
+gateway checks every receipt's proofs as in production.
 
 As in bench.cluster's peak phase, CONCURRENCY voters at a time cast (CastBallot) and each then
 waits for its final receipt (WaitReceipt). The figure is the gateway process's CPU (all its

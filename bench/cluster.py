@@ -39,6 +39,7 @@ from bench.common import (
     verify_s_per_ballot,
     write_result,
 )
+from gateway.server import tune_gc
 from node.ledger.stateless import ElectionParams
 from proto.votestore.v1 import gateway_pb2, node_pb2, node_pb2_grpc
 from votestore.client.gateway_client import GatewayClient, GatewayError
@@ -301,6 +302,7 @@ def main() -> None:
         assert gateway.process is not None
         roots = {f"validator {i}": net.processes[i].pid for i in range(VALIDATORS)}
         roots["gateway"] = gateway.process.pid
+        tune_gc()  # as the gateway does: the load generator's calls make the same cyclic garbage
         top, half = asyncio.run(run_phases(gateway.target, net.addresses[0], txs, args.seconds, roots))
         verify_after = verify_s_per_ballot(net.genesis.chain_id, txs[-1000:], params)
         checked = check_receipts(net.genesis, (top, half))

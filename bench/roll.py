@@ -189,6 +189,7 @@ def main() -> None:
         "refused": tally.refused,
         "cpu_cores": {name: round(cpu.share(name), 2) for name in cpu.seconds},
         "load_generator_cpu_cores": round(cpu.share(LOAD_GENERATOR), 2),
+        "other_processes_cores": round(cpu.others_cores, 2),
         "validator_cpu_us_per_signed_write": round(validator_cpu / max(tally.txs, 1) * 1e6, 1),
         "goals": {f">= {GOAL_RECORDS_PER_S} records/s": records >= GOAL_RECORDS_PER_S},
         "peer": {"indy_plenum_signed_writes_per_s": PLENUM_WRITES_PER_S, "latency_floor_s": 3},
@@ -207,6 +208,7 @@ def main() -> None:
                 f"{latency.get('p50_ms')}/{latency.get('p95_ms')}/{latency.get('p99_ms')} ms",
             ),
             ("CPU cores", result["cpu_cores"]),
+            ("other processes on the machine", f"{result['other_processes_cores']} cores"),
             ("refused, then submitted again", tally.refused or "none"),
             (
                 f"goal >= {GOAL_RECORDS_PER_S} records/s",

@@ -5,8 +5,9 @@
 
 - execute_block: applying blocks of preverified ballots (the benchmark's 1 x 4 ballot), with the
   tally decoding every ballot's points itself and with the points the verify worker handed over.
-- worker round trip: `intake.verify_batch` on a one-process pool against the same checks in this
-  process: the worker's CPU over the in-process time, and this process's CPU per ballot.
+- worker round trip: the checks of a batch on a one-process `VerifyPool` (the node's) and on a
+  one-process ProcessPoolExecutor (its predecessor) against the same checks in this process: the
+  worker's CPU over the in-process time, and this process's CPU per ballot.
 - intake: a NodeShell (real store, the chain's app, a one-process pool) taking ballots in batches
   of SUBMIT_BATCH as SubmitTxBatch hands them over, by `submit` for each (gathered) and by
   `submit_many`: the event loop thread's CPU per ballot.
@@ -26,16 +27,17 @@ import multiprocessing
 import os
 import tempfile
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from concurrent.futures import ProcessPoolExecutor, wait
 from pathlib import Path
 from typing import Final
 
 from bench.common import definition, print_table
-from node.intake import VERIFY_BATCH_TXS, verify_batch
+from node.intake import VERIFY_BATCH_TXS
 from node.ledger.policy import BlockContext
-from node.ledger.stateless import ElectionParams, verify_tx_stateless
+from node.ledger.stateless import ElectionParams, verify_tx_handover, verify_tx_stateless
 from node.shell import NodeShell, SubmitOutcome
+from node.verify_pool import VerifyPool
 from proto.votestore.v1 import election_pb2
 from tests.ledger.election_kit import ELECTION, Election, new_trustees, voter_key
 from tests.ledger.harness import ADMIN, BLOCK_MS, CHAIN_ID, WINDOW_START_MS, Chain, code, create
@@ -90,24 +92,58 @@ def _cpu_s(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def round_trip(raws: list[bytes], params: ElectionParams) -> tuple[float, float, float]:
-    """(in-process verify, worker, this process) CPU microseconds per ballot, every batch queued
-    at once on a one-process pool."""
-    here = best_s(lambda: [verify_tx_stateless(CHAIN_ID, raw, params) for raw in raws])
-    batches = [
+def _handover_batch(items: list[tuple[bytes, ElectionParams]]) -> list[tuple[object, bytes]]:
+    """The checks of a batch on a ProcessPoolExecutor worker (top level: picklable)."""
+    return [verify_tx_handover(CHAIN_ID, raw, params) for raw, params in items]
+
+
+def _batches(raws: list[bytes], params: ElectionParams) -> list[list[tuple[bytes, ElectionParams]]]:
+    return [
         [(raw, params) for raw in raws[at : at + VERIFY_BATCH_TXS]]
         for at in range(0, len(raws), VERIFY_BATCH_TXS)
     ]
+
+
+def round_trip_executor(raws: list[bytes], params: ElectionParams) -> tuple[float, float]:
+    """(worker, this process) CPU microseconds per ballot, every batch queued at once on a
+    one-process ProcessPoolExecutor: the node's pool before VerifyPool, as the baseline."""
+    batches = _batches(raws, params)
     with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
-        pool.submit(verify_batch, CHAIN_ID, batches[0][:1]).result()
+        pool.submit(_handover_batch, batches[0][:1]).result()
         (worker,) = pool._processes  # the one worker's pid, for its CPU
         runs = []
         for _ in range(REPEATS):
             worker_before, mine_before = _cpu_s(worker), time.process_time()
-            wait([pool.submit(verify_batch, CHAIN_ID, batch) for batch in batches])
+            wait([pool.submit(_handover_batch, batch) for batch in batches])
             runs.append((_cpu_s(worker) - worker_before, time.process_time() - mine_before))
-    in_worker, in_loop = min(runs)
-    return tuple(s / len(raws) * 1e6 for s in (here, in_worker, in_loop))  # type: ignore[return-value]
+    return _per_ballot_us(min(runs), len(raws))
+
+
+def round_trip(raws: list[bytes], params: ElectionParams) -> tuple[float, float]:
+    """(worker, this process) CPU microseconds per ballot, every batch queued at once on a
+    one-process VerifyPool, as the node's intake sends them."""
+    batches = _batches(raws, params)
+
+    async def run() -> list[tuple[float, float]]:
+        pool = await VerifyPool.start(CHAIN_ID, 1)
+        try:
+            await pool.submit(batches[0][:1])
+            (worker,) = pool.pids
+            runs = []
+            for _ in range(REPEATS):
+                worker_before, mine_before = _cpu_s(worker), time.process_time()
+                await asyncio.gather(*(pool.submit(batch) for batch in batches))
+                runs.append((_cpu_s(worker) - worker_before, time.process_time() - mine_before))
+            return runs
+        finally:
+            await pool.close()
+
+    return _per_ballot_us(min(asyncio.run(run())), len(raws))
+
+
+def _per_ballot_us(seconds: tuple[float, float], ballots: int) -> tuple[float, float]:
+    worker, mine = seconds
+    return worker / ballots * 1e6, mine / ballots * 1e6
 
 
 def intake_us(election: Election, raws: list[bytes], many: bool) -> float:
@@ -124,15 +160,29 @@ def intake_us(election: Election, raws: list[bytes], many: bool) -> float:
             assert all(isinstance(o, SubmitOutcome) and o.detail == "pending" for o in outcomes)
         return time.thread_time() - started
 
-    runs = []
-    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
-        pool.submit(int).result()
-        for _ in range(REPEATS):
-            with tempfile.TemporaryDirectory() as tmp:
-                shell = intake_shell(Path(tmp), election.chain.app, pool)
-                runs.append(asyncio.run(take(shell)))
-                shell.store.close()
-    return min(runs) / len(raws) * 1e6
+    best = _best_on_fresh_shells(lambda tmp, pool: intake_shell(tmp, election.chain.app, pool), take)
+    return best / len(raws) * 1e6
+
+
+def _best_on_fresh_shells(
+    make: Callable[[Path, VerifyPool], NodeShell], run: Callable[[NodeShell], Awaitable[float]]
+) -> float:
+    """The least of REPEATS runs, each on a fresh shell, all sharing a one-process VerifyPool."""
+
+    async def fresh_shells() -> list[float]:
+        pool = await VerifyPool.start(CHAIN_ID, 1)
+        runs = []
+        try:
+            for _ in range(REPEATS):
+                with tempfile.TemporaryDirectory() as tmp:
+                    shell = make(Path(tmp), pool)
+                    runs.append(await run(shell))
+                    shell.store.close()
+        finally:
+            await pool.close()
+        return runs
+
+    return min(asyncio.run(fresh_shells()))
 
 
 def height_us(election: Election, blocks: list[list[bytes]]) -> float:
@@ -154,18 +204,11 @@ def height_us(election: Election, blocks: list[list[bytes]]) -> float:
             assert shell._valid(proposal.header.height, block_id(proposal.header), payload)
             await shell._commit(decided(proposal))
             spent += time.thread_time() - started
+        assert shell.store.results(shell.store.height)[-1].code == election_pb2.OK
         return spent
 
-    runs = []
-    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
-        pool.submit(int).result()
-        for _ in range(REPEATS):
-            with tempfile.TemporaryDirectory() as tmp:
-                shell = stored_shell(Path(tmp), election.chain, pool)
-                runs.append(asyncio.run(heights(shell)))
-                assert shell.store.results(shell.store.height)[-1].code == election_pb2.OK
-                shell.store.close()
-    return min(runs) / sum(len(b) for b in blocks) * 1e6
+    best = _best_on_fresh_shells(lambda tmp, pool: stored_shell(tmp, election.chain, pool), heights)
+    return best / sum(len(b) for b in blocks) * 1e6
 
 
 def main() -> None:
@@ -179,10 +222,13 @@ def main() -> None:
     blocks = [raws[at : at + args.per_block] for at in range(0, len(raws), args.per_block)]
     params = election.chain.app.params_for(raws[0])
     assert params is not None
-    points = {tx_hash(raw): verify_batch(CHAIN_ID, [(raw, params)])[0].tally_points for raw in raws}
+    points = {tx_hash(raw): verify_tx_handover(CHAIN_ID, raw, params)[1] for raw in raws}
     decoding = execute_us(election, blocks, {})
     handed = execute_us(election, blocks, points)
-    here, in_worker, in_loop = round_trip(raws[: args.round_trip_ballots], params)
+    sample = raws[: args.round_trip_ballots]
+    here = best_s(lambda: [verify_tx_stateless(CHAIN_ID, raw, params) for raw in sample]) / len(sample) * 1e6
+    old_worker, old_loop = round_trip_executor(sample, params)
+    in_worker, in_loop = round_trip(sample, params)
     gathered = intake_us(election, raws[: args.round_trip_ballots], many=False)
     many = intake_us(election, raws[: args.round_trip_ballots], many=True)
     height = height_us(election, blocks[: args.round_trip_ballots // args.per_block])
@@ -195,8 +241,10 @@ def main() -> None:
                 f"{handed:6.1f} us ({handed / decoding:.2f}x)",
             ),
             ("verify in this process", f"{here:6.1f} us"),
-            ("verify on a worker: worker CPU", f"{in_worker:6.1f} us ({in_worker / here:.3f}x)"),
-            ("verify on a worker: this process", f"{in_loop:6.1f} us"),
+            ("ProcessPoolExecutor worker: worker CPU", f"{old_worker:6.1f} us ({old_worker / here:.3f}x)"),
+            ("ProcessPoolExecutor worker: this process", f"{old_loop:6.1f} us"),
+            ("VerifyPool worker: worker CPU", f"{in_worker:6.1f} us ({in_worker / here:.3f}x)"),
+            ("VerifyPool worker: this process", f"{in_loop:6.1f} us ({in_loop / old_loop:.2f}x)"),
             (f"intake, {SUBMIT_BATCH} a batch: submit each, gathered", f"{gathered:6.1f} us"),
             ("intake: submit_many", f"{many:6.1f} us ({many / gathered:.2f}x)"),
             (

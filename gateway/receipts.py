@@ -19,12 +19,12 @@ from typing import Any, Final
 
 import grpc  # type: ignore[import-untyped, unused-ignore]
 import grpc.aio  # type: ignore[import-untyped, unused-ignore]
+from google.protobuf.message import DecodeError as ProtobufDecodeError
 
 from gateway.commits import CommitWatcher
 from gateway.validators import ValidatorPool
 from proto.votestore.v1 import election_pb2, gateway_pb2, ledger_pb2, node_pb2
-from votestore.encoding import decode_signed_tx, tx_hash
-from votestore.errors import DecodeError
+from votestore.encoding import tx_hash
 from votestore.genesis import Genesis
 from votestore.receipts import CheckedCertificates, ProofInvalid, verify_tx_proof
 
@@ -55,17 +55,26 @@ def is_final(response: gateway_pb2.ReceiptResponse) -> bool:
 
 
 def _election_of(raw: bytes) -> str:
+    """The election a committed transaction names. A plain parse: the ledger's validators decoded
+    and checked it before it was committed (and its proof checks), so the stricter
+    `decode_signed_tx` (sizes, canonical form) would only repeat their work."""
     try:
-        _, tx = decode_signed_tx(raw)
-    except DecodeError:
+        tx = election_pb2.Tx.FromString(election_pb2.SignedTx.FromString(raw).body)
+    except ProtobufDecodeError:
         return ""
     return tx.ballot.election_id if tx.HasField("ballot") else ""
 
 
 def _from_proof(tracking_code: bytes, proof: ledger_pb2.TxProof) -> gateway_pb2.ReceiptResponse:
+    """The receipt built in place: the proof (a few kilobytes) is copied once, not once into the
+    Receipt and again into the response."""
     status = gateway_pb2.COMMITTED if proof.result.code == election_pb2.OK else gateway_pb2.REJECTED
-    receipt = ledger_pb2.Receipt(tracking_code=tracking_code, election_id=_election_of(proof.tx), proof=proof)
-    return gateway_pb2.ReceiptResponse(status=status, receipt=receipt, result=proof.result)
+    response = gateway_pb2.ReceiptResponse(status=status, result=proof.result)
+    receipt = response.receipt
+    receipt.tracking_code = tracking_code
+    receipt.election_id = _election_of(proof.tx)
+    receipt.proof.CopyFrom(proof)
+    return response
 
 
 class ReceiptFinder:

@@ -1,4 +1,4 @@
-"""Intake checks: signatures and proofs of arriving transactions, on the process pool, once each.
+"""Intake checks: signatures and proofs of arriving transactions, on the verify pool, once each.
 
 The expensive half of a transaction's check needs no ledger state (`verify_tx_stateless`), so it
 runs on worker processes in batches; the shell then judges the cheap stateful half in its loop.
@@ -8,15 +8,19 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import logging
 from collections.abc import Callable, Sequence
-from concurrent.futures import BrokenExecutor, Executor
+from concurrent.futures import BrokenExecutor
 from dataclasses import dataclass
 from typing import Final, NamedTuple
 
-from node.ledger.stateless import ElectionParams, verify_tx_handover, verify_tx_stateless
+from node.ledger.stateless import ElectionParams, verify_tx_stateless
+from node.verify_pool import Answer, VerifyPool
 from proto.votestore.v1 import election_pb2
 from votestore.encoding import DecodedTx
 from votestore.errors import DecodeError
+
+log = logging.getLogger("votestore.node")
 
 PROOF_KINDS: Final = frozenset({"ballot", "dkg_deal"})
 """Transactions whose stateless check includes zero-knowledge proofs: the ones worth a worker."""
@@ -58,20 +62,15 @@ class Arrival:
 
 
 class Checked(NamedTuple):
-    """A stateless check's answer (a tuple: it is pickled back from a worker for each one)."""
+    """A stateless check's answer."""
 
     result: election_pb2.TxResult
     tally_points: bytes = b""
     """An OK ballot's points as the worker decoded them (`tally.handover`); else empty."""
 
 
-def verify_batch(chain_id: str, items: list[tuple[bytes, ElectionParams | None]]) -> list[Checked]:
-    """`verify_tx_handover` over a batch, in a worker process (top level: picklable)."""
-    return [Checked(*verify_tx_handover(chain_id, raw, params)) for raw, params in items]
-
-
 class StatelessChecks:
-    """Signature and proof checks on the process pool, each transaction once, in batches.
+    """Signature and proof checks on the verify pool, each transaction once, in batches.
 
     The gateway sends a ballot to every validator and each one gossips it on, so a validator
     often holds the same transaction from n senders while its check runs: they all await one
@@ -83,12 +82,10 @@ class StatelessChecks:
     every answer and raised it at the peak.)
     """
 
-    def __init__(
-        self, chain_id: str, pool: Executor | None, workers: int, settled: Callable[[bytes], bool]
-    ) -> None:
+    def __init__(self, chain_id: str, pool: VerifyPool | None, settled: Callable[[bytes], bool]) -> None:
         self._chain_id = chain_id
         self._pool = pool
-        self._max_out = max(workers, 1) + 1
+        self._max_out = (pool.workers if pool is not None else 1) + 1
         self._settled = settled
         self._waiting: dict[bytes, tuple[bytes, ElectionParams | None]] = {}  # arrival order
         self._futures: dict[bytes, asyncio.Future[Checked | None]] = {}
@@ -156,28 +153,52 @@ class StatelessChecks:
             if not batch:
                 return
             items = [self._waiting.pop(h) for h in batch]
-            assert self._pool is not None
+            if self._pool is None:  # lost while this batch waited
+                self._answer_here(batch, items)
+                continue
             try:
-                done = asyncio.get_running_loop().run_in_executor(
-                    self._pool, verify_batch, self._chain_id, items
-                )
-            except (BrokenExecutor, RuntimeError) as exc:  # the pool broke, or the node is stopping
-                for h in batch:
-                    self._futures.pop(h).set_exception(exc)
+                done = self._pool.submit(items)
+            except BrokenExecutor as exc:
+                self._lose_pool(exc)
+                self._answer_here(batch, items)
                 continue
             self._out += 1
-            done.add_done_callback(functools.partial(self._finished, batch))
+            done.add_done_callback(functools.partial(self._finished, batch, items))
 
-    def _finished(self, hashes: list[bytes], done: asyncio.Future[list[Checked]]) -> None:
+    def _finished(
+        self,
+        hashes: list[bytes],
+        items: list[tuple[bytes, ElectionParams | None]],
+        done: asyncio.Future[list[Answer]],
+    ) -> None:
         self._out -= 1
         assert self._out >= 0
         error = None if done.cancelled() else done.exception()
+        if isinstance(error, BrokenExecutor):
+            self._lose_pool(error)
+            self._answer_here(hashes, items)
+            error = None
         for at, h in enumerate(hashes):
+            if h not in self._futures:
+                assert error is None and not done.cancelled()  # answered by _answer_here
+                continue
             future = self._futures.pop(h)
             if done.cancelled():  # the loop is shutting down
                 future.cancel()
             elif error is not None:
                 future.set_exception(error)
             else:
-                future.set_result(done.result()[at])
+                future.set_result(Checked(*done.result()[at]))
         self._dispatch()
+
+    def _lose_pool(self, error: BaseException) -> None:
+        """A worker died: check in the loop from now on (slower, but the node keeps taking
+        ballots); restarting the node brings the workers back."""
+        if self._pool is not None:
+            log.error("event=verify_pool_broken why=%s checks=in_loop", error)
+            self._pool = None
+            self._max_out = 2
+
+    def _answer_here(self, hashes: list[bytes], items: list[tuple[bytes, ElectionParams | None]]) -> None:
+        for h, (raw, params) in zip(hashes, items, strict=True):
+            self._futures.pop(h).set_result(self._check_here(raw, params))

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import multiprocessing
 import signal
-from concurrent.futures import Executor, ProcessPoolExecutor
 from pathlib import Path
 
 import grpc
@@ -25,6 +23,7 @@ from node.rpc.peer import SERVER_OPTIONS, PeerLink, PeerService
 from node.rpc.public import NodeService
 from node.shell import NodeShell
 from node.signing import Ed25519Signer, GenesisVerifier
+from node.verify_pool import VerifyPool
 from node.wire import decode_last_signed
 from proto.votestore.v1 import node_pb2, peer_pb2
 from votestore.errors import ConfigError, StoreCorrupted
@@ -95,9 +94,7 @@ async def _serve(
     app: ElectionApp,
 ) -> None:
     metrics = NodeMetrics()
-    pool: Executor | None = None
-    if config.workers > 0:
-        pool = ProcessPoolExecutor(config.workers, mp_context=multiprocessing.get_context("spawn"))
+    pool = await VerifyPool.start(genesis.chain_id, config.workers) if config.workers > 0 else None
     raw_signed = store.last_signed()
     last_signed = None if raw_signed is None else decode_last_signed(raw_signed, store.height)
 
@@ -169,6 +166,6 @@ async def _serve(
     peer_service.close_streams()
     await server.stop(SHUTDOWN_GRACE_S)
     if pool is not None:
-        pool.shutdown(cancel_futures=True)
+        await pool.close()
     if consensus_task in done and not consensus_task.cancelled():
         consensus_task.result()  # re-raise what stopped consensus

@@ -13,7 +13,6 @@ import logging
 import time
 from collections import Counter, OrderedDict, deque
 from collections.abc import Callable, Coroutine, Iterable, Mapping, Sequence
-from concurrent.futures import BrokenExecutor, Executor
 from dataclasses import dataclass
 from typing import Final
 
@@ -47,6 +46,7 @@ from node.ledger.stateless import ElectionParams
 from node.ledger.store import Store, check_child
 from node.mempool import Mempool, MempoolFull
 from node.metrics import NodeMetrics
+from node.verify_pool import VerifyPool
 from node.wire import (
     certificate_from_wire,
     certificate_to_wire,
@@ -118,7 +118,7 @@ class NodeShell:
         app: ElectionApp,
         consensus_factory: Callable[[Callable[[int, bytes, bytes], bool], TimeoutConfig, int], Consensus],
         metrics: NodeMetrics,
-        pool: Executor | None,
+        pool: VerifyPool | None,
     ) -> None:
         self.genesis = genesis
         self.index = index
@@ -126,7 +126,6 @@ class NodeShell:
         self.store = store
         self.app = app
         self.metrics = metrics
-        self._pool = pool
         timeouts = TimeoutConfig(
             propose_ms=genesis.timeouts.propose_ms,
             prevote_ms=genesis.timeouts.prevote_ms,
@@ -142,9 +141,7 @@ class NodeShell:
         self._tally_points: dict[bytes, bytes] = {}  # mempool or decided ballots' decoded points
         self._decoded: dict[bytes, DecodedTx] = {}  # mempool or decided transactions, decoded
         self._params: dict[str, ElectionParams] = {}  # opened elections, at most MAX_ELECTIONS
-        self._checks = StatelessChecks(
-            genesis.chain_id, pool, config.workers, lambda h: self.store.locate(h) is not None
-        )
+        self._checks = StatelessChecks(genesis.chain_id, pool, lambda h: self.store.locate(h) is not None)
         self._events: asyncio.Queue[Event] = asyncio.Queue()
         self._timers: set[asyncio.TimerHandle] = set()
         self._tx_arrived = asyncio.Event()
@@ -373,11 +370,7 @@ class NodeShell:
             return
         for arrival in missing:
             self._keep_decoded(arrival)  # forgotten once the block is applied
-        try:
-            results = await self._checks.check([(a, self._params_for(a)) for a in missing], first=True)
-        except BrokenExecutor:
-            log.error("event=verify_pool_broken height=%d", block.header.height)
-            return  # execute_block checks them in the loop, as it does without a pool
+        results = await self._checks.check([(a, self._params_for(a)) for a in missing], first=True)
         for arrival, checked in zip(missing, results, strict=True):
             if checked is not None and checked.result.code == election_pb2.OK:
                 self._remember_verified(arrival.tx_hash)

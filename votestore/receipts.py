@@ -62,8 +62,9 @@ def verify_tx_proof(
         raise ProofInvalid(f"proof is for chain {header.chain_id!r}, not {genesis.chain_id!r}")
     if not verify_merkle_path(proof.tx, proof.index, proof.tx_count, list(proof.merkle_path), header.tx_root):
         raise ProofInvalid("transaction is not in the block's Merkle tree")
+    header_id = block_id(header)
     try:
-        certificates.verify(proof.certificate, block_id=block_id(header), height=header.height)
+        certificates.verify(proof.certificate, block_id=header_id, height=header.height)
     except CertificateInvalid as exc:
         raise ProofInvalid(f"block certificate: {exc}") from None
     if not proof.HasField("next_header"):
@@ -71,7 +72,7 @@ def verify_tx_proof(
             raise ProofInvalid("no next block yet: the result is not certified")
         return
     following = proof.next_header
-    if following.height != header.height + 1 or following.prev_block_hash != block_id(header):
+    if following.height != header.height + 1 or following.prev_block_hash != header_id:
         raise ProofInvalid("next header does not follow the transaction's block")
     if not verify_merkle_path(
         canonical(proof.result), proof.index, proof.tx_count, list(proof.result_path), following.results_hash

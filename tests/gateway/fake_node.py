@@ -9,7 +9,7 @@ to be down, to answer a fixed refusal, or to lie about proofs.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -314,11 +314,20 @@ class FakeCluster:
         await asyncio.gather(*(server.stop(None) for server in self.servers))
 
 
-async def start_fake_cluster() -> FakeCluster:
+def default_ledger() -> Ledger:
+    """The tests' ledger: an open election and one still in key generation, four voters each."""
     ledger = Ledger()
     ledger.add_election(election_state(), range(4))
     ledger.add_election(election_state("e-keygen", election_pb2.KEY_GENERATION), range(4))
-    nodes = [FakeNode(i, ledger) for i in range(4)]
+    return ledger
+
+
+async def start_fake_cluster(
+    ledger: Ledger | None = None, node: Callable[[int, Ledger], FakeNode] = FakeNode
+) -> FakeCluster:
+    """Four fake validators on free ports; bench.gateway_loop brings its own ledger and nodes."""
+    ledger = ledger if ledger is not None else default_ledger()
+    nodes = [node(i, ledger) for i in range(4)]
     servers = []
     validators = []
     for i, node in enumerate(nodes):

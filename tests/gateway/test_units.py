@@ -1,7 +1,11 @@
-"""The gateway's pure parts: the status table, token buckets, the identity store, f+1 decisions."""
+"""The gateway's pure parts: the status table, token buckets, the identity store, f+1 decisions,
+metric children, the audit line of taken ballots, the collector's settings."""
 
 from __future__ import annotations
 
+import asyncio
+import gc
+import logging
 from pathlib import Path
 
 import grpc
@@ -19,7 +23,9 @@ from gateway.identity import (
     write_identity_store,
 )
 from gateway.limits import KeyedLimiter, Rate
-from gateway.service import refusal_of
+from gateway.metrics import GatewayMetrics
+from gateway.server import GC_YOUNG_OBJECTS, tune_gc
+from gateway.service import TakenLog, refusal_of
 from gateway.status import STATUS_OF_RESULT, UNEXPECTED_RESULT_STATUS, status_for
 from gateway.validators import Accepted, BroadcastOutcome, Refused, Unreachable, decided
 from proto.votestore.v1 import election_pb2
@@ -161,3 +167,42 @@ def test_decided_exactly_when_f_plus_one_is_reached_or_out_of_reach(kinds: list[
     outstanding = n - len(answers)
     assert decided(answers, n, needed) == (accepted >= needed or accepted + outstanding < needed)
     assert decided(answers, n, needed) or len(answers) < n
+
+
+def test_metric_children_are_looked_up_once_per_label_values() -> None:
+    metrics = GatewayMetrics()
+    counted = metrics.request_count
+    assert counted("CastBallot", "OK") is counted("CastBallot", "OK")
+    counted("CastBallot", "OK").inc()
+    counted("CastBallot", "OK").inc()
+    counted("WaitReceipt", "OK").inc()
+    assert metrics.requests.labels("CastBallot", "OK")._value.get() == 2
+    assert metrics.requests.labels("WaitReceipt", "OK")._value.get() == 1
+
+
+def test_taken_ballots_of_one_loop_turn_share_a_log_line(caplog: pytest.LogCaptureFixture) -> None:
+    async def two_turns() -> None:
+        taken = TakenLog()
+        taken.add(b"\x01" * 32, 3)
+        taken.add(b"\x02" * 32, 2)
+        await asyncio.sleep(0)  # the turn ends
+        taken.add(b"\x03" * 32, 4)
+        await asyncio.sleep(0)
+
+    with caplog.at_level(logging.INFO, logger="votestore.gateway"):
+        asyncio.run(two_turns())
+    assert [r.getMessage() for r in caplog.records] == [
+        f"event=ballots_taken count=2 tracking_codes={'01' * 32}:3,{'02' * 32}:2",
+        f"event=ballots_taken count=1 tracking_codes={'03' * 32}:4",
+    ]
+
+
+def test_tune_gc_freezes_startup_and_collects_young_objects_less_often() -> None:
+    threshold = gc.get_threshold()
+    try:
+        tune_gc()
+        assert gc.get_freeze_count() > 0
+        assert gc.get_threshold() == (GC_YOUNG_OBJECTS, *threshold[1:])
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*threshold)

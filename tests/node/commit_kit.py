@@ -4,12 +4,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from concurrent.futures import Executor
 from pathlib import Path
 
 from node.consensus import Certificate, Commit
 from node.ledger.app import ElectionApp
 from node.shell import NodeShell
+from node.verify_pool import VerifyPool
 from proto.votestore.v1 import ledger_pb2
 from tests.ledger.harness import BLOCK_MS, Chain
 from tests.node.shell_kit import intake_shell
@@ -17,7 +17,7 @@ from votestore.blocks import evidence_root, tx_root
 from votestore.encoding import block_id, canonical
 
 
-def stored_shell(tmp: Path, chain: Chain, pool: Executor | None) -> NodeShell:
+def stored_shell(tmp: Path, chain: Chain, pool: VerifyPool | None) -> NodeShell:
     """`intake_shell` whose store holds `chain`'s blocks (certificates left empty: nothing here
     checks them) and whose app reads that store (close `shell.store` after)."""
     shell = intake_shell(tmp, chain.app, pool)

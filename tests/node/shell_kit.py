@@ -3,7 +3,6 @@ no consensus and no peers (tests and bench.validator_loop)."""
 
 from __future__ import annotations
 
-from concurrent.futures import Executor
 from pathlib import Path
 
 import nacl.signing
@@ -14,6 +13,7 @@ from node.ledger.app_hash import genesis_app_hash
 from node.ledger.store import Store
 from node.metrics import NodeMetrics
 from node.shell import NodeShell
+from node.verify_pool import VerifyPool
 from tests.ledger.harness import ADMIN, CHAIN_ID
 from votestore.genesis import Genesis, Validator
 
@@ -21,7 +21,7 @@ VALIDATORS = 4
 
 
 def intake_shell(
-    tmp: Path, app: ElectionApp, pool: Executor | None, mempool_max_txs: int = DEFAULT_MEMPOOL_MAX_TXS
+    tmp: Path, app: ElectionApp, pool: VerifyPool | None, mempool_max_txs: int = DEFAULT_MEMPOOL_MAX_TXS
 ) -> NodeShell:
     """Validator 0 of a made-up genesis over `app`'s state and an empty store under `tmp`
     (close `shell.store` after)."""
@@ -34,7 +34,7 @@ def intake_shell(
         listen="127.0.0.1:0",
         data_dir=tmp / "store",
         mempool_max_txs=mempool_max_txs,
-        verify_workers=0 if pool is None else 1,
+        verify_workers=0 if pool is None else pool.workers,
     )
     return NodeShell(
         genesis=genesis,

@@ -169,7 +169,12 @@ class PeerLink:
     async def _session(self) -> None:
         async with grpc.aio.insecure_channel(self._address, options=CHANNEL_OPTIONS) as channel:
             call = peer_pb2_grpc.PeerStub(channel).Connect(self._outgoing())
-            async for _ in call:
+            async for message in call:
+                if message.WhichOneof("kind") == "status":
+                    # The peer's height as it answers: a restarted node knows at once how far
+                    # behind it is, not when the peer dials back (up to PEER_BACKOFF_MAX_S later).
+                    # Only a hint: catch-up checks every certificate of what it fetches.
+                    self._shell.on_peer_message(self._peer, message)
                 if self._peer not in self._shell.connected:
                     self._shell.connected.add(self._peer)
                     self._shell.metrics.peers.set(len(self._shell.connected))

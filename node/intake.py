@@ -77,9 +77,9 @@ class StatelessChecks:
     check. Waiting transactions that commit meanwhile (a faster validator proposed them) are
     dropped before they cost a core; their waiters get None. At most workers + 1 batches are out,
     so a worker never idles while the next batch is pickled. (Below saturation that sends batches
-    of one or two ballots, ~130 us of the node's CPU each beside the worker's; holding them back
-    30 ms cut CPU per ballot at half of bench.cluster's peak by a fifth, but added ~50 ms to
-    every answer and raised it at the peak.)
+    of one or two ballots, each a frame's worth of the node's CPU beside the worker's (~130 us on
+    the ProcessPoolExecutor this pool replaced); holding them back 30 ms cut CPU per ballot at half
+    of bench.cluster's peak by a fifth, but added ~50 ms to every answer and raised it at the peak.)
     """
 
     def __init__(self, chain_id: str, pool: VerifyPool | None, settled: Callable[[bytes], bool]) -> None:

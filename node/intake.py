@@ -153,17 +153,24 @@ class StatelessChecks:
             if not batch:
                 return
             items = [self._waiting.pop(h) for h in batch]
-            if self._pool is None:  # lost while this batch waited
-                self._answer_here(batch, items)
-                continue
-            try:
-                done = self._pool.submit(items)
-            except BrokenExecutor as exc:
-                self._lose_pool(exc)
+            done = self._submit(items)
+            if done is None:
                 self._answer_here(batch, items)
                 continue
             self._out += 1
             done.add_done_callback(functools.partial(self._finished, batch, items))
+
+    def _submit(
+        self, items: list[tuple[bytes, ElectionParams | None]]
+    ) -> asyncio.Future[list[Answer]] | None:
+        """The pool's answer to come, or None when there is no pool (any more) to ask."""
+        if self._pool is None:  # lost while these waited
+            return None
+        try:
+            return self._pool.submit(items)
+        except BrokenExecutor as exc:
+            self._lose_pool(exc)
+            return None
 
     def _finished(
         self,
@@ -177,18 +184,15 @@ class StatelessChecks:
         if isinstance(error, BrokenExecutor):
             self._lose_pool(error)
             self._answer_here(hashes, items)
-            error = None
-        for at, h in enumerate(hashes):
-            if h not in self._futures:
-                assert error is None and not done.cancelled()  # answered by _answer_here
-                continue
-            future = self._futures.pop(h)
-            if done.cancelled():  # the loop is shutting down
-                future.cancel()
-            elif error is not None:
-                future.set_exception(error)
-            else:
-                future.set_result(Checked(*done.result()[at]))
+        else:
+            for at, h in enumerate(hashes):
+                future = self._futures.pop(h)
+                if done.cancelled():  # the loop is shutting down
+                    future.cancel()
+                elif error is not None:
+                    future.set_exception(error)
+                else:
+                    future.set_result(Checked(*done.result()[at]))
         self._dispatch()
 
     def _lose_pool(self, error: BaseException) -> None:

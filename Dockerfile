@@ -1,5 +1,5 @@
 # votestore: one image for the validator, the gateway and the verifier (`votestore ...`).
-# Build: docker build -t votestore:0.1.0 .
+# Build: docker build -t votestore:0.2.0 .
 # Pin the base by digest too where your registry mirror allows (python:3.11.13-slim-bookworm@sha256:...).
 ARG PYTHON_IMAGE=python:3.11.13-slim-bookworm
 
@@ -11,6 +11,10 @@ ENV PIP_NO_CACHE_DIR=1 \
 RUN python -m venv "$VIRTUAL_ENV"
 ENV PATH="$VIRTUAL_ENV/bin:$PATH"
 WORKDIR /src
+# The exact locked set first (hashes required), then the package itself without resolving
+# anything: every site that builds one commit runs the same code.
+COPY requirements/runtime.lock ./requirements/
+RUN pip install --no-compile --require-hashes --no-deps -r requirements/runtime.lock
 # Only what the package is built from (.dockerignore keeps everything else out of the context).
 COPY pyproject.toml README.md ./
 COPY proto ./proto
@@ -20,11 +24,19 @@ COPY gateway ./gateway
 COPY tools ./tools
 # grpcio, plyvel, PyNaCl and rbcl come as manylinux wheels with their C libraries inside, so
 # no compiler is needed (libdecaf is loaded at run time, from the runtime stage's package). Bytecode is compiled here: the root filesystem is read-only at run time.
-RUN pip install --no-compile . \
+RUN pip install --no-compile --no-deps --no-build-isolation . \
     && python -m compileall -q "$VIRTUAL_ENV"
 
 # --- runtime: the virtualenv, libdecaf and a non-root user, nothing else ---------------------
 FROM ${PYTHON_IMAGE} AS runtime
+# The source commit (docker build --build-arg VCS_REF=$(git rev-parse --short=12 HEAD)): shown by
+# `votestore --version`, GetStatus, first log lines and votestore_build_info.
+ARG VCS_REF=unknown
+LABEL org.opencontainers.image.title="votestore" \
+      org.opencontainers.image.version="0.2.0" \
+      org.opencontainers.image.revision="${VCS_REF}" \
+      org.opencontainers.image.source="votestore"
+ENV VOTESTORE_COMMIT=${VCS_REF}
 ENV VIRTUAL_ENV=/opt/votestore \
     PATH="/opt/votestore/bin:$PATH" \
     PYTHONDONTWRITEBYTECODE=1 \

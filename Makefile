@@ -4,13 +4,13 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test lint typecheck unit proto clean test-tools
+.PHONY: setup demo test lint typecheck unit proto clean test-tools lock
 
-$(STAMP): pyproject.toml scripts/install_system_deps.sh
+# The environment is exactly requirements/dev.lock (scripts/setup_venv.sh); only `make lock`
+# changes the lock.
+$(STAMP): requirements/dev.lock pyproject.toml scripts/setup_venv.sh scripts/install_system_deps.sh
 	./scripts/install_system_deps.sh
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	PYTHON=$(PYTHON) VENV=$(VENV) ./scripts/setup_venv.sh
 	touch $(STAMP)
 
 setup: $(STAMP)
@@ -36,6 +36,11 @@ test: lint typecheck unit
 
 proto: $(STAMP)
 	./scripts/gen_proto.sh
+
+# Refresh the locks to the newest releases pyproject.toml allows, on purpose; then review the
+# diff, `make setup proto test`, and commit requirements/ and proto/ together.
+lock: $(STAMP)
+	./scripts/lock.sh
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

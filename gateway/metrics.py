@@ -7,6 +7,8 @@ from typing import Final, Generic, TypeVar
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.metrics import MetricWrapperBase
 
+from votestore.version import register_build_info
+
 LATENCY_BUCKETS_S: Final = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
 
 
@@ -37,6 +39,7 @@ class Children(Generic[M]):
 class GatewayMetrics:
     def __init__(self, registry: CollectorRegistry | None = None) -> None:
         self.registry = registry if registry is not None else CollectorRegistry()
+        register_build_info(self.registry, "gateway")
         self.requests = Counter(
             "votestore_gateway_requests_total",
             "Gateway requests by method and gRPC status.",

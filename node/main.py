@@ -26,6 +26,7 @@ from node.signing import Ed25519Signer, GenesisVerifier
 from node.verify_pool import VerifyPool
 from node.wire import decode_last_signed
 from proto.votestore.v1 import node_pb2, peer_pb2
+from votestore import version as build
 from votestore.errors import ConfigError, StoreCorrupted
 from votestore.genesis import Genesis, load_genesis
 from votestore.grpc_service import add_service
@@ -74,6 +75,7 @@ def open_store(config: NodeConfig, genesis: Genesis) -> tuple[Store, ElectionApp
 def run_node(config_path: Path) -> None:
     config = load_node_config(config_path)
     setup_logging(config.log_level)
+    log.info("event=start component=node %s", build.log_fields())
     genesis = load_genesis(config.genesis)
     key = read_key_file(config.key_file)
     index = _validator_index(genesis, key, config.key_file)

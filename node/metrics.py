@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
 
+from votestore.version import register_build_info
+
 COMMIT_LATENCY_BUCKETS_S = (0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0)
 
 
@@ -16,6 +18,7 @@ class NodeMetrics:
 
     def __post_init__(self) -> None:
         r = self.registry
+        register_build_info(r, "node")
         self.validators = Gauge("votestore_node_validators", "Validators in genesis (n).", registry=r)
         self.quorum = Gauge("votestore_node_quorum", "Precommits a commit needs (2f+1).", registry=r)
         self.height = Gauge("votestore_node_height", "Last committed height.", registry=r)

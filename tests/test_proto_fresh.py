@@ -39,9 +39,16 @@ def test_generated_code_matches_proto_files(tmp_path: Path) -> None:
         for p in GENERATED.iterdir()
         if p.suffix in (".py", ".pyi") and p.name != "__init__.py"
     }
-    assert sorted(fresh) == sorted(committed), "generated file set differs: run `make proto`"
+    how = f"run `make setup proto` (regenerates with grpcio-tools {_tools_version()}, the locked one)"
+    assert sorted(fresh) == sorted(committed), f"generated file set differs: {how}"
     stale = [name for name in fresh if fresh[name] != committed[name]]
-    assert not stale, f"stale generated code {stale}: run `make proto`"
+    assert not stale, f"stale generated code {stale}: {how}"
+
+
+def _tools_version() -> str:
+    from importlib.metadata import version
+
+    return version("grpcio-tools")
 
 
 def _kept(path: Path) -> bool:

@@ -170,8 +170,17 @@ def proposal_signing_bytes(
     )
 
 
-def hello_signing_bytes(chain_id: str, validator: int, nonce: bytes, time_ms: int) -> bytes:
-    return HELLO_DOMAIN + _chain(chain_id) + struct.pack(">Iq", validator, time_ms) + nonce
+def hello_signing_bytes(
+    chain_id: str, validator: int, nonce: bytes, time_ms: int, protocol_version: int, genesis_hash: bytes
+) -> bytes:
+    return (
+        HELLO_DOMAIN
+        + _chain(chain_id)
+        + struct.pack(">IqI", validator, time_ms, protocol_version)
+        + len(genesis_hash).to_bytes(1, "big")
+        + genesis_hash
+        + nonce
+    )
 
 
 def block_id(header: ledger_pb2.BlockHeader) -> bytes:

@@ -13,6 +13,7 @@ import os
 import time
 from asyncio import FIRST_COMPLETED
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import Final
 
 import grpc
@@ -20,7 +21,9 @@ import nacl.signing
 
 from node.shell import NodeShell
 from proto.votestore.v1 import peer_pb2, peer_pb2_grpc
+from votestore import version as build
 from votestore.encoding import hello_signing_bytes, verify_signature
+from votestore.version import PROTOCOL_VERSION
 
 log = logging.getLogger("votestore.node.peer")
 
@@ -29,6 +32,7 @@ HELLO_MAX_SKEW_MS: Final = 5 * 60 * 1000
 BACKOFF_MIN_S: Final = 0.05
 PEER_BACKOFF_MAX_S: Final = 2.0
 NONCE_BYTES: Final = 16
+REFUSED_CODES: Final = frozenset({grpc.StatusCode.UNAUTHENTICATED, grpc.StatusCode.FAILED_PRECONDITION})
 MAX_MESSAGE_BYTES: Final = 32 * 1024 * 1024
 KEEPALIVE_TIME_MS: Final = 3_000
 KEEPALIVE_TIMEOUT_MS: Final = 2_000
@@ -55,7 +59,10 @@ def make_hello(shell: NodeShell, key: nacl.signing.SigningKey) -> peer_pb2.Hello
     nonce = os.urandom(NONCE_BYTES)
     now = int(time.time() * 1000)
     chain = shell.genesis.chain_id
-    signature = key.sign(hello_signing_bytes(chain, shell.index, nonce, now)).signature
+    genesis_hash = shell.genesis.hash()
+    signature = key.sign(
+        hello_signing_bytes(chain, shell.index, nonce, now, PROTOCOL_VERSION, genesis_hash)
+    ).signature
     return peer_pb2.Hello(
         chain_id=chain,
         validator=shell.index,
@@ -63,21 +70,58 @@ def make_hello(shell: NodeShell, key: nacl.signing.SigningKey) -> peer_pb2.Hello
         time_ms=now,
         height=shell.store.height,
         signature=signature,
+        protocol_version=PROTOCOL_VERSION,
+        genesis_hash=genesis_hash,
     )
 
 
-def check_hello(shell: NodeShell, hello: peer_pb2.Hello) -> str | None:
-    """None if the hello proves the dialler is the validator it names; else why not."""
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """Why a hello is refused: `reason` labels the metric, `detail` goes back to the dialler."""
+
+    reason: str
+    detail: str
+    code: grpc.StatusCode = grpc.StatusCode.UNAUTHENTICATED
+
+
+def check_hello(shell: NodeShell, hello: peer_pb2.Hello) -> Refusal | None:
+    """None if the hello proves the dialler is the validator it names, speaking this node's
+    protocol on this node's genesis; else why not. Mismatched protocol or genesis is said plainly
+    (an operator mid-upgrade reads it in the dialler's log), and checked before the signature,
+    whose bytes an older protocol lays out differently."""
     genesis = shell.genesis
+    if hello.protocol_version != PROTOCOL_VERSION:
+        return Refusal(
+            "wrong_protocol_version",
+            f"peer speaks protocol version {hello.protocol_version}, this node {PROTOCOL_VERSION} "
+            f"({build.describe()}); validators of one chain must run the same protocol version",
+            grpc.StatusCode.FAILED_PRECONDITION,
+        )
     if hello.chain_id != genesis.chain_id:
-        return "wrong_chain"
+        return Refusal(
+            "wrong_chain", f"peer is on chain {hello.chain_id!r}, this node on {genesis.chain_id!r}"
+        )
+    if hello.genesis_hash != genesis.hash():
+        return Refusal(
+            "wrong_genesis",
+            f"peer's genesis hash {hello.genesis_hash.hex()[:16]}… differs from this node's "
+            f"{genesis.hash().hex()[:16]}… (`votestore genesis hash` on each site's file)",
+            grpc.StatusCode.FAILED_PRECONDITION,
+        )
     if hello.validator >= genesis.n or hello.validator == shell.index:
-        return "not_a_peer"
+        return Refusal("not_a_peer", f"validator {hello.validator} is not a peer of this node")
     if abs(hello.time_ms - time.time() * 1000) > HELLO_MAX_SKEW_MS or len(hello.nonce) != NONCE_BYTES:
-        return "stale_hello"
-    message = hello_signing_bytes(genesis.chain_id, hello.validator, hello.nonce, hello.time_ms)
+        return Refusal("stale_hello", "hello too old or badly formed")
+    message = hello_signing_bytes(
+        genesis.chain_id,
+        hello.validator,
+        hello.nonce,
+        hello.time_ms,
+        hello.protocol_version,
+        hello.genesis_hash,
+    )
     if not verify_signature(genesis.validators[hello.validator].public_key, message, hello.signature):
-        return "bad_hello_signature"
+        return Refusal("bad_hello_signature", "hello signature does not verify")
     return None
 
 
@@ -117,10 +161,14 @@ class PeerService(peer_pb2_grpc.PeerServicer):
         except StopAsyncIteration:
             shell.metrics.invalid_messages.labels(reason="no_hello").inc()
             return
-        why = "no_hello" if first.WhichOneof("kind") != "hello" else check_hello(shell, first.hello)
-        if why is not None:
-            shell.metrics.invalid_messages.labels(reason=why).inc()
-            await context.abort(grpc.StatusCode.UNAUTHENTICATED, why)
+        if first.WhichOneof("kind") != "hello":
+            shell.metrics.invalid_messages.labels(reason="no_hello").inc()
+            await context.abort(grpc.StatusCode.UNAUTHENTICATED, "no_hello: a peer stream opens with Hello")
+        refusal = check_hello(shell, first.hello)
+        if refusal is not None:
+            shell.metrics.invalid_messages.labels(reason=refusal.reason).inc()
+            log.warning("event=peer_refused reason=%s detail=%r", refusal.reason, refusal.detail)
+            await context.abort(refusal.code, f"{refusal.reason}: {refusal.detail}")
         sender = first.hello.validator
         shell.peer_heights[sender] = first.hello.height
         yield peer_pb2.PeerMessage(status=peer_pb2.PeerStatus(height=shell.store.height))
@@ -150,6 +198,7 @@ class PeerLink:
         self._key = key
         self._peer = peer
         self._address = address
+        self._refused: str | None = None
 
     async def run(self) -> None:
         backoff = BACKOFF_MIN_S
@@ -158,13 +207,26 @@ class PeerLink:
             try:
                 await self._session()
             except grpc.aio.AioRpcError as exc:
-                log.debug("event=peer_down peer=%d code=%s", self._peer, exc.code().name)
+                self._note_down(exc)
             finally:
                 self._shell.connected.discard(self._peer)
                 self._shell.metrics.peers.set(len(self._shell.connected))
             backoff = BACKOFF_MIN_S if time.monotonic() - started > PEER_BACKOFF_MAX_S else backoff
             await asyncio.sleep(backoff)
             backoff = min(backoff * 2, PEER_BACKOFF_MAX_S)
+
+    def _note_down(self, exc: grpc.aio.AioRpcError) -> None:
+        """A peer that refuses this node's hello (another protocol version or genesis) is worth one
+        warning per distinct reason, not one per redial; a link that merely drops is debug."""
+        if exc.code() in REFUSED_CODES:
+            detail = exc.details() or exc.code().name
+            if detail != self._refused:
+                log.warning(
+                    "event=refused_by_peer peer=%d code=%s detail=%r", self._peer, exc.code().name, detail
+                )
+            self._refused = detail
+            return
+        log.debug("event=peer_down peer=%d code=%s", self._peer, exc.code().name)
 
     async def _session(self) -> None:
         async with grpc.aio.insecure_channel(self._address, options=CHANNEL_OPTIONS) as channel:

@@ -15,6 +15,7 @@ import grpc
 from node.ledger.store import Store
 from node.shell import NodeShell, Resources, SubmitOutcome
 from proto.votestore.v1 import election_pb2, ledger_pb2, node_pb2, node_pb2_grpc
+from votestore import version as build
 from votestore.encoding import MAX_TX_BYTES, block_id, canonical, tx_hash
 from votestore.hashing import HASH_BYTES, merkle_paths
 
@@ -169,6 +170,9 @@ class NodeService(node_pb2_grpc.NodeServicer):
             mempool_txs=len(shell.mempool),
             catching_up=shell.catching_up,
             genesis_hash=shell.genesis.hash(),
+            version=build.version(),
+            commit=build.commit(),
+            protocol_version=build.PROTOCOL_VERSION,
         )
 
     async def GetBlocks(

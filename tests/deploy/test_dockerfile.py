@@ -5,12 +5,22 @@ the base is pinned, it runs as a non-root user, and it copies only runtime files
 from __future__ import annotations
 
 import re
+import tomllib
 from typing import Final
 
 from tests.deploy.tools import ROOT, run, venv_tool
 
 DOCKERFILE: Final = ROOT / "Dockerfile"
-RUNTIME_SOURCES: Final = {"pyproject.toml", "README.md", "proto", "votestore", "node", "gateway", "tools"}
+RUNTIME_SOURCES: Final = {
+    "requirements/runtime.lock",
+    "pyproject.toml",
+    "README.md",
+    "proto",
+    "votestore",
+    "node",
+    "gateway",
+    "tools",
+}
 
 
 def test_hadolint_passes() -> None:
@@ -51,3 +61,20 @@ def test_build_copies_only_runtime_files_the_context_holds() -> None:
     assert allowed == RUNTIME_SOURCES
     for source in sources:
         assert (ROOT / source).exists(), source
+
+
+def test_image_installs_the_locked_set_and_carries_version_and_commit() -> None:
+    """The image resolves nothing: the runtime lock with hashes, then the package without its
+    dependencies; its labels name the pyproject version and the commit it is built from."""
+    text = DOCKERFILE.read_text()
+    build = text.split(" AS runtime", 1)[0]
+    installs = re.findall(r"^RUN pip install (.+?)(?: \\)?$", build, re.MULTILINE)
+    assert installs == [
+        "--no-compile --require-hashes --no-deps -r requirements/runtime.lock",
+        "--no-compile --no-deps --no-build-isolation .",
+    ], installs
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    (label,) = re.findall(r'org\.opencontainers\.image\.version="([^"]+)"', text)
+    assert label == project["version"], "the image label must name pyproject.toml's version"
+    assert 'org.opencontainers.image.revision="${VCS_REF}"' in text
+    assert "ENV VOTESTORE_COMMIT=${VCS_REF}" in text

@@ -18,6 +18,7 @@ from tests.cluster import (
     wait_pending,
 )
 from votestore import txbuild
+from votestore import version as build
 from votestore.encoding import tx_hash
 from votestore.localnet import LocalNet
 
@@ -55,7 +56,14 @@ def test_four_nodes_commit_under_load_with_identical_stores(cluster: LocalNet) -
     for h in hashes:
         proof = wait_committed(cluster.addresses[0], h)
         assert proof.result.code == election_pb2.OK, proof.result.detail
-    height = max(s.height for s in (cluster.status(i) for i in range(4)) if s is not None)
+    statuses = [cluster.status(i) for i in range(4)]
+    height = max(s.height for s in statuses if s is not None)
+    for i, status in enumerate(statuses):
+        assert status is not None, f"node {i} did not answer GetStatus"
+        running = (status.version, status.commit, status.protocol_version)
+        assert running == (build.version(), build.commit(), build.PROTOCOL_VERSION), f"node {i}: {running}"
+        first_line = (cluster.workdir / f"node{i}.log").read_text().splitlines()[0]
+        assert f"event=start component=node {build.log_fields()}" in first_line, first_line
     cluster.wait_height(height)
     cluster.close()
     _assert_same_chains(cluster, [0, 1, 2, 3])

@@ -1,5 +1,6 @@
-"""A hostile peer — random bytes, forged hellos and signatures, stale and far-future messages —
-is counted and dropped while the three honest nodes keep committing."""
+"""A hostile peer — random bytes, forged hellos and signatures, stale and far-future messages,
+hellos of another protocol version or genesis — is counted and dropped while the three honest
+nodes keep committing."""
 
 from __future__ import annotations
 
@@ -20,22 +21,33 @@ from votestore import txbuild
 from votestore.encoding import hello_signing_bytes, tx_hash, vote_signing_bytes
 from votestore.keys import read_key_file
 from votestore.localnet import LocalNet
+from votestore.version import PROTOCOL_VERSION
 
 pytestmark = pytest.mark.cluster
 CONNECT = "/votestore.v1.Peer/Connect"
 ATTACKER = 3
 
 
-def _hello(net: LocalNet, forged: bool) -> peer_pb2.PeerMessage:
+def _hello(
+    net: LocalNet, forged: bool, protocol_version: int = PROTOCOL_VERSION, genesis_hash: bytes | None = None
+) -> peer_pb2.PeerMessage:
+    """A hello from the attacker's real key; `protocol_version` and `genesis_hash` as a node of
+    another release or another genesis would send them, correctly signed."""
     key = read_key_file(net.workdir / f"node{ATTACKER}.key.json")
     nonce = bytes(NONCE_BYTES)
     now = int(time.time() * 1000)
-    signature = key.sign(hello_signing_bytes(net.genesis.chain_id, ATTACKER, nonce, now)).signature
-    if forged:
-        signature = bytes(64)
+    genesis = net.genesis.hash() if genesis_hash is None else genesis_hash
+    signing = hello_signing_bytes(net.genesis.chain_id, ATTACKER, nonce, now, protocol_version, genesis)
+    signature = bytes(64) if forged else key.sign(signing).signature
     return peer_pb2.PeerMessage(
         hello=peer_pb2.Hello(
-            chain_id=net.genesis.chain_id, validator=ATTACKER, nonce=nonce, time_ms=now, signature=signature
+            chain_id=net.genesis.chain_id,
+            validator=ATTACKER,
+            nonce=nonce,
+            time_ms=now,
+            signature=signature,
+            protocol_version=protocol_version,
+            genesis_hash=genesis,
         )
     )
 
@@ -89,8 +101,11 @@ def _hostile_messages(net: LocalNet, rng: random.Random) -> list[peer_pb2.PeerMe
     return messages
 
 
-async def _attack(net: LocalNet, target: str, rng: random.Random) -> list[grpc.StatusCode | None]:
-    outcomes: list[grpc.StatusCode | None] = []
+Outcome = tuple[grpc.StatusCode | None, str]
+
+
+async def _attack(net: LocalNet, target: str, rng: random.Random) -> list[Outcome]:
+    outcomes: list[Outcome] = []
     async with grpc.aio.insecure_channel(target) as channel:
         raw = channel.stream_stream(
             CONNECT, request_serializer=lambda b: b, response_deserializer=lambda b: b
@@ -106,22 +121,26 @@ async def _attack(net: LocalNet, target: str, rng: random.Random) -> list[grpc.S
             response_deserializer=peer_pb2.PeerMessage.FromString,
         )
 
-        async def hello_then(messages: list[peer_pb2.PeerMessage], forged: bool) -> object:
-            yield _hello(net, forged)
+        async def hello_then(messages: list[peer_pb2.PeerMessage], first: peer_pb2.PeerMessage) -> object:
+            yield first
             for message in messages:
                 yield message
 
         for call in (
             raw(garbage(), timeout=10),
-            forged_hello(hello_then([], forged=True), timeout=10),
-            forged_hello(hello_then(_hostile_messages(net, rng), forged=False), timeout=10),
+            forged_hello(hello_then([], _hello(net, forged=True)), timeout=10),
+            forged_hello(hello_then(_hostile_messages(net, rng), _hello(net, forged=False)), timeout=10),
+            # a correctly signed hello from a node of the release before protocol versions (0)
+            forged_hello(hello_then([], _hello(net, forged=False, protocol_version=0)), timeout=10),
+            # and from a node whose genesis file differs (same chain id, same keys)
+            forged_hello(hello_then([], _hello(net, forged=False, genesis_hash=bytes(32))), timeout=10),
         ):
             try:
                 async for _ in call:
                     pass
-                outcomes.append(None)
+                outcomes.append((None, ""))
             except grpc.aio.AioRpcError as exc:
-                outcomes.append(exc.code())
+                outcomes.append((exc.code(), exc.details() or ""))
     return outcomes
 
 
@@ -142,8 +161,15 @@ def test_hostile_peer_is_dropped_and_cluster_keeps_committing(tmp_path: Path) ->
             net.start(i)
         net.wait_ready([0, 1, 2])
         outcomes = asyncio.run(_attack(net, net.addresses[0], rng))
-        assert outcomes[0] is not None, "random bytes were accepted as a stream"
-        assert outcomes[1] == grpc.StatusCode.UNAUTHENTICATED
+        assert outcomes[0][0] is not None, "random bytes were accepted as a stream"
+        assert outcomes[1][0] == grpc.StatusCode.UNAUTHENTICATED
+        old_protocol, other_genesis = outcomes[3], outcomes[4]
+        assert old_protocol[0] == grpc.StatusCode.FAILED_PRECONDITION, old_protocol
+        assert f"peer speaks protocol version 0, this node {PROTOCOL_VERSION}" in old_protocol[1], (
+            old_protocol
+        )
+        assert other_genesis[0] == grpc.StatusCode.FAILED_PRECONDITION, other_genesis
+        assert "genesis hash" in other_genesis[1], other_genesis
         raws = [
             txbuild.election_create(
                 net.genesis.chain_id, net.admin_key, election_definition(f"after-attack-{k}")

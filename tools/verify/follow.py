@@ -15,6 +15,7 @@ from tools.verify.snapshot import Reach
 from tools.verify.sources import NodeSource, SourceDown
 from tools.verify.verifier import LAG_TOLERANCE_BLOCKS, Report, Verifier
 from votestore.genesis import Genesis
+from votestore.version import register_build_info
 
 POLL_INTERVAL_S: Final = 1.0
 FETCH_CHUNK_BLOCKS: Final = 256
@@ -23,6 +24,7 @@ FETCH_CHUNK_BLOCKS: Final = 256
 
 class VerifierMetrics:
     def __init__(self, registry: CollectorRegistry) -> None:
+        register_build_info(registry, "verifier")
         self.node_up = Gauge(
             "votestore_verifier_node_up", "1 if the node answered the last poll", ["node"], registry=registry
         )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from votestore import version as build
 from votestore.cli import cast, election, gateway, genesis, keys, node, receipt, roll, sim, trustee
 from votestore.cli import demo as demo_cli
 from votestore.cli import verify as verify_cli
@@ -14,6 +15,27 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(build.describe())
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False,
+        "--version",
+        help="Print the version, source commit and protocol, then exit.",
+        callback=_print_version,
+        is_eager=True,
+    ),
+) -> None:
+    """votestore: a replicated vote store for public-sector online elections."""
+
+
 app.add_typer(keys.app, name="keys")
 app.add_typer(genesis.app, name="genesis")
 app.add_typer(node.app, name="node")

@@ -173,6 +173,9 @@ class GetStatusResponse(_message.Message):
     MEMPOOL_TXS_FIELD_NUMBER: _builtins.int
     CATCHING_UP_FIELD_NUMBER: _builtins.int
     GENESIS_HASH_FIELD_NUMBER: _builtins.int
+    VERSION_FIELD_NUMBER: _builtins.int
+    COMMIT_FIELD_NUMBER: _builtins.int
+    PROTOCOL_VERSION_FIELD_NUMBER: _builtins.int
     chain_id: _builtins.str
     validator: _builtins.int
     height: _builtins.int
@@ -184,6 +187,12 @@ class GetStatusResponse(_message.Message):
     mempool_txs: _builtins.int
     catching_up: _builtins.bool
     genesis_hash: _builtins.bytes
+    version: _builtins.str
+    """release version (votestore/version.py)"""
+    commit: _builtins.str
+    """source commit the node was built from, or "unknown" """
+    protocol_version: _builtins.int
+    """peers must match it"""
     def __init__(
         self,
         *,
@@ -198,10 +207,13 @@ class GetStatusResponse(_message.Message):
         mempool_txs: _builtins.int = ...,
         catching_up: _builtins.bool = ...,
         genesis_hash: _builtins.bytes = ...,
+        version: _builtins.str = ...,
+        commit: _builtins.str = ...,
+        protocol_version: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["app_hash", b"app_hash", "catching_up", b"catching_up", "chain_id", b"chain_id", "genesis_hash", b"genesis_hash", "height", b"height", "last_block_hash", b"last_block_hash", "mempool_txs", b"mempool_txs", "peers_connected", b"peers_connected", "round", b"round", "step", b"step", "validator", b"validator"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["app_hash", b"app_hash", "catching_up", b"catching_up", "chain_id", b"chain_id", "commit", b"commit", "genesis_hash", b"genesis_hash", "height", b"height", "last_block_hash", b"last_block_hash", "mempool_txs", b"mempool_txs", "peers_connected", b"peers_connected", "protocol_version", b"protocol_version", "round", b"round", "step", b"step", "validator", b"validator", "version", b"version"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

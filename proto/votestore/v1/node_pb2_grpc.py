@@ -7,7 +7,7 @@ from proto.votestore.v1 import election_pb2 as proto_dot_votestore_dot_v1_dot_el
 from proto.votestore.v1 import ledger_pb2 as proto_dot_votestore_dot_v1_dot_ledger__pb2
 from proto.votestore.v1 import node_pb2 as proto_dot_votestore_dot_v1_dot_node__pb2
 
-GRPC_GENERATED_VERSION = '1.85.1'
+GRPC_GENERATED_VERSION = '1.85.4'
 GRPC_VERSION = grpc.__version__
 _version_not_supported = False
 

@@ -21,7 +21,10 @@ DESCRIPTOR: _descriptor.FileDescriptor
 
 @_typing.final
 class Hello(_message.Message):
-    """Signed by the validator key over (chain id, validator, nonce, time) so a peer knows who dials."""
+    """Signed by the validator key over (chain id, validator, nonce, time, protocol version, genesis
+    hash) so a peer knows who dials. A peer whose protocol version or genesis hash differs is
+    refused with FAILED_PRECONDITION and a message naming both values (votestore/version.py).
+    """
 
     DESCRIPTOR: _descriptor.Descriptor
 
@@ -31,12 +34,18 @@ class Hello(_message.Message):
     TIME_MS_FIELD_NUMBER: _builtins.int
     HEIGHT_FIELD_NUMBER: _builtins.int
     SIGNATURE_FIELD_NUMBER: _builtins.int
+    PROTOCOL_VERSION_FIELD_NUMBER: _builtins.int
+    GENESIS_HASH_FIELD_NUMBER: _builtins.int
     chain_id: _builtins.str
     validator: _builtins.int
     nonce: _builtins.bytes
     time_ms: _builtins.int
     height: _builtins.int
     signature: _builtins.bytes
+    protocol_version: _builtins.int
+    """0: a node from before the handshake carried one"""
+    genesis_hash: _builtins.bytes
+    """32 bytes: Genesis.hash() of the sender's genesis file"""
     def __init__(
         self,
         *,
@@ -46,10 +55,12 @@ class Hello(_message.Message):
         time_ms: _builtins.int = ...,
         height: _builtins.int = ...,
         signature: _builtins.bytes = ...,
+        protocol_version: _builtins.int = ...,
+        genesis_hash: _builtins.bytes = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["chain_id", b"chain_id", "height", b"height", "nonce", b"nonce", "signature", b"signature", "time_ms", b"time_ms", "validator", b"validator"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["chain_id", b"chain_id", "genesis_hash", b"genesis_hash", "height", b"height", "nonce", b"nonce", "protocol_version", b"protocol_version", "signature", b"signature", "time_ms", b"time_ms", "validator", b"validator"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+from collections.abc import Sequence
 from pathlib import Path
 
 import grpc
@@ -13,7 +14,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 
 from node.catchup import catch_up_forever
 from node.config import NodeConfig, load_node_config
-from node.consensus import Consensus, TimeoutConfig, ValidatorSet, Validity
+from node.consensus import Consensus, Identifies, TimeoutConfig, ValidatorSet, Validity
 from node.ledger.app import ElectionApp
 from node.ledger.app_hash import genesis_app_hash
 from node.ledger.policy import ChainPolicy
@@ -100,7 +101,9 @@ async def _serve(
     raw_signed = store.last_signed()
     last_signed = None if raw_signed is None else decode_last_signed(raw_signed, store.height)
 
-    def build(valid: Validity, timeouts: TimeoutConfig, height: int) -> Consensus:
+    def build(
+        valid: Validity, identifies: Identifies, timeouts: TimeoutConfig, height: int, recent: Sequence[int]
+    ) -> Consensus:
         return Consensus(
             chain_id=genesis.chain_id,
             validators=ValidatorSet(genesis.n),
@@ -108,9 +111,11 @@ async def _serve(
             signer=Ed25519Signer(key),
             verifier=GenesisVerifier(genesis.validator_keys()),
             valid=valid,
+            identifies=identifies,
             timeouts=timeouts,
             height=height,
             last_signed=last_signed,
+            recent_proposers=recent,
         )
 
     shell = NodeShell(

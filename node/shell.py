@@ -27,6 +27,7 @@ from node.consensus import (
     Consensus,
     Decided,
     Event,
+    Identifies,
     PersistSigned,
     Proposal,
     ProposalValue,
@@ -37,7 +38,9 @@ from node.consensus import (
     Timeout,
     TimeoutConfig,
     ValidatorSet,
+    Validity,
     Vote,
+    leader,
 )
 from node.intake import Arrival, Checked, StatelessChecks
 from node.ledger.app import BlockOutcome, ElectionApp
@@ -101,6 +104,28 @@ class SubmitOutcome:
     committed: bool = False
 
 
+def parse_identified(identity: bytes, payload: bytes) -> ledger_pb2.Block | None:
+    """The block `identity` names, if `payload` is exactly its canonical encoding; else None."""
+    block = ledger_pb2.Block()
+    try:
+        block.ParseFromString(payload)
+    except ProtobufDecodeError:
+        return None
+    if block_id(block.header) != identity or canonical(block) != payload:
+        return None
+    return block
+
+
+def identifies(identity: bytes, payload: bytes) -> bool:
+    return parse_identified(identity, payload) is not None
+
+
+def recent_proposers(store: Store, validators: ValidatorSet) -> list[int]:
+    """The leader rule's history after a restart: the stored headers' proposers, oldest first."""
+    first = max(1, store.height - leader.window(validators) + 1)
+    return [store.block(height).header.proposer for height in range(first, store.height + 1)]
+
+
 class Resources(Exception):
     """The node cannot take more now (mempool or event queue at its bound)."""
 
@@ -116,7 +141,7 @@ class NodeShell:
         config: NodeConfig,
         store: Store,
         app: ElectionApp,
-        consensus_factory: Callable[[Callable[[int, bytes, bytes], bool], TimeoutConfig, int], Consensus],
+        consensus_factory: Callable[[Validity, Identifies, TimeoutConfig, int, Sequence[int]], Consensus],
         metrics: NodeMetrics,
         pool: VerifyPool | None,
     ) -> None:
@@ -134,7 +159,9 @@ class NodeShell:
         )
         self.validators = ValidatorSet(genesis.n)
         self._validator_keys = genesis.validator_keys()
-        self.consensus = consensus_factory(self._valid, timeouts, store.height + 1)
+        self.consensus = consensus_factory(
+            self._valid, identifies, timeouts, store.height + 1, recent_proposers(store, self.validators)
+        )
         self.mempool = Mempool(config.mempool_max_txs, config.mempool_max_bytes)
         self._voter_of: dict[bytes, bytes] = {}  # mempool ballot hash -> voter credential key
         self._verified: OrderedDict[bytes, None] = OrderedDict()
@@ -286,16 +313,15 @@ class NodeShell:
 
     # ------------------------------------------------------------------ validity (the paper's valid(v))
 
-    def _valid(self, height: int, identity: bytes, payload: bytes) -> bool:
+    def _valid(self, height: int, proposer: int, identity: bytes, payload: bytes) -> bool:
         tip = self.store.tip
         if height != tip.height + 1 or len(payload) > self.config.block_max_bytes * 2:
             return False
-        block = ledger_pb2.Block()
-        try:
-            block.ParseFromString(payload)
-        except ProtobufDecodeError:
+        block = parse_identified(identity, payload)
+        if block is None:
             return False
-        if block_id(block.header) != identity or canonical(block) != payload:
+        if block.header.proposer != proposer:
+            log.info("event=invalid_proposal height=%d why=header_proposer", height)
             return False
         if len(block.evidence) > MAX_EVIDENCE_PER_BLOCK:
             return False
@@ -319,6 +345,9 @@ class NodeShell:
         block is parsed and its transactions hashed once for both."""
         block = ledger_pb2.Block()
         block.ParseFromString(action.payload)
+        # valid(v) held the header's proposer to the proposal's, and 2f+1 precommits mean a correct
+        # validator checked it: the leader rule reads it back from the store after a restart.
+        assert block.header.proposer == action.proposer, (action.height, block.header.proposer)
         hashes = [tx_hash(raw) for raw in block.txs]
         await self._verify_block(block, hashes)
         self._apply(action.height, action.payload, block, hashes, certificate_to_wire(action.certificate))

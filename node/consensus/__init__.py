@@ -4,9 +4,11 @@ Contract with the node shell
 ----------------------------
 * Build one `Consensus` per validator process with the genesis `ValidatorSet`, this node's index,
   an injected `Signer` / `Verifier` (Ed25519 in production), the paper's `valid(v)` as a pure
-  `Validity` predicate (height, block_id, payload) -> bool — it must also check that the payload is
-  the block `block_id` names — a `TimeoutConfig`, the next height to decide (last committed + 1) and
-  the `LastSigned` record read from the store (None on first start).
+  `Validity` predicate (height, proposer, block_id, payload) -> bool — it must also check that the
+  payload is the block `block_id` names and that the block names `proposer` — an `Identifies`
+  predicate (block_id, payload) -> bool for catch-up blocks, a `TimeoutConfig`, the next height to
+  decide (last committed + 1), the `LastSigned` record read from the store (None on first start)
+  and the proposers of the last `leader.window` committed blocks (the leader rule's history).
 * Feed `Start()` once, then every network message (`Proposal`, `Vote`), every fired timer
   (`Timeout`), answers to `RequestProposal` (`ProposalValue`) and catch-up blocks (`Decided`).
   `step(event)` returns a list of actions; carry them out in order:
@@ -14,7 +16,8 @@ Contract with the node shell
     - `Broadcast(message)`: send to every other validator (own messages are already counted);
     - `ScheduleTimeout(kind, height, round, duration_ms)`: later feed `Timeout(kind, height, round)`;
     - `RequestProposal(height, round)`: build a block, answer `ProposalValue(height, round, id, payload)`;
-    - `Commit(height, block_id, payload, certificate)`: apply the block, then feed `Applied()`.
+    - `Commit(height, block_id, payload, certificate, proposer)`: apply the block, then feed
+      `Applied()`.
       The core has already moved to height + 1 by itself; the actions after it belong to the new
       height. Messages that arrived early for that height are replayed at the next step, so the
       `valid` predicate always judges a proposal against the state its parent left;
@@ -23,6 +26,8 @@ Contract with the node shell
   record is for this height, `Start()` resumes its round, lock and step, and re-broadcasts the last
   vote (it may never have left); the core refuses (and counts in `refused_signatures`) anything
   that would conflict with the record, so a restarted validator never double-signs.
+* Proposer choice (`leader.py`): round-robin that skips validators with no committed block in
+  the recent window, from the committed proposers alone; `Consensus.proposer(round)`.
 * Quorum is ⌊2n/3⌋+1 (= 2f+1 for n = 3f+1); f+1 messages from a later round make the node skip
   to it; messages for height + 1 wait in a bounded buffer (`NEXT_HEIGHT_BUFFER_MESSAGES`).
 * Values are opaque: a block is `block_id` (32 bytes) plus `payload` bytes.
@@ -33,6 +38,7 @@ Contract with the node shell
   `Certificate` with the validator set alone.
 """
 
+from node.consensus import leader
 from node.consensus.actions import (
     Action,
     Broadcast,
@@ -59,6 +65,7 @@ from node.consensus.state_machine import (
     NEXT_HEIGHT_BUFFER_MESSAGES,
     Consensus,
     DropReason,
+    Identifies,
     Validity,
 )
 from node.consensus.votes import MAX_PROPOSALS_PER_ROUND
@@ -77,6 +84,7 @@ __all__ = [
     "Decided",
     "DropReason",
     "Event",
+    "Identifies",
     "LastSigned",
     "PersistSigned",
     "Proposal",
@@ -95,6 +103,7 @@ __all__ = [
     "Verifier",
     "Vote",
     "VoteType",
+    "leader",
     "proposal_signing_bytes",
     "signing_bytes",
     "verify_certificate",

@@ -49,6 +49,8 @@ class Commit:
     block_id: bytes
     payload: bytes
     certificate: Certificate
+    proposer: int
+    """proposer(height, certificate.round): the block's header names it (the shell checks)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,11 +7,12 @@ the paper's line numbers; `_p` suffixes are dropped (`round` is `round_p`).
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Callable, Mapping
+from collections import Counter, deque
+from collections.abc import Callable, Mapping, Sequence
 from enum import StrEnum
 from typing import Final
 
+from node.consensus import leader
 from node.consensus.actions import (
     Action,
     Broadcast,
@@ -47,9 +48,14 @@ NEXT_HEIGHT_BUFFER_MESSAGES: Final = 4096
 # in a few dozen firings; reaching this bound means a rule fires without changing state — a bug.
 MAX_RULE_FIRINGS_PER_STEP: Final = 10_000
 
-Validity = Callable[[int, bytes, bytes], bool]
-"""The paper's valid(v), given (height, block_id, payload); pure, and must check that the payload
-is the block that block_id names."""
+Validity = Callable[[int, int, bytes, bytes], bool]
+"""The paper's valid(v), given (height, proposer, block_id, payload); pure, and must check that
+the payload is the block that block_id names, proposed by `proposer` (the block's header names
+its proposer: the leader rule reads it back after a restart)."""
+
+Identifies = Callable[[bytes, bytes], bool]
+"""(block_id, payload) -> whether the payload is the block block_id names. A catch-up block
+(`Decided`) is checked with this alone: its certificate covers the id, not the bytes beside it."""
 
 
 class DropReason(StrEnum):
@@ -68,6 +74,7 @@ class DropReason(StrEnum):
     BUFFER_FULL = "buffer_full"
     STALE_VALUE = "stale_value"
     BAD_CERTIFICATE = "bad_certificate"
+    BAD_PAYLOAD = "bad_payload"
     NOT_STARTED = "not_started"
 
 
@@ -103,9 +110,11 @@ class Consensus:
         signer: Signer,
         verifier: Verifier,
         valid: Validity,
+        identifies: Identifies,
         timeouts: TimeoutConfig,
         height: int = 1,
         last_signed: LastSigned | None = None,
+        recent_proposers: Sequence[int] = (),
     ) -> None:
         if index not in validators:
             raise ValueError(f"validator index {index} is outside the set of {validators.size}")
@@ -117,7 +126,11 @@ class Consensus:
         self._signer = signer
         self._verifier = verifier
         self._valid = valid
+        self._identifies = identifies
         self._timeouts = timeouts
+        # Proposers of the committed blocks just below `_height`, oldest first (leader.py).
+        self._recent: deque[int] = deque(recent_proposers, maxlen=leader.window(validators))
+        assert all(v in validators for v in self._recent)
         self._last_signed = last_signed
         self._started = False
         self._dropped: Counter[DropReason] = Counter()
@@ -165,6 +178,14 @@ class Consensus:
     @property
     def last_signed(self) -> LastSigned | None:
         return self._last_signed
+
+    def proposer(self, round_: int) -> int:
+        """proposer(h, round) at the current height, by the leader rule (leader.py)."""
+        return leader.proposer(self._validators, self._height, round_, self._recent)
+
+    @property
+    def recent_proposers(self) -> tuple[int, ...]:
+        return tuple(self._recent)
 
     @property
     def dropped(self) -> Mapping[str, int]:
@@ -259,8 +280,12 @@ class Consensus:
         base_round = self._round if message.height == self._height else 0
         if message.round > base_round + MAX_ROUNDS_AHEAD:
             return self._drop(DropReason.ROUND_TOO_FAR)
-        if isinstance(message, Proposal) and message.proposer != self._validators.proposer(
-            message.height, message.round
+        # Who proposes at height + 1 depends on who proposed the block not yet decided here:
+        # such proposals are checked when replayed (`_replay_deferred`).
+        if (
+            isinstance(message, Proposal)
+            and message.height == self._height
+            and message.proposer != self.proposer(message.round)
         ):
             return self._drop(DropReason.WRONG_PROPOSER)
         if message in self._next_height or self._already_counted(message):
@@ -407,7 +432,9 @@ class Consensus:
     def _is_valid(self, proposal: Proposal) -> bool:
         key = (proposal.round, proposal.block_id)
         if key not in self._validity:
-            self._validity[key] = self._valid(proposal.height, proposal.block_id, proposal.payload)
+            self._validity[key] = self._valid(
+                proposal.height, proposal.proposer, proposal.block_id, proposal.payload
+            )
         return self._validity[key]
 
     # -- StartRound and the shell round-trips ----------------------------------------------------
@@ -429,6 +456,10 @@ class Consensus:
 
     def _schedule(self, kind: TimeoutKind, out: list[Action]) -> None:
         duration = self._timeouts.duration_ms(kind, self._round)
+        if kind == TimeoutKind.PROPOSE and leader.is_probation_turn(
+            self._validators, self._height, self._round, self._recent
+        ):
+            duration = min(duration, leader.PROBATION_PROPOSE_MS)
         out.append(ScheduleTimeout(kind, self._height, self._round, duration))
 
     def _start_round(self, round_: int, out: list[Action]) -> None:
@@ -438,7 +469,7 @@ class Consensus:
         self._round = round_
         self._step = Step.PROPOSE
         self._awaiting_value = False
-        if self._validators.proposer(self._height, round_) == self._index:
+        if self.proposer(round_) == self._index:
             if self._valid_value is not None:
                 self._broadcast_proposal(self._valid_value.block_id, self._valid_value.payload, out)
                 self._broadcast_proof_of_lock(out)
@@ -484,6 +515,8 @@ class Consensus:
             )
         if not verify_certificate(certificate, self._chain_id, self._validators, self._verifier):
             return self._drop(DropReason.BAD_CERTIFICATE)
+        if not self._identifies(certificate.block_id, event.payload):
+            return self._drop(DropReason.BAD_PAYLOAD)
         return self._decide(certificate.block_id, event.payload, certificate, out)
 
     # -- the upon rules --------------------------------------------------------------------------
@@ -620,7 +653,9 @@ class Consensus:
         """Lines 49-54: decide, move to the next height, start round 0; what was buffered for the
         new height is replayed at the next step, once the shell has applied the block."""
         assert len(certificate.signatures) >= self._validators.quorum
-        out.append(Commit(self._height, block_id, payload, certificate))
+        proposer = self.proposer(certificate.round)
+        out.append(Commit(self._height, block_id, payload, certificate, proposer))
+        self._recent.append(proposer)
         self._height += 1
         self._reset_height()
         # What arrived early for the new height waits until the shell has applied this block
@@ -636,5 +671,7 @@ class Consensus:
                 continue  # a later Decided moved past it
             if isinstance(message, Vote):
                 self._record_vote(message, out)
+            elif message.proposer != self.proposer(message.round):
+                self._drop(DropReason.WRONG_PROPOSER)
             else:
                 self._record_proposal(message)

@@ -38,6 +38,7 @@ from node.consensus import (
     Verifier,
     Vote,
     VoteType,
+    leader,
 )
 from node.sim.network import Status, SyncBlock
 from votestore.hashing import sha256
@@ -56,9 +57,14 @@ def make_value(height: int, round_: int, instance: int, salt: bytes = b"") -> tu
     return sha256(payload), payload
 
 
-def sim_valid(height: int, block_id: bytes, payload: bytes) -> bool:
-    """valid(v) in simulation: the id names the payload and the payload names this height."""
-    return sha256(payload) == block_id and payload.startswith(f"h={height};".encode())
+def sim_valid(height: int, proposer: int, block_id: bytes, payload: bytes) -> bool:
+    """valid(v) in simulation: the id names the payload and the payload names this height.
+    (A simulated payload names the proposing instance, not the validator: twins share one.)"""
+    return sim_identifies(block_id, payload) and payload.startswith(f"h={height};".encode())
+
+
+def sim_identifies(block_id: bytes, payload: bytes) -> bool:
+    return sha256(payload) == block_id
 
 
 class Port(Protocol):
@@ -77,6 +83,7 @@ class Committed:
     block_id: bytes
     payload: bytes
     certificate: Certificate
+    proposer: int
 
 
 @dataclass(slots=True)
@@ -131,9 +138,11 @@ class SimNode:
             signer=self._signer,
             verifier=self._verifier,
             valid=self._valid,
+            identifies=sim_identifies,
             timeouts=SIM_TIMEOUTS,
             height=len(self.disk.chain) + 1,
             last_signed=self.disk.last_signed,
+            recent_proposers=[c.proposer for c in self.disk.chain[-leader.window(self._validators) :]],
         )
         self._last_position = None
         self.run(Start())
@@ -205,7 +214,7 @@ class SimNode:
         elif isinstance(action, Commit):
             assert action.height == len(self.disk.chain) + 1, "commits must arrive in height order"
             self.disk.chain.append(
-                Committed(action.height, action.block_id, action.payload, action.certificate)
+                Committed(action.height, action.block_id, action.payload, action.certificate, action.proposer)
             )
             self.disk.sent = [m for m in self.disk.sent if m.height > action.height]
             return Applied()  # as the node's shell does once the block is applied

@@ -10,7 +10,7 @@ values starting with `X` fail valid(v).
     prevote|precommit h=1 r=0 from=2 A|nil [sig=bad]
     timeout propose|prevote|precommit h=1 r=0
     value h=1 r=3 A                      (the shell's answer to RequestProposal)
-    decided h=1 r=0 A signers=1,2,3      (catch-up with a certificate)
+    decided h=1 r=0 A signers=1,2,3      (catch-up with a certificate; payload=B sends B's bytes)
     ? state h=1 r=0 step=prevote locked=-1 valid=-1
     ? dropped bad_signature=1
 """
@@ -63,8 +63,12 @@ def payload(name: str) -> bytes:
 NAMES = {block_id(name): name for name in ("A", "B", "C", "D", "XA", "XB")}
 
 
-def valid(height: int, block: bytes, data: bytes) -> bool:
-    return sha256(data) == block and not data.startswith(b"value:X")
+def valid(height: int, proposer: int, block: bytes, data: bytes) -> bool:
+    return identifies(block, data) and not data.startswith(b"value:X")
+
+
+def identifies(block: bytes, data: bytes) -> bool:
+    return sha256(data) == block
 
 
 def name_of(block: bytes | None) -> str:
@@ -119,6 +123,7 @@ class Harness:
             signer=self.signers[self.index],
             verifier=self.verifier,
             valid=valid,
+            identifies=identifies,
             timeouts=TIMEOUTS,
             height=self.height,
             last_signed=self.last_signed,
@@ -147,7 +152,7 @@ class Harness:
             votes = [self.sign(Vote(VoteType.PRECOMMIT, h, r, block_id(name), s, b""), s) for s in signers]
             signatures = tuple((s, v.signature) for s, v in zip(signers, votes, strict=True))
             certificate = Certificate(h, r, block_id(name), signatures)
-            return Decided(certificate, payload(name))
+            return Decided(certificate, payload(kv.get("payload", name)))
         sender = int(kv["from"])
         message: Proposal | Vote
         if kind == "proposal":

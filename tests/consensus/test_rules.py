@@ -281,6 +281,29 @@ decided h=1 r=4 B signers=3,1,2
   timeout propose h=2 r=0 300ms
 ? dropped bad_certificate=1 future_height=1
 """,
+    "catch_up_payload_must_be_the_certified_block": """
+start
+  timeout propose h=1 r=0 300ms
+decided h=1 r=0 A signers=1,2,3 payload=B
+? dropped bad_payload=1
+? state h=1 r=0 step=propose
+decided h=1 r=0 A signers=1,2,3
+  commit h=1 r=0 A signers=1,2,3
+  timeout propose h=2 r=0 300ms
+""",
+    "next_height_proposal_is_held_to_the_leader_rule_when_replayed": """
+start
+  timeout propose h=1 r=0 300ms
+proposal h=2 r=0 vr=-1 from=3 C
+proposal h=2 r=0 vr=-1 from=2 B
+decided h=1 r=0 A signers=1,2,3
+  commit h=1 r=0 A signers=1,2,3
+  timeout propose h=2 r=0 300ms
+applied
+  persist prevote h=2 r=0 B
+  broadcast prevote h=2 r=0 B
+? dropped wrong_proposer=1
+""",
 }
 
 

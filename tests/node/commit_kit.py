@@ -54,4 +54,6 @@ def decided(block: ledger_pb2.Block) -> Commit:
     """The core's Commit action for `block` (no signatures: the shell does not check them)."""
     identity = block_id(block.header)
     height = block.header.height
-    return Commit(height, identity, canonical(block), Certificate(height, 0, identity, ()))
+    return Commit(
+        height, identity, canonical(block), Certificate(height, 0, identity, ()), block.header.proposer
+    )

@@ -21,7 +21,7 @@ def certificate(block: bytes, signers: tuple[int, ...] = (0, 1, 2)) -> Certifica
 
 
 def committed(block: bytes, payload: bytes, signers: tuple[int, ...] = (0, 1, 2)) -> Committed:
-    return Committed(1, block, payload, certificate(block, signers))
+    return Committed(1, block, payload, certificate(block, signers), proposer=1)
 
 
 PROPOSALS: list[tuple[int, Proposal | Vote]] = [
@@ -44,7 +44,7 @@ def test_validity() -> None:
     assert [v.kind for v in check_validity(unproposed, PROPOSALS[1:], validators, VERIFIER)] == ["validity"]
     short_certificate = {0: [committed(ID_A, PAYLOAD_A, signers=(0, 1))]}
     assert "does not verify" in check_validity(short_certificate, PROPOSALS, validators, VERIFIER)[0].detail
-    wrong_payload = {0: [Committed(1, ID_A, PAYLOAD_B, certificate(ID_A))]}
+    wrong_payload = {0: [Committed(1, ID_A, PAYLOAD_B, certificate(ID_A), proposer=1)]}
     assert "invalid block" in check_validity(wrong_payload, PROPOSALS, validators, VERIFIER)[0].detail
 
 

@@ -19,9 +19,11 @@ RUN pip install --no-compile --require-hashes --no-deps -r requirements/runtime.
 COPY pyproject.toml README.md ./
 COPY proto ./proto
 COPY votestore ./votestore
+COPY election ./election
 COPY node ./node
 COPY gateway ./gateway
 COPY tools ./tools
+COPY ops ./ops
 # grpcio, plyvel, PyNaCl and rbcl come as manylinux wheels with their C libraries inside, so
 # no compiler is needed (libdecaf is loaded at run time, from the runtime stage's package). Bytecode is compiled here: the root filesystem is read-only at run time.
 RUN pip install --no-compile --no-deps --no-build-isolation . \

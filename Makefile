@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test lint typecheck unit proto clean test-tools lock
+.PHONY: setup demo test lint typecheck imports unit proto clean test-tools lock
 
 # The environment is exactly requirements/dev.lock (scripts/setup_venv.sh); only `make lock`
 # changes the lock.
@@ -25,6 +25,10 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
+# The import rules of DESIGN.md "Layout", as import-linter contracts (pyproject.toml [tool.importlinter]).
+imports: $(STAMP)
+	$(BIN)/lint-imports
+
 # System tools for tests/deploy (promtool, prometheus); never fails, the tests skip without them.
 test-tools:
 	./scripts/install_test_tools.sh
@@ -32,7 +36,7 @@ test-tools:
 unit: $(STAMP) test-tools
 	$(BIN)/pytest
 
-test: lint typecheck unit
+test: lint typecheck imports unit
 
 proto: $(STAMP)
 	./scripts/gen_proto.sh
@@ -43,4 +47,4 @@ lock: $(STAMP)
 	./scripts/lock.sh
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .import_linter_cache

@@ -13,8 +13,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from votestore.chaos.run import ChaosConfig, run_chaos
-from votestore.chaos.schedule import RUN_TIMING, Kind
+from ops.chaos.run import ChaosConfig, run_chaos
+from ops.chaos.schedule import RUN_TIMING, Kind
 
 
 def main() -> int:

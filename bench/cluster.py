@@ -39,15 +39,15 @@ from bench.common import (
     verify_s_per_ballot,
     write_result,
 )
+from election.stateless import ElectionParams
 from gateway.server import tune_gc
-from node.ledger.stateless import ElectionParams
+from ops.demo.gateway_process import GatewayProcess
+from ops.localnet import HOST, LocalNet, free_port
 from proto.votestore.v1 import gateway_pb2, node_pb2, node_pb2_grpc
 from votestore.client.gateway_client import GatewayClient, GatewayError
 from votestore.client.receipts import check_receipt
-from votestore.demo.gateway_process import GatewayProcess
 from votestore.encoding import tx_hash
 from votestore.genesis import Genesis
-from votestore.localnet import HOST, LocalNet, free_port
 
 ELECTION_ID: Final = "bench"
 VALIDATORS: Final = 4

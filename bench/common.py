@@ -20,13 +20,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
-from node.ledger.stateless import ElectionParams, verify_tx_stateless
+from election.stateless import ElectionParams, verify_tx_stateless
+from ops.demo.trustees import Trustee, deal_tx, new_trustees
+from ops.localnet import LocalNet
 from proto.votestore.v1 import election_pb2
 from votestore import txbuild
 from votestore.client.ballot import credential_public_key
 from votestore.client.node import NodeClient
-from votestore.demo.trustees import Trustee, deal_tx, new_trustees
-from votestore.localnet import LocalNet
 
 RESULTS_DIR: Final = Path(__file__).resolve().parent / "results"
 CLOCK_TICKS_PER_S: Final = os.sysconf("SC_CLK_TCK")
@@ -34,7 +34,7 @@ CHOICES: Final = ("a", "b", "c", "d")
 TRUSTEES: Final = 3
 THRESHOLD: Final = 2
 ROLL_BATCH_ENTRIES: Final = 2000
-"""The state machine's largest roll batch (node.ledger.policy.MAX_ROLL_BATCH_ENTRIES)."""
+"""The state machine's largest roll batch (election.policy.MAX_ROLL_BATCH_ENTRIES)."""
 WINDOW_MS: Final = 24 * 3600 * 1000
 BOUND_SAMPLE_BALLOTS: Final = 200
 BOUND_REPEATS: Final = 3

@@ -12,7 +12,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from votestore.chaos.fuzzrun import run_fuzz
+from ops.chaos.fuzzrun import run_fuzz
 
 
 def main() -> int:

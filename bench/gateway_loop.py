@@ -40,15 +40,15 @@ from typing import Any, Final
 
 from bench.cluster import ELECTION_ID, GATEWAY_LIMITS, WARMUP_S, Load, Phase, peak
 from bench.common import CLOCK_TICKS_PER_S, LOAD_GENERATOR, credential, definition, print_table
+from ops.demo.gateway_process import GatewayProcess
+from ops.localnet import HOST, free_port
 from proto.votestore.v1 import election_pb2, node_pb2
 from tests.gateway.fake_node import CHAIN_ID, T0_MS, FakeNode, Ledger, result, start_fake_cluster
 from votestore import txbuild
 from votestore.crypto import group
 from votestore.crypto.ballot import encrypt_ballot
 from votestore.crypto.credential import derive_credential_key
-from votestore.demo.gateway_process import GatewayProcess
 from votestore.genesis import parse_genesis
-from votestore.localnet import HOST, free_port
 
 ELECTION_SECRET: Final = 0x5EED
 MAX_RATE_PER_S: Final = 400

@@ -34,12 +34,12 @@ from bench.common import (
     print_table,
     write_result,
 )
+from ops.demo.trustees import new_trustees
+from ops.localnet import LocalNet
 from proto.votestore.v1 import election_pb2, node_pb2, node_pb2_grpc
 from votestore import txbuild
 from votestore.client.node import NodeClient
-from votestore.demo.trustees import new_trustees
 from votestore.encoding import tx_hash
-from votestore.localnet import LocalNet
 
 VALIDATORS: Final = 4
 WARMUP_S: Final = 3.0

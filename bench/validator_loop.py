@@ -33,9 +33,9 @@ from pathlib import Path
 from typing import Final
 
 from bench.common import definition, print_table
+from election.policy import BlockContext
+from election.stateless import ElectionParams, verify_tx_handover, verify_tx_stateless
 from node.intake import VERIFY_BATCH_TXS
-from node.ledger.policy import BlockContext
-from node.ledger.stateless import ElectionParams, verify_tx_handover, verify_tx_stateless
 from node.shell import NodeShell, SubmitOutcome
 from node.verify_pool import VerifyPool
 from proto.votestore.v1 import election_pb2

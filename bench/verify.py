@@ -16,7 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from node.ledger.stateless import ElectionParams, verify_tx_stateless
+from election.stateless import ElectionParams, verify_tx_stateless
 from proto.votestore.v1 import election_pb2
 from tests.verify import kit
 from tools.verify.once import verify_once

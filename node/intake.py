@@ -14,7 +14,7 @@ from concurrent.futures import BrokenExecutor
 from dataclasses import dataclass
 from typing import Final, NamedTuple
 
-from node.ledger.stateless import ElectionParams, verify_tx_stateless
+from election.stateless import ElectionParams, verify_tx_stateless
 from node.verify_pool import Answer, VerifyPool
 from proto.votestore.v1 import election_pb2
 from votestore.encoding import DecodedTx

@@ -12,12 +12,12 @@ import grpc
 import nacl.signing
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 
+from election.app import ElectionApp
+from election.app_hash import genesis_app_hash
+from election.policy import ChainPolicy
 from node.catchup import catch_up_forever
 from node.config import NodeConfig, load_node_config
 from node.consensus import Consensus, Identifies, TimeoutConfig, ValidatorSet, Validity
-from node.ledger.app import ElectionApp
-from node.ledger.app_hash import genesis_app_hash
-from node.ledger.policy import ChainPolicy
 from node.ledger.store import Store
 from node.metrics import NodeMetrics
 from node.rpc.peer import SERVER_OPTIONS, PeerLink, PeerService

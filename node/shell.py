@@ -18,6 +18,9 @@ from typing import Final
 
 from google.protobuf.message import DecodeError as ProtobufDecodeError
 
+from election.app import BlockOutcome, ElectionApp
+from election.policy import BlockContext
+from election.stateless import ElectionParams
 from node.config import NodeConfig
 from node.consensus import (
     Action,
@@ -43,9 +46,6 @@ from node.consensus import (
     leader,
 )
 from node.intake import Arrival, Checked, StatelessChecks
-from node.ledger.app import BlockOutcome, ElectionApp
-from node.ledger.policy import BlockContext
-from node.ledger.stateless import ElectionParams
 from node.ledger.store import Store, check_child
 from node.mempool import Mempool, MempoolFull
 from node.metrics import NodeMetrics

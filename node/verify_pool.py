@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from concurrent.futures import BrokenExecutor
 from typing import Final
 
-from node.ledger.stateless import ElectionParams, verify_tx_handover
+from election.stateless import ElectionParams, verify_tx_handover
 from proto.votestore.v1 import election_pb2
 
 log = logging.getLogger("votestore.node")

@@ -10,12 +10,12 @@ from pathlib import Path
 import grpc
 import nacl.signing
 
-from node.ledger.app_hash import genesis_app_hash
+from election.app_hash import genesis_app_hash
 from node.ledger.store import Store
+from ops.localnet import LocalNet
 from proto.votestore.v1 import election_pb2, ledger_pb2, node_pb2, node_pb2_grpc
 from votestore import txbuild
 from votestore.crypto import dkg
-from votestore.localnet import LocalNet
 
 RPC_TIMEOUT_S = 10.0
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from ops.localnet import LocalNet
 from tests.cluster import running_cluster
-from votestore.localnet import LocalNet
 
 
 @pytest.fixture

@@ -1,5 +1,7 @@
-"""`python -m votestore` is the `votestore` command."""
+"""`python -m votestore` is the `votestore` command; the tools start their child processes this way.
 
-from votestore.cli.main import main
+The one module in the kernel that reaches into `ops` (an exception the import contracts name)."""
+
+from ops.cli.main import main
 
 main()

@@ -17,7 +17,7 @@ from typing import Any, Final
 import plyvel
 from google.protobuf.message import DecodeError as ProtobufDecodeError
 
-from node.ledger.state_keys import META_APP_HASH
+from election.state_keys import META_APP_HASH
 from proto.votestore.v1 import election_pb2, ledger_pb2
 from votestore.blocks import GENESIS_RESULTS_ROOT, BlockInvalid, check_block, results_root
 from votestore.certificate import CertificateInvalid, verify_certificate

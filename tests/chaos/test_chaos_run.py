@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from votestore.chaos.run import ChaosConfig, run_chaos
-from votestore.chaos.schedule import TEST_TIMING, Kind
+from ops.chaos.run import ChaosConfig, run_chaos
+from ops.chaos.schedule import TEST_TIMING, Kind
 
 pytestmark = pytest.mark.cluster
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from votestore.chaos.run import RESUME_BOUND_S, ChaosConfig, run_chaos
-from votestore.chaos.schedule import RUN_TIMING
+from ops.chaos.run import RESUME_BOUND_S, ChaosConfig, run_chaos
+from ops.chaos.schedule import RUN_TIMING
 
 SEED = 1
 """Its fourth fault, split(2,3) held 11.9 s after pause, kill and gateway faults, stalled commits

@@ -14,11 +14,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from votestore.chaos.fabric import HOST, links_between
-from votestore.chaos.monitor import Sample, longest_stall, resume_after
-from votestore.chaos.netns import NamespaceFabric, namespaces_possible
-from votestore.chaos.proxy import ProxyFabric
-from votestore.chaos.schedule import SPLIT_SIDE, TEST_TIMING, Kind, Scheduler
+from ops.chaos.fabric import HOST, links_between
+from ops.chaos.monitor import Sample, longest_stall, resume_after
+from ops.chaos.netns import NamespaceFabric, namespaces_possible
+from ops.chaos.proxy import ProxyFabric
+from ops.chaos.schedule import SPLIT_SIDE, TEST_TIMING, Kind, Scheduler
 
 CONNECT_TIMEOUT_S = 2.0
 

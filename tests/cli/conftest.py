@@ -7,8 +7,8 @@ from collections.abc import Iterator
 
 import pytest
 
+from ops.localnet import LocalNet
 from tests.cluster import running_cluster
-from votestore.localnet import LocalNet
 
 
 @pytest.fixture(scope="module")

@@ -19,13 +19,13 @@ from pathlib import Path
 import pytest
 
 from gateway.identity import read_identity_entries, verify_second_factor
+from ops.localnet import LocalNet, free_port
 from proto.votestore.v1 import election_pb2
 from votestore import txbuild
 from votestore.client.node import NodeClient
 from votestore.crypto import dkg
 from votestore.crypto.credential import derive_credential_key
 from votestore.keys import new_signing_key, write_key_file
-from votestore.localnet import LocalNet, free_port
 from votestore.trustee_store import open_trustee_file
 
 pytestmark = pytest.mark.cluster

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from votestore.cli.definition import definition_from_toml, parse_time_ms, read_definition
+from ops.cli.definition import definition_from_toml, parse_time_ms, read_definition
 from votestore.errors import ConfigError
 
 NOW_MS = 1_780_000_000_000

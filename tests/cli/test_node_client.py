@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import pytest
 
+from ops.localnet import free_port
 from proto.votestore.v1 import election_pb2
 from tests.cli.fake_node import CHAIN_ID, FakeNode, serving
 from votestore.client.node import CommitTimeout, NodeClient, NodeError, NotFound, TxRefused
 from votestore.encoding import tx_hash
-from votestore.localnet import free_port
 
 RAW = b"\x0a\x03abc"
 SHORT_CALL_S = 2.0

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from votestore.cli.roll import Voter, issue_credentials, read_roll_csv, write_outbox
+from ops.cli.roll import Voter, issue_credentials, read_roll_csv, write_outbox
 from votestore.crypto.credential import derive_credential_key
 from votestore.errors import ConfigError
 

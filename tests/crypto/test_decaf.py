@@ -115,7 +115,7 @@ def test_cli_without_libdecaf_prints_one_line() -> None:
         "    if 'decaf' in str(name): raise OSError('absent')\n"
         "    return real(name, *a, **k)\n"
         "ctypes.CDLL = cdll\n"
-        "from votestore.cli.main import main\n"
+        "from ops.cli.main import main\n"
         "sys.argv = ['votestore', '--help']\n"
         "main()\n"
     )

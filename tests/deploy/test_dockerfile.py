@@ -17,9 +17,11 @@ RUNTIME_SOURCES: Final = {
     "README.md",
     "proto",
     "votestore",
+    "election",
     "node",
     "gateway",
     "tools",
+    "ops",
 }
 
 

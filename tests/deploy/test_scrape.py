@@ -14,9 +14,9 @@ from typing import Any, Final
 
 import pytest
 
+from ops.localnet import HOST, LocalNet, free_port
 from tests.deploy.processes import Process, http_get, wait_for
 from tests.deploy.tools import MONITORING, run, system_tool
-from votestore.localnet import HOST, LocalNet, free_port
 
 pytestmark = pytest.mark.cluster
 

@@ -13,6 +13,8 @@ from typing import Final
 
 import pytest
 
+from ops.demo import plan
+from ops.demo.run import DEFAULT_SEED
 from tests.e2e.demo_process import (
     DemoProcess,
     alive,
@@ -22,8 +24,6 @@ from tests.e2e.demo_process import (
     signal_all,
     wait_gone,
 )
-from votestore.demo import plan
-from votestore.demo.run import DEFAULT_SEED
 
 pytestmark = pytest.mark.cluster
 

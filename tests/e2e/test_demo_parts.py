@@ -13,13 +13,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from proto.votestore.v1 import election_pb2
-from votestore.demo import DemoError, DemoOptions, DemoTools, Verdict, plan, run_demo
-from votestore.demo.casting import TurnoutSample
-from votestore.demo.chart import MAX_TICKS, nice_step, turnout_svg
-from votestore.demo.console import DemoConsole
-from votestore.demo.gateway_process import GatewayError, GatewayProcess, write_config
-from votestore.demo.outcome import (
+from ops.demo import DemoError, DemoOptions, DemoTools, Verdict, plan, run_demo
+from ops.demo.casting import TurnoutSample
+from ops.demo.chart import MAX_TICKS, nice_step, turnout_svg
+from ops.demo.console import DemoConsole
+from ops.demo.gateway_process import GatewayError, GatewayProcess, write_config
+from ops.demo.outcome import (
     ContestOutcome,
     DemoOutcome,
     Event,
@@ -28,7 +27,8 @@ from votestore.demo.outcome import (
     Phase,
     outcome_json,
 )
-from votestore.demo.report import render_report
+from ops.demo.report import render_report
+from proto.votestore.v1 import election_pb2
 
 SEED: Final = 7
 LARGE_ROLL: Final = 2000

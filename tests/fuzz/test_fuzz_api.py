@@ -13,10 +13,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from ops.chaos.cluster import DECODE_TRACEBACK
+from ops.chaos.fuzz import IMPROPER, Method, call, decodes, methods
+from ops.chaos.fuzzrun import FuzzReport, Target, exercise, judge_logs, open_target
 from proto.votestore.v1 import gateway_pb2, node_pb2
-from votestore.chaos.cluster import DECODE_TRACEBACK
-from votestore.chaos.fuzz import IMPROPER, Method, call, decodes, methods
-from votestore.chaos.fuzzrun import FuzzReport, Target, exercise, judge_logs, open_target
 
 pytestmark = pytest.mark.cluster
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from google.protobuf.message_factory import GetMessageClass
 
+from ops.chaos.fuzz import Inputs, Method, decodes, methods
 from proto.votestore.v1 import gateway_pb2, node_pb2
-from votestore.chaos.fuzz import Inputs, Method, decodes, methods
 
 ALL = methods(node_pb2.DESCRIPTOR.services_by_name["Node"]) + methods(
     gateway_pb2.DESCRIPTOR.services_by_name["Gateway"]

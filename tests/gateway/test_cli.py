@@ -10,9 +10,9 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
+from ops.cli import cast, gateway, receipt
 from tests.gateway.fake_node import ELECTION, credential
 from tests.gateway.harness import Rig, rig, second_factor
-from votestore.cli import cast, gateway, receipt
 
 cli = typer.Typer()
 cli.add_typer(gateway.app, name="gateway")

@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 import nacl.signing
 import rbcl
 
-from node.ledger.app import BlockOutcome, ElectionApp
-from node.ledger.kv import MemoryKV
-from node.ledger.policy import BlockContext, ChainPolicy
+from election.app import BlockOutcome, ElectionApp
+from election.kv import MemoryKV
+from election.policy import BlockContext, ChainPolicy
 from proto.votestore.v1 import election_pb2
 from votestore import txbuild
 

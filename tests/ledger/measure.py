@@ -9,7 +9,7 @@ import sys
 import time
 from collections.abc import Callable
 
-from node.ledger.stateless import verify_tx_stateless
+from election.stateless import verify_tx_stateless
 from tests.ledger.election_kit import Election
 from tests.ledger.harness import CHAIN_ID
 from votestore.encoding import tx_hash

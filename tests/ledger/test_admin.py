@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from node.ledger.policy import MAX_ROLL_BATCH_ENTRIES
+from election.policy import MAX_ROLL_BATCH_ENTRIES
 from proto.votestore.v1 import election_pb2
 from tests.ledger.harness import ADMIN, CHAIN_ID, Chain, code, create, definition, seeded_key
 from votestore import txbuild

@@ -6,11 +6,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from node.ledger import state_keys
-from node.ledger.app import ElectionApp
-from node.ledger.app_hash import encode_writes, genesis_app_hash, next_app_hash
-from node.ledger.kv import MemoryKV
-from node.ledger.policy import BlockContext
+from election import state_keys
+from election.app import ElectionApp
+from election.app_hash import encode_writes, genesis_app_hash, next_app_hash
+from election.kv import MemoryKV
+from election.policy import BlockContext
 from tests.ledger.harness import ADMIN, CHAIN_ID, POLICY, T0_MS, Chain, code, create, definition, seeded_key
 from votestore import txbuild
 

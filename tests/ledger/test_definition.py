@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import pytest
 
-from node.ledger.policy import (
+from election.policy import (
     MAX_CHOICES_PER_CONTEST,
     MAX_CONTESTS,
     MAX_ID_BYTES,

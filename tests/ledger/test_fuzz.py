@@ -18,7 +18,7 @@ from google.protobuf.message import Message
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
-from node.ledger.kv import MemoryKV
+from election.kv import MemoryKV
 from proto.votestore.v1 import election_pb2
 from tests.ledger.election_kit import ELECTION, Election, credential
 from tests.ledger.harness import ADMIN, CHAIN_ID, Chain, code, create, definition

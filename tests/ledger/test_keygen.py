@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import pytest
 
-from node.ledger import state_keys
+from election import state_keys
 from proto.votestore.v1 import election_pb2
 from tests.ledger.election_kit import ELECTION, Election
 from tests.ledger.harness import ADMIN, CHAIN_ID, WINDOW_END_MS, seeded_key

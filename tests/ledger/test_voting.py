@@ -9,10 +9,10 @@ from concurrent.futures import ProcessPoolExecutor
 
 import pytest
 
-from node.ledger import stateless
-from node.ledger.policy import BlockContext
-from node.ledger.state_machine import NO_POINTS
-from node.ledger.stateless import ElectionParams, verify_tx_handover, verify_tx_stateless
+from election import stateless
+from election.policy import BlockContext
+from election.state_machine import NO_POINTS
+from election.stateless import ElectionParams, verify_tx_handover, verify_tx_stateless
 from proto.votestore.v1 import election_pb2
 from tests.ledger.election_kit import ELECTION, Election, credential, voter_key
 from tests.ledger.harness import CHAIN_ID, T0_MS, WINDOW_END_MS, WINDOW_START_MS, code

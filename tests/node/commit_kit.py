@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+from election.app import ElectionApp
 from node.consensus import Certificate, Commit
-from node.ledger.app import ElectionApp
 from node.shell import NodeShell
 from node.verify_pool import VerifyPool
 from proto.votestore.v1 import ledger_pb2

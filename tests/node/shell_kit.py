@@ -7,9 +7,9 @@ from pathlib import Path
 
 import nacl.signing
 
+from election.app import ElectionApp
+from election.app_hash import genesis_app_hash
 from node.config import DEFAULT_MEMPOOL_MAX_TXS, NodeConfig
-from node.ledger.app import ElectionApp
-from node.ledger.app_hash import genesis_app_hash
 from node.ledger.store import Store
 from node.metrics import NodeMetrics
 from node.shell import NodeShell

@@ -8,6 +8,7 @@ from pathlib import Path
 import plyvel
 import pytest
 
+from ops.localnet import LocalNet
 from proto.votestore.v1 import election_pb2
 from tests.cluster import (
     assert_no_double_sign,
@@ -20,7 +21,6 @@ from tests.cluster import (
 from votestore import txbuild
 from votestore import version as build
 from votestore.encoding import tx_hash
-from votestore.localnet import LocalNet
 
 pytestmark = pytest.mark.cluster
 

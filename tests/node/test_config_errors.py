@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from ops.localnet import LocalNet
 from votestore.keys import new_signing_key, write_key_file
-from votestore.localnet import LocalNet
 
 VOTESTORE = [sys.executable, "-m", "votestore"]
 

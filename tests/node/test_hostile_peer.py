@@ -15,12 +15,12 @@ import pytest
 
 from node.rpc.peer import NONCE_BYTES
 from node.shell import MAX_ANNOUNCED_HASHES
+from ops.localnet import LocalNet
 from proto.votestore.v1 import election_pb2, ledger_pb2, peer_pb2
 from tests.cluster import election_definition, submit, wait_committed
 from votestore import txbuild
 from votestore.encoding import hello_signing_bytes, tx_hash, vote_signing_bytes
 from votestore.keys import read_key_file
-from votestore.localnet import LocalNet
 from votestore.version import PROTOCOL_VERSION
 
 pytestmark = pytest.mark.cluster

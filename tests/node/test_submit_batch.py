@@ -10,12 +10,12 @@ import grpc
 import pytest
 
 from node.rpc.public import MAX_GET_TX_BATCH, MAX_SUBMIT_BATCH_BYTES, MAX_SUBMIT_BATCH_TXS
+from ops.localnet import LocalNet
 from proto.votestore.v1 import election_pb2, ledger_pb2, node_pb2, node_pb2_grpc
 from tests.cluster import RPC_TIMEOUT_S, election_definition, running_cluster, wait_committed
 from votestore import txbuild
 from votestore.encoding import MAX_TX_BYTES, tx_hash
 from votestore.grpc_service import UNDECODABLE_DETAIL
-from votestore.localnet import LocalNet
 from votestore.receipts import verify_tx_proof
 
 pytestmark = pytest.mark.cluster

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from node.ledger.stateless import ElectionParams, verify_tx_handover
+from election.stateless import ElectionParams, verify_tx_handover
 from node.verify_pool import Answer, CheckFailed, PoolBroken, VerifyPool
 from proto.votestore.v1 import election_pb2
 from tests.ledger.election_kit import ELECTION, Election

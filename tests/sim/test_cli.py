@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 from typer.testing import CliRunner
 
-from votestore.cli.sim import sim
+from ops.cli.sim import sim
 
 app = typer.Typer()
 app.command("sim")(sim)

@@ -18,9 +18,9 @@ from pathlib import Path
 
 import nacl.signing
 
-from node.ledger.app import ElectionApp
-from node.ledger.kv import MemoryKV
-from node.ledger.policy import BlockContext, ChainPolicy
+from election.app import ElectionApp
+from election.kv import MemoryKV
+from election.policy import BlockContext, ChainPolicy
 from proto.votestore.v1 import election_pb2, ledger_pb2
 from tools.verify.ledger_file import LedgerHeader, write_ledger
 from votestore import txbuild

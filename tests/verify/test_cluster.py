@@ -13,6 +13,7 @@ import grpc
 import nacl.signing
 import pytest
 
+from ops.localnet import LocalNet
 from proto.votestore.v1 import election_pb2, ledger_pb2, node_pb2, node_pb2_grpc
 from tests.cluster import submit, wait_committed
 from tools.verify.export import export_ledger
@@ -26,7 +27,6 @@ from votestore import txbuild
 from votestore.crypto import dkg
 from votestore.crypto.credential import derive_credential_key
 from votestore.encoding import tx_hash
-from votestore.localnet import LocalNet
 
 pytestmark = pytest.mark.cluster
 

@@ -15,6 +15,7 @@ import typer
 from prometheus_client import CollectorRegistry
 from typer.testing import CliRunner
 
+from ops.cli.verify import ledger_export, verify
 from tests.verify import kit
 from tests.verify.fake_node import FakeNode, serve
 from tools.verify.export import export_ledger
@@ -22,7 +23,6 @@ from tools.verify.findings import Check, Finding
 from tools.verify.follow import Follower
 from tools.verify.ledger_file import LedgerReader
 from tools.verify.sources import NodeSource
-from votestore.cli.verify import ledger_export, verify
 
 
 @pytest.fixture

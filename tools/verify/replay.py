@@ -14,10 +14,10 @@ from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Final
 
-from node.ledger.app import ElectionApp
-from node.ledger.kv import MemoryKV
-from node.ledger.policy import BlockContext, ChainPolicy
-from node.ledger.stateless import ElectionParams, verify_tx_stateless
+from election.app import ElectionApp
+from election.kv import MemoryKV
+from election.policy import BlockContext, ChainPolicy
+from election.stateless import ElectionParams, verify_tx_stateless
 from proto.votestore.v1 import election_pb2, ledger_pb2
 from votestore.encoding import decode_signed_tx, tx_hash, tx_kind
 from votestore.errors import DecodeError

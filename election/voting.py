@@ -1,0 +1,40 @@
+"""Ballots: the first valid ballot of a roll member inside the window counts; later ones are
+refused as ALREADY_VOTED (the revote policy, stated in docs/election.md).
+
+Per ballot: O(1) reads and one write (the voted marker); its ciphertexts join the running tally
+held in the election record when the block's writes are taken (see view.py).
+"""
+
+from __future__ import annotations
+
+from election import state_keys
+from election.reasons import refuse
+from election.tx_env import TxEnv
+from proto.votestore.v1 import election_pb2
+
+
+def ballot(env: TxEnv, body: election_pb2.Ballot) -> None:
+    record, group = ballot_checks(env, body)
+    env.view.put(state_keys.voted(body.election_id, env.signer), env.tx_hash)
+    selections = [s for contest in body.contests for s in contest.selections]
+    assert len(selections) == len(record.aggregate), (len(selections), len(record.aggregate))
+    env.view.add_to_tally(body.election_id, selections, env.tally_points)
+    record.ballots += 1
+    record.turnout[state_keys.decode_group(group)].ballots += 1
+
+
+def ballot_checks(env: TxEnv, body: election_pb2.Ballot) -> tuple[election_pb2.ElectionState, bytes]:
+    """The checks phase of `ballot`, run alone for the mempool (`ElectionApp.check_decoded`):
+    refuses, or changes nothing. Returns the election record and the voter's roll entry."""
+    record = env.election(body.election_id)
+    definition = record.definition
+    if not definition.window_start_ms <= env.ctx.time_ms < definition.window_end_ms:
+        refuse(election_pb2.OUTSIDE_WINDOW, f"block time {env.ctx.time_ms} outside the voting window")
+    env.require_phase(record, election_pb2.OPEN)
+    group = env.view.get(state_keys.roll_entry(body.election_id, env.signer))
+    if group is None:
+        refuse(election_pb2.NOT_IN_ROLL, "signer's credential is not in the roll")
+    if env.view.get(state_keys.voted(body.election_id, env.signer)) is not None:
+        refuse(election_pb2.ALREADY_VOTED, "this credential has voted; the first ballot counts")
+    env.require_stateless(record)
+    return record, group

@@ -1,0 +1,140 @@
+"""`votestore verify`, `votestore verifier run` and `votestore ledger export`: the observer's
+commands. They need the genesis file and the nodes' public API (or exported ledger files), nothing
+else — no key, no database, no trust in any node."""
+
+from __future__ import annotations
+
+import signal
+import sys
+import threading
+from pathlib import Path
+from typing import Annotated, Final
+
+import typer
+from prometheus_client import CollectorRegistry, start_http_server
+
+from ops.cli.common import fail
+from tools.verify.export import export_ledger
+from tools.verify.findings import Finding
+from tools.verify.follow import POLL_INTERVAL_S, Follower
+from tools.verify.once import verify_once
+from tools.verify.report import exit_code, render_json, render_text
+from tools.verify.sources import FileSource, NodeSource, Source, node_name
+from tools.verify.verifier import LAG_TOLERANCE_BLOCKS
+from votestore.errors import VotestoreError
+from votestore.genesis import Genesis, load_genesis
+
+DEFAULT_METRICS_PORT: Final = 9108
+
+GenesisOpt = Annotated[Path, typer.Option("--genesis", help="The chain's genesis file.")]
+NodesOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--node", help="HOST:PORT of a node's public API; repeat. Default: every genesis validator."
+    ),
+]
+WorkersOpt = Annotated[int, typer.Option("--workers", min=1, help="Processes checking ballot proofs.")]
+LagOpt = Annotated[
+    int, typer.Option("--lag-tolerance", min=0, help="Blocks behind the highest node before 'lagging'.")
+]
+
+
+def _genesis(path: Path) -> Genesis:
+    try:
+        return load_genesis(path)
+    except VotestoreError as exc:
+        fail(str(exc))
+
+
+def _addresses(genesis: Genesis, nodes: list[str] | None) -> list[str]:
+    return list(nodes) if nodes else [v.address for v in genesis.validators]
+
+
+def verify(
+    genesis: GenesisOpt,
+    node: NodesOpt = None,
+    ledger: Annotated[
+        list[Path] | None, typer.Option("--ledger", help="A ledger file from `ledger export`; repeat.")
+    ] = None,
+    json_out: Annotated[
+        Path | None, typer.Option("--json", help="Also write the report as JSON here.")
+    ] = None,
+    workers: WorkersOpt = 1,
+    lag_tolerance: LagOpt = LAG_TOLERANCE_BLOCKS,
+) -> None:
+    """Check every node's ledger once; exit 0 only if everything holds and every node answered
+    (1: a discrepancy was found; 3: none found, but a node was down or on another chain)."""
+    chain = _genesis(genesis)
+    sources: list[Source] = []
+    try:
+        if ledger:
+            sources += [FileSource(p) for p in ledger]
+        if node or not ledger:
+            sources += [NodeSource(a, node_name(chain, a)) for a in _addresses(chain, node)]
+        report = verify_once(chain, sources, workers=workers, lag_tolerance=lag_tolerance)
+    except (VotestoreError, OSError) as exc:
+        fail(str(exc))
+    finally:
+        for source in sources:
+            source.close()
+    typer.echo(render_text(report), nl=False)
+    if json_out is not None:
+        json_out.write_text(render_json(report))
+    raise typer.Exit(exit_code(report))
+
+
+def verifier_run(
+    genesis: GenesisOpt,
+    node: NodesOpt = None,
+    metrics_port: Annotated[
+        int, typer.Option("--metrics-port", help="Serve Prometheus metrics on this port (0: none).")
+    ] = DEFAULT_METRICS_PORT,
+    metrics_host: Annotated[str, typer.Option("--metrics-host")] = "127.0.0.1",
+    interval: Annotated[
+        float, typer.Option("--interval", min=0.05, help="Seconds between polls.")
+    ] = POLL_INTERVAL_S,
+    workers: WorkersOpt = 1,
+    lag_tolerance: LagOpt = LAG_TOLERANCE_BLOCKS,
+) -> None:
+    """Follow all nodes continuously; print each discrepancy the moment it is found."""
+    chain = _genesis(genesis)
+    registry = CollectorRegistry()
+    if metrics_port:
+        start_http_server(metrics_port, addr=metrics_host, registry=registry)
+
+    def report_finding(finding: Finding) -> None:
+        sys.stderr.write(f"discrepancy: {finding.line()}\n")
+        sys.stderr.flush()
+
+    sources = [NodeSource(a, node_name(chain, a)) for a in _addresses(chain, node)]
+    follower = Follower(
+        chain,
+        sources,
+        on_finding=report_finding,
+        registry=registry,
+        workers=workers,
+        lag_tolerance=lag_tolerance,
+    )
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    try:
+        report = follower.run(stop, interval)
+    finally:
+        follower.close()
+    typer.echo(render_text(report), nl=False)
+    raise typer.Exit(exit_code(report))
+
+
+def ledger_export(
+    genesis: GenesisOpt,
+    node: Annotated[str, typer.Option("--node", help="HOST:PORT of the node to export.")],
+    out: Annotated[Path, typer.Option("--out", help="The ledger file to write.")],
+) -> None:
+    """Export a node's committed blocks and election states to a file for `verify --ledger`."""
+    chain = _genesis(genesis)
+    try:
+        written = export_ledger(chain, node, out)
+    except (VotestoreError, OSError) as exc:
+        fail(str(exc))
+    typer.echo(f"exported {written} blocks from {node} to {out}")

@@ -17,8 +17,9 @@ quorum without any Byzantine vote — so it stays active for as long as it is ti
 A skipped validator comes back through *probation*: during the first n heights of every
 `PROBATION_TURNS` · n, plain round-robin applies (every validator has one round-0 turn), and a
 skipped validator that proposes in its probation turn is active again. A probation turn of a
-skipped validator waits only `PROBATION_PROPOSE_MS` before prevoting nil: a validator that is
-back answers well within it, one that is still gone costs that much, not timeoutPropose.
+skipped validator waits only `PROBATION_TIMEOUT_MS` before prevoting nil, and as long after 2f+1
+precommits before round 1: a validator that is back answers well within it, one that is still
+gone costs about twice that, not timeoutPropose + timeoutPrecommit.
 """
 
 from __future__ import annotations
@@ -32,8 +33,8 @@ RECENT_TURNS: Final = 3
 """A validator is active if it proposed a committed block within the last RECENT_TURNS · n heights."""
 PROBATION_TURNS: Final = 16
 """Every PROBATION_TURNS · n heights, n heights of plain round-robin let skipped validators back."""
-PROBATION_PROPOSE_MS: Final = 500
-"""timeoutPropose for a skipped validator's probation turn (round 0 only; later rounds as usual)."""
+PROBATION_TIMEOUT_MS: Final = 500
+"""timeoutPropose and timeoutPrecommit at a skipped validator's probation turn (round 0 only)."""
 
 
 def window(validators: ValidatorSet) -> int:

@@ -456,10 +456,12 @@ class Consensus:
 
     def _schedule(self, kind: TimeoutKind, out: list[Action]) -> None:
         duration = self._timeouts.duration_ms(kind, self._round)
-        if kind == TimeoutKind.PROPOSE and leader.is_probation_turn(
+        if kind != TimeoutKind.PREVOTE and leader.is_probation_turn(
             self._validators, self._height, self._round, self._recent
         ):
-            duration = min(duration, leader.PROBATION_PROPOSE_MS)
+            # A skipped validator's probation turn: it proposes at once if it is back; if not,
+            # the round is left quickly (a decided round never waits on timeoutPrecommit).
+            duration = min(duration, leader.PROBATION_TIMEOUT_MS)
         out.append(ScheduleTimeout(kind, self._height, self._round, duration))
 
     def _start_round(self, round_: int, out: list[Action]) -> None:

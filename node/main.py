@@ -17,7 +17,7 @@ from election.app_hash import genesis_app_hash
 from election.policy import ChainPolicy
 from node.catchup import catch_up_forever
 from node.config import NodeConfig, load_node_config
-from node.consensus import Consensus, Identifies, TimeoutConfig, ValidatorSet, Validity
+from node.consensus import BuiltBy, Consensus, TimeoutConfig, ValidatorSet, Validity
 from node.ledger.store import Store
 from node.metrics import NodeMetrics
 from node.rpc.peer import SERVER_OPTIONS, PeerLink, PeerService
@@ -102,7 +102,7 @@ async def _serve(
     last_signed = None if raw_signed is None else decode_last_signed(raw_signed, store.height)
 
     def build(
-        valid: Validity, identifies: Identifies, timeouts: TimeoutConfig, height: int, recent: Sequence[int]
+        valid: Validity, built_by: BuiltBy, timeouts: TimeoutConfig, height: int, recent: Sequence[int]
     ) -> Consensus:
         return Consensus(
             chain_id=genesis.chain_id,
@@ -111,7 +111,7 @@ async def _serve(
             signer=Ed25519Signer(key),
             verifier=GenesisVerifier(genesis.validator_keys()),
             valid=valid,
-            identifies=identifies,
+            built_by=built_by,
             timeouts=timeouts,
             height=height,
             last_signed=last_signed,

@@ -26,11 +26,11 @@ from node.consensus import (
     Action,
     Applied,
     Broadcast,
+    BuiltBy,
     Commit,
     Consensus,
     Decided,
     Event,
-    Identifies,
     PersistSigned,
     Proposal,
     ProposalValue,
@@ -116,8 +116,10 @@ def parse_identified(identity: bytes, payload: bytes) -> ledger_pb2.Block | None
     return block
 
 
-def identifies(identity: bytes, payload: bytes) -> bool:
-    return parse_identified(identity, payload) is not None
+def built_by(identity: bytes, payload: bytes) -> int | None:
+    """The leader rule's reading of a block: who built it (BuiltBy in node/consensus)."""
+    block = parse_identified(identity, payload)
+    return None if block is None else block.header.proposer
 
 
 def recent_proposers(store: Store, validators: ValidatorSet) -> list[int]:
@@ -141,7 +143,7 @@ class NodeShell:
         config: NodeConfig,
         store: Store,
         app: ElectionApp,
-        consensus_factory: Callable[[Validity, Identifies, TimeoutConfig, int, Sequence[int]], Consensus],
+        consensus_factory: Callable[[Validity, BuiltBy, TimeoutConfig, int, Sequence[int]], Consensus],
         metrics: NodeMetrics,
         pool: VerifyPool | None,
     ) -> None:
@@ -160,7 +162,7 @@ class NodeShell:
         self.validators = ValidatorSet(genesis.n)
         self._validator_keys = genesis.validator_keys()
         self.consensus = consensus_factory(
-            self._valid, identifies, timeouts, store.height + 1, recent_proposers(store, self.validators)
+            self._valid, built_by, timeouts, store.height + 1, recent_proposers(store, self.validators)
         )
         self.mempool = Mempool(config.mempool_max_txs, config.mempool_max_bytes)
         self._voter_of: dict[bytes, bytes] = {}  # mempool ballot hash -> voter credential key
@@ -313,14 +315,14 @@ class NodeShell:
 
     # ------------------------------------------------------------------ validity (the paper's valid(v))
 
-    def _valid(self, height: int, proposer: int, identity: bytes, payload: bytes) -> bool:
+    def _valid(self, height: int, builders: frozenset[int], identity: bytes, payload: bytes) -> bool:
         tip = self.store.tip
         if height != tip.height + 1 or len(payload) > self.config.block_max_bytes * 2:
             return False
         block = parse_identified(identity, payload)
         if block is None:
             return False
-        if block.header.proposer != proposer:
+        if block.header.proposer not in builders:
             log.info("event=invalid_proposal height=%d why=header_proposer", height)
             return False
         if len(block.evidence) > MAX_EVIDENCE_PER_BLOCK:
@@ -345,8 +347,8 @@ class NodeShell:
         block is parsed and its transactions hashed once for both."""
         block = ledger_pb2.Block()
         block.ParseFromString(action.payload)
-        # valid(v) held the header's proposer to the proposal's, and 2f+1 precommits mean a correct
-        # validator checked it: the leader rule reads it back from the store after a restart.
+        # The core read the builder from this very header (BuiltBy); after a restart the leader
+        # rule's history is read back from the stored headers.
         assert block.header.proposer == action.proposer, (action.height, block.header.proposer)
         hashes = [tx_hash(raw) for raw in block.txs]
         await self._verify_block(block, hashes)

@@ -4,11 +4,11 @@ Contract with the node shell
 ----------------------------
 * Build one `Consensus` per validator process with the genesis `ValidatorSet`, this node's index,
   an injected `Signer` / `Verifier` (Ed25519 in production), the paper's `valid(v)` as a pure
-  `Validity` predicate (height, proposer, block_id, payload) -> bool — it must also check that the
-  payload is the block `block_id` names and that the block names `proposer` — an `Identifies`
-  predicate (block_id, payload) -> bool for catch-up blocks, a `TimeoutConfig`, the next height to
-  decide (last committed + 1), the `LastSigned` record read from the store (None on first start)
-  and the proposers of the last `leader.window` committed blocks (the leader rule's history).
+  `Validity` predicate (height, builders, block_id, payload) -> bool — it must also check that the
+  payload is the block `block_id` names, built by one of `builders` — a `BuiltBy` function
+  (block_id, payload) -> the block's builder or None, a `TimeoutConfig`, the next height to decide
+  (last committed + 1), the `LastSigned` record read from the store (None on first start) and the
+  builders of the last `leader.window` committed blocks (the leader rule's history).
 * Feed `Start()` once, then every network message (`Proposal`, `Vote`), every fired timer
   (`Timeout`), answers to `RequestProposal` (`ProposalValue`) and catch-up blocks (`Decided`).
   `step(event)` returns a list of actions; carry them out in order:
@@ -16,7 +16,7 @@ Contract with the node shell
     - `Broadcast(message)`: send to every other validator (own messages are already counted);
     - `ScheduleTimeout(kind, height, round, duration_ms)`: later feed `Timeout(kind, height, round)`;
     - `RequestProposal(height, round)`: build a block, answer `ProposalValue(height, round, id, payload)`;
-    - `Commit(height, block_id, payload, certificate, proposer)`: apply the block, then feed
+    - `Commit(height, block_id, payload, certificate, builder)`: apply the block, then feed
       `Applied()`.
       The core has already moved to height + 1 by itself; the actions after it belong to the new
       height. Messages that arrived early for that height are replayed at the next step, so the
@@ -63,9 +63,9 @@ from node.consensus.signing import (
 from node.consensus.state_machine import (
     MAX_ROUNDS_AHEAD,
     NEXT_HEIGHT_BUFFER_MESSAGES,
+    BuiltBy,
     Consensus,
     DropReason,
-    Identifies,
     Validity,
 )
 from node.consensus.votes import MAX_PROPOSALS_PER_ROUND
@@ -78,13 +78,13 @@ __all__ = [
     "Action",
     "Applied",
     "Broadcast",
+    "BuiltBy",
     "Certificate",
     "Commit",
     "Consensus",
     "Decided",
     "DropReason",
     "Event",
-    "Identifies",
     "LastSigned",
     "PersistSigned",
     "Proposal",

@@ -50,7 +50,7 @@ class Commit:
     payload: bytes
     certificate: Certificate
     proposer: int
-    """proposer(height, certificate.round): the block's header names it (the shell checks)."""
+    """The validator that built the block (its header's proposer): the leader rule's history."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,18 +1,22 @@
 """Who proposes at (height, round): round-robin that skips validators absent from the recent
 chain, decided by the certified chain alone so every correct validator picks the same one.
 
-The signal is which validator proposed each recently committed block: a validator whose block
-was committed within the last `RECENT_TURNS` turns (RECENT_TURNS · n heights) is *active*. At
+The signal is which validator built each recently committed block (its header names it; a
+re-proposed block keeps its builder, so every node records the same one, whatever round it saw
+the decision in): a validator whose block was committed within the last `RECENT_TURNS` turns
+(RECENT_TURNS · n heights) is *active*. At
 height h the candidates are taken in round-robin order from h, active ones first, then the
 others; round r goes to candidate r mod n. So a crashed or silent validator stops costing
 timeoutPropose at each of its turns once its last committed block leaves the window, and every
 validator still proposes in some round of every height (liveness after GST needs that).
 
 Why a Byzantine validator cannot keep a correct one from proposing: the rule reads only the
-proposers of committed blocks, never which 2f+1 precommits a certificate happens to hold (a
-Byzantine proposer chooses those). A correct validator whose round-0 turn comes after GST gets
-its block committed in that round — its own prevote and the other correct validators' make a
-quorum without any Byzantine vote — so it stays active for as long as it is timely.
+builders of committed blocks, never which 2f+1 precommits a certificate happens to hold (a
+Byzantine proposer chooses those), and a fresh block must name its own proposer as builder (a
+Byzantine proposer cannot credit a crashed validator to keep it in turn). A correct validator
+whose round-0 turn comes after GST gets its block committed in that round — its own prevote and
+the other correct validators' make a quorum without any Byzantine vote — so it stays active for
+as long as it is timely.
 
 A skipped validator comes back through *probation*: during the first n heights of every
 `PROBATION_TURNS` · n, plain round-robin applies (every validator has one round-0 turn), and a

@@ -48,14 +48,18 @@ NEXT_HEIGHT_BUFFER_MESSAGES: Final = 4096
 # in a few dozen firings; reaching this bound means a rule fires without changing state — a bug.
 MAX_RULE_FIRINGS_PER_STEP: Final = 10_000
 
-Validity = Callable[[int, int, bytes, bytes], bool]
-"""The paper's valid(v), given (height, proposer, block_id, payload); pure, and must check that
-the payload is the block that block_id names, proposed by `proposer` (the block's header names
-its proposer: the leader rule reads it back after a restart)."""
+Validity = Callable[[int, frozenset[int], bytes, bytes], bool]
+"""The paper's valid(v), given (height, builders, block_id, payload); pure, and must check that
+the payload is the block that block_id names, built by one of `builders` (the block names its
+builder; the leader rule reads it, see `BuiltBy`). A fresh proposal's block must be built by the
+round's proposer; a re-proposed one (validRound ≥ 0) by the proposer of a round up to validRound."""
 
-Identifies = Callable[[bytes, bytes], bool]
-"""(block_id, payload) -> whether the payload is the block block_id names. A catch-up block
-(`Decided`) is checked with this alone: its certificate covers the id, not the bytes beside it."""
+BuiltBy = Callable[[bytes, bytes], int | None]
+"""(block_id, payload) -> the validator that built the block (the index its header names) if the
+payload is the block block_id names, else None. A catch-up block (`Decided`) is checked with this
+alone (its certificate covers the id, not the bytes beside it), and every decided block's builder
+goes into the leader rule's history: it is part of the block, so every node records the same one,
+whatever round each saw it decided in."""
 
 
 class DropReason(StrEnum):
@@ -98,7 +102,7 @@ class Consensus:
     _fired_line34: set[int]
     _fired_line36: set[int]
     _fired_line47: set[int]
-    _validity: dict[tuple[int, bytes], bool]
+    _validity: dict[tuple[int, int, bytes], bool]
     _evidenced: set[tuple[int, VoteType, int]]
 
     def __init__(
@@ -110,7 +114,7 @@ class Consensus:
         signer: Signer,
         verifier: Verifier,
         valid: Validity,
-        identifies: Identifies,
+        built_by: BuiltBy,
         timeouts: TimeoutConfig,
         height: int = 1,
         last_signed: LastSigned | None = None,
@@ -126,7 +130,7 @@ class Consensus:
         self._signer = signer
         self._verifier = verifier
         self._valid = valid
-        self._identifies = identifies
+        self._built_by = built_by
         self._timeouts = timeouts
         # Proposers of the committed blocks just below `_height`, oldest first (leader.py).
         self._recent: deque[int] = deque(recent_proposers, maxlen=leader.window(validators))
@@ -430,12 +434,20 @@ class Consensus:
                 out.append(Broadcast(vote))
 
     def _is_valid(self, proposal: Proposal) -> bool:
-        key = (proposal.round, proposal.block_id)
+        key = (proposal.round, proposal.valid_round, proposal.block_id)
         if key not in self._validity:
             self._validity[key] = self._valid(
-                proposal.height, proposal.proposer, proposal.block_id, proposal.payload
+                proposal.height, self._builders(proposal), proposal.block_id, proposal.payload
             )
         return self._validity[key]
+
+    def _builders(self, proposal: Proposal) -> frozenset[int]:
+        """Who may have built the proposed block: its proposer for a fresh value; for a re-proposed
+        validValue, the proposer of the round it was first proposed in, which is at most
+        validRound (by induction over the rounds: each polka's correct prevoters checked this)."""
+        if proposal.valid_round < 0:
+            return frozenset({proposal.proposer})
+        return frozenset(self.proposer(r) for r in range(proposal.valid_round + 1))
 
     # -- StartRound and the shell round-trips ----------------------------------------------------
 
@@ -517,7 +529,7 @@ class Consensus:
             )
         if not verify_certificate(certificate, self._chain_id, self._validators, self._verifier):
             return self._drop(DropReason.BAD_CERTIFICATE)
-        if not self._identifies(certificate.block_id, event.payload):
+        if self._built_by(certificate.block_id, event.payload) is None:
             return self._drop(DropReason.BAD_PAYLOAD)
         return self._decide(certificate.block_id, event.payload, certificate, out)
 
@@ -655,9 +667,12 @@ class Consensus:
         """Lines 49-54: decide, move to the next height, start round 0; what was buffered for the
         new height is replayed at the next step, once the shell has applied the block."""
         assert len(certificate.signatures) >= self._validators.quorum
-        proposer = self.proposer(certificate.round)
-        out.append(Commit(self._height, block_id, payload, certificate, proposer))
-        self._recent.append(proposer)
+        builder = self._built_by(block_id, payload)
+        # valid(v) or `_on_decided` checked the payload, and 2f+1 precommits mean a correct
+        # validator held its builder to a validator of this set.
+        assert builder is not None and builder in self._validators, (self._height, builder)
+        out.append(Commit(self._height, block_id, payload, certificate, builder))
+        self._recent.append(builder)
         self._height += 1
         self._reset_height()
         # What arrived early for the new height waits until the shell has applied this block

@@ -26,9 +26,9 @@ def silent(message: Proposal | Vote, peers: list[int]) -> list[tuple[int, Propos
 
 def _conflicting(message: Proposal | Vote, instance: int, signer: Signer) -> Proposal | Vote:
     if isinstance(message, Proposal):
-        block_id, payload = make_value(message.height, message.round, instance, salt=b"#alt")
+        block_id, payload = make_value(message.height, message.round, instance, message.proposer, b"#alt")
         return _sign(signer, replace(message, block_id=block_id, payload=payload))
-    other = make_value(message.height, message.round, instance, salt=b"#alt")[0]
+    other = make_value(message.height, message.round, instance, message.validator, b"#alt")[0]
     return _sign(signer, replace(message, block_id=None if message.block_id is not None else other))
 
 

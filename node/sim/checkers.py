@@ -47,7 +47,9 @@ def check_validity(
     for instance, chain in sorted(chains.items()):
         for committed in chain:
             where = f"instance {instance} height {committed.height}"
-            if not sim_valid(committed.height, committed.proposer, committed.block_id, committed.payload):
+            if not sim_valid(
+                committed.height, frozenset({committed.proposer}), committed.block_id, committed.payload
+            ):
                 found.append(Violation("validity", f"{where}: committed an invalid block"))
             if (committed.height, committed.block_id) not in proposed:
                 found.append(Violation("validity", f"{where}: committed a block nobody proposed"))

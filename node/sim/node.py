@@ -51,20 +51,31 @@ Message = Proposal | Vote | Status | SyncBlock
 Outbound = Callable[[Proposal | Vote, list[int]], list[tuple[int, Proposal | Vote]]]
 
 
-def make_value(height: int, round_: int, instance: int, salt: bytes = b"") -> tuple[bytes, bytes]:
-    """(block_id, payload) of the block an instance proposes; the id is the payload's hash."""
-    payload = f"h={height};r={round_};by={instance};".encode() + salt
+def make_value(
+    height: int, round_: int, instance: int, validator: int, salt: bytes = b""
+) -> tuple[bytes, bytes]:
+    """(block_id, payload) of the block an instance proposes; the id is the payload's hash, and
+    the payload names its builder (`v=`, as a header names its proposer) and the instance."""
+    payload = f"h={height};r={round_};v={validator};by={instance};".encode() + salt
     return sha256(payload), payload
 
 
-def sim_valid(height: int, proposer: int, block_id: bytes, payload: bytes) -> bool:
-    """valid(v) in simulation: the id names the payload and the payload names this height.
-    (A simulated payload names the proposing instance, not the validator: twins share one.)"""
-    return sim_identifies(block_id, payload) and payload.startswith(f"h={height};".encode())
+def sim_valid(height: int, builders: frozenset[int], block_id: bytes, payload: bytes) -> bool:
+    """valid(v) in simulation: the id names the payload, which names this height and a builder
+    among `builders`."""
+    builder = sim_built_by(block_id, payload)
+    return builder in builders and payload.startswith(f"h={height};".encode())
 
 
-def sim_identifies(block_id: bytes, payload: bytes) -> bool:
-    return sha256(payload) == block_id
+def sim_built_by(block_id: bytes, payload: bytes) -> int | None:
+    """BuiltBy in simulation: the `v=` field of a payload whose hash is the id."""
+    if sha256(payload) != block_id:
+        return None
+    fields = dict(f.split(b"=", 1) for f in payload.split(b";") if b"=" in f)
+    try:
+        return int(fields[b"v"])
+    except (KeyError, ValueError):
+        return None
 
 
 class Port(Protocol):
@@ -138,7 +149,7 @@ class SimNode:
             signer=self._signer,
             verifier=self._verifier,
             valid=self._valid,
-            identifies=sim_identifies,
+            built_by=sim_built_by,
             timeouts=SIM_TIMEOUTS,
             height=len(self.disk.chain) + 1,
             last_signed=self.disk.last_signed,
@@ -209,7 +220,7 @@ class SimNode:
             timeout = Timeout(action.kind, action.height, action.round)
             self._port.set_timer(self.instance, action.duration_ms, timeout)
         elif isinstance(action, RequestProposal):
-            block_id, payload = make_value(action.height, action.round, self.instance)
+            block_id, payload = make_value(action.height, action.round, self.instance, self.validator)
             return ProposalValue(action.height, action.round, block_id, payload)
         elif isinstance(action, Commit):
             assert action.height == len(self.disk.chain) + 1, "commits must arrive in height order"

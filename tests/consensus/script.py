@@ -63,12 +63,13 @@ def payload(name: str) -> bytes:
 NAMES = {block_id(name): name for name in ("A", "B", "C", "D", "XA", "XB")}
 
 
-def valid(height: int, proposer: int, block: bytes, data: bytes) -> bool:
-    return identifies(block, data) and not data.startswith(b"value:X")
+def valid(height: int, builders: frozenset[int], block: bytes, data: bytes) -> bool:
+    return built_by(block, data) is not None and not data.startswith(b"value:X")
 
 
-def identifies(block: bytes, data: bytes) -> bool:
-    return sha256(data) == block
+def built_by(block: bytes, data: bytes) -> int | None:
+    """Script values name no builder: every one counts as built by validator 0."""
+    return 0 if sha256(data) == block else None
 
 
 def name_of(block: bytes | None) -> str:
@@ -123,7 +124,7 @@ class Harness:
             signer=self.signers[self.index],
             verifier=self.verifier,
             valid=valid,
-            identifies=identifies,
+            built_by=built_by,
             timeouts=TIMEOUTS,
             height=self.height,
             last_signed=self.last_signed,

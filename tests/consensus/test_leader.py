@@ -10,7 +10,7 @@ import pytest
 
 from node.consensus import ValidatorSet, leader
 from node.sim.runner import Simulation
-from node.sim.scenario import STABLE_MAX_DELAY_MS, Behaviour, FaultMix, Scenario
+from node.sim.scenario import STABLE_MAX_DELAY_MS, Behaviour, FaultMix, Scenario, make_scenario
 
 FOUR: Final = ValidatorSet(4)
 SEVEN: Final = ValidatorSet(7)
@@ -117,3 +117,15 @@ def test_byzantine_validators_cannot_keep_a_correct_one_from_proposing(
     for start in range(span, len(proposers) - span):
         missing = correct - set(proposers[start : start + span])
         assert not missing, f"correct validators {missing} proposed nothing in heights {start + 1}..+{span}"
+
+
+@pytest.mark.parametrize(("seed", "size", "byzantine"), [(102334, 4, 1), (200607, 7, 2)])
+def test_history_is_the_same_whatever_round_a_node_saw_the_decision_in(
+    seed: int, size: int, byzantine: int
+) -> None:
+    """Seeds that stalled a first version of the rule, which recorded proposer(h, certificate
+    round): a node that decided a re-proposed block in a later round than its peers recorded
+    another proposer, the histories parted and the nodes disagreed on proposer(h, r) for good
+    (stuck at heights 12 and 33). The builder named in the block is the same everywhere."""
+    result = Simulation(make_scenario(seed, size, byzantine, 40)).run()
+    assert result.violations == (), result.violations

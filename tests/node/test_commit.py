@@ -40,9 +40,8 @@ def test_a_decided_block_applies_as_the_state_machine_does(election: Election, t
         txs = shell.mempool.reap(100, 10**9)
         assert txs == [*ballots, again]
         block = next_block(shell, txs)
-        assert shell._valid(
-            block.header.height, block.header.proposer, block_id(block.header), canonical(block)
-        )
+        builders = frozenset({block.header.proposer})
+        assert shell._valid(block.header.height, builders, block_id(block.header), canonical(block))
         asyncio.run(shell._commit(decided(block)))
 
         expected = election.chain.block(txs, block.header.time_ms)  # decodes, hashes, verifies itself
@@ -66,8 +65,9 @@ def test_a_decided_block_is_checked_unless_valid_passed_those_bytes(
         bad = next_block(shell, [election.ballot(2, CHOICE)])
         bad.header.tx_root = good.header.tx_root  # does not match its transactions
         height = good.header.height
-        assert not shell._valid(height, bad.header.proposer, block_id(bad.header), canonical(bad))
-        assert shell._valid(height, good.header.proposer, block_id(good.header), canonical(good))
+        builders = frozenset({good.header.proposer})
+        assert not shell._valid(height, builders, block_id(bad.header), canonical(bad))
+        assert shell._valid(height, builders, block_id(good.header), canonical(good))
         with pytest.raises(BlockInvalid, match="Merkle root"):
             asyncio.run(shell._commit(decided(bad)))
         assert shell.store.height == height - 1

@@ -7,8 +7,8 @@ from node.sim.checkers import check_agreement, check_liveness, check_no_double_s
 from node.sim.keys import fake_keys
 from node.sim.node import CHAIN_ID, Committed, make_value
 
-ID_A, PAYLOAD_A = make_value(1, 0, 1)
-ID_B, PAYLOAD_B = make_value(1, 0, 2)
+ID_A, PAYLOAD_A = make_value(1, 0, 1, 1)
+ID_B, PAYLOAD_B = make_value(1, 0, 2, 2)
 SIGNERS, VERIFIER = fake_keys(9, 4)
 
 

@@ -31,6 +31,7 @@ from proto.votestore.v1 import election_pb2
 from votestore.crypto import ballot, decaf, decryption, dkg, dlog, elgamal, group, transcript
 
 ELECTION_ID = "bench-2026"
+CHAIN_ID = "bench-chain"
 REPEATS = 5
 ELECTIONGUARD = {"encrypt_ms": "43-52", "verify_ms": "88-106", "ballot_bytes": 42_500}
 STRAIGHTFORWARD_RBCL = {"encrypt_ms": 1.4, "verify_ms": 1.65}
@@ -170,7 +171,7 @@ def bench_count(ballots: int, choices: int) -> dict[str, object]:
     """Decrypt the aggregate of `ballots` ballots (counts spread over the choices) with 3 of 5."""
     pairs = [dkg.new_trustee(f"t{i}", i) for i in range(1, 6)]
     trustees = [pub for _, pub in pairs]
-    deals = [dkg.make_deal(ELECTION_ID, trustees, 3, s.index, s.enc_secret) for s, _ in pairs]
+    deals = [dkg.make_deal(CHAIN_ID, ELECTION_ID, trustees, 3, s.index, s.enc_secret) for s, _ in pairs]
     shares = {
         s.index: dkg.secret_share(
             [dkg.open_share(ELECTION_ID, trustees, d, s.index, s.enc_secret) for d in deals]

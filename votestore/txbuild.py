@@ -90,7 +90,7 @@ def deal(
 ) -> bytes:
     """Deal a fresh polynomial as trustee `dealer` (1-based) of the election."""
     body = dkg.make_deal(
-        definition.election_id, definition.trustees, definition.threshold, dealer, enc_secret
+        chain_id, definition.election_id, definition.trustees, definition.threshold, dealer, enc_secret
     )
     return signed(chain_id, trustee_key, election_pb2.Tx(dkg_deal=body))
 

@@ -9,7 +9,7 @@ import nacl.utils
 import pytest
 
 from proto.votestore.v1 import election_pb2
-from tests.crypto.conftest import ELECTION_ID, KeySetup, key_setup
+from tests.crypto.conftest import CHAIN_ID, ELECTION_ID, KeySetup, key_setup
 from votestore.crypto import dkg, group, transcript
 from votestore.crypto.errors import ComplaintInvalid, DealInvalid, ShareInvalid
 from votestore.crypto.group import L
@@ -204,4 +204,33 @@ def test_trustee_secrets_round_trip_and_hide_in_repr() -> None:
 def test_deal_refuses_a_secret_that_is_not_the_dealers() -> None:
     setup = key_setup(3, 2)
     with pytest.raises(ValueError, match="does not match"):
-        dkg.make_deal(ELECTION_ID, setup.trustees, 2, 1, setup.secrets[1].enc_secret)
+        dkg.make_deal(CHAIN_ID, ELECTION_ID, setup.trustees, 2, 1, setup.secrets[1].enc_secret)
+
+
+def test_commitment_proofs_hold_and_are_bound_to_chain_election_dealer_and_index() -> None:
+    setup = key_setup(3, 2)
+    deal = dkg.make_deal(CHAIN_ID, ELECTION_ID, setup.trustees, 2, 1, setup.secrets[0].enc_secret)
+    dkg.check_deal_proofs(CHAIN_ID, deal)
+    with pytest.raises(DealInvalid, match="commitment 0: proof of knowledge fails"):
+        dkg.check_deal_proofs("another-chain", deal)
+    swapped = election_pb2.DkgDeal()
+    swapped.CopyFrom(deal)
+    swapped.commitment_proofs[0].CopyFrom(deal.commitment_proofs[1])
+    swapped.commitment_proofs[1].CopyFrom(deal.commitment_proofs[0])
+    with pytest.raises(DealInvalid, match="proof of knowledge fails"):
+        dkg.check_deal_proofs(CHAIN_ID, swapped)
+    other_dealer = election_pb2.DkgDeal()
+    other_dealer.CopyFrom(deal)
+    other_dealer.dealer = 2
+    with pytest.raises(DealInvalid, match="proof of knowledge fails"):
+        dkg.check_deal_proofs(CHAIN_ID, other_dealer)
+
+
+def test_deals_summing_to_the_identity_give_no_election_key() -> None:
+    setup = key_setup(3, 2)
+    first = setup.deals[0]
+    negated = election_pb2.DkgDeal()
+    negated.CopyFrom(setup.deals[1])
+    negated.commitments[0] = group.sub(group.IDENTITY, first.commitments[0])
+    with pytest.raises(DealInvalid, match="identity"):
+        dkg.election_key([first, negated])

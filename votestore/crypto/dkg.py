@@ -1,14 +1,16 @@
-"""Distributed key generation among n trustees with threshold t (Pedersen/Feldman, after
-Gennaro-Jarecki-Krawczyk-Rabin), with publicly checkable complaints.
+"""Distributed key generation among n trustees with threshold t (Pedersen/Feldman, after Gennaro-
+Jarecki-Krawczyk-Rabin), with publicly checkable complaints.
 
-Each dealer i draws a random polynomial f_i of degree t-1, publishes Feldman commitments
-A_ik = g^(a_ik) and, for every trustee j (itself included, so its own share is on the ledger
-too), f_i(j) encrypted under SecretBox with a key hashed from the static Diffie-Hellman point
-S = x_i * Y_j between the two enc_keys. A recipient whose share does not open or does not match
-the commitments publishes S with a DLEQ proof (log_g Y_j = log_{X_i} S); anyone can then open the
-share and judge: a proven complaint disqualifies the dealer, a false one is refused. The election
-key is the sum of the qualified dealers' A_i0 and trustee j's key share is the sum of f_i(j).
-No party ever holds the election's secret key.
+Each dealer i draws a random polynomial f_i of degree t-1, publishes Feldman commitments A_ik =
+g^(a_ik), each with a Schnorr proof that it knows a_ik (bound to the chain, the election, the dealer
+and k, as ElectionGuard does: without it the last dealer could publish A_i0 = g^x - sum of the
+others' and fix the election key to one it alone opens), and, for every trustee j (itself included,
+so its own share is on the ledger too), f_i(j) encrypted under SecretBox with a key hashed from the
+static Diffie-Hellman point S = x_i * Y_j between the two enc_keys. A recipient whose share does not
+open or does not match the commitments publishes S with a DLEQ proof (log_g Y_j = log_{X_i} S);
+anyone can then open the share and judge: a proven complaint disqualifies the dealer, a false one is
+refused. The election key is the sum of the qualified dealers' A_i0 and trustee j's key share is the
+sum of f_i(j). No party ever holds the election's secret key.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from votestore.errors import DecodeError
 
 SHARE_KEY_DOMAIN: Final = b"votestore/v1/dkg/share-key"
 COMPLAINT_DOMAIN: Final = b"votestore/v1/dkg/complaint"
+COMMITMENT_DOMAIN: Final = b"votestore/v1/dkg/commitment-pok"
 MAX_TRUSTEES: Final = 64  # bounds a deal's size and the work of checking it
 NONCE_BYTES: Final = nacl.secret.SecretBox.NONCE_SIZE
 SHARE_CIPHERTEXT_BYTES: Final = group.SCALAR_BYTES + nacl.secret.SecretBox.MACBYTES
@@ -106,7 +109,12 @@ def _eval_commitments(commitments: Sequence[bytes], x: int) -> bytes:
     return acc
 
 
+def _commitment_context(chain_id: str, election_id: str, dealer: int, k: int) -> tuple[str | int, ...]:
+    return (chain_id, election_id, dealer, k)
+
+
 def make_deal(
+    chain_id: str,
     election_id: str,
     trustees: Sequence[election_pb2.Trustee],
     threshold: int,
@@ -120,9 +128,15 @@ def make_deal(
     if group.base_mult(secret) != trustees[dealer - 1].enc_key:
         raise ValueError(f"enc secret does not match trustee {dealer}'s enc_key")
     coefficients = [group.random_scalar() for _ in range(threshold)]
-    deal = election_pb2.DkgDeal(
-        election_id=election_id, dealer=dealer, commitments=[group.base_mult(a) for a in coefficients]
-    )
+    commitments = [group.base_mult(a) for a in coefficients]
+    deal = election_pb2.DkgDeal(election_id=election_id, dealer=dealer, commitments=commitments)
+    for k, (a, commitment) in enumerate(zip(coefficients, commitments, strict=True)):
+        proof = proofs.prove_schnorr(
+            COMMITMENT_DOMAIN, _commitment_context(chain_id, election_id, dealer, k), commitment, a
+        )
+        deal.commitment_proofs.add(
+            challenge=group.encode_scalar(proof.challenge), response=group.encode_scalar(proof.response)
+        )
     for j in range(1, len(trustees) + 1):
         share = 0
         for a in reversed(coefficients):
@@ -138,8 +152,9 @@ def make_deal(
 def check_deal_form(
     election_id: str, trustees: Sequence[election_pb2.Trustee], threshold: int, deal: election_pb2.DkgDeal
 ) -> None:
-    """Raise DealInvalid unless the deal has t valid commitments and one share for every trustee
-    (1..n in order, the dealer's own included) of the right sizes."""
+    """Raise DealInvalid unless the deal has t valid commitments, t proofs of canonical scalars,
+    and one share for every trustee (1..n in order, the dealer's own included) of the right sizes.
+    The proofs themselves are checked by `check_deal_proofs`, which needs the chain id."""
     _check_setup(trustees, threshold)
     n = len(trustees)
     if deal.election_id != election_id:
@@ -153,11 +168,29 @@ def check_deal_form(
             group.decode_point(c)
     except DecodeError as e:
         raise DealInvalid(f"commitment: {e}") from e
+    if len(deal.commitment_proofs) != threshold:
+        raise DealInvalid(f"{len(deal.commitment_proofs)} commitment proofs, threshold is {threshold}")
+    try:
+        for p in deal.commitment_proofs:
+            group.decode_scalar(p.challenge)
+            group.decode_scalar(p.response)
+    except DecodeError as e:
+        raise DealInvalid(f"commitment proof: {e}") from e
     if [s.recipient for s in deal.shares] != list(range(1, n + 1)):
         raise DealInvalid(f"shares must be for trustees 1..{n} in order")
     for s in deal.shares:
         if len(s.nonce) != NONCE_BYTES or len(s.ciphertext) != SHARE_CIPHERTEXT_BYTES:
             raise DealInvalid(f"share for trustee {s.recipient}: wrong nonce or ciphertext size")
+
+
+def check_deal_proofs(chain_id: str, deal: election_pb2.DkgDeal) -> None:
+    """Raise DealInvalid unless every commitment carries a valid proof that the dealer knows its
+    discrete log (the deal's form already checked by `check_deal_form`)."""
+    for k, (commitment, pb) in enumerate(zip(deal.commitments, deal.commitment_proofs, strict=True)):
+        proof = proofs.Schnorr(group.decode_scalar(pb.challenge), group.decode_scalar(pb.response))
+        context = _commitment_context(chain_id, deal.election_id, deal.dealer, k)
+        if not proofs.verify_schnorr(COMMITMENT_DOMAIN, context, commitment, proof):
+            raise DealInvalid(f"commitment {k}: proof of knowledge fails")
 
 
 def _open_with_point(
@@ -273,9 +306,14 @@ def complaint_holds(
 
 
 def election_key(deals: Sequence[election_pb2.DkgDeal]) -> bytes:
-    """The election key: the sum of the qualified dealers' A_0 (pass only qualified deals)."""
+    """The election key: the sum of the qualified dealers' A_0 (pass only qualified deals).
+    Raises DealInvalid if the sum is the identity (a zero secret: ballots would be in clear),
+    which dealers who each proved knowledge of their A_0 reach only with negligible probability."""
     assert deals, "no qualified deal"
-    return group.add_all([group.decode_point(d.commitments[0]) for d in deals])
+    key = group.add_all([group.decode_point(d.commitments[0]) for d in deals])
+    if key == group.IDENTITY:
+        raise DealInvalid("the qualified deals sum to the identity: no election key")
+    return key
 
 
 def verification_key(deals: Sequence[election_pb2.DkgDeal], trustee_index: int) -> bytes:

@@ -1,5 +1,7 @@
 """Chaum-Pedersen proofs in (challenge, response) form, made non-interactive by Fiat-Shamir.
 
+- Schnorr: knowledge of log_g(pub), for key-generation commitments (a dealer proves it knows each
+  coefficient it commits to, so it cannot choose its commitments from the other dealers').
 - DLEQ: log_g(pub1) = log_base2(pub2), for decryption shares and DKG complaints.
 - Range: a disjunctive (Cramer-Damgard-Schoenmakers) proof that an exponential ElGamal
   ciphertext (A, B) = (g^R, g^M K^R) under key K encrypts some M in [lo, hi]; one
@@ -25,6 +27,12 @@ from votestore.crypto.transcript import Part, challenge
 
 
 @dataclass(frozen=True, slots=True)
+class Schnorr:
+    challenge: int
+    response: int
+
+
+@dataclass(frozen=True, slots=True)
 class Dleq:
     challenge: int
     response: int
@@ -34,6 +42,23 @@ class Dleq:
 class RangeProof:
     challenges: tuple[int, ...]
     responses: tuple[int, ...]
+
+
+def prove_schnorr(domain: bytes, context: tuple[Part, ...], pub: bytes, secret: int) -> Schnorr:
+    """Prove knowledge of `secret` with pub = g^secret; the challenge hashes the whole statement
+    (domain, context, generator, pub) and the commitment h = g^w."""
+    assert 0 < secret < L
+    w = group.random_scalar()
+    h = group.base_mult(w)
+    c = challenge(domain, *context, GENERATOR, pub, h)
+    return Schnorr(c, (w + c * secret) % L)
+
+
+def verify_schnorr(domain: bytes, context: tuple[Part, ...], pub: bytes, proof: Schnorr) -> bool:
+    """Recompute h = g^v pub^-c and check c = H(statement, h); `pub` already validated."""
+    pub_el = decaf.Element.decode(pub, allow_identity=True)
+    h = decaf.base_double_mult_vartime(proof.response, pub_el, L - proof.challenge).encode()
+    return challenge(domain, *context, GENERATOR, pub, h) == proof.challenge
 
 
 def prove_dleq(

@@ -47,13 +47,18 @@ def stateless_checks(
         verify_signed_tx(chain_id, envelope, tx)
     except SignatureError as exc:
         refuse(election_pb2.BAD_SIGNATURE, str(exc))
-    match tx_kind(tx):
-        case "ballot":
-            return _check_ballot(_params_for(params, tx.ballot.election_id), envelope.signer, tx.ballot)
-        case "dkg_deal":
-            _check_deal(chain_id, _params_for(params, tx.dkg_deal.election_id), tx.dkg_deal)
-        case _:
-            pass  # the other kinds carry no proof, or one only the ledger state can judge
+    try:
+        match tx_kind(tx):
+            case "ballot":
+                return _check_ballot(_params_for(params, tx.ballot.election_id), envelope.signer, tx.ballot)
+            case "dkg_deal":
+                _check_deal(chain_id, _params_for(params, tx.dkg_deal.election_id), tx.dkg_deal)
+            case _:
+                pass  # the other kinds carry no proof, or one only the ledger state can judge
+    except DecodeError as exc:
+        # A point or scalar that does not decode, in the transaction or in parameters a Byzantine
+        # history left (an identity election key): a refusal, never an exception in a block.
+        refuse(election_pb2.MALFORMED, str(exc))
     return []
 
 

@@ -171,7 +171,7 @@ def bench_count(ballots: int, choices: int) -> dict[str, object]:
     """Decrypt the aggregate of `ballots` ballots (counts spread over the choices) with 3 of 5."""
     pairs = [dkg.new_trustee(f"t{i}", i) for i in range(1, 6)]
     trustees = [pub for _, pub in pairs]
-    deals = [dkg.make_deal(CHAIN_ID, ELECTION_ID, trustees, 3, s.index, s.enc_secret) for s, _ in pairs]
+    deals = [dkg.make_deal(CHAIN_ID, ELECTION_ID, trustees, 3, s.index) for s, _ in pairs]
     shares = {
         s.index: dkg.secret_share(
             [dkg.open_share(ELECTION_ID, trustees, d, s.index, s.enc_secret) for d in deals]

@@ -91,7 +91,7 @@ def open_election(node: NodeClient, admin: nacl.signing.SigningKey, voters: int)
     _commit_all(node, txbuild.roll_batches(chain_id, admin, ELECTION_ID, rows, ROLL_BATCH))
     _commit_all(
         node,
-        [txbuild.deal(chain_id, t.key, definition, t.secrets.index, t.secrets.enc_secret) for t in trustees],
+        [txbuild.deal(chain_id, t.key, definition, t.secrets.index) for t in trustees],
     )
     time.sleep(wait_before_open_s(definition))
     _commit_all(node, [txbuild.open_election(chain_id, admin, ELECTION_ID)])

@@ -290,9 +290,7 @@ def test_a_bad_deal_is_complained_of_and_disqualified(
     ann = open_trustee_file(trustees[0].key, trustees[0].passphrase_file.read_text().removesuffix("\n"))
     with NodeClient(net.addresses) as client:
         chain_id = client.chain_id()
-        deal = dkg.make_deal(
-            chain_id, election_id, record.trustees, record.threshold, 1, ann.secrets.enc_secret
-        )
+        deal = dkg.make_deal(chain_id, election_id, record.trustees, record.threshold, 1)
         tampered = bytearray(deal.shares[2].ciphertext)
         tampered[0] ^= 1
         deal.shares[2].ciphertext = bytes(tampered)  # cai's share no longer decrypts

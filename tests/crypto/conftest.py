@@ -45,7 +45,7 @@ def key_setup(n: int, t: int, election_id: str = ELECTION_ID) -> KeySetup:
     pairs = [dkg.new_trustee(f"trustee-{i}", i) for i in range(1, n + 1)]
     secrets = [p[0] for p in pairs]
     trustees = [p[1] for p in pairs]
-    deals = [dkg.make_deal(CHAIN_ID, election_id, trustees, t, s.index, s.enc_secret) for s in secrets]
+    deals = [dkg.make_deal(CHAIN_ID, election_id, trustees, t, s.index) for s in secrets]
     shares = {
         s.index: dkg.secret_share(
             [dkg.open_share(election_id, trustees, d, s.index, s.enc_secret) for d in deals]

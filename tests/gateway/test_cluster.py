@@ -95,10 +95,7 @@ def _make_elections(net: LocalNet) -> None:
             txbuild.roll_append(chain, net.admin_key, NOT_OPEN, 0, later_rows),
         ],
     )
-    deals = [
-        txbuild.deal(chain, nacl.signing.SigningKey(s.sign_seed), definition, s.index, s.enc_secret)
-        for s, _ in kits
-    ]
+    deals = [txbuild.deal(chain, nacl.signing.SigningKey(s.sign_seed), definition, s.index) for s, _ in kits]
     _commit_all(net, deals)
     time.sleep(wait_before_open_s(definition))
     _commit_all(net, [txbuild.open_election(chain, net.admin_key, ELECTION)])

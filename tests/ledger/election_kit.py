@@ -72,7 +72,7 @@ class Election:
 
     def deal(self, dealer: int) -> bytes:
         kit = self.trustees[dealer - 1]
-        return txbuild.deal(CHAIN_ID, kit.key, self.definition, dealer, kit.secrets.enc_secret)
+        return txbuild.deal(CHAIN_ID, kit.key, self.definition, dealer)
 
     def open(self) -> bytes:
         return txbuild.open_election(CHAIN_ID, ADMIN, ELECTION)

@@ -87,6 +87,11 @@ DEAL_AND_OPEN_REFUSALS: list[tuple[str, Scenario, str]] = [
     ),
     ("deal missing a share", lambda e: _resigned_deal(e, 1, lambda b: b.shares.pop()), "MALFORMED"),
     (
+        "ephemeral key the identity",
+        lambda e: _resigned_deal(e, 1, lambda b: setattr(b, "ephemeral_key", bytes(32))),
+        "MALFORMED",
+    ),
+    (
         "deal for unknown election",
         lambda e: _resigned_deal(e, 1, lambda b: setattr(b, "election_id", "nope")),
         "UNKNOWN_ELECTION",

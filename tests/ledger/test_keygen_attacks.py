@@ -120,7 +120,7 @@ def test_deal_with_a_proof_for_another_chain_or_dealer_is_refused() -> None:
     """The proofs are bound to the chain, the election and the dealer: replayed ones fail."""
     election = Election.created()
     kit = election.trustees[0]
-    elsewhere = txbuild.deal("other-chain", kit.key, election.definition, 1, kit.secrets.enc_secret)
+    elsewhere = txbuild.deal("other-chain", kit.key, election.definition, 1)
     tx = election_pb2.Tx.FromString(election_pb2.SignedTx.FromString(elsewhere).body)
     replayed = txbuild.signed(CHAIN_ID, kit.key, tx)
     result = election.chain.block([replayed])[0]

@@ -171,7 +171,7 @@ class Election:
     def deal(self, dealer: int) -> bytes:
         secrets, _ = self.trustees[dealer - 1]
         key = nacl.signing.SigningKey(secrets.sign_seed)
-        return txbuild.deal(CHAIN_ID, key, self.definition, dealer, secrets.enc_secret)
+        return txbuild.deal(CHAIN_ID, key, self.definition, dealer)
 
     def state(self) -> election_pb2.ElectionState:
         record = self.chain.app.election_state(ELECTION)

@@ -70,7 +70,7 @@ def _run_election(net: LocalNet) -> None:
     _commit(net, [txbuild.election_create(chain, net.admin_key, definition)])
     _commit(net, [txbuild.roll_append(chain, net.admin_key, ELECTION, 0, rows)])
     keys = [nacl.signing.SigningKey(s.sign_seed) for s, _ in trustees]
-    deals = [txbuild.deal(chain, keys[i], definition, i + 1, trustees[i][0].enc_secret) for i in range(3)]
+    deals = [txbuild.deal(chain, keys[i], definition, i + 1) for i in range(3)]
     _commit(net, deals)
     time.sleep(wait_before_open_s(definition))
     _commit(net, [txbuild.open_election(chain, net.admin_key, ELECTION)])

@@ -488,9 +488,14 @@ class DkgDeal(_message.Message):
     COMMITMENTS_FIELD_NUMBER: _builtins.int
     SHARES_FIELD_NUMBER: _builtins.int
     COMMITMENT_PROOFS_FIELD_NUMBER: _builtins.int
+    EPHEMERAL_KEY_FIELD_NUMBER: _builtins.int
     election_id: _builtins.str
     dealer: _builtins.int
     """trustee index, 1-based"""
+    ephemeral_key: _builtins.bytes
+    """g^e for a secret e drawn for this deal alone: share j is encrypted under a key hashed from
+    e * Y_j, so a complaint's revealed point opens the disputed share and nothing else.
+    """
     @_builtins.property
     def commitments(self) -> _containers.RepeatedScalarFieldContainer[_builtins.bytes]:
         """Feldman commitments g^{a_k}, k = 0 .. t-1"""
@@ -513,10 +518,11 @@ class DkgDeal(_message.Message):
         commitments: _abc.Iterable[_builtins.bytes] | None = ...,
         shares: _abc.Iterable[Global___EncryptedShare] | None = ...,
         commitment_proofs: _abc.Iterable[Global___SchnorrProof] | None = ...,
+        ephemeral_key: _builtins.bytes = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["commitment_proofs", b"commitment_proofs", "commitments", b"commitments", "dealer", b"dealer", "election_id", b"election_id", "shares", b"shares"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["commitment_proofs", b"commitment_proofs", "commitments", b"commitments", "dealer", b"dealer", "election_id", b"election_id", "ephemeral_key", b"ephemeral_key", "shares", b"shares"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -524,9 +530,9 @@ Global___DkgDeal: _TypeAlias = DkgDeal  # noqa: Y015
 
 @_typing.final
 class DkgComplaint(_message.Message):
-    """A recipient reveals the pairwise key it shares with the dealer, with a proof that the
-    key is the Diffie-Hellman value of their two enc_keys; anyone can then open the share
-    and see that it does not match the dealer's commitments (or does not open at all).
+    """A recipient reveals the Diffie-Hellman point of the deal's ephemeral key and its own enc_key,
+    with a proof that it is that point; anyone can then open the share and see that it does not
+    match the dealer's commitments (or does not open at all).
     """
 
     DESCRIPTOR: _descriptor.Descriptor

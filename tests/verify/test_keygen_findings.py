@@ -56,3 +56,17 @@ def test_open_before_the_complaint_window_ends_is_named(tmp_path: Path) -> None:
     assert (finding.height, finding.nodes) == (3, NODES)
     assert finding.record == f"tx {tx_hash(early).hex()[:16]} (election_open) at index 0"
     assert "stored OK, replay gives KEYGEN_PENDING" in finding.detail
+
+
+def test_deal_without_proofs_recorded_as_accepted_is_named(tmp_path: Path) -> None:
+    election = kit.Election.created()
+    chain = election.chain
+    tx = election_pb2.Tx.FromString(election_pb2.SignedTx.FromString(election.deal(1)).body)
+    del tx.dkg_deal.commitment_proofs[:]
+    secrets, _ = election.trustees[0]
+    bare = txbuild.signed(kit.CHAIN_ID, nacl.signing.SigningKey(secrets.sign_seed), tx)
+    assert chain.block([bare], verified={tx_hash(bare)})[0].code == election_pb2.OK  # verified-set abuse
+    report = run(kit.export(tmp_path, chain))
+    (finding,) = only(report, Check.KEY_GENERATION)
+    assert (finding.height, finding.nodes) == (2, NODES)
+    assert "stored OK, replay gives MALFORMED" in finding.detail and "commitment proofs" in finding.detail

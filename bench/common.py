@@ -27,6 +27,7 @@ from proto.votestore.v1 import election_pb2
 from votestore import txbuild
 from votestore.client.ballot import credential_public_key
 from votestore.client.node import NodeClient
+from votestore.keygen_schedule import wait_before_open_s
 
 RESULTS_DIR: Final = Path(__file__).resolve().parent / "results"
 CLOCK_TICKS_PER_S: Final = os.sysconf("SC_CLK_TCK")
@@ -249,6 +250,8 @@ def definition(
         window_end_ms=start_ms + WINDOW_MS,
         trustees=[t.public for t in trustees],
         threshold=THRESHOLD,
+        deal_deadline_ms=start_ms + 600_000,
+        complaint_window_ms=1_000,
     )
 
 
@@ -272,6 +275,7 @@ def open_election(net: LocalNet, election_id: str, voters: int) -> election_pb2.
         for raw in txbuild.roll_batches(chain, admin, election_id, rows, ROLL_BATCH_ENTRIES):
             node.commit(raw)  # in order: a batch names its number
         commit_all(node, [deal_tx(chain, t, body) for t in trustees])
+        time.sleep(wait_before_open_s(body))
         node.commit(txbuild.open_election(chain, admin, election_id))
         state = node.election(election_id)
     assert state.phase == election_pb2.OPEN and state.election_key, state.phase

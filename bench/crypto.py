@@ -1,6 +1,8 @@
 """Ballot cryptography benchmark: per-ballot encrypt and verify time for 1 contest x 4 choices
-vote-for-1, per primitive, the ratio to the primitive bound, bytes per stored ballot, and the
-threshold count of 1,000,000 ballots with 3 of 5 trustees. One core, one process.
+vote-for-1, per primitive, the ratio to the primitive bound, bytes per stored ballot, the
+threshold count of 1,000,000 ballots with 3 of 5 trustees, a node's whole stateless check of a
+signed ballot transaction, and key generation's cost (a deal with its proofs of knowledge, made
+and checked: per deal, nothing per ballot). One core, one process.
 
     .venv/bin/python bench/crypto.py [--ballots 300] [--out bench/results/crypto.json]
 
@@ -27,10 +29,14 @@ from pathlib import Path
 import nacl.signing
 import rbcl
 
+from election.stateless import ElectionParams, verify_tx_stateless
 from proto.votestore.v1 import election_pb2
+from votestore import txbuild
 from votestore.crypto import ballot, decaf, decryption, dkg, dlog, elgamal, group, transcript
+from votestore.crypto.credential import derive_credential_key
 
 ELECTION_ID = "bench-2026"
+CHAIN_ID = "bench-chain"
 REPEATS = 5
 ELECTIONGUARD = {"encrypt_ms": "43-52", "verify_ms": "88-106", "ballot_bytes": 42_500}
 STRAIGHTFORWARD_RBCL = {"encrypt_ms": 1.4, "verify_ms": 1.65}
@@ -103,8 +109,9 @@ def vote_for_one(min_selections: int) -> election_pb2.ElectionCreate:
 
 def bench_ballot(p: Primitives, min_selections: int, count: int) -> dict[str, object]:
     """Encrypt and verify `count` ballots; bounds for n = 4 choices and sum range width w:
-    encrypt: per choice 4 base + 3 table (alpha, key^r, the real branch's g^w key^w, the simulated
-    one's g^u key^u g^(dc)); sum proof 1 base + 1 table + (w - 1) * (2 base + 1 table);
+    encrypt: per choice 6 base + 3 table (alpha, g^m, key^r, and per branch g^u key^u g^(dc): every
+    branch makes the same calls, the real one with dc = 0, so nothing branches on the plaintext);
+    sum proof w * (2 base + 1 table);
     verify: per 0/1 proof 4 double + 2 table (per branch a = g^v alpha^-c, b = key^v g^(kc)
     beta^-c), sum proof w * (2 double + 1 table)."""
     definition = vote_for_one(min_selections)
@@ -123,7 +130,7 @@ def bench_ballot(p: Primitives, min_selections: int, count: int) -> dict[str, ob
         lambda: ballot.verify_ballot(ELECTION_ID, definition, key, next(items), voter=voter), count
     )
     n = 4
-    enc_bound = (4 * n + 1 + 2 * (width - 1)) * p.base_mult_us + (3 * n + width) * p.table_mult_us
+    enc_bound = (6 * n + 2 * width) * p.base_mult_us + (3 * n + width) * p.table_mult_us
     ver_bound = (4 * n + 2 * width) * p.double_mult_us + (2 * n + width) * p.table_mult_us
     # The floor: the bound plus what the proof form cannot avoid around the multiplications:
     # decoding the ciphertexts, encoding each commitment for its challenge, the additions, hashing.
@@ -170,7 +177,7 @@ def bench_count(ballots: int, choices: int) -> dict[str, object]:
     """Decrypt the aggregate of `ballots` ballots (counts spread over the choices) with 3 of 5."""
     pairs = [dkg.new_trustee(f"t{i}", i) for i in range(1, 6)]
     trustees = [pub for _, pub in pairs]
-    deals = [dkg.make_deal(ELECTION_ID, trustees, 3, s.index, s.enc_secret) for s, _ in pairs]
+    deals = [dkg.make_deal(CHAIN_ID, ELECTION_ID, trustees, 3, s.index) for s, _ in pairs]
     shares = {
         s.index: dkg.secret_share(
             [dkg.open_share(ELECTION_ID, trustees, d, s.index, s.enc_secret) for d in deals]
@@ -187,6 +194,53 @@ def bench_count(ballots: int, choices: int) -> dict[str, object]:
     elapsed = time.perf_counter() - start
     assert got == counts, (got, counts)
     return {"ballots": ballots, "choices": choices, "trustees": "3 of 5", "combine_s": round(elapsed, 3)}
+
+
+def bench_keygen(trustees: int, threshold: int) -> dict[str, object]:
+    """A deal of `threshold` commitments with their Schnorr proofs and `trustees` encrypted shares:
+    made once per trustee, checked (form and proofs) once per node. No ballot carries or checks
+    any of it: key generation adds nothing per ballot."""
+    publics = [dkg.new_trustee(f"t{i}", i)[1] for i in range(1, trustees + 1)]
+    deal = dkg.make_deal(CHAIN_ID, ELECTION_ID, publics, threshold, 1)
+    make = per_call_us(lambda: dkg.make_deal(CHAIN_ID, ELECTION_ID, publics, threshold, 1), 20)
+    form = per_call_us(lambda: dkg.check_deal_form(ELECTION_ID, publics, threshold, deal), 200)
+    proofs_us = per_call_us(lambda: dkg.check_deal_proofs(CHAIN_ID, deal), 200)
+    return {
+        "deal": f"{threshold} of {trustees}",
+        "make_deal_us": round(make, 1),
+        "check_deal_form_us": round(form, 1),
+        "check_deal_proofs_us": round(proofs_us, 1),
+        "deal_bytes": len(deal.SerializeToString()),
+        "per_ballot_us": 0.0,
+    }
+
+
+def bench_stateless_tx(count: int) -> dict[str, object]:
+    """A node's whole stateless check of a signed vote-for-1 ballot transaction, as its verify
+    worker runs it: envelope decode (canonical form included), signature, proofs."""
+    definition = vote_for_one(1)
+    definition.trustees.add(name="t1", sign_key=bytes(32), enc_key=group.base_mult(7))
+    definition.threshold = 1
+    key = group.base_mult(group.random_scalar())
+    params = ElectionParams(definition, key)
+    secret = bytes(range(32))
+    voter = derive_credential_key(secret, ELECTION_ID)
+    raws = [
+        txbuild.signed(
+            CHAIN_ID,
+            voter,
+            election_pb2.Tx(
+                ballot=ballot.encrypt_ballot(
+                    ELECTION_ID, definition, key, [[i % 4]], voter=bytes(voter.verify_key)
+                )
+            ),
+        )
+        for i in range(min(count, 50))
+    ]
+    assert verify_tx_stateless(CHAIN_ID, raws[0], params).code == election_pb2.OK
+    items = iter(raws * (count * (REPEATS + 1)))
+    best, median = best_and_median_us(lambda: verify_tx_stateless(CHAIN_ID, next(items), params), count)
+    return {"verify_tx_stateless_us": round(best, 1), "verify_tx_stateless_median_us": round(median, 1)}
 
 
 def bench_parallel(workers: int, count: int) -> dict[str, object]:
@@ -218,6 +272,8 @@ def main() -> None:
     exact = bench_ballot(prim, 1, args.ballots)
     blank_ok = bench_ballot(prim, 0, args.ballots)
     count = bench_count(args.count_ballots, 4)
+    keygen = bench_keygen(5, 3)
+    stateless_tx = bench_stateless_tx(args.ballots)
     parallel = bench_parallel(args.workers, args.ballots * 4) if args.workers else None
 
     print("primitive                                    us/call")
@@ -251,6 +307,16 @@ def main() -> None:
     print()
     shape = f"{count['ballots']:,} ballots x {count['choices']} choices"
     print(f"count {shape}, 3 of 5 trustees: combine {count['combine_s']} s")
+    print(
+        "signed ballot tx, stateless check (envelope, signature, proofs): "
+        f"{stateless_tx['verify_tx_stateless_us']} us best, "
+        f"{stateless_tx['verify_tx_stateless_median_us']} us median"
+    )
+    print(
+        f"key generation, deal {keygen['deal']}: make {keygen['make_deal_us']} us, check form "
+        f"{keygen['check_deal_form_us']} us + proofs {keygen['check_deal_proofs_us']} us, "
+        f"{keygen['deal_bytes']} bytes; per ballot {keygen['per_ballot_us']} us"
+    )
     if parallel:
         print(
             f"verify_ballots_parallel, {parallel['workers']} processes: {parallel['ballots_per_s']} ballots/s"
@@ -268,6 +334,8 @@ def main() -> None:
         "ballot_vote_for_one": exact,
         "ballot_vote_for_one_blank_allowed": blank_ok,
         "count": count,
+        "stateless_ballot_tx": stateless_tx,
+        "key_generation": keygen,
         "parallel_verify": parallel,
         "goals": GOALS,
         "references": {"electionguard_1_4": ELECTIONGUARD, "straightforward_rbcl": STRAIGHTFORWARD_RBCL},

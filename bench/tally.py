@@ -26,6 +26,7 @@ from proto.votestore.v1 import election_pb2
 from votestore.crypto import decryption, dkg, dlog, elgamal, group
 
 ELECTION_ID: Final = "tally-bench"
+CHAIN_ID: Final = "tally-bench-chain"
 TRUSTEES: Final = 5
 THRESHOLD: Final = 3
 PRESENT: Final = (1, 3, 5)
@@ -46,7 +47,7 @@ def key_ceremony() -> Keys:
     """A finished 3-of-5 key generation (each trustee deals; each opens its shares)."""
     pairs = [dkg.new_trustee(f"t{i}", i) for i in range(1, TRUSTEES + 1)]
     trustees = [public for _, public in pairs]
-    deals = [dkg.make_deal(ELECTION_ID, trustees, THRESHOLD, s.index, s.enc_secret) for s, _ in pairs]
+    deals = [dkg.make_deal(CHAIN_ID, ELECTION_ID, trustees, THRESHOLD, s.index) for s, _ in pairs]
     shares = {
         s.index: dkg.secret_share(
             [dkg.open_share(ELECTION_ID, trustees, deal, s.index, s.enc_secret) for deal in deals]

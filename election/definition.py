@@ -17,6 +17,7 @@ from election.policy import (
     MAX_ID_BYTES,
     MAX_TITLE_BYTES,
     MAX_TRUSTEES,
+    MIN_COMPLAINT_WINDOW_MS,
     ChainPolicy,
 )
 from election.reasons import refuse
@@ -102,6 +103,17 @@ def check_definition(policy: ChainPolicy, definition: election_pb2.ElectionCreat
         _bad(f"window of {end - start} ms exceeds the chain's {policy.max_window_ms} ms")
     if end <= now_ms:
         _bad(f"window end {end} is not after block time {now_ms}")
+    _check_keygen_schedule(policy, definition, now_ms)
+
+
+def _check_keygen_schedule(policy: ChainPolicy, definition: election_pb2.ElectionCreate, now_ms: int) -> None:
+    deadline, window = definition.deal_deadline_ms, definition.complaint_window_ms
+    if deadline <= now_ms:
+        _bad(f"deal deadline {deadline} is not after block time {now_ms}")
+    if not MIN_COMPLAINT_WINDOW_MS <= window <= policy.max_window_ms:
+        _bad(f"complaint window of {window} ms outside {MIN_COMPLAINT_WINDOW_MS}..{policy.max_window_ms} ms")
+    if deadline + window >= definition.window_end_ms:
+        _bad(f"key generation (deals until {deadline}, then {window} ms of complaints) ends after the window")
 
 
 def total_choices(definition: election_pb2.ElectionCreate) -> int:

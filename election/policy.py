@@ -21,6 +21,9 @@ MAX_CHOICES_PER_CONTEST: Final = 32
 MAX_TRUSTEES: Final = 16
 MAX_GROUPS: Final = 256
 MAX_ROLL_BATCH_ENTRIES: Final = 2000
+MIN_COMPLAINT_WINDOW_MS: Final = 1_000
+"""A floor on an election's complaint window: at least one block after the last deal, so the
+administrator can never open in the block that completes the deals. Real elections choose hours."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,7 +16,7 @@ from election.reasons import ok, refuse, refused
 from proto.votestore.v1 import election_pb2
 from votestore.crypto import elgamal, tally
 from votestore.crypto.ballot import verify_ballot
-from votestore.crypto.dkg import check_deal_form
+from votestore.crypto.dkg import check_deal_form, check_deal_proofs
 from votestore.crypto.errors import BallotInvalid, DealInvalid
 from votestore.encoding import decode_signed_tx, tx_kind, verify_signed_tx
 from votestore.errors import DecodeError, Rejected, SignatureError
@@ -47,13 +47,18 @@ def stateless_checks(
         verify_signed_tx(chain_id, envelope, tx)
     except SignatureError as exc:
         refuse(election_pb2.BAD_SIGNATURE, str(exc))
-    match tx_kind(tx):
-        case "ballot":
-            return _check_ballot(_params_for(params, tx.ballot.election_id), envelope.signer, tx.ballot)
-        case "dkg_deal":
-            _check_deal(_params_for(params, tx.dkg_deal.election_id), tx.dkg_deal)
-        case _:
-            pass  # the other kinds carry no proof, or one only the ledger state can judge
+    try:
+        match tx_kind(tx):
+            case "ballot":
+                return _check_ballot(_params_for(params, tx.ballot.election_id), envelope.signer, tx.ballot)
+            case "dkg_deal":
+                _check_deal(chain_id, _params_for(params, tx.dkg_deal.election_id), tx.dkg_deal)
+            case _:
+                pass  # the other kinds carry no proof, or one only the ledger state can judge
+    except DecodeError as exc:
+        # A point or scalar that does not decode, in the transaction or in parameters a Byzantine
+        # history left (an identity election key): a refusal, never an exception in a block.
+        refuse(election_pb2.MALFORMED, str(exc))
     return []
 
 
@@ -74,12 +79,16 @@ def _check_ballot(
         refuse(election_pb2.BAD_PROOF, exc.reason)
 
 
-def _check_deal(params: ElectionParams, body: election_pb2.DkgDeal) -> None:
+def _check_deal(chain_id: str, params: ElectionParams, body: election_pb2.DkgDeal) -> None:
     definition = params.definition
     try:
         check_deal_form(body.election_id, definition.trustees, definition.threshold, body)
     except DealInvalid as exc:
         refuse(election_pb2.MALFORMED, exc.reason)
+    try:
+        check_deal_proofs(chain_id, body)
+    except DealInvalid as exc:
+        refuse(election_pb2.BAD_PROOF, exc.reason)
 
 
 def verify_tx_stateless(chain_id: str, raw: bytes, params: ElectionParams | None) -> election_pb2.TxResult:

@@ -3,6 +3,10 @@ refused as ALREADY_VOTED (the revote policy, stated in docs/election.md).
 
 Per ballot: O(1) reads and one write (the voted marker); its ciphertexts join the running tally
 held in the election record when the block's writes are taken (see view.py).
+
+Checks run cheapest first — size, window, phase, roll, already voted: microseconds — and the
+signature and proofs (milliseconds) only for a ballot that passes them all, so a key off the roll
+or a bloated ballot costs a validator no proof check (issue 18, attack 3).
 """
 
 from __future__ import annotations
@@ -11,6 +15,11 @@ from election import state_keys
 from election.reasons import refuse
 from election.tx_env import TxEnv
 from proto.votestore.v1 import election_pb2
+from votestore.crypto.ballot import encoded_ballot_bytes
+
+TX_WRAPPER_MAX_BYTES = 4
+"""What `Tx` adds around its `Ballot`: a tag byte and a length of at most 3 varint bytes
+(MAX_TX_BYTES < 2^21)."""
 
 
 def ballot(env: TxEnv, body: election_pb2.Ballot) -> None:
@@ -28,6 +37,10 @@ def ballot_checks(env: TxEnv, body: election_pb2.Ballot) -> tuple[election_pb2.E
     refuses, or changes nothing. Returns the election record and the voter's roll entry."""
     record = env.election(body.election_id)
     definition = record.definition
+    cap = encoded_ballot_bytes(definition) + TX_WRAPPER_MAX_BYTES
+    size = len(env.envelope.body)
+    if size > cap:
+        refuse(election_pb2.MALFORMED, f"ballot of {size} bytes exceeds this election's {cap}")
     if not definition.window_start_ms <= env.ctx.time_ms < definition.window_end_ms:
         refuse(election_pb2.OUTSIDE_WINDOW, f"block time {env.ctx.time_ms} outside the voting window")
     env.require_phase(record, election_pb2.OPEN)

@@ -30,6 +30,7 @@ STATUS_OF_RESULT: Final[Mapping[int, grpc.StatusCode]] = MappingProxyType(
         election_pb2.BAD_DEFINITION: grpc.StatusCode.INVALID_ARGUMENT,
         election_pb2.OUT_OF_ORDER: grpc.StatusCode.FAILED_PRECONDITION,
         election_pb2.KEYGEN_INCOMPLETE: grpc.StatusCode.FAILED_PRECONDITION,
+        election_pb2.KEYGEN_PENDING: grpc.StatusCode.FAILED_PRECONDITION,
         election_pb2.BAD_SHARE: grpc.StatusCode.INVALID_ARGUMENT,
         election_pb2.DISQUALIFIED: grpc.StatusCode.PERMISSION_DENIED,
     }

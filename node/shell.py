@@ -394,9 +394,11 @@ class NodeShell:
         ahead of its queue, joining checks already running: without this, `execute_block`
         re-verified them in the loop while the pool was verifying the same ones (a validator
         that lags behind the f+1 that took a ballot first meets most of a block this way)."""
-        missing = [
+        unverified = [
             Arrival.of(h, raw) for h, raw in zip(hashes, block.txs, strict=True) if h not in self._verified
         ]
+        # one its state checks refuse is refused by execution too, before its proofs
+        missing = [arrival for arrival in unverified if self._cheap_refusal(arrival) is None]
         if not missing:
             return
         for arrival in missing:
@@ -455,13 +457,12 @@ class NodeShell:
         transaction, as gathering `submit`s costs. (A transaction over MAX_TX_BYTES is answered
         MALFORMED, by its stateless check.) Each is decoded once here for what routes it."""
         arrivals = [Arrival.of(tx_hash(raw), raw) for raw in raws]
-        unchecked = [
-            (a, self._params_for(a))
-            for a in arrivals
-            if self._known(a.tx_hash) is None and a.tx_hash not in self._verified
-        ]
+        fresh = [a for a in arrivals if self._known(a.tx_hash) is None and a.tx_hash not in self._verified]
+        refused = {h: result for h, result in ((a.tx_hash, self._cheap_refusal(a)) for a in fresh) if result}
+        unchecked = [(a, self._params_for(a)) for a in fresh if a.tx_hash not in refused]
         answers = await self._checks.check(unchecked)
         checked = dict(zip([a.tx_hash for a, _ in unchecked], answers, strict=True))
+        checked.update((h, Checked(result)) for h, result in refused.items())
         size = len(self.mempool)
         outcomes = [self._take(a, checked, from_peer) for a in arrivals]
         if len(self.mempool) > size:
@@ -469,6 +470,15 @@ class NodeShell:
             self.metrics.mempool_txs.set(len(self.mempool))
             self.metrics.mempool_bytes.set(self.mempool.size_bytes)
         return outcomes
+
+    def _cheap_refusal(self, arrival: Arrival) -> election_pb2.TxResult | None:
+        """The refusal of a transaction's state checks (size, phase, window, roll, voted: a few
+        microseconds) against committed state, or None: a transaction they refuse never costs a
+        signature or proof check (issue 18, attack 3)."""
+        if arrival.decoded is None:
+            return None  # its stateless check answers MALFORMED
+        result = self.app.check_decoded(arrival.tx_hash, arrival.decoded, preverified=True)
+        return None if result.code == election_pb2.OK else result
 
     def _known(self, h: bytes) -> SubmitOutcome | None:
         """The answer for a transaction committed or pending here, else None."""

@@ -107,6 +107,8 @@ def election_definition(
         window_end_ms=now + 24 * 3600 * 1000,
         trustees=members,
         threshold=threshold,
+        deal_deadline_ms=now + 600_000,
+        complaint_window_ms=1_000,
     )
 
 

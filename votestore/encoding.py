@@ -86,6 +86,12 @@ def decode_signed_tx(raw: bytes) -> tuple[election_pb2.SignedTx, election_pb2.Tx
         tx.ParseFromString(envelope.body)
     except ProtobufDecodeError as exc:
         raise DecodeError(f"malformed transaction: {exc}") from None
+    envelope.DiscardUnknownFields()
+    if canonical(envelope) != raw:
+        # One encoding per envelope too, so the tracking code (the hash of these bytes) is a
+        # function of what the voter signed: a relay that re-encodes it (an unknown field, a
+        # longer varint, fields reordered or repeated) gets a refusal, not a second hash.
+        raise DecodeError("transaction envelope is not in canonical form")
     if len(envelope.signer) != PUBLIC_KEY_BYTES:
         raise DecodeError(f"signer key must be {PUBLIC_KEY_BYTES} bytes, got {len(envelope.signer)}")
     if len(envelope.signature) != SIGNATURE_BYTES:
@@ -137,7 +143,8 @@ def verify_signed_tx(chain_id: str, envelope: election_pb2.SignedTx, tx: electio
 
 
 def tx_hash(raw: bytes) -> bytes:
-    """A transaction's id (a ballot's tracking code): SHA-256 of the SignedTx bytes as submitted."""
+    """A transaction's id (a ballot's tracking code): SHA-256 of the SignedTx bytes as submitted,
+    which `decode_signed_tx` holds to the one canonical encoding of what the signer signed."""
     return sha256(raw)
 
 

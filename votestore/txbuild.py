@@ -86,12 +86,9 @@ def deal(
     trustee_key: nacl.signing.SigningKey,
     definition: election_pb2.ElectionCreate,
     dealer: int,
-    enc_secret: bytes,
 ) -> bytes:
     """Deal a fresh polynomial as trustee `dealer` (1-based) of the election."""
-    body = dkg.make_deal(
-        definition.election_id, definition.trustees, definition.threshold, dealer, enc_secret
-    )
+    body = dkg.make_deal(chain_id, definition.election_id, definition.trustees, definition.threshold, dealer)
     return signed(chain_id, trustee_key, election_pb2.Tx(dkg_deal=body))
 
 

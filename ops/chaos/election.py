@@ -19,6 +19,7 @@ from votestore import txbuild
 from votestore.client.ballot import credential_public_key
 from votestore.client.node import NodeClient
 from votestore.crypto import dkg
+from votestore.keygen_schedule import wait_before_open_s
 
 ELECTION_ID: Final = "chaos-2026"
 CONTEST: Final = "c1"
@@ -28,6 +29,8 @@ THRESHOLD: Final = 2
 ROLL_BATCH: Final = 500
 SETUP_COMMIT_S: Final = 60.0
 WINDOW_MS: Final = 24 * 3600 * 1000
+KEYGEN_DEADLINE_MS: Final = 600_000
+COMPLAINT_WINDOW_MS: Final = 1_000
 
 
 def credential(voter: int) -> bytes:
@@ -80,14 +83,17 @@ def open_election(node: NodeClient, admin: nacl.signing.SigningKey, voters: int)
         window_end_ms=now + WINDOW_MS,
         trustees=[t.public for t in trustees],
         threshold=THRESHOLD,
+        deal_deadline_ms=now + KEYGEN_DEADLINE_MS,
+        complaint_window_ms=COMPLAINT_WINDOW_MS,
     )
     _commit_all(node, [txbuild.election_create(chain_id, admin, definition)])
     rows = [(credential_public_key(credential(v), ELECTION_ID), "") for v in range(voters)]
     _commit_all(node, txbuild.roll_batches(chain_id, admin, ELECTION_ID, rows, ROLL_BATCH))
     _commit_all(
         node,
-        [txbuild.deal(chain_id, t.key, definition, t.secrets.index, t.secrets.enc_secret) for t in trustees],
+        [txbuild.deal(chain_id, t.key, definition, t.secrets.index) for t in trustees],
     )
+    time.sleep(wait_before_open_s(definition))
     _commit_all(node, [txbuild.open_election(chain_id, admin, ELECTION_ID)])
     return LiveElection(chain_id, admin, definition, trustees, voters)
 

@@ -6,7 +6,7 @@ to judge, and its refusal comes back with the reason (`BAD_DEFINITION: ...`). Se
 
 Times are ISO-8601 with a UTC offset (`2026-05-03T08:00:00+02:00`, `...Z`) or relative to now
 (`+90s`, `+30m`, `+1h`, `+2d`, `now`): a naive local time is refused, since validators judge the
-window by block time in UTC.
+window by block time in UTC. Durations (the complaint window) are `90s`, `30m`, `1h`, `2d`.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from votestore.keys import parse_public_key
 
 MAX_DEFINITION_BYTES: Final = 256 * 1024
 _RELATIVE: Final = re.compile(r"^\+(\d{1,9})([smhd])$")
+_DURATION: Final = re.compile(r"^(\d{1,9})([smhd])$")
 _UNIT_MS: Final = {"s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000}
 
 Table = dict[str, object]
@@ -43,6 +44,14 @@ def parse_time_ms(text: str, now_ms: int) -> int:
     if moment.tzinfo is None:
         raise ConfigError(f"time {text!r} has no UTC offset (add 'Z' or '+02:00')")
     return round(moment.timestamp() * 1000)
+
+
+def parse_duration_ms(text: str) -> int:
+    """Milliseconds of `N{s,m,h,d}`."""
+    duration = _DURATION.match(text.strip())
+    if duration is None:
+        raise ConfigError(f"duration {text!r}: expected a number and a unit, like '90s', '30m' or '1h'")
+    return int(duration.group(1)) * _UNIT_MS[duration.group(2)]
 
 
 def _get(table: Table, key: str, kind: type, where: str) -> object:
@@ -116,6 +125,8 @@ def definition_from_toml(document: Table, now_ms: int) -> election_pb2.ElectionC
     where = "definition"
     window = _get(document, "window", dict, where)
     assert isinstance(window, dict)
+    keygen = _get(document, "keygen", dict, where)
+    assert isinstance(keygen, dict)
     groups = document.get("groups", [])
     if not isinstance(groups, list) or not all(isinstance(g, str) for g in groups):
         raise ConfigError("definition: 'groups' must be a list of strings")
@@ -128,6 +139,8 @@ def definition_from_toml(document: Table, now_ms: int) -> election_pb2.ElectionC
         trustees=[_trustee(t, n) for n, t in enumerate(_tables(document, "trustees", where), start=1)],
         threshold=_int(document, "threshold", where),
         groups=groups,
+        deal_deadline_ms=parse_time_ms(_str(keygen, "deal_deadline", "keygen"), now_ms),
+        complaint_window_ms=parse_duration_ms(_str(keygen, "complaint_window", "keygen")),
     )
 
 

@@ -20,7 +20,12 @@ from ops.cli.nodecall import AdminKeyOpt, ElectionOpt, NodesOpt, WaitOpt, commit
 from proto.votestore.v1 import election_pb2
 from votestore import txbuild
 from votestore.client.node import COMMIT_TIMEOUT_S, NodeClient
+from votestore.errors import VotestoreError
+from votestore.keygen_schedule import OPEN_MARGIN_MS, open_allowed_from_ms
 from votestore.keys import read_key_file
+
+MAX_OPEN_WAIT_S = 120
+"""`election open` waits for the end of the complaint window when it is at most this far away."""
 
 app = typer.Typer(help="Create, open, close and show elections (admin).", no_args_is_help=True)
 
@@ -48,9 +53,14 @@ def create(
 def open_(
     node: NodesOpt, admin_key: AdminKeyOpt, election: ElectionOpt, wait: WaitOpt = COMMIT_TIMEOUT_S
 ) -> None:
-    """Open an election whose key generation finished: freezes the roll, fixes the election key."""
+    """Open an election whose key generation finished (deals, then the complaint window): freezes
+    the roll, fixes the election key. Waits for the window's end if it is near."""
     with edge(), NodeClient(node) as client:
         key = read_key_file(admin_key)
+        state = client.election(election)
+        enough = len(state.qualified_dealers) >= state.definition.threshold
+        if state.phase == election_pb2.KEY_GENERATION and enough:  # else the chain says why not
+            _wait_for_complaints(open_allowed_from_ms(state))
         commit(client, txbuild.open_election(client.chain_id(), key, election), f"open {election}", wait)
 
 
@@ -67,6 +77,16 @@ def close(
         typer.echo(f"tally height {proof.header.height}; trustees run `trustee decrypt` next")
 
 
+def _wait_for_complaints(from_ms: int) -> None:
+    wait_s = (from_ms + OPEN_MARGIN_MS) / 1000 - time.time()
+    if wait_s <= 0:
+        return
+    if wait_s > MAX_OPEN_WAIT_S:
+        raise VotestoreError(f"key generation runs until {_iso(from_ms)} (deals, then complaints): open then")
+    typer.echo(f"complaints are heard until {_iso(from_ms)}; opening then")
+    time.sleep(wait_s)
+
+
 def _iso(ms: int) -> str:
     return datetime.fromtimestamp(ms / 1000, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
@@ -80,6 +100,7 @@ def summary(state: election_pb2.ElectionState) -> Summary:
         "phase": election_pb2.Phase.Name(state.phase),
         "window_start": _iso(record.window_start_ms),
         "window_end": _iso(record.window_end_ms),
+        "opens_from": _iso(open_allowed_from_ms(state)),
         "threshold": record.threshold,
         "trustees": [t.name for t in record.trustees],
         "qualified_dealers": list(state.qualified_dealers),

@@ -144,9 +144,7 @@ def deal(
         state, index, keys = _unlock(
             client, election, key, passphrase_file, during=election_pb2.KEY_GENERATION, taken="deals"
         )
-        raw = txbuild.deal(
-            client.chain_id(), keys.signing_key, state.definition, index, keys.secrets.enc_secret
-        )
+        raw = txbuild.deal(client.chain_id(), keys.signing_key, state.definition, index)
         commit(client, raw, f"deal of trustee {index}", wait)
 
 

@@ -20,6 +20,9 @@ THRESHOLD: Final = 2
 ABSENT_TRUSTEE: Final = 2
 """The trustee who does not turn up to decrypt: the count must still come out with t = 2."""
 WINDOW_MS: Final = 24 * 3600 * 1000
+KEYGEN_DEADLINE_MS: Final = 600_000
+COMPLAINT_WINDOW_MS: Final = 1_000
+"""Trustees who all deal at once leave a short window in a demo; real elections give hours."""
 WINDOW_LEAD_MS: Final = 60_000
 """The window opens this long before the definition is made, so clock skew between this process
 and the validators never puts the first ballots' blocks before it."""
@@ -67,6 +70,8 @@ def definition(
         trustees=trustees,
         threshold=THRESHOLD,
         groups=GROUPS,
+        deal_deadline_ms=now_ms + KEYGEN_DEADLINE_MS,
+        complaint_window_ms=COMPLAINT_WINDOW_MS,
     )
 
 

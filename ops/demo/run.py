@@ -47,6 +47,7 @@ from votestore.client.node import NodeClient
 from votestore.encoding import tx_hash
 from votestore.errors import VotestoreError
 from votestore.genesis import Genesis
+from votestore.keygen_schedule import wait_before_open_s
 
 DEFAULT_VOTERS: Final = 1000
 DEFAULT_NODES: Final = 4
@@ -185,6 +186,7 @@ def _set_up_election(
     rows = [(credential_public_key(v.credential, election_id), v.group) for v in voters]
     _commit_in_order(node, txbuild.roll_batches(chain, admin, election_id, rows, ROLL_BATCH_ENTRIES))
     _commit_together(node, [deal_tx(chain, t, definition) for t in trustees])
+    time.sleep(wait_before_open_s(definition))
     node.commit(txbuild.open_election(chain, admin, election_id))
     state = node.election(election_id)
     if state.phase != election_pb2.OPEN or not state.election_key:

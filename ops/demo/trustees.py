@@ -42,7 +42,7 @@ def new_trustees(count: int) -> list[Trustee]:
 
 
 def deal_tx(chain_id: str, trustee: Trustee, election: election_pb2.ElectionCreate) -> bytes:
-    return txbuild.deal(chain_id, trustee.key, election, trustee.index, trustee.secrets.enc_secret)
+    return txbuild.deal(chain_id, trustee.key, election, trustee.index)
 
 
 def decryption_share_tx(

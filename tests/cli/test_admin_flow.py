@@ -115,6 +115,10 @@ def write_definition(path: Path, election_id: str, members: list[TrusteeFile]) -
         'start = "now"',
         'end = "+2h"',
         "",
+        "[keygen]",
+        'deal_deadline = "+30m"',
+        'complaint_window = "1s"',
+        "",
         "[[contests]]",
         'id = "council"',
         'title = "Council seat"',
@@ -284,12 +288,13 @@ def test_a_bad_deal_is_complained_of_and_disqualified(
     )
     record = state(net, election_id).definition
     ann = open_trustee_file(trustees[0].key, trustees[0].passphrase_file.read_text().removesuffix("\n"))
-    deal = dkg.make_deal(election_id, record.trustees, record.threshold, 1, ann.secrets.enc_secret)
-    tampered = bytearray(deal.shares[2].ciphertext)
-    tampered[0] ^= 1
-    deal.shares[2].ciphertext = bytes(tampered)  # cai's share no longer decrypts
     with NodeClient(net.addresses) as client:
-        client.commit(txbuild.signed(client.chain_id(), ann.signing_key, election_pb2.Tx(dkg_deal=deal)))
+        chain_id = client.chain_id()
+        deal = dkg.make_deal(chain_id, election_id, record.trustees, record.threshold, 1)
+        tampered = bytearray(deal.shares[2].ciphertext)
+        tampered[0] ^= 1
+        deal.shares[2].ciphertext = bytes(tampered)  # cai's share no longer decrypts
+        client.commit(txbuild.signed(chain_id, ann.signing_key, election_pb2.Tx(dkg_deal=deal)))
     for member in trustees[1:]:
         run("trustee", "deal", *trustee_args(net, member, election_id))
     assert (

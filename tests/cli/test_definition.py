@@ -51,6 +51,7 @@ def _document() -> dict[str, object]:
         "groups": ["north"],
         "threshold": 1,
         "window": {"start": "now", "end": "+1h"},
+        "keygen": {"deal_deadline": "+10m", "complaint_window": "5m"},
         "contests": [{"id": "c", "min": 0, "max": 1, "choices": ["x", {"id": "y", "label": "Why"}]}],
         "trustees": [{"name": "ann", "sign_key": KEY, "enc_key": KEY}],
     }
@@ -65,6 +66,7 @@ def test_mapping() -> None:
         1,
     )
     assert (record.window_start_ms, record.window_end_ms) == (NOW_MS, NOW_MS + 3_600_000)
+    assert (record.deal_deadline_ms, record.complaint_window_ms) == (NOW_MS + 600_000, 300_000)
     contest = record.contests[0]
     assert (contest.id, contest.title, contest.min_selections, contest.max_selections) == ("c", "c", 0, 1)
     assert [(c.id, c.label) for c in contest.choices] == [("x", "x"), ("y", "Why")]
@@ -79,6 +81,9 @@ def test_mapping() -> None:
         ({"threshold": True}, "'threshold' must be a int"),
         ({"threshold": -1}, "must not be negative"),
         ({"window": None}, "'window' missing"),
+        ({"keygen": None}, "'keygen' missing"),
+        ({"keygen": {"deal_deadline": "+10m"}}, "'complaint_window' missing"),
+        ({"keygen": {"deal_deadline": "+10m", "complaint_window": "+5m"}}, "expected a number and a unit"),
         ({"groups": [1]}, "'groups' must be a list of strings"),
         ({"contests": [{"id": "c", "min": 0, "max": 1, "choices": [3]}]}, "a choice is an id"),
         ({"contests": ["c"]}, "list of tables"),

@@ -9,6 +9,7 @@ from proto.votestore.v1 import election_pb2
 from votestore.crypto import dkg
 
 ELECTION_ID = "e-2026-test"
+CHAIN_ID = "crypto-test"
 
 
 def make_definition(
@@ -44,7 +45,7 @@ def key_setup(n: int, t: int, election_id: str = ELECTION_ID) -> KeySetup:
     pairs = [dkg.new_trustee(f"trustee-{i}", i) for i in range(1, n + 1)]
     secrets = [p[0] for p in pairs]
     trustees = [p[1] for p in pairs]
-    deals = [dkg.make_deal(election_id, trustees, t, s.index, s.enc_secret) for s in secrets]
+    deals = [dkg.make_deal(CHAIN_ID, election_id, trustees, t, s.index) for s in secrets]
     shares = {
         s.index: dkg.secret_share(
             [dkg.open_share(election_id, trustees, d, s.index, s.enc_secret) for d in deals]

@@ -282,3 +282,20 @@ def test_property_other_election_or_voter_fails(election_id: str, voter: bytes) 
     if voter != b"w":
         with pytest.raises(BallotInvalid, match="proof fails"):
             ballot.verify_ballot(ELECTION_ID, MIXED, KEY, _FIXED, voter=voter)
+
+
+@pytest.mark.parametrize(
+    ("contests", "selections"),
+    [
+        ([(4, 1, 1), (5, 0, 2)], [[0], []]),
+        ([(4, 1, 1), (5, 0, 2)], [[3], [0, 4]]),
+        ([(32, 0, 32)] * 3, [list(range(32)), [], [5]]),
+        ([(1, 0, 1)], [[]]),
+    ],
+)
+def test_encoded_ballot_bytes_is_the_exact_size_of_a_ballot(
+    contests: list[tuple[int, int, int]], selections: list[list[int]]
+) -> None:
+    definition = make_definition(contests)
+    made = ballot.encrypt_ballot(ELECTION_ID, definition, group.base_mult(12345), selections, voter=bytes(32))
+    assert len(made.SerializeToString(deterministic=True)) == ballot.encoded_ballot_bytes(definition)

@@ -9,7 +9,7 @@ import nacl.utils
 import pytest
 
 from proto.votestore.v1 import election_pb2
-from tests.crypto.conftest import ELECTION_ID, KeySetup, key_setup
+from tests.crypto.conftest import CHAIN_ID, ELECTION_ID, KeySetup, key_setup
 from votestore.crypto import dkg, group, transcript
 from votestore.crypto.errors import ComplaintInvalid, DealInvalid, ShareInvalid
 from votestore.crypto.group import L
@@ -31,14 +31,27 @@ def test_shares_interpolate_to_the_election_key(n: int, t: int) -> None:
 
 
 def _reencrypt_share(setup: KeySetup, deal: election_pb2.DkgDeal, recipient: int, plain: bytes) -> None:
-    """What a cheating dealer does: a well-formed share box holding a wrong value, under the key
-    the design fixes (docs/crypto.md): SHA-256 framing of S = x_dealer * Y_recipient."""
-    x = group.decode_scalar(setup.secrets[deal.dealer - 1].enc_secret)
-    shared = group.mult(x, setup.trustees[recipient - 1].enc_key)
-    key = transcript.derive_key(dkg.SHARE_KEY_DOMAIN, ELECTION_ID, deal.dealer, recipient, shared)
-    nonce = nacl.utils.random(nacl.secret.SecretBox.NONCE_SIZE)
-    deal.shares[recipient - 1].nonce = nonce
-    deal.shares[recipient - 1].ciphertext = nacl.secret.SecretBox(key).encrypt(plain, nonce).ciphertext
+    """What a cheating dealer does: well-formed share boxes under the key the design fixes
+    (docs/crypto.md: SHA-256 framing of S = e * Y_j for the deal's ephemeral key g^e), the one to
+    `recipient` holding a wrong value, the others their honest shares."""
+    honest = {
+        j: dkg._open_with_point(
+            ELECTION_ID,
+            deal,
+            j,
+            group.mult(group.decode_scalar(setup.secrets[j - 1].enc_secret), deal.ephemeral_key),
+        )
+        for j in range(1, len(setup.trustees) + 1)
+    }
+    e = group.random_scalar()
+    deal.ephemeral_key = group.base_mult(e)
+    for j, share in honest.items():
+        shared = group.mult(e, setup.trustees[j - 1].enc_key)
+        key = transcript.derive_key(dkg.SHARE_KEY_DOMAIN, ELECTION_ID, deal.dealer, j, shared)
+        nonce = nacl.utils.random(nacl.secret.SecretBox.NONCE_SIZE)
+        value = plain if j == recipient else group.encode_scalar(share)
+        deal.shares[j - 1].nonce = nonce
+        deal.shares[j - 1].ciphertext = nacl.secret.SecretBox(key).encrypt(value, nonce).ciphertext
 
 
 def _cheat_wrong_value(setup: KeySetup, deal: election_pb2.DkgDeal, recipient: int) -> None:
@@ -201,7 +214,45 @@ def test_trustee_secrets_round_trip_and_hide_in_repr() -> None:
     assert group.base_mult(group.decode_scalar(secrets.enc_secret)) == public.enc_key
 
 
-def test_deal_refuses_a_secret_that_is_not_the_dealers() -> None:
+def test_a_complaints_point_opens_the_disputed_share_and_no_other() -> None:
+    """Issue 18, item 6: trustee 2 complains of dealer 1 and so publishes S. S must not open
+    trustee 2's own deal's share to dealer 1 (with static keys, S = y2*Y1 = y1*Y2 did), nor any
+    other deal's share."""
     setup = key_setup(3, 2)
-    with pytest.raises(ValueError, match="does not match"):
-        dkg.make_deal(ELECTION_ID, setup.trustees, 2, 1, setup.secrets[1].enc_secret)
+    complaint = dkg.make_complaint(
+        ELECTION_ID, setup.trustees, setup.deals[0], 2, setup.secrets[1].enc_secret
+    )
+    assert dkg._open_with_point(ELECTION_ID, setup.deals[0], 2, complaint.shared_point) >= 0  # the disputed
+    for deal in setup.deals[1:]:
+        for recipient in (1, 2, 3):
+            with pytest.raises(ShareInvalid, match="does not decrypt"):
+                dkg._open_with_point(ELECTION_ID, deal, recipient, complaint.shared_point)
+
+
+def test_commitment_proofs_hold_and_are_bound_to_chain_election_dealer_and_index() -> None:
+    setup = key_setup(3, 2)
+    deal = dkg.make_deal(CHAIN_ID, ELECTION_ID, setup.trustees, 2, 1)
+    dkg.check_deal_proofs(CHAIN_ID, deal)
+    with pytest.raises(DealInvalid, match="commitment 0: proof of knowledge fails"):
+        dkg.check_deal_proofs("another-chain", deal)
+    swapped = election_pb2.DkgDeal()
+    swapped.CopyFrom(deal)
+    swapped.commitment_proofs[0].CopyFrom(deal.commitment_proofs[1])
+    swapped.commitment_proofs[1].CopyFrom(deal.commitment_proofs[0])
+    with pytest.raises(DealInvalid, match="proof of knowledge fails"):
+        dkg.check_deal_proofs(CHAIN_ID, swapped)
+    other_dealer = election_pb2.DkgDeal()
+    other_dealer.CopyFrom(deal)
+    other_dealer.dealer = 2
+    with pytest.raises(DealInvalid, match="proof of knowledge fails"):
+        dkg.check_deal_proofs(CHAIN_ID, other_dealer)
+
+
+def test_deals_summing_to_the_identity_give_no_election_key() -> None:
+    setup = key_setup(3, 2)
+    first = setup.deals[0]
+    negated = election_pb2.DkgDeal()
+    negated.CopyFrom(setup.deals[1])
+    negated.commitments[0] = group.sub(group.IDENTITY, first.commitments[0])
+    with pytest.raises(DealInvalid, match="identity"):
+        dkg.election_key([first, negated])

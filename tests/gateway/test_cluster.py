@@ -28,6 +28,7 @@ from votestore.client.gateway_client import GatewayClient, GatewayError
 from votestore.client.receipts import check_receipt
 from votestore.crypto import dkg
 from votestore.encoding import tx_hash
+from votestore.keygen_schedule import wait_before_open_s
 
 pytestmark = pytest.mark.cluster
 
@@ -65,6 +66,8 @@ def _definition(election_id: str, trustees: list[election_pb2.Trustee]) -> elect
         window_end_ms=now + 24 * 3600 * 1000,
         trustees=trustees,
         threshold=2,
+        deal_deadline_ms=now + 600_000,
+        complaint_window_ms=1_000,
     )
 
 
@@ -92,11 +95,9 @@ def _make_elections(net: LocalNet) -> None:
             txbuild.roll_append(chain, net.admin_key, NOT_OPEN, 0, later_rows),
         ],
     )
-    deals = [
-        txbuild.deal(chain, nacl.signing.SigningKey(s.sign_seed), definition, s.index, s.enc_secret)
-        for s, _ in kits
-    ]
+    deals = [txbuild.deal(chain, nacl.signing.SigningKey(s.sign_seed), definition, s.index) for s, _ in kits]
     _commit_all(net, deals)
+    time.sleep(wait_before_open_s(definition))
     _commit_all(net, [txbuild.open_election(chain, net.admin_key, ELECTION)])
 
 

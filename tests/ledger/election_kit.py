@@ -72,7 +72,7 @@ class Election:
 
     def deal(self, dealer: int) -> bytes:
         kit = self.trustees[dealer - 1]
-        return txbuild.deal(CHAIN_ID, kit.key, self.definition, dealer, kit.secrets.enc_secret)
+        return txbuild.deal(CHAIN_ID, kit.key, self.definition, dealer)
 
     def open(self) -> bytes:
         return txbuild.open_election(CHAIN_ID, ADMIN, ELECTION)
@@ -81,9 +81,11 @@ class Election:
         return txbuild.close_election(CHAIN_ID, ADMIN, ELECTION)
 
     def opened(self, dealers: Sequence[int] = (1, 2, 3)) -> Election:
-        """Deal (by `dealers`), open, and move block time into the window."""
-        results = self.chain.block([*(self.deal(d) for d in dealers), self.open()], WINDOW_START_MS)
-        assert [code(r) for r in results] == ["OK"] * (len(dealers) + 1), results
+        """Deal (by `dealers`), then open once the complaint window has passed, at block time
+        WINDOW_START_MS."""
+        results = self.chain.block([self.deal(d) for d in dealers])
+        assert [code(r) for r in results] == ["OK"] * len(dealers), results
+        assert self.chain.one(self.open(), WINDOW_START_MS) == "OK"
         return self
 
     @property

@@ -22,6 +22,9 @@ T0_MS = 1_700_000_000_000
 BLOCK_MS = 1_000
 WINDOW_START_MS = T0_MS + 60_000
 WINDOW_END_MS = WINDOW_START_MS + 24 * 3600 * 1000
+DEAL_DEADLINE_MS = T0_MS + 30_000
+COMPLAINT_WINDOW_MS = 10_000
+"""Deals end by T0 + 30 s, complaints 10 s later: an election may open at WINDOW_START_MS."""
 
 
 def seeded_key(label: str) -> nacl.signing.SigningKey:
@@ -111,6 +114,8 @@ def definition(
         trustees=trustees,
         threshold=threshold,
         groups=groups,
+        deal_deadline_ms=DEAL_DEADLINE_MS,
+        complaint_window_ms=COMPLAINT_WINDOW_MS,
     )
 
 

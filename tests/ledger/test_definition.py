@@ -10,10 +10,21 @@ from election.policy import (
     MAX_CHOICES_PER_CONTEST,
     MAX_CONTESTS,
     MAX_ID_BYTES,
+    MIN_COMPLAINT_WINDOW_MS,
     ChainPolicy,
 )
 from proto.votestore.v1 import election_pb2
-from tests.ledger.harness import ADMIN, CHAIN_ID, POLICY, T0_MS, WINDOW_START_MS, Chain, create, definition
+from tests.ledger.harness import (
+    ADMIN,
+    CHAIN_ID,
+    POLICY,
+    T0_MS,
+    WINDOW_END_MS,
+    WINDOW_START_MS,
+    Chain,
+    create,
+    definition,
+)
 from votestore import txbuild
 from votestore.errors import ConfigError
 from votestore.genesis import DAY_MS as MS_PER_DAY
@@ -70,6 +81,11 @@ BAD_DEFINITIONS: list[tuple[str, Mutation]] = [
     ("window ends before it starts", _set("window_end_ms", WINDOW_START_MS)),
     ("window longer than policy", _window(3.001)),
     ("window ended already", _set("window_end_ms", T0_MS)),
+    ("no deal deadline", lambda d: d.ClearField("deal_deadline_ms")),
+    ("deal deadline passed", _set("deal_deadline_ms", T0_MS)),
+    ("no complaint window", lambda d: d.ClearField("complaint_window_ms")),
+    ("complaint window below the floor", _set("complaint_window_ms", MIN_COMPLAINT_WINDOW_MS - 1)),
+    ("key generation ends after the window", _set("deal_deadline_ms", WINDOW_END_MS - 1)),
 ]
 
 

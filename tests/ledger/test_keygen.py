@@ -9,7 +9,15 @@ import pytest
 from election import state_keys
 from proto.votestore.v1 import election_pb2
 from tests.ledger.election_kit import ELECTION, Election
-from tests.ledger.harness import ADMIN, CHAIN_ID, WINDOW_END_MS, seeded_key
+from tests.ledger.harness import (
+    ADMIN,
+    CHAIN_ID,
+    COMPLAINT_WINDOW_MS,
+    DEAL_DEADLINE_MS,
+    WINDOW_END_MS,
+    WINDOW_START_MS,
+    seeded_key,
+)
 from votestore import txbuild
 from votestore.crypto import dkg
 from votestore.crypto.errors import ShareInvalid
@@ -79,6 +87,11 @@ DEAL_AND_OPEN_REFUSALS: list[tuple[str, Scenario, str]] = [
     ),
     ("deal missing a share", lambda e: _resigned_deal(e, 1, lambda b: b.shares.pop()), "MALFORMED"),
     (
+        "ephemeral key the identity",
+        lambda e: _resigned_deal(e, 1, lambda b: setattr(b, "ephemeral_key", bytes(32))),
+        "MALFORMED",
+    ),
+    (
         "deal for unknown election",
         lambda e: _resigned_deal(e, 1, lambda b: setattr(b, "election_id", "nope")),
         "UNKNOWN_ELECTION",
@@ -106,7 +119,8 @@ def test_second_deal_is_duplicate_and_open_needs_threshold() -> None:
     assert election.chain.one(election.deal(1)) == "DUPLICATE"
     assert election.chain.one(election.open()) == "KEYGEN_INCOMPLETE"
     assert election.chain.one(election.deal(2)) == "OK"
-    assert election.chain.one(election.open()) == "OK"
+    assert election.chain.one(election.open()) == "KEYGEN_PENDING"
+    assert election.chain.one(election.open(), DEAL_DEADLINE_MS + COMPLAINT_WINDOW_MS) == "OK"
     assert election.chain.one(election.deal(3)) == "WRONG_PHASE"
     assert election.chain.one(election.open()) == "WRONG_PHASE"
 
@@ -142,7 +156,7 @@ def test_proven_complaint_disqualifies_dealer() -> None:
     assert election.chain.one(_complaint(election, 3, 1)) == "DUPLICATE"
     assert election.chain.one(election.deal(1)) == "DISQUALIFIED"
 
-    assert election.chain.one(election.open()) == "OK"
+    assert election.chain.one(election.open(), WINDOW_START_MS) == "OK"
     deals = [election.chain.app.deal(ELECTION, d) for d in (2, 3)]
     assert election.chain.state(ELECTION).election_key == dkg.election_key([d for d in deals if d])
     assert election.chain.app.verification_key(ELECTION, 1) is None

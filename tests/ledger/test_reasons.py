@@ -86,6 +86,12 @@ def _keygen_incomplete() -> str:
     return election.chain.one(election.open())
 
 
+def _keygen_pending() -> str:
+    election = Election.created()
+    election.chain.block([election.deal(1), election.deal(2), election.deal(3)])
+    return election.chain.one(election.open())
+
+
 def _bad_share() -> str:
     election = Election.created(voters=1).opened()
     assert election.chain.one(election.close()) == "OK"
@@ -122,6 +128,7 @@ SCENARIOS: dict[str, Callable[[], str]] = {
     "BAD_DEFINITION": _bad_definition,
     "OUT_OF_ORDER": _out_of_order,
     "KEYGEN_INCOMPLETE": _keygen_incomplete,
+    "KEYGEN_PENDING": _keygen_pending,
     "BAD_SHARE": _bad_share,
     "DISQUALIFIED": _disqualified,
 }

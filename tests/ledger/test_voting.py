@@ -15,7 +15,7 @@ from election.state_machine import NO_POINTS
 from election.stateless import ElectionParams, verify_tx_handover, verify_tx_stateless
 from proto.votestore.v1 import election_pb2
 from tests.ledger.election_kit import ELECTION, Election, credential, voter_key
-from tests.ledger.harness import CHAIN_ID, T0_MS, WINDOW_END_MS, WINDOW_START_MS, code
+from tests.ledger.harness import CHAIN_ID, COMPLAINT_WINDOW_MS, T0_MS, WINDOW_END_MS, WINDOW_START_MS, code
 from votestore import txbuild
 from votestore.crypto import ballot as ballot_module
 from votestore.crypto.credential import derive_credential_key
@@ -129,8 +129,11 @@ def test_ballot_before_window_start_is_outside_window() -> None:
     election = Election.created(voters=2)
     early = T0_MS + 10_000
     assert early < WINDOW_START_MS
-    election.chain.block([election.deal(1), election.deal(2), election.open()], early)
-    assert election.chain.one(election.ballot(1, CHOICE), early + 1000) == "OUTSIDE_WINDOW"
+    election.chain.block([election.deal(1), election.deal(2), election.deal(3)], early)
+    assert election.chain.one(election.open(), early + COMPLAINT_WINDOW_MS) == "OK"
+    assert (
+        election.chain.one(election.ballot(1, CHOICE), early + COMPLAINT_WINDOW_MS + 1000) == "OUTSIDE_WINDOW"
+    )
     assert election.chain.one(election.ballot(1, CHOICE), WINDOW_START_MS) == "OK"
 
 

@@ -134,7 +134,8 @@ class Election:
     definition: election_pb2.ElectionCreate
 
     @classmethod
-    def opened(cls, voters: int = VOTERS, roll_batch: int = 4) -> Election:
+    def created(cls) -> Election:
+        """Height 1: the election recorded, in key generation."""
         trustees = [dkg.new_trustee(f"trustee-{i}", i) for i in (1, 2, 3)]
         definition = election_pb2.ElectionCreate(
             election_id=ELECTION,
@@ -148,20 +149,29 @@ class Election:
             trustees=[t[1] for t in trustees],
             threshold=2,
             groups=["north", "south"],
+            deal_deadline_ms=WINDOW_START_MS - 20_000,
+            complaint_window_ms=10_000,
         )
         election = cls(Chain(), trustees, definition)
+        assert ok(election.chain.block([txbuild.election_create(CHAIN_ID, ADMIN, definition)]))
+        return election
+
+    @classmethod
+    def opened(cls, voters: int = VOTERS, roll_batch: int = 4) -> Election:
+        """Heights 1 create, 2 roll and deals, 3 open (at WINDOW_START_MS)."""
+        election = cls.created()
         chain = election.chain
-        assert ok(chain.block([txbuild.election_create(CHAIN_ID, ADMIN, definition)]))
         rows = [(bytes(voter_key(v).verify_key), ("north", "south")[v % 2]) for v in range(voters)]
-        assert ok(chain.block(txbuild.roll_batches(CHAIN_ID, ADMIN, ELECTION, rows, batch_size=roll_batch)))
         deals = [election.deal(i) for i in (1, 2, 3)]
-        assert ok(chain.block([*deals, txbuild.open_election(CHAIN_ID, ADMIN, ELECTION)], WINDOW_START_MS))
+        roll = txbuild.roll_batches(CHAIN_ID, ADMIN, ELECTION, rows, batch_size=roll_batch)
+        assert ok(chain.block([*roll, *deals]))
+        assert ok(chain.block([txbuild.open_election(CHAIN_ID, ADMIN, ELECTION)], WINDOW_START_MS))
         return election
 
     def deal(self, dealer: int) -> bytes:
         secrets, _ = self.trustees[dealer - 1]
         key = nacl.signing.SigningKey(secrets.sign_seed)
-        return txbuild.deal(CHAIN_ID, key, self.definition, dealer, secrets.enc_secret)
+        return txbuild.deal(CHAIN_ID, key, self.definition, dealer)
 
     def state(self) -> election_pb2.ElectionState:
         record = self.chain.app.election_state(ELECTION)

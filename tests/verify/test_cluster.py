@@ -27,6 +27,7 @@ from votestore import txbuild
 from votestore.crypto import dkg
 from votestore.crypto.credential import derive_credential_key
 from votestore.encoding import tx_hash
+from votestore.keygen_schedule import wait_before_open_s
 
 pytestmark = pytest.mark.cluster
 
@@ -61,14 +62,17 @@ def _run_election(net: LocalNet) -> None:
         window_end_ms=now + 3600 * 1000,
         trustees=[t[1] for t in trustees],
         threshold=2,
+        deal_deadline_ms=now + 600_000,
+        complaint_window_ms=1_000,
     )
     credentials = [bytes([v + 1]) * 32 for v in range(len(CHOICES))]
     rows = [(bytes(derive_credential_key(c, ELECTION).verify_key), "") for c in credentials]
     _commit(net, [txbuild.election_create(chain, net.admin_key, definition)])
     _commit(net, [txbuild.roll_append(chain, net.admin_key, ELECTION, 0, rows)])
     keys = [nacl.signing.SigningKey(s.sign_seed) for s, _ in trustees]
-    deals = [txbuild.deal(chain, keys[i], definition, i + 1, trustees[i][0].enc_secret) for i in range(3)]
+    deals = [txbuild.deal(chain, keys[i], definition, i + 1) for i in range(3)]
     _commit(net, deals)
+    time.sleep(wait_before_open_s(definition))
     _commit(net, [txbuild.open_election(chain, net.admin_key, ELECTION)])
     key = _state(net).election_key
     ballots = [

@@ -1,7 +1,7 @@
 """Each fault the issue lists is found and named (check, node, height, record) on ledger files
 exported from a real election; a clean election verifies; a lagging node is only lagging.
 
-Heights of the clean election (kit.clean_election): 1 create, 2 roll, 3 deals + open,
+Heights of the clean election (kit.clean_election): 1 create, 2 roll + deals, 3 open,
 4 three ballots, 5 two ballots + one refused, 6 close, 7 two shares (counted).
 """
 

@@ -31,6 +31,9 @@ class Check(StrEnum):
     """Each header's app hash and results root equal the replay's."""
     BALLOT = "ballot"
     """Each ballot recorded as accepted has a valid signature and valid proofs."""
+    KEY_GENERATION = "key_generation"
+    """Each deal recorded as accepted proves knowledge of its commitments; no open before the
+    deals and the complaint window are over, or with a key that is not one."""
     ROLL_FROZEN = "roll_frozen"
     """No roll change is accepted once an election opened."""
     AGGREGATE = "aggregate"

@@ -504,6 +504,17 @@ def _classify(raw: bytes, stored: election_pb2.TxResult, replayed: election_pb2.
         election_pb2.MALFORMED,
     ):
         return Check.BALLOT
+    if kind == "dkg_deal" and replayed.code in (
+        election_pb2.BAD_PROOF,
+        election_pb2.MALFORMED,
+        election_pb2.OUTSIDE_WINDOW,
+    ):
+        return Check.KEY_GENERATION
+    if kind == "election_open" and replayed.code in (
+        election_pb2.KEYGEN_PENDING,
+        election_pb2.KEYGEN_INCOMPLETE,
+    ):
+        return Check.KEY_GENERATION
     if kind == "roll_append" and replayed.code == election_pb2.WRONG_PHASE:
         return Check.ROLL_FROZEN
     if kind == "decryption_share" and replayed.code in (election_pb2.BAD_PROOF, election_pb2.BAD_SHARE):

@@ -39,6 +39,35 @@ def _check_contest_definition(contest: election_pb2.Contest) -> None:
         raise ValueError(f"contest {contest.id!r}: need min <= max <= {n} choices")
 
 
+def _varint_bytes(n: int) -> int:
+    return max(1, (n.bit_length() + 6) // 7)
+
+
+def _delimited_bytes(n: int) -> int:
+    """A length-delimited field of n bytes, field number below 16 (one tag byte)."""
+    return 1 + _varint_bytes(n) + n
+
+
+def _string_bytes(text: str) -> int:
+    size = len(text.encode())
+    return _delimited_bytes(size) if size else 0
+
+
+def encoded_ballot_bytes(definition: election_pb2.ElectionCreate) -> int:
+    """The exact size of the canonical encoding of a well-formed ballot for this definition:
+    every point and scalar is 32 bytes, so the size depends on the definition alone. A node
+    refuses a larger ballot before it verifies any proof (issue 18, attack 3)."""
+    point = _delimited_bytes(group.POINT_BYTES)
+    ciphertext = _delimited_bytes(2 * point)
+    selection_proof = _delimited_bytes(4 * point)
+    size = _string_bytes(definition.election_id)
+    for contest in definition.contests:
+        branches = contest.max_selections - contest.min_selections + 1
+        body = _string_bytes(contest.id) + len(contest.choices) * (ciphertext + selection_proof)
+        size += _delimited_bytes(body + _delimited_bytes(2 * branches * point))
+    return size
+
+
 def _selection_context(
     election_id: str, voter: bytes, index: int, contest_id: str, choice: int
 ) -> tuple[Part, ...]:

@@ -1,14 +1,17 @@
-"""Distributed key generation among n trustees with threshold t (Pedersen/Feldman, after
-Gennaro-Jarecki-Krawczyk-Rabin), with publicly checkable complaints.
+"""Distributed key generation among n trustees with threshold t (Pedersen/Feldman, after Gennaro-
+Jarecki-Krawczyk-Rabin), with publicly checkable complaints.
 
-Each dealer i draws a random polynomial f_i of degree t-1, publishes Feldman commitments
-A_ik = g^(a_ik) and, for every trustee j (itself included, so its own share is on the ledger
-too), f_i(j) encrypted under SecretBox with a key hashed from the static Diffie-Hellman point
-S = x_i * Y_j between the two enc_keys. A recipient whose share does not open or does not match
-the commitments publishes S with a DLEQ proof (log_g Y_j = log_{X_i} S); anyone can then open the
-share and judge: a proven complaint disqualifies the dealer, a false one is refused. The election
-key is the sum of the qualified dealers' A_i0 and trustee j's key share is the sum of f_i(j).
-No party ever holds the election's secret key.
+Each dealer i draws a random polynomial f_i of degree t-1, publishes Feldman commitments A_ik =
+g^(a_ik), each with a Schnorr proof that it knows a_ik (bound to the chain, the election, the dealer
+and k, as ElectionGuard does: without it the last dealer could publish A_i0 = g^x - sum of the
+others' and fix the election key to one it alone opens), and, for every trustee j (itself included,
+so its own share is on the ledger too), f_i(j) encrypted under SecretBox with a key hashed from the
+Diffie-Hellman point S = e_i * Y_j of the deal's ephemeral key E_i = g^(e_i) and trustee j's
+enc_key. A recipient whose share does not open or does not match the commitments publishes S with a
+DLEQ proof (log_g Y_j = log_{E_i} S), which opens that one share and no other;
+anyone can then open the share and judge: a proven complaint disqualifies the dealer, a false one is
+refused. The election key is the sum of the qualified dealers' A_i0 and trustee j's key share is the
+sum of f_i(j). No party ever holds the election's secret key.
 """
 
 from __future__ import annotations
@@ -29,8 +32,9 @@ from votestore.crypto.group import L
 from votestore.crypto.transcript import derive_key
 from votestore.errors import DecodeError
 
-SHARE_KEY_DOMAIN: Final = b"votestore/v1/dkg/share-key"
+SHARE_KEY_DOMAIN: Final = b"votestore/v1/dkg/share-key/ephemeral"
 COMPLAINT_DOMAIN: Final = b"votestore/v1/dkg/complaint"
+COMMITMENT_DOMAIN: Final = b"votestore/v1/dkg/commitment-pok"
 MAX_TRUSTEES: Final = 64  # bounds a deal's size and the work of checking it
 NONCE_BYTES: Final = nacl.secret.SecretBox.NONCE_SIZE
 SHARE_CIPHERTEXT_BYTES: Final = group.SCALAR_BYTES + nacl.secret.SecretBox.MACBYTES
@@ -106,28 +110,42 @@ def _eval_commitments(commitments: Sequence[bytes], x: int) -> bytes:
     return acc
 
 
+def _commitment_context(chain_id: str, election_id: str, dealer: int, k: int) -> tuple[str | int, ...]:
+    return (chain_id, election_id, dealer, k)
+
+
 def make_deal(
+    chain_id: str,
     election_id: str,
     trustees: Sequence[election_pb2.Trustee],
     threshold: int,
     dealer: int,
-    dealer_enc_secret: bytes,
 ) -> election_pb2.DkgDeal:
-    """Deal a fresh random polynomial; its coefficients are dropped when this returns."""
+    """Deal a fresh random polynomial; its coefficients and the deal's ephemeral secret are
+    dropped when this returns."""
     _check_setup(trustees, threshold)
     assert 1 <= dealer <= len(trustees)
-    secret = group.decode_scalar(dealer_enc_secret)
-    if group.base_mult(secret) != trustees[dealer - 1].enc_key:
-        raise ValueError(f"enc secret does not match trustee {dealer}'s enc_key")
+    ephemeral = group.random_scalar()
     coefficients = [group.random_scalar() for _ in range(threshold)]
+    commitments = [group.base_mult(a) for a in coefficients]
     deal = election_pb2.DkgDeal(
-        election_id=election_id, dealer=dealer, commitments=[group.base_mult(a) for a in coefficients]
+        election_id=election_id,
+        dealer=dealer,
+        commitments=commitments,
+        ephemeral_key=group.base_mult(ephemeral),
     )
+    for k, (a, commitment) in enumerate(zip(coefficients, commitments, strict=True)):
+        proof = proofs.prove_schnorr(
+            COMMITMENT_DOMAIN, _commitment_context(chain_id, election_id, dealer, k), commitment, a
+        )
+        deal.commitment_proofs.add(
+            challenge=group.encode_scalar(proof.challenge), response=group.encode_scalar(proof.response)
+        )
     for j in range(1, len(trustees) + 1):
         share = 0
         for a in reversed(coefficients):
             share = (share * j + a) % L
-        box = _share_box(election_id, dealer, j, group.mult(secret, _enc_key(trustees, j)))
+        box = _share_box(election_id, dealer, j, group.mult(ephemeral, _enc_key(trustees, j)))
         nonce = nacl.utils.random(NONCE_BYTES)
         deal.shares.add(
             recipient=j, nonce=nonce, ciphertext=box.encrypt(group.encode_scalar(share), nonce).ciphertext
@@ -138,8 +156,9 @@ def make_deal(
 def check_deal_form(
     election_id: str, trustees: Sequence[election_pb2.Trustee], threshold: int, deal: election_pb2.DkgDeal
 ) -> None:
-    """Raise DealInvalid unless the deal has t valid commitments and one share for every trustee
-    (1..n in order, the dealer's own included) of the right sizes."""
+    """Raise DealInvalid unless the deal has t valid commitments, t proofs of canonical scalars,
+    and one share for every trustee (1..n in order, the dealer's own included) of the right sizes.
+    The proofs themselves are checked by `check_deal_proofs`, which needs the chain id."""
     _check_setup(trustees, threshold)
     n = len(trustees)
     if deal.election_id != election_id:
@@ -153,11 +172,33 @@ def check_deal_form(
             group.decode_point(c)
     except DecodeError as e:
         raise DealInvalid(f"commitment: {e}") from e
+    try:
+        group.decode_point(deal.ephemeral_key)
+    except DecodeError as e:
+        raise DealInvalid(f"ephemeral key: {e}") from e
+    if len(deal.commitment_proofs) != threshold:
+        raise DealInvalid(f"{len(deal.commitment_proofs)} commitment proofs, threshold is {threshold}")
+    try:
+        for p in deal.commitment_proofs:
+            group.decode_scalar(p.challenge)
+            group.decode_scalar(p.response)
+    except DecodeError as e:
+        raise DealInvalid(f"commitment proof: {e}") from e
     if [s.recipient for s in deal.shares] != list(range(1, n + 1)):
         raise DealInvalid(f"shares must be for trustees 1..{n} in order")
     for s in deal.shares:
         if len(s.nonce) != NONCE_BYTES or len(s.ciphertext) != SHARE_CIPHERTEXT_BYTES:
             raise DealInvalid(f"share for trustee {s.recipient}: wrong nonce or ciphertext size")
+
+
+def check_deal_proofs(chain_id: str, deal: election_pb2.DkgDeal) -> None:
+    """Raise DealInvalid unless every commitment carries a valid proof that the dealer knows its
+    discrete log (the deal's form already checked by `check_deal_form`)."""
+    for k, (commitment, pb) in enumerate(zip(deal.commitments, deal.commitment_proofs, strict=True)):
+        proof = proofs.Schnorr(group.decode_scalar(pb.challenge), group.decode_scalar(pb.response))
+        context = _commitment_context(chain_id, deal.election_id, deal.dealer, k)
+        if not proofs.verify_schnorr(COMMITMENT_DOMAIN, context, commitment, proof):
+            raise DealInvalid(f"commitment {k}: proof of knowledge fails")
 
 
 def _open_with_point(
@@ -191,7 +232,7 @@ def open_share(
     """My share of this dealer's polynomial, checked; raises ShareInvalid (then complain)."""
     check_deal_form(election_id, trustees, len(deal.commitments), deal)
     secret = group.decode_scalar(my_enc_secret)
-    shared = group.mult(secret, _enc_key(trustees, deal.dealer))
+    shared = group.mult(secret, deal.ephemeral_key)
     return group.encode_scalar(_open_with_point(election_id, deal, my_index, shared))
 
 
@@ -206,19 +247,22 @@ def make_complaint(
     my_index: int,
     my_enc_secret: bytes,
 ) -> election_pb2.DkgComplaint:
-    """Reveal S = x_me * X_dealer with a proof that it is the Diffie-Hellman point of our keys.
+    """Reveal S = y_me * E (E the deal's ephemeral key) with a proof that it is the
+    Diffie-Hellman point of E and my enc_key.
 
-    S opens only this dealer's share to me; my enc secret stays hidden (DLEQ is zero-knowledge).
+    E is this deal's alone, so S opens only the disputed share (this dealer's to me) and no other;
+    my enc secret stays hidden (DLEQ is zero-knowledge). (With the dealer's static key in place of
+    E, S would also open my own deal's share to the dealer: the static point is symmetric.)
     """
+    check_deal_form(election_id, trustees, len(deal.commitments), deal)
     secret = group.decode_scalar(my_enc_secret)
-    dealer_key = _enc_key(trustees, deal.dealer)
     my_key = _enc_key(trustees, my_index)
     assert group.base_mult(secret) == my_key, "enc secret does not match my enc_key"
-    shared = group.mult(secret, dealer_key)
+    shared = group.mult(secret, deal.ephemeral_key)
     proof = proofs.prove_dleq(
         COMPLAINT_DOMAIN,
         _complaint_context(election_id, my_index, deal.dealer),
-        dealer_key,
+        deal.ephemeral_key,
         my_key,
         shared,
         secret,
@@ -260,10 +304,9 @@ def complaint_holds(
         )
     except DecodeError as e:
         raise ComplaintInvalid(f"complaint: {e}") from e
-    dealer_key = _enc_key(trustees, deal.dealer)
     my_key = _enc_key(trustees, complaint.complainer)
     context = _complaint_context(election_id, complaint.complainer, complaint.dealer)
-    if not proofs.verify_dleq(COMPLAINT_DOMAIN, context, dealer_key, my_key, shared, proof):
+    if not proofs.verify_dleq(COMPLAINT_DOMAIN, context, deal.ephemeral_key, my_key, shared, proof):
         raise ComplaintInvalid("complaint's Diffie-Hellman proof fails")
     try:
         _open_with_point(election_id, deal, complaint.complainer, shared)
@@ -273,9 +316,14 @@ def complaint_holds(
 
 
 def election_key(deals: Sequence[election_pb2.DkgDeal]) -> bytes:
-    """The election key: the sum of the qualified dealers' A_0 (pass only qualified deals)."""
+    """The election key: the sum of the qualified dealers' A_0 (pass only qualified deals).
+    Raises DealInvalid if the sum is the identity (a zero secret: ballots would be in clear),
+    which dealers who each proved knowledge of their A_0 reach only with negligible probability."""
     assert deals, "no qualified deal"
-    return group.add_all([group.decode_point(d.commitments[0]) for d in deals])
+    key = group.add_all([group.decode_point(d.commitments[0]) for d in deals])
+    if key == group.IDENTITY:
+        raise DealInvalid("the qualified deals sum to the identity: no election key")
+    return key
 
 
 def verification_key(deals: Sequence[election_pb2.DkgDeal], trustee_index: int) -> bytes:

@@ -18,8 +18,6 @@ from votestore.crypto import decaf, group
 
 Pair = tuple[bytes, bytes]
 
-_G = decaf.base_mult(1)
-
 
 @dataclass(frozen=True, slots=True)
 class Ciphertext:
@@ -41,14 +39,12 @@ class Ciphertext:
 
 
 def encrypt(key: bytes, value: int, nonce: int) -> Ciphertext:
-    """(g^nonce, g^value key^nonce) in constant time, key^nonce from the key's precomputed table.
+    """(g^nonce, g^value key^nonce), key^nonce from the key's precomputed table. The same calls
+    for every value (g^0 is computed and added too): no branch on the plaintext; what still
+    depends on secrets is said in docs/crypto.md ("What leaks").
 
     Raises DecodeError if the key is not a valid point."""
-    masked = decaf.table_for(key).mult(nonce)
-    if value == 1:
-        masked = masked + _G
-    elif value != 0:
-        masked = masked + decaf.base_mult(value)
+    masked = decaf.table_for(key).mult(nonce) + decaf.base_mult(value)
     return Ciphertext.of(decaf.base_mult(nonce), masked)
 
 

@@ -1,5 +1,7 @@
 """Chaum-Pedersen proofs in (challenge, response) form, made non-interactive by Fiat-Shamir.
 
+- Schnorr: knowledge of log_g(pub), for key-generation commitments (a dealer proves it knows each
+  coefficient it commits to, so it cannot choose its commitments from the other dealers').
 - DLEQ: log_g(pub1) = log_base2(pub2), for decryption shares and DKG complaints.
 - Range: a disjunctive (Cramer-Damgard-Schoenmakers) proof that an exponential ElGamal
   ciphertext (A, B) = (g^R, g^M K^R) under key K encrypts some M in [lo, hi]; one
@@ -25,6 +27,12 @@ from votestore.crypto.transcript import Part, challenge
 
 
 @dataclass(frozen=True, slots=True)
+class Schnorr:
+    challenge: int
+    response: int
+
+
+@dataclass(frozen=True, slots=True)
 class Dleq:
     challenge: int
     response: int
@@ -34,6 +42,23 @@ class Dleq:
 class RangeProof:
     challenges: tuple[int, ...]
     responses: tuple[int, ...]
+
+
+def prove_schnorr(domain: bytes, context: tuple[Part, ...], pub: bytes, secret: int) -> Schnorr:
+    """Prove knowledge of `secret` with pub = g^secret; the challenge hashes the whole statement
+    (domain, context, generator, pub) and the commitment h = g^w."""
+    assert 0 < secret < L
+    w = group.random_scalar()
+    h = group.base_mult(w)
+    c = challenge(domain, *context, GENERATOR, pub, h)
+    return Schnorr(c, (w + c * secret) % L)
+
+
+def verify_schnorr(domain: bytes, context: tuple[Part, ...], pub: bytes, proof: Schnorr) -> bool:
+    """Recompute h = g^v pub^-c and check c = H(statement, h); `pub` already validated."""
+    pub_el = decaf.Element.decode(pub, allow_identity=True)
+    h = decaf.base_double_mult_vartime(proof.response, pub_el, L - proof.challenge).encode()
+    return challenge(domain, *context, GENERATOR, pub, h) == proof.challenge
 
 
 def prove_dleq(
@@ -74,31 +99,26 @@ def prove_range(
 ) -> RangeProof:
     """Prove ct = (g^nonce, g^value key^nonce) with value in [lo, hi].
 
-    The prover knows the nonce, so each simulated branch's commitments cost two fixed-base
-    multiplications and one from the key's table (a = g^u, b = key^u g^((k - value) c_k)) instead
-    of four plain ones. All constant time: the nonce and the value are secret.
+    The prover knows the nonce, so each branch's commitments cost two fixed-base multiplications
+    and one from the key's table (a = g^u, b = key^u g^((k - value) c_k)) instead of four plain
+    ones. Every branch, the real one included, makes the same calls (for the real branch u is the
+    real commitment's w and (k - value) c_k is 0): the code does not branch on the value; only the
+    index of the real branch is a secret-dependent list position (docs/crypto.md, "What leaks").
     """
     assert lo <= value <= hi and 0 < nonce < L
     table = decaf.table_for(key)
     count = hi - lo + 1
-    challenges = [0] * count
-    responses = [0] * count
-    commitments: list[bytes] = []
-    w = group.random_scalar()
-    for i in range(count):
-        k = lo + i
-        if k == value:
-            commitments += [decaf.base_mult(w).encode(), table.mult(w).encode()]
-            continue
-        c_k = group.random_scalar()
-        u = group.random_scalar()
-        challenges[i] = c_k
-        responses[i] = (u + nonce * c_k) % L
-        b = table.mult(u) + decaf.base_mult((k - value) * c_k)
-        commitments += [decaf.base_mult(u).encode(), b.encode()]
-    c = challenge(domain, *context, *_statement(key, ct, lo, hi), *commitments)
     real = value - lo
-    challenges[real] = (c - sum(challenges)) % L
+    challenges = [group.random_scalar() for _ in range(count)]
+    commitment_nonces = [group.random_scalar() for _ in range(count)]
+    w = commitment_nonces[real]
+    commitments: list[bytes] = []
+    for i, (c_k, u) in enumerate(zip(challenges, commitment_nonces, strict=True)):
+        b = table.mult(u) + decaf.base_mult((lo + i - value) * c_k)
+        commitments += [decaf.base_mult(u).encode(), b.encode()]
+    responses = [(u + nonce * c_k) % L for c_k, u in zip(challenges, commitment_nonces, strict=True)]
+    c = challenge(domain, *context, *_statement(key, ct, lo, hi), *commitments)
+    challenges[real] = (c - sum(challenges) + challenges[real]) % L
     responses[real] = (w + nonce * challenges[real]) % L
     return RangeProof(tuple(challenges), tuple(responses))
 

@@ -57,6 +57,8 @@ class _ResultCodeEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ResultCode
     """decryption share for the wrong aggregate or height"""
     DISQUALIFIED: _ResultCode.ValueType  # 16
     """deal or share from a disqualified trustee"""
+    KEYGEN_PENDING: _ResultCode.ValueType  # 17
+    """open before the deals and the complaint window are over"""
 
 class ResultCode(_ResultCode, metaclass=_ResultCodeEnumTypeWrapper):
     """---------------------------------------------------------------- outcomes"""
@@ -89,6 +91,8 @@ BAD_SHARE: ResultCode.ValueType  # 15
 """decryption share for the wrong aggregate or height"""
 DISQUALIFIED: ResultCode.ValueType  # 16
 """deal or share from a disqualified trustee"""
+KEYGEN_PENDING: ResultCode.ValueType  # 17
+"""open before the deals and the complaint window are over"""
 Global___ResultCode: _TypeAlias = ResultCode  # noqa: Y015
 
 class _Phase:
@@ -227,6 +231,30 @@ class Ciphertext(_message.Message):
 Global___Ciphertext: _TypeAlias = Ciphertext  # noqa: Y015
 
 @_typing.final
+class SchnorrProof(_message.Message):
+    """Schnorr proof of knowledge of log_g of a point, in (challenge, response) form."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CHALLENGE_FIELD_NUMBER: _builtins.int
+    RESPONSE_FIELD_NUMBER: _builtins.int
+    challenge: _builtins.bytes
+    response: _builtins.bytes
+    def __init__(
+        self,
+        *,
+        challenge: _builtins.bytes = ...,
+        response: _builtins.bytes = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["challenge", b"challenge", "response", b"response"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SchnorrProof: _TypeAlias = SchnorrProof  # noqa: Y015
+
+@_typing.final
 class DleqProof(_message.Message):
     """Chaum-Pedersen proof of equal discrete logs, in (challenge, response) form."""
 
@@ -329,12 +357,20 @@ class ElectionCreate(_message.Message):
     TRUSTEES_FIELD_NUMBER: _builtins.int
     THRESHOLD_FIELD_NUMBER: _builtins.int
     GROUPS_FIELD_NUMBER: _builtins.int
+    DEAL_DEADLINE_MS_FIELD_NUMBER: _builtins.int
+    COMPLAINT_WINDOW_MS_FIELD_NUMBER: _builtins.int
     election_id: _builtins.str
     title: _builtins.str
     window_start_ms: _builtins.int
     """unix milliseconds, judged by block time"""
     window_end_ms: _builtins.int
     threshold: _builtins.int
+    deal_deadline_ms: _builtins.int
+    """Key generation (see docs/crypto.md): deals are accepted until every trustee has dealt or
+    block time reaches deal_deadline_ms; complaints are heard for complaint_window_ms after
+    that; only then may the election open.
+    """
+    complaint_window_ms: _builtins.int
     @_builtins.property
     def contests(self) -> _containers.RepeatedCompositeFieldContainer[Global___Contest]: ...
     @_builtins.property
@@ -354,10 +390,12 @@ class ElectionCreate(_message.Message):
         trustees: _abc.Iterable[Global___Trustee] | None = ...,
         threshold: _builtins.int = ...,
         groups: _abc.Iterable[_builtins.str] | None = ...,
+        deal_deadline_ms: _builtins.int = ...,
+        complaint_window_ms: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["contests", b"contests", "election_id", b"election_id", "groups", b"groups", "threshold", b"threshold", "title", b"title", "trustees", b"trustees", "window_end_ms", b"window_end_ms", "window_start_ms", b"window_start_ms"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["complaint_window_ms", b"complaint_window_ms", "contests", b"contests", "deal_deadline_ms", b"deal_deadline_ms", "election_id", b"election_id", "groups", b"groups", "threshold", b"threshold", "title", b"title", "trustees", b"trustees", "window_end_ms", b"window_end_ms", "window_start_ms", b"window_start_ms"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -449,9 +487,15 @@ class DkgDeal(_message.Message):
     DEALER_FIELD_NUMBER: _builtins.int
     COMMITMENTS_FIELD_NUMBER: _builtins.int
     SHARES_FIELD_NUMBER: _builtins.int
+    COMMITMENT_PROOFS_FIELD_NUMBER: _builtins.int
+    EPHEMERAL_KEY_FIELD_NUMBER: _builtins.int
     election_id: _builtins.str
     dealer: _builtins.int
     """trustee index, 1-based"""
+    ephemeral_key: _builtins.bytes
+    """g^e for a secret e drawn for this deal alone: share j is encrypted under a key hashed from
+    e * Y_j, so a complaint's revealed point opens the disputed share and nothing else.
+    """
     @_builtins.property
     def commitments(self) -> _containers.RepeatedScalarFieldContainer[_builtins.bytes]:
         """Feldman commitments g^{a_k}, k = 0 .. t-1"""
@@ -460,6 +504,12 @@ class DkgDeal(_message.Message):
     def shares(self) -> _containers.RepeatedCompositeFieldContainer[Global___EncryptedShare]:
         """one per trustee, the dealer included, recipients 1..n in order"""
 
+    @_builtins.property
+    def commitment_proofs(self) -> _containers.RepeatedCompositeFieldContainer[Global___SchnorrProof]:
+        """One per commitment, in order: the dealer knows log_g A_k (bound to chain, election, dealer, k),
+        so no dealer can choose its commitments from the others' (a rogue or identity election key).
+        """
+
     def __init__(
         self,
         *,
@@ -467,10 +517,12 @@ class DkgDeal(_message.Message):
         dealer: _builtins.int = ...,
         commitments: _abc.Iterable[_builtins.bytes] | None = ...,
         shares: _abc.Iterable[Global___EncryptedShare] | None = ...,
+        commitment_proofs: _abc.Iterable[Global___SchnorrProof] | None = ...,
+        ephemeral_key: _builtins.bytes = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["commitments", b"commitments", "dealer", b"dealer", "election_id", b"election_id", "shares", b"shares"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["commitment_proofs", b"commitment_proofs", "commitments", b"commitments", "dealer", b"dealer", "election_id", b"election_id", "ephemeral_key", b"ephemeral_key", "shares", b"shares"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -478,9 +530,9 @@ Global___DkgDeal: _TypeAlias = DkgDeal  # noqa: Y015
 
 @_typing.final
 class DkgComplaint(_message.Message):
-    """A recipient reveals the pairwise key it shares with the dealer, with a proof that the
-    key is the Diffie-Hellman value of their two enc_keys; anyone can then open the share
-    and see that it does not match the dealer's commitments (or does not open at all).
+    """A recipient reveals the Diffie-Hellman point of the deal's ephemeral key and its own enc_key,
+    with a proof that it is that point; anyone can then open the share and see that it does not
+    match the dealer's commitments (or does not open at all).
     """
 
     DESCRIPTOR: _descriptor.Descriptor
@@ -837,6 +889,7 @@ class ElectionState(_message.Message):
     AGGREGATE_FIELD_NUMBER: _builtins.int
     ROLL_BATCHES_FIELD_NUMBER: _builtins.int
     OPENED_HEIGHT_FIELD_NUMBER: _builtins.int
+    DEALS_CLOSED_MS_FIELD_NUMBER: _builtins.int
     phase: Global___Phase.ValueType
     election_key: _builtins.bytes
     """empty until key generation finished"""
@@ -845,6 +898,8 @@ class ElectionState(_message.Message):
     tally_height: _builtins.int
     roll_batches: _builtins.int
     opened_height: _builtins.int
+    deals_closed_ms: _builtins.int
+    """block time of the deal that completed the deals; 0 until then"""
     @_builtins.property
     def definition(self) -> Global___ElectionCreate: ...
     @_builtins.property
@@ -872,10 +927,11 @@ class ElectionState(_message.Message):
         aggregate: _abc.Iterable[Global___Ciphertext] | None = ...,
         roll_batches: _builtins.int = ...,
         opened_height: _builtins.int = ...,
+        deals_closed_ms: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["definition", b"definition", "result", b"result"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["aggregate", b"aggregate", "ballots", b"ballots", "definition", b"definition", "election_key", b"election_key", "opened_height", b"opened_height", "phase", b"phase", "qualified_dealers", b"qualified_dealers", "result", b"result", "roll_batches", b"roll_batches", "roll_size", b"roll_size", "tally_height", b"tally_height", "turnout", b"turnout"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["aggregate", b"aggregate", "ballots", b"ballots", "deals_closed_ms", b"deals_closed_ms", "definition", b"definition", "election_key", b"election_key", "opened_height", b"opened_height", "phase", b"phase", "qualified_dealers", b"qualified_dealers", "result", b"result", "roll_batches", b"roll_batches", "roll_size", b"roll_size", "tally_height", b"tally_height", "turnout", b"turnout"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

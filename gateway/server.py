@@ -33,6 +33,7 @@ from votestore.errors import ConfigError
 from votestore.genesis import load_genesis
 from votestore.grpc_service import add_service
 from votestore.netaddr import host_of
+from votestore.serving import NO_PORT_SHARING, bind
 
 log = logging.getLogger("votestore.gateway.server")
 
@@ -88,6 +89,7 @@ async def start(config: GatewayConfig) -> Running:
         options=[
             ("grpc.max_receive_message_length", size),
             ("grpc.max_send_message_length", 4 * size),
+            NO_PORT_SHARING,
         ],
         maximum_concurrent_rpcs=MAX_CONCURRENT_RPCS,
     )
@@ -98,14 +100,7 @@ async def start(config: GatewayConfig) -> Running:
     reflection.enable_server_reflection(
         (GATEWAY_SERVICE, health.SERVICE_NAME, reflection.SERVICE_NAME), server
     )
-    try:
-        port: int = (
-            server.add_secure_port(config.listen, credentials)
-            if credentials is not None
-            else server.add_insecure_port(config.listen)
-        )
-    except RuntimeError as exc:
-        raise ConfigError(f"cannot listen on {config.listen}: {exc}") from None
+    port = bind(server, config.listen, credentials)
     if config.metrics_port:
         try:
             start_http_server(

@@ -33,6 +33,7 @@ from votestore.genesis import Genesis, load_genesis
 from votestore.grpc_service import add_service
 from votestore.keys import read_key_file
 from votestore.netaddr import host_of
+from votestore.serving import NO_PORT_SHARING, bind
 
 log = logging.getLogger("votestore.node")
 
@@ -128,18 +129,15 @@ async def _serve(
         metrics=metrics,
         pool=pool,
     )
-    server = grpc.aio.server(options=SERVER_OPTIONS, maximum_concurrent_rpcs=MAX_CONCURRENT_RPCS)
+    server = grpc.aio.server(
+        options=[*SERVER_OPTIONS, NO_PORT_SHARING], maximum_concurrent_rpcs=MAX_CONCURRENT_RPCS
+    )
     peer_service = PeerService(shell)
     add_service(server, peer_service, peer_pb2.DESCRIPTOR.services_by_name["Peer"])
     add_service(server, NodeService(shell), node_pb2.DESCRIPTOR.services_by_name["Node"])
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
-    try:
-        port = server.add_insecure_port(config.listen)
-    except RuntimeError as exc:
-        raise ConfigError(f"cannot listen on {config.listen}: {exc} (port in use?)") from None
-    if port == 0:
-        raise ConfigError(f"cannot listen on {config.listen} (port in use?)")
+    bind(server, config.listen, None)
     await server.start()
     if config.metrics_port:
         try:

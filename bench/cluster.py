@@ -239,7 +239,9 @@ def start_gateway(workdir: Path, net: LocalNet) -> GatewayProcess:
     target = f"{HOST}:{free_port()}"
     config = workdir / "gateway.toml"
     limits = "".join(f"{k} = {v}\n" for k, v in GATEWAY_LIMITS.items())
-    config.write_text(f'listen = "{target}"\ngenesis = "{net.genesis_path}"\n[limits]\n{limits}')
+    config.write_text(
+        f'listen = "{target}"\ngenesis = "{net.genesis_path}"\ninsecure_plaintext = true\n[limits]\n{limits}'
+    )
     gateway = GatewayProcess(workdir, config, target)
     gateway.start()
     return gateway

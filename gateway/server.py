@@ -29,6 +29,7 @@ from gateway.service import GatewayService, Parts
 from gateway.validators import ValidatorPool
 from proto.votestore.v1 import gateway_pb2
 from votestore import version as build
+from votestore.channels import ValidatorDialer
 from votestore.errors import ConfigError
 from votestore.genesis import load_genesis
 from votestore.grpc_service import add_service
@@ -66,7 +67,11 @@ def _read(path: Any, what: str) -> bytes:
 def _parts(config: GatewayConfig) -> Parts:
     genesis = load_genesis(config.genesis)
     identity = IdentityStore(config.identity_store) if config.identity_store is not None else None
-    pool = ValidatorPool(genesis)
+    if config.validator_cas is not None:
+        dialer = ValidatorDialer.with_tls(genesis, config.validator_cas)
+    else:
+        dialer = ValidatorDialer.plaintext_to((v.address for v in genesis.validators), "gateway")
+    pool = ValidatorPool(genesis, dialer)
     return Parts(
         genesis=genesis,
         pool=pool,

@@ -22,6 +22,7 @@ import nacl.signing
 from node.shell import NodeShell
 from proto.votestore.v1 import peer_pb2, peer_pb2_grpc
 from votestore import version as build
+from votestore.channels import ValidatorDialer
 from votestore.encoding import hello_signing_bytes, verify_signature
 from votestore.version import PROTOCOL_VERSION
 
@@ -193,12 +194,15 @@ class PeerLink:
     """The dialling side towards one peer: reconnects with backoff, replays this height's own
     messages after each reconnect so a peer that restarted still hears them."""
 
-    def __init__(self, shell: NodeShell, key: nacl.signing.SigningKey, peer: int, address: str) -> None:
+    def __init__(
+        self, shell: NodeShell, key: nacl.signing.SigningKey, peer: int, address: str, dialer: ValidatorDialer
+    ) -> None:
         self._shell = shell
         self._key = key
         self._peer = peer
         self._address = address
         self._refused: str | None = None
+        self._dialer = dialer
 
     async def run(self) -> None:
         backoff = BACKOFF_MIN_S
@@ -229,7 +233,7 @@ class PeerLink:
         log.debug("event=peer_down peer=%d code=%s", self._peer, exc.code().name)
 
     async def _session(self) -> None:
-        async with grpc.aio.insecure_channel(self._address, options=CHANNEL_OPTIONS) as channel:
+        async with self._dialer.aio(self._peer, self._address, CHANNEL_OPTIONS) as channel:
             call = peer_pb2_grpc.PeerStub(channel).Connect(self._outgoing())
             async for message in call:
                 if message.WhichOneof("kind") == "status":

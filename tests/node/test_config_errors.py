@@ -51,9 +51,54 @@ def _foreign_key(net: LocalNet) -> str:
     return "not one of the genesis validators"
 
 
+def _no_transport(net: LocalNet) -> str:
+    path = net.config_path(0)
+    path.write_text(path.read_text().replace("insecure_plaintext = true\n", ""))
+    return "needs a [tls] table"
+
+
+def _plaintext_off_loopback(net: LocalNet) -> str:
+    path = net.config_path(0)
+    path.write_text(path.read_text().replace(f'listen = "{net.addresses[0]}"', 'listen = "0.0.0.0:7000"'))
+    return "insecure_plaintext is for loopback only"
+
+
+def _another_validator_s_certificate(net: LocalNet) -> str:
+    path = net.config_path(0)
+    path.write_text(path.read_text().replace('cert = "node0.tls.pem"', 'cert = "node1.tls.pem"'))
+    return "must hold a TLS certificate then validator 0's CA certificate"
+
+
+def _foreign_ca_bundle(net: LocalNet) -> str:
+    other = LocalNet.create(net.workdir / "other", tls=True)
+    (net.workdir / "validators.ca.pem").write_bytes((other.workdir / "validators.ca.pem").read_bytes())
+    return "is not a genesis validator's CA certificate"
+
+
+@pytest.mark.parametrize(
+    "spoil", [_another_validator_s_certificate, _foreign_ca_bundle], ids=lambda f: f.__name__
+)
+def test_bad_tls_setup_is_one_clear_line(tmp_path: Path, spoil: Callable[[LocalNet], str]) -> None:
+    net = LocalNet.create(tmp_path / "net", tls=True)
+    expected = spoil(net)
+    result = _run_node(net.config_path(0))
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert lines[-1].startswith("error: ") and expected in lines[-1], result.stderr
+
+
 @pytest.mark.parametrize(
     "spoil",
-    [_missing_key, _bad_genesis, _garbled_config, _unknown_setting, _foreign_key],
+    [
+        _missing_key,
+        _bad_genesis,
+        _garbled_config,
+        _unknown_setting,
+        _foreign_key,
+        _no_transport,
+        _plaintext_off_loopback,
+    ],
     ids=lambda f: f.__name__,
 )
 def test_bad_setup_is_one_clear_line(tmp_path: Path, spoil: Callable[[LocalNet], str]) -> None:

@@ -16,6 +16,7 @@ from node.rpc.peer import SERVER_OPTIONS, PeerLink
 from proto.votestore.v1 import peer_pb2, peer_pb2_grpc
 from tests.ledger.election_kit import Election
 from tests.node.shell_kit import intake_shell
+from votestore.channels import ValidatorDialer
 
 PEER = 1
 PEER_HEIGHT = 7
@@ -56,7 +57,9 @@ def test_a_dialled_peer_s_status_sets_its_height(tmp_path: Path) -> None:
             heard.set()
 
         shell.on_peer_message = on_peer_message  # type: ignore[method-assign]
-        link = asyncio.ensure_future(PeerLink(shell, key, PEER, f"127.0.0.1:{port}").run())
+        link = asyncio.ensure_future(
+            PeerLink(shell, key, PEER, f"127.0.0.1:{port}", ValidatorDialer(None)).run()
+        )
         try:
             await asyncio.wait_for(heard.wait(), WAIT_S)
             assert PEER in shell.connected

@@ -6,7 +6,7 @@ height range (`blocks`) — so every check runs the same on a live network and o
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Final, Protocol
 
@@ -15,7 +15,8 @@ import grpc
 from proto.votestore.v1 import election_pb2, ledger_pb2, node_pb2, node_pb2_grpc
 from tools.verify.ledger_file import LedgerReader
 from tools.verify.snapshot import NodeInfo, Published, Reach
-from votestore.errors import VotestoreError
+from votestore.channels import ValidatorDialer
+from votestore.errors import ConfigError, VotestoreError
 from votestore.genesis import Genesis
 
 RPC_TIMEOUT_S: Final = 10.0
@@ -68,6 +69,28 @@ class FileSource:
         self._reader.close()
 
 
+def node_sources(genesis: Genesis, nodes: Sequence[str], dialer: ValidatorDialer) -> list[NodeSource]:
+    """A source per node; each is "HOST:PORT" (a genesis validator's address) or "INDEX=HOST:PORT".
+
+    Over TLS every node must be a known validator: the channel accepts only that validator's
+    genesis-bound certificate.
+    """
+    sources = []
+    for node in nodes:
+        index_text, _, address = node.rpartition("=")
+        if index_text:
+            if not index_text.isdigit() or int(index_text) >= genesis.n:
+                raise ConfigError(f"--node {node}: {index_text!r} is not a validator index of genesis")
+            index: int | None = int(index_text)
+        else:
+            index = next((v.index for v in genesis.validators if v.address == address), None)
+        if index is None and not dialer.plaintext:
+            raise ConfigError(f"--node {node}: not a genesis address; over TLS name it as INDEX=HOST:PORT")
+        name = node_name(genesis, address) if not index_text else genesis.validators[int(index_text)].name
+        sources.append(NodeSource(address, name, dialer, index or 0))
+    return sources
+
+
 def node_name(genesis: Genesis, address: str) -> str:
     """The validator's genesis name when the address is one of genesis's, else the address."""
     return next((v.name for v in genesis.validators if v.address == address), address)
@@ -76,11 +99,15 @@ def node_name(genesis: Genesis, address: str) -> str:
 class NodeSource:
     """A node's public `votestore.v1.Node` API: no secret, nothing trusted."""
 
-    def __init__(self, address: str, name: str) -> None:
+    def __init__(
+        self, address: str, name: str, dialer: ValidatorDialer | None = None, index: int = 0
+    ) -> None:
+        """`dialer` None: plaintext (the caller checked it may be); otherwise through `dialer` to
+        validator `index`, which must be the validator at `address`."""
         self.name = name
         self.address = address
         options = [("grpc.max_receive_message_length", MAX_MESSAGE_BYTES)]
-        self._channel = grpc.insecure_channel(address, options=options)
+        self._channel = (dialer or ValidatorDialer(None)).sync(index, address, options)
         self._stub = node_pb2_grpc.NodeStub(self._channel)
 
     def info(self, genesis: Genesis) -> NodeInfo:

@@ -20,6 +20,7 @@ from votestore.channels import ValidatorDialer
 
 PEER = 1
 PEER_HEIGHT = 7
+CHALLENGE = bytes(range(16))
 WAIT_S = 30.0
 
 
@@ -32,6 +33,7 @@ class _AnsweringPeer(peer_pb2_grpc.PeerServicer):
     async def Connect(  # gRPC's method name
         self, request_iterator: AsyncIterator[peer_pb2.PeerMessage], context: Any
     ) -> AsyncIterator[peer_pb2.PeerMessage]:
+        yield peer_pb2.PeerMessage(challenge=peer_pb2.Challenge(nonce=CHALLENGE))
         first = await anext(request_iterator)
         self.hello = first.hello
         yield peer_pb2.PeerMessage(status=peer_pb2.PeerStatus(height=PEER_HEIGHT))
@@ -67,6 +69,7 @@ def test_a_dialled_peer_s_status_sets_its_height(tmp_path: Path) -> None:
             link.cancel()
             await server.stop(None)
         assert peer.hello is not None and peer.hello.validator == shell.index
+        assert peer.hello.challenge == CHALLENGE and peer.hello.to == PEER
         assert shell.peer_heights == {PEER: PEER_HEIGHT}
 
     try:

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from votestore.errors import ConfigError
-from votestore.netaddr import is_loopback
+from votestore.netaddr import is_local_only
 
 DEFAULT_MEMPOOL_MAX_TXS: Final = 100_000
 DEFAULT_MEMPOOL_MAX_BYTES: Final = 256 * 1024 * 1024
@@ -140,8 +140,11 @@ def _transport(document: dict[str, Any], path: Path, listen: str) -> tuple[NodeT
                 f"{path}: needs a [tls] table (cert, key, validator_cas) or, on loopback only, "
                 "insecure_plaintext = true"
             )
-        if not is_loopback(listen):
-            raise ConfigError(f"{path}: insecure_plaintext is for loopback only; listen = {listen!r} is not")
+        if not is_local_only(listen):
+            raise ConfigError(
+                f"{path}: insecure_plaintext is for loopback (or 198.18.0.0/15, a test network) only; "
+                f"listen = {listen!r} is not"
+            )
         return None, True
     if plaintext:
         raise ConfigError(f"{path}: [tls] and insecure_plaintext = true exclude each other")

@@ -72,7 +72,7 @@ def test_node_refuses_to_serve_another_validator_s_certificate(tmp_path: Path) -
 
 
 def test_plaintext_is_refused_off_loopback() -> None:
-    with pytest.raises(ConfigError, match=r"loopback only; 10\.0\.0\.5:7000 is not"):
+    with pytest.raises(ConfigError, match=r"test network\) only; 10\.0\.0\.5:7000 is not"):
         ValidatorDialer.plaintext_to(["127.0.0.1:7000", "10.0.0.5:7000"], "test")
     assert ValidatorDialer.plaintext_to(["127.0.0.1:1", "[::1]:2", "localhost:3"], "test").plaintext
 

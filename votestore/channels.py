@@ -16,7 +16,7 @@ import grpc
 from votestore import tls
 from votestore.errors import ConfigError
 from votestore.genesis import Genesis
-from votestore.netaddr import is_loopback
+from votestore.netaddr import is_local_only
 
 Option = tuple[str, str | int]
 
@@ -35,9 +35,12 @@ class ValidatorDialer:
     @classmethod
     def plaintext_to(cls, addresses: Iterable[str], where: str) -> ValidatorDialer:
         """Plaintext, which a config must ask for explicitly; refused unless every address is loopback."""
-        remote = [a for a in addresses if not is_loopback(a)]
+        remote = [a for a in addresses if not is_local_only(a)]
         if remote:
-            raise ConfigError(f"{where}: insecure_plaintext is for loopback only; {remote[0]} is not")
+            raise ConfigError(
+                f"{where}: insecure_plaintext is for loopback (or 198.18.0.0/15, a test network) only; "
+                f"{remote[0]} is not"
+            )
         return cls(None)
 
     @property

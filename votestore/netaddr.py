@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+from typing import Final
 
 
 def host_of(address: str) -> str:
@@ -11,13 +12,19 @@ def host_of(address: str) -> str:
     return host[1:-1] if host.startswith("[") and host.endswith("]") else host
 
 
-def is_loopback(address: str) -> bool:
-    """True when host:port names this machine only (127.0.0.0/8, ::1, localhost): where plaintext
-    gRPC is allowed."""
+TEST_NETWORK: Final = ipaddress.ip_network("198.18.0.0/15")
+"""RFC 2544's range for test networks, never routed: where the chaos harness puts its network
+namespaces (votestore.chaos.netns)."""
+
+
+def is_local_only(address: str) -> bool:
+    """True when host:port is loopback (127.0.0.0/8, ::1, localhost) or in TEST_NETWORK: the only
+    addresses where plaintext gRPC is allowed, and only when a config asks for it."""
     host = host_of(address)
     if host == "localhost":
         return True
     try:
-        return ipaddress.ip_address(host).is_loopback
+        ip = ipaddress.ip_address(host)
     except ValueError:
         return False
+    return ip.is_loopback or ip in TEST_NETWORK

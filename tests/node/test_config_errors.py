@@ -60,7 +60,7 @@ def _no_transport(net: LocalNet) -> str:
 def _plaintext_off_loopback(net: LocalNet) -> str:
     path = net.config_path(0)
     path.write_text(path.read_text().replace(f'listen = "{net.addresses[0]}"', 'listen = "0.0.0.0:7000"'))
-    return "insecure_plaintext is for loopback only"
+    return "insecure_plaintext is for loopback (or 198.18.0.0/15, a test network) only"
 
 
 def _another_validator_s_certificate(net: LocalNet) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import socket
 import subprocess
 import sys
@@ -51,6 +52,13 @@ def _foreign_key(net: LocalNet) -> str:
     return "not one of the genesis validators"
 
 
+def _timeouts_that_never_grow(net: LocalNet) -> str:
+    document = json.loads(net.genesis_path.read_text())
+    document["timeouts"]["delta_ms"] = 0
+    net.genesis_path.write_text(json.dumps(document))
+    return "timeouts.delta_ms must be a positive number of milliseconds (timeouts that never grow"
+
+
 def _no_transport(net: LocalNet) -> str:
     path = net.config_path(0)
     path.write_text(path.read_text().replace("insecure_plaintext = true\n", ""))
@@ -98,6 +106,7 @@ def test_bad_tls_setup_is_one_clear_line(tmp_path: Path, spoil: Callable[[LocalN
         _foreign_key,
         _no_transport,
         _plaintext_off_loopback,
+        _timeouts_that_never_grow,
     ],
     ids=lambda f: f.__name__,
 )

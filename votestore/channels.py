@@ -43,6 +43,20 @@ class ValidatorDialer:
             )
         return cls(None)
 
+    def locate(self, genesis: Genesis, node: str) -> tuple[int, str]:
+        """(validator index, address) of a node given as "HOST:PORT" (a genesis validator's
+        address) or "INDEX=HOST:PORT". Over TLS the index must be known: the channel accepts only
+        that validator's certificate. In plaintext an unknown address gets index 0 (unused)."""
+        index_text, _, address = node.rpartition("=")
+        if index_text:
+            if not index_text.isdigit() or int(index_text) >= genesis.n:
+                raise ConfigError(f"node {node}: {index_text!r} is not a validator index of genesis")
+            return int(index_text), address
+        index = next((v.index for v in genesis.validators if v.address == address), None)
+        if index is None and not self.plaintext:
+            raise ConfigError(f"node {node}: not a genesis address; over TLS name it as INDEX=HOST:PORT")
+        return index or 0, address
+
     @property
     def plaintext(self) -> bool:
         return self.validator_cas is None

@@ -4,6 +4,7 @@ the gateway, each side checking the other's certificate against genesis."""
 from __future__ import annotations
 
 import asyncio
+import os
 import subprocess
 import sys
 import time
@@ -120,5 +121,19 @@ def test_cluster_runs_on_tls_only(tmp_path: Path) -> None:
         )
         assert verify.returncode == 0, verify.stdout + verify.stderr
         assert _gateway_reads(net, "tls-3").state.definition.election_id == "tls-3"
+        # The administrator's commands too, told the CA bundle and genesis by the environment.
+        tls_env = {
+            "VOTESTORE_VALIDATOR_CAS": str(net.workdir / VALIDATOR_CAS),
+            "VOTESTORE_GENESIS": str(net.genesis_path),
+        }
+        show = subprocess.run(
+            [*VOTESTORE, "election", "show", "--node", net.addresses[2], "--election", "tls-3", "--json"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+            env={**os.environ, **tls_env},
+        )
+        assert show.returncode == 0 and '"tls-3"' in show.stdout, show.stdout + show.stderr
     for log in sorted(net.workdir.glob("node*.log")):
         assert "Traceback" not in log.read_text(errors="replace"), f"{log.name} holds a traceback"

@@ -16,7 +16,7 @@ from proto.votestore.v1 import election_pb2, ledger_pb2, node_pb2, node_pb2_grpc
 from tools.verify.ledger_file import LedgerReader
 from tools.verify.snapshot import NodeInfo, Published, Reach
 from votestore.channels import ValidatorDialer
-from votestore.errors import ConfigError, VotestoreError
+from votestore.errors import VotestoreError
 from votestore.genesis import Genesis
 
 RPC_TIMEOUT_S: Final = 10.0
@@ -77,17 +77,9 @@ def node_sources(genesis: Genesis, nodes: Sequence[str], dialer: ValidatorDialer
     """
     sources = []
     for node in nodes:
-        index_text, _, address = node.rpartition("=")
-        if index_text:
-            if not index_text.isdigit() or int(index_text) >= genesis.n:
-                raise ConfigError(f"--node {node}: {index_text!r} is not a validator index of genesis")
-            index: int | None = int(index_text)
-        else:
-            index = next((v.index for v in genesis.validators if v.address == address), None)
-        if index is None and not dialer.plaintext:
-            raise ConfigError(f"--node {node}: not a genesis address; over TLS name it as INDEX=HOST:PORT")
-        name = node_name(genesis, address) if not index_text else genesis.validators[int(index_text)].name
-        sources.append(NodeSource(address, name, dialer, index or 0))
+        index, address = dialer.locate(genesis, node)
+        name = genesis.validators[index].name if "=" in node else node_name(genesis, address)
+        sources.append(NodeSource(address, name, dialer, index))
     return sources
 
 

@@ -110,12 +110,11 @@ class LocalNet:
         metrics_ports = [free_port() if metrics else 0 for _ in range(n)]
         if tls:
             _issue_tls(workdir, keys, chain_id)
+        # An inline table: settings appended later (bench.common.configure_nodes) stay top-level.
         transport = (
             [
-                "[tls]",
-                'cert = "node{i}.tls.pem"',
-                'key = "node{i}.tls.key"',
-                f'validator_cas = "{VALIDATOR_CAS}"',
+                'tls = { cert = "node{i}.tls.pem", key = "node{i}.tls.key", '
+                + f'validator_cas = "{VALIDATOR_CAS}" }}'
             ]
             if tls
             else ["insecure_plaintext = true"]
@@ -150,6 +149,10 @@ class LocalNet:
 
     def data_dir(self, i: int) -> Path:
         return self.workdir / f"node{i}.data"
+
+    def connect(self, address: str) -> grpc.Channel:
+        """A channel to the node at `address`, TLS when the cluster runs it (NodeClient's connect)."""
+        return self.dialer.sync(self.addresses.index(address), address)
 
     # ------------------------------------------------------------------ processes
 

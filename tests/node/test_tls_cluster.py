@@ -56,6 +56,17 @@ def _wait_committed(net: LocalNet, i: int, digest: bytes) -> None:
     raise AssertionError(f"tx {digest.hex()[:16]} not committed on node {i}:\n{net.log_tail(i)}")
 
 
+def _votestore(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*VOTESTORE, *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env={**os.environ, **(env or {})},
+    )
+
+
 def _gateway_reads(net: LocalNet, election_id: str) -> gateway_pb2.ElectionInfo:
     config = GatewayConfig(
         listen="127.0.0.1:0", genesis=net.genesis_path, validator_cas=net.workdir / VALIDATOR_CAS
@@ -105,34 +116,14 @@ def test_cluster_runs_on_tls_only(tmp_path: Path) -> None:
         for raw in later:
             _wait_committed(net, 3, tx_hash(raw))
         # The observer's verifier and the gateway reach the nodes over TLS too.
-        verify = subprocess.run(
-            [
-                *VOTESTORE,
-                "verify",
-                "--genesis",
-                str(net.genesis_path),
-                "--validator-cas",
-                str(net.workdir / VALIDATOR_CAS),
-            ],
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
+        cas = str(net.workdir / VALIDATOR_CAS)
+        verify = _votestore("verify", "--genesis", str(net.genesis_path), "--validator-cas", cas)
         assert verify.returncode == 0, verify.stdout + verify.stderr
         assert _gateway_reads(net, "tls-3").state.definition.election_id == "tls-3"
         # The administrator's commands too, told the CA bundle and genesis by the environment.
-        tls_env = {
-            "VOTESTORE_VALIDATOR_CAS": str(net.workdir / VALIDATOR_CAS),
-            "VOTESTORE_GENESIS": str(net.genesis_path),
-        }
-        show = subprocess.run(
-            [*VOTESTORE, "election", "show", "--node", net.addresses[2], "--election", "tls-3", "--json"],
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-            env={**os.environ, **tls_env},
+        tls_env = {"VOTESTORE_VALIDATOR_CAS": cas, "VOTESTORE_GENESIS": str(net.genesis_path)}
+        show = _votestore(
+            "election", "show", "--node", net.addresses[2], "--election", "tls-3", "--json", env=tls_env
         )
         assert show.returncode == 0 and '"tls-3"' in show.stdout, show.stdout + show.stderr
     for log in sorted(net.workdir.glob("node*.log")):

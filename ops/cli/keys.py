@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from votestore.cli.common import fail
 
+from ops.cli.common import fail
 from votestore.errors import ConfigError
 from votestore.keys import new_signing_key, read_key_file, write_key_file
 

@@ -21,9 +21,9 @@ import grpc
 import nacl.signing
 import pytest
 
+from ops.localnet import LocalNet, free_port
 from proto.votestore.v1 import peer_pb2
 from votestore.encoding import hello_signing_bytes
-from votestore.localnet import LocalNet, free_port
 from votestore.version import PROTOCOL_VERSION
 
 pytestmark = pytest.mark.cluster

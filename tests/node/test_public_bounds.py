@@ -14,8 +14,8 @@ import grpc
 import pytest
 
 from node.rpc.quota import MAX_WATCH_STREAMS_PER_CLIENT, StreamQuota, client_of
+from ops.localnet import LocalNet
 from proto.votestore.v1 import node_pb2
-from votestore.localnet import LocalNet
 
 pytestmark = pytest.mark.cluster
 

@@ -10,7 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from votestore.localnet import LocalNet
+from ops.localnet import LocalNet
 
 VOTESTORE = [sys.executable, "-m", "votestore"]
 TWIN_EXIT_TIMEOUT_S = 30.0

@@ -14,7 +14,7 @@ def host_of(address: str) -> str:
 
 TEST_NETWORK: Final = ipaddress.ip_network("198.18.0.0/15")
 """RFC 2544's range for test networks, never routed: where the chaos harness puts its network
-namespaces (votestore.chaos.netns)."""
+namespaces (ops.chaos.netns)."""
 
 
 def is_local_only(address: str) -> bool:

@@ -38,6 +38,10 @@ HELLO_MAX_SKEW_MS: Final = 5 * 60 * 1000
 BACKOFF_MIN_S: Final = 0.05
 PEER_BACKOFF_MAX_S: Final = 2.0
 NONCE_BYTES: Final = 16
+NO_CHALLENGE: Final = (
+    f"peer sent no challenge within {HELLO_TIMEOUT_S:g} s (a node of protocol version < 2, "
+    "or not a votestore node)"
+)
 REFUSED_CODES: Final = frozenset({grpc.StatusCode.UNAUTHENTICATED, grpc.StatusCode.FAILED_PRECONDITION})
 MAX_MESSAGE_BYTES: Final = 32 * 1024 * 1024
 KEEPALIVE_TIME_MS: Final = 3_000
@@ -278,6 +282,10 @@ class PeerLink:
         try:
             nonce = await asyncio.wait_for(challenge, HELLO_TIMEOUT_S)
         except TimeoutError:
+            # A peer of protocol 1 or older waits for an unprompted Hello; say so once per peer.
+            if self._refused != NO_CHALLENGE:
+                log.warning("event=no_challenge peer=%d detail=%r", self._peer, NO_CHALLENGE)
+            self._refused = NO_CHALLENGE
             return
         yield peer_pb2.PeerMessage(hello=make_hello(shell, self._key, self._peer, nonce))
         yield peer_pb2.PeerMessage(status=peer_pb2.PeerStatus(height=shell.store.height))

@@ -59,21 +59,25 @@ def _timeouts_that_never_grow(net: LocalNet) -> str:
     return "timeouts.delta_ms must be a positive number of milliseconds (timeouts that never grow"
 
 
-def _no_transport(net: LocalNet) -> str:
+def _edit_config(net: LocalNet, old: str, new: str) -> None:
     path = net.config_path(0)
-    path.write_text(path.read_text().replace("insecure_plaintext = true\n", ""))
+    text = path.read_text()
+    assert old in text, old
+    path.write_text(text.replace(old, new))
+
+
+def _no_transport(net: LocalNet) -> str:
+    _edit_config(net, "insecure_plaintext = true\n", "")
     return "needs a [tls] table"
 
 
 def _plaintext_off_loopback(net: LocalNet) -> str:
-    path = net.config_path(0)
-    path.write_text(path.read_text().replace(f'listen = "{net.addresses[0]}"', 'listen = "0.0.0.0:7000"'))
+    _edit_config(net, f'listen = "{net.addresses[0]}"', 'listen = "0.0.0.0:7000"')
     return "insecure_plaintext is for loopback (or 198.18.0.0/15, a test network) only"
 
 
 def _another_validator_s_certificate(net: LocalNet) -> str:
-    path = net.config_path(0)
-    path.write_text(path.read_text().replace('cert = "node0.tls.pem"', 'cert = "node1.tls.pem"'))
+    _edit_config(net, 'cert = "node0.tls.pem"', 'cert = "node1.tls.pem"')
     return "must hold a TLS certificate then validator 0's CA certificate"
 
 

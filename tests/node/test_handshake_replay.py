@@ -23,8 +23,7 @@ import pytest
 
 from ops.localnet import LocalNet, free_port
 from proto.votestore.v1 import peer_pb2
-from votestore.encoding import hello_signing_bytes
-from votestore.version import PROTOCOL_VERSION
+from tests.node.hello_kit import signed_hello
 
 pytestmark = pytest.mark.cluster
 
@@ -98,22 +97,8 @@ async def _stranger(net: LocalNet, target: str) -> tuple[grpc.StatusCode | None,
             assert first is not grpc.aio.EOF
             kinds.append(first.WhichOneof("kind") or "")
             challenge = first.challenge.nonce
-            now = int(time.time() * 1000)
-            genesis = net.genesis.hash()
-            signed = hello_signing_bytes(
-                net.genesis.chain_id, DIALLER, 0, challenge, now, PROTOCOL_VERSION, genesis
-            )
-            hello = peer_pb2.Hello(
-                chain_id=net.genesis.chain_id,
-                validator=DIALLER,
-                to=0,
-                challenge=challenge,
-                time_ms=now,
-                signature=stranger.sign(signed).signature,
-                protocol_version=PROTOCOL_VERSION,
-                genesis_hash=genesis,
-            )
-            await call.write(peer_pb2.PeerMessage(hello=hello))
+            hello = signed_hello(net.genesis, stranger, DIALLER, 0, challenge)
+            await call.write(hello)
             while (message := await call.read()) is not grpc.aio.EOF:
                 kinds.append(message.WhichOneof("kind") or "")
         except grpc.aio.AioRpcError as exc:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import random
-import time
 import urllib.request
 from pathlib import Path
 from typing import Any
@@ -19,8 +18,9 @@ from node.shell import MAX_ANNOUNCED_HASHES
 from ops.localnet import LocalNet
 from proto.votestore.v1 import election_pb2, ledger_pb2, peer_pb2
 from tests.cluster import election_definition, submit, wait_committed
+from tests.node.hello_kit import signed_hello
 from votestore import txbuild
-from votestore.encoding import hello_signing_bytes, tx_hash, vote_signing_bytes
+from votestore.encoding import tx_hash, vote_signing_bytes
 from votestore.keys import read_key_file
 from votestore.version import PROTOCOL_VERSION
 
@@ -36,27 +36,17 @@ def _hello(
     protocol_version: int = PROTOCOL_VERSION,
     genesis_hash: bytes | None = None,
 ) -> peer_pb2.PeerMessage:
-    """A hello from the attacker's real key to validator 0, answering `challenge`;
-    `protocol_version` and `genesis_hash` as a node of another release or another genesis would
-    send them, correctly signed (the signature zeroed if `forged`)."""
+    """A hello from the attacker's real key to validator 0, answering `challenge`."""
     key = read_key_file(net.workdir / f"node{ATTACKER}.key.json")
-    now = int(time.time() * 1000)
-    genesis = net.genesis.hash() if genesis_hash is None else genesis_hash
-    signing = hello_signing_bytes(
-        net.genesis.chain_id, ATTACKER, 0, challenge, now, protocol_version, genesis
-    )
-    signature = bytes(64) if forged else key.sign(signing).signature
-    return peer_pb2.PeerMessage(
-        hello=peer_pb2.Hello(
-            chain_id=net.genesis.chain_id,
-            validator=ATTACKER,
-            to=0,
-            challenge=challenge,
-            time_ms=now,
-            signature=signature,
-            protocol_version=protocol_version,
-            genesis_hash=genesis,
-        )
+    return signed_hello(
+        net.genesis,
+        key,
+        ATTACKER,
+        0,
+        challenge,
+        forged=forged,
+        protocol_version=protocol_version,
+        genesis_hash=genesis_hash,
     )
 
 

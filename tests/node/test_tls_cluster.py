@@ -67,6 +67,19 @@ def _votestore(*args: str, env: dict[str, str] | None = None) -> subprocess.Comp
     )
 
 
+def _create_elections(net: LocalNet, prefix: str, nodes: list[int]) -> list[bytes]:
+    """Eight elections submitted round-robin to `nodes`, each seen committed on node 0."""
+    chain = net.genesis.chain_id
+    txs = [
+        txbuild.election_create(chain, net.admin_key, election_definition(f"{prefix}-{k}")) for k in range(8)
+    ]
+    for k, raw in enumerate(txs):
+        _submit(net, nodes[k % len(nodes)], raw)
+    for raw in txs:
+        _wait_committed(net, 0, tx_hash(raw))
+    return txs
+
+
 def _gateway_reads(net: LocalNet, election_id: str) -> gateway_pb2.ElectionInfo:
     config = GatewayConfig(
         listen="127.0.0.1:0", genesis=net.genesis_path, validator_cas=net.workdir / VALIDATOR_CAS
@@ -91,27 +104,14 @@ def test_cluster_runs_on_tls_only(tmp_path: Path) -> None:
     with LocalNet.create(tmp_path / "net", tls=True) as net:
         net.start_all()
         net.wait_ready()
-        chain = net.genesis.chain_id
-        first = [
-            txbuild.election_create(chain, net.admin_key, election_definition(f"tls-{k}")) for k in range(8)
-        ]
-        for k, raw in enumerate(first):
-            _submit(net, k % 4, raw)
-        for raw in first:
-            _wait_committed(net, 0, tx_hash(raw))
+        _create_elections(net, "tls", [0, 1, 2, 3])
         # A plaintext client gets nothing from a TLS node.
         with grpc.insecure_channel(net.addresses[0]) as plain, pytest.raises(grpc.RpcError) as refused:
             node_pb2_grpc.NodeStub(plain).GetStatus(node_pb2.GetStatusRequest(), timeout=RPC_TIMEOUT_S)
         assert refused.value.code() == grpc.StatusCode.UNAVAILABLE  # type: ignore[attr-defined]
         # Catch-up over TLS: node 3 misses blocks while down and fetches them from its peers.
         net.kill(3)
-        later = [
-            txbuild.election_create(chain, net.admin_key, election_definition(f"late-{k}")) for k in range(8)
-        ]
-        for k, raw in enumerate(later):
-            _submit(net, k % 3, raw)
-        for raw in later:
-            _wait_committed(net, 0, tx_hash(raw))
+        later = _create_elections(net, "late", [0, 1, 2])
         net.start(3)
         for raw in later:
             _wait_committed(net, 3, tx_hash(raw))

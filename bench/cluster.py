@@ -42,7 +42,7 @@ from bench.common import (
 from election.stateless import ElectionParams
 from gateway.server import tune_gc
 from ops.demo.gateway_process import GatewayProcess
-from ops.localnet import HOST, LocalNet, free_port
+from ops.localnet import HOST, VALIDATOR_CAS, LocalNet, free_port
 from proto.votestore.v1 import gateway_pb2, node_pb2, node_pb2_grpc
 from votestore.client.gateway_client import GatewayClient, GatewayError
 from votestore.client.receipts import check_receipt
@@ -50,6 +50,7 @@ from votestore.encoding import tx_hash
 from votestore.genesis import Genesis
 
 ELECTION_ID: Final = "bench"
+TRANSPORTS: Final = ("plaintext", "tls", "both")
 VALIDATORS: Final = 4
 CONCURRENCY: Final = 64
 """Casts in flight in the peak phase: each waits for f+1 validators to verify it, so this many
@@ -104,9 +105,9 @@ class Phase:
 class Load:
     """The load generator: one gateway channel, one node channel to count committed ballots."""
 
-    def __init__(self, gateway: str, node: str) -> None:
+    def __init__(self, gateway: str, node_channel: grpc.aio.Channel) -> None:
         self.client = GatewayClient(gateway)
-        self._node_channel = grpc.aio.insecure_channel(node)
+        self._node_channel = node_channel
         self._node: Any = node_pb2_grpc.NodeStub(self._node_channel)
         self._receipt_slots = asyncio.Semaphore(MAX_WAITING_RECEIPTS)
         self._waiters: set[asyncio.Task[None]] = set()
@@ -223,9 +224,9 @@ async def _after(delay_s: float, then: Any) -> None:
 
 
 async def run_phases(
-    gateway: str, node: str, txs: list[bytes], seconds: float, roots: dict[str, int]
+    gateway: str, net: LocalNet, txs: list[bytes], seconds: float, roots: dict[str, int]
 ) -> tuple[Phase, Phase]:
-    load = Load(gateway, node)
+    load = Load(gateway, net.dialer.aio(0, net.addresses[0]))
     try:
         stream = iter(txs)
         top = await peak(load, stream, seconds, roots)
@@ -239,7 +240,12 @@ def start_gateway(workdir: Path, net: LocalNet) -> GatewayProcess:
     target = f"{HOST}:{free_port()}"
     config = workdir / "gateway.toml"
     limits = "".join(f"{k} = {v}\n" for k, v in GATEWAY_LIMITS.items())
-    config.write_text(f'listen = "{target}"\ngenesis = "{net.genesis_path}"\n[limits]\n{limits}')
+    transport = (
+        "insecure_plaintext = true"
+        if net.dialer.plaintext
+        else f'validator_cas = "{net.workdir / VALIDATOR_CAS}"'
+    )
+    config.write_text(f'listen = "{target}"\ngenesis = "{net.genesis_path}"\n{transport}\n[limits]\n{limits}')
     gateway = GatewayProcess(workdir, config, target)
     gateway.start()
     return gateway
@@ -283,10 +289,38 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20.0, help="length of each timed phase")
     parser.add_argument("--workdir", type=Path, default=None)
     parser.add_argument("--out", default="cluster", help="name of the JSON under bench/results/")
+    parser.add_argument(
+        "--transport",
+        choices=TRANSPORTS,
+        default="plaintext",
+        help="links between validators, gateway and load: plaintext, TLS, or both one after the other "
+        "in this run (each its own cluster; the JSONs get -plaintext and -tls suffixes)",
+    )
     args = parser.parse_args()
     assert args.seconds > WARMUP_S + 1, "a phase must outlast its warm-up"
+    runs = ("plaintext", "tls") if args.transport == "both" else (args.transport,)
+    peaks = {}
+    for transport in runs:
+        out = args.out if len(runs) == 1 else f"{args.out}-{transport}"
+        peaks[transport] = run_cluster(args, transport == "tls", out)
+    if len(runs) == 2:
+        ratio = peaks["tls"] / peaks["plaintext"] if peaks["plaintext"] else float("nan")
+        print_table(
+            "TLS against plaintext, same run",
+            [
+                ("peak committed, plaintext", f"{peaks['plaintext']:.1f} ballots/s"),
+                ("peak committed, TLS", f"{peaks['tls']:.1f} ballots/s"),
+                ("TLS / plaintext", f"{ratio:.1%} (goal >= 90 %)"),
+            ],
+        )
+
+
+def run_cluster(args: argparse.Namespace, tls: bool, out: str) -> float:
+    """One cluster, one benchmark; returns the peak's committed ballots per second."""
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="votestore-bench-"))
-    net = LocalNet.create(workdir / "net", VALIDATORS)
+    if tls:
+        workdir = workdir / "tls"
+    net = LocalNet.create(workdir / "net", VALIDATORS, tls=tls)
     configure_nodes(net, NODE_SETTINGS)
     with net, contextlib.ExitStack() as stack:
         net.start_all()
@@ -303,7 +337,7 @@ def main() -> None:
         roots = {f"validator {i}": net.processes[i].pid for i in range(VALIDATORS)}
         roots["gateway"] = gateway.process.pid
         tune_gc()  # as the gateway does: the load generator's calls make the same cyclic garbage
-        top, half = asyncio.run(run_phases(gateway.target, net.addresses[0], txs, args.seconds, roots))
+        top, half = asyncio.run(run_phases(gateway.target, net, txs, args.seconds, roots))
         verify_after = verify_s_per_ballot(net.genesis.chain_id, txs[-1000:], params)
         checked = check_receipts(net.genesis, (top, half))
     reference = min(verify_before, verify_after)
@@ -323,7 +357,9 @@ def main() -> None:
     }
     disturbed = max(reference.others_cores, top.cpu.others_cores if top.cpu else 0.0)
     result = {
-        "command": f".venv/bin/python -m bench.cluster --ballots {args.ballots} --seconds {args.seconds:g}",
+        "command": f".venv/bin/python -m bench.cluster --ballots {args.ballots} --seconds {args.seconds:g}"
+        f" --transport {args.transport}",
+        "transport": "tls" if tls else "plaintext",
         "validators": VALIDATORS,
         "verify_ms_per_ballot": round(verify_s * 1000, 3),
         "verify_ms_before_after": [round(v.s_per_ballot * 1000, 3) for v in (verify_before, verify_after)],
@@ -338,7 +374,7 @@ def main() -> None:
         "goals": goals,
         "quiet": disturbed <= QUIET_OTHERS_CORES,
     }
-    path = write_result(args.out, result)
+    path = write_result(out, result)
     rows: list[tuple[str, object]] = [
         (
             "verify per ballot (1 core, in this run)",
@@ -386,8 +422,9 @@ def main() -> None:
     rows += [(goal, "met" if met else "NOT met") for goal, met in goals.items()]
     if disturbed > QUIET_OTHERS_CORES:
         rows.append(("NOT QUIET", f"other processes used {disturbed:.2f} cores: figures not comparable"))
-    print_table("votestore cluster benchmark", rows)
+    print_table(f"votestore cluster benchmark ({'TLS' if tls else 'plaintext'})", rows)
     print(f"\nwrote {path}")
+    return top.rate
 
 
 if __name__ == "__main__":

@@ -270,7 +270,7 @@ def open_election(net: LocalNet, election_id: str, voters: int) -> election_pb2.
     trustees = new_trustees(TRUSTEES)
     body = definition(election_id, trustees, start_ms=int(time.time() * 1000))
     rows = [(credential_public_key(credential(v), election_id), "") for v in range(voters)]
-    with NodeClient(net.addresses) as node:
+    with NodeClient(net.addresses, connect=net.connect) as node:
         node.commit(txbuild.election_create(chain, admin, body))
         for raw in txbuild.roll_batches(chain, admin, election_id, rows, ROLL_BATCH_ENTRIES):
             node.commit(raw)  # in order: a batch names its number

@@ -235,7 +235,9 @@ def start_gateway(workdir: Path, genesis: Path, checkout: Path) -> GatewayProces
     target = f"{HOST}:{free_port()}"
     config = workdir / "gateway.toml"
     limits = "".join(f"{k} = {v}\n" for k, v in GATEWAY_LIMITS.items())
-    config.write_text(f'listen = "{target}"\ngenesis = "{genesis}"\n[limits]\n{limits}')
+    config.write_text(
+        f'listen = "{target}"\ngenesis = "{genesis}"\ninsecure_plaintext = true\n[limits]\n{limits}'
+    )
     gateway = GatewayProcess(workdir, config, target)
     with contextlib.chdir(checkout):
         gateway.start()

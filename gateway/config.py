@@ -52,12 +52,29 @@ class GatewayConfig:
     identity_store: Path | None = None
     """Without it, assisted casting is refused: there is nothing to check the second factor by."""
     tls: TlsFiles | None = None
+    """The certificate the gateway shows its clients (none: plaintext to clients)."""
+    validator_cas: Path | None = None
+    """Every validator's CA certificate (`votestore keys tls bundle`): the gateway reaches each
+    validator over TLS and accepts only that validator's genesis-bound certificate."""
+    insecure_plaintext: bool = False
+    """Plaintext to the validators instead; refused unless every genesis address is loopback."""
     metrics_port: int = 0
     """0 serves no metrics endpoint."""
     limits: Limits = field(default_factory=Limits)
 
 
-_TOP_KEYS: Final = frozenset({"listen", "genesis", "identity_store", "tls", "metrics_port", "limits"})
+_TOP_KEYS: Final = frozenset(
+    {
+        "listen",
+        "genesis",
+        "identity_store",
+        "tls",
+        "validator_cas",
+        "insecure_plaintext",
+        "metrics_port",
+        "limits",
+    }
+)
 
 
 def _typed(table: dict[str, Any], name: str, kind: type | tuple[type, ...], where: str) -> Any:
@@ -101,6 +118,16 @@ def parse_config(document: dict[str, Any], base: Path, where: str) -> GatewayCon
             cert=base / _typed(table, "cert", str, f"{where} [tls]"),
             key=base / _typed(table, "key", str, f"{where} [tls]"),
         )
+    limits = _limits(document.get("limits", {}), where)
+    cas = _typed(document, "validator_cas", str, where) if "validator_cas" in document else None
+    plaintext = document.get("insecure_plaintext", False)
+    if not isinstance(plaintext, bool):
+        raise ConfigError(f"{where}: 'insecure_plaintext' must be true or false")
+    if (cas is None) == (not plaintext):
+        raise ConfigError(
+            f"{where}: set exactly one of 'validator_cas' (TLS to the validators) and, "
+            "on loopback only, 'insecure_plaintext = true'"
+        )
     identity = document.get("identity_store")
     metrics_port = _typed(document, "metrics_port", int, where) if "metrics_port" in document else 0
     if not 0 <= metrics_port <= 65535:
@@ -110,8 +137,10 @@ def parse_config(document: dict[str, Any], base: Path, where: str) -> GatewayCon
         genesis=base / _typed(document, "genesis", str, where),
         identity_store=None if identity is None else base / _typed(document, "identity_store", str, where),
         tls=tls,
+        validator_cas=None if cas is None else base / cas,
+        insecure_plaintext=plaintext,
         metrics_port=metrics_port,
-        limits=_limits(document.get("limits", {}), where),
+        limits=limits,
     )
 
 

@@ -29,10 +29,12 @@ from gateway.service import GatewayService, Parts
 from gateway.validators import ValidatorPool
 from proto.votestore.v1 import gateway_pb2
 from votestore import version as build
+from votestore.channels import ValidatorDialer
 from votestore.errors import ConfigError
 from votestore.genesis import load_genesis
 from votestore.grpc_service import add_service
 from votestore.netaddr import host_of
+from votestore.serving import NO_PORT_SHARING, bind
 
 log = logging.getLogger("votestore.gateway.server")
 
@@ -65,7 +67,11 @@ def _read(path: Any, what: str) -> bytes:
 def _parts(config: GatewayConfig) -> Parts:
     genesis = load_genesis(config.genesis)
     identity = IdentityStore(config.identity_store) if config.identity_store is not None else None
-    pool = ValidatorPool(genesis)
+    if config.validator_cas is not None:
+        dialer = ValidatorDialer.with_tls(genesis, config.validator_cas)
+    else:
+        dialer = ValidatorDialer.plaintext_to((v.address for v in genesis.validators), "gateway")
+    pool = ValidatorPool(genesis, dialer)
     return Parts(
         genesis=genesis,
         pool=pool,
@@ -88,6 +94,7 @@ async def start(config: GatewayConfig) -> Running:
         options=[
             ("grpc.max_receive_message_length", size),
             ("grpc.max_send_message_length", 4 * size),
+            NO_PORT_SHARING,
         ],
         maximum_concurrent_rpcs=MAX_CONCURRENT_RPCS,
     )
@@ -98,14 +105,7 @@ async def start(config: GatewayConfig) -> Running:
     reflection.enable_server_reflection(
         (GATEWAY_SERVICE, health.SERVICE_NAME, reflection.SERVICE_NAME), server
     )
-    try:
-        port: int = (
-            server.add_secure_port(config.listen, credentials)
-            if credentials is not None
-            else server.add_insecure_port(config.listen)
-        )
-    except RuntimeError as exc:
-        raise ConfigError(f"cannot listen on {config.listen}: {exc}") from None
+    port = bind(server, config.listen, credentials)
     if config.metrics_port:
         try:
             start_http_server(

@@ -19,6 +19,7 @@ import grpc  # type: ignore[import-untyped, unused-ignore]
 import grpc.aio  # type: ignore[import-untyped, unused-ignore]
 
 from proto.votestore.v1 import election_pb2, node_pb2, node_pb2_grpc
+from votestore.channels import ValidatorDialer
 from votestore.encoding import tx_hash
 from votestore.genesis import Genesis
 
@@ -264,8 +265,8 @@ def decided(answers: list[Answer], n: int, needed: int) -> bool:
 class ValidatorPool:
     """One channel per genesis validator, opened lazily by gRPC and kept for the process."""
 
-    def __init__(self, genesis: Genesis) -> None:
-        options = [
+    def __init__(self, genesis: Genesis, dialer: ValidatorDialer) -> None:
+        options: list[tuple[str, str | int]] = [
             ("grpc.service_config", _SERVICE_CONFIG),
             ("grpc.enable_retries", 1),
             ("grpc.initial_reconnect_backoff_ms", RECONNECT_BACKOFF_MIN_MS),
@@ -274,7 +275,7 @@ class ValidatorPool:
             ("grpc.max_receive_message_length", MAX_REPLY_BYTES),
         ]
         self.genesis = genesis
-        self._channels = [grpc.aio.insecure_channel(v.address, options=options) for v in genesis.validators]
+        self._channels = [dialer.aio(v.index, v.address, options) for v in genesis.validators]
         self.stubs: list[Any] = [node_pb2_grpc.NodeStub(channel) for channel in self._channels]
         self.batchers = [SubmitBatcher(i, stub) for i, stub in enumerate(self.stubs)]
         self._background: set[asyncio.Future[None]] = set()

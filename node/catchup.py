@@ -18,6 +18,7 @@ from node.shell import NodeShell
 from proto.votestore.v1 import election_pb2, ledger_pb2, node_pb2, node_pb2_grpc
 from votestore.blocks import results_root
 from votestore.certificate import CertificateInvalid, verify_certificate
+from votestore.channels import ValidatorDialer
 from votestore.encoding import block_id, tx_hash
 
 log = logging.getLogger("votestore.node.catchup")
@@ -56,7 +57,7 @@ class Lag:
         return best - mine >= 2 or now - self.since >= ONE_BEHIND_GRACE_S
 
 
-async def catch_up_forever(shell: NodeShell, addresses: dict[int, str]) -> None:
+async def catch_up_forever(shell: NodeShell, addresses: dict[int, str], dialer: ValidatorDialer) -> None:
     """Watch peers' heights; when one is clearly ahead (`Lag`), fetch and apply what we lack."""
     loop = asyncio.get_running_loop()
     lag = Lag()
@@ -68,7 +69,10 @@ async def catch_up_forever(shell: NodeShell, addresses: dict[int, str]) -> None:
             continue
         shell.catching_up = True
         try:
-            await fetch_blocks(shell, peer, addresses[peer], mine + 1, min(best, mine + CATCHUP_BATCH_BLOCKS))
+            last = min(best, mine + CATCHUP_BATCH_BLOCKS)
+            await fetch_blocks(
+                shell, peer, dialer.aio(peer, addresses[peer], CHANNEL_OPTIONS), mine + 1, last
+            )
         except grpc.aio.AioRpcError as exc:
             log.info("event=catchup_failed peer=%d code=%s", peer, exc.code().name)
         except TimeoutError:
@@ -77,12 +81,13 @@ async def catch_up_forever(shell: NodeShell, addresses: dict[int, str]) -> None:
             shell.catching_up = False
 
 
-async def fetch_blocks(shell: NodeShell, peer: int, address: str, first: int, last: int) -> None:
+async def fetch_blocks(shell: NodeShell, peer: int, channel: grpc.aio.Channel, first: int, last: int) -> None:
+    """Fetch blocks first..last from `peer` over `channel` (closed here), checking each certificate."""
     genesis = shell.genesis
     keys = genesis.validator_keys()
     fed = 0
     held: ledger_pb2.CommittedBlock | None = None  # waits for its successor to certify its results
-    async with grpc.aio.insecure_channel(address, options=CHANNEL_OPTIONS) as channel:
+    async with channel:
         stub = node_pb2_grpc.NodeStub(channel)
         request = node_pb2.GetBlocksRequest(from_height=first, to_height=last)
         async for committed in stub.GetBlocks(request, timeout=CATCHUP_RPC_TIMEOUT_S):

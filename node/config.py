@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from votestore.errors import ConfigError
+from votestore.netaddr import is_local_only
 
 DEFAULT_MEMPOOL_MAX_TXS: Final = 100_000
 DEFAULT_MEMPOOL_MAX_BYTES: Final = 256 * 1024 * 1024
@@ -19,6 +20,15 @@ DEFAULT_BLOCK_MAX_TXS: Final = 5_000
 DEFAULT_BLOCK_MAX_BYTES: Final = 8 * 1024 * 1024
 DEFAULT_EMPTY_BLOCK_INTERVAL_MS: Final = 1_000
 DEFAULT_BATCH_WAIT_MS: Final = 50
+
+
+@dataclass(frozen=True, slots=True)
+class NodeTls:
+    """The node's TLS files: `votestore keys tls issue` makes cert and key, `... bundle` the CAs."""
+
+    cert: Path  # the TLS certificate, then this validator's CA certificate
+    key: Path
+    validator_cas: Path  # every validator's CA certificate: whom peer links and catch-up trust
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +47,8 @@ class NodeConfig:
     batch_wait_ms: int = DEFAULT_BATCH_WAIT_MS
     verify_workers: int | None = None  # proof-checking processes; None: one per core; 0: in the loop
     log_level: str = "INFO"
+    tls: NodeTls | None = None
+    insecure_plaintext: bool = False  # loopback only; exactly one of this and `tls`
 
     @property
     def workers(self) -> int:
@@ -79,7 +91,8 @@ def parse_node_config(document: dict[str, Any], path: Path) -> NodeConfig:
         candidate = Path(text(name))
         return candidate if candidate.is_absolute() else base / candidate
 
-    known = {"key_file", "genesis", "listen", "data_dir", "peers", "log_level", *_INT_FIELDS}
+    known = {"key_file", "genesis", "listen", "data_dir", "peers", "log_level", "tls", "insecure_plaintext"}
+    known |= set(_INT_FIELDS)
     unknown = sorted(set(document) - known)
     if unknown:
         raise ConfigError(f"{path}: unknown settings {unknown}")
@@ -101,6 +114,7 @@ def parse_node_config(document: dict[str, Any], path: Path) -> NodeConfig:
     listen = text("listen")
     if ":" not in listen:
         raise ConfigError(f"{path}: 'listen' must be host:port")
+    tls, insecure_plaintext = _transport(document, path, listen)
     return NodeConfig(
         key_file=where("key_file"),
         genesis=where("genesis"),
@@ -108,5 +122,39 @@ def parse_node_config(document: dict[str, Any], path: Path) -> NodeConfig:
         data_dir=where("data_dir"),
         peers=peers,
         log_level=str(document.get("log_level", "INFO")),
+        tls=tls,
+        insecure_plaintext=insecure_plaintext,
         **numbers,
     )
+
+
+def _transport(document: dict[str, Any], path: Path, listen: str) -> tuple[NodeTls | None, bool]:
+    """Exactly one of a [tls] table and `insecure_plaintext = true`, the latter on loopback only."""
+    plaintext = document.get("insecure_plaintext", False)
+    if not isinstance(plaintext, bool):
+        raise ConfigError(f"{path}: 'insecure_plaintext' must be true or false")
+    table = document.get("tls")
+    if table is None:
+        if not plaintext:
+            raise ConfigError(
+                f"{path}: needs a [tls] table (cert, key, validator_cas) or, on loopback only, "
+                "insecure_plaintext = true"
+            )
+        if not is_local_only(listen):
+            raise ConfigError(
+                f"{path}: insecure_plaintext is for loopback (or 198.18.0.0/15, a test network) only; "
+                f"listen = {listen!r} is not"
+            )
+        return None, True
+    if plaintext:
+        raise ConfigError(f"{path}: [tls] and insecure_plaintext = true exclude each other")
+    names = ("cert", "key", "validator_cas")
+    if (
+        not isinstance(table, dict)
+        or set(table) != set(names)
+        or not all(isinstance(table[n], str) for n in names)
+    ):
+        raise ConfigError(f"{path}: [tls] needs exactly 'cert', 'key' and 'validator_cas' (paths)")
+    base = path.parent
+    cert, key, cas = ((base / table[n]) for n in names)  # an absolute path stays absolute
+    return NodeTls(cert=cert, key=key, validator_cas=cas), False

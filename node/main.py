@@ -27,12 +27,15 @@ from node.signing import Ed25519Signer, GenesisVerifier
 from node.verify_pool import VerifyPool
 from node.wire import decode_last_signed
 from proto.votestore.v1 import node_pb2, peer_pb2
+from votestore import tls
 from votestore import version as build
+from votestore.channels import ValidatorDialer
 from votestore.errors import ConfigError, StoreCorrupted
 from votestore.genesis import Genesis, load_genesis
 from votestore.grpc_service import add_service
 from votestore.keys import read_key_file
 from votestore.netaddr import host_of
+from votestore.serving import NO_PORT_SHARING, bind
 
 log = logging.getLogger("votestore.node")
 
@@ -73,6 +76,16 @@ def open_store(config: NodeConfig, genesis: Genesis) -> tuple[Store, ElectionApp
     return store, app
 
 
+def _transport(
+    config: NodeConfig, genesis: Genesis, index: int, addresses: dict[int, str]
+) -> tuple[grpc.ServerCredentials | None, ValidatorDialer]:
+    """TLS bound to the genesis keys both ways, or plaintext where the config asked for it (loopback)."""
+    if config.tls is None:
+        return None, ValidatorDialer.plaintext_to(addresses.values(), "insecure_plaintext")
+    credentials = tls.server_credentials(config.tls.key, config.tls.cert, genesis, index)
+    return credentials, ValidatorDialer.with_tls(genesis, config.tls.validator_cas)
+
+
 def run_node(config_path: Path) -> None:
     config = load_node_config(config_path)
     setup_logging(config.log_level)
@@ -96,6 +109,8 @@ async def _serve(
     store: Store,
     app: ElectionApp,
 ) -> None:
+    addresses = {v.index: config.peers.get(v.index, v.address) for v in genesis.validators}
+    credentials, dialer = _transport(config, genesis, index, addresses)
     metrics = NodeMetrics()
     pool = await VerifyPool.start(genesis.chain_id, config.workers) if config.workers > 0 else None
     raw_signed = store.last_signed()
@@ -128,18 +143,15 @@ async def _serve(
         metrics=metrics,
         pool=pool,
     )
-    server = grpc.aio.server(options=SERVER_OPTIONS, maximum_concurrent_rpcs=MAX_CONCURRENT_RPCS)
+    server = grpc.aio.server(
+        options=[*SERVER_OPTIONS, NO_PORT_SHARING], maximum_concurrent_rpcs=MAX_CONCURRENT_RPCS
+    )
     peer_service = PeerService(shell)
     add_service(server, peer_service, peer_pb2.DESCRIPTOR.services_by_name["Peer"])
     add_service(server, NodeService(shell), node_pb2.DESCRIPTOR.services_by_name["Node"])
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
-    try:
-        port = server.add_insecure_port(config.listen)
-    except RuntimeError as exc:
-        raise ConfigError(f"cannot listen on {config.listen}: {exc} (port in use?)") from None
-    if port == 0:
-        raise ConfigError(f"cannot listen on {config.listen} (port in use?)")
+    bind(server, config.listen, credentials)
     await server.start()
     if config.metrics_port:
         try:
@@ -150,11 +162,10 @@ async def _serve(
     metrics.height.set(store.height)
     metrics.validators.set(genesis.n)
     metrics.quorum.set(genesis.quorum)
-    addresses = {v.index: config.peers.get(v.index, v.address) for v in genesis.validators}
     for peer, address in addresses.items():
         if peer != index:
-            shell.spawn(PeerLink(shell, key, peer, address).run())
-    shell.spawn(catch_up_forever(shell, addresses))
+            shell.spawn(PeerLink(shell, key, peer, address, dialer).run())
+    shell.spawn(catch_up_forever(shell, addresses, dialer))
     shell.spawn(shell.watch_progress())
     await health_servicer.set("", health_pb2.HealthCheckResponse.SERVING)
     log.info("event=serving listen=%s validator=%d height=%d", config.listen, index, store.height)

@@ -49,6 +49,13 @@ class NodeMetrics:
             ["reason"],
             registry=r,
         )
+        self.handshakes_refused = Counter(
+            "votestore_peer_handshakes_refused_total",
+            "Peer streams refused at the handshake, by reason (replayed_hello: a Hello signed for "
+            "another stream's challenge).",
+            ["reason"],
+            registry=r,
+        )
         self.evidence = Counter(
             "votestore_node_evidence_total", "Equivocation evidence recorded.", registry=r
         )

@@ -79,6 +79,9 @@ DECODED_TXS: Final = 4_096
 OUTBOX_MESSAGES: Final = 20_000
 MAX_EVIDENCE_PER_BLOCK: Final = 64
 STUCK_AFTER_S: Final = 2.0
+RESEND_MIN_INTERVAL_S: Final = STUCK_AFTER_S / 2
+"""A peer's stuck status is answered with this height's own messages at most this often (an
+honest peer asks once every STUCK_AFTER_S; each answer may carry proposals of block size)."""
 ANNOUNCE_EVERY_S: Final = 0.2
 """Hashes of newly taken client transactions go to peers in one message per this interval. Each
 message costs ~170 us of CPU a peer stream to write (py-spy, bench.cluster at half of peak: peer
@@ -179,6 +182,7 @@ class NodeShell:
             v: asyncio.Queue(OUTBOX_MESSAGES) for v in range(genesis.n) if v != index
         }
         self.own_messages: list[peer_pb2.PeerMessage] = []  # this height's, replayed on reconnect
+        self._resent_at: dict[int, float] = {}  # by peer: when its last stuck status was answered
         self.peer_heights: dict[int, int] = {}
         self.connected: set[int] = set()
         self.catching_up = False
@@ -677,6 +681,11 @@ class NodeShell:
         outbox = self.outboxes.get(peer)
         if outbox is None:
             return
+        now = time.monotonic()
+        if now - self._resent_at.get(peer, -RESEND_MIN_INTERVAL_S) < RESEND_MIN_INTERVAL_S:
+            self.metrics.invalid_messages.labels(reason="resend_too_soon").inc()
+            return
+        self._resent_at[peer] = now
         for message in self.own_messages:
             if outbox.full():
                 return

@@ -23,6 +23,8 @@ import grpc
 import nacl.signing
 
 from proto.votestore.v1 import node_pb2, node_pb2_grpc
+from votestore import tls
+from votestore.channels import ValidatorDialer
 from votestore.errors import VotestoreError
 from votestore.genesis import Genesis, Timeouts, Validator
 from votestore.keys import new_signing_key, write_key_file
@@ -32,6 +34,23 @@ READY_TIMEOUT_S: Final = 60.0
 STOP_TIMEOUT_S: Final = 10.0
 POLL_INTERVAL_S: Final = 0.05
 RPC_TIMEOUT_S: Final = 2.0
+
+
+VALIDATOR_CAS: Final = "validators.ca.pem"
+
+
+def _issue_tls(workdir: Path, keys: list[nacl.signing.SigningKey], chain_id: str) -> None:
+    """What `votestore keys tls issue` and `bundle` make, for every node, into `workdir`."""
+    for i, key in enumerate(keys):
+        for old in (f"node{i}.tls.key", f"node{i}.tls.pem", f"node{i}.ca.pem"):
+            (workdir / old).unlink(missing_ok=True)
+        identity = tls.issue(key, chain_id, i)
+        tls.write_identity(
+            identity, workdir / f"node{i}.tls.key", workdir / f"node{i}.tls.pem", workdir / f"node{i}.ca.pem"
+        )
+    (workdir / VALIDATOR_CAS).write_bytes(
+        b"".join((workdir / f"node{i}.ca.pem").read_bytes() for i in range(len(keys)))
+    )
 
 
 class ClusterError(VotestoreError):
@@ -53,6 +72,8 @@ class LocalNet:
     addresses: list[str]
     processes: dict[int, subprocess.Popen[bytes]] = field(default_factory=dict)
     metrics_ports: list[int] = field(default_factory=list)
+    dialer: ValidatorDialer = field(default_factory=lambda: ValidatorDialer(None))
+    """How a client of this cluster reaches node i (TLS when the cluster was made with it)."""
 
     # ------------------------------------------------------------------ making
 
@@ -67,7 +88,10 @@ class LocalNet:
         verify_workers: int = 1,
         metrics: bool = False,
         empty_block_interval_ms: int = 500,
+        tls: bool = False,
     ) -> LocalNet:
+        """`tls`: each node serves a certificate issued by its genesis key and trusts only the
+        others' (as a real deployment does); otherwise plaintext, which loopback allows."""
         workdir.mkdir(parents=True, exist_ok=True)
         keys = [new_signing_key() for _ in range(n)]
         admin = new_signing_key()
@@ -84,6 +108,17 @@ class LocalNet:
         )
         (workdir / "genesis.json").write_text(genesis.to_json())
         metrics_ports = [free_port() if metrics else 0 for _ in range(n)]
+        if tls:
+            _issue_tls(workdir, keys, chain_id)
+        # An inline table: settings appended later (bench.common.configure_nodes) stay top-level.
+        transport = (
+            [
+                'tls = { cert = "node{i}.tls.pem", key = "node{i}.tls.key", '
+                + f'validator_cas = "{VALIDATOR_CAS}" }}'
+            ]
+            if tls
+            else ["insecure_plaintext = true"]
+        )
         for i, key in enumerate(keys):
             write_key_file(workdir / f"node{i}.key.json", key, overwrite=True)
             (workdir / f"node{i}.toml").write_text(
@@ -96,11 +131,14 @@ class LocalNet:
                         f"metrics_port = {metrics_ports[i]}",
                         f"verify_workers = {verify_workers}",
                         f"empty_block_interval_ms = {empty_block_interval_ms}",
+                        *(line.replace("{i}", str(i)) for line in transport),
                         "",
                     ]
                 )
             )
-        return cls(workdir, genesis, admin, addresses, metrics_ports=metrics_ports)
+        cas = workdir / VALIDATOR_CAS
+        dialer = ValidatorDialer.with_tls(genesis, cas) if tls else ValidatorDialer(None)
+        return cls(workdir, genesis, admin, addresses, metrics_ports=metrics_ports, dialer=dialer)
 
     @property
     def genesis_path(self) -> Path:
@@ -111,6 +149,10 @@ class LocalNet:
 
     def data_dir(self, i: int) -> Path:
         return self.workdir / f"node{i}.data"
+
+    def connect(self, address: str) -> grpc.Channel:
+        """A channel to the node at `address`, TLS when the cluster runs it (NodeClient's connect)."""
+        return self.dialer.sync(self.addresses.index(address), address)
 
     # ------------------------------------------------------------------ processes
 
@@ -178,7 +220,7 @@ class LocalNet:
     # ------------------------------------------------------------------ waiting
 
     def status(self, i: int) -> node_pb2.GetStatusResponse | None:
-        with grpc.insecure_channel(self.addresses[i]) as channel:
+        with self.dialer.sync(i, self.addresses[i]) as channel:
             try:
                 response: node_pb2.GetStatusResponse = node_pb2_grpc.NodeStub(channel).GetStatus(
                     node_pb2.GetStatusRequest(), timeout=RPC_TIMEOUT_S

@@ -54,6 +54,20 @@ def test_keys_and_genesis_make_a_checkable_chain(tmp_path: Path) -> None:
     checked = run("genesis", "hash", str(tmp_path / "g.json"))
     assert checked.stdout == made.stdout
     assert len(bytes.fromhex(checked.stdout.strip())) == 32
+    # Each site issues its TLS certificate from its own key; the CA certificates make the bundle.
+    genesis = str(tmp_path / "g.json")
+    for i in range(4):
+        issued = run("keys", "tls", "issue", "--key", str(tmp_path / f"v{i}.json"), "--genesis", genesis,
+                     "--out", str(tmp_path / f"v{i}"))  # fmt: skip
+        assert issued.returncode == 0 and issued.stdout.startswith(f"validator {i}:"), issued.stderr
+    cas = [str(tmp_path / f"v{i}.ca.pem") for i in range(4)]
+    bundled = run("keys", "tls", "bundle", "--genesis", genesis, "--out", str(tmp_path / "cas.pem"), *cas)
+    assert bundled.returncode == 0, bundled.stderr
+    refused = run("keys", "tls", "bundle", "--genesis", genesis, "--out", str(tmp_path / "bad.pem"), cas[0])
+    assert (
+        refused.stderr.strip() == f"error: {tmp_path / 'bad.pem'}: no CA certificate for validators [1, 2, 3]"
+    )
+    assert not (tmp_path / "bad.pem").exists()
 
 
 def test_bad_genesis_is_one_line_no_traceback(tmp_path: Path) -> None:

@@ -178,15 +178,23 @@ def proposal_signing_bytes(
 
 
 def hello_signing_bytes(
-    chain_id: str, validator: int, nonce: bytes, time_ms: int, protocol_version: int, genesis_hash: bytes
+    chain_id: str,
+    validator: int,
+    to: int,
+    challenge: bytes,
+    time_ms: int,
+    protocol_version: int,
+    genesis_hash: bytes,
 ) -> bytes:
+    """What a dialler signs: who it is, whom it dials, the accepting side's fresh challenge, and
+    the protocol and genesis it runs."""
     return (
         HELLO_DOMAIN
         + _chain(chain_id)
-        + struct.pack(">IqI", validator, time_ms, protocol_version)
+        + struct.pack(">IIqI", validator, to, time_ms, protocol_version)
         + len(genesis_hash).to_bytes(1, "big")
         + genesis_hash
-        + nonce
+        + challenge
     )
 
 

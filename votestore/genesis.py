@@ -36,12 +36,22 @@ class Validator:
 
 @dataclass(frozen=True, slots=True)
 class Timeouts:
-    """Tendermint round timeouts, timeoutX(r) = X + r * delta, in milliseconds."""
+    """Tendermint round timeouts, timeoutX(r) = X + r * delta, in milliseconds.
+
+    Every one must be positive: with delta_ms = 0 the timeouts never grow, and after a period of
+    slow messages the rounds may keep timing out before a quorum's votes arrive (the paper's
+    liveness argument needs timeouts that eventually exceed the message delay)."""
 
     propose_ms: int = 3000
     prevote_ms: int = 1000
     precommit_ms: int = 1000
     delta_ms: int = 500
+
+    def __post_init__(self) -> None:
+        for name in ("propose_ms", "prevote_ms", "precommit_ms", "delta_ms"):
+            if getattr(self, name) <= 0:
+                why = " (timeouts that never grow: rounds may never end)" if name == "delta_ms" else ""
+                raise ConfigError(f"timeouts.{name} must be a positive number of milliseconds{why}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,7 +150,10 @@ def parse_genesis(document: Any, where: str = "genesis") -> Genesis:
     unknown = set(timeouts_doc) - set(Timeouts.__slots__)
     if unknown:
         raise ConfigError(f"{where}: unknown timeouts {sorted(unknown)}")
-    timeouts = Timeouts(**{k: _field(timeouts_doc, k, int, f"{where}: timeouts") for k in timeouts_doc})
+    try:
+        timeouts = Timeouts(**{k: _field(timeouts_doc, k, int, f"{where}: timeouts") for k in timeouts_doc})
+    except ConfigError as exc:
+        raise ConfigError(f"{where}: {exc}") from None
     return Genesis(
         chain_id=chain_id,
         genesis_time_ms=_field(document, "genesis_time_ms", int, where),

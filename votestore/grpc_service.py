@@ -8,6 +8,7 @@ a status and no traceback. The servicer's methods are the generated ones, unchan
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable
 from typing import Any, Final
 
@@ -17,6 +18,8 @@ from google.protobuf.message import DecodeError
 from google.protobuf.message_factory import GetMessageClass
 
 UNDECODABLE_DETAIL: Final = "request does not decode as the method's message"
+DRAIN_TIMEOUT_S: Final = 1.0
+DRAIN_MAX_MESSAGES: Final = 1024
 
 
 class _Undecodable:
@@ -40,11 +43,30 @@ async def _refuse(context: grpc.aio.ServicerContext[Any, Any]) -> None:
     await context.abort(grpc.StatusCode.INVALID_ARGUMENT, UNDECODABLE_DETAIL)
 
 
+async def drain(requests: AsyncIterator[Any]) -> None:
+    """Read what the client still sends, within bounds, before a client stream is answered early.
+
+    A status sent while the client is still writing (a large message in flight) reached the
+    client as INTERNAL ("Internal error from Core"), not the status chosen: 74 of 3,000 fuzzed
+    SubmitTxStream calls. A client that keeps sending past the bounds gets the status anyway.
+    """
+    try:
+        async with asyncio.timeout(DRAIN_TIMEOUT_S):
+            read = 0
+            async for _ in requests:
+                read += 1
+                if read >= DRAIN_MAX_MESSAGES:
+                    return
+    except TimeoutError:
+        return
+
+
 async def _checked(
     requests: AsyncIterator[Any], context: grpc.aio.ServicerContext[Any, Any]
 ) -> AsyncIterator[Any]:
     async for request in requests:
         if request is _UNDECODABLE:
+            await drain(requests)
             await _refuse(context)
         yield request
 

@@ -21,8 +21,9 @@ from typing import Final
 
 from prometheus_client import CollectorRegistry, Info
 
-PROTOCOL_VERSION: Final = 1
-"""Version 0 is every node from before the handshake carried one (votestore 0.1.x)."""
+PROTOCOL_VERSION: Final = 2
+"""Version 0 is every node from before the handshake carried one (votestore 0.1.x); 1 signed its
+Hello unprompted; 2 answers the accepting side's Challenge (node/rpc/peer.py)."""
 
 COMMIT_ENV: Final = "VOTESTORE_COMMIT"
 """Set by the image build (Dockerfile ARG VCS_REF), where no git checkout is at hand."""

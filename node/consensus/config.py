@@ -59,8 +59,9 @@ class TimeoutConfig:
     delta_ms: int = 500
 
     def __post_init__(self) -> None:
-        if min(self.propose_ms, self.prevote_ms, self.precommit_ms) <= 0 or self.delta_ms < 0:
-            raise ValueError("timeouts must be positive and the per-round increment non-negative")
+        # delta > 0: timeouts must grow with the round to outlast the message delay after GST.
+        if min(self.propose_ms, self.prevote_ms, self.precommit_ms, self.delta_ms) <= 0:
+            raise ValueError("timeouts and their per-round increment must be positive")
 
     def duration_ms(self, kind: TimeoutKind, round_: int) -> int:
         assert round_ >= 0

@@ -103,6 +103,10 @@ class Store:
         try:
             self._db = plyvel.DB(str(path), create_if_missing=True, paranoid_checks=True)
         except plyvel.IOError as exc:
+            if "lock" in str(exc).lower():  # LevelDB's LOCK file: flock held by another process
+                raise ConfigError(
+                    f"store {path} is in use by another process: one node per data dir"
+                ) from None
             raise ConfigError(f"cannot open store {path}: {exc}") from None
         except plyvel.CorruptionError as exc:
             raise StoreCorrupted(0, f"LevelDB reports corruption: {exc}") from None

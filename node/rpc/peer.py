@@ -1,13 +1,18 @@
 """Validator-to-validator transport: one authenticated gRPC stream in each direction per pair.
 
 Each node dials every other node and sends its own messages on the stream it dialled; what it
-receives arrives on streams others dialled to it. A stream opens with a signed Hello; a peer that
-sends garbage is counted and cut off, never allowed to crash the node.
+receives arrives on streams others dialled to it. A stream opens with a fresh Challenge from the
+accepting side, answered by the dialler's Hello signed over (chain, dialler, accepting validator,
+challenge, time): a Hello captured from one stream — on the wire, or by a peer it was sent to —
+is refused on any other, and counted in votestore_peer_handshakes_refused_total. Under TLS the
+dialler has also checked the accepting side's genesis-bound certificate (votestore.channels).
+A peer that sends garbage is counted and cut off, never allowed to crash the node.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hmac
 import logging
 import os
 import time
@@ -22,6 +27,7 @@ import nacl.signing
 from node.shell import NodeShell
 from proto.votestore.v1 import peer_pb2, peer_pb2_grpc
 from votestore import version as build
+from votestore.channels import ValidatorDialer
 from votestore.encoding import hello_signing_bytes, verify_signature
 from votestore.version import PROTOCOL_VERSION
 
@@ -32,6 +38,10 @@ HELLO_MAX_SKEW_MS: Final = 5 * 60 * 1000
 BACKOFF_MIN_S: Final = 0.05
 PEER_BACKOFF_MAX_S: Final = 2.0
 NONCE_BYTES: Final = 16
+NO_CHALLENGE: Final = (
+    f"peer sent no challenge within {HELLO_TIMEOUT_S:g} s (a node of protocol version < 2, "
+    "or not a votestore node)"
+)
 REFUSED_CODES: Final = frozenset({grpc.StatusCode.UNAUTHENTICATED, grpc.StatusCode.FAILED_PRECONDITION})
 MAX_MESSAGE_BYTES: Final = 32 * 1024 * 1024
 KEEPALIVE_TIME_MS: Final = 3_000
@@ -55,23 +65,28 @@ SERVER_OPTIONS: Final = [
 ]
 
 
-def make_hello(shell: NodeShell, key: nacl.signing.SigningKey) -> peer_pb2.Hello:
-    nonce = os.urandom(NONCE_BYTES)
+def new_challenge() -> bytes:
+    return os.urandom(NONCE_BYTES)
+
+
+def make_hello(shell: NodeShell, key: nacl.signing.SigningKey, to: int, challenge: bytes) -> peer_pb2.Hello:
+    """The answer to validator `to`'s challenge on one stream."""
     now = int(time.time() * 1000)
     chain = shell.genesis.chain_id
     genesis_hash = shell.genesis.hash()
     signature = key.sign(
-        hello_signing_bytes(chain, shell.index, nonce, now, PROTOCOL_VERSION, genesis_hash)
+        hello_signing_bytes(chain, shell.index, to, challenge, now, PROTOCOL_VERSION, genesis_hash)
     ).signature
     return peer_pb2.Hello(
         chain_id=chain,
         validator=shell.index,
-        nonce=nonce,
+        challenge=challenge,
         time_ms=now,
         height=shell.store.height,
         signature=signature,
         protocol_version=PROTOCOL_VERSION,
         genesis_hash=genesis_hash,
+        to=to,
     )
 
 
@@ -84,11 +99,12 @@ class Refusal:
     code: grpc.StatusCode = grpc.StatusCode.UNAUTHENTICATED
 
 
-def check_hello(shell: NodeShell, hello: peer_pb2.Hello) -> Refusal | None:
-    """None if the hello proves the dialler is the validator it names, speaking this node's
-    protocol on this node's genesis; else why not. Mismatched protocol or genesis is said plainly
-    (an operator mid-upgrade reads it in the dialler's log), and checked before the signature,
-    whose bytes an older protocol lays out differently."""
+def check_hello(shell: NodeShell, hello: peer_pb2.Hello, challenge: bytes) -> Refusal | None:
+    """None if the hello proves the dialler is the validator it names, dialling this validator on
+    the stream that sent `challenge`, speaking this node's protocol on this node's genesis; else
+    why not. Mismatched protocol or genesis is said plainly (an operator mid-upgrade reads it in
+    the dialler's log), and checked before the signature, whose bytes an older protocol lays out
+    differently."""
     genesis = shell.genesis
     if hello.protocol_version != PROTOCOL_VERSION:
         return Refusal(
@@ -110,12 +126,18 @@ def check_hello(shell: NodeShell, hello: peer_pb2.Hello) -> Refusal | None:
         )
     if hello.validator >= genesis.n or hello.validator == shell.index:
         return Refusal("not_a_peer", f"validator {hello.validator} is not a peer of this node")
-    if abs(hello.time_ms - time.time() * 1000) > HELLO_MAX_SKEW_MS or len(hello.nonce) != NONCE_BYTES:
-        return Refusal("stale_hello", "hello too old or badly formed")
+    if hello.to != shell.index:
+        return Refusal("wrong_recipient", f"hello is for validator {hello.to}, not this node")
+    if not hmac.compare_digest(hello.challenge, challenge):
+        # Signed for another stream's challenge: captured on the wire, or passed on by a peer.
+        return Refusal("replayed_hello", "hello does not answer this stream's challenge")
+    if abs(hello.time_ms - time.time() * 1000) > HELLO_MAX_SKEW_MS:
+        return Refusal("stale_hello", "hello too old or from too far ahead")
     message = hello_signing_bytes(
         genesis.chain_id,
         hello.validator,
-        hello.nonce,
+        hello.to,
+        challenge,
         hello.time_ms,
         hello.protocol_version,
         hello.genesis_hash,
@@ -142,6 +164,8 @@ class PeerService(peer_pb2_grpc.PeerServicer):
         context: grpc.aio.ServicerContext[peer_pb2.PeerMessage, peer_pb2.PeerMessage],
     ) -> AsyncIterator[peer_pb2.PeerMessage]:
         shell = self._shell
+        challenge = new_challenge()
+        yield peer_pb2.PeerMessage(challenge=peer_pb2.Challenge(nonce=challenge))
         # The hello is awaited against closing too: a peer that dials while this node stops (and
         # stops itself, sending nothing) would otherwise outlast the server's grace period and be
         # cancelled, which grpc logs with a traceback.
@@ -154,19 +178,19 @@ class PeerService(peer_pb2_grpc.PeerServicer):
         if not hello.done():
             hello.cancel()
             if not self._closing.is_set():
-                shell.metrics.invalid_messages.labels(reason="no_hello").inc()
+                shell.metrics.handshakes_refused.labels(reason="no_hello").inc()
             return
         try:
             first = hello.result()
         except StopAsyncIteration:
-            shell.metrics.invalid_messages.labels(reason="no_hello").inc()
+            shell.metrics.handshakes_refused.labels(reason="no_hello").inc()
             return
         if first.WhichOneof("kind") != "hello":
-            shell.metrics.invalid_messages.labels(reason="no_hello").inc()
+            shell.metrics.handshakes_refused.labels(reason="no_hello").inc()
             await context.abort(grpc.StatusCode.UNAUTHENTICATED, "no_hello: a peer stream opens with Hello")
-        refusal = check_hello(shell, first.hello)
+        refusal = check_hello(shell, first.hello, challenge)
         if refusal is not None:
-            shell.metrics.invalid_messages.labels(reason=refusal.reason).inc()
+            shell.metrics.handshakes_refused.labels(reason=refusal.reason).inc()
             log.warning("event=peer_refused reason=%s detail=%r", refusal.reason, refusal.detail)
             await context.abort(refusal.code, f"{refusal.reason}: {refusal.detail}")
         sender = first.hello.validator
@@ -193,12 +217,15 @@ class PeerLink:
     """The dialling side towards one peer: reconnects with backoff, replays this height's own
     messages after each reconnect so a peer that restarted still hears them."""
 
-    def __init__(self, shell: NodeShell, key: nacl.signing.SigningKey, peer: int, address: str) -> None:
+    def __init__(
+        self, shell: NodeShell, key: nacl.signing.SigningKey, peer: int, address: str, dialer: ValidatorDialer
+    ) -> None:
         self._shell = shell
         self._key = key
         self._peer = peer
         self._address = address
         self._refused: str | None = None
+        self._dialer = dialer
 
     async def run(self) -> None:
         backoff = BACKOFF_MIN_S
@@ -229,10 +256,16 @@ class PeerLink:
         log.debug("event=peer_down peer=%d code=%s", self._peer, exc.code().name)
 
     async def _session(self) -> None:
-        async with grpc.aio.insecure_channel(self._address, options=CHANNEL_OPTIONS) as channel:
-            call = peer_pb2_grpc.PeerStub(channel).Connect(self._outgoing())
+        challenge: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
+        async with self._dialer.aio(self._peer, self._address, CHANNEL_OPTIONS) as channel:
+            call = peer_pb2_grpc.PeerStub(channel).Connect(self._outgoing(challenge))
             async for message in call:
-                if message.WhichOneof("kind") == "status":
+                kind = message.WhichOneof("kind")
+                if kind == "challenge":
+                    if not challenge.done():
+                        challenge.set_result(message.challenge.nonce)
+                    continue
+                if kind == "status":
                     # The peer's height as it answers: a restarted node knows at once how far
                     # behind it is, not when the peer dials back (up to PEER_BACKOFF_MAX_S later).
                     # Only a hint: catch-up checks every certificate of what it fetches.
@@ -242,9 +275,19 @@ class PeerLink:
                     self._shell.metrics.peers.set(len(self._shell.connected))
                     log.info("event=peer_up peer=%d", self._peer)
 
-    async def _outgoing(self) -> AsyncIterator[peer_pb2.PeerMessage]:
+    async def _outgoing(self, challenge: asyncio.Future[bytes]) -> AsyncIterator[peer_pb2.PeerMessage]:
         shell = self._shell
-        yield peer_pb2.PeerMessage(hello=make_hello(shell, self._key))
+        # The accepting side speaks first; a peer that sends no challenge gets no hello and the
+        # stream ends with the wait (the session then redials with backoff).
+        try:
+            nonce = await asyncio.wait_for(challenge, HELLO_TIMEOUT_S)
+        except TimeoutError:
+            # A peer of protocol 1 or older waits for an unprompted Hello; say so once per peer.
+            if self._refused != NO_CHALLENGE:
+                log.warning("event=no_challenge peer=%d detail=%r", self._peer, NO_CHALLENGE)
+            self._refused = NO_CHALLENGE
+            return
+        yield peer_pb2.PeerMessage(hello=make_hello(shell, self._key, self._peer, nonce))
         yield peer_pb2.PeerMessage(status=peer_pb2.PeerStatus(height=shell.store.height))
         outbox = shell.outboxes[self._peer]
         while not outbox.empty():  # what queued while we were away is replaced by the replay

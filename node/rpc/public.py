@@ -13,10 +13,12 @@ from typing import Final
 import grpc
 
 from node.ledger.store import Store
+from node.rpc.quota import MAX_WATCH_STREAMS, MAX_WATCH_STREAMS_PER_CLIENT, StreamQuota, client_of
 from node.shell import NodeShell, Resources, SubmitOutcome
 from proto.votestore.v1 import election_pb2, ledger_pb2, node_pb2, node_pb2_grpc
 from votestore import version as build
 from votestore.encoding import MAX_TX_BYTES, block_id, canonical, tx_hash
+from votestore.grpc_service import drain
 from votestore.hashing import HASH_BYTES, merkle_paths
 
 MAX_STREAM_TXS: Final = 100_000
@@ -91,6 +93,7 @@ class NodeService(node_pb2_grpc.NodeServicer):
     def __init__(self, shell: NodeShell) -> None:
         self._shell = shell
         self._proofs = ProofCache(shell.store)
+        self._watchers = StreamQuota(MAX_WATCH_STREAMS, MAX_WATCH_STREAMS_PER_CLIENT)
 
     async def _submit(self, raw: bytes, context: Context) -> node_pb2.SubmitTxResponse:
         if len(raw) > MAX_TX_BYTES:
@@ -137,16 +140,25 @@ class NodeService(node_pb2_grpc.NodeServicer):
     async def SubmitTxStream(
         self, request_iterator: AsyncIterator[node_pb2.SubmitTxRequest], context: Context
     ) -> node_pb2.SubmitTxBatchResponse:
+        """SubmitTx for each message. A transaction too large is answered MALFORMED in its place
+        (the shell's stateless check), not by ending the stream; when the stream must end early
+        (too many messages, a full mempool, a message that does not decode) the rest of what the
+        client sends is drained first, so the status reaches it instead of INTERNAL."""
         accepted = 0
         refused: list[node_pb2.SubmitTxResponse] = []
         count = 0
         async for request in request_iterator:
             count += 1
             if count > MAX_STREAM_TXS:
+                await drain(request_iterator)
                 await context.abort(
                     grpc.StatusCode.RESOURCE_EXHAUSTED, f"more than {MAX_STREAM_TXS} per stream"
                 )
-            answer = await self._submit(request.tx, context)
+            try:
+                answer = _answer(await self._shell.submit(request.tx))
+            except Resources as exc:
+                await drain(request_iterator)
+                await context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED, str(exc))
             if answer.code == election_pb2.OK:
                 accepted += 1
             else:
@@ -241,19 +253,26 @@ class NodeService(node_pb2_grpc.NodeServicer):
         self, request: node_pb2.WatchCommitsRequest, context: Context
     ) -> AsyncIterator[node_pb2.CommitEvent]:
         shell = self._shell
-        height = max(request.from_height, 1)
-        while True:
-            while height <= shell.store.height:
-                block = shell.store.block(height)
-                yield node_pb2.CommitEvent(
-                    height=height,
-                    block_hash=block_id(block.header),
-                    tx_hashes=[tx_hash(raw) for raw in block.txs],
-                    results=shell.store.results(height),
-                    time_ms=block.header.time_ms,
-                )
-                height += 1
-            await shell.wait_for_height(height)
+        client = client_of(context.peer())
+        why = self._watchers.acquire(client)
+        if why is not None:
+            await context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED, why)
+        try:
+            height = max(request.from_height, 1)
+            while True:
+                while height <= shell.store.height:
+                    block = shell.store.block(height)
+                    yield node_pb2.CommitEvent(
+                        height=height,
+                        block_hash=block_id(block.header),
+                        tx_hashes=[tx_hash(raw) for raw in block.txs],
+                        results=shell.store.results(height),
+                        time_ms=block.header.time_ms,
+                    )
+                    height += 1
+                await shell.wait_for_height(height)
+        finally:
+            self._watchers.release(client)
 
     async def GetElection(
         self, request: node_pb2.GetElectionRequest, context: Context

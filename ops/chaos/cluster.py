@@ -106,6 +106,7 @@ class ChaosNet(LocalNet):
                 [
                     f'listen = "127.0.0.1:{port}"',
                     f'genesis = "{self.genesis_path}"',
+                    "insecure_plaintext = true",
                     "[limits]",
                     f"client_requests_per_s = {GATEWAY_REQUESTS_PER_S}",
                     f"client_burst = {GATEWAY_REQUESTS_PER_S}",

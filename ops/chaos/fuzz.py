@@ -30,8 +30,9 @@ BIG_FIELD_BYTES: Final = 300_000
 MAX_STREAM_READ: Final = 3
 MAX_STREAM_SEND: Final = 4
 CALL_DEADLINE_S: Final = 2.0
-IMPROPER: Final = frozenset({"UNKNOWN"})
-"""UNKNOWN is what grpc answers when a handler raised instead of choosing a status."""
+IMPROPER: Final = frozenset({"UNKNOWN", "INTERNAL"})
+"""UNKNOWN is what grpc answers when a handler raised instead of choosing a status; INTERNAL what
+a client got when a stream was answered while it was still sending (votestore.grpc_service.drain)."""
 ALIVE_EVERY: Final = 500
 INT_EDGES: Final = (0, 1, -1, 2**31 - 1, -(2**31), 2**32 - 1, 2**63 - 1, -(2**63), 2**64 - 1)
 TEXT_EDGES: Final = ("", "chaos-2026", "a" * 65, "../../etc", "é\u202e\x00", "x" * 5000)

@@ -21,8 +21,9 @@ NODE_PORT: Final = 26600
 """Every node listens on this port of its own namespace address."""
 BRIDGE_HOST_OCTET: Final = 254
 COMMAND_TIMEOUT_S: Final = 10.0
-SUBNET_SECOND_OCTET: Final = 200
-"""Nodes get 10.200.K.(i+1)/24: addresses of this sandbox's own test hosts, never routed anywhere."""
+SUBNET_PREFIX: Final = "198.18"
+"""Nodes get 198.18.K.(i+1)/24: RFC 2544's range for test networks, never routed anywhere, and the
+one range besides loopback where votestore allows plaintext (votestore.netaddr.is_local_only)."""
 MAX_NODES: Final = 32
 
 
@@ -79,7 +80,7 @@ class NamespaceFabric:
 
     def ip(self, endpoint: int) -> str:
         octet = BRIDGE_HOST_OCTET if endpoint == HOST else endpoint + 1
-        return f"10.{SUBNET_SECOND_OCTET}.{self.subnet}.{octet}"
+        return f"{SUBNET_PREFIX}.{self.subnet}.{octet}"
 
     @property
     def bridge(self) -> str:

@@ -67,7 +67,7 @@ def _kept(ui: DemoConsole, kept: KeptCluster) -> None:
         f"  votestore receipt check --genesis {kept.genesis} --require-result "
         f"{kept.workdir / 'receipt.json'}",
         "verify every node:",
-        f"  votestore verify --genesis {kept.genesis} {nodes}",
+        f"  votestore verify --genesis {kept.genesis} --insecure-plaintext {nodes}",
         "stop everything:",
         f"  kill {' '.join(str(p) for p in kept.pids)}",
     ]

@@ -16,10 +16,10 @@ from typing import Annotated
 import typer
 
 from ops.cli.definition import read_definition
-from ops.cli.nodecall import AdminKeyOpt, ElectionOpt, NodesOpt, WaitOpt, commit, edge
+from ops.cli.nodecall import AdminKeyOpt, ElectionOpt, NodesOpt, WaitOpt, commit, edge, node_client
 from proto.votestore.v1 import election_pb2
 from votestore import txbuild
-from votestore.client.node import COMMIT_TIMEOUT_S, NodeClient
+from votestore.client.node import COMMIT_TIMEOUT_S
 from votestore.errors import VotestoreError
 from votestore.keygen_schedule import OPEN_MARGIN_MS, open_allowed_from_ms
 from votestore.keys import read_key_file
@@ -40,7 +40,7 @@ def create(
     wait: WaitOpt = COMMIT_TIMEOUT_S,
 ) -> None:
     """Create an election from a definition file; prints its id and the transaction hash."""
-    with edge(), NodeClient(node) as client:
+    with edge(), node_client(node) as client:
         key = read_key_file(admin_key)
         record = read_definition(definition, int(time.time() * 1000))
         typer.echo(f"election {record.election_id}")
@@ -55,7 +55,7 @@ def open_(
 ) -> None:
     """Open an election whose key generation finished (deals, then the complaint window): freezes
     the roll, fixes the election key. Waits for the window's end if it is near."""
-    with edge(), NodeClient(node) as client:
+    with edge(), node_client(node) as client:
         key = read_key_file(admin_key)
         state = client.election(election)
         enough = len(state.qualified_dealers) >= state.definition.threshold
@@ -69,7 +69,7 @@ def close(
     node: NodesOpt, admin_key: AdminKeyOpt, election: ElectionOpt, wait: WaitOpt = COMMIT_TIMEOUT_S
 ) -> None:
     """Close an open election before its window ends; trustees decrypt next."""
-    with edge(), NodeClient(node) as client:
+    with edge(), node_client(node) as client:
         key = read_key_file(admin_key)
         proof = commit(
             client, txbuild.close_election(client.chain_id(), key, election), f"close {election}", wait
@@ -168,6 +168,6 @@ def show(
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
     """Show an election's phase, window, roll, turnout per group and, once counted, the result."""
-    with edge(), NodeClient(node) as client:
+    with edge(), node_client(node) as client:
         state = client.election(election)
     typer.echo(json.dumps(summary(state), indent=1) if as_json else render(state))

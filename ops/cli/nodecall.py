@@ -3,25 +3,30 @@ submitting a signed transaction with a report a person can act on (hash first, t
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
+import grpc
 import typer
 
 from ops.cli.common import fail
 from proto.votestore.v1 import ledger_pb2
+from votestore.channels import ValidatorDialer
 from votestore.client.node import COMMIT_TIMEOUT_S, NodeClient
 from votestore.encoding import tx_hash
-from votestore.errors import VotestoreError
+from votestore.errors import ConfigError, VotestoreError
+from votestore.genesis import load_genesis
 
 NodesOpt = Annotated[
     list[str],
     typer.Option(
         "--node",
         envvar="VOTESTORE_NODE",
-        help="HOST:PORT of a validator's public API; repeat to fail over (env: space-separated list).",
+        help="HOST:PORT (or INDEX=HOST:PORT) of a validator's public API; repeat to fail over "
+        "(env: space-separated list). Over TLS set VOTESTORE_VALIDATOR_CAS and VOTESTORE_GENESIS.",
     ),
 ]
 ElectionOpt = Annotated[str, typer.Option("--election", help="Election id.")]
@@ -29,6 +34,27 @@ AdminKeyOpt = Annotated[Path, typer.Option("--admin-key", help="Admin key file n
 WaitOpt = Annotated[
     float, typer.Option("--wait", min=1.0, help="Seconds to wait for each transaction's commit.")
 ]
+
+
+def node_client(nodes: list[str]) -> NodeClient:
+    """A client of the validators at `nodes`: over TLS when VOTESTORE_VALIDATOR_CAS names the
+    validators' CA bundle (with VOTESTORE_GENESIS, the genesis to check it against); otherwise
+    plaintext, to loopback addresses only (what `node run` serves plaintext on)."""
+    cas, genesis_path = os.environ.get("VOTESTORE_VALIDATOR_CAS"), os.environ.get("VOTESTORE_GENESIS")
+    if not cas:
+        ValidatorDialer.plaintext_to(nodes, "plaintext (VOTESTORE_VALIDATOR_CAS not set)")
+        return NodeClient(nodes)
+    if not genesis_path:
+        raise ConfigError("VOTESTORE_VALIDATOR_CAS needs VOTESTORE_GENESIS, the genesis to check it against")
+    genesis = load_genesis(Path(genesis_path))
+    dialer = ValidatorDialer.with_tls(genesis, Path(cas))
+    located = {node: dialer.locate(genesis, node) for node in nodes}
+    return NodeClient([a for _, a in located.values()], connect=lambda a: _tls(dialer, located, a))
+
+
+def _tls(dialer: ValidatorDialer, located: dict[str, tuple[int, str]], address: str) -> grpc.Channel:
+    index = next(i for i, a in located.values() if a == address)
+    return dialer.sync(index, address)
 
 
 @contextmanager

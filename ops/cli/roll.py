@@ -25,10 +25,10 @@ import typer
 
 from election.policy import MAX_ROLL_BATCH_ENTRIES
 from gateway import write_identity_store
-from ops.cli.nodecall import AdminKeyOpt, ElectionOpt, NodesOpt, WaitOpt, commit, edge
+from ops.cli.nodecall import AdminKeyOpt, ElectionOpt, NodesOpt, WaitOpt, commit, edge, node_client
 from proto.votestore.v1 import election_pb2
 from votestore import txbuild
-from votestore.client.node import COMMIT_TIMEOUT_S, NodeClient
+from votestore.client.node import COMMIT_TIMEOUT_S
 from votestore.crypto.credential import derive_credential_key, new_credential
 from votestore.errors import ConfigError, VotestoreError
 from votestore.keys import read_key_file
@@ -161,7 +161,7 @@ def import_(
     wait: WaitOpt = COMMIT_TIMEOUT_S,
 ) -> None:
     """Import a CSV roll: credentials into a new outbox, RollAppend batches onto the ledger."""
-    with edge(), NodeClient(node) as client:
+    with edge(), node_client(node) as client:
         key = read_key_file(admin_key)
         state = client.election(election)
         if state.phase != election_pb2.KEY_GENERATION:

@@ -15,7 +15,7 @@ from typing import Annotated, Final
 
 import typer
 
-from ops.cli.nodecall import ElectionOpt, NodesOpt, WaitOpt, commit, edge
+from ops.cli.nodecall import ElectionOpt, NodesOpt, WaitOpt, commit, edge, node_client
 from proto.votestore.v1 import election_pb2
 from votestore import txbuild
 from votestore.client.node import COMMIT_TIMEOUT_S, NodeClient
@@ -140,7 +140,7 @@ def deal(
     wait: WaitOpt = COMMIT_TIMEOUT_S,
 ) -> None:
     """Deal this trustee's shares for the election's key generation (once per election)."""
-    with edge(), NodeClient(node) as client:
+    with edge(), node_client(node) as client:
         state, index, keys = _unlock(
             client, election, key, passphrase_file, during=election_pb2.KEY_GENERATION, taken="deals"
         )
@@ -157,7 +157,7 @@ def complain(
     wait: WaitOpt = COMMIT_TIMEOUT_S,
 ) -> None:
     """Open every share dealt to this trustee; publish a complaint against each one that is bad."""
-    with edge(), NodeClient(node) as client:
+    with edge(), node_client(node) as client:
         state, index, keys = _unlock(
             client, election, key, passphrase_file, during=election_pb2.KEY_GENERATION, taken="complaints"
         )
@@ -219,7 +219,7 @@ def decrypt(
     wait: WaitOpt = COMMIT_TIMEOUT_S,
 ) -> None:
     """After the close: publish this trustee's decryption share of the committed aggregate."""
-    with edge(), NodeClient(node) as client:
+    with edge(), node_client(node) as client:
         state, index, keys = _unlock(client, election, key, passphrase_file)
         if state.phase == election_pb2.COUNTED:
             typer.echo(f"election {election} is already counted; nothing to do (see `election show`)")

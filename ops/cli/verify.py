@@ -19,8 +19,9 @@ from tools.verify.findings import Finding
 from tools.verify.follow import POLL_INTERVAL_S, Follower
 from tools.verify.once import verify_once
 from tools.verify.report import exit_code, render_json, render_text
-from tools.verify.sources import FileSource, NodeSource, Source, node_name
+from tools.verify.sources import FileSource, Source, node_sources
 from tools.verify.verifier import LAG_TOLERANCE_BLOCKS
+from votestore.channels import ValidatorDialer
 from votestore.errors import VotestoreError
 from votestore.genesis import Genesis, load_genesis
 
@@ -30,8 +31,22 @@ GenesisOpt = Annotated[Path, typer.Option("--genesis", help="The chain's genesis
 NodesOpt = Annotated[
     list[str] | None,
     typer.Option(
-        "--node", help="HOST:PORT of a node's public API; repeat. Default: every genesis validator."
+        "--node",
+        help="HOST:PORT of a node's public API (or INDEX=HOST:PORT for a validator at another "
+        "address); repeat. Default: every genesis validator.",
     ),
+]
+CasOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--validator-cas",
+        help="The validators' CA bundle (`votestore keys tls bundle`): reach nodes over TLS, each "
+        "checked against its genesis key.",
+    ),
+]
+PlaintextOpt = Annotated[
+    bool,
+    typer.Option("--insecure-plaintext", help="Plaintext instead of TLS; only to loopback addresses."),
 ]
 WorkersOpt = Annotated[int, typer.Option("--workers", min=1, help="Processes checking ballot proofs.")]
 LagOpt = Annotated[
@@ -50,6 +65,18 @@ def _addresses(genesis: Genesis, nodes: list[str] | None) -> list[str]:
     return list(nodes) if nodes else [v.address for v in genesis.validators]
 
 
+def _dialer(genesis: Genesis, nodes: list[str], cas: Path | None, plaintext: bool) -> ValidatorDialer:
+    """Exactly one of a CA bundle and the explicit plaintext flag (loopback only)."""
+    if (cas is None) == (not plaintext):
+        fail("give exactly one of --validator-cas (TLS) and --insecure-plaintext (loopback only)")
+    try:
+        if cas is not None:
+            return ValidatorDialer.with_tls(genesis, cas)
+        return ValidatorDialer.plaintext_to((n.rpartition("=")[2] for n in nodes), "--insecure-plaintext")
+    except VotestoreError as exc:
+        fail(str(exc))
+
+
 def verify(
     genesis: GenesisOpt,
     node: NodesOpt = None,
@@ -61,6 +88,8 @@ def verify(
     ] = None,
     workers: WorkersOpt = 1,
     lag_tolerance: LagOpt = LAG_TOLERANCE_BLOCKS,
+    validator_cas: CasOpt = None,
+    insecure_plaintext: PlaintextOpt = False,
 ) -> None:
     """Check every node's ledger once; exit 0 only if everything holds and every node answered
     (1: a discrepancy was found; 3: none found, but a node was down or on another chain)."""
@@ -70,7 +99,8 @@ def verify(
         if ledger:
             sources += [FileSource(p) for p in ledger]
         if node or not ledger:
-            sources += [NodeSource(a, node_name(chain, a)) for a in _addresses(chain, node)]
+            nodes = _addresses(chain, node)
+            sources += node_sources(chain, nodes, _dialer(chain, nodes, validator_cas, insecure_plaintext))
         report = verify_once(chain, sources, workers=workers, lag_tolerance=lag_tolerance)
     except (VotestoreError, OSError) as exc:
         fail(str(exc))
@@ -95,9 +125,16 @@ def verifier_run(
     ] = POLL_INTERVAL_S,
     workers: WorkersOpt = 1,
     lag_tolerance: LagOpt = LAG_TOLERANCE_BLOCKS,
+    validator_cas: CasOpt = None,
+    insecure_plaintext: PlaintextOpt = False,
 ) -> None:
     """Follow all nodes continuously; print each discrepancy the moment it is found."""
     chain = _genesis(genesis)
+    nodes = _addresses(chain, node)
+    try:
+        sources = node_sources(chain, nodes, _dialer(chain, nodes, validator_cas, insecure_plaintext))
+    except VotestoreError as exc:
+        fail(str(exc))
     registry = CollectorRegistry()
     if metrics_port:
         start_http_server(metrics_port, addr=metrics_host, registry=registry)
@@ -106,7 +143,6 @@ def verifier_run(
         sys.stderr.write(f"discrepancy: {finding.line()}\n")
         sys.stderr.flush()
 
-    sources = [NodeSource(a, node_name(chain, a)) for a in _addresses(chain, node)]
     follower = Follower(
         chain,
         sources,
@@ -130,11 +166,13 @@ def ledger_export(
     genesis: GenesisOpt,
     node: Annotated[str, typer.Option("--node", help="HOST:PORT of the node to export.")],
     out: Annotated[Path, typer.Option("--out", help="The ledger file to write.")],
+    validator_cas: CasOpt = None,
+    insecure_plaintext: PlaintextOpt = False,
 ) -> None:
     """Export a node's committed blocks and election states to a file for `verify --ledger`."""
     chain = _genesis(genesis)
     try:
-        written = export_ledger(chain, node, out)
+        written = export_ledger(chain, node, out, _dialer(chain, [node], validator_cas, insecure_plaintext))
     except (VotestoreError, OSError) as exc:
         fail(str(exc))
     typer.echo(f"exported {written} blocks from {node} to {out}")

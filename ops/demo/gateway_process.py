@@ -43,6 +43,7 @@ def write_config(workdir: Path, genesis: Path, identity_store: Path) -> tuple[Pa
                 f'listen = "{target}"',
                 f'genesis = "{genesis.resolve()}"',
                 f'identity_store = "{identity_store.resolve()}"',
+                "insecure_plaintext = true",
                 "[limits]",
                 f"client_requests_per_s = {CLIENT_REQUESTS_PER_S}",
                 f"client_burst = {CLIENT_BURST}",

@@ -51,6 +51,7 @@ def stack(tmp_path: Path) -> Iterator[Stack]:
             f'listen = "{HOST}:{gateway_port}"\n'
             f'genesis = "{net.genesis_path}"\n'
             f"metrics_port = {gateway_metrics}\n"
+            "insecure_plaintext = true\n"
         )
         processes.append(
             Process.start(
@@ -59,7 +60,8 @@ def stack(tmp_path: Path) -> Iterator[Stack]:
         )
         verifier = _votestore(
             "verifier", "run", "--genesis", str(net.genesis_path), "--metrics-host", HOST,
-            "--metrics-port", str(verifier_metrics), "--interval", str(VERIFIER_INTERVAL_S),
+            "--insecure-plaintext", "--metrics-port", str(verifier_metrics),
+            "--interval", str(VERIFIER_INTERVAL_S),
         )  # fmt: skip
         processes.append(Process.start("verifier", verifier, tmp_path / "verifier.log"))
         targets = {

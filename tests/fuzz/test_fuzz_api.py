@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ops.chaos.cluster import DECODE_TRACEBACK
-from ops.chaos.fuzz import IMPROPER, Method, call, decodes, methods
+from ops.chaos.fuzz import IMPROPER, Method, call, methods
 from ops.chaos.fuzzrun import FuzzReport, Target, exercise, judge_logs, open_target
 from proto.votestore.v1 import gateway_pb2, node_pb2
 
@@ -59,7 +59,7 @@ def test_raw_bytes_get_a_status_and_well_formed_ones_no_unknown(
     address = target.net.addresses[0] if on_node else target.net.gateway_target
     status = asyncio.run(_answer(address, method, payload))
     assert status in STATUS_NAMES
-    assert status not in IMPROPER or not decodes(method, [payload]), (method.path, payload.hex())
+    assert status not in IMPROPER, (method.path, status, payload.hex())
     assert all(p.poll() is None for p in target.net.processes.values())
 
 
@@ -94,6 +94,5 @@ def test_undecodable_requests_are_invalid_argument_without_traceback(
     assert report.undecodable_unknown == 0 and logged == 0, (report.undecodable_unknown, logged)
 
 
-@pytest.mark.chaos_known_failure
 def test_many_simultaneous_streams_are_refused(report: FuzzReport) -> None:
     assert all(report.refused_streams.values()), report.streams

@@ -22,6 +22,7 @@ from gateway.validators import (
 from proto.votestore.v1 import election_pb2
 from tests.gateway.fake_node import CHAIN_ID, ELECTION, FakeCluster, credential, start_fake_cluster
 from votestore import txbuild
+from votestore.channels import ValidatorDialer
 from votestore.encoding import tx_hash
 
 
@@ -34,7 +35,7 @@ def _ballot(cluster: FakeCluster, voter: int) -> bytes:
 def run(scenario: Callable[[FakeCluster, ValidatorPool], Awaitable[None]]) -> None:
     async def main() -> None:
         cluster = await start_fake_cluster()
-        pool = ValidatorPool(cluster.genesis)
+        pool = ValidatorPool(cluster.genesis, ValidatorDialer(None))
         try:
             await scenario(cluster, pool)
         finally:

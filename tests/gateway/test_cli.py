@@ -29,7 +29,12 @@ BAD_CONFIGS = [
     ("bad limit", 'listen = "h:1"\ngenesis = "g.json"\n[limits]\nclient_burst = 0', "client_burst must"),
     ("unknown limit", 'listen = "h:1"\ngenesis = "g.json"\n[limits]\nburst = 1', "unknown limits"),
     ("tls half", 'listen = "h:1"\ngenesis = "g.json"\n[tls]\ncert = "c"', "[tls] needs exactly"),
-    ("genesis absent", 'listen = "127.0.0.1:0"\ngenesis = "g.json"', "genesis file"),
+    ("no transport", 'listen = "127.0.0.1:0"\ngenesis = "g.json"', "set exactly one of 'validator_cas'"),
+    (
+        "genesis absent",
+        'listen = "127.0.0.1:0"\ngenesis = "g.json"\ninsecure_plaintext = true',
+        "genesis file",
+    ),
 ]
 
 

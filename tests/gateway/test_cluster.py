@@ -136,6 +136,7 @@ def setup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Setup]:
                 f'listen = "127.0.0.1:{port}"',
                 f'genesis = "{net.genesis_path}"',
                 'identity_store = "identity.store"',
+                "insecure_plaintext = true",
                 "[limits]",
                 "client_requests_per_s = 1000",
                 "client_burst = 1000",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import socket
 import subprocess
 import sys
@@ -51,19 +52,73 @@ def _foreign_key(net: LocalNet) -> str:
     return "not one of the genesis validators"
 
 
+def _timeouts_that_never_grow(net: LocalNet) -> str:
+    document = json.loads(net.genesis_path.read_text())
+    document["timeouts"]["delta_ms"] = 0
+    net.genesis_path.write_text(json.dumps(document))
+    return "timeouts.delta_ms must be a positive number of milliseconds (timeouts that never grow"
+
+
+def _edit_config(net: LocalNet, old: str, new: str) -> None:
+    path = net.config_path(0)
+    text = path.read_text()
+    assert old in text, old
+    path.write_text(text.replace(old, new))
+
+
+def _no_transport(net: LocalNet) -> str:
+    _edit_config(net, "insecure_plaintext = true\n", "")
+    return "needs a [tls] table"
+
+
+def _plaintext_off_loopback(net: LocalNet) -> str:
+    _edit_config(net, f'listen = "{net.addresses[0]}"', 'listen = "0.0.0.0:7000"')
+    return "insecure_plaintext is for loopback (or 198.18.0.0/15, a test network) only"
+
+
+def _another_validator_s_certificate(net: LocalNet) -> str:
+    _edit_config(net, 'cert = "node0.tls.pem"', 'cert = "node1.tls.pem"')
+    return "must hold a TLS certificate then validator 0's CA certificate"
+
+
+def _foreign_ca_bundle(net: LocalNet) -> str:
+    other = LocalNet.create(net.workdir / "other", tls=True)
+    (net.workdir / "validators.ca.pem").write_bytes((other.workdir / "validators.ca.pem").read_bytes())
+    return "is not a genesis validator's CA certificate"
+
+
 @pytest.mark.parametrize(
-    "spoil",
-    [_missing_key, _bad_genesis, _garbled_config, _unknown_setting, _foreign_key],
-    ids=lambda f: f.__name__,
+    "spoil", [_another_validator_s_certificate, _foreign_ca_bundle], ids=lambda f: f.__name__
 )
-def test_bad_setup_is_one_clear_line(tmp_path: Path, spoil: Callable[[LocalNet], str]) -> None:
-    net = LocalNet.create(tmp_path / "net")
+def test_bad_tls_setup_is_one_clear_line(tmp_path: Path, spoil: Callable[[LocalNet], str]) -> None:
+    _assert_one_clear_line(LocalNet.create(tmp_path / "net", tls=True), spoil)
+
+
+def _assert_one_clear_line(net: LocalNet, spoil: Callable[[LocalNet], str]) -> None:
     expected = spoil(net)
     result = _run_node(net.config_path(0))
     assert result.returncode != 0
     assert "Traceback" not in result.stderr
     lines = result.stderr.strip().splitlines()
     assert lines[-1].startswith("error: ") and expected in lines[-1], result.stderr
+
+
+@pytest.mark.parametrize(
+    "spoil",
+    [
+        _missing_key,
+        _bad_genesis,
+        _garbled_config,
+        _unknown_setting,
+        _foreign_key,
+        _no_transport,
+        _plaintext_off_loopback,
+        _timeouts_that_never_grow,
+    ],
+    ids=lambda f: f.__name__,
+)
+def test_bad_setup_is_one_clear_line(tmp_path: Path, spoil: Callable[[LocalNet], str]) -> None:
+    _assert_one_clear_line(LocalNet.create(tmp_path / "net"), spoil)
 
 
 def test_missing_config_file(tmp_path: Path) -> None:

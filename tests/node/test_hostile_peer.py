@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import asyncio
 import random
-import time
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 import grpc
 import pytest
@@ -18,8 +18,9 @@ from node.shell import MAX_ANNOUNCED_HASHES
 from ops.localnet import LocalNet
 from proto.votestore.v1 import election_pb2, ledger_pb2, peer_pb2
 from tests.cluster import election_definition, submit, wait_committed
+from tests.node.hello_kit import signed_hello
 from votestore import txbuild
-from votestore.encoding import hello_signing_bytes, tx_hash, vote_signing_bytes
+from votestore.encoding import tx_hash, vote_signing_bytes
 from votestore.keys import read_key_file
 from votestore.version import PROTOCOL_VERSION
 
@@ -29,26 +30,23 @@ ATTACKER = 3
 
 
 def _hello(
-    net: LocalNet, forged: bool, protocol_version: int = PROTOCOL_VERSION, genesis_hash: bytes | None = None
+    net: LocalNet,
+    forged: bool,
+    challenge: bytes = bytes(NONCE_BYTES),
+    protocol_version: int = PROTOCOL_VERSION,
+    genesis_hash: bytes | None = None,
 ) -> peer_pb2.PeerMessage:
-    """A hello from the attacker's real key; `protocol_version` and `genesis_hash` as a node of
-    another release or another genesis would send them, correctly signed."""
+    """A hello from the attacker's real key to validator 0, answering `challenge`."""
     key = read_key_file(net.workdir / f"node{ATTACKER}.key.json")
-    nonce = bytes(NONCE_BYTES)
-    now = int(time.time() * 1000)
-    genesis = net.genesis.hash() if genesis_hash is None else genesis_hash
-    signing = hello_signing_bytes(net.genesis.chain_id, ATTACKER, nonce, now, protocol_version, genesis)
-    signature = bytes(64) if forged else key.sign(signing).signature
-    return peer_pb2.PeerMessage(
-        hello=peer_pb2.Hello(
-            chain_id=net.genesis.chain_id,
-            validator=ATTACKER,
-            nonce=nonce,
-            time_ms=now,
-            signature=signature,
-            protocol_version=protocol_version,
-            genesis_hash=genesis,
-        )
+    return signed_hello(
+        net.genesis,
+        key,
+        ATTACKER,
+        0,
+        challenge,
+        forged=forged,
+        protocol_version=protocol_version,
+        genesis_hash=genesis_hash,
     )
 
 
@@ -121,26 +119,35 @@ async def _attack(net: LocalNet, target: str, rng: random.Random) -> list[Outcom
             response_deserializer=peer_pb2.PeerMessage.FromString,
         )
 
-        async def hello_then(messages: list[peer_pb2.PeerMessage], first: peer_pb2.PeerMessage) -> object:
-            yield first
-            for message in messages:
-                yield message
-
-        for call in (
-            raw(garbage(), timeout=10),
-            forged_hello(hello_then([], _hello(net, forged=True)), timeout=10),
-            forged_hello(hello_then(_hostile_messages(net, rng), _hello(net, forged=False)), timeout=10),
-            # a correctly signed hello from a node of the release before protocol versions (0)
-            forged_hello(hello_then([], _hello(net, forged=False, protocol_version=0)), timeout=10),
-            # and from a node whose genesis file differs (same chain id, same keys)
-            forged_hello(hello_then([], _hello(net, forged=False, genesis_hash=bytes(32))), timeout=10),
-        ):
+        async def hello_then(
+            messages: list[peer_pb2.PeerMessage], forged: bool = False, **hello: Any
+        ) -> None:
+            """Answer the stream's challenge as ATTACKER (a genuine validator key), then send."""
+            call = forged_hello(timeout=10)
             try:
-                async for _ in call:
+                challenge = await call.read()
+                await call.write(_hello(net, forged, challenge.challenge.nonce, **hello))
+                for message in messages:
+                    await call.write(message)
+                await call.done_writing()
+                while await call.read() is not grpc.aio.EOF:
                     pass
                 outcomes.append((None, ""))
             except grpc.aio.AioRpcError as exc:
                 outcomes.append((exc.code(), exc.details() or ""))
+
+        try:
+            async for _ in raw(garbage(), timeout=10):
+                pass
+            outcomes.append((None, ""))
+        except grpc.aio.AioRpcError as exc:
+            outcomes.append((exc.code(), exc.details() or ""))
+        await hello_then([], forged=True)
+        await hello_then(_hostile_messages(net, rng))
+        # a correctly signed hello from a node of the release before protocol versions (0)
+        await hello_then([], protocol_version=0)
+        # and from a node whose genesis file differs (same chain id, same keys)
+        await hello_then([], genesis_hash=bytes(32))
     return outcomes
 
 

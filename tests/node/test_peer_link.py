@@ -5,20 +5,24 @@ made bench.catchup wait up to the peers' 2 s reconnect backoff in some runs)."""
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import grpc
 import nacl.signing
+import pytest
 
-from node.rpc.peer import SERVER_OPTIONS, PeerLink
+from node.rpc.peer import HELLO_TIMEOUT_S, SERVER_OPTIONS, PeerLink
 from proto.votestore.v1 import peer_pb2, peer_pb2_grpc
 from tests.ledger.election_kit import Election
 from tests.node.shell_kit import intake_shell
+from votestore.channels import ValidatorDialer
 
 PEER = 1
 PEER_HEIGHT = 7
+CHALLENGE = bytes(range(16))
 WAIT_S = 30.0
 
 
@@ -31,6 +35,7 @@ class _AnsweringPeer(peer_pb2_grpc.PeerServicer):
     async def Connect(  # gRPC's method name
         self, request_iterator: AsyncIterator[peer_pb2.PeerMessage], context: Any
     ) -> AsyncIterator[peer_pb2.PeerMessage]:
+        yield peer_pb2.PeerMessage(challenge=peer_pb2.Challenge(nonce=CHALLENGE))
         first = await anext(request_iterator)
         self.hello = first.hello
         yield peer_pb2.PeerMessage(status=peer_pb2.PeerStatus(height=PEER_HEIGHT))
@@ -56,7 +61,9 @@ def test_a_dialled_peer_s_status_sets_its_height(tmp_path: Path) -> None:
             heard.set()
 
         shell.on_peer_message = on_peer_message  # type: ignore[method-assign]
-        link = asyncio.ensure_future(PeerLink(shell, key, PEER, f"127.0.0.1:{port}").run())
+        link = asyncio.ensure_future(
+            PeerLink(shell, key, PEER, f"127.0.0.1:{port}", ValidatorDialer(None)).run()
+        )
         try:
             await asyncio.wait_for(heard.wait(), WAIT_S)
             assert PEER in shell.connected
@@ -64,9 +71,52 @@ def test_a_dialled_peer_s_status_sets_its_height(tmp_path: Path) -> None:
             link.cancel()
             await server.stop(None)
         assert peer.hello is not None and peer.hello.validator == shell.index
+        assert peer.hello.challenge == CHALLENGE and peer.hello.to == PEER
         assert shell.peer_heights == {PEER: PEER_HEIGHT}
 
     try:
         asyncio.run(run())
     finally:
         shell.store.close()
+
+
+class _OldPeer(peer_pb2_grpc.PeerServicer):
+    """A protocol-1 peer's server: waits for an unprompted Hello and sends nothing first."""
+
+    async def Connect(  # gRPC's method name
+        self, request_iterator: AsyncIterator[peer_pb2.PeerMessage], context: Any
+    ) -> AsyncIterator[peer_pb2.PeerMessage]:
+        async for _ in request_iterator:
+            pass
+        return
+        yield  # an async generator that yields nothing
+
+
+def test_a_peer_that_sends_no_challenge_is_named_once(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    shell = intake_shell(tmp_path, Election.created(voters=1).chain.app, None)
+    key = nacl.signing.SigningKey.generate()
+
+    async def run() -> None:
+        server = grpc.aio.server(options=SERVER_OPTIONS)
+        peer_pb2_grpc.add_PeerServicer_to_server(_OldPeer(), server)
+        port = server.add_insecure_port("127.0.0.1:0")
+        await server.start()
+        link = asyncio.ensure_future(
+            PeerLink(shell, key, PEER, f"127.0.0.1:{port}", ValidatorDialer(None)).run()
+        )
+        try:
+            await asyncio.sleep(2 * HELLO_TIMEOUT_S + 1)  # two sessions time out waiting
+        finally:
+            link.cancel()
+            await server.stop(None)
+
+    try:
+        with caplog.at_level(logging.WARNING, logger="votestore.node.peer"):
+            asyncio.run(run())
+    finally:
+        shell.store.close()
+    warnings = [r.getMessage() for r in caplog.records if "event=no_challenge" in r.getMessage()]
+    assert len(warnings) == 1 and "protocol version < 2" in warnings[0], warnings
+    assert PEER not in shell.connected

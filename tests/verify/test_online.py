@@ -73,7 +73,14 @@ def test_cli_verify_nodes_with_one_down_exits_3_and_names_it(
     _, addresses = cluster
     down = free_address()
     report_path = tmp_path / "report.json"
-    args = ["verify", "--genesis", str(genesis_file(tmp_path)), "--json", str(report_path)]
+    args = [
+        "verify",
+        "--genesis",
+        str(genesis_file(tmp_path)),
+        "--json",
+        str(report_path),
+        "--insecure-plaintext",
+    ]
     for address in [*addresses[:3], down]:
         args += ["--node", address]
     result = CliRunner().invoke(cli(), args)
@@ -91,7 +98,7 @@ def test_cli_verify_ledgers_exits_1_on_a_discrepancy(election: kit.Election, tmp
         del blocks[4]
 
     paths = kit.export(tmp_path, election.chain, tamper={0: drop})
-    args = ["verify", "--genesis", str(genesis_file(tmp_path))]
+    args = ["verify", "--genesis", str(genesis_file(tmp_path)), "--insecure-plaintext"]
     for path in paths:
         args += ["--ledger", str(path)]
     result = CliRunner().invoke(cli(), args)
@@ -102,11 +109,12 @@ def test_cli_verify_ledgers_exits_1_on_a_discrepancy(election: kit.Election, tmp
 def test_cli_export_then_verify_offline(cluster: tuple[list[FakeNode], list[str]], tmp_path: Path) -> None:
     _, addresses = cluster
     genesis = str(genesis_file(tmp_path))
-    args = ["verify", "--genesis", genesis]
+    args = ["verify", "--genesis", genesis, "--insecure-plaintext"]
     for i, address in enumerate(addresses):
         out = tmp_path / f"{i}.ledger"
         exported = CliRunner().invoke(
-            cli(), ["export", "--genesis", genesis, "--node", address, "--out", str(out)]
+            cli(),
+            ["export", "--genesis", genesis, "--node", address, "--out", str(out), "--insecure-plaintext"],
         )
         assert exported.exit_code == 0, exported.output
         args += ["--ledger", str(out)]

@@ -10,7 +10,8 @@ from pathlib import Path
 
 from tools.verify.ledger_file import LedgerHeader, write_ledger
 from tools.verify.snapshot import Reach
-from tools.verify.sources import NodeSource, node_name
+from tools.verify.sources import node_sources
+from votestore.channels import ValidatorDialer
 from votestore.errors import VotestoreError
 from votestore.genesis import Genesis
 
@@ -19,9 +20,11 @@ class ExportFailed(VotestoreError):
     """The node could not be read whole; no partial file is left behind."""
 
 
-def export_ledger(genesis: Genesis, address: str, path: Path) -> int:
-    """Write the node's ledger to `path`; returns the number of blocks written."""
-    source = NodeSource(address, node_name(genesis, address))
+def export_ledger(genesis: Genesis, address: str, path: Path, dialer: ValidatorDialer | None = None) -> int:
+    """Write the node's ledger to `path`; returns the number of blocks written. `address` as for
+    `node_sources` ("HOST:PORT" or "INDEX=HOST:PORT"); `dialer` None: plaintext."""
+    source = node_sources(genesis, [address], dialer or ValidatorDialer(None))[0]
+    address = source.address
     partial = path.with_name(path.name + ".partial")
     try:
         info = source.info(genesis)

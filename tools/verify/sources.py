@@ -6,7 +6,7 @@ height range (`blocks`) — so every check runs the same on a live network and o
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Final, Protocol
 
@@ -15,6 +15,7 @@ import grpc
 from proto.votestore.v1 import election_pb2, ledger_pb2, node_pb2, node_pb2_grpc
 from tools.verify.ledger_file import LedgerReader
 from tools.verify.snapshot import NodeInfo, Published, Reach
+from votestore.channels import ValidatorDialer
 from votestore.errors import VotestoreError
 from votestore.genesis import Genesis
 
@@ -68,6 +69,20 @@ class FileSource:
         self._reader.close()
 
 
+def node_sources(genesis: Genesis, nodes: Sequence[str], dialer: ValidatorDialer) -> list[NodeSource]:
+    """A source per node; each is "HOST:PORT" (a genesis validator's address) or "INDEX=HOST:PORT".
+
+    Over TLS every node must be a known validator: the channel accepts only that validator's
+    genesis-bound certificate.
+    """
+    sources = []
+    for node in nodes:
+        index, address = dialer.locate(genesis, node)
+        name = genesis.validators[index].name if "=" in node else node_name(genesis, address)
+        sources.append(NodeSource(address, name, dialer, index))
+    return sources
+
+
 def node_name(genesis: Genesis, address: str) -> str:
     """The validator's genesis name when the address is one of genesis's, else the address."""
     return next((v.name for v in genesis.validators if v.address == address), address)
@@ -76,11 +91,15 @@ def node_name(genesis: Genesis, address: str) -> str:
 class NodeSource:
     """A node's public `votestore.v1.Node` API: no secret, nothing trusted."""
 
-    def __init__(self, address: str, name: str) -> None:
+    def __init__(
+        self, address: str, name: str, dialer: ValidatorDialer | None = None, index: int = 0
+    ) -> None:
+        """`dialer` None: plaintext (the caller checked it may be); otherwise through `dialer` to
+        validator `index`, which must be the validator at `address`."""
         self.name = name
         self.address = address
         options = [("grpc.max_receive_message_length", MAX_MESSAGE_BYTES)]
-        self._channel = grpc.insecure_channel(address, options=options)
+        self._channel = (dialer or ValidatorDialer(None)).sync(index, address, options)
         self._stub = node_pb2_grpc.NodeStub(self._channel)
 
     def info(self, genesis: Genesis) -> NodeInfo:

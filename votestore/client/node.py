@@ -74,7 +74,15 @@ class CommitTimeout(VotestoreError):
 class NodeClient:
     """`with NodeClient(["host:port", ...]) as node: ...`: sync calls with failover in list order."""
 
-    def __init__(self, addresses: Sequence[str], *, call_timeout_s: float = CALL_TIMEOUT_S) -> None:
+    def __init__(
+        self,
+        addresses: Sequence[str],
+        *,
+        call_timeout_s: float = CALL_TIMEOUT_S,
+        connect: Callable[[str], grpc.Channel] = grpc.insecure_channel,
+    ) -> None:
+        """`connect` makes the channel to an address (votestore.cli.nodecall.node_client passes a
+        TLS one); plaintext by default, for callers that checked the addresses are local."""
         if not addresses:
             raise VotestoreError("no node address given (use --node HOST:PORT)")
         if len(addresses) > MAX_NODES:
@@ -82,6 +90,7 @@ class NodeClient:
         assert call_timeout_s > 0
         self._addresses = list(addresses)
         self._call_timeout_s = call_timeout_s
+        self._connect = connect
         self._channels: dict[str, grpc.Channel] = {}
         self._current = 0
 
@@ -101,7 +110,7 @@ class NodeClient:
     def _stub(self, address: str) -> node_pb2_grpc.NodeStub:
         channel = self._channels.get(address)
         if channel is None:
-            channel = grpc.insecure_channel(address)
+            channel = self._connect(address)
             self._channels[address] = channel
         return node_pb2_grpc.NodeStub(channel)
 

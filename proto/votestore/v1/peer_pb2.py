@@ -25,25 +25,27 @@ _sym_db = _symbol_database.Default()
 from proto.votestore.v1 import ledger_pb2 as proto_dot_votestore_dot_v1_dot_ledger__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1dproto/votestore/v1/peer.proto\x12\x0cvotestore.v1\x1a\x1fproto/votestore/v1/ledger.proto\"\x9f\x01\n\x05Hello\x12\x10\n\x08\x63hain_id\x18\x01 \x01(\t\x12\x11\n\tvalidator\x18\x02 \x01(\r\x12\r\n\x05nonce\x18\x03 \x01(\x0c\x12\x0f\n\x07time_ms\x18\x04 \x01(\x03\x12\x0e\n\x06height\x18\x05 \x01(\x04\x12\x11\n\tsignature\x18\x06 \x01(\x0c\x12\x18\n\x10protocol_version\x18\x07 \x01(\r\x12\x14\n\x0cgenesis_hash\x18\x08 \x01(\x0c\":\n\nPeerStatus\x12\x0e\n\x06height\x18\x01 \x01(\x04\x12\r\n\x05round\x18\x02 \x01(\r\x12\r\n\x05stuck\x18\x03 \x01(\x08\"\x17\n\x08TxGossip\x12\x0b\n\x03txs\x18\x01 \x03(\x0c\"\x1f\n\nTxAnnounce\x12\x11\n\ttx_hashes\x18\x01 \x03(\x0c\"\x1b\n\x06TxWant\x12\x11\n\ttx_hashes\x18\x01 \x03(\x0c\"\xe5\x02\n\x0bPeerMessage\x12$\n\x05hello\x18\x01 \x01(\x0b\x32\x13.votestore.v1.HelloH\x00\x12*\n\x08proposal\x18\x02 \x01(\x0b\x32\x16.votestore.v1.ProposalH\x00\x12\"\n\x04vote\x18\x03 \x01(\x0b\x32\x12.votestore.v1.VoteH\x00\x12*\n\x06status\x18\x04 \x01(\x0b\x32\x18.votestore.v1.PeerStatusH\x00\x12%\n\x03txs\x18\x05 \x01(\x0b\x32\x16.votestore.v1.TxGossipH\x00\x12\x31\n\tcommitted\x18\x06 \x01(\x0b\x32\x1c.votestore.v1.CommittedBlockH\x00\x12,\n\x08\x61nnounce\x18\x07 \x01(\x0b\x32\x18.votestore.v1.TxAnnounceH\x00\x12$\n\x04want\x18\x08 \x01(\x0b\x32\x14.votestore.v1.TxWantH\x00\x42\x06\n\x04kind2K\n\x04Peer\x12\x43\n\x07\x43onnect\x12\x19.votestore.v1.PeerMessage\x1a\x19.votestore.v1.PeerMessage(\x01\x30\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1dproto/votestore/v1/peer.proto\x12\x0cvotestore.v1\x1a\x1fproto/votestore/v1/ledger.proto\"\x1a\n\tChallenge\x12\r\n\x05nonce\x18\x01 \x01(\x0c\"\xaf\x01\n\x05Hello\x12\x10\n\x08\x63hain_id\x18\x01 \x01(\t\x12\x11\n\tvalidator\x18\x02 \x01(\r\x12\x11\n\tchallenge\x18\x03 \x01(\x0c\x12\x0f\n\x07time_ms\x18\x04 \x01(\x03\x12\x0e\n\x06height\x18\x05 \x01(\x04\x12\x11\n\tsignature\x18\x06 \x01(\x0c\x12\x18\n\x10protocol_version\x18\x07 \x01(\r\x12\x14\n\x0cgenesis_hash\x18\x08 \x01(\x0c\x12\n\n\x02to\x18\t \x01(\r\":\n\nPeerStatus\x12\x0e\n\x06height\x18\x01 \x01(\x04\x12\r\n\x05round\x18\x02 \x01(\r\x12\r\n\x05stuck\x18\x03 \x01(\x08\"\x17\n\x08TxGossip\x12\x0b\n\x03txs\x18\x01 \x03(\x0c\"\x1f\n\nTxAnnounce\x12\x11\n\ttx_hashes\x18\x01 \x03(\x0c\"\x1b\n\x06TxWant\x12\x11\n\ttx_hashes\x18\x01 \x03(\x0c\"\x93\x03\n\x0bPeerMessage\x12$\n\x05hello\x18\x01 \x01(\x0b\x32\x13.votestore.v1.HelloH\x00\x12*\n\x08proposal\x18\x02 \x01(\x0b\x32\x16.votestore.v1.ProposalH\x00\x12\"\n\x04vote\x18\x03 \x01(\x0b\x32\x12.votestore.v1.VoteH\x00\x12*\n\x06status\x18\x04 \x01(\x0b\x32\x18.votestore.v1.PeerStatusH\x00\x12%\n\x03txs\x18\x05 \x01(\x0b\x32\x16.votestore.v1.TxGossipH\x00\x12\x31\n\tcommitted\x18\x06 \x01(\x0b\x32\x1c.votestore.v1.CommittedBlockH\x00\x12,\n\x08\x61nnounce\x18\x07 \x01(\x0b\x32\x18.votestore.v1.TxAnnounceH\x00\x12$\n\x04want\x18\x08 \x01(\x0b\x32\x14.votestore.v1.TxWantH\x00\x12,\n\tchallenge\x18\t \x01(\x0b\x32\x17.votestore.v1.ChallengeH\x00\x42\x06\n\x04kind2K\n\x04Peer\x12\x43\n\x07\x43onnect\x12\x19.votestore.v1.PeerMessage\x1a\x19.votestore.v1.PeerMessage(\x01\x30\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'proto.votestore.v1.peer_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_HELLO']._serialized_start=81
-  _globals['_HELLO']._serialized_end=240
-  _globals['_PEERSTATUS']._serialized_start=242
-  _globals['_PEERSTATUS']._serialized_end=300
-  _globals['_TXGOSSIP']._serialized_start=302
-  _globals['_TXGOSSIP']._serialized_end=325
-  _globals['_TXANNOUNCE']._serialized_start=327
-  _globals['_TXANNOUNCE']._serialized_end=358
-  _globals['_TXWANT']._serialized_start=360
-  _globals['_TXWANT']._serialized_end=387
-  _globals['_PEERMESSAGE']._serialized_start=390
-  _globals['_PEERMESSAGE']._serialized_end=747
-  _globals['_PEER']._serialized_start=749
-  _globals['_PEER']._serialized_end=824
+  _globals['_CHALLENGE']._serialized_start=80
+  _globals['_CHALLENGE']._serialized_end=106
+  _globals['_HELLO']._serialized_start=109
+  _globals['_HELLO']._serialized_end=284
+  _globals['_PEERSTATUS']._serialized_start=286
+  _globals['_PEERSTATUS']._serialized_end=344
+  _globals['_TXGOSSIP']._serialized_start=346
+  _globals['_TXGOSSIP']._serialized_end=369
+  _globals['_TXANNOUNCE']._serialized_start=371
+  _globals['_TXANNOUNCE']._serialized_end=402
+  _globals['_TXWANT']._serialized_start=404
+  _globals['_TXWANT']._serialized_end=431
+  _globals['_PEERMESSAGE']._serialized_start=434
+  _globals['_PEERMESSAGE']._serialized_end=837
+  _globals['_PEER']._serialized_start=839
+  _globals['_PEER']._serialized_end=914
 # @@protoc_insertion_point(module_scope)

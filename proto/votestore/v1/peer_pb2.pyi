@@ -20,25 +20,51 @@ else:
 DESCRIPTOR: _descriptor.FileDescriptor
 
 @_typing.final
+class Challenge(_message.Message):
+    """The accepting side's first message on a stream: a fresh random nonce the dialler's Hello must
+    sign, so a Hello captured from one stream is refused on every other.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NONCE_FIELD_NUMBER: _builtins.int
+    nonce: _builtins.bytes
+    def __init__(
+        self,
+        *,
+        nonce: _builtins.bytes = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["nonce", b"nonce"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Challenge: _TypeAlias = Challenge  # noqa: Y015
+
+@_typing.final
 class Hello(_message.Message):
-    """Signed by the validator key over (chain id, validator, nonce, time, protocol version, genesis
-    hash) so a peer knows who dials. A peer whose protocol version or genesis hash differs is
-    refused with FAILED_PRECONDITION and a message naming both values (votestore/version.py).
+    """The dialler's answer to the Challenge, signed by its validator key over (chain id, validator,
+    to, challenge, time, protocol version, genesis hash): it proves who dials, to whom, on this
+    stream only. A peer whose protocol version or genesis hash differs is refused with
+    FAILED_PRECONDITION and a message naming both values (votestore/version.py).
     """
 
     DESCRIPTOR: _descriptor.Descriptor
 
     CHAIN_ID_FIELD_NUMBER: _builtins.int
     VALIDATOR_FIELD_NUMBER: _builtins.int
-    NONCE_FIELD_NUMBER: _builtins.int
+    CHALLENGE_FIELD_NUMBER: _builtins.int
     TIME_MS_FIELD_NUMBER: _builtins.int
     HEIGHT_FIELD_NUMBER: _builtins.int
     SIGNATURE_FIELD_NUMBER: _builtins.int
     PROTOCOL_VERSION_FIELD_NUMBER: _builtins.int
     GENESIS_HASH_FIELD_NUMBER: _builtins.int
+    TO_FIELD_NUMBER: _builtins.int
     chain_id: _builtins.str
     validator: _builtins.int
-    nonce: _builtins.bytes
+    challenge: _builtins.bytes
+    """the accepting side's Challenge.nonce, echoed"""
     time_ms: _builtins.int
     height: _builtins.int
     signature: _builtins.bytes
@@ -46,21 +72,24 @@ class Hello(_message.Message):
     """0: a node from before the handshake carried one"""
     genesis_hash: _builtins.bytes
     """32 bytes: Genesis.hash() of the sender's genesis file"""
+    to: _builtins.int
+    """the validator this Hello is for: a peer cannot pass it on as its own"""
     def __init__(
         self,
         *,
         chain_id: _builtins.str = ...,
         validator: _builtins.int = ...,
-        nonce: _builtins.bytes = ...,
+        challenge: _builtins.bytes = ...,
         time_ms: _builtins.int = ...,
         height: _builtins.int = ...,
         signature: _builtins.bytes = ...,
         protocol_version: _builtins.int = ...,
         genesis_hash: _builtins.bytes = ...,
+        to: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["chain_id", b"chain_id", "genesis_hash", b"genesis_hash", "height", b"height", "nonce", b"nonce", "protocol_version", b"protocol_version", "signature", b"signature", "time_ms", b"time_ms", "validator", b"validator"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["chain_id", b"chain_id", "challenge", b"challenge", "genesis_hash", b"genesis_hash", "height", b"height", "protocol_version", b"protocol_version", "signature", b"signature", "time_ms", b"time_ms", "to", b"to", "validator", b"validator"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -173,6 +202,7 @@ class PeerMessage(_message.Message):
     COMMITTED_FIELD_NUMBER: _builtins.int
     ANNOUNCE_FIELD_NUMBER: _builtins.int
     WANT_FIELD_NUMBER: _builtins.int
+    CHALLENGE_FIELD_NUMBER: _builtins.int
     @_builtins.property
     def hello(self) -> Global___Hello: ...
     @_builtins.property
@@ -191,6 +221,8 @@ class PeerMessage(_message.Message):
     def announce(self) -> Global___TxAnnounce: ...
     @_builtins.property
     def want(self) -> Global___TxWant: ...
+    @_builtins.property
+    def challenge(self) -> Global___Challenge: ...
     def __init__(
         self,
         *,
@@ -202,12 +234,13 @@ class PeerMessage(_message.Message):
         committed: _ledger_pb2.CommittedBlock | None = ...,
         announce: Global___TxAnnounce | None = ...,
         want: Global___TxWant | None = ...,
+        challenge: Global___Challenge | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["announce", b"announce", "committed", b"committed", "hello", b"hello", "kind", b"kind", "proposal", b"proposal", "status", b"status", "txs", b"txs", "vote", b"vote", "want", b"want"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["announce", b"announce", "challenge", b"challenge", "committed", b"committed", "hello", b"hello", "kind", b"kind", "proposal", b"proposal", "status", b"status", "txs", b"txs", "vote", b"vote", "want", b"want"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["announce", b"announce", "committed", b"committed", "hello", b"hello", "kind", b"kind", "proposal", b"proposal", "status", b"status", "txs", b"txs", "vote", b"vote", "want", b"want"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["announce", b"announce", "challenge", b"challenge", "committed", b"committed", "hello", b"hello", "kind", b"kind", "proposal", b"proposal", "status", b"status", "txs", b"txs", "vote", b"vote", "want", b"want"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    _WhichOneofReturnType_kind: _TypeAlias = _typing.Literal["hello", "proposal", "vote", "status", "txs", "committed", "announce", "want"]  # noqa: Y015
+    _WhichOneofReturnType_kind: _TypeAlias = _typing.Literal["hello", "proposal", "vote", "status", "txs", "committed", "announce", "want", "challenge"]  # noqa: Y015
     _WhichOneofArgType_kind: _TypeAlias = _typing.Literal["kind", b"kind"]  # noqa: Y015
     def WhichOneof(self, oneof_group: _WhichOneofArgType_kind) -> _WhichOneofReturnType_kind | None: ...
 

@@ -1,0 +1,36 @@
+"""Binding a gRPC server to its listen address: the one place that decides how a port is taken.
+
+gRPC's default sets SO_REUSEPORT on every listening socket, so a second process given the same
+address binds it too and the kernel splits new connections between the two: a second copy of a
+validator (a "twin", with a fresh data dir) served beside the real one. Every server here turns it
+off, so the second process fails to bind and stops with one line naming the address.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+import grpc
+
+from votestore.errors import ConfigError
+
+NO_PORT_SHARING: Final = ("grpc.so_reuseport", 0)
+"""A server option every votestore server carries: one process per listen address."""
+
+
+def bind(server: Any, listen: str, credentials: grpc.ServerCredentials | None) -> int:
+    """Add the listen address to `server` (TLS when `credentials` is given); return the port bound.
+
+    A port already taken (by any process, a twin included) raises ConfigError with one line.
+    """
+    try:
+        port: int = (
+            server.add_insecure_port(listen)
+            if credentials is None
+            else server.add_secure_port(listen, credentials)
+        )
+    except RuntimeError:
+        port = 0
+    if port == 0:
+        raise ConfigError(f"cannot listen on {listen}: the address is in use or not local")
+    return port

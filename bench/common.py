@@ -276,7 +276,7 @@ def open_election(net: LocalNet, election_id: str, voters: int) -> election_pb2.
             node.commit(raw)  # in order: a batch names its number
         commit_all(node, [deal_tx(chain, t, body) for t in trustees])
         time.sleep(wait_before_open_s(body))
-        node.commit(txbuild.open_election(chain, admin, election_id))
+        node.commit_when_due(txbuild.open_election(chain, admin, election_id))
         state = node.election(election_id)
     assert state.phase == election_pb2.OPEN and state.election_key, state.phase
     return state

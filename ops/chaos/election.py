@@ -94,7 +94,7 @@ def open_election(node: NodeClient, admin: nacl.signing.SigningKey, voters: int)
         [txbuild.deal(chain_id, t.key, definition, t.secrets.index) for t in trustees],
     )
     time.sleep(wait_before_open_s(definition))
-    _commit_all(node, [txbuild.open_election(chain_id, admin, ELECTION_ID)])
+    node.commit_when_due(txbuild.open_election(chain_id, admin, ELECTION_ID), SETUP_COMMIT_S)
     return LiveElection(chain_id, admin, definition, trustees, voters)
 
 

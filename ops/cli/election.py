@@ -61,7 +61,8 @@ def open_(
         enough = len(state.qualified_dealers) >= state.definition.threshold
         if state.phase == election_pb2.KEY_GENERATION and enough:  # else the chain says why not
             _wait_for_complaints(open_allowed_from_ms(state))
-        commit(client, txbuild.open_election(client.chain_id(), key, election), f"open {election}", wait)
+        raw = txbuild.open_election(client.chain_id(), key, election)
+        commit(client, raw, f"open {election}", wait, due=True)
 
 
 @app.command("close")

@@ -68,9 +68,12 @@ def edge() -> Iterator[None]:
         fail(f"{exc.filename}: {exc.strerror}" if exc.filename else str(exc))
 
 
-def commit(client: NodeClient, raw: bytes, what: str, wait_s: float = COMMIT_TIMEOUT_S) -> ledger_pb2.TxProof:
-    """Submit and wait; print the hash before waiting so a timed-out caller can look it up."""
+def commit(
+    client: NodeClient, raw: bytes, what: str, wait_s: float = COMMIT_TIMEOUT_S, due: bool = False
+) -> ledger_pb2.TxProof:
+    """Submit and wait; print the hash before waiting so a timed-out caller can look it up.
+    `due`: the transaction's time has come by this clock; retry while the chain's trails it."""
     typer.echo(f"{what}: sending transaction {tx_hash(raw).hex()}")
-    proof = client.commit(raw, wait_s)
+    proof = client.commit_when_due(raw, wait_s) if due else client.commit(raw, wait_s)
     typer.echo(f"{what}: committed OK in block {proof.header.height}")
     return proof

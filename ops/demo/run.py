@@ -187,7 +187,7 @@ def _set_up_election(
     _commit_in_order(node, txbuild.roll_batches(chain, admin, election_id, rows, ROLL_BATCH_ENTRIES))
     _commit_together(node, [deal_tx(chain, t, definition) for t in trustees])
     time.sleep(wait_before_open_s(definition))
-    node.commit(txbuild.open_election(chain, admin, election_id))
+    node.commit_when_due(txbuild.open_election(chain, admin, election_id))
     state = node.election(election_id)
     if state.phase != election_pb2.OPEN or not state.election_key:
         raise DemoError(f"election {election_id} did not open (phase {election_pb2.Phase.Name(state.phase)})")

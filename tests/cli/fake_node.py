@@ -24,10 +24,17 @@ class FakeNode(node_pb2_grpc.NodeServicer):
     pending_polls: int = 1
     submitted: list[bytes] = field(default_factory=list)
     polls: int = 0
+    not_yet: int = 0
+    """The first `not_yet` submissions are refused KEYGEN_PENDING (a chain whose time trails)."""
 
     def SubmitTx(
         self, request: node_pb2.SubmitTxRequest, context: grpc.ServicerContext
     ) -> node_pb2.SubmitTxResponse:
+        if self.not_yet > 0:
+            self.not_yet -= 1
+            return node_pb2.SubmitTxResponse(
+                tx_hash=tx_hash(request.tx), code=election_pb2.KEYGEN_PENDING, detail="not yet"
+            )
         self.submitted.append(request.tx)
         detail = "" if self.intake == election_pb2.OK else "intake says no"
         return node_pb2.SubmitTxResponse(tx_hash=tx_hash(request.tx), code=self.intake, detail=detail)

@@ -83,3 +83,18 @@ def test_a_transaction_that_stays_pending_times_out_naming_its_hash() -> None:
         client.submit_and_wait(RAW, timeout_s=0.5)
     assert tx_hash(RAW).hex() in str(caught.value)
     assert "pending" in str(caught.value)
+
+
+def test_commit_when_due_submits_again_while_the_chain_time_trails() -> None:
+    """An open sent right after the complaint window, by the sender's clock, is refused
+    KEYGEN_PENDING until the next block: `commit_when_due` submits again; `commit` gives up."""
+    node = FakeNode(not_yet=3, pending_polls=0)
+    with serving(node) as live, NodeClient([live]) as client:
+        assert client.commit_when_due(RAW, timeout_s=10.0).result.code == election_pb2.OK
+        assert node.submitted == [RAW]
+        node.not_yet = 1
+        with pytest.raises(TxRefused, match="KEYGEN_PENDING"):
+            client.commit(RAW, timeout_s=10.0)
+    stuck = FakeNode(not_yet=10**6)
+    with serving(stuck) as live, NodeClient([live]) as client, pytest.raises(TxRefused, match="not yet"):
+        client.commit_when_due(RAW, timeout_s=0.5)

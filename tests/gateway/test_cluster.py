@@ -25,6 +25,7 @@ from tests.cluster import get_tx, submit, wait_committed
 from votestore import txbuild
 from votestore.client.ballot import credential_public_key
 from votestore.client.gateway_client import GatewayClient, GatewayError
+from votestore.client.node import NodeClient
 from votestore.client.receipts import check_receipt
 from votestore.crypto import dkg
 from votestore.encoding import tx_hash
@@ -98,7 +99,8 @@ def _make_elections(net: LocalNet) -> None:
     deals = [txbuild.deal(chain, nacl.signing.SigningKey(s.sign_seed), definition, s.index) for s, _ in kits]
     _commit_all(net, deals)
     time.sleep(wait_before_open_s(definition))
-    _commit_all(net, [txbuild.open_election(chain, net.admin_key, ELECTION)])
+    with NodeClient(net.addresses, connect=net.connect) as node:
+        node.commit_when_due(txbuild.open_election(chain, net.admin_key, ELECTION))
 
 
 def _start_gateway(setup: Setup) -> None:

@@ -196,6 +196,24 @@ class NodeClient:
             raise TxRefused(proof.result.code, proof.result.detail, "block")
         return proof
 
+    def commit_when_due(self, raw: bytes, timeout_s: float = COMMIT_TIMEOUT_S) -> ledger_pb2.TxProof:
+        """`commit` of a transaction whose time has come by this client's clock but maybe not yet
+        by the chain's: a node judges intake at its last block's time, which trails the clock by
+        up to an empty-block interval (an `ElectionOpen` just after the complaint window is refused
+        KEYGEN_PENDING until the next block). Submits again while so refused, within `timeout_s`."""
+        deadline = time.monotonic() + timeout_s
+        while True:
+            answer = self.submit(raw)
+            if answer.code != election_pb2.KEYGEN_PENDING or time.monotonic() + POLL_INTERVAL_S > deadline:
+                break
+            time.sleep(POLL_INTERVAL_S)
+        if answer.code != election_pb2.OK:
+            raise TxRefused(answer.code, answer.detail, "intake")
+        proof = self.wait_committed(tx_hash(raw), max(deadline - time.monotonic(), POLL_INTERVAL_S))
+        if proof.result.code != election_pb2.OK:
+            raise TxRefused(proof.result.code, proof.result.detail, "block")
+        return proof
+
     def submit_and_wait(self, raw: bytes, timeout_s: float = COMMIT_TIMEOUT_S) -> election_pb2.TxResult:
         """`commit` for callers that need only the (OK) result."""
         return self.commit(raw, timeout_s).result

@@ -277,6 +277,11 @@ class PeerLink:
 
     async def _outgoing(self, challenge: asyncio.Future[bytes]) -> AsyncIterator[peer_pb2.PeerMessage]:
         shell = self._shell
+        # What queued while this link was down: this height's consensus messages are replaced by
+        # the replay below; client-transaction traffic (announce, want, txs) is not replayed and
+        # is kept. Taken before the handshake, so nothing queued during it is dropped (a drain
+        # after the challenge round trip lost the announcement of a transaction sent meanwhile).
+        kept = _not_replayed(shell.outboxes[self._peer])
         # The accepting side speaks first; a peer that sends no challenge gets no hello and the
         # stream ends with the wait (the session then redials with backoff).
         try:
@@ -290,9 +295,23 @@ class PeerLink:
         yield peer_pb2.PeerMessage(hello=make_hello(shell, self._key, self._peer, nonce))
         yield peer_pb2.PeerMessage(status=peer_pb2.PeerStatus(height=shell.store.height))
         outbox = shell.outboxes[self._peer]
-        while not outbox.empty():  # what queued while we were away is replaced by the replay
-            outbox.get_nowait()
         for message in list(shell.own_messages):
+            yield message
+        for message in kept:
             yield message
         while True:
             yield await outbox.get()
+
+
+REPLAYED_KINDS: Final = frozenset({"proposal", "vote", "status", "committed"})
+"""Peer messages a new session's replay of `own_messages` (and a fresh status) stands for."""
+
+
+def _not_replayed(outbox: asyncio.Queue[peer_pb2.PeerMessage]) -> list[peer_pb2.PeerMessage]:
+    """Empty the outbox; return the messages the replay does not stand for, in order."""
+    kept = []
+    while not outbox.empty():
+        message = outbox.get_nowait()
+        if message.WhichOneof("kind") not in REPLAYED_KINDS:
+            kept.append(message)
+    return kept

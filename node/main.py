@@ -18,6 +18,7 @@ from election.policy import ChainPolicy
 from node.catchup import catch_up_forever
 from node.config import NodeConfig, load_node_config
 from node.consensus import BuiltBy, Consensus, TimeoutConfig, ValidatorSet, Validity
+from node.ledger.check_ahead import keep_checking
 from node.ledger.store import Store
 from node.metrics import NodeMetrics
 from node.rpc.peer import SERVER_OPTIONS, PeerLink, PeerService
@@ -182,6 +183,7 @@ async def _serve(
             shell.spawn(PeerLink(shell, key, peer, address).run())
     shell.spawn(catch_up_forever(shell, addresses))
     shell.spawn(shell.watch_progress())
+    shell.spawn(keep_checking(store))
     await health_servicer.set("", health_pb2.HealthCheckResponse.SERVING)
     log.info("event=serving listen=%s validator=%d height=%d", config.listen, index, store.height)
 

@@ -3,6 +3,8 @@ offline `votestore node check` finds what the start did not read. Real LevelDB t
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import random
 import subprocess
 import sys
@@ -12,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from node.config import NodeConfig
+from node.ledger.check_ahead import keep_checking
 from node.ledger.store import SPOT_CHECKS, StartCheck, Store
 from node.main import open_store as node_open_store
 from tests.node.store_kit import GENESIS, block_key, flip_byte, grow, open_store
@@ -177,3 +180,35 @@ def test_the_command_refuses_a_dir_without_a_store(tmp_path: Path, genesis_file:
     done = _node_check(str(tmp_path / "nothing"), "--genesis", str(genesis_file))
     assert (done.returncode, done.stderr) == (1, f"error: no store in {tmp_path / 'nothing'}\n")
     assert not (tmp_path / "nothing").exists()
+
+
+def test_the_running_node_moves_the_record_up_so_the_next_start_reads_little(
+    db: Path, counted_reads: list[int]
+) -> None:
+    """After a long run the next start must not check everything since the last start: the
+    running node's check-ahead moves the record up to its tip a few blocks at a time."""
+    store = open_store(db)
+    try:
+        assert [store.check_ahead(32) for _ in range(5)] == [32, 32, 32, 4, 0]
+    finally:
+        store.close()
+    counted_reads.clear()
+    _start(db)
+    assert 0 < len(counted_reads) <= 2 * SPOT_CHECKS + 4, len(counted_reads)
+
+
+def test_check_ahead_stops_below_damage_and_the_next_start_names_it(
+    db: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    flip_byte(db, block_key(240))
+    store = open_store(db)
+    try:
+        assert store.check_ahead(32) == 32  # 201..232
+        caplog.set_level(logging.ERROR)
+        asyncio.run(asyncio.wait_for(keep_checking(store, period_s=0.01), timeout=10))
+    finally:
+        store.close()
+    assert "event=store_corrupted height=240" in caplog.text
+    with pytest.raises(StoreCorrupted) as caught:
+        _start(db)
+    assert caught.value.height == 240

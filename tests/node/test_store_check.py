@@ -152,9 +152,13 @@ def test_a_record_that_no_longer_matches_its_block_means_a_full_check(db: Path) 
         store.close()
 
 
-def test_the_command_passes_a_sound_store(db: Path, genesis_file: Path, tmp_path: Path) -> None:
+def test_the_command_passes_a_sound_store_and_records_its_check(
+    db: Path, genesis_file: Path, tmp_path: Path, counted_reads: list[int]
+) -> None:
     done = _node_check(str(db), "--genesis", str(genesis_file))
     assert (done.returncode, done.stdout, done.stderr) == (0, "store ok: 300 blocks checked\n", "")
+    _start(db)  # the 100 blocks above the template's record were checked by the command
+    assert 0 < len(counted_reads) <= 2 * SPOT_CHECKS + 4, len(counted_reads)
     config = tmp_path / "node.toml"
     config.write_text(
         f'key_file = "k.json"\ngenesis = "{genesis_file}"\nlisten = "127.0.0.1:0"\ndata_dir = "{db}"\n'

@@ -23,9 +23,12 @@ def check(
     config: Path | None = typer.Option(None, "--config", help="The node's TOML config."),
     genesis: Path | None = typer.Option(None, "--genesis", help="The genesis file, with DATA_DIR."),
 ) -> None:
-    """Check a stopped node's whole store offline: every block, certificate and results record
-    from genesis, and the application state's app hash. Prints `store ok: N blocks checked`, or
-    one `error: store corrupted at height H: …` line and exits 1."""
+    """Check a stopped node's whole store offline, from genesis; record the check if it passes.
+
+    Every block's links and roots, its certificate, results and app hash record, and the
+    application state's app hash. Prints `store ok: N blocks checked`, or one `error: store
+    corrupted at height H: …` line and exits 1.
+    """
     from node.main import check_store
     from votestore.errors import ConfigError
     from votestore.genesis import load_genesis

@@ -2,7 +2,7 @@
 start (`node.main.open_store`: the incremental, recorded check) and the full check of
 `votestore node check`, on stores of 1,000 and 100,000 blocks.
 
-    .venv/bin/python -m bench.startup [--sizes 1000 100000] [--repeats 3]
+    .venv/bin/python -m bench.startup [--sizes 1000 100000] [--repeats 3] [--out startup]
 
 The stores hold empty blocks with real certificates (3 of 4 genesis validators' precommits),
 written by the store's own commit path (tests/node/store_kit.py). They are built on /dev/shm when
@@ -75,6 +75,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1_000, 100_000])
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--out", default="startup", help="the JSON file's name under bench/results/")
     args = parser.parse_args()
     parent = SHM if SHM.is_dir() else Path(tempfile.gettempdir())
     rows = [measure(blocks, args.repeats, parent) for blocks in args.sizes]
@@ -95,7 +96,7 @@ def main() -> None:
         "start-up cost against chain length",
         [(f"start at {large['blocks']:,} / at {small['blocks']:,} blocks", f"{growth:.2f}x")],
     )
-    write_result("startup", {"store_dir": str(parent), "runs": rows, "start_growth": round(growth, 2)})
+    write_result(args.out, {"store_dir": str(parent), "runs": rows, "start_growth": round(growth, 2)})
 
 
 if __name__ == "__main__":

@@ -2,12 +2,22 @@
 the consensus last-signed record, each under its own key prefix.
 
 A committed block goes in as one write batch with sync: block, certificate, results, index
-entries, the app hash it left, and the application's writes — applied whole or not at all. At open
-the stored chain is checked link by link, and a damaged store is refused with the height at fault.
+entries, the app hash it left, and the application's writes — applied whole or not at all.
+
+Two checks, one per-height rule (`_check_height`): `check_chain` checks every stored block from
+genesis (the offline `votestore node check`); `check_start` is the node's start-up check, whose
+cost must not grow with the chain (a restarted validator has to pass its startupProbe after a year
+of blocks). It checks the blocks above the recorded check (`k/checked`: height and block id the
+last successful check reached), that the record still matches its block, the tip's app hash, and a
+fixed number of older heights drawn at random, each against its stored parent, so old damage still
+has a chance to be found at start. A running node moves the record up behind its tip a few blocks
+at a time (`check_ahead`, node.ledger.check_ahead), so a start after months of running is no
+dearer than one after a day. A damaged store is refused with the height at fault.
 """
 
 from __future__ import annotations
 
+import random
 import struct
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -35,6 +45,10 @@ _EVIDENCE: Final = b"e/"
 _META_HEIGHT: Final = b"k/height"
 _META_GENESIS: Final = b"k/genesis"
 _META_LAST_SIGNED: Final = b"k/last_signed"
+_META_CHECKED: Final = b"k/checked"
+"""Height (8 bytes, big-endian) and block id the last successful check of the chain reached."""
+SPOT_CHECKS: Final = 64
+"""Older heights the start-up check re-checks, drawn afresh at each start (a fixed cost)."""
 MAX_PENDING_EVIDENCE: Final = 256
 
 
@@ -106,6 +120,7 @@ class Store:
             if "lock" in str(exc).lower():  # LevelDB's LOCK file: flock held by another process
                 raise ConfigError(
                     f"store {path} is in use by another process: one node per data dir"
+                    " (held by a running node?)"
                 ) from None
             raise ConfigError(f"cannot open store {path}: {exc}") from None
         except plyvel.CorruptionError as exc:
@@ -141,14 +156,26 @@ class Store:
         return Tip(0, b"", self._genesis.genesis_time_ms, self._genesis_app_hash, GENESIS_RESULTS_ROOT)
 
     def _load_tip(self) -> Tip:
-        block = self.block(self._height)
-        results = self.results(self._height)
-        app_hash = self._db.get(_APP_HASH_AT + _h(self._height))
-        if app_hash is None:
-            raise StoreCorrupted(self._height, "app hash record missing")
+        return self._tip_at(self._height)
+
+    def _tip_at(self, height: int) -> Tip:
+        """What the block after `height` must link to, read from the stored records (unchecked)."""
+        if height == 0:
+            return self._genesis_tip()
+        block = self.block(height)
         return Tip(
-            self._height, block_id(block.header), block.header.time_ms, app_hash, results_root(results)
+            height,
+            block_id(block.header),
+            block.header.time_ms,
+            self._app_hash_at(height),
+            results_root(self.results(height)),
         )
+
+    def _app_hash_at(self, height: int) -> bytes:
+        app_hash: bytes | None = self._db.get(_APP_HASH_AT + _h(height))
+        if app_hash is None:
+            raise StoreCorrupted(height, "app hash record missing")
+        return app_hash
 
     # ------------------------------------------------------------------ reads
 
@@ -247,30 +274,115 @@ class Store:
     # ------------------------------------------------------------------ checks
 
     def check_chain(self) -> Iterator[int]:
-        """Check every stored block's links, roots, certificate and app hash; yield each height
-        checked (for progress), raise StoreCorrupted naming the first height at fault."""
+        """Check every stored block from genesis (links, roots, certificate, results count, app
+        hash record) and the application's app hash against the tip; yield each height checked
+        (for progress), raise StoreCorrupted naming the first height at fault. Reads only."""
         parent = self._genesis_tip()
         keys = self._genesis.validator_keys()
         for height in range(1, self._height + 1):
-            block = self.block(height)
-            try:
-                identity = check_child(self._genesis, parent, block)
-                verify_certificate(
-                    self._genesis.chain_id, keys, self.certificate(height), block_id=identity, height=height
-                )
-            except (BlockInvalid, CertificateInvalid) as exc:
-                raise StoreCorrupted(height, str(exc)) from None
-            results = self.results(height)
-            if len(results) != len(block.txs):
-                raise StoreCorrupted(height, f"{len(results)} results for {len(block.txs)} transactions")
-            app_hash = self._db.get(_APP_HASH_AT + _h(height))
-            if app_hash is None:
-                raise StoreCorrupted(height, "app hash record missing")
-            parent = Tip(height, identity, block.header.time_ms, app_hash, results_root(results))
+            parent = self._check_height(parent, height, keys)
             yield height
-        stored_app_hash = self._app.get(META_APP_HASH)
-        if self._height and stored_app_hash != parent.app_hash:
+        self._check_app_state(parent)
+
+    def check_whole(self) -> int:
+        """check_chain, then record the tip as checked (`votestore node check`, and a start
+        without a usable record); return the number of blocks checked. Recording lets an
+        operator run the long check on a stopped node, without a startupProbe's limit, before
+        the first start on a store that has no record yet."""
+        checked = sum(1 for _ in self.check_chain())
+        self._record_check(self._tip, sync=True)
+        return checked
+
+    def check_start(self, spot_checks: int = SPOT_CHECKS, rng: random.Random | None = None) -> StartCheck:
+        """The node's start-up check: the heights above the recorded check, the record against
+        its block, the tip's app hash, and `spot_checks` older heights against their parents;
+        then record the tip as checked. Without a record (a new store, or one from before the
+        record existed), or with a record that no longer matches the stored chain, it checks the
+        whole chain: the record only saves work, so a record that disagrees is not trusted to
+        skip anything, and a store whose blocks all check is not refused for a damaged record."""
+        keys = self._genesis.validator_keys()
+        checked_to = self._recorded_check()
+        if checked_to is None:
+            self.check_whole()
+            return StartCheck(full=True, above=tuple(range(1, self._height + 1)), spots=())
+        above = tuple(range(checked_to + 1, self._height + 1))
+        self._check_app_state(self._check_above(checked_to, self._height, keys))
+        population = range(1, checked_to + 1)
+        spots = tuple(sorted((rng or random.SystemRandom()).sample(population, min(spot_checks, checked_to))))
+        for height in spots:
+            self._check_height(self._tip_at(height - 1), height, keys)
+        self._record_check(self._tip, sync=True)
+        return StartCheck(full=False, above=above, spots=spots)
+
+    def check_ahead(self, max_blocks: int) -> int:
+        """Check up to `max_blocks` stored blocks above the recorded check and move the record up
+        to the last of them; return how many were checked. Does nothing without a record that
+        matches the chain (check_start leaves one). Raises StoreCorrupted naming the height at
+        fault, the record left below it, so the next start refuses the store."""
+        checked_to = self._recorded_check()
+        if checked_to is None:
+            return 0
+        last = min(self._height, checked_to + max_blocks)
+        if last > checked_to:
+            # Not synced: a record lost in a crash is an older one, which still matches its block.
+            self._record_check(
+                self._check_above(checked_to, last, self._genesis.validator_keys()), sync=False
+            )
+        return last - checked_to
+
+    def _recorded_check(self) -> int | None:
+        """The height the record names, if the record is well formed, not above the stored tip,
+        and names the stored block at its height; else None (check everything)."""
+        raw = self._db.get(_META_CHECKED)
+        if raw is None or len(raw) != 8 + 32:
+            return None
+        height = struct.unpack(">Q", raw[:8])[0]
+        if height > self._height:
+            return None
+        if height and block_id(self.block(height).header) != raw[8:]:
+            return None
+        return int(height)
+
+    def _record_check(self, checked: Tip, *, sync: bool) -> None:
+        self._db.put(_META_CHECKED, _h(checked.height) + checked.block_id.ljust(32, b"\0"), sync=sync)
+
+    def _check_above(self, checked_to: int, last: int, keys: Sequence[bytes]) -> Tip:
+        """Check heights checked_to+1..last, each against the one before, starting from the
+        stored block at `checked_to` (checked before); return the tip at `last`."""
+        parent = self._tip_at(checked_to)
+        for height in range(checked_to + 1, last + 1):
+            parent = self._check_height(parent, height, keys)
+        return parent
+
+    def _check_height(self, parent: Tip, height: int, keys: Sequence[bytes]) -> Tip:
+        """Check the stored block at `height` as the child of `parent` (links, roots, its
+        certificate, its results count, its app hash record); return what its child links to."""
+        block = self.block(height)
+        try:
+            identity = check_child(self._genesis, parent, block)
+            verify_certificate(
+                self._genesis.chain_id, keys, self.certificate(height), block_id=identity, height=height
+            )
+        except (BlockInvalid, CertificateInvalid) as exc:
+            raise StoreCorrupted(height, str(exc)) from None
+        results = self.results(height)
+        if len(results) != len(block.txs):
+            raise StoreCorrupted(height, f"{len(results)} results for {len(block.txs)} transactions")
+        return Tip(height, identity, block.header.time_ms, self._app_hash_at(height), results_root(results))
+
+    def _check_app_state(self, tip: Tip) -> None:
+        if self._height and self._app.get(META_APP_HASH) != tip.app_hash:
             raise StoreCorrupted(self._height, "application state's app hash differs from the chain's")
+
+
+@dataclass(frozen=True, slots=True)
+class StartCheck:
+    """What a start-up check read: whether it checked the whole chain, the heights above the
+    record, and the older heights it spot-checked."""
+
+    full: bool
+    above: tuple[int, ...]
+    spots: tuple[int, ...]
 
 
 def _evidence_key(evidence: ledger_pb2.Evidence) -> bytes:

@@ -194,7 +194,7 @@ class PeerService(peer_pb2_grpc.PeerServicer):
             log.warning("event=peer_refused reason=%s detail=%r", refusal.reason, refusal.detail)
             await context.abort(refusal.code, f"{refusal.reason}: {refusal.detail}")
         sender = first.hello.validator
-        shell.peer_heights[sender] = first.hello.height
+        shell.peers.heard_height(sender, first.hello.height)
         yield peer_pb2.PeerMessage(status=peer_pb2.PeerStatus(height=shell.store.height))
         # One reader for the stream's life, raced once against closing: a task and a wait per
         # message cost more than handling most messages.
@@ -236,8 +236,7 @@ class PeerLink:
             except grpc.aio.AioRpcError as exc:
                 self._note_down(exc)
             finally:
-                self._shell.connected.discard(self._peer)
-                self._shell.metrics.peers.set(len(self._shell.connected))
+                self._shell.peers.down(self._peer)
             backoff = BACKOFF_MIN_S if time.monotonic() - started > PEER_BACKOFF_MAX_S else backoff
             await asyncio.sleep(backoff)
             backoff = min(backoff * 2, PEER_BACKOFF_MAX_S)
@@ -270,10 +269,7 @@ class PeerLink:
                     # behind it is, not when the peer dials back (up to PEER_BACKOFF_MAX_S later).
                     # Only a hint: catch-up checks every certificate of what it fetches.
                     self._shell.on_peer_message(self._peer, message)
-                if self._peer not in self._shell.connected:
-                    self._shell.connected.add(self._peer)
-                    self._shell.metrics.peers.set(len(self._shell.connected))
-                    log.info("event=peer_up peer=%d", self._peer)
+                self._shell.peers.up(self._peer)
 
     async def _outgoing(self, challenge: asyncio.Future[bytes]) -> AsyncIterator[peer_pb2.PeerMessage]:
         shell = self._shell
@@ -289,10 +285,7 @@ class PeerLink:
             return
         yield peer_pb2.PeerMessage(hello=make_hello(shell, self._key, self._peer, nonce))
         yield peer_pb2.PeerMessage(status=peer_pb2.PeerStatus(height=shell.store.height))
-        outbox = shell.outboxes[self._peer]
-        while not outbox.empty():  # what queued while we were away is replaced by the replay
-            outbox.get_nowait()
-        for message in list(shell.own_messages):
+        for message in shell.peers.reconnected(self._peer):  # replaces what queued meanwhile
             yield message
         while True:
-            yield await outbox.get()
+            yield await shell.peers.next_for(self._peer)

@@ -12,8 +12,8 @@
   of SUBMIT_BATCH as SubmitTxBatch hands them over, by `submit` for each (gathered) and by
   `submit_many`: the event loop thread's CPU per ballot.
 - a height: a NodeShell whose store holds the chain, at each height taking a block's ballots by
-  `submit_many`, three peers' announcements of them, checking the proposal (`_valid`) and
-  committing the decided block (`_commit`): the event loop thread's CPU per ballot for all of it
+  `submit_many`, three peers' announcements of them, checking the proposal (`shell.validity`)
+  and committing the decided block (`shell.committer`): the event loop thread's CPU per ballot for all of it
   (not counted: gRPC, consensus messages, the proposer's work).
 
 Each figure is the best of REPEATS (the machine is shared); compare figures of one run.
@@ -35,8 +35,9 @@ from typing import Final
 from bench.common import definition, print_table
 from election.policy import BlockContext
 from election.stateless import ElectionParams, verify_tx_handover, verify_tx_stateless
+from node.admission import SubmitOutcome
 from node.intake import VERIFY_BATCH_TXS
-from node.shell import NodeShell, SubmitOutcome
+from node.shell import NodeShell
 from node.verify_pool import VerifyPool
 from proto.votestore.v1 import election_pb2
 from tests.ledger.election_kit import ELECTION, Election, new_trustees, voter_key
@@ -154,9 +155,9 @@ def intake_us(election: Election, raws: list[bytes], many: bool) -> float:
         started = time.thread_time()
         for batch in batches:
             if many:
-                outcomes = await shell.submit_many(batch)
+                outcomes = await shell.admission.submit_many(batch)
             else:
-                outcomes = await asyncio.gather(*(shell.submit(raw) for raw in batch))
+                outcomes = await asyncio.gather(*(shell.admission.submit(raw) for raw in batch))
             assert all(isinstance(o, SubmitOutcome) and o.detail == "pending" for o in outcomes)
         return time.thread_time() - started
 
@@ -194,15 +195,16 @@ def height_us(election: Election, blocks: list[list[bytes]]) -> float:
             hashes = [tx_hash(raw) for raw in block]  # what the peers announce
             started = time.thread_time()
             for at in range(0, len(block), SUBMIT_BATCH):
-                await shell.submit_many(block[at : at + SUBMIT_BATCH])
+                await shell.admission.submit_many(block[at : at + SUBMIT_BATCH])
             for peer in range(1, 4):
-                shell._on_announce(peer, hashes)
+                shell.gossip.on_announce(peer, hashes)
             spent += time.thread_time() - started
-            proposal = next_block(shell, shell.mempool.reap(len(block), 2**31))  # the proposer's
+            proposal = next_block(shell, shell.pending.reap(len(block), 2**31))  # the proposer's
             payload = canonical(proposal)
             started = time.thread_time()
-            assert shell._valid(proposal.header.height, block_id(proposal.header), payload)
-            await shell._commit(decided(proposal))
+            header = proposal.header
+            assert shell.validity(header.height, frozenset({header.proposer}), block_id(header), payload)
+            await shell.committer.commit(decided(proposal))
             spent += time.thread_time() - started
         assert shell.store.results(shell.store.height)[-1].code == election_pb2.OK
         return spent
@@ -248,7 +250,7 @@ def main() -> None:
             (f"intake, {SUBMIT_BATCH} a batch: submit each, gathered", f"{gathered:6.1f} us"),
             ("intake: submit_many", f"{many:6.1f} us ({many / gathered:.2f}x)"),
             (
-                f"a height ({args.per_block} a block): intake, announcements, _valid, _commit",
+                f"a height ({args.per_block} a block): intake, announcements, validity, commit",
                 f"{height:6.1f} us",
             ),
         ],

@@ -1,18 +1,22 @@
-"""Catch-up: a node that fell behind fetches certified blocks from a peer that is ahead.
+"""Catch-up: a node that fell behind fetches certified blocks from peers that claim to be ahead.
 
+Claimed heights are hints: peers are asked in rotation (`node.repair.CatchupPeers`), and one that
+serves a bad certificate, an empty stream or less than it claimed is set aside for a backoff.
 Each block's certificate is checked against the genesis validators before the block is handed
-to the consensus core as decided; a peer that serves a bad certificate is counted and left.
+to the consensus core as decided.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Final
 
 import grpc
 
+from node.repair import CatchupPeers, fetch_failed
 from node.rpc.peer import CHANNEL_OPTIONS
 from node.shell import NodeShell
 from proto.votestore.v1 import election_pb2, ledger_pb2, node_pb2, node_pb2_grpc
@@ -28,6 +32,9 @@ ONE_BEHIND_GRACE_S: Final = 1.0  # one block behind at one height this long: it 
 CATCHUP_BATCH_BLOCKS: Final = 500
 CATCHUP_APPLY_TIMEOUT_S: Final = 60.0
 CATCHUP_RPC_TIMEOUT_S: Final = 30.0
+
+Fetch = Callable[["NodeShell", int, str, int, int], Awaitable[tuple[int, bool]]]
+"""(shell, peer, its address, first, last) -> (blocks fed, whether one failed its check)."""
 
 
 @dataclass(slots=True)
@@ -58,34 +65,60 @@ class Lag:
 
 
 async def catch_up_forever(shell: NodeShell, addresses: dict[int, str], dialer: ValidatorDialer) -> None:
-    """Watch peers' heights; when one is clearly ahead (`Lag`), fetch and apply what we lack."""
-    loop = asyncio.get_running_loop()
+    """Watch peers' claimed heights; when one is clearly ahead (`Lag`), fetch what we lack from
+    the peer `CatchupPeers` chooses, and set that peer aside if it fails to serve it."""
     lag = Lag()
+    choice = CatchupPeers()
+
+    async def fetch(shell: NodeShell, peer: int, address: str, first: int, last: int) -> tuple[int, bool]:
+        return await fetch_blocks(shell, peer, dialer.aio(peer, address, CHANNEL_OPTIONS), first, last)
+
     while True:
         await asyncio.sleep(CATCHUP_TICK_S)
-        mine = shell.store.height
-        peer, best = max(shell.peer_heights.items(), key=lambda item: item[1], default=(-1, mine))
-        if not lag.fetch_due(mine, best, loop.time()):
-            continue
-        shell.catching_up = True
-        try:
-            last = min(best, mine + CATCHUP_BATCH_BLOCKS)
-            await fetch_blocks(
-                shell, peer, dialer.aio(peer, addresses[peer], CHANNEL_OPTIONS), mine + 1, last
-            )
-        except grpc.aio.AioRpcError as exc:
-            log.info("event=catchup_failed peer=%d code=%s", peer, exc.code().name)
-        except TimeoutError:
-            log.warning("event=catchup_stalled peer=%d height=%d", peer, shell.store.height)
-        finally:
-            shell.catching_up = False
+        await catch_up_once(shell, addresses, lag, choice, fetch)
 
 
-async def fetch_blocks(shell: NodeShell, peer: int, channel: grpc.aio.Channel, first: int, last: int) -> None:
-    """Fetch blocks first..last from `peer` over `channel` (closed here), checking each certificate."""
+async def catch_up_once(
+    shell: NodeShell, addresses: dict[int, str], lag: Lag, choice: CatchupPeers, fetch: Fetch
+) -> int | None:
+    """One tick of catch-up; returns the peer asked, if any."""
+    mine = shell.store.height
+    now = shell.clock.now()
+    heights = shell.peers.heights
+    if not lag.fetch_due(mine, choice.best(heights, mine, now), now):
+        return None
+    peer = choice.choose(heights, mine, now)
+    assert peer is not None, "fetch_due only with an eligible peer ahead"
+    last = min(heights[peer], mine + CATCHUP_BATCH_BLOCKS)
+    shell.catching_up = True
+    served, bad = 0, False
+    try:
+        served, bad = await fetch(shell, peer, addresses[peer], mine + 1, last)
+    except grpc.aio.AioRpcError as exc:
+        log.info("event=catchup_failed peer=%d code=%s", peer, exc.code().name)
+    except TimeoutError:
+        log.warning("event=catchup_stalled peer=%d height=%d", peer, shell.store.height)
+        return peer  # this node's own apply was slow: not the peer's fault
+    finally:
+        shell.catching_up = False
+    if fetch_failed(last - mine, served, bad):
+        choice.failed(peer, shell.clock.now())
+        shell.metrics.invalid_messages.labels(reason="catchup_peer_set_aside").inc()
+        log.info("event=catchup_peer_set_aside peer=%d asked=%d served=%d", peer, last - mine, served)
+    else:
+        choice.served(peer)
+    return peer
+
+
+async def fetch_blocks(
+    shell: NodeShell, peer: int, channel: grpc.aio.Channel, first: int, last: int
+) -> tuple[int, bool]:
+    """Fetch heights first..last from `peer` over `channel` (closed here), checking each
+    certificate, and feed them to the core; returns (blocks fed, whether one failed its check)."""
     genesis = shell.genesis
     keys = genesis.validator_keys()
     fed = 0
+    bad = False
     held: ledger_pb2.CommittedBlock | None = None  # waits for its successor to certify its results
     async with channel:
         stub = node_pb2_grpc.NodeStub(channel)
@@ -105,6 +138,7 @@ async def fetch_blocks(shell: NodeShell, peer: int, channel: grpc.aio.Channel, f
                 log.warning(
                     "event=catchup_bad_certificate peer=%d height=%d why=%s", peer, header.height, exc
                 )
+                bad = True
                 break
             if held is not None:
                 shell.feed_decided(held.certificate, held.block, certified_ok(held, header))
@@ -114,8 +148,9 @@ async def fetch_blocks(shell: NodeShell, peer: int, channel: grpc.aio.Channel, f
         shell.feed_decided(held.certificate, held.block, ())
         fed += 1
     if fed:
-        await asyncio.wait_for(shell.wait_for_height(first + fed - 1), CATCHUP_APPLY_TIMEOUT_S)
+        await asyncio.wait_for(shell.committer.wait_for_height(first + fed - 1), CATCHUP_APPLY_TIMEOUT_S)
         log.info("event=caught_up peer=%d height=%d", peer, shell.store.height)
+    return fed, bad
 
 
 def certified_ok(committed: ledger_pb2.CommittedBlock, next_header: ledger_pb2.BlockHeader) -> list[bytes]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-from collections.abc import Sequence
 from pathlib import Path
 
 import grpc
@@ -16,15 +15,15 @@ from election.app import ElectionApp
 from election.app_hash import genesis_app_hash
 from election.policy import ChainPolicy
 from node.catchup import catch_up_forever
+from node.clock import AsyncioClock
 from node.config import NodeConfig, load_node_config
-from node.consensus import BuiltBy, Consensus, TimeoutConfig, ValidatorSet, Validity
 from node.ledger.check_ahead import keep_checking
 from node.ledger.store import Store
 from node.metrics import NodeMetrics
+from node.proposer import BlockValidity
 from node.rpc.peer import SERVER_OPTIONS, PeerLink, PeerService
 from node.rpc.public import NodeService
-from node.shell import NodeShell
-from node.signing import Ed25519Signer, GenesisVerifier
+from node.shell import NodeShell, consensus_for
 from node.verify_pool import VerifyPool
 from node.wire import decode_last_signed
 from proto.votestore.v1 import node_pb2, peer_pb2
@@ -144,32 +143,21 @@ async def _serve(
     raw_signed = store.last_signed()
     last_signed = None if raw_signed is None else decode_last_signed(raw_signed, store.height)
 
-    def build(
-        valid: Validity, built_by: BuiltBy, timeouts: TimeoutConfig, height: int, recent: Sequence[int]
-    ) -> Consensus:
-        return Consensus(
-            chain_id=genesis.chain_id,
-            validators=ValidatorSet(genesis.n),
-            index=index,
-            signer=Ed25519Signer(key),
-            verifier=GenesisVerifier(genesis.validator_keys()),
-            valid=valid,
-            built_by=built_by,
-            timeouts=timeouts,
-            height=height,
-            last_signed=last_signed,
-            recent_proposers=recent,
-        )
-
+    clock = AsyncioClock()
+    validity = BlockValidity(
+        genesis=genesis, store=store, block_max_bytes=config.block_max_bytes, clock=clock
+    )
     shell = NodeShell(
         genesis=genesis,
         index=index,
         config=config,
         store=store,
         app=app,
-        consensus_factory=build,
+        validity=validity,
+        consensus=consensus_for(genesis, index, key, store, validity, last_signed),
         metrics=metrics,
         pool=pool,
+        clock=clock,
     )
     server = grpc.aio.server(
         options=[*SERVER_OPTIONS, NO_PORT_SHARING], maximum_concurrent_rpcs=MAX_CONCURRENT_RPCS
@@ -194,7 +182,7 @@ async def _serve(
         if peer != index:
             shell.spawn(PeerLink(shell, key, peer, address, dialer).run())
     shell.spawn(catch_up_forever(shell, addresses, dialer))
-    shell.spawn(shell.watch_progress())
+    shell.start_watchdog()
     shell.spawn(keep_checking(store))
     await health_servicer.set("", health_pb2.HealthCheckResponse.SERVING)
     log.info("event=serving listen=%s validator=%d height=%d", config.listen, index, store.height)

@@ -6,7 +6,7 @@ RESOURCE_EXHAUSTED) rather than evicting what was already acknowledged.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, KeysView
 
 
 class MempoolFull(Exception):
@@ -31,6 +31,9 @@ class Mempool:
     @property
     def size_bytes(self) -> int:
         return self._bytes
+
+    def hashes(self) -> KeysView[bytes]:
+        return self._txs.keys()
 
     def get(self, tx_hash: bytes) -> bytes | None:
         return self._txs.get(tx_hash)

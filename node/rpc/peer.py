@@ -194,7 +194,7 @@ class PeerService(peer_pb2_grpc.PeerServicer):
             log.warning("event=peer_refused reason=%s detail=%r", refusal.reason, refusal.detail)
             await context.abort(refusal.code, f"{refusal.reason}: {refusal.detail}")
         sender = first.hello.validator
-        shell.peer_heights[sender] = first.hello.height
+        shell.peers.heard_height(sender, first.hello.height)
         yield peer_pb2.PeerMessage(status=peer_pb2.PeerStatus(height=shell.store.height))
         # One reader for the stream's life, raced once against closing: a task and a wait per
         # message cost more than handling most messages.
@@ -236,8 +236,7 @@ class PeerLink:
             except grpc.aio.AioRpcError as exc:
                 self._note_down(exc)
             finally:
-                self._shell.connected.discard(self._peer)
-                self._shell.metrics.peers.set(len(self._shell.connected))
+                self._shell.peers.down(self._peer)
             backoff = BACKOFF_MIN_S if time.monotonic() - started > PEER_BACKOFF_MAX_S else backoff
             await asyncio.sleep(backoff)
             backoff = min(backoff * 2, PEER_BACKOFF_MAX_S)
@@ -270,18 +269,11 @@ class PeerLink:
                     # behind it is, not when the peer dials back (up to PEER_BACKOFF_MAX_S later).
                     # Only a hint: catch-up checks every certificate of what it fetches.
                     self._shell.on_peer_message(self._peer, message)
-                if self._peer not in self._shell.connected:
-                    self._shell.connected.add(self._peer)
-                    self._shell.metrics.peers.set(len(self._shell.connected))
-                    log.info("event=peer_up peer=%d", self._peer)
+                self._shell.peers.up(self._peer)
 
     async def _outgoing(self, challenge: asyncio.Future[bytes]) -> AsyncIterator[peer_pb2.PeerMessage]:
         shell = self._shell
-        # What queued while this link was down: this height's consensus messages are replaced by
-        # the replay below; client-transaction traffic (announce, want, txs) is not replayed and
-        # is kept. Taken before the handshake, so nothing queued during it is dropped (a drain
-        # after the challenge round trip lost the announcement of a transaction sent meanwhile).
-        kept = _not_replayed(shell.outboxes[self._peer])
+        kept = shell.peers.session_started(self._peer)  # before the handshake: see Peers
         # The accepting side speaks first; a peer that sends no challenge gets no hello and the
         # stream ends with the wait (the session then redials with backoff).
         try:
@@ -294,24 +286,9 @@ class PeerLink:
             return
         yield peer_pb2.PeerMessage(hello=make_hello(shell, self._key, self._peer, nonce))
         yield peer_pb2.PeerMessage(status=peer_pb2.PeerStatus(height=shell.store.height))
-        outbox = shell.outboxes[self._peer]
-        for message in list(shell.own_messages):
+        for message in shell.peers.reconnected(self._peer):  # replaces what queued meanwhile
             yield message
         for message in kept:
             yield message
         while True:
-            yield await outbox.get()
-
-
-REPLAYED_KINDS: Final = frozenset({"proposal", "vote", "status", "committed"})
-"""Peer messages a new session's replay of `own_messages` (and a fresh status) stands for."""
-
-
-def _not_replayed(outbox: asyncio.Queue[peer_pb2.PeerMessage]) -> list[peer_pb2.PeerMessage]:
-    """Empty the outbox; return the messages the replay does not stand for, in order."""
-    kept = []
-    while not outbox.empty():
-        message = outbox.get_nowait()
-        if message.WhichOneof("kind") not in REPLAYED_KINDS:
-            kept.append(message)
-    return kept
+            yield await shell.peers.next_for(self._peer)

@@ -12,9 +12,10 @@ from typing import Final
 
 import grpc
 
+from node.admission import Resources, SubmitOutcome
 from node.ledger.store import Store
 from node.rpc.quota import MAX_WATCH_STREAMS, MAX_WATCH_STREAMS_PER_CLIENT, StreamQuota, client_of
-from node.shell import NodeShell, Resources, SubmitOutcome
+from node.shell import NodeShell
 from proto.votestore.v1 import election_pb2, ledger_pb2, node_pb2, node_pb2_grpc
 from votestore import version as build
 from votestore.encoding import MAX_TX_BYTES, block_id, canonical, tx_hash
@@ -101,7 +102,7 @@ class NodeService(node_pb2_grpc.NodeServicer):
                 grpc.StatusCode.INVALID_ARGUMENT, f"transaction of {len(raw)} bytes exceeds {MAX_TX_BYTES}"
             )
         try:
-            return _answer(await self._shell.submit(raw))
+            return _answer(await self._shell.admission.submit(raw))
         except Resources as exc:
             await context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED, str(exc))
         raise AssertionError("abort returns only by raising")
@@ -130,7 +131,7 @@ class NodeService(node_pb2_grpc.NodeServicer):
                 grpc.StatusCode.INVALID_ARGUMENT, f"batch of {size} bytes exceeds {MAX_SUBMIT_BATCH_BYTES}"
             )
         results = []
-        for outcome in await self._shell.submit_many(txs):
+        for outcome in await self._shell.admission.submit_many(txs):
             if isinstance(outcome, Resources):
                 await context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED, str(outcome))
             assert isinstance(outcome, SubmitOutcome)
@@ -155,7 +156,7 @@ class NodeService(node_pb2_grpc.NodeServicer):
                     grpc.StatusCode.RESOURCE_EXHAUSTED, f"more than {MAX_STREAM_TXS} per stream"
                 )
             try:
-                answer = _answer(await self._shell.submit(request.tx))
+                answer = _answer(await self._shell.admission.submit(request.tx))
             except Resources as exc:
                 await drain(request_iterator)
                 await context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED, str(exc))
@@ -178,8 +179,8 @@ class NodeService(node_pb2_grpc.NodeServicer):
             app_hash=tip.app_hash,
             round=shell.consensus.round,
             step=shell.consensus.current_step.name.lower(),
-            peers_connected=len(shell.connected),
-            mempool_txs=len(shell.mempool),
+            peers_connected=len(shell.peers.connected),
+            mempool_txs=len(shell.pending),
             catching_up=shell.catching_up,
             genesis_hash=shell.genesis.hash(),
             version=build.version(),
@@ -228,7 +229,7 @@ class NodeService(node_pb2_grpc.NodeServicer):
         shell = self._shell
         location = shell.store.locate(h)
         if location is None:
-            pending = shell.mempool.get(h)
+            pending = shell.pending.get(h)
             return None if pending is None else ledger_pb2.TxProof(tx_hash=h, tx=pending)
         at = self._proofs.height(location.height)
         i = location.index
@@ -270,7 +271,7 @@ class NodeService(node_pb2_grpc.NodeServicer):
                         time_ms=block.header.time_ms,
                     )
                     height += 1
-                await shell.wait_for_height(height)
+                await shell.committer.wait_for_height(height)
         finally:
             self._watchers.release(client)
 

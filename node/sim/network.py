@@ -12,12 +12,16 @@ from node.sim.scenario import STABLE_MAX_DELAY_MS, Scenario
 
 @dataclass(frozen=True, slots=True)
 class Status:
-    """The shell's "where are you" when it has made no progress for a while: peers answer with
-    the decided block (if it is behind) or with their own messages from its round on."""
+    """The shell's "where are you" when it has made no progress for a while: the chosen peer
+    answers with the decided block (if the sender is behind), peers at its height with their own
+    messages as `node.repair.resend` picks them."""
 
     instance: int
     height: int
     round: int
+    fetch: bool = False
+    """The receiver is the peer `CatchupPeers` chose: it answers with the decided block if the
+    sender is behind it (the others answer only with their messages of the sender's height)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,8 +1,11 @@
 """The simulated shell around one `Consensus`: what a node process does, minus sockets and disks.
 
 It carries out actions in order, keeps a "disk" that survives crashes (last-signed record, the
-chain, its own messages of the current height), and answers peers' `Status` by resending — the
-gossip that makes lost messages arrive eventually, as the paper's model assumes after GST.
+chain, its own messages of the current height), and repairs by the node's own rules
+(`node.repair`): a stuck peer's `Status` is answered with what `resend` picks, at most once per
+`ResendLimit` interval, and a node that is stuck asks for the decided block from the peer
+`CatchupPeers` chooses among those whose messages show them ahead — the gossip that makes lost
+messages arrive eventually, as the paper's model assumes after GST.
 """
 
 from __future__ import annotations
@@ -37,9 +40,9 @@ from node.consensus import (
     Validity,
     Verifier,
     Vote,
-    VoteType,
     leader,
 )
+from node.repair import CatchupPeers, ResendLimit, resend
 from node.sim.network import Status, SyncBlock
 from votestore.hashing import sha256
 
@@ -86,6 +89,9 @@ class Port(Protocol):
     def set_timer(self, instance: int, delay_ms: int, event: Timeout) -> None: ...
 
     def record_signed(self, instance: int, message: Proposal | Vote) -> None: ...
+
+    @property
+    def now_ms(self) -> int: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,6 +143,10 @@ class SimNode:
         self._valid = valid
         self._last_position: tuple[int, int, Step] | None = None
         self._crash_after: int | None = None
+        self._heights: dict[int, int] = {}  # peers' committed heights, as their messages show
+        self._catchup = CatchupPeers()
+        self._asked: int | None = None  # the peer asked for the decided block at the last tick
+        self._resends = ResendLimit(STATUS_INTERVAL_MS / 2000)
 
     def boot(self) -> None:
         """Start, or restart from the disk after a crash."""
@@ -156,6 +166,10 @@ class SimNode:
             recent_proposers=[c.proposer for c in self.disk.chain[-leader.window(self._validators) :]],
         )
         self._last_position = None
+        self._heights = {}  # memory only: lost in a crash, as in a node process
+        self._catchup = CatchupPeers()
+        self._asked = None
+        self._resends = ResendLimit(STATUS_INTERVAL_MS / 2000)
         self.run(Start())
 
     def crash(self) -> None:
@@ -172,19 +186,30 @@ class SimNode:
     def deliver(self, src: int, message: Message) -> None:
         if self.core is None:
             return
-        if isinstance(message, Status):
-            return self._answer_status(message)
         if isinstance(message, SyncBlock):
             return self.run(Decided(message.certificate, message.payload))
+        self._heights[src] = max(self._heights.get(src, 0), message.height - 1)
+        if isinstance(message, Status):
+            return self._answer_status(message)
         return self.run(message)
 
     def tick(self) -> None:
-        """Every STATUS_INTERVAL_MS: if stuck since the last tick, ask the peers for help."""
+        """Every STATUS_INTERVAL_MS: if stuck since the last tick, ask the peers for help, and
+        the peer `CatchupPeers` chooses for the decided block; a peer asked at the last tick that
+        left this node stuck is set aside."""
         assert self.core is not None
         position = (self.core.height, self.core.round, self.core.current_step)
-        if position == self._last_position:
-            status = Status(self.instance, self.core.height, self.core.round)
+        now = self._port.now_ms / 1000
+        if position != self._last_position:
+            if self._asked is not None:
+                self._catchup.served(self._asked)
+            self._asked = None
+        else:
+            if self._asked is not None:
+                self._catchup.failed(self._asked, now)
+            self._asked = self._catchup.choose(self._heights, len(self.disk.chain), now)
             for peer in self._peers:
+                status = Status(self.instance, self.core.height, self.core.round, fetch=peer == self._asked)
                 self._port.send(self.instance, peer, status)
         self._last_position = position
 
@@ -239,15 +264,14 @@ class SimNode:
         if not self._answers_status:
             return
         if status.height <= len(self.disk.chain):
-            committed = self.disk.chain[status.height - 1]
-            block = SyncBlock(committed.certificate, committed.payload)
-            return self._port.send(self.instance, status.instance, block)
-        if status.height == self.core.height:
-            # Its round on, plus every prevote: a proposal re-proposing validValue needs the
-            # prevotes of its validRound (line 28), which may lie in any earlier round.
-            for message in self.disk.sent:
-                if message.round >= status.round or (
-                    isinstance(message, Vote) and message.type == VoteType.PREVOTE
-                ):
-                    self._port.send(self.instance, status.instance, message)
+            if status.fetch:
+                committed = self.disk.chain[status.height - 1]
+                block = SyncBlock(committed.certificate, committed.payload)
+                self._port.send(self.instance, status.instance, block)
+            return None
+        if status.height == self.core.height and self._resends.allow(
+            status.instance, self._port.now_ms / 1000
+        ):
+            for message in resend(self.disk.sent, status.height, status.round):
+                self._port.send(self.instance, status.instance, message)
         return None

@@ -1,5 +1,5 @@
 """A validator's shell whose store holds a one-process chain's blocks, for the commit path:
-`_valid`, `_commit` (tests and bench.validator_loop)."""
+`shell.validity`, `shell.committer` (tests and bench.validator_loop)."""
 
 from __future__ import annotations
 
@@ -8,36 +8,41 @@ from pathlib import Path
 
 from election.app import ElectionApp
 from node.consensus import Certificate, Commit
+from node.ledger.store import Store
 from node.shell import NodeShell
 from node.verify_pool import VerifyPool
 from proto.votestore.v1 import ledger_pb2
-from tests.ledger.harness import BLOCK_MS, Chain
-from tests.node.shell_kit import intake_shell
+from tests.ledger.harness import BLOCK_MS, CHAIN_ID, Chain
+from tests.node.shell_kit import shell_on, site
 from votestore.blocks import evidence_root, tx_root
 from votestore.encoding import block_id, canonical
 
 
 def stored_shell(tmp: Path, chain: Chain, pool: VerifyPool | None) -> NodeShell:
-    """`intake_shell` whose store holds `chain`'s blocks (certificates left empty: nothing here
-    checks them) and whose app reads that store (close `shell.store` after)."""
-    shell = intake_shell(tmp, chain.app, pool)
-    app = ElectionApp(chain.policy, shell.store.app_reader())
+    """A shell whose store holds `chain`'s blocks (certificates left empty: nothing here checks
+    them) and whose app reads that store (close `shell.store` after)."""
+    at = site(tmp, pool)
+    store = at.open_store()
+    app = ElectionApp(chain.policy, store.app_reader())
     for ctx, txs in chain.blocks:
         outcome = app.execute_block(ctx, txs)
-        block = next_block(shell, txs, ctx.time_ms)
-        shell.store.commit_block(
+        block = _block_on(store, txs, ctx.time_ms)
+        store.commit_block(
             block, ledger_pb2.CommitCertificate(), outcome.results, outcome.app_hash, outcome.writes
         )
         app.commit(outcome)
-    shell.app = app
-    return shell
+    return shell_on(at, store, app, pool)
 
 
 def next_block(shell: NodeShell, txs: Sequence[bytes], time_ms: int | None = None) -> ledger_pb2.Block:
     """The block a proposer would make of `txs` on the shell's tip, BLOCK_MS after it by default."""
-    tip = shell.store.tip
+    return _block_on(shell.store, txs, time_ms)
+
+
+def _block_on(store: Store, txs: Sequence[bytes], time_ms: int | None) -> ledger_pb2.Block:
+    tip = store.tip
     header = ledger_pb2.BlockHeader(
-        chain_id=shell.genesis.chain_id,
+        chain_id=CHAIN_ID,
         height=tip.height + 1,
         time_ms=tip.time_ms + BLOCK_MS if time_ms is None else time_ms,
         prev_block_hash=tip.block_id,

@@ -13,8 +13,8 @@ from typing import Any
 import grpc
 import pytest
 
+from node.gossip import MAX_ANNOUNCED_HASHES
 from node.rpc.peer import NONCE_BYTES
-from node.shell import MAX_ANNOUNCED_HASHES
 from ops.localnet import LocalNet
 from proto.votestore.v1 import election_pb2, ledger_pb2, peer_pb2
 from tests.cluster import election_definition, submit, wait_committed

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from node import shell as shell_module
-from node.shell import Resources, SubmitOutcome
+from node import pending as pending_module
+from node.admission import Resources, SubmitOutcome
 from node.verify_pool import VerifyPool
 from proto.votestore.v1 import election_pb2
 from tests.ledger.election_kit import Election
@@ -59,8 +59,10 @@ def test_submit_many_answers_in_order_as_submit_does(tmp_path: Path, on_pool: bo
     async def run() -> None:
         async with one_worker(on_pool) as pool:
             shell = intake_shell(tmp_path, election.chain.app, pool)
-            batch = await shell.submit_many([first, b"\x0a\x03abc", bytes(bad), second, first, OVERSIZE])
-            alone = await shell.submit(first)
+            batch = await shell.admission.submit_many(
+                [first, b"\x0a\x03abc", bytes(bad), second, first, OVERSIZE]
+            )
+            alone = await shell.admission.submit(first)
             assert [o.tx_hash for o in batch if isinstance(o, SubmitOutcome)] == [
                 tx_hash(raw) for raw in (first, b"\x0a\x03abc", bytes(bad), second, first, OVERSIZE)
             ]
@@ -74,14 +76,19 @@ def test_submit_many_answers_in_order_as_submit_does(tmp_path: Path, on_pool: bo
             ]
             assert f"exceeds {MAX_TX_BYTES}" in batch[-1].detail  # type: ignore[union-attr]
             assert (alone.code, alone.detail) == (election_pb2.OK, "already pending")
-            assert len(shell.mempool) == 2
+            assert len(shell.pending) == 2
             # the points of ballots checked on the pool wait for their block, and only theirs
-            assert set(shell._tally_points) == ({tx_hash(first), tx_hash(second)} if on_pool else set())
+            assert set(shell.pending.tally_points) == (
+                {tx_hash(first), tx_hash(second)} if on_pool else set()
+            )
             assert election.chain.one(first) == "OK"
-            shell._forget([tx_hash(first)])  # as committing its block does
-            assert set(shell._tally_points) <= {tx_hash(second)}
-            assert _answers(await shell.submit_many([again])) == ["ALREADY_VOTED"]
-            assert set(shell._tally_points) <= {tx_hash(second)}  # a refused ballot's points are not kept
+            shell.pending.applied([tx_hash(first)])  # as committing its block does
+            shell.pending.check()
+            assert set(shell.pending.tally_points) <= {tx_hash(second)}
+            assert _answers(await shell.admission.submit_many([again])) == ["ALREADY_VOTED"]
+            assert set(shell.pending.tally_points) <= {
+                tx_hash(second)
+            }  # a refused ballot's points are not kept
 
     asyncio.run(run())
 
@@ -93,10 +100,10 @@ def test_a_full_mempool_answers_resources_in_place(tmp_path: Path) -> None:
     async def run() -> None:
         async with one_worker() as pool:
             shell = intake_shell(tmp_path, election.chain.app, pool, mempool_max_txs=2)
-            outcomes = await shell.submit_many(ballots)
+            outcomes = await shell.admission.submit_many(ballots)
             assert _answers(outcomes) == ["OK pending", "OK pending", "RESOURCES"]
             with pytest.raises(Resources, match="mempool full"):
-                await shell.submit(ballots[2])
+                await shell.admission.submit(ballots[2])
 
     asyncio.run(run())
 
@@ -106,14 +113,14 @@ def test_a_ballot_forgotten_as_verified_loses_its_points(
 ) -> None:
     """Past VERIFIED_CACHE_TXS the oldest verified hash goes, and its handed-over points with it:
     execute_block takes points only for a preverified transaction."""
-    monkeypatch.setattr(shell_module, "VERIFIED_CACHE_TXS", 1)
+    monkeypatch.setattr(pending_module, "VERIFIED_CACHE_TXS", 1)
     election = Election.created(voters=VOTERS).opened()
     first, second = election.ballot(0, CHOICE), election.ballot(1, CHOICE)
 
     async def run() -> None:
         async with one_worker() as pool:
             shell = intake_shell(tmp_path, election.chain.app, pool)
-            assert _answers(await shell.submit_many([first, second])) == ["OK pending"] * 2
-            assert set(shell._tally_points) == {tx_hash(second)}
+            assert _answers(await shell.admission.submit_many([first, second])) == ["OK pending"] * 2
+            assert set(shell.pending.tally_points) == {tx_hash(second)}
 
     asyncio.run(run())

@@ -58,10 +58,10 @@ def test_not_in_roll_at_intake_without_proof_verification(tmp_path: Path, verifi
     async def run() -> None:
         shell = intake_shell(tmp_path, election.chain.app, None)
         try:
-            (refused,) = await shell.submit_many([stranger])
+            (refused,) = await shell.admission.submit_many([stranger])
             assert refused.code == election_pb2.NOT_IN_ROLL  # type: ignore[union-attr]
             assert verifications == []
-            (kept,) = await shell.submit_many([voter])
+            (kept,) = await shell.admission.submit_many([voter])
             assert kept.code == election_pb2.OK  # type: ignore[union-attr]
             assert verifications == [1]
         finally:

@@ -66,13 +66,13 @@ def test_a_dialled_peer_s_status_sets_its_height(tmp_path: Path) -> None:
         )
         try:
             await asyncio.wait_for(heard.wait(), WAIT_S)
-            assert PEER in shell.connected
+            assert PEER in shell.peers.connected
         finally:
             link.cancel()
             await server.stop(None)
         assert peer.hello is not None and peer.hello.validator == shell.index
         assert peer.hello.challenge == CHALLENGE and peer.hello.to == PEER
-        assert shell.peer_heights == {PEER: PEER_HEIGHT}
+        assert dict(shell.peers.heights) == {PEER: PEER_HEIGHT}
 
     try:
         asyncio.run(run())
@@ -119,4 +119,4 @@ def test_a_peer_that_sends_no_challenge_is_named_once(
         shell.store.close()
     warnings = [r.getMessage() for r in caplog.records if "event=no_challenge" in r.getMessage()]
     assert len(warnings) == 1 and "protocol version < 2" in warnings[0], warnings
-    assert PEER not in shell.connected
+    assert PEER not in shell.peers.connected

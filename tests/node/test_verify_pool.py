@@ -120,11 +120,11 @@ def test_a_dead_worker_fails_its_waiters_and_intake_checks_in_the_loop(tmp_path:
                 pool.submit([(ballots[1], params)])
             shell = intake_shell(tmp_path, election.chain.app, pool)
             try:
-                outcomes = await asyncio.wait_for(shell.submit_many(ballots[1:]), WAIT_S)
+                outcomes = await asyncio.wait_for(shell.admission.submit_many(ballots[1:]), WAIT_S)
             finally:
                 shell.store.close()
             assert [(o.code, o.detail) for o in outcomes] == [(election_pb2.OK, "pending")] * 2  # type: ignore[union-attr]
-            assert not shell._tally_points, "checked in the loop: no handed-over points"
+            assert not shell.pending.tally_points, "checked in the loop: no handed-over points"
         finally:
             await pool.close()
 

@@ -1,0 +1,110 @@
+"""Repair rules the node and the simulator share: what to send again to a peer that reports being
+stuck, and which peer to fetch missing blocks from.
+
+Consensus assumes every message between correct validators eventually arrives; links drop and
+buffers overflow, so these rules make that true. They are pure (state in, decision out), so
+`node/peers.py` and `node/catchup.py` call them in the validator and `node/sim/node.py` calls the
+very same functions in the simulator: a change here changes both.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Final
+
+from node.consensus import Proposal, Vote, VoteType
+
+RESEND_MIN_INTERVAL_S: Final = 1.0
+"""A peer's stuck status is answered at most this often (an honest peer asks once every
+STUCK_AFTER_S; each answer may carry proposals of block size)."""
+SET_ASIDE_MIN_S: Final = 1.0
+SET_ASIDE_MAX_S: Final = 30.0
+"""A catch-up peer that failed is not asked again for SET_ASIDE_MIN_S, doubling with each failure
+in a row up to SET_ASIDE_MAX_S; a peer that serves what it was asked for starts again at zero."""
+
+
+def resend(sent: Sequence[Proposal | Vote], height: int, round_: int) -> list[Proposal | Vote]:
+    """What to send again, of this node's own messages `sent`, to a peer stuck at consensus
+    (height, round): those of that height from its round on, and every prevote of the height —
+    a proposal re-proposing validValue needs the prevotes of its validRound (line 28), which
+    may lie in any earlier round. Messages of earlier rounds cannot decide this height on their
+    own; a height decided already reaches the peer by catch-up."""
+    return [
+        message
+        for message in sent
+        if message.height == height
+        and (message.round >= round_ or (isinstance(message, Vote) and message.type == VoteType.PREVOTE))
+    ]
+
+
+@dataclass(slots=True)
+class ResendLimit:
+    """At most one answer to a peer's stuck status per `min_interval_s`."""
+
+    min_interval_s: float = RESEND_MIN_INTERVAL_S
+    _last: dict[int, float] = field(default_factory=dict)
+
+    def allow(self, peer: int, now: float) -> bool:
+        last = self._last.get(peer)
+        if last is not None and now - last < self.min_interval_s:
+            return False
+        self._last[peer] = now
+        return True
+
+
+def rotate(eligible: Sequence[int], last: int) -> int:
+    """The first of `eligible` (ascending) after `last`, wrapping: every eligible peer is asked
+    in turn, whatever height it claims."""
+    assert eligible, "nothing to choose from"
+    return next((peer for peer in eligible if peer > last), eligible[0])
+
+
+@dataclass(slots=True)
+class CatchupPeers:
+    """Which peer a node that fell behind asks for blocks next.
+
+    Claimed heights (from status messages and hellos) are hints, not facts: a peer is eligible if
+    it claims more than this node holds and is not set aside, and eligible peers are asked in
+    rotation rather than always the one claiming most, so one liar claiming a huge height gets
+    one turn in k, not all of them. A peer whose blocks or certificates fail, whose stream ends
+    empty, or who serves less than it claimed is set aside for a backoff (`failed`)."""
+
+    min_s: float = SET_ASIDE_MIN_S
+    max_s: float = SET_ASIDE_MAX_S
+    _until: dict[int, float] = field(default_factory=dict)
+    _failures: dict[int, int] = field(default_factory=dict)
+    _last: int = -1
+
+    def eligible(self, heights: Mapping[int, int], mine: int, now: float) -> list[int]:
+        return sorted(p for p, h in heights.items() if h > mine and self._until.get(p, 0.0) <= now)
+
+    def best(self, heights: Mapping[int, int], mine: int, now: float) -> int:
+        """The greatest height an eligible peer claims, or `mine`."""
+        return max((heights[p] for p in self.eligible(heights, mine, now)), default=mine)
+
+    def choose(self, heights: Mapping[int, int], mine: int, now: float) -> int | None:
+        eligible = self.eligible(heights, mine, now)
+        if not eligible:
+            return None
+        self._last = rotate(eligible, self._last)
+        return self._last
+
+    def failed(self, peer: int, now: float) -> None:
+        failures = self._failures.get(peer, 0) + 1
+        self._failures[peer] = failures
+        self._until[peer] = now + min(self.max_s, self.min_s * 2 ** min(failures - 1, 16))
+
+    def served(self, peer: int) -> None:
+        self._failures.pop(peer, None)
+        self._until.pop(peer, None)
+
+    def set_aside(self, now: float) -> list[int]:
+        return sorted(p for p, until in self._until.items() if until > now)
+
+
+def fetch_failed(asked: int, served: int, bad: bool) -> bool:
+    """Whether a fetch of `asked` blocks that yielded `served` good ones (`bad`: one failed its
+    checks) counts against the peer: a bad block or certificate, an empty stream, or fewer blocks
+    than the height it claimed (it was asked only up to its claim)."""
+    return bad or served < asked

@@ -1,0 +1,49 @@
+"""Real processes: a validator that claims height 2^63 and serves no blocks cannot keep a
+restarted validator from catching up (issue 19). On main before the catch-up rotation, the
+laggard asked the liar at every tick and stayed at height 0."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from ops.localnet import LocalNet
+
+pytestmark = pytest.mark.cluster
+
+LIAR = 0  # lowest index: the first a rotation meets
+LAGGARD = 3
+AHEAD = 5
+CATCH_UP_S = 20.0
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_a_peer_claiming_a_huge_height_and_serving_nothing_cannot_keep_a_laggard_behind(
+    tmp_path: Path,
+) -> None:
+    with LocalNet.create(tmp_path / "net") as net:
+        with open(net.workdir / f"node{LIAR}.log", "ab") as log:
+            net.processes[LIAR] = subprocess.Popen(
+                [sys.executable, "-m", "tests.node.liar_node", str(net.config_path(LIAR))],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+                cwd=ROOT,
+            )
+        for i in (1, 2):
+            net.start(i)
+        net.wait_ready([LIAR, 1, 2])
+        net.wait_height(AHEAD, [1])  # the liar votes: 0, 1 and 2 make a quorum
+        net.start(LAGGARD)
+        net.wait_ready([LAGGARD])
+        status = net.status(1)
+        assert status is not None
+        net.wait_height(status.height, [LAGGARD], timeout_s=CATCH_UP_S)
+        laggard = net.status(LAGGARD)
+        assert laggard is not None and laggard.height >= status.height
+    for i in (1, 2, LAGGARD):
+        assert "Traceback" not in (net.workdir / f"node{i}.log").read_text(errors="replace")

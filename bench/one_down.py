@@ -22,8 +22,6 @@ import time
 from pathlib import Path
 from typing import Final
 
-import grpc
-
 from bench.cluster import (
     ELECTION_ID,
     NODE_SETTINGS,
@@ -76,11 +74,11 @@ def _settle(net: LocalNet) -> tuple[float, int]:
     return time.perf_counter() - started, _height(net, 0)
 
 
-def _turns(address: str, first: int, last: int) -> dict[str, int]:
+def _turns(net: LocalNet, first: int, last: int) -> dict[str, int]:
     """Round-0 turns of the dead validator by plain round-robin between first and last, and what
     became of each: skipped by the rule (round 0, another proposer), or waited out (round > 0)."""
     counts = {"turns": 0, "skipped": 0, "waited_out": 0}
-    with grpc.insecure_channel(address) as channel:
+    with net.connect(net.addresses[0]) as channel:
         stub = node_pb2_grpc.NodeStub(channel)
         height = first
         while height <= last:
@@ -126,7 +124,7 @@ def main() -> None:
         tune_gc()
 
         async def all_up() -> tuple[Phase, Phase]:
-            load = Load(gateway.target, net.addresses[0])
+            load = Load(gateway.target, net.dialer.aio(0, net.addresses[0]))
             try:
                 return await _phases(load, txs[:half_of_txs], args.seconds, roots, None)
             finally:
@@ -139,15 +137,15 @@ def main() -> None:
         settle_s, settled_at = _settle(net)
 
         async def one_down() -> tuple[Phase, Phase]:
-            load = Load(gateway.target, net.addresses[0])
+            load = Load(gateway.target, net.dialer.aio(0, net.addresses[0]))
             try:
                 return await _phases(load, txs[half_of_txs:], args.seconds, roots, up_half.rate)
             finally:
                 await load.close()
 
         down_peak, down_half = asyncio.run(one_down())
-        turns_settling = _turns(net.addresses[0], killed_at + 1, settled_at)
-        turns_down = _turns(net.addresses[0], settled_at + 1, _height(net, 0))
+        turns_settling = _turns(net, killed_at + 1, settled_at)
+        turns_down = _turns(net, settled_at + 1, _height(net, 0))
     ratios = {
         "half_p50_down_over_up": round(_p(down_half, 50) / _p(up_half, 50), 2),
         "half_p99_down_over_up": round(_p(down_half, 99) / _p(up_half, 99), 2),

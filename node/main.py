@@ -183,7 +183,7 @@ async def _serve(
             shell.spawn(PeerLink(shell, key, peer, address, dialer).run())
     shell.spawn(catch_up_forever(shell, addresses, dialer))
     shell.start_watchdog()
-    shell.spawn(keep_checking(store))
+    shell.spawn(keep_checking(store, report=metrics.store_checked.set))
     await health_servicer.set("", health_pb2.HealthCheckResponse.SERVING)
     log.info("event=serving listen=%s validator=%d height=%d", config.listen, index, store.height)
 

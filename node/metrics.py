@@ -22,6 +22,11 @@ class NodeMetrics:
         self.validators = Gauge("votestore_node_validators", "Validators in genesis (n).", registry=r)
         self.quorum = Gauge("votestore_node_quorum", "Precommits a commit needs (2f+1).", registry=r)
         self.height = Gauge("votestore_node_height", "Last committed height.", registry=r)
+        self.store_checked = Gauge(
+            "votestore_node_store_checked_height",
+            "Height the store's recorded check reaches (a start checks only above it).",
+            registry=r,
+        )
         self.round = Gauge("votestore_node_round", "Current consensus round.", registry=r)
         self.step = Gauge(
             "votestore_node_step", "Current step: 0 propose, 1 prevote, 2 precommit.", registry=r

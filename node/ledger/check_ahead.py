@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from typing import Final
 
 from node.ledger.store import Store
@@ -19,10 +20,16 @@ the event loop short beside a consensus timeout."""
 log = logging.getLogger(__name__)
 
 
-async def keep_checking(store: Store, period_s: float = PERIOD_S, max_blocks: int = MAX_BLOCKS) -> None:
+async def keep_checking(
+    store: Store,
+    period_s: float = PERIOD_S,
+    max_blocks: int = MAX_BLOCKS,
+    report: Callable[[int], None] = lambda _: None,
+) -> None:
     """Until cancelled, or until damage is found: then it is logged once with its height and the
     record stays below it, so the node's next start refuses the store naming that height (the
-    running node goes on with the state it holds in memory; it does not re-read old blocks)."""
+    running node goes on with the state it holds in memory; it does not re-read old blocks).
+    `report` gets the height the record reaches after each period (the node's metric)."""
     while True:
         await asyncio.sleep(period_s)
         try:
@@ -30,3 +37,4 @@ async def keep_checking(store: Store, period_s: float = PERIOD_S, max_blocks: in
         except StoreCorrupted as exc:
             log.error("event=store_corrupted height=%d why=%s", exc.height, exc.why)
             return
+        report(store.checked_height)

@@ -330,6 +330,11 @@ class Store:
             )
         return last - checked_to
 
+    @property
+    def checked_height(self) -> int:
+        """The height the recorded check reaches (0 without a record that matches the chain)."""
+        return self._recorded_check() or 0
+
     def _recorded_check(self) -> int | None:
         """The height the record names, if the record is well formed, not above the stored tip,
         and names the stored block at its height; else None (check everything)."""

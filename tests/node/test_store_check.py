@@ -9,6 +9,7 @@ import random
 import subprocess
 import sys
 import time
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -222,14 +223,33 @@ def test_check_ahead_stops_below_damage_and_the_next_start_names_it(
     assert caught.value.height == 240
 
 
+CHECKED_WAIT_S = 30.0
+
+
+def _wait_checked(port: int, height: int, who: str) -> None:
+    """Poll the node's votestore_node_store_checked_height until it reaches `height` (bounded)."""
+    deadline = time.monotonic() + CHECKED_WAIT_S
+    seen = -1.0
+    while time.monotonic() < deadline:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as response:
+            for line in response.read().decode().splitlines():
+                if line.startswith("votestore_node_store_checked_height "):
+                    seen = float(line.rsplit(" ", 1)[1])
+        if seen >= height:
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"{who}: recorded check at {seen}, not {height}, within {CHECKED_WAIT_S:.0f} s")
+
+
 def test_real_nodes_move_their_recorded_check_up_as_they_run(tmp_path: Path) -> None:
     """Four real node processes: each one's record follows its tip while it runs (check-ahead),
     so `votestore node check` after a stop finds little left to the next start."""
-    with LocalNet.create(tmp_path / "net") as net:
+    with LocalNet.create(tmp_path / "net", metrics=True) as net:
         net.start_all()
         net.wait_ready()
         net.wait_height(6)
-        time.sleep(2.5)  # more than two check-ahead periods after height 6
+        for i in range(4):
+            _wait_checked(net.metrics_ports[i], 6, f"node {i}")
         net.close()
         for i in range(4):
             db = plyvel.DB(str(net.data_dir(i)))

@@ -85,7 +85,9 @@ async def catch_up_once(
     mine = shell.store.height
     now = shell.clock.now()
     heights = shell.peers.heights
-    if not lag.fetch_due(mine, choice.best(heights, mine, now), now):
+    due = lag.fetch_due(mine, choice.best(heights, mine, now), now)
+    shell.metrics.catching_up.set(1 if due else 0)
+    if not due:
         return None
     peer = choice.choose(heights, mine, now)
     assert peer is not None, "fetch_due only with an eligible peer ahead"

@@ -64,6 +64,11 @@ class NodeMetrics:
         self.evidence = Counter(
             "votestore_node_evidence_total", "Equivocation evidence recorded.", registry=r
         )
+        self.catching_up = Gauge(
+            "votestore_node_catching_up",
+            "1 while a peer claims a height this node should fetch blocks up to, else 0.",
+            registry=r,
+        )
         self.catchup_blocks = Counter(
             "votestore_node_catchup_blocks_total", "Blocks applied from peers' certified history.", registry=r
         )

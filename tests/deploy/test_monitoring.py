@@ -24,6 +24,16 @@ REQUIRED_ALERTS: Final = {
     "VotestoreVerifierDiscrepancy",
     "VotestoreMempoolFull",
     "VotestoreGatewayErrorRate",
+    "VotestoreNodeDown",
+    "VotestoreNodeTargetMissing",
+    "VotestoreNodeAbsent",
+    "VotestoreGatewayAbsent",
+    "VotestoreVerifierAbsent",
+    "VotestoreGatewayDown",
+    "VotestoreVerifierDown",
+    "VotestoreEvidence",
+    "VotestoreNodeCatchingUp",
+    "VotestoreNodeDiskFilling",
 }
 
 
@@ -96,6 +106,10 @@ def test_dashboard_has_the_panels_operators_watch() -> None:
         "Commit latency",
         "Mempool",
         "Turnout over time",
+        "Targets up",
+        "Double-vote evidence",
+        "Catching up",
+        "Validator disk free",
     ):
         assert wanted in titles
     assert any(t.startswith("Verifier") for t in titles)

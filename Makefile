@@ -29,7 +29,8 @@ typecheck: $(STAMP)
 imports: $(STAMP)
 	$(BIN)/lint-imports
 
-# System tools for tests/deploy (promtool, prometheus); never fails, the tests skip without them.
+# System tools for tests/deploy (promtool, prometheus, kubectl): installed when missing; fails,
+# naming the package, when it cannot (the deploy tests fail rather than skip).
 test-tools:
 	./scripts/install_test_tools.sh
 

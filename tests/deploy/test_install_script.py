@@ -1,5 +1,6 @@
-"""scripts/install_test_tools.sh never fails the build: where it cannot install, it names the
-package and the tests skip; where everything is installed, it is quiet."""
+"""scripts/install_test_tools.sh: where a tool is missing and cannot be installed, it fails
+naming the package (so the deploy tests never silently skip); where everything is installed,
+it is quiet."""
 
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ def _run(path: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_without_the_tools_or_apt_it_names_what_is_missing_and_succeeds(tmp_path: Path) -> None:
+def test_without_the_tools_or_apt_it_fails_naming_the_package(tmp_path: Path) -> None:
     bare = tmp_path / "bin"
     bare.mkdir()
     for name in ("id",):  # the script's only helper besides bash builtins
@@ -33,9 +34,9 @@ def test_without_the_tools_or_apt_it_names_what_is_missing_and_succeeds(tmp_path
         assert found is not None
         (bare / name).symlink_to(found)
     result = _run(str(bare))
-    assert result.returncode == 0, result.stderr
-    assert "'prometheus'" in result.stderr
-    assert "'kubectl'" in result.stderr
+    assert result.returncode == 1, result.stderr
+    assert "error: cannot install Debian package 'prometheus'" in result.stderr
+    assert result.stderr.count("\n") == 1, result.stderr
 
 
 def test_quiet_when_everything_is_there() -> None:

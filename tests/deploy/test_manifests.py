@@ -287,3 +287,55 @@ def test_service_monitors_select_services_with_a_metrics_port(workdir: Path) -> 
         for service in chosen:
             ports = {p["name"] for p in service["spec"]["ports"]}
             assert {e["port"] for e in monitor["spec"]["endpoints"]} <= ports
+
+
+CLUSTER_SCOPED = {"Namespace", "ClusterRole", "ClusterRoleBinding", "PriorityClass"}
+STATEFULSET_POD_NAME = "statefulset.kubernetes.io/pod-name"
+
+
+def _pods(manifests: list[Manifest]) -> list[tuple[str | None, dict[str, str]]]:
+    """(namespace, labels) of every pod the render's workloads make (a StatefulSet's pods also
+    carry their own name, `<set>-<ordinal>`, as Kubernetes adds it)."""
+    pods: list[tuple[str | None, dict[str, str]]] = []
+    for kind in WORKLOAD_KINDS:
+        for workload in of_kind(manifests, kind):
+            namespace = workload["metadata"].get("namespace")
+            labels = dict(workload["spec"]["template"]["metadata"].get("labels", {}))
+            if kind == "StatefulSet":
+                name, replicas = workload["metadata"]["name"], workload["spec"].get("replicas", 1)
+                own = [{**labels, STATEFULSET_POD_NAME: f"{name}-{i}"} for i in range(replicas)]
+                pods += [(namespace, pod) for pod in own]
+            else:
+                pods.append((namespace, labels))
+    return pods
+
+
+def test_every_namespaced_resource_names_the_namespace(overlay: tuple[str, list[Manifest], Path]) -> None:
+    """A resource without a namespace lands in whatever namespace kubectl's context has (the
+    multi-site external Service did, and selected no pods there)."""
+    name, manifests, _ = overlay
+    missing = [
+        f"{m['kind']}/{m['metadata']['name']}"
+        for m in manifests
+        if m["kind"] not in CLUSTER_SCOPED and m["metadata"].get("namespace") != "votestore"
+    ]
+    assert not missing, f"{name}: rendered without namespace votestore: {missing}"
+
+
+def test_every_service_selects_pods_the_render_makes(overlay: tuple[str, list[Manifest], Path]) -> None:
+    name, manifests, _ = overlay
+    pods = _pods(manifests)
+    for service in of_kind(manifests, "Service"):
+        selector: dict[str, str] = service["spec"].get("selector", {})
+        assert selector, f"{name}: Service {service['metadata']['name']} has no selector"
+        namespace = service["metadata"].get("namespace")
+        chosen = [labels for ns, labels in pods if ns == namespace and selector.items() <= labels.items()]
+        assert chosen, f"{name}: Service {service['metadata']['name']} selects no pod ({selector})"
+
+
+def test_load_balancers_admit_only_listed_sources(overlay: tuple[str, list[Manifest], Path]) -> None:
+    name, manifests, _ = overlay
+    for service in of_kind(manifests, "Service"):
+        if service["spec"].get("type") == "LoadBalancer":
+            ranges = service["spec"].get("loadBalancerSourceRanges", [])
+            assert ranges, f"{name}: LoadBalancer {service['metadata']['name']} is open to every address"

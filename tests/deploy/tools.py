@@ -1,5 +1,6 @@
 """What tests/deploy shares: where the deploy files are, the external tools they are checked
-with (skipping with a message naming the package where a tool is missing), and rendering the
+with (failing with a message naming the package where a tool is missing: `make test` installs
+them, so a missing one is a broken set-up, never a reason to skip), and rendering the
 kustomize overlays with a genesis made by the project's own code."""
 
 from __future__ import annotations
@@ -32,15 +33,16 @@ def venv_tool(name: str) -> Path:
     """A console script installed with the dev dependencies (pyproject.toml), beside python."""
     path = Path(sys.executable).parent / name
     if not path.exists():
-        pytest.skip(f"{name} is not installed: run `make setup` (PyPI package {name})")
+        pytest.fail(f"{name} is not installed: run `make setup` (PyPI package {name})", pytrace=False)
     return path
 
 
 def system_tool(name: str, package: str) -> str:
     path = shutil.which(name)
     if path is None:
-        pytest.skip(
-            f"{name} not found: install the Debian package '{package}' (scripts/install_test_tools.sh)"
+        pytest.fail(
+            f"{name} not found: install the Debian package '{package}' (scripts/install_test_tools.sh)",
+            pytrace=False,
         )
     return path
 

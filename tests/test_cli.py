@@ -87,3 +87,25 @@ def test_missing_files_are_clear(command: list[str]) -> None:
     assert result.returncode == 1
     assert "not found" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("command", "message"),
+    [
+        (["node", "start"], "error: No such command 'start'. (see 'votestore node --help')"),
+        (["node", "run", "--bogus"], "error: No such option: --bogus (see 'votestore node run --help')"),
+        (["cast"], "error: Missing option '--gateway'. (see 'votestore cast --help')"),
+    ],
+)
+def test_usage_errors_are_one_error_line(command: list[str], message: str) -> None:
+    """typer's usage errors, like ours: one `error:` line saying what to read next, exit 2."""
+    result = run(*command)
+    assert result.returncode == 2
+    assert result.stderr == message + "\n"
+    assert result.stdout == ""
+
+
+def test_a_bare_group_prints_its_help() -> None:
+    result = run("node")
+    assert result.returncode == 0
+    assert "Usage: votestore node" in result.stdout and " run " in result.stdout

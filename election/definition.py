@@ -6,15 +6,12 @@ bounds, a threshold the trustees can meet, a window the policy allows — is enf
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
-from typing import Final
 
 from election.policy import (
     MAX_CHOICES_PER_CONTEST,
     MAX_CONTESTS,
     MAX_GROUPS,
-    MAX_ID_BYTES,
     MAX_TITLE_BYTES,
     MAX_TRUSTEES,
     MIN_COMPLAINT_WINDOW_MS,
@@ -25,23 +22,19 @@ from proto.votestore.v1 import election_pb2
 from votestore.crypto import group
 from votestore.encoding import PUBLIC_KEY_BYTES
 from votestore.errors import DecodeError
-
-ID_PATTERN: Final = re.compile(rf"[A-Za-z0-9][A-Za-z0-9._-]{{0,{MAX_ID_BYTES - 1}}}")
+from votestore.ids import id_problem
 
 
 def _bad(detail: str) -> None:
     refuse(election_pb2.BAD_DEFINITION, detail)
 
 
-def valid_id(ident: str) -> bool:
-    return ID_PATTERN.fullmatch(ident) is not None
-
-
 def _check_ids(what: str, ids: Iterable[str]) -> None:
     seen: set[str] = set()
     for ident in ids:
-        if not valid_id(ident):
-            _bad(f"{what} id {ident[:MAX_ID_BYTES]!r} is not 1..{MAX_ID_BYTES} of [A-Za-z0-9._-]")
+        problem = id_problem(what, ident)
+        if problem is not None:
+            _bad(problem)
         if ident in seen:
             _bad(f"{what} id {ident!r} repeated")
         seen.add(ident)

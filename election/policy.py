@@ -8,13 +8,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final
 
+from votestore import ids
 from votestore.encoding import PUBLIC_KEY_BYTES
 from votestore.errors import ConfigError
 from votestore.genesis import DEFAULT_MAX_WINDOW_MS, HARD_MAX_WINDOW_MS, Genesis
 
 MAX_ELECTIONS: Final = 1024
-MAX_ID_BYTES: Final = 64
-"""Election, contest, choice and group ids."""
+MAX_ID_BYTES: Final = ids.MAX_ID_BYTES
+"""Election, contest, choice and group ids (the rule: votestore/ids.py)."""
 MAX_TITLE_BYTES: Final = 512
 MAX_CONTESTS: Final = 16
 MAX_CHOICES_PER_CONTEST: Final = 32

@@ -20,10 +20,10 @@ from gateway.validators import ValidatorPool
 from proto.votestore.v1 import election_pb2, node_pb2
 from votestore.encoding import canonical
 from votestore.hashing import sha256
+from votestore.ids import id_problem
 
 READ_TIMEOUT_S: Final = 3.0
 MAX_CACHED_KEYS: Final = 1024
-MAX_ELECTION_ID_BYTES: Final = 128
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,10 +40,9 @@ def agreement_key(state: election_pb2.ElectionState) -> bytes:
 
 
 def check_election_id(election_id: str) -> None:
-    if not election_id or len(election_id.encode()) > MAX_ELECTION_ID_BYTES:
-        raise Refusal(
-            grpc.StatusCode.INVALID_ARGUMENT, f"election id must be 1..{MAX_ELECTION_ID_BYTES} bytes"
-        )
+    problem = id_problem("election", election_id)
+    if problem is not None:
+        raise Refusal(grpc.StatusCode.INVALID_ARGUMENT, problem)
 
 
 class ElectionReader:

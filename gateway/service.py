@@ -287,7 +287,9 @@ class GatewayService(gateway_pb2_grpc.GatewayServicer):
         self, request: gateway_pb2.GetResultRequest, context: Any
     ) -> gateway_pb2.ResultResponse:
         state = await self.elections.read(request.election_id)
-        return gateway_pb2.ResultResponse(phase=state.phase, result=state.result)
+        # Unset until the count is recorded: an empty result would read as a count of nothing.
+        result = state.result if state.HasField("result") else None
+        return gateway_pb2.ResultResponse(phase=state.phase, result=result)
 
 
 def _check_tracking_code(code: bytes) -> None:
@@ -302,9 +304,15 @@ def refusal_of(outcome: BroadcastOutcome, n: int) -> Refusal:
     if refused is not None:
         count = sum(isinstance(a, Refused) and a.code == refused.code for a in outcome.answers)
         detail = f": {refused.detail}" if refused.detail else ""
+        silent = (
+            sum(not isinstance(a, (Accepted, Refused)) for a in outcome.answers) + n - len(outcome.answers)
+        )
+        others = "".join(
+            f"; {k} {what}" for k, what in ((outcome.accepted, "took it"), (silent, "did not answer")) if k
+        )
         return Refusal(
             status_for(refused.code),
-            f"{result_name(refused.code)}{detail} (refused by {count} of {n} validators)",
+            f"{result_name(refused.code)}{detail} (refused by {count} of {n} validators{others})",
         )
     oversize = outcome.oversize()
     if oversize is not None:

@@ -6,6 +6,7 @@ import asyncio
 import logging
 import signal
 from pathlib import Path
+from typing import Final
 
 import grpc
 import nacl.signing
@@ -45,7 +46,12 @@ MAX_CONCURRENT_RPCS = 512
 refused with RESOURCE_EXHAUSTED rather than let memory grow."""
 
 
+LOG_LEVELS: Final = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
 def setup_logging(level: str) -> None:
+    if level.upper() not in LOG_LEVELS:
+        raise ConfigError(f"log_level {level!r} is not one of {', '.join(LOG_LEVELS)}")
     logging.basicConfig(
         level=level.upper(),
         format="%(asctime)s level=%(levelname)s logger=%(name)s %(message)s",

@@ -43,7 +43,7 @@ def test_genesis_round_trips_and_hash_is_stable(tmp_path: Path) -> None:
         (lambda d: d["validators"][1].update(public_key="zz"), "not hex"),
         (
             lambda d: d["validators"][1].update(public_key=d["validators"][0]["public_key"]),
-            "share a public key",
+            r"validators 0 \(v0\) and 1 \(v1\) share a public key",
         ),
         (lambda d: d.update(admins=[]), "at least one admin"),
         (lambda d: d["policy"].update(max_window_ms=6 * 24 * 3600 * 1000), "5 days"),

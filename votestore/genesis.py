@@ -132,8 +132,14 @@ def parse_genesis(document: Any, where: str = "genesis") -> Genesis:
         )
     if len(validators) < MIN_VALIDATORS:
         raise ConfigError(f"{where}: needs at least {MIN_VALIDATORS} validators, has {len(validators)}")
-    if len({v.public_key for v in validators}) != len(validators):
-        raise ConfigError(f"{where}: two validators share a public key")
+    first_with: dict[bytes, Validator] = {}
+    for validator in validators:
+        twin = first_with.setdefault(validator.public_key, validator)
+        if twin is not validator:
+            raise ConfigError(
+                f"{where}: validators {twin.index} ({twin.name}) and {validator.index} ({validator.name})"
+                " share a public key: each validator needs its own key (votestore keys gen)"
+            )
     admins = tuple(
         parse_public_key(a, f"{where}: admins[{i}]") if isinstance(a, str) else _bad(f"{where}: admins[{i}]")
         for i, a in enumerate(_field(document, "admins", list, where))

@@ -21,6 +21,7 @@ from votestore import version as build
 from votestore.encoding import MAX_TX_BYTES, block_id, canonical, tx_hash
 from votestore.grpc_service import drain
 from votestore.hashing import HASH_BYTES, merkle_paths
+from votestore.ids import id_problem
 
 MAX_STREAM_TXS: Final = 100_000
 MAX_SUBMIT_BATCH_TXS: Final = 512
@@ -28,7 +29,6 @@ MAX_SUBMIT_BATCH_TXS: Final = 512
 MAX_SUBMIT_BATCH_BYTES: Final = 8 * 1024 * 1024
 """Bytes of transactions in one SubmitTxBatch call, under the server's 32 MiB message limit."""
 MAX_BLOCKS_PER_CALL: Final = 10_000
-MAX_ELECTION_ID_BYTES: Final = 64
 MAX_GET_TX_BATCH: Final = 1024
 """Hashes in one GetTxBatch call (a gateway asks for the ballots of one block it is waiting on)."""
 PROOF_CACHE_HEIGHTS: Final = 32
@@ -278,8 +278,7 @@ class NodeService(node_pb2_grpc.NodeServicer):
     async def GetElection(
         self, request: node_pb2.GetElectionRequest, context: Context
     ) -> election_pb2.ElectionState:
-        if len(request.election_id.encode()) > MAX_ELECTION_ID_BYTES:
-            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "election id too long")
+        await _check_election_id(request.election_id, context)
         state = self._shell.app.election_state(request.election_id)
         if state is None:
             await context.abort(grpc.StatusCode.NOT_FOUND, f"no election {request.election_id!r}")
@@ -289,6 +288,7 @@ class NodeService(node_pb2_grpc.NodeServicer):
     async def GetKeyMaterial(
         self, request: node_pb2.GetKeyMaterialRequest, context: Context
     ) -> node_pb2.KeyMaterial:
+        await _check_election_id(request.election_id, context)
         app = self._shell.app
         state = app.election_state(request.election_id)
         if state is None:
@@ -313,3 +313,10 @@ class NodeService(node_pb2_grpc.NodeServicer):
         self, request: node_pb2.ListElectionsRequest, context: Context
     ) -> node_pb2.ListElectionsResponse:
         return node_pb2.ListElectionsResponse(election_ids=self._shell.app.list_elections())
+
+
+async def _check_election_id(election_id: str, context: Context) -> None:
+    """An id no election can have (votestore/ids.py) is a bad request, not an unknown election."""
+    problem = id_problem("election", election_id)
+    if problem is not None:
+        await context.abort(grpc.StatusCode.INVALID_ARGUMENT, problem)

@@ -238,6 +238,13 @@ def test_refusals_are_precise_and_nothing_is_recorded(setup: Setup) -> None:
                 get_tx(address, tx_hash(raw))
             assert missing.value.code() == grpc.StatusCode.NOT_FOUND, name  # type: ignore[attr-defined]
     assert _refused(setup, lambda client: client.election("nowhere")) == "NOT_FOUND"
+    # An id no election can have is a bad request, at the gateway and at every validator.
+    for bad in ("with\x00nul", "two\nlines", "x" * 65, ""):
+        assert _refused(setup, lambda client, bad=bad: client.election(bad)) == "INVALID_ARGUMENT", repr(bad)
+        with grpc.insecure_channel(setup.net.addresses[0]) as channel:
+            with pytest.raises(grpc.RpcError) as refused:
+                node_pb2_grpc.NodeStub(channel).GetElection(node_pb2.GetElectionRequest(election_id=bad))
+            assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT, repr(bad)  # type: ignore[attr-defined]
     not_open = _refused(
         setup, lambda client: client.cast_assisted(NOT_OPEN, credential(4), identity(4), CHOICES)
     )
@@ -253,7 +260,7 @@ def test_turnout_and_result_are_read_from_the_validators(setup: Setup) -> None:
     assert turnout.roll_size == VOTERS and 1 <= turnout.ballots <= VOTERS
     assert turnout.height >= 1
     result = _client_run(setup, lambda client: client.result(ELECTION))
-    assert result.phase == election_pb2.OPEN and not result.result.contests
+    assert result.phase == election_pb2.OPEN and not result.HasField("result")  # unset until counted
 
 
 def test_gateway_killed_after_taking_a_ballot_still_gives_its_receipt(setup: Setup) -> None:

@@ -150,7 +150,19 @@ def test_refusal_is_the_commonest_reason() -> None:
     )
     refusal = refusal_of(outcome, 4)
     assert refusal.status == grpc.StatusCode.ALREADY_EXISTS
-    assert refusal.message == "ALREADY_VOTED: first counts (refused by 2 of 4 validators)"
+    assert refusal.message == "ALREADY_VOTED: first counts (refused by 2 of 4 validators; 1 took it)"
+    # The gateway stops waiting once f+1 agree: the others are said not to have answered, not
+    # counted as agreeing or disagreeing.
+    early = refusal_of(_outcome(*[Refused(i, election_pb2.ALREADY_VOTED, "") for i in range(3)]), 4)
+    assert early.message == "ALREADY_VOTED (refused by 3 of 4 validators; 1 did not answer)"
+    unreachable = _outcome(
+        Refused(0, election_pb2.NOT_IN_ROLL, ""),
+        Refused(1, election_pb2.NOT_IN_ROLL, ""),
+        Unreachable(2, grpc.StatusCode.UNAVAILABLE, ""),
+    )
+    assert (
+        refusal_of(unreachable, 4).message == "NOT_IN_ROLL (refused by 2 of 4 validators; 2 did not answer)"
+    )
     down = _outcome(Unreachable(0, grpc.StatusCode.UNAVAILABLE, ""), Accepted(1, False))
     assert refusal_of(down, 4).status == grpc.StatusCode.UNAVAILABLE
 

@@ -59,6 +59,11 @@ def _timeouts_that_never_grow(net: LocalNet) -> str:
     return "timeouts.delta_ms must be a positive number of milliseconds (timeouts that never grow"
 
 
+def _loud_log_level(net: LocalNet) -> str:
+    net.config_path(0).write_text(net.config_path(0).read_text() + 'log_level = "LOUD"\n')
+    return "log_level 'LOUD' is not one of DEBUG, INFO, WARNING, ERROR, CRITICAL"
+
+
 def _edit_config(net: LocalNet, old: str, new: str) -> None:
     path = net.config_path(0)
     text = path.read_text()
@@ -114,6 +119,7 @@ def _assert_one_clear_line(net: LocalNet, spoil: Callable[[LocalNet], str]) -> N
         _no_transport,
         _plaintext_off_loopback,
         _timeouts_that_never_grow,
+        _loud_log_level,
     ],
     ids=lambda f: f.__name__,
 )

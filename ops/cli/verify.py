@@ -119,7 +119,13 @@ def verifier_run(
     metrics_port: Annotated[
         int, typer.Option("--metrics-port", help="Serve Prometheus metrics on this port (0: none).")
     ] = DEFAULT_METRICS_PORT,
-    metrics_host: Annotated[str, typer.Option("--metrics-host")] = "127.0.0.1",
+    metrics_host: Annotated[
+        str,
+        typer.Option(
+            "--metrics-host",
+            help="Address the metrics server listens on: 127.0.0.1 keeps it local; 0.0.0.0 in a pod.",
+        ),
+    ] = "127.0.0.1",
     interval: Annotated[
         float, typer.Option("--interval", min=0.05, help="Seconds between polls.")
     ] = POLL_INTERVAL_S,

@@ -171,6 +171,7 @@ class NodeService(node_pb2_grpc.NodeServicer):
     ) -> node_pb2.GetStatusResponse:
         shell = self._shell
         tip = shell.store.tip
+        heights, connected = shell.peers.heights, shell.peers.connected
         return node_pb2.GetStatusResponse(
             chain_id=shell.genesis.chain_id,
             validator=shell.index,
@@ -186,6 +187,11 @@ class NodeService(node_pb2_grpc.NodeServicer):
             version=build.version(),
             commit=build.commit(),
             protocol_version=build.PROTOCOL_VERSION,
+            peers=[
+                node_pb2.PeerState(validator=v, height=heights.get(v, 0), connected=v in connected)
+                for v in range(shell.genesis.n)
+                if v != shell.index
+            ],
         )
 
     async def GetBlocks(

@@ -6,7 +6,12 @@ from pathlib import Path
 
 import typer
 
-app = typer.Typer(help="Run a validator node, or check its store offline.", no_args_is_help=True)
+from ops.cli.node_status import status
+
+app = typer.Typer(
+    help="Run a validator node, ask one how it is, or check its store offline.", no_args_is_help=True
+)
+app.command("status")(status)
 
 
 @app.command("run")

@@ -176,6 +176,7 @@ class GetStatusResponse(_message.Message):
     VERSION_FIELD_NUMBER: _builtins.int
     COMMIT_FIELD_NUMBER: _builtins.int
     PROTOCOL_VERSION_FIELD_NUMBER: _builtins.int
+    PEERS_FIELD_NUMBER: _builtins.int
     chain_id: _builtins.str
     validator: _builtins.int
     height: _builtins.int
@@ -193,6 +194,10 @@ class GetStatusResponse(_message.Message):
     """source commit the node was built from, or "unknown" """
     protocol_version: _builtins.int
     """peers must match it"""
+    @_builtins.property
+    def peers(self) -> _containers.RepeatedCompositeFieldContainer[Global___PeerState]:
+        """every other validator, by index"""
+
     def __init__(
         self,
         *,
@@ -210,14 +215,42 @@ class GetStatusResponse(_message.Message):
         version: _builtins.str = ...,
         commit: _builtins.str = ...,
         protocol_version: _builtins.int = ...,
+        peers: _abc.Iterable[Global___PeerState] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["app_hash", b"app_hash", "catching_up", b"catching_up", "chain_id", b"chain_id", "commit", b"commit", "genesis_hash", b"genesis_hash", "height", b"height", "last_block_hash", b"last_block_hash", "mempool_txs", b"mempool_txs", "peers_connected", b"peers_connected", "protocol_version", b"protocol_version", "round", b"round", "step", b"step", "validator", b"validator", "version", b"version"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["app_hash", b"app_hash", "catching_up", b"catching_up", "chain_id", b"chain_id", "commit", b"commit", "genesis_hash", b"genesis_hash", "height", b"height", "last_block_hash", b"last_block_hash", "mempool_txs", b"mempool_txs", "peers", b"peers", "peers_connected", b"peers_connected", "protocol_version", b"protocol_version", "round", b"round", "step", b"step", "validator", b"validator", "version", b"version"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___GetStatusResponse: _TypeAlias = GetStatusResponse  # noqa: Y015
+
+@_typing.final
+class PeerState(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    VALIDATOR_FIELD_NUMBER: _builtins.int
+    HEIGHT_FIELD_NUMBER: _builtins.int
+    CONNECTED_FIELD_NUMBER: _builtins.int
+    validator: _builtins.int
+    height: _builtins.int
+    """the last height it told this node it committed (a hint, unchecked)"""
+    connected: _builtins.bool
+    """an authenticated peer stream is up"""
+    def __init__(
+        self,
+        *,
+        validator: _builtins.int = ...,
+        height: _builtins.int = ...,
+        connected: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["connected", b"connected", "height", b"height", "validator", b"validator"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PeerState: _TypeAlias = PeerState  # noqa: Y015
 
 @_typing.final
 class GetBlocksRequest(_message.Message):

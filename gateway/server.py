@@ -28,6 +28,7 @@ from gateway.metrics import GatewayMetrics
 from gateway.service import GatewayService, Parts
 from gateway.validators import ValidatorPool
 from proto.votestore.v1 import gateway_pb2
+from votestore import logs
 from votestore import version as build
 from votestore.channels import ValidatorDialer
 from votestore.errors import ConfigError
@@ -159,7 +160,7 @@ def tune_gc() -> None:
 
 
 def run(config: GatewayConfig) -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logs.setup("gateway")
     logging.getLogger("votestore.gateway").info("event=start component=gateway %s", build.log_fields())
     tune_gc()
     asyncio.run(serve(config))

@@ -11,6 +11,7 @@ import asyncio
 import logging
 from collections import Counter
 from collections.abc import Callable
+from typing import Final
 
 from election.app import BlockOutcome, ElectionApp
 from election.policy import BlockContext
@@ -28,6 +29,10 @@ from votestore.encoding import tx_hash
 from votestore.genesis import Genesis
 
 log = logging.getLogger("votestore.node")
+
+PROGRESS_EVERY_S: Final = 60.0
+"""One INFO line for the blocks committed in this long (each block is a DEBUG line): a block a
+second is 86,400 INFO lines a day otherwise."""
 
 
 class Committer:
@@ -61,6 +66,9 @@ class Committer:
         self._applied = applied
         self._committed = asyncio.Event()  # set and replaced at each commit
         self._height_started = clock.now()
+        self._progress_at = self._height_started
+        self._blocks_since = 0
+        self._txs_since = 0
 
     async def commit(self, action: Commit) -> None:
         """Check and apply a decided block; the block is parsed and its transactions hashed once
@@ -138,7 +146,18 @@ class Committer:
             self._metrics.txs_committed.labels(kind=kind, result=election_pb2.ResultCode.Name(code)).inc(
                 count
             )
-        log.info("event=commit height=%d txs=%d", height, len(outcome.results))
+        log.debug("event=commit height=%d txs=%d", height, len(outcome.results))
+        self._blocks_since += 1
+        self._txs_since += len(outcome.results)
+        if now - self._progress_at >= PROGRESS_EVERY_S:
+            log.info(
+                "event=progress height=%d blocks=%d txs=%d seconds=%.0f",
+                height,
+                self._blocks_since,
+                self._txs_since,
+                now - self._progress_at,
+            )
+            self._progress_at, self._blocks_since, self._txs_since = now, 0, 0
 
     async def wait_for_height(self, height: int) -> None:
         while self._store.height < height:

@@ -6,7 +6,6 @@ import asyncio
 import logging
 import signal
 from pathlib import Path
-from typing import Final
 
 import grpc
 import nacl.signing
@@ -28,7 +27,7 @@ from node.shell import NodeShell, consensus_for
 from node.verify_pool import VerifyPool
 from node.wire import decode_last_signed
 from proto.votestore.v1 import node_pb2, peer_pb2
-from votestore import tls
+from votestore import logs, tls
 from votestore import version as build
 from votestore.channels import ValidatorDialer
 from votestore.errors import ConfigError, StoreCorrupted
@@ -46,16 +45,8 @@ MAX_CONCURRENT_RPCS = 512
 refused with RESOURCE_EXHAUSTED rather than let memory grow."""
 
 
-LOG_LEVELS: Final = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
-
-
 def setup_logging(level: str) -> None:
-    if level.upper() not in LOG_LEVELS:
-        raise ConfigError(f"log_level {level!r} is not one of {', '.join(LOG_LEVELS)}")
-    logging.basicConfig(
-        level=level.upper(),
-        format="%(asctime)s level=%(levelname)s logger=%(name)s %(message)s",
-    )
+    logs.setup("node", level)
 
 
 def _validator_index(genesis: Genesis, key: nacl.signing.SigningKey, key_file: Path) -> int:

@@ -4,8 +4,8 @@ else — no key, no database, no trust in any node."""
 
 from __future__ import annotations
 
+import logging
 import signal
-import sys
 import threading
 from pathlib import Path
 from typing import Annotated, Final
@@ -15,12 +15,13 @@ from prometheus_client import CollectorRegistry, start_http_server
 
 from ops.cli.common import fail
 from tools.verify.export import export_ledger
-from tools.verify.findings import Finding
 from tools.verify.follow import POLL_INTERVAL_S, Follower
 from tools.verify.once import verify_once
 from tools.verify.report import exit_code, render_json, render_text
 from tools.verify.sources import FileSource, Source, node_sources
 from tools.verify.verifier import LAG_TOLERANCE_BLOCKS
+from votestore import logs
+from votestore import version as build
 from votestore.channels import ValidatorDialer
 from votestore.errors import VotestoreError
 from votestore.genesis import Genesis, load_genesis
@@ -134,7 +135,12 @@ def verifier_run(
     validator_cas: CasOpt = None,
     insecure_plaintext: PlaintextOpt = False,
 ) -> None:
-    """Follow all nodes continuously; print each discrepancy the moment it is found."""
+    """Follow all nodes continuously; log each discrepancy the moment it is found."""
+    try:
+        logs.setup("verifier")
+    except VotestoreError as exc:
+        fail(str(exc))
+    logging.getLogger("votestore.verifier").info("event=start component=verifier %s", build.log_fields())
     chain = _genesis(genesis)
     nodes = _addresses(chain, node)
     try:
@@ -145,14 +151,10 @@ def verifier_run(
     if metrics_port:
         start_http_server(metrics_port, addr=metrics_host, registry=registry)
 
-    def report_finding(finding: Finding) -> None:
-        sys.stderr.write(f"discrepancy: {finding.line()}\n")
-        sys.stderr.flush()
-
     follower = Follower(
         chain,
         sources,
-        on_finding=report_finding,
+        on_finding=lambda _: None,  # the follower logs each finding (event=discrepancy)
         registry=registry,
         workers=workers,
         lag_tolerance=lag_tolerance,

@@ -4,6 +4,7 @@ down, the follower's metrics and immediate findings, and the CLI's exit codes an
 from __future__ import annotations
 
 import json
+import logging
 import socket
 import threading
 from collections.abc import Iterator
@@ -123,8 +124,9 @@ def test_cli_export_then_verify_offline(cluster: tuple[list[FakeNode], list[str]
 
 
 def test_follower_reports_new_blocks_lag_and_first_discrepancy_at_once(
-    election: kit.Election, cluster: tuple[list[FakeNode], list[str]]
+    election: kit.Election, cluster: tuple[list[FakeNode], list[str]], caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.INFO, logger="votestore.verifier")
     nodes, addresses = cluster
     for node in nodes:
         node.height = 3
@@ -154,6 +156,15 @@ def test_follower_reports_new_blocks_lag_and_first_discrepancy_at_once(
             registry.get_sample_value("votestore_verifier_discrepancies_total", {"check": "agreement"}) == 1
         )
         assert registry.get_sample_value("votestore_verifier_verified_height_blocks", {"node": "node3"}) == 7
+        # The verifier logs its rounds: a progress line, node3 going lagging, each finding.
+        lines = [(r.levelname, r.getMessage()) for r in caplog.records if r.name == "votestore.verifier"]
+        assert ("INFO", "event=progress agreed_height=3 nodes_ok=4/4 findings=0") in lines, lines
+        assert any(m.startswith("event=node_status node=node3 status=lagging") for _, m in lines), lines
+        warned = [m for level, m in lines if level == "WARNING"]
+        assert [m.split(" nodes=")[0] for m in warned] == [
+            "event=discrepancy check=header height=4",
+            "event=discrepancy check=agreement height=4",
+        ], warned
     finally:
         follower.close()
 

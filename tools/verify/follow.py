@@ -4,7 +4,9 @@ Prometheus metrics; every discrepancy is reported the moment it is found."""
 from __future__ import annotations
 
 import dataclasses
+import logging
 import threading
+import time
 from collections.abc import Callable, Sequence
 from typing import Final
 
@@ -17,7 +19,11 @@ from tools.verify.verifier import LAG_TOLERANCE_BLOCKS, Report, Verifier
 from votestore.genesis import Genesis
 from votestore.version import register_build_info
 
+log = logging.getLogger("votestore.verifier")
+
 POLL_INTERVAL_S: Final = 1.0
+PROGRESS_EVERY_S: Final = 60.0
+"""An INFO progress line at most this often; every round is logged at DEBUG."""
 FETCH_CHUNK_BLOCKS: Final = 256
 """At most this many blocks per node per poll, so a long history is caught up in bounded steps."""
 
@@ -68,6 +74,51 @@ class VerifierMetrics:
             self.discrepancies.labels(finding.check.value).inc()
 
 
+class RoundLog:
+    """What the verifier logs of its rounds: each finding (WARNING), each change of a node's
+    status (INFO), a progress line at most every PROGRESS_EVERY_S (INFO), each round (DEBUG)."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._status: dict[str, str] = {}
+        self._last_progress: float | None = None
+
+    def round(self, report: Report, new: Sequence[Finding]) -> None:
+        for finding in new:
+            log.warning(
+                "event=discrepancy check=%s height=%d nodes=%s %s",
+                finding.check.value,
+                finding.height,
+                ",".join(finding.nodes) or "all",
+                finding.line(),
+            )
+        for row in report.nodes:
+            if self._status.get(row.name) != row.status:
+                self._status[row.name] = row.status
+                log.info(
+                    "event=node_status node=%s status=%s height=%d detail=%s",
+                    row.name,
+                    row.status,
+                    row.height,
+                    row.detail or "-",
+                )
+        now = self._clock()
+        ok = sum(row.status == "ok" for row in report.nodes)
+        if self._last_progress is None or now - self._last_progress >= PROGRESS_EVERY_S:
+            self._last_progress = now
+            log.info(
+                "event=progress agreed_height=%d nodes_ok=%d/%d findings=%d",
+                report.agreed_height,
+                ok,
+                len(report.nodes),
+                len(report.findings) + report.findings_dropped,
+            )
+        else:
+            log.debug(
+                "event=round agreed_height=%d nodes_ok=%d new_findings=%d", report.agreed_height, ok, len(new)
+            )
+
+
 class Follower:
     """Polls every node; one `Verifier` holds all that was checked."""
 
@@ -87,6 +138,7 @@ class Follower:
         self._verifier = Verifier(genesis, workers=workers, lag_tolerance=lag_tolerance)
         self._fetched = {s.name: 0 for s in sources}
         self.metrics = VerifierMetrics(registry)
+        self._log = RoundLog()
 
     def poll(self) -> Report:
         """Fetch what each node committed since the last poll, check it, report new findings."""
@@ -108,6 +160,7 @@ class Follower:
             self._on_finding(finding)
         report = self._verifier.report()
         self.metrics.update(report, new)
+        self._log.round(report, new)
         return report
 
     def run(self, stop: threading.Event, interval_s: float = POLL_INTERVAL_S) -> Report:

@@ -108,7 +108,7 @@ class Committer:
         )
         self._app.commit(outcome)
         pending.applied(hashes)
-        self._record(height, outcome)
+        self._record(height, outcome, tip.time_ms, block.header.time_ms)
         self._applied(height, bool(block.txs))
         committed, self._committed = self._committed, asyncio.Event()
         committed.set()
@@ -134,8 +134,10 @@ class Committer:
                 pending.remember_verified(arrival.tx_hash)
                 pending.keep_points(arrival.tx_hash, checked.tally_points)
 
-    def _record(self, height: int, outcome: BlockOutcome) -> None:
+    def _record(self, height: int, outcome: BlockOutcome, parent_ms: int, time_ms: int) -> None:
         now = self._clock.now()
+        if height > 1:
+            self._metrics.block_interval.observe((time_ms - parent_ms) / 1000)
         self._metrics.commit_latency.observe(now - self._height_started)
         self._height_started = now
         self._metrics.height.set(height)

@@ -175,6 +175,7 @@ async def _serve(
     metrics.height.set(store.height)
     metrics.validators.set(genesis.n)
     metrics.quorum.set(genesis.quorum)
+    metrics.chain.labels(chain_id=genesis.chain_id, genesis_hash=genesis.hash().hex()[:16]).set(1)
     for peer, address in addresses.items():
         if peer != index:
             shell.spawn(PeerLink(shell, key, peer, address, dialer).run())

@@ -10,6 +10,10 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, star
 from votestore.version import register_build_info
 
 COMMIT_LATENCY_BUCKETS_S = (0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0)
+BLOCK_INTERVAL_BUCKETS_S = (0.1, 0.25, 0.5, 1.0, 2.0, 3.0, 5.0, 10.0, 30.0, 60.0)
+IGNORED_REASONS = frozenset({"old_height", "duplicate"})
+"""Drops a healthy network causes (a vote arriving after its height committed here, a message
+heard from two peers): counted apart from invalid messages, so that counter means a fault."""
 
 
 @dataclass
@@ -21,6 +25,29 @@ class NodeMetrics:
         register_build_info(r, "node")
         self.validators = Gauge("votestore_node_validators", "Validators in genesis (n).", registry=r)
         self.quorum = Gauge("votestore_node_quorum", "Precommits a commit needs (2f+1).", registry=r)
+        self.chain = Gauge(
+            "votestore_node_chain_info",
+            "1, labelled with the chain this node runs.",
+            ["chain_id", "genesis_hash"],
+            registry=r,
+        )
+        self.block_interval = Histogram(
+            "votestore_node_block_interval_seconds",
+            "Block time of each committed block minus its parent's.",
+            buckets=BLOCK_INTERVAL_BUCKETS_S,
+            registry=r,
+        )
+        self.byzantine = Gauge(
+            "votestore_node_byzantine_validators",
+            "Validators this node holds double-vote evidence against since it started.",
+            registry=r,
+        )
+        self.ignored_messages = Counter(
+            "votestore_node_messages_ignored_total",
+            "Late or repeated consensus messages a healthy network sends, dropped without harm, by reason.",
+            ["reason"],
+            registry=r,
+        )
         self.height = Gauge("votestore_node_height", "Last committed height.", registry=r)
         self.store_checked = Gauge(
             "votestore_node_store_checked_height",

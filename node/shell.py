@@ -45,7 +45,7 @@ from node.consensus import (
 from node.gossip import Gossip
 from node.intake import StatelessChecks
 from node.ledger.store import Store
-from node.metrics import NodeMetrics
+from node.metrics import IGNORED_REASONS, NodeMetrics
 from node.peers import Peers
 from node.pending import PendingTxs
 from node.proposer import BlockValidity, Proposer, built_by
@@ -182,6 +182,7 @@ class NodeShell:
         self._timers: dict[int, Timer] = {}
         self._timer_keys = itertools.count()
         self._dropped_exported: dict[str, int] = {}
+        self._byzantine: set[int] = set()
 
     # ------------------------------------------------------------------ running
 
@@ -225,7 +226,12 @@ class NodeShell:
         for reason, count in self.consensus.dropped.items():
             seen = self._dropped_exported.get(reason, 0)
             if count > seen:
-                self.metrics.invalid_messages.labels(reason=reason).inc(count - seen)
+                counter = (
+                    self.metrics.ignored_messages
+                    if reason in IGNORED_REASONS
+                    else self.metrics.invalid_messages
+                )
+                counter.labels(reason=reason).inc(count - seen)
                 self._dropped_exported[reason] = count
 
     # ------------------------------------------------------------------ actions
@@ -245,6 +251,8 @@ class NodeShell:
             )
             if self.store.add_evidence(evidence):
                 self.metrics.evidence.inc()
+                self._byzantine.add(action.vote_a.validator)
+                self.metrics.byzantine.set(len(self._byzantine))
                 log.warning(
                     "event=evidence validator=%d height=%d", action.vote_a.validator, action.vote_a.height
                 )

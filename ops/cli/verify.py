@@ -172,14 +172,40 @@ def verifier_run(
 
 def ledger_export(
     genesis: GenesisOpt,
-    node: Annotated[str, typer.Option("--node", help="HOST:PORT of the node to export.")],
     out: Annotated[Path, typer.Option("--out", help="The ledger file to write.")],
+    node: Annotated[
+        str | None, typer.Option("--node", help="HOST:PORT of the running node to export.")
+    ] = None,
+    data_dir: Annotated[
+        Path | None,
+        typer.Option("--data-dir", help="A STOPPED node's data dir, read directly (instead of --node)."),
+    ] = None,
+    name: Annotated[
+        str | None,
+        typer.Option(
+            "--name", help="With --data-dir: the node's name in the file (default: the dir's name)."
+        ),
+    ] = None,
     validator_cas: CasOpt = None,
     insecure_plaintext: PlaintextOpt = False,
 ) -> None:
-    """Export a node's committed blocks and election states to a file for `verify --ledger`."""
+    """Export a node's committed blocks and election states to a file for `verify --ledger`: from
+    a running node (--node), or from a stopped one's store (--data-dir), even one its node refuses
+    to start on, so the verifier can name the damage."""
     chain = _genesis(genesis)
+    if (node is None) == (data_dir is None):
+        fail("give either --node HOST:PORT (a running node) or --data-dir DIR (a stopped one)")
     try:
+        if data_dir is not None:
+            from ops.store_export import export_store  # the store's imports are heavy
+
+            label = name or data_dir.resolve().name
+            written = export_store(
+                chain, data_dir, out, label, lambda line: typer.echo(f"warning: {line}", err=True)
+            )
+            typer.echo(f"exported {written} blocks from the store in {data_dir} to {out}")
+            return
+        assert node is not None
         written = export_ledger(chain, node, out, _dialer(chain, [node], validator_cas, insecure_plaintext))
     except (VotestoreError, OSError) as exc:
         fail(str(exc))

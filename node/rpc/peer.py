@@ -147,12 +147,42 @@ def check_hello(shell: NodeShell, hello: peer_pb2.Hello, challenge: bytes) -> Re
     return None
 
 
+LIVE_STREAM_S: Final = 3.0
+"""An inbound stream that delivered a message this recently is live: a second stream claiming the
+same validator meanwhile is a twin (another process with its key), not a reconnect."""
+
+
+@dataclass(slots=True)
+class _Inbound:
+    """One validator's inbound stream: when it last delivered, and how to end it."""
+
+    last_heard: float
+    reader: asyncio.Future[None] | None = None
+
+
 class PeerService(peer_pb2_grpc.PeerServicer):
-    """The receiving side: authenticate the dialler, then hand each message to the shell."""
+    """The receiving side: authenticate the dialler, then hand each message to the shell.
+
+    One inbound stream per validator: a second authenticated stream for a validator whose stream
+    is live (it delivered within LIVE_STREAM_S) is refused as `duplicate_validator` and logged —
+    two processes hold that validator's key. A second stream while the first has gone quiet is a
+    reconnect (the peer restarted, or its link broke unnoticed): the new one replaces the old."""
 
     def __init__(self, shell: NodeShell) -> None:
         self._shell = shell
         self._closing = asyncio.Event()
+        self._inbound: dict[int, _Inbound] = {}
+
+    def _admit(self, sender: int) -> _Inbound | None:
+        """The new stream's record, or None when `sender` already has a live stream."""
+        now = self._shell.clock.now()
+        current = self._inbound.get(sender)
+        if current is not None and now - current.last_heard < LIVE_STREAM_S:
+            return None
+        if current is not None and current.reader is not None:
+            current.reader.cancel()  # the quiet one is replaced
+        entry = self._inbound[sender] = _Inbound(last_heard=now)
+        return entry
 
     def close_streams(self) -> None:
         """End every inbound stream before the server stops, so none has to be cancelled."""
@@ -194,22 +224,41 @@ class PeerService(peer_pb2_grpc.PeerServicer):
             log.warning("event=peer_refused reason=%s detail=%r", refusal.reason, refusal.detail)
             await context.abort(refusal.code, f"{refusal.reason}: {refusal.detail}")
         sender = first.hello.validator
+        entry = self._admit(sender)
+        if entry is None:
+            shell.metrics.handshakes_refused.labels(reason="duplicate_validator").inc()
+            log.warning(
+                "event=peer_twin validator=%d peer=%s detail=a second live stream claims this validator",
+                sender,
+                context.peer(),
+            )
+            await context.abort(
+                grpc.StatusCode.ALREADY_EXISTS,
+                f"duplicate_validator: validator {sender} already has a live stream to this node",
+            )
+        assert entry is not None
         shell.peers.heard_height(sender, first.hello.height)
         yield peer_pb2.PeerMessage(status=peer_pb2.PeerStatus(height=shell.store.height))
         # One reader for the stream's life, raced once against closing: a task and a wait per
         # message cost more than handling most messages.
-        reader = asyncio.ensure_future(self._deliver(sender, request_iterator))
+        reader = entry.reader = asyncio.ensure_future(self._deliver(sender, request_iterator, entry))
         closing = asyncio.ensure_future(self._closing.wait())
         try:
             await asyncio.wait({reader, closing}, return_when=FIRST_COMPLETED)
-            if reader.done():
+            if reader.done() and not reader.cancelled():
                 reader.result()  # the stream's end, or the abort of an undecodable message
         finally:
             closing.cancel()
             reader.cancel()
+            if self._inbound.get(sender) is entry:
+                del self._inbound[sender]
 
-    async def _deliver(self, sender: int, messages: AsyncIterator[peer_pb2.PeerMessage]) -> None:
+    async def _deliver(
+        self, sender: int, messages: AsyncIterator[peer_pb2.PeerMessage], entry: _Inbound
+    ) -> None:
+        clock = self._shell.clock
         async for message in messages:
+            entry.last_heard = clock.now()
             self._shell.on_peer_message(sender, message)
 
 

@@ -21,7 +21,7 @@ from gateway import server
 from gateway.config import TlsFiles
 from tests.gateway.fake_node import ELECTION
 from tests.gateway.harness import Rig, rig
-from votestore.client.gateway_client import GatewayClient
+from votestore.client.gateway_client import GatewayClient, GatewayError
 
 NOT_BEFORE = datetime.datetime(2020, 1, 1, tzinfo=datetime.UTC)
 
@@ -80,6 +80,13 @@ def test_tls_health_and_reflection(tmp_path: Path) -> None:
                     raise AssertionError("a plaintext call to a TLS port answered")
                 except grpc.aio.AioRpcError as exc:
                     assert exc.code() in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED)
+            async with GatewayClient(target) as plaintext_client:
+                try:
+                    await plaintext_client.election(ELECTION)
+                    raise AssertionError("a plaintext client was answered by a TLS gateway")
+                except GatewayError as refused:
+                    assert refused.status == "UNAVAILABLE"
+                    assert "over plaintext" in refused.message and "--tls-ca" in refused.message, refused
             served = secure.service.metrics.registry.get_sample_value(
                 "votestore_gateway_requests_total", {"method": "GetElection", "code": "OK"}
             )

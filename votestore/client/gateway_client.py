@@ -43,6 +43,7 @@ class GatewayClient:
     """`async with GatewayClient("host:port") as gw: ...`; TLS when root certificates are given."""
 
     def __init__(self, target: str, *, root_certificates: bytes | None = None) -> None:
+        self._target, self._tls = target, root_certificates is not None
         if root_certificates is None:
             self._channel = grpc.aio.insecure_channel(target)
         else:
@@ -65,7 +66,23 @@ class GatewayClient:
         try:
             return await method(request, timeout=timeout_s)
         except grpc.aio.AioRpcError as exc:
-            raise GatewayError(exc.code().name, exc.details() or "") from None
+            detail = exc.details() or ""
+            if exc.code() == grpc.StatusCode.UNAVAILABLE:
+                detail = f"{detail}: {self._unreachable()}"
+            raise GatewayError(exc.code().name, detail) from None
+
+    def _unreachable(self) -> str:
+        """What to check when the gateway cannot be reached: grpc's own words ("Socket closed")
+        do not say that a plaintext client met a TLS gateway, the commonest cause."""
+        if self._tls:
+            return (
+                f"cannot reach the gateway at {self._target} over TLS: check the address, and that the CA "
+                "certificate given (--tls-ca) signed the gateway's"
+            )
+        return (
+            f"cannot reach the gateway at {self._target} over plaintext: check the address; if the gateway "
+            "serves TLS, give its CA certificate (--tls-ca)"
+        )
 
     async def election(self, election_id: str) -> gateway_pb2.ElectionInfo:
         request = gateway_pb2.GetElectionGatewayRequest(election_id=election_id)

@@ -49,6 +49,7 @@ def test_json_lines_carry_the_message_fields() -> None:
 
 
 def test_module_levels_refine_the_process_level() -> None:
+    logging.getLogger().handlers.clear()  # as in a fresh process
     logs.setup("node", "INFO", {logs.LEVELS_ENV: "votestore.node.catchup=DEBUG"})
     assert logging.getLogger("votestore.node.catchup").isEnabledFor(logging.DEBUG)
     assert not logging.getLogger("votestore.node.commit").isEnabledFor(logging.DEBUG)

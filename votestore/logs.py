@@ -88,7 +88,8 @@ def parse_module_levels(text: str) -> dict[str, str]:
 
 
 def setup(component: str, level: str = "INFO", env: Mapping[str, str] | None = None) -> None:
-    """Configure the root logger for one process (replacing earlier handlers): `component` is
+    """Configure the root logger for one process (left alone if it has handlers already):
+    `component` is
     node, gateway or verifier; `level` the process's level; format and per-module levels from
     `env` (default: os.environ)."""
     env = os.environ if env is None else env
@@ -97,8 +98,11 @@ def setup(component: str, level: str = "INFO", env: Mapping[str, str] | None = N
         raise ConfigError(f"{FORMAT_ENV} {fmt!r} is not one of {', '.join(FORMATS)}")
     root_level = check_level(level)
     modules = parse_module_levels(env.get(LEVELS_ENV, ""))
-    handler = logging.StreamHandler()
-    handler.setFormatter(JsonFormatter(component) if fmt == "json" else TextFormatter())
-    logging.basicConfig(level=root_level, handlers=[handler], force=True)
+    root = logging.getLogger()
+    if not root.handlers:  # else whoever embeds us (a test runner, an app) keeps its own logging
+        handler = logging.StreamHandler()
+        handler.setFormatter(JsonFormatter(component) if fmt == "json" else TextFormatter())
+        root.addHandler(handler)
+        root.setLevel(root_level)
     for name, module_level in modules.items():
         logging.getLogger(name).setLevel(module_level)

@@ -116,8 +116,14 @@ def test_cast_both_ways_and_check_the_receipts(tmp_path: Path) -> None:
 
 CAST_ERRORS = [
     ("no identity", ["--assisted"], "needs --identity-check"),
-    ("bad choice", ["--choose", "mayor=zed"], "has no choice 'zed'"),
-    ("bad contest", ["--choose", "sheriff=a"], "no contest 'sheriff'"),
+    ("bad choice", ["--choose", "mayor=zed"], "has no choice 'zed'; its choices are: a, b, c"),
+    (
+        "bad contest",
+        ["--choose", "sheriff=a"],
+        "no contest 'sheriff' in election 'e1'; its contests are: mayor, council",
+    ),
+    ("no choice", [], "contest 'mayor' takes 1..1 selections, got 0; its choices are: a, b, c"),
+    ("over-vote", ["--choose", "mayor=a,b"], "contest 'mayor' takes 1..1 selections, got 2"),
     ("bad syntax", ["--choose", "mayor"], "expected CONTEST=CHOICE"),
 ]
 

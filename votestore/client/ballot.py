@@ -32,7 +32,22 @@ def credential_public_key(credential: bytes, election_id: str) -> bytes:
 def _check_contest_ids(definition: election_pb2.ElectionCreate, contest_ids: Iterable[str]) -> None:
     unknown = sorted(set(contest_ids) - {contest.id for contest in definition.contests})
     if unknown:
-        raise SelectionInvalid(f"no contest {unknown[0]!r} in election {definition.election_id!r}")
+        known = ", ".join(contest.id for contest in definition.contests)
+        raise SelectionInvalid(
+            f"no contest {unknown[0]!r} in election {definition.election_id!r}; its contests are: {known}"
+        )
+
+
+def _check_counts(definition: election_pb2.ElectionCreate, ordered: list[list[int]]) -> None:
+    """Each contest's number of selections within its min..max, said with the contest's id and
+    its choices' ids, before anything is encrypted."""
+    for contest, picked in zip(definition.contests, ordered, strict=True):
+        if not contest.min_selections <= len(picked) <= contest.max_selections:
+            choices = ", ".join(choice.id for choice in contest.choices)
+            raise SelectionInvalid(
+                f"contest {contest.id!r} takes {contest.min_selections}..{contest.max_selections} "
+                f"selections, got {len(picked)}; its choices are: {choices}"
+            )
 
 
 def ordered_selections(definition: election_pb2.ElectionCreate, selections: Selections) -> list[list[int]]:
@@ -53,7 +68,10 @@ def selections_by_choice_id(
         index = {choice.id: i for i, choice in enumerate(contest.choices)}
         missing = [c for c in chosen[contest.id] if c not in index]
         if missing:
-            raise SelectionInvalid(f"contest {contest.id!r} has no choice {missing[0]!r}")
+            known = ", ".join(index)
+            raise SelectionInvalid(
+                f"contest {contest.id!r} has no choice {missing[0]!r}; its choices are: {known}"
+            )
         out[contest.id] = [index[c] for c in chosen[contest.id]]
     return out
 
@@ -71,6 +89,7 @@ def build_ballot_tx(
     if len(credential) != CREDENTIAL_SECRET_BYTES:
         raise SelectionInvalid(f"credential must be {CREDENTIAL_SECRET_BYTES} bytes")
     ordered = ordered_selections(definition, selections)
+    _check_counts(definition, ordered)
     try:
         return txbuild.ballot(chain_id, definition.election_id, definition, election_key, credential, ordered)
     except ValueError as exc:

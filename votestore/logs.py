@@ -89,9 +89,8 @@ def parse_module_levels(text: str) -> dict[str, str]:
 
 def setup(component: str, level: str = "INFO", env: Mapping[str, str] | None = None) -> None:
     """Configure the root logger for one process (left alone if it has handlers already):
-    `component` is
-    node, gateway or verifier; `level` the process's level; format and per-module levels from
-    `env` (default: os.environ)."""
+    `component` is node, gateway or verifier; `level` the process's level; format and per-module
+    levels from `env` (default: os.environ)."""
     env = os.environ if env is None else env
     fmt = env.get(FORMAT_ENV, "text").strip().lower() or "text"
     if fmt not in FORMATS:

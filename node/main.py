@@ -161,7 +161,17 @@ async def _serve(
     )
     peer_service = PeerService(shell)
     add_service(server, peer_service, peer_pb2.DESCRIPTOR.services_by_name["Peer"])
-    add_service(server, NodeService(shell), node_pb2.DESCRIPTOR.services_by_name["Node"])
+    stop = asyncio.Event()
+    damage: list[StoreCorrupted] = []
+
+    def damaged(exc: StoreCorrupted) -> None:
+        """A read found a damaged record: stop rather than serve from this store (once)."""
+        if not damage:
+            log.error("event=store_corrupted height=%d why=%s", exc.height, exc.why)
+        damage.append(exc)
+        stop.set()
+
+    add_service(server, NodeService(shell), node_pb2.DESCRIPTOR.services_by_name["Node"], damaged)
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     bind(server, config.listen, credentials)
@@ -185,7 +195,6 @@ async def _serve(
     await health_servicer.set("", health_pb2.HealthCheckResponse.SERVING)
     log.info("event=serving listen=%s validator=%d height=%d", config.listen, index, store.height)
 
-    stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
@@ -202,3 +211,8 @@ async def _serve(
         await pool.close()
     if consensus_task in done and not consensus_task.cancelled():
         consensus_task.result()  # re-raise what stopped consensus
+    if damage:
+        raise StoreCorrupted(
+            damage[0].height,
+            f"{damage[0].why} (found while serving; restore a backup or re-sync: docs/admin.md)",
+        )

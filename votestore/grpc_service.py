@@ -1,4 +1,5 @@
-"""Registering a gRPC service so that a request that does not decode is answered INVALID_ARGUMENT.
+"""Registering a gRPC service so that a request that does not decode is answered INVALID_ARGUMENT,
+and a handler that meets a damaged stored record answers DATA_LOSS naming it.
 
 The generated `add_*Servicer_to_server` decodes with the message's own parser; when that fails,
 grpc answers UNKNOWN and logs a traceback for every such request — a log flood any client can
@@ -16,6 +17,8 @@ import grpc
 from google.protobuf.descriptor import MethodDescriptor, ServiceDescriptor
 from google.protobuf.message import DecodeError
 from google.protobuf.message_factory import GetMessageClass
+
+from votestore.errors import StoreCorrupted
 
 UNDECODABLE_DETAIL: Final = "request does not decode as the method's message"
 DRAIN_TIMEOUT_S: Final = 1.0
@@ -71,18 +74,37 @@ async def _checked(
         yield request
 
 
-def _guard(method: MethodDescriptor, behaviour: Callable[..., Any]) -> Callable[..., Any]:
+Damage = Callable[[StoreCorrupted], None]
+
+
+async def _damaged(
+    context: grpc.aio.ServicerContext[Any, Any], exc: StoreCorrupted, on_damage: Damage
+) -> None:
+    """A record the handler read is damaged: the caller gets DATA_LOSS naming the height, the
+    server's owner hears of it (a node stops, so it never serves from a damaged store), and no
+    traceback reaches either."""
+    on_damage(exc)
+    await context.abort(grpc.StatusCode.DATA_LOSS, str(exc))
+
+
+def _guard(method: MethodDescriptor, behaviour: Callable[..., Any], on_damage: Damage) -> Callable[..., Any]:
     if method.client_streaming and method.server_streaming:
 
         async def stream_stream(requests: AsyncIterator[Any], context: Any) -> AsyncIterator[Any]:
-            async for response in behaviour(_checked(requests, context), context):
-                yield response
+            try:
+                async for response in behaviour(_checked(requests, context), context):
+                    yield response
+            except StoreCorrupted as exc:
+                await _damaged(context, exc, on_damage)
 
         return stream_stream
     if method.client_streaming:
 
         async def stream_unary(requests: AsyncIterator[Any], context: Any) -> Any:
-            return await behaviour(_checked(requests, context), context)
+            try:
+                return await behaviour(_checked(requests, context), context)
+            except StoreCorrupted as exc:
+                await _damaged(context, exc, on_damage)
 
         return stream_unary
     if method.server_streaming:
@@ -90,17 +112,27 @@ def _guard(method: MethodDescriptor, behaviour: Callable[..., Any]) -> Callable[
         async def unary_stream(request: Any, context: Any) -> AsyncIterator[Any]:
             if request is _UNDECODABLE:
                 await _refuse(context)
-            async for response in behaviour(request, context):
-                yield response
+            try:
+                async for response in behaviour(request, context):
+                    yield response
+            except StoreCorrupted as exc:
+                await _damaged(context, exc, on_damage)
 
         return unary_stream
 
     async def unary_unary(request: Any, context: Any) -> Any:
         if request is _UNDECODABLE:
             await _refuse(context)
-        return await behaviour(request, context)
+        try:
+            return await behaviour(request, context)
+        except StoreCorrupted as exc:
+            await _damaged(context, exc, on_damage)
 
     return unary_unary
+
+
+def _ignore(_: StoreCorrupted) -> None:
+    pass
 
 
 _FACTORIES: Final = {
@@ -111,13 +143,16 @@ _FACTORIES: Final = {
 }
 
 
-def add_service(server: grpc.aio.Server, servicer: object, service: ServiceDescriptor) -> None:
-    """Serve every method of `service` from `servicer`'s method of the same name."""
+def add_service(
+    server: grpc.aio.Server, servicer: object, service: ServiceDescriptor, on_damage: Damage = _ignore
+) -> None:
+    """Serve every method of `service` from `servicer`'s method of the same name; a handler that
+    meets a damaged record answers DATA_LOSS and calls `on_damage`."""
     handlers = {}
     for method in service.methods:
         factory = _FACTORIES[(method.client_streaming, method.server_streaming)]
         handlers[method.name] = factory(
-            _guard(method, getattr(servicer, method.name)),
+            _guard(method, getattr(servicer, method.name), on_damage),
             request_deserializer=_tolerant(GetMessageClass(method.input_type).FromString),
             response_serializer=GetMessageClass(method.output_type).SerializeToString,
         )

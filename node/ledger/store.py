@@ -41,6 +41,7 @@ _CERT: Final = b"c/"
 _RESULTS: Final = b"r/"
 _APP_HASH_AT: Final = b"h/"
 _TX_INDEX: Final = b"t/"
+_TX_LOCATION: Final = struct.Struct(">QI")  # (height, position in the block)
 _EVIDENCE: Final = b"e/"
 _META_HEIGHT: Final = b"k/height"
 _META_GENESIS: Final = b"k/genesis"
@@ -205,7 +206,15 @@ class Store:
         raw = self._db.get(_TX_INDEX + hash_)
         if raw is None:
             return None
-        height, index = struct.unpack(">QI", raw)
+        if len(raw) != _TX_LOCATION.size:
+            raise StoreCorrupted(
+                0, f"the transaction index entry for {hash_.hex()[:16]} is {len(raw)} bytes, not 12"
+            )
+        height, index = _TX_LOCATION.unpack(raw)
+        if not 1 <= height <= self._height:
+            raise StoreCorrupted(
+                self._height, f"the transaction index entry for {hash_.hex()[:16]} names height {height}"
+            )
         return TxLocation(height, index)
 
     # ------------------------------------------------------------------ writes
@@ -234,7 +243,7 @@ class Store:
             batch.put(_RESULTS + key, canonical(ledger_pb2.CommittedBlock(results=results)))
             batch.put(_APP_HASH_AT + key, app_hash)
             for index, digest in enumerate(hashes):
-                batch.put(_TX_INDEX + digest, struct.pack(">QI", height, index))
+                batch.put(_TX_INDEX + digest, _TX_LOCATION.pack(height, index))
             for evidence in block.evidence:
                 batch.delete(_EVIDENCE + _evidence_key(evidence))
             for app_key, value in app_writes.items():

@@ -19,6 +19,7 @@ from node.shell import NodeShell
 from proto.votestore.v1 import election_pb2, ledger_pb2, node_pb2, node_pb2_grpc
 from votestore import version as build
 from votestore.encoding import MAX_TX_BYTES, block_id, canonical, tx_hash
+from votestore.errors import StoreCorrupted
 from votestore.grpc_service import drain
 from votestore.hashing import HASH_BYTES, merkle_paths
 from votestore.ids import id_problem
@@ -239,6 +240,14 @@ class NodeService(node_pb2_grpc.NodeServicer):
             return None if pending is None else ledger_pb2.TxProof(tx_hash=h, tx=pending)
         at = self._proofs.height(location.height)
         i = location.index
+        if i >= len(at.txs) or tx_hash(at.txs[i]) != h:
+            held = (
+                "holds another transaction" if i < len(at.txs) else f"is past its {len(at.txs)} transactions"
+            )
+            raise StoreCorrupted(
+                location.height,
+                f"the tx index entry for {h.hex()[:16]} names position {i} of the block, which {held}",
+            )
         proof = ledger_pb2.TxProof(
             tx_hash=h,
             tx=at.txs[i],

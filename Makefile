@@ -25,7 +25,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-# The import rules of DESIGN.md "Layout", as import-linter contracts (pyproject.toml [tool.importlinter]).
+# The import rules of docs/design.md "Layout", as import-linter contracts (pyproject.toml [tool.importlinter]).
 imports: $(STAMP)
 	$(BIN)/lint-imports
 

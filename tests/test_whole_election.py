@@ -1,6 +1,6 @@
 """A whole election in one process, no network: 3 trustees with t = 2, one absent at decryption;
 1,000 ballots with known choices over a vote-for-1-of-4 and a vote-for-up-to-2-of-5 contest; the
-recorded result must equal the plaintext counts (DESIGN.md invariant 5, correct count)."""
+recorded result must equal the plaintext counts (docs/design.md invariant 5, correct count)."""
 
 from __future__ import annotations
 

@@ -205,7 +205,7 @@ class Delivery:
         changed = 0
         readers = {c: s for c, s in self._senders.items() if isinstance(s, ReportReader)}
         while time.monotonic() < deadline:
-            changed += await poll_reports(self._store, readers, self._metrics)
+            changed += await poll_reports(self._store, readers, self._metrics, self._policy.concurrency)
             self._on_change()
             if not any(self._store.awaiting_report(c, 1) for c in readers):
                 break
@@ -214,19 +214,32 @@ class Delivery:
 
 
 async def poll_reports(
-    store: NoticeStore, readers: Mapping[Channel, ReportReader], metrics: NoticeMetrics | None = None
+    store: NoticeStore,
+    readers: Mapping[Channel, ReportReader],
+    metrics: NoticeMetrics | None = None,
+    concurrency: int = 8,
 ) -> int:
-    """One pass over the notices awaiting a delivery report; returns how many changed state."""
-    changed = 0
-    for channel, reader in readers.items():
-        for notice in store.awaiting_report(channel, REPORT_BATCH):
-            word = await reader.report(notice.provider_id)
-            if word.delivered is None:
-                continue
-            changed += store.mark_report(notice.provider_id, word.delivered, word.reason)
-            if metrics is not None:
-                if word.delivered:
-                    metrics.delivered.labels(channel.value).inc()
-                else:
-                    metrics.failed.labels(channel.value, word.reason).inc()
-    return changed
+    """One pass over the notices awaiting a delivery report, `concurrency` status reads at once;
+    returns how many changed state."""
+    assert 0 < concurrency <= MAX_CONCURRENCY
+    slots = asyncio.Semaphore(concurrency)
+
+    async def one(channel: Channel, reader: ReportReader, provider_id: str) -> int:
+        async with slots:
+            word = await reader.report(provider_id)
+        if word.delivered is None:
+            return 0
+        changed = store.mark_report(provider_id, word.delivered, word.reason)
+        if metrics is not None and changed:
+            if word.delivered:
+                metrics.delivered.labels(channel.value).inc()
+            else:
+                metrics.failed.labels(channel.value, word.reason).inc()
+        return changed
+
+    reads = [
+        one(channel, reader, notice.provider_id)
+        for channel, reader in readers.items()
+        for notice in store.awaiting_report(channel, REPORT_BATCH)
+    ]
+    return sum(await asyncio.gather(*reads))

@@ -23,6 +23,7 @@ WITH_LINK: Final = frozenset({Kind.LINK, Kind.REMINDER})
 class PlanResult:
     campaign: str
     queued: int
+    opted_out: int
     already_queued: int
     skipped_voted: int
     no_contact: int
@@ -66,5 +67,5 @@ def plan(
             message = renderer.render(kind, contact.lang, channel, fields)
             key = idempotency_key(election_id, campaign, entry.voter_id, channel)
             planned.append(Planned(entry.voter_id, channel, address, key, pack(message)))
-    added = store.enqueue(campaign, planned)
-    return PlanResult(campaign, added, len(planned) - added, skipped, missing)
+    queued, opted_out = store.enqueue(campaign, planned)
+    return PlanResult(campaign, queued, opted_out, len(planned) - queued - opted_out, skipped, missing)

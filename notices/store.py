@@ -132,11 +132,12 @@ class NoticeStore:
             elif tuple(row) != (election_id, kind):
                 raise ConfigError(f"campaign {campaign} exists for {row[0]}/{row[1]}")
 
-    def enqueue(self, campaign: str, planned: Iterable[Planned]) -> int:
+    def enqueue(self, campaign: str, planned: Iterable[Planned]) -> tuple[int, int]:
         """Queue messages; a (campaign, voter, channel) already queued is left as it is (planning
-        twice sends once). Voters who opted out are recorded as opted-out. Returns rows added."""
+        twice sends once). Voters who opted out are recorded as opted-out. Returns the rows added
+        (queued, opted-out)."""
         now = time.time()
-        added = 0
+        added = [0, 0]
         with _tx(self._db):
             opted = {r[0] for r in self._db.execute("SELECT voter_id FROM opt_outs")}
             for p in planned:
@@ -155,8 +156,8 @@ class NoticeStore:
                         now,
                     ),
                 )
-                added += cur.rowcount
-        return added
+                added[state is State.OPTED_OUT] += cur.rowcount
+        return added[0], added[1]
 
     def opt_out(self, voter_id: str) -> int:
         """Stop every notice not yet sent to this voter, now and in later campaigns."""

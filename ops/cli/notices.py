@@ -118,6 +118,7 @@ def plan(
         fields = {
             "campaign": done.campaign,
             "queued": done.queued,
+            "opted_out": done.opted_out,
             "already_queued": done.already_queued,
             "skipped_voted": done.skipped_voted,
             "no_contact": done.no_contact,

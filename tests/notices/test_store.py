@@ -36,8 +36,8 @@ def test_idempotency_key_is_per_voter_campaign_and_channel() -> None:
 
 def test_planning_twice_queues_once_and_claim_marks_sending(store: NoticeStore) -> None:
     store.add_campaign("e1/link", "e1", "link")
-    assert store.enqueue("e1/link", [_planned("1"), _planned("2")]) == 2
-    assert store.enqueue("e1/link", [_planned("1"), _planned("2"), _planned("3")]) == 1
+    assert store.enqueue("e1/link", [_planned("1"), _planned("2")]) == (2, 0)
+    assert store.enqueue("e1/link", [_planned("1"), _planned("2"), _planned("3")]) == (1, 0)
     claimed = store.claim(2, now=1e12)
     assert [n.voter_id for n in claimed] == ["1", "2"] and all(n.attempts == 1 for n in claimed)
     assert unpack(store.box.open(claimed[0].sealed)).text.endswith(SECRET_LINK)
@@ -71,7 +71,7 @@ def test_opt_out_stops_queued_and_later_campaigns(store: NoticeStore) -> None:
     assert [n.voter_id for n in store.claim(10, now=1e12)] == ["2"]
     store.add_campaign("e1/reminder", "e1", "reminder")
     key = idempotency_key("e1", "e1/reminder", "1", Channel.SMS)
-    store.enqueue("e1/reminder", [Planned("1", Channel.SMS, "+82101", key, b"{}")])
+    assert store.enqueue("e1/reminder", [Planned("1", Channel.SMS, "+82101", key, b"{}")]) == (0, 1)
     assert store.summary("e1/reminder").as_dict()["opted_out"] == 1
 
 

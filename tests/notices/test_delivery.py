@@ -11,6 +11,7 @@ from collections import Counter
 import pytest
 
 from notices.delivery import Delivery, Policy, RateLimit, backoff_s
+from notices.metrics import NoticeMetrics
 from notices.model import Channel, Message, State, idempotency_key, pack
 from notices.senders.base import Accepted, Outgoing, SendFailed
 from notices.store import NoticeStore, Planned
@@ -66,10 +67,15 @@ def _queue(store: NoticeStore, addresses: list[str]) -> None:
 def test_retries_then_gives_up_with_reason(store: NoticeStore) -> None:
     _queue(store, ["ok", "flaky", "dead", "refused"])
     sender = Scripted({"flaky": "tt", "dead": "ttttt", "refused": "p"})
-    result = asyncio.run(Delivery(store, {Channel.SMS: sender}, FAST, rng=random.Random(1)).run())
-    summary = result.summary.as_dict()
+    metrics = NoticeMetrics()
+    delivery = Delivery(store, {Channel.SMS: sender}, FAST, rng=random.Random(1), metrics=metrics)
+    summary = asyncio.run(delivery.run()).summary.as_dict()
     assert summary["delivered"] == 2 and summary["failed_by_reason"] == {"http_503": 1, "http_400": 1}
     assert sender.calls == {"ok": 1, "flaky": 3, "dead": 3, "refused": 1}  # max_attempts caps "dead"
+    sample = metrics.registry.get_sample_value
+    assert sample("votestore_notices_sent_total", {"channel": "sms"}) == 2
+    assert sample("votestore_notices_retries_total", {"channel": "sms"}) == 4
+    assert sample("votestore_notices_failed_total", {"channel": "sms", "reason": "http_503"}) == 1
 
 
 def test_concurrency_is_a_bound(store: NoticeStore) -> None:

@@ -17,6 +17,7 @@ GROUPS = [
     "election",
     "roll",
     "trustee",
+    "notices",
     "cast",
     "receipt",
     "verify",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from ops.cli import cast, election, gateway, genesis, keys, node, receipt, roll, sim, trustee
+from ops.cli import cast, election, gateway, genesis, keys, node, notices, receipt, roll, sim, trustee
 from ops.cli import demo as demo_cli
 from ops.cli import verify as verify_cli
 from votestore import version as build
@@ -44,6 +44,7 @@ app.add_typer(receipt.app, name="receipt")
 app.add_typer(election.app, name="election")
 app.add_typer(roll.app, name="roll")
 app.add_typer(trustee.app, name="trustee")
+app.add_typer(notices.app, name="notices")
 app.command("cast")(cast.cast)
 app.command("verify")(verify_cli.verify)
 app.command("sim")(sim.sim)

@@ -28,6 +28,7 @@ from ops.demo.casting import CastingResult, Milestone, cast_all
 from ops.demo.console import DemoConsole
 from ops.demo.fingerprints import common_height, fingerprints
 from ops.demo.gateway_process import GatewayProcess, write_config
+from ops.demo.notices import send_demo_notices
 from ops.demo.outcome import (
     ContestOutcome,
     DemoOutcome,
@@ -237,6 +238,7 @@ class _Demo:
         definition = self._set_up(node, net, trustees)
         gateway = self._start_gateway(net)
         result = self._cast(net, gateway.target, definition.election_id)
+        send_demo_notices(self.workdir, node, definition.election_id, self.voters, self.ui)
         self._close_and_count(node, net, trustees, definition.election_id)
         outcome = self._observe(node, net, definition, result)
         report = self.workdir / REPORT_NAME

@@ -85,6 +85,13 @@ def test_demo_runs_a_whole_election_and_leaves_nothing_running(tmp_path: Path) -
     assert len({(f["block_hash"], f["app_hash"]) for f in outcome["fingerprints"]}) == 1
     assert [f["node"] for f in outcome["fingerprints"]] == ["site-0", "site-1", "site-2", "site-3"]
 
+    casting = len(plan.casting(plan.make_voters(VOTERS, DEFAULT_SEED)))
+    notices = json.loads((workdir / "notices.json").read_text())
+    assert (notices["links"], notices["voted"], notices["reminders"]) == (VOTERS, casting, VOTERS - casting)
+    assert notices["delivered"] == notices["total"] == 2 * (VOTERS + VOTERS - casting)
+    assert len(list((workdir / "notices-out" / "sms").iterdir())) == VOTERS + VOTERS - casting
+    assert "personal links" in out and str(workdir / "notices-out" / "sms") in out
+
     report = (workdir / "report.html").read_text()
     assert "PASS: verifier passed" in report and "<polyline" in report
     for at, choice in enumerate(plan.MAYOR):

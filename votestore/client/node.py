@@ -9,7 +9,7 @@ CLI prints one line that a person can act on.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from types import TracebackType
 from typing import Final, TypeVar
 
@@ -26,6 +26,8 @@ COMMIT_TIMEOUT_S: Final = 60.0
 POLL_INTERVAL_S: Final = 0.1
 """Between two GetTx polls while a transaction is pending."""
 MAX_NODES: Final = 64
+BLOCKS_STREAM_TIMEOUT_S: Final = 300.0
+"""Deadline of one GetBlocks stream (a node serves a bounded run of blocks per call)."""
 
 _NEXT_NODE: Final = frozenset(
     {grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED, grpc.StatusCode.RESOURCE_EXHAUSTED}
@@ -156,6 +158,17 @@ class NodeClient:
     def get_tx(self, hash_: bytes) -> ledger_pb2.TxProof:
         """The proof of a committed transaction; a pending one has no header; NotFound otherwise."""
         return self._call(lambda s: s.GetTx, node_pb2.GetTxRequest(tx_hash=hash_))
+
+    def blocks(self, first: int, last: int) -> Iterator[ledger_pb2.CommittedBlock]:
+        """Committed blocks from `first` up to `last` (or fewer: a node caps one stream; callers
+        continue from the height after the last block they got), from the current node."""
+        assert 1 <= first <= last, (first, last)
+        address = self._addresses[self._current]
+        request = node_pb2.GetBlocksRequest(from_height=first, to_height=last)
+        try:
+            yield from self._stub(address).GetBlocks(request, timeout=BLOCKS_STREAM_TIMEOUT_S)
+        except grpc.RpcError as exc:
+            raise NodeError(exc.code().name, f"{exc.details() or ''} (node {address})") from None
 
     def submit(self, raw: bytes) -> node_pb2.SubmitTxResponse:
         """Hand a signed transaction to a node; the answer says whether its intake took it."""

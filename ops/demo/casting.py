@@ -9,6 +9,7 @@ knowing what they do.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -151,22 +152,23 @@ async def _sample_turnout(
     started: float,
     samples: list[TurnoutSample],
     on_turnout: Callable[[TurnoutSample], None],
+    stop: asyncio.Event,
 ) -> int:
-    """Read turnout until cancelled; returns how many reads failed."""
+    """Read turnout until `stop` is set; returns how many reads failed. A cancellation (Ctrl-C)
+    propagates: swallowing it here let an interrupted demo finish as if nothing had happened."""
     misses = 0
-    try:
-        while True:
-            try:
-                answer = await client.turnout(election_id)
-            except GatewayError:
-                misses += 1
-            else:
-                sample = TurnoutSample(time.monotonic() - started, answer.ballots, answer.roll_size)
-                samples.append(sample)
-                on_turnout(sample)
-            await asyncio.sleep(TURNOUT_INTERVAL_S)
-    except asyncio.CancelledError:
-        return misses
+    while not stop.is_set():
+        try:
+            answer = await client.turnout(election_id)
+        except GatewayError:
+            misses += 1
+        else:
+            sample = TurnoutSample(time.monotonic() - started, answer.ballots, answer.roll_size)
+            samples.append(sample)
+            on_turnout(sample)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), TURNOUT_INTERVAL_S)
+    return misses
 
 
 async def cast_all(
@@ -197,16 +199,23 @@ async def cast_all(
                 records.append(await _cast_and_prove(client, genesis, info, queue.pop()))
                 progress.receipt()
 
-        sampler = asyncio.create_task(_sample_turnout(client, election_id, started, samples, on_turnout))
+        stop = asyncio.Event()
+        sampler = asyncio.create_task(
+            _sample_turnout(client, election_id, started, samples, on_turnout, stop)
+        )
         try:
             async with asyncio.TaskGroup() as group:
                 for _ in range(min(in_flight, len(voters))):
                     group.create_task(worker())
-        except ExceptionGroup as failures:
-            raise failures.exceptions[0] from None
-        finally:
+        except BaseException as failure:
             sampler.cancel()
-            misses = await sampler
+            with contextlib.suppress(asyncio.CancelledError):
+                await sampler
+            if isinstance(failure, ExceptionGroup):
+                raise failure.exceptions[0] from None
+            raise
+        stop.set()
+        misses = await sampler
         final = await client.turnout(election_id)
     sample = TurnoutSample(time.monotonic() - started, final.ballots, final.roll_size)
     samples.append(sample)

@@ -11,10 +11,9 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Final
 
-from votestore.encoding import MAX_TX_BYTES
 from votestore.errors import ConfigError
+from votestore.limits import GATEWAY_REQUEST_BYTES
 
-MESSAGE_OVERHEAD_BYTES: Final = 4096
 """Room for the request envelope around the largest transaction a validator accepts."""
 
 
@@ -26,7 +25,7 @@ class Limits:
     voter_cast_burst: float = 3.0
     identity_failures_per_hour: float = 5.0
     identity_failure_burst: float = 5.0
-    max_message_bytes: int = MAX_TX_BYTES + MESSAGE_OVERHEAD_BYTES
+    max_message_bytes: int = GATEWAY_REQUEST_BYTES
     forward_deadline_s: float = 10.0
     max_wait_s: float = 60.0
 

@@ -33,6 +33,7 @@ from votestore.channels import ValidatorDialer
 from votestore.errors import ConfigError
 from votestore.genesis import load_genesis
 from votestore.grpc_service import add_service
+from votestore.limits import GATEWAY_REPLY_FACTOR, message_options
 from votestore.netaddr import host_of
 from votestore.serving import NO_PORT_SHARING, bind
 
@@ -92,8 +93,7 @@ async def start(config: GatewayConfig) -> Running:
     size = config.limits.max_message_bytes
     server = grpc.aio.server(
         options=[
-            ("grpc.max_receive_message_length", size),
-            ("grpc.max_send_message_length", 4 * size),
+            *message_options(receive=size, send=GATEWAY_REPLY_FACTOR * size),
             NO_PORT_SHARING,
         ],
         maximum_concurrent_rpcs=MAX_CONCURRENT_RPCS,

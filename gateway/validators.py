@@ -22,14 +22,13 @@ from proto.votestore.v1 import election_pb2, node_pb2, node_pb2_grpc
 from votestore.channels import ValidatorDialer
 from votestore.encoding import tx_hash
 from votestore.genesis import Genesis
+from votestore.limits import GATEWAY_SUBMIT_BATCH_BYTES, NODE_MESSAGE_BYTES, message_options
 
 T = TypeVar("T")
 
 RETRY_MAX_ATTEMPTS: Final = 5  # gRPC caps retries at 5 attempts per call
 RETRY_INITIAL_BACKOFF_S: Final = 0.05
 RETRY_MAX_BACKOFF_S: Final = 1.0
-MAX_REPLY_BYTES: Final = 32 * 1024 * 1024
-"""Largest validator reply taken (gRPC's default is 4 MiB); the node sends up to 32 MiB."""
 RECONNECT_BACKOFF_MIN_MS: Final = 100
 RECONNECT_BACKOFF_MAX_MS: Final = 2000
 """A restarted validator is found again within two seconds (gRPC's default waits up to 120 s)."""
@@ -41,7 +40,7 @@ A validator answers a call once it checked its ballots, so under load the calls 
 the validator can answer and each carries all that came meanwhile (one call a validator for
 every ballot or two cost the validators as much CPU as the rest of their loop)."""
 SUBMIT_BATCH_MAX_TXS: Final = 128
-SUBMIT_BATCH_MAX_BYTES: Final = 4 * 1024 * 1024
+SUBMIT_BATCH_MAX_BYTES: Final = GATEWAY_SUBMIT_BATCH_BYTES
 """A batch is sent at once when it holds this many transactions or would exceed this many bytes;
 both are under the node's own caps (512 transactions, 8 MiB)."""
 
@@ -272,7 +271,7 @@ class ValidatorPool:
             ("grpc.initial_reconnect_backoff_ms", RECONNECT_BACKOFF_MIN_MS),
             ("grpc.min_reconnect_backoff_ms", RECONNECT_BACKOFF_MIN_MS),
             ("grpc.max_reconnect_backoff_ms", RECONNECT_BACKOFF_MAX_MS),
-            ("grpc.max_receive_message_length", MAX_REPLY_BYTES),
+            *message_options(receive=NODE_MESSAGE_BYTES),
         ]
         self.genesis = genesis
         self._channels = [dialer.aio(v.index, v.address, options) for v in genesis.validators]

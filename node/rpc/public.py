@@ -21,11 +21,11 @@ from votestore import version as build
 from votestore.encoding import MAX_TX_BYTES, block_id, canonical, tx_hash
 from votestore.grpc_service import drain
 from votestore.hashing import HASH_BYTES, merkle_paths
+from votestore.limits import MAX_SUBMIT_BATCH_BYTES as MAX_SUBMIT_BATCH_BYTES
 
 MAX_STREAM_TXS: Final = 100_000
 MAX_SUBMIT_BATCH_TXS: Final = 512
 """Transactions in one SubmitTxBatch call (a gateway sends a few milliseconds' worth)."""
-MAX_SUBMIT_BATCH_BYTES: Final = 8 * 1024 * 1024
 """Bytes of transactions in one SubmitTxBatch call, under the server's 32 MiB message limit."""
 MAX_BLOCKS_PER_CALL: Final = 10_000
 MAX_ELECTION_ID_BYTES: Final = 64

@@ -8,7 +8,7 @@ Links (previous hash, time, app hash, results root) are judged against the agree
 from __future__ import annotations
 
 from proto.votestore.v1 import ledger_pb2
-from votestore.blocks import evidence_root, tx_root
+from votestore.blocks import BlockInvalid, check_header
 from votestore.certificate import certificate_problem as certificate_problem
 from votestore.certificate import genuine_signers as certificate_signers
 from votestore.encoding import canonical
@@ -22,18 +22,11 @@ def content_digest(block: ledger_pb2.Block) -> bytes:
 
 
 def header_problem(genesis: Genesis, block: ledger_pb2.Block, height: int) -> str | None:
-    """What is wrong with the block on its own, or None."""
-    header = block.header
-    if header.chain_id != genesis.chain_id:
-        return f"chain id {header.chain_id!r}, expected {genesis.chain_id!r}"
-    if header.height != height:
-        return f"header height {header.height}, served as {height}"
-    if header.proposer >= genesis.n:
-        return f"proposer {header.proposer} is not a validator"
-    if header.tx_root != tx_root(block.txs):
-        return "transactions do not match the header's tx root"
-    if header.evidence_hash != evidence_root(block.evidence):
-        return "evidence does not match the header's evidence hash"
+    """What is wrong with the block on its own (`votestore.blocks.check_header`), or None."""
+    try:
+        check_header(genesis.chain_id, block, height=height, validator_count=genesis.n)
+    except BlockInvalid as exc:
+        return str(exc)
     return None
 
 

@@ -147,12 +147,11 @@ async def serve(config: GatewayConfig) -> None:
 
 def tune_gc() -> None:
     """Every ballot keeps some hundred container objects alive for the second or so its two calls
-    are in flight. At Python's default (a young collection every 700 net new objects) the
-    collector ran ~30 times a second at peak, moved those live objects up the generations and so
-    set off a full collection every few seconds, each walking every object of the process (~80 k,
-    most of them the modules' and descriptors' from startup: 32 ms apiece): ~65 us a ballot in all,
-    about a tenth of the gateway's CPU. Startup's objects are frozen (they live as long as the
-    process; full collections skip them) and young collections wait for GC_YOUNG_OBJECTS."""
+    are in flight; at Python's default thresholds young collections move them up the generations
+    and set off full collections that walk every object of the process, startup's included. So
+    startup's objects are frozen (they live as long as the process; full collections skip them)
+    and young collections wait for GC_YOUNG_OBJECTS. What it cost before: docs/benchmarks.md,
+    "Figures that left the docstrings"."""
     gc.freeze()
     _, older, oldest = gc.get_threshold()
     gc.set_threshold(GC_YOUNG_OBJECTS, older, oldest)

@@ -44,11 +44,8 @@ class Lag:
     Two or more blocks behind: at once. One behind is the normal state of a validator whose
     commit of a height finishes after a faster peer's: it fetches only if that same height has
     stayed uncommitted here for ONE_BEHIND_GRACE_S. The grace starts again at each height this
-    node commits. (It used to count from the first tick with any peer ahead and restart only at a
-    tick with none ahead, so a validator that was often a little behind fetched, after its first
-    second behind, blocks it was committing itself: fetch_blocks ran at every height of
-    bench.cluster's peak in a profiled validator, GetBlocks, certificate checks and parsing in
-    two nodes for nothing.)"""
+    node commits, so a validator that is often a little behind never fetches blocks it is
+    committing itself."""
 
     height: int = -1
     """This node's height when a peer was first seen ahead of it; -1 when none is ahead."""

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import nacl.signing
 import pytest
 
 from node import catchup
@@ -22,24 +21,16 @@ from node.consensus import verify_certificate as core_verify_certificate
 from node.signing import Ed25519Signer, GenesisVerifier
 from node.wire import certificate_from_wire
 from proto.votestore.v1 import ledger_pb2
+from tests.genesis_kit import four_validators
 from tools.verify import chain
 from votestore.blocks import evidence_root, tx_root
 from votestore.certificate import CertificateInvalid, verify_certificate
 from votestore.encoding import block_id, canonical, tx_hash, vote_signing_bytes
-from votestore.genesis import Genesis, Validator
 from votestore.receipts import ProofInvalid, verify_tx_proof
 
 CHAIN_ID = "one-check"
 HEIGHT = 5
-KEYS = [nacl.signing.SigningKey(bytes([i + 7]) * 32) for i in range(4)]
-GENESIS = Genesis(
-    chain_id=CHAIN_ID,
-    genesis_time_ms=1,
-    validators=tuple(
-        Validator(i, f"v{i}", bytes(k.verify_key), f"127.0.0.1:{7100 + i}") for i, k in enumerate(KEYS)
-    ),
-    admins=(bytes(KEYS[0].verify_key),),
-)
+KEYS, GENESIS = four_validators(CHAIN_ID, seed=7, port=7100)
 TX = b"a signed transaction"
 BLOCK = ledger_pb2.Block(
     header=ledger_pb2.BlockHeader(

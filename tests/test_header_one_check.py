@@ -5,25 +5,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import nacl.signing
 import pytest
 
 from proto.votestore.v1 import ledger_pb2
+from tests.genesis_kit import four_validators
 from tools.verify import chain
 from votestore.blocks import BlockInvalid, check_block, evidence_root, tx_root
-from votestore.genesis import Genesis, Validator
 from votestore.hashing import EMPTY_ROOT
 
 CHAIN_ID = "one-header"
-KEYS = [nacl.signing.SigningKey(bytes([i + 3]) * 32) for i in range(4)]
-GENESIS = Genesis(
-    chain_id=CHAIN_ID,
-    genesis_time_ms=1,
-    validators=tuple(
-        Validator(i, f"v{i}", bytes(k.verify_key), f"127.0.0.1:{7200 + i}") for i, k in enumerate(KEYS)
-    ),
-    admins=(bytes(KEYS[0].verify_key),),
-)
+KEYS, GENESIS = four_validators(CHAIN_ID, seed=3, port=7200)
 HEIGHT = 3
 PARENT = b"\x07" * 32
 APP_HASH = b"\x08" * 32

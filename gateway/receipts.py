@@ -33,7 +33,7 @@ log = logging.getLogger("votestore.gateway.receipts")
 LOOKUP_TIMEOUT_S: Final = 3.0
 MAX_PROOFS_PER_CALL: Final = 100
 """Hashes in one GetTxBatch call: 100 proofs of the largest transactions (256 KiB) and their
-certificates stay under the 32 MiB a reply may carry (validators.MAX_REPLY_BYTES)."""
+certificates stay under the 32 MiB a reply may carry (votestore.limits.NODE_MESSAGE_BYTES)."""
 MAX_CACHED_RECEIPTS: Final = 10_000
 MAX_TAKEN_REMEMBERED: Final = 100_000
 """Ballots this gateway just saw f+1 validators take, remembered (about 4 MB) until waited for."""

@@ -34,6 +34,7 @@ from votestore.channels import ValidatorDialer
 from votestore.errors import ConfigError
 from votestore.genesis import load_genesis
 from votestore.grpc_service import add_service
+from votestore.limits import GATEWAY_REPLY_FACTOR, message_options
 from votestore.netaddr import host_of
 from votestore.serving import NO_PORT_SHARING, bind
 
@@ -93,8 +94,7 @@ async def start(config: GatewayConfig) -> Running:
     size = config.limits.max_message_bytes
     server = grpc.aio.server(
         options=[
-            ("grpc.max_receive_message_length", size),
-            ("grpc.max_send_message_length", 4 * size),
+            *message_options(receive=size, send=GATEWAY_REPLY_FACTOR * size),
             NO_PORT_SHARING,
         ],
         maximum_concurrent_rpcs=MAX_CONCURRENT_RPCS,
@@ -148,12 +148,11 @@ async def serve(config: GatewayConfig) -> None:
 
 def tune_gc() -> None:
     """Every ballot keeps some hundred container objects alive for the second or so its two calls
-    are in flight. At Python's default (a young collection every 700 net new objects) the
-    collector ran ~30 times a second at peak, moved those live objects up the generations and so
-    set off a full collection every few seconds, each walking every object of the process (~80 k,
-    most of them the modules' and descriptors' from startup: 32 ms apiece): ~65 us a ballot in all,
-    about a tenth of the gateway's CPU. Startup's objects are frozen (they live as long as the
-    process; full collections skip them) and young collections wait for GC_YOUNG_OBJECTS."""
+    are in flight; at Python's default thresholds young collections move them up the generations
+    and set off full collections that walk every object of the process, startup's included. So
+    startup's objects are frozen (they live as long as the process; full collections skip them)
+    and young collections wait for GC_YOUNG_OBJECTS. What it cost before: docs/benchmarks.md,
+    "Figures that left the docstrings"."""
     gc.freeze()
     _, older, oldest = gc.get_threshold()
     gc.set_threshold(GC_YOUNG_OBJECTS, older, oldest)

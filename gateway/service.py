@@ -18,6 +18,7 @@ from typing import Any, Final, TypeVar
 
 import grpc  # type: ignore[import-untyped, unused-ignore]
 
+from gateway.answers import Accepted, BroadcastOutcome, Refused
 from gateway.commits import CommitWatcher
 from gateway.config import Limits
 from gateway.elections import ElectionReader, check_election_id
@@ -27,7 +28,7 @@ from gateway.limits import Clock, KeyedLimiter, Rate
 from gateway.metrics import GatewayMetrics
 from gateway.receipts import ReceiptFinder
 from gateway.status import result_name, status_for
-from gateway.validators import Accepted, BroadcastOutcome, Refused, ValidatorPool
+from gateway.validators import ValidatorPool
 from proto.votestore.v1 import gateway_pb2, gateway_pb2_grpc
 from votestore.client.ballot import SelectionInvalid, build_ballot_tx, credential_public_key
 from votestore.encoding import decode_signed_tx, verify_signed_tx

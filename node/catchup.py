@@ -21,9 +21,9 @@ from node.rpc.peer import CHANNEL_OPTIONS
 from node.shell import NodeShell
 from proto.votestore.v1 import election_pb2, ledger_pb2, node_pb2, node_pb2_grpc
 from votestore.blocks import results_root
-from votestore.certificate import CertificateInvalid, verify_certificate
+from votestore.certificate import certificate_problem as certificate_problem
 from votestore.channels import ValidatorDialer
-from votestore.encoding import block_id, tx_hash
+from votestore.encoding import tx_hash
 
 log = logging.getLogger("votestore.node.catchup")
 
@@ -44,11 +44,8 @@ class Lag:
     Two or more blocks behind: at once. One behind is the normal state of a validator whose
     commit of a height finishes after a faster peer's: it fetches only if that same height has
     stayed uncommitted here for ONE_BEHIND_GRACE_S. The grace starts again at each height this
-    node commits. (It used to count from the first tick with any peer ahead and restart only at a
-    tick with none ahead, so a validator that was often a little behind fetched, after its first
-    second behind, blocks it was committing itself: fetch_blocks ran at every height of
-    bench.cluster's peak in a profiled validator, GetBlocks, certificate checks and parsing in
-    two nodes for nothing.)"""
+    node commits, so a validator that is often a little behind never fetches blocks it is
+    committing itself."""
 
     height: int = -1
     """This node's height when a peer was first seen ahead of it; -1 when none is ahead."""
@@ -118,7 +115,6 @@ async def fetch_blocks(
     """Fetch heights first..last from `peer` over `channel` (closed here), checking each
     certificate, and feed them to the core; returns (blocks fed, whether one failed its check)."""
     genesis = shell.genesis
-    keys = genesis.validator_keys()
     fed = 0
     bad = False
     held: ledger_pb2.CommittedBlock | None = None  # waits for its successor to certify its results
@@ -127,18 +123,11 @@ async def fetch_blocks(
         request = node_pb2.GetBlocksRequest(from_height=first, to_height=last)
         async for committed in stub.GetBlocks(request, timeout=CATCHUP_RPC_TIMEOUT_S):
             header = committed.block.header
-            try:
-                verify_certificate(
-                    genesis.chain_id,
-                    keys,
-                    committed.certificate,
-                    block_id=block_id(header),
-                    height=first + fed + (held is not None),
-                )
-            except CertificateInvalid as exc:
+            problem = certificate_problem(genesis, committed, first + fed + (held is not None))
+            if problem is not None:
                 shell.metrics.invalid_messages.labels(reason="catchup_bad_certificate").inc()
                 log.warning(
-                    "event=catchup_bad_certificate peer=%d height=%d why=%s", peer, header.height, exc
+                    "event=catchup_bad_certificate peer=%d height=%d why=%s", peer, header.height, problem
                 )
                 bad = True
                 break

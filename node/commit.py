@@ -19,7 +19,8 @@ from election.stateless import ElectionParams
 from node.clock import Clock
 from node.consensus import Commit
 from node.intake import Arrival, StatelessChecks
-from node.ledger.store import Store, check_child
+from node.ledger.store import Store
+from node.ledger.tip import check_child
 from node.metrics import NodeMetrics
 from node.pending import PendingTxs
 from node.proposer import BlockValidity

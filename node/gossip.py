@@ -21,6 +21,7 @@ from node.peers import Peers
 from node.pending import PendingTxs
 from proto.votestore.v1 import peer_pb2
 from votestore.hashing import HASH_BYTES
+from votestore.limits import MAX_GOSSIP_BYTES
 
 ANNOUNCE_EVERY_S: Final = 0.2
 """Hashes of newly taken client transactions go to peers in one message per this interval: each
@@ -34,7 +35,6 @@ MAX_PULLS_WAITING: Final = 100_000
 """Announced hashes waiting out PULL_AFTER_S; beyond this, new announcements are not followed."""
 MAX_ANNOUNCED_HASHES: Final = 10_000
 """Hashes read from one TxAnnounce or TxWant; a peer that sends more is sent nothing for the rest."""
-MAX_GOSSIP_BYTES: Final = 4 * 1024 * 1024
 """Transactions per TxGossip message answering a TxWant, by size (peer messages may be 32 MiB)."""
 
 

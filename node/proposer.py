@@ -14,7 +14,8 @@ from google.protobuf.message import DecodeError as ProtobufDecodeError
 
 from node.clock import Clock, Timer
 from node.consensus import Event, ProposalValue
-from node.ledger.store import Store, check_child
+from node.ledger.store import Store
+from node.ledger.tip import check_child
 from node.pending import PendingTxs
 from proto.votestore.v1 import ledger_pb2
 from votestore.blocks import BlockInvalid, check_evidence, evidence_root, tx_root

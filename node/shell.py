@@ -302,8 +302,9 @@ class NodeShell:
     def feed_decided(
         self, certificate: ledger_pb2.CommitCertificate, block: ledger_pb2.Block, verified: Iterable[bytes]
     ) -> None:
-        """A block certified elsewhere; `verified` are its transactions whose results are certified."""
+        """A block certified elsewhere, its certificate already checked by catch-up; `verified`
+        are its transactions whose results are certified."""
         for h in verified:
             self.pending.remember_verified(h)
-        self._feed(Decided(certificate_from_wire(certificate), canonical(block)))
+        self._feed(Decided(certificate_from_wire(certificate), canonical(block), certificate_checked=True))
         self.metrics.catchup_blocks.inc()

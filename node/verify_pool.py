@@ -1,10 +1,9 @@
 """Proof-checking worker processes, each fed through a socket of its own that the event loop reads.
 
-`concurrent.futures.ProcessPoolExecutor` moves every call through a queue-feeder thread and every
-answer through a manager thread, which then wakes the loop through a pipe: ~130 us of the node's
-CPU per call, and two more busy threads on the cores the workers need (docs/benchmarks.md). Here a
-call is one length-prefixed frame written to a worker's socket and its answer is read by the loop's
-own selector: nothing runs in the node but the loop, nothing in a worker but the checks.
+A call is one length-prefixed frame written to a worker's socket and its answer is read by the
+loop's own selector: nothing runs in the node but the loop, nothing in a worker but the checks, and
+no helper thread shares the cores the workers need (why not `ProcessPoolExecutor`, with figures:
+docs/benchmarks.md, "Figures that left the docstrings").
 """
 
 from __future__ import annotations

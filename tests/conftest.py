@@ -16,3 +16,12 @@ def cluster(tmp_path: Path) -> Iterator[LocalNet]:
     """A running 4-node cluster of real processes; every process is stopped afterwards."""
     with running_cluster(tmp_path / "net") as net:
         yield net
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--rewrite",
+        action="store_true",
+        default=False,
+        help="write the actual output back into data-driven test files (tests/consensus/testdata)",
+    )

@@ -2,25 +2,16 @@
 
 from __future__ import annotations
 
-import nacl.signing
 import pytest
 
 from proto.votestore.v1 import ledger_pb2
+from tests.genesis_kit import four_validators
 from votestore import receipts
 from votestore.certificate import CertificateInvalid
 from votestore.encoding import block_id, vote_signing_bytes
-from votestore.genesis import Genesis, Validator
 
 CHAIN_ID = "receipts-test"
-KEYS = [nacl.signing.SigningKey(bytes([i + 1]) * 32) for i in range(4)]
-GENESIS = Genesis(
-    chain_id=CHAIN_ID,
-    genesis_time_ms=1,
-    validators=tuple(
-        Validator(i, f"v{i}", bytes(k.verify_key), f"127.0.0.1:{7000 + i}") for i, k in enumerate(KEYS)
-    ),
-    admins=(bytes(KEYS[0].verify_key),),
-)
+KEYS, GENESIS = four_validators(CHAIN_ID, seed=1, port=7000)
 HEADER = ledger_pb2.BlockHeader(chain_id=CHAIN_ID, height=5, time_ms=10, tx_root=b"\x01" * 32)
 
 

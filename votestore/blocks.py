@@ -58,6 +58,25 @@ def check_evidence(chain_id: str, validator_keys: Sequence[bytes], evidence: led
             raise BlockInvalid(f"evidence vote of validator {vote.validator} is not validly signed")
 
 
+def check_header(chain_id: str, block: ledger_pb2.Block, *, height: int, validator_count: int) -> None:
+    """Check what a block says of itself, with the genesis file alone: chain id, height, proposer,
+    and that its transactions and evidence are the ones its header commits to. Raise BlockInvalid.
+
+    The node (`check_block`) and the verifier (which judges links against the agreed chain
+    instead of a node's own parent) both call this one check."""
+    header = block.header
+    if header.chain_id != chain_id:
+        raise BlockInvalid(f"chain id {header.chain_id!r}, expected {chain_id!r}")
+    if header.height != height:
+        raise BlockInvalid(f"header height {header.height}, expected {height}")
+    if header.proposer >= validator_count:
+        raise BlockInvalid(f"proposer {header.proposer} is not a validator")
+    if header.tx_root != tx_root(block.txs):
+        raise BlockInvalid("transactions do not match the header's Merkle root")
+    if header.evidence_hash != evidence_root(block.evidence):
+        raise BlockInvalid("evidence does not match the header's evidence hash")
+
+
 def check_block(
     chain_id: str,
     block: ledger_pb2.Block,
@@ -69,22 +88,14 @@ def check_block(
     results_hash: bytes,
     validator_count: int,
 ) -> bytes:
-    """Check `block` as the block at `height` after the given parent state; return its id."""
+    """Check `block` as the block at `height` after the given parent state (`check_header`, then
+    its links to the parent); return its id."""
+    check_header(chain_id, block, height=height, validator_count=validator_count)
     header = block.header
-    if header.chain_id != chain_id:
-        raise BlockInvalid(f"chain id {header.chain_id!r}, expected {chain_id!r}")
-    if header.height != height:
-        raise BlockInvalid(f"header height {header.height}, expected {height}")
     if header.prev_block_hash != prev_block_id:
         raise BlockInvalid("previous block hash does not link to the stored parent")
     if header.time_ms <= prev_time_ms:
         raise BlockInvalid(f"block time {header.time_ms} not after parent time {prev_time_ms}")
-    if header.proposer >= validator_count:
-        raise BlockInvalid(f"proposer {header.proposer} is not a validator")
-    if header.tx_root != tx_root(block.txs):
-        raise BlockInvalid("transactions do not match the header's Merkle root")
-    if header.evidence_hash != evidence_root(block.evidence):
-        raise BlockInvalid("evidence does not match the header's evidence hash")
     if header.app_hash != app_hash:
         raise BlockInvalid("app hash differs from the state left by the previous block")
     if header.results_hash != results_hash:

@@ -20,11 +20,11 @@ from google.protobuf.message import Message
 from proto.votestore.v1 import election_pb2, ledger_pb2
 from votestore.errors import DecodeError, SignatureError
 from votestore.hashing import sha256
+from votestore.limits import MAX_TX_BYTES as MAX_TX_BYTES
 
 PUBLIC_KEY_BYTES: Final = 32
 SIGNATURE_BYTES: Final = 64
 MAX_CHAIN_ID_BYTES: Final = 64
-MAX_TX_BYTES: Final = 256 * 1024
 
 # One constant per kind; a new kind gets a new string, never a reused one.
 TX_DOMAINS: Final[dict[str, bytes]] = {

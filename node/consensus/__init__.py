@@ -35,7 +35,10 @@ Contract with the node shell
   `DropReason`. Height, round and step are readable as properties.
 * Signing bytes: `vote_signing_bytes` / `proposal_signing_bytes` (layout in `signing.py`, equal to
   `votestore.encoding`'s). `verify_certificate(cert, chain_id, validators, verifier)` checks a
-  `Certificate` with the validator set alone.
+  `Certificate` with the validator set alone: the kernel's one check
+  (`votestore.certificate.check_precommits`) through the injected `Verifier`. A `Decided` the
+  shell has already checked with it (catch-up) says so (`certificate_checked=True`) and is not
+  verified twice.
 """
 
 from node.consensus import leader

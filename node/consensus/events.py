@@ -40,10 +40,17 @@ class ProposalValue:
 
 @dataclass(frozen=True, slots=True)
 class Decided:
-    """Catch-up: a block decided elsewhere for the current height, with its certificate."""
+    """Catch-up: a block decided elsewhere for the current height, with its certificate.
+
+    `certificate_checked` says the shell has already judged the certificate with the one check
+    (`votestore.certificate`, against this core's chain id and validators): catch-up checks each
+    served block to set aside a lying peer, and the core then does not verify the same
+    signatures a second time. Anything fed from the network unchecked leaves it False.
+    """
 
     certificate: Certificate
     payload: bytes
+    certificate_checked: bool = False
 
 
 @dataclass(frozen=True, slots=True)

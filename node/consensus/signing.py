@@ -1,4 +1,4 @@
-"""Signing bytes, the injected signer/verifier, and certificate checking.
+"""Signing bytes, the injected signer/verifier, and the core's view of the certificate check.
 
 The layouts are the protocol's, defined once in `votestore.encoding` (the shared kernel the core
 may import): the node, the verifier and receipt checks produce the very same bytes. The core adds
@@ -7,15 +7,15 @@ its own stricter form of nil: `None`, never empty bytes.
 
 from __future__ import annotations
 
-from typing import Final, Protocol
+from typing import Protocol
 
 from node.consensus.config import ValidatorSet
 from node.consensus.messages import Certificate, Proposal, Vote, VoteType
 from votestore import encoding
+from votestore.certificate import MAX_HEIGHT as MAX_HEIGHT
+from votestore.certificate import MAX_ROUND as MAX_ROUND
+from votestore.certificate import CertificateInvalid, check_precommits
 from votestore.encoding import BLOCK_ID_BYTES as BLOCK_ID_BYTES
-
-MAX_HEIGHT: Final = 2**64 - 1
-MAX_ROUND: Final = 2**31 - 1  # valid_round is a signed 32-bit field and must be able to name any round
 
 
 class Signer(Protocol):
@@ -61,27 +61,17 @@ def verify_certificate(
     certificate: Certificate, chain_id: str, validators: ValidatorSet, verifier: Verifier
 ) -> bool:
     """True iff a quorum of distinct validators signed PRECOMMIT for the certificate's block id at
-    its height and round. Needs nothing but the genesis validator set."""
-    if not 1 <= certificate.height <= MAX_HEIGHT or not 0 <= certificate.round <= MAX_ROUND:
-        return False
-    if len(certificate.block_id) != BLOCK_ID_BYTES:
-        return False
-    signers = [validator for validator, _ in certificate.signatures]
-    if len(set(signers)) != len(signers) or len(signers) < validators.quorum:
-        return False
-    return all(
-        validator in validators
-        and verifier.verify(
-            validator,
-            vote_signing_bytes(
-                chain_id,
-                VoteType.PRECOMMIT,
-                certificate.height,
-                certificate.round,
-                validator,
-                certificate.block_id,
-            ),
-            signature,
+    its height and round: `votestore.certificate.check_precommits`, the one check, as a verdict."""
+    try:
+        check_precommits(
+            chain_id,
+            validators.size,
+            certificate.height,
+            certificate.round,
+            certificate.block_id,
+            certificate.signatures,
+            verifier.verify,
         )
-        for validator, signature in certificate.signatures
-    )
+    except CertificateInvalid:
+        return False
+    return True

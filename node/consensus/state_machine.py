@@ -527,7 +527,9 @@ class Consensus:
             return self._drop(
                 DropReason.OLD_HEIGHT if certificate.height < self._height else DropReason.FUTURE_HEIGHT
             )
-        if not verify_certificate(certificate, self._chain_id, self._validators, self._verifier):
+        if not event.certificate_checked and not verify_certificate(
+            certificate, self._chain_id, self._validators, self._verifier
+        ):
             return self._drop(DropReason.BAD_CERTIFICATE)
         if self._built_by(certificate.block_id, event.payload) is None:
             return self._drop(DropReason.BAD_PAYLOAD)

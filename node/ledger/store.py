@@ -28,9 +28,11 @@ import plyvel
 from google.protobuf.message import DecodeError as ProtobufDecodeError
 
 from election.state_keys import META_APP_HASH
+from node.ledger.chain_check import SPOT_CHECKS as SPOT_CHECKS
+from node.ledger.chain_check import ChainCheck, StartCheck
+from node.ledger.tip import Tip as Tip
 from proto.votestore.v1 import election_pb2, ledger_pb2
-from votestore.blocks import GENESIS_RESULTS_ROOT, BlockInvalid, check_block, results_root
-from votestore.certificate import CertificateInvalid, verify_certificate
+from votestore.blocks import GENESIS_RESULTS_ROOT, results_root
 from votestore.encoding import block_id, canonical, tx_hash
 from votestore.errors import ConfigError, StoreCorrupted
 from votestore.genesis import Genesis
@@ -48,8 +50,6 @@ _META_GENESIS: Final = b"k/genesis"
 _META_LAST_SIGNED: Final = b"k/last_signed"
 _META_CHECKED: Final = b"k/checked"
 """Height (8 bytes, big-endian) and block id the last successful check of the chain reached."""
-SPOT_CHECKS: Final = 64
-"""Older heights the start-up check re-checks, drawn afresh at each start (a fixed cost)."""
 MAX_PENDING_EVIDENCE: Final = 256
 
 
@@ -61,31 +61,6 @@ def _h(height: int) -> bytes:
 class TxLocation:
     height: int
     index: int
-
-
-@dataclass(frozen=True, slots=True)
-class Tip:
-    """What the next block must link to."""
-
-    height: int
-    block_id: bytes
-    time_ms: int
-    app_hash: bytes
-    results_hash: bytes
-
-
-def check_child(genesis: Genesis, parent: Tip, block: ledger_pb2.Block) -> bytes:
-    """Check `block` as the one after `parent` (votestore.blocks.check_block); return its id."""
-    return check_block(
-        genesis.chain_id,
-        block,
-        height=parent.height + 1,
-        prev_block_id=parent.block_id,
-        prev_time_ms=parent.time_ms,
-        app_hash=parent.app_hash,
-        results_hash=parent.results_hash,
-        validator_count=genesis.n,
-    )
 
 
 class AppStateReader:
@@ -137,7 +112,7 @@ class Store:
             raise ConfigError(f"store {path} belongs to another genesis (hash {recorded.hex()[:16]}…)")
         raw_height = self._db.get(_META_HEIGHT)
         self._height = 0 if raw_height is None else struct.unpack(">Q", raw_height)[0]
-        self._tip = self._genesis_tip() if self._height == 0 else self._load_tip()
+        self._tip = self.genesis_tip() if self._height == 0 else self._load_tip()
 
     def close(self) -> None:
         self._db.close()
@@ -153,26 +128,23 @@ class Store:
     def app_reader(self) -> AppStateReader:
         return AppStateReader(self._app)
 
-    def _genesis_tip(self) -> Tip:
-        return Tip(0, b"", self._genesis.genesis_time_ms, self._genesis_app_hash, GENESIS_RESULTS_ROOT)
-
     def _load_tip(self) -> Tip:
-        return self._tip_at(self._height)
+        return self.tip_at(self._height)
 
-    def _tip_at(self, height: int) -> Tip:
+    def tip_at(self, height: int) -> Tip:
         """What the block after `height` must link to, read from the stored records (unchecked)."""
         if height == 0:
-            return self._genesis_tip()
+            return self.genesis_tip()
         block = self.block(height)
         return Tip(
             height,
             block_id(block.header),
             block.header.time_ms,
-            self._app_hash_at(height),
+            self.app_hash_at(height),
             results_root(self.results(height)),
         )
 
-    def _app_hash_at(self, height: int) -> bytes:
+    def app_hash_at(self, height: int) -> bytes:
         app_hash: bytes | None = self._db.get(_APP_HASH_AT + _h(height))
         if app_hash is None:
             raise StoreCorrupted(height, "app hash record missing")
@@ -280,123 +252,44 @@ class Store:
             found.append(evidence)
         return found
 
-    # ------------------------------------------------------------------ checks
+    # ------------------------------------------------------------------ checks (chain_check.py)
 
     def check_chain(self) -> Iterator[int]:
-        """Check every stored block from genesis (links, roots, certificate, results count, app
-        hash record) and the application's app hash against the tip; yield each height checked
-        (for progress), raise StoreCorrupted naming the first height at fault. Reads only."""
-        parent = self._genesis_tip()
-        keys = self._genesis.validator_keys()
-        for height in range(1, self._height + 1):
-            parent = self._check_height(parent, height, keys)
-            yield height
-        self._check_app_state(parent)
+        return ChainCheck(self).check_chain()
 
     def check_whole(self) -> int:
-        """check_chain, then record the tip as checked (`votestore node check`, and a start
-        without a usable record); return the number of blocks checked. Recording lets an
-        operator run the long check on a stopped node, without a startupProbe's limit, before
-        the first start on a store that has no record yet."""
-        checked = sum(1 for _ in self.check_chain())
-        self._record_check(self._tip, sync=True)
-        return checked
+        return ChainCheck(self).check_whole()
 
     def check_start(self, spot_checks: int = SPOT_CHECKS, rng: random.Random | None = None) -> StartCheck:
-        """The node's start-up check: the heights above the recorded check, the record against
-        its block, the tip's app hash, and `spot_checks` older heights against their parents;
-        then record the tip as checked. Without a record (a new store, or one from before the
-        record existed), or with a record that no longer matches the stored chain, it checks the
-        whole chain: the record only saves work, so a record that disagrees is not trusted to
-        skip anything, and a store whose blocks all check is not refused for a damaged record."""
-        keys = self._genesis.validator_keys()
-        checked_to = self._recorded_check()
-        if checked_to is None:
-            self.check_whole()
-            return StartCheck(full=True, above=tuple(range(1, self._height + 1)), spots=())
-        above = tuple(range(checked_to + 1, self._height + 1))
-        self._check_app_state(self._check_above(checked_to, self._height, keys))
-        population = range(1, checked_to + 1)
-        spots = tuple(sorted((rng or random.SystemRandom()).sample(population, min(spot_checks, checked_to))))
-        for height in spots:
-            self._check_height(self._tip_at(height - 1), height, keys)
-        self._record_check(self._tip, sync=True)
-        return StartCheck(full=False, above=above, spots=spots)
+        return ChainCheck(self).check_start(spot_checks, rng)
 
     def check_ahead(self, max_blocks: int) -> int:
-        """Check up to `max_blocks` stored blocks above the recorded check and move the record up
-        to the last of them; return how many were checked. Does nothing without a record that
-        matches the chain (check_start leaves one). Raises StoreCorrupted naming the height at
-        fault, the record left below it, so the next start refuses the store."""
-        checked_to = self._recorded_check()
-        if checked_to is None:
-            return 0
-        last = min(self._height, checked_to + max_blocks)
-        if last > checked_to:
-            # Not synced: a record lost in a crash is an older one, which still matches its block.
-            self._record_check(
-                self._check_above(checked_to, last, self._genesis.validator_keys()), sync=False
-            )
-        return last - checked_to
+        return ChainCheck(self).check_ahead(max_blocks)
 
     @property
     def checked_height(self) -> int:
-        """The height the recorded check reaches (0 without a record that matches the chain)."""
-        return self._recorded_check() or 0
+        return ChainCheck(self).checked_height
 
-    def _recorded_check(self) -> int | None:
-        """The height the record names, if the record is well formed, not above the stored tip,
-        and names the stored block at its height; else None (check everything)."""
-        raw = self._db.get(_META_CHECKED)
-        if raw is None or len(raw) != 8 + 32:
-            return None
-        height = struct.unpack(">Q", raw[:8])[0]
-        if height > self._height:
-            return None
-        if height and block_id(self.block(height).header) != raw[8:]:
-            return None
-        return int(height)
+    # ------------------------------------------------------------------ records the checks keep
 
-    def _record_check(self, checked: Tip, *, sync: bool) -> None:
-        self._db.put(_META_CHECKED, _h(checked.height) + checked.block_id.ljust(32, b"\0"), sync=sync)
+    @property
+    def genesis(self) -> Genesis:
+        return self._genesis
 
-    def _check_above(self, checked_to: int, last: int, keys: Sequence[bytes]) -> Tip:
-        """Check heights checked_to+1..last, each against the one before, starting from the
-        stored block at `checked_to` (checked before); return the tip at `last`."""
-        parent = self._tip_at(checked_to)
-        for height in range(checked_to + 1, last + 1):
-            parent = self._check_height(parent, height, keys)
-        return parent
+    def genesis_tip(self) -> Tip:
+        return Tip(0, b"", self._genesis.genesis_time_ms, self._genesis_app_hash, GENESIS_RESULTS_ROOT)
 
-    def _check_height(self, parent: Tip, height: int, keys: Sequence[bytes]) -> Tip:
-        """Check the stored block at `height` as the child of `parent` (links, roots, its
-        certificate, its results count, its app hash record); return what its child links to."""
-        block = self.block(height)
-        try:
-            identity = check_child(self._genesis, parent, block)
-            verify_certificate(
-                self._genesis.chain_id, keys, self.certificate(height), block_id=identity, height=height
-            )
-        except (BlockInvalid, CertificateInvalid) as exc:
-            raise StoreCorrupted(height, str(exc)) from None
-        results = self.results(height)
-        if len(results) != len(block.txs):
-            raise StoreCorrupted(height, f"{len(results)} results for {len(block.txs)} transactions")
-        return Tip(height, identity, block.header.time_ms, self._app_hash_at(height), results_root(results))
+    def app_state_hash(self) -> bytes | None:
+        """The app hash the application state itself records (what the tip's must equal)."""
+        value: bytes | None = self._app.get(META_APP_HASH)
+        return value
 
-    def _check_app_state(self, tip: Tip) -> None:
-        if self._height and self._app.get(META_APP_HASH) != tip.app_hash:
-            raise StoreCorrupted(self._height, "application state's app hash differs from the chain's")
+    def check_record(self) -> bytes | None:
+        value: bytes | None = self._db.get(_META_CHECKED)
+        return value
 
-
-@dataclass(frozen=True, slots=True)
-class StartCheck:
-    """What a start-up check read: whether it checked the whole chain, the heights above the
-    record, and the older heights it spot-checked."""
-
-    full: bool
-    above: tuple[int, ...]
-    spots: tuple[int, ...]
+    def put_check_record(self, record: bytes, *, sync: bool) -> None:
+        self._db.put(_META_CHECKED, record, sync=sync)
 
 
 def _evidence_key(evidence: ledger_pb2.Evidence) -> bytes:

@@ -29,6 +29,7 @@ from proto.votestore.v1 import peer_pb2, peer_pb2_grpc
 from votestore import version as build
 from votestore.channels import ValidatorDialer
 from votestore.encoding import hello_signing_bytes, verify_signature
+from votestore.limits import NODE_MESSAGE_BYTES, message_options
 from votestore.version import PROTOCOL_VERSION
 
 log = logging.getLogger("votestore.node.peer")
@@ -43,15 +44,13 @@ NO_CHALLENGE: Final = (
     "or not a votestore node)"
 )
 REFUSED_CODES: Final = frozenset({grpc.StatusCode.UNAUTHENTICATED, grpc.StatusCode.FAILED_PRECONDITION})
-MAX_MESSAGE_BYTES: Final = 32 * 1024 * 1024
 KEEPALIVE_TIME_MS: Final = 3_000
 KEEPALIVE_TIMEOUT_MS: Final = 2_000
 # A link whose packets vanish (a cut cable, a partition by dropped routes) looks alive to TCP
 # until its retransmissions give up, minutes later; keepalive pings find it within ~5 s, and the
 # link redials and replays this height's messages.
 CHANNEL_OPTIONS: Final = [
-    ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
-    ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
+    *message_options(receive=NODE_MESSAGE_BYTES, send=NODE_MESSAGE_BYTES),
     ("grpc.keepalive_time_ms", KEEPALIVE_TIME_MS),
     ("grpc.keepalive_timeout_ms", KEEPALIVE_TIMEOUT_MS),
     ("grpc.keepalive_permit_without_calls", 1),

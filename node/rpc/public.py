@@ -23,12 +23,11 @@ from votestore.errors import StoreCorrupted
 from votestore.grpc_service import drain
 from votestore.hashing import HASH_BYTES, merkle_paths
 from votestore.ids import id_problem
+from votestore.limits import MAX_SUBMIT_BATCH_BYTES as MAX_SUBMIT_BATCH_BYTES
 
 MAX_STREAM_TXS: Final = 100_000
 MAX_SUBMIT_BATCH_TXS: Final = 512
 """Transactions in one SubmitTxBatch call (a gateway sends a few milliseconds' worth)."""
-MAX_SUBMIT_BATCH_BYTES: Final = 8 * 1024 * 1024
-"""Bytes of transactions in one SubmitTxBatch call, under the server's 32 MiB message limit."""
 MAX_BLOCKS_PER_CALL: Final = 10_000
 MAX_GET_TX_BATCH: Final = 1024
 """Hashes in one GetTxBatch call (a gateway asks for the ballots of one block it is waiting on)."""

@@ -27,11 +27,11 @@ from votestore.client.receipts import check_receipt
 from votestore.encoding import block_id
 from votestore.errors import VotestoreError
 from votestore.genesis import Genesis
+from votestore.limits import NODE_MESSAGE_BYTES, message_options
 
 RPC_TIMEOUT_S: Final = 10.0
 BLOCKS_TIMEOUT_S: Final = 120.0
 VERIFY_TIMEOUT_S: Final = 600.0
-MAX_MESSAGE_BYTES: Final = 64 * 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,7 +46,7 @@ class Presence:
 
 
 def _stub(address: str) -> tuple[grpc.Channel, node_pb2_grpc.NodeStub]:
-    options = [("grpc.max_receive_message_length", MAX_MESSAGE_BYTES)]
+    options = message_options(receive=NODE_MESSAGE_BYTES)
     channel = grpc.insecure_channel(address, options=options)
     return channel, node_pb2_grpc.NodeStub(channel)
 

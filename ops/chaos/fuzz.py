@@ -22,6 +22,8 @@ from google.protobuf.descriptor import Descriptor, FieldDescriptor, ServiceDescr
 from google.protobuf.message import DecodeError, Message
 from google.protobuf.message_factory import GetMessageClass
 
+from votestore.limits import FUZZ_SEND_BYTES, NODE_MESSAGE_BYTES, message_options
+
 MAX_DEPTH: Final = 3
 MAX_REPEATED: Final = 4
 MAX_RANDOM_BYTES: Final = 2048
@@ -212,7 +214,7 @@ async def campaign(
     assert count > 0 and targets and concurrency > 0
     stats = FuzzStats()
     started = time.monotonic()
-    options = [("grpc.max_send_message_length", 64 * 1024 * 1024)]
+    options = message_options(receive=NODE_MESSAGE_BYTES, send=FUZZ_SEND_BYTES)
     next_index = iter(range(count))
     dead = asyncio.Event()
     async with grpc.aio.insecure_channel(target, options=options) as channel:

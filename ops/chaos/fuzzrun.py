@@ -23,10 +23,9 @@ from ops.chaos.fuzz import FuzzStats, Inputs, campaign, methods
 from ops.chaos.run import choose_fabric
 from proto.votestore.v1 import gateway_pb2, node_pb2, node_pb2_grpc
 from votestore.client.node import NodeClient
+from votestore.limits import FUZZ_SEND_BYTES, NODE_MESSAGE_BYTES, OVERSIZED_BYTES, message_options
 
 VOTERS: Final = 20
-OVERSIZED_BYTES: Final = 40 * 1024 * 1024
-"""Above the node's 32 MiB message limit and the gateway's."""
 NODE_STREAMS: Final = 1000
 GATEWAY_STREAMS: Final = 1100
 """The gateway serves at most 1000 calls at once (gateway.server.MAX_CONCURRENT_RPCS)."""
@@ -105,7 +104,7 @@ def _alive(net: ChaosNet) -> Callable[[], bool]:
 
 
 async def _oversized(target: str, path: str, field_name: str, request: type) -> str:
-    options = [("grpc.max_send_message_length", 2 * OVERSIZED_BYTES)]
+    options = message_options(receive=NODE_MESSAGE_BYTES, send=FUZZ_SEND_BYTES)
     async with grpc.aio.insecure_channel(target, options=options) as channel:
         unary = channel.unary_unary(path, request_serializer=lambda b: b, response_deserializer=lambda b: b)
         body = request(**{field_name: os.urandom(OVERSIZED_BYTES)}).SerializeToString()
@@ -161,7 +160,7 @@ def _nothing_recorded(net: ChaosNet, first: int, report: FuzzReport) -> None:
         if node.list_elections() != [ELECTION_ID]:
             report.findings.append(f"elections now: {node.list_elections()}")
         last = node.status().height
-    with grpc.insecure_channel(net.addresses[0], options=[("grpc.max_receive_message_length", 2**26)]) as ch:
+    with grpc.insecure_channel(net.addresses[0], options=message_options(receive=NODE_MESSAGE_BYTES)) as ch:
         request = node_pb2.GetBlocksRequest(from_height=first, to_height=last)
         for committed in node_pb2_grpc.NodeStub(ch).GetBlocks(request, timeout=BLOCKS_TIMEOUT_S):
             report.blocks_checked += 1

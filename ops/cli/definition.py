@@ -1,8 +1,9 @@
 """The election definition file (TOML) an administrator writes, read into an `ElectionCreate`.
 
-This checks only what the file itself must say (fields present, of the right type, times that
-parse); the chain's policy — id syntax, bounds, a window after block time — is the state machine's
-to judge, and its refusal comes back with the reason (`BAD_DEFINITION: ...`). See docs/admin.md.
+This checks only what the file itself must say (its shape, `DefinitionFile`, read by the one
+typed reader `votestore.config_file`: keys known, present, of the right type; times that parse);
+the chain's policy — id syntax, bounds, a window after block time — is the state machine's to
+judge, and its refusal comes back with the reason (`BAD_DEFINITION: ...`). See docs/admin.md.
 
 Times are ISO-8601 with a UTC offset (`2026-05-03T08:00:00+02:00`, `...Z`) or relative to now
 (`+90s`, `+30m`, `+1h`, `+2d`, `now`): a naive local time is refused, since validators judge the
@@ -12,12 +13,15 @@ window by block time in UTC. Durations (the complaint window) are `90s`, `30m`, 
 from __future__ import annotations
 
 import re
-import tomllib
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Final
+from typing import Annotated, Final
+
+from pydantic import BeforeValidator, StrictStr
 
 from proto.votestore.v1 import election_pb2
+from votestore.config_file import NonNegativeInt, parse, read_toml, table
 from votestore.errors import ConfigError
 from votestore.keys import parse_public_key
 
@@ -54,107 +58,109 @@ def parse_duration_ms(text: str) -> int:
     return int(duration.group(1)) * _UNIT_MS[duration.group(2)]
 
 
-def _get(table: Table, key: str, kind: type, where: str) -> object:
-    if key not in table:
-        raise ConfigError(f"{where}: '{key}' missing")
-    value = table[key]
-    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-        raise ConfigError(f"{where}: '{key}' must be a {kind.__name__}")
-    return value
-
-
-def _str(table: Table, key: str, where: str, default: str | None = None) -> str:
-    if default is not None and key not in table:
-        return default
-    value = _get(table, key, str, where)
-    assert isinstance(value, str)
-    return value
-
-
-def _int(table: Table, key: str, where: str) -> int:
-    value = _get(table, key, int, where)
-    assert isinstance(value, int)
-    if value < 0:
-        raise ConfigError(f"{where}: '{key}' must not be negative")
-    return value
-
-
-def _tables(table: Table, key: str, where: str) -> list[Table]:
-    value = _get(table, key, list, where)
-    assert isinstance(value, list)
-    if not all(isinstance(item, dict) for item in value):
-        raise ConfigError(f"{where}: '{key}' must be a list of tables ([[{key}]])")
-    return value
-
-
-def _choice(item: object, where: str) -> election_pb2.Choice:
+def _choice_or_id(item: object) -> object:
     """A choice is a bare id (its label is the id) or a table {id, label}."""
     if isinstance(item, str):
-        return election_pb2.Choice(id=item, label=item)
-    if isinstance(item, dict):
-        choice_id = _str(item, "id", where)
-        return election_pb2.Choice(id=choice_id, label=_str(item, "label", where, default=choice_id))
-    raise ConfigError(f"{where}: a choice is an id or a table {{id, label}}")
+        return {"id": item}
+    if not isinstance(item, dict):
+        raise ValueError("must be an id or a table {id, label}")
+    return item
 
 
-def _contest(table: Table, number: int) -> election_pb2.Contest:
-    where = f"contest {number}"
-    contest_id = _str(table, "id", where)
-    where = f"contest {contest_id!r}"
-    choices = _get(table, "choices", list, where)
-    assert isinstance(choices, list)
+@table
+@dataclass(frozen=True, slots=True)
+class ChoiceFile:
+    id: StrictStr
+    label: StrictStr | None = None
+
+
+@table
+@dataclass(frozen=True, slots=True)
+class ContestFile:
+    id: StrictStr
+    choices: list[Annotated[ChoiceFile, BeforeValidator(_choice_or_id)]]
+    min: NonNegativeInt
+    max: NonNegativeInt
+    title: StrictStr | None = None
+
+
+@table
+@dataclass(frozen=True, slots=True)
+class TrusteeFile:
+    name: StrictStr
+    sign_key: StrictStr
+    enc_key: StrictStr
+
+
+@table
+@dataclass(frozen=True, slots=True)
+class WindowFile:
+    start: StrictStr
+    end: StrictStr
+
+
+@table
+@dataclass(frozen=True, slots=True)
+class KeygenFile:
+    deal_deadline: StrictStr
+    complaint_window: StrictStr
+
+
+@table
+@dataclass(frozen=True, slots=True)
+class DefinitionFile:
+    """The definition file's shape (docs/admin.md); unknown keys are refused."""
+
+    id: StrictStr
+    title: StrictStr
+    contests: list[ContestFile]
+    window: WindowFile
+    keygen: KeygenFile
+    trustees: list[TrusteeFile]
+    threshold: NonNegativeInt
+    groups: list[StrictStr] = field(default_factory=list)
+
+
+def _contest(contest: ContestFile) -> election_pb2.Contest:
     return election_pb2.Contest(
-        id=contest_id,
-        title=_str(table, "title", where, default=contest_id),
-        choices=[_choice(item, where) for item in choices],
-        min_selections=_int(table, "min", where),
-        max_selections=_int(table, "max", where),
+        id=contest.id,
+        title=contest.title if contest.title is not None else contest.id,
+        choices=[
+            election_pb2.Choice(id=c.id, label=c.id if c.label is None else c.label) for c in contest.choices
+        ],
+        min_selections=contest.min,
+        max_selections=contest.max,
     )
 
 
-def _trustee(table: Table, number: int) -> election_pb2.Trustee:
-    where = f"trustee {number}"
+def _trustee(trustee: TrusteeFile, number: int) -> election_pb2.Trustee:
+    where = f"trustees[{number}]"
     return election_pb2.Trustee(
-        name=_str(table, "name", where),
-        sign_key=parse_public_key(_str(table, "sign_key", where), f"{where} sign_key"),
-        enc_key=parse_public_key(_str(table, "enc_key", where), f"{where} enc_key"),
+        name=trustee.name,
+        sign_key=parse_public_key(trustee.sign_key, f"{where}.sign_key"),
+        enc_key=parse_public_key(trustee.enc_key, f"{where}.enc_key"),
     )
 
 
 def definition_from_toml(document: Table, now_ms: int) -> election_pb2.ElectionCreate:
-    where = "definition"
-    window = _get(document, "window", dict, where)
-    assert isinstance(window, dict)
-    keygen = _get(document, "keygen", dict, where)
-    assert isinstance(keygen, dict)
-    groups = document.get("groups", [])
-    if not isinstance(groups, list) or not all(isinstance(g, str) for g in groups):
-        raise ConfigError("definition: 'groups' must be a list of strings")
+    """The ElectionCreate a parsed definition file asks for (ConfigError, one line, if malformed)."""
+    definition = parse(DefinitionFile, document, "definition")
     return election_pb2.ElectionCreate(
-        election_id=_str(document, "id", where),
-        title=_str(document, "title", where),
-        contests=[_contest(t, n) for n, t in enumerate(_tables(document, "contests", where), start=1)],
-        window_start_ms=parse_time_ms(_str(window, "start", "window"), now_ms),
-        window_end_ms=parse_time_ms(_str(window, "end", "window"), now_ms),
-        trustees=[_trustee(t, n) for n, t in enumerate(_tables(document, "trustees", where), start=1)],
-        threshold=_int(document, "threshold", where),
-        groups=groups,
-        deal_deadline_ms=parse_time_ms(_str(keygen, "deal_deadline", "keygen"), now_ms),
-        complaint_window_ms=parse_duration_ms(_str(keygen, "complaint_window", "keygen")),
+        election_id=definition.id,
+        title=definition.title,
+        contests=[_contest(c) for c in definition.contests],
+        window_start_ms=parse_time_ms(definition.window.start, now_ms),
+        window_end_ms=parse_time_ms(definition.window.end, now_ms),
+        trustees=[_trustee(t, n) for n, t in enumerate(definition.trustees, start=1)],
+        threshold=definition.threshold,
+        groups=definition.groups,
+        deal_deadline_ms=parse_time_ms(definition.keygen.deal_deadline, now_ms),
+        complaint_window_ms=parse_duration_ms(definition.keygen.complaint_window),
     )
 
 
 def read_definition(path: Path, now_ms: int) -> election_pb2.ElectionCreate:
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise ConfigError(f"definition {path}: {exc.strerror}") from None
-    if len(raw) > MAX_DEFINITION_BYTES:
-        raise ConfigError(f"definition {path} exceeds {MAX_DEFINITION_BYTES} bytes")
-    try:
-        document = tomllib.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise ConfigError(f"definition {path}: {exc}") from None
+    document = read_toml(path, "definition", MAX_DEFINITION_BYTES)
     try:
         return definition_from_toml(document, now_ms)
     except ConfigError as exc:

@@ -11,14 +11,9 @@ from collections.abc import Awaitable, Callable
 import grpc
 import pytest
 
-from gateway.validators import (
-    SUBMIT_BATCH_MAX_TXS,
-    Accepted,
-    Answer,
-    Refused,
-    Unreachable,
-    ValidatorPool,
-)
+from gateway.answers import Accepted, Answer, Refused, Unreachable
+from gateway.submit_batch import SUBMIT_BATCH_MAX_TXS
+from gateway.validators import ValidatorPool
 from proto.votestore.v1 import election_pb2
 from tests.gateway.fake_node import CHAIN_ID, ELECTION, FakeCluster, credential, start_fake_cluster
 from votestore import txbuild

@@ -23,12 +23,16 @@ runner = CliRunner()
 BAD_CONFIGS = [
     ("missing", None, "not found"),
     ("not toml", "listen = [", "unreadable"),
-    ("no genesis", 'listen = "127.0.0.1:0"', "missing 'genesis'"),
+    ("no genesis", 'listen = "127.0.0.1:0"', "missing key 'genesis'"),
     ("typo", 'listen = "127.0.0.1:0"\ngenesis = "g.json"\nlisen = 1', "unknown keys ['lisen']"),
     ("bad listen", 'listen = "nowhere"\ngenesis = "g.json"', "must be host:port"),
     ("bad limit", 'listen = "h:1"\ngenesis = "g.json"\n[limits]\nclient_burst = 0', "client_burst must"),
-    ("unknown limit", 'listen = "h:1"\ngenesis = "g.json"\n[limits]\nburst = 1', "unknown limits"),
-    ("tls half", 'listen = "h:1"\ngenesis = "g.json"\n[tls]\ncert = "c"', "[tls] needs exactly"),
+    (
+        "unknown limit",
+        'listen = "h:1"\ngenesis = "g.json"\n[limits]\nburst = 1',
+        "unknown keys ['limits.burst']",
+    ),
+    ("tls half", 'listen = "h:1"\ngenesis = "g.json"\n[tls]\ncert = "c"', "missing key 'tls.key'"),
     ("no transport", 'listen = "127.0.0.1:0"\ngenesis = "g.json"', "set exactly one of 'validator_cas'"),
     (
         "genesis absent",

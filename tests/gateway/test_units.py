@@ -13,6 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from gateway.answers import Accepted, BroadcastOutcome, Refused, Unreachable, decided
 from gateway.identity import (
     HEADER,
     MINIMUM_COST,
@@ -27,7 +28,6 @@ from gateway.metrics import GatewayMetrics
 from gateway.server import GC_YOUNG_OBJECTS, tune_gc
 from gateway.service import TakenLog, refusal_of
 from gateway.status import STATUS_OF_RESULT, UNEXPECTED_RESULT_STATUS, status_for
-from gateway.validators import Accepted, BroadcastOutcome, Refused, Unreachable, decided
 from proto.votestore.v1 import election_pb2
 from votestore.errors import ConfigError
 

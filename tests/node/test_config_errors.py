@@ -44,7 +44,7 @@ def _garbled_config(net: LocalNet) -> str:
 
 def _unknown_setting(net: LocalNet) -> str:
     net.config_path(0).write_text(net.config_path(0).read_text() + "colour = 3\n")
-    return "unknown settings"
+    return "unknown keys ['colour']"
 
 
 def _foreign_key(net: LocalNet) -> str:

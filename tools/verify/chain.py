@@ -8,9 +8,10 @@ Links (previous hash, time, app hash, results root) are judged against the agree
 from __future__ import annotations
 
 from proto.votestore.v1 import ledger_pb2
-from votestore.blocks import evidence_root, tx_root
-from votestore.certificate import CertificateInvalid, verify_certificate
-from votestore.encoding import BLOCK_ID_BYTES, block_id, canonical, verify_signature, vote_signing_bytes
+from votestore.blocks import BlockInvalid, check_header
+from votestore.certificate import certificate_problem as certificate_problem
+from votestore.certificate import genuine_signers as certificate_signers
+from votestore.encoding import canonical
 from votestore.genesis import Genesis
 from votestore.hashing import sha256
 
@@ -21,53 +22,17 @@ def content_digest(block: ledger_pb2.Block) -> bytes:
 
 
 def header_problem(genesis: Genesis, block: ledger_pb2.Block, height: int) -> str | None:
-    """What is wrong with the block on its own, or None."""
-    header = block.header
-    if header.chain_id != genesis.chain_id:
-        return f"chain id {header.chain_id!r}, expected {genesis.chain_id!r}"
-    if header.height != height:
-        return f"header height {header.height}, served as {height}"
-    if header.proposer >= genesis.n:
-        return f"proposer {header.proposer} is not a validator"
-    if header.tx_root != tx_root(block.txs):
-        return "transactions do not match the header's tx root"
-    if header.evidence_hash != evidence_root(block.evidence):
-        return "evidence does not match the header's evidence hash"
-    return None
-
-
-def certificate_problem(genesis: Genesis, committed: ledger_pb2.CommittedBlock, height: int) -> str | None:
+    """What is wrong with the block on its own (`votestore.blocks.check_header`), or None."""
     try:
-        verify_certificate(
-            genesis.chain_id,
-            genesis.validator_keys(),
-            committed.certificate,
-            block_id=block_id(committed.block.header),
-            height=height,
-        )
-    except CertificateInvalid as exc:
+        check_header(genesis.chain_id, block, height=height, validator_count=genesis.n)
+    except BlockInvalid as exc:
         return str(exc)
     return None
 
 
 def genuine_signers(genesis: Genesis, certificate: ledger_pb2.CommitCertificate) -> frozenset[int]:
     """Validators whose precommit in the certificate verifies: the ones accountable for it."""
-    keys = genesis.validator_keys()
-    signers: set[int] = set()
-    for entry in certificate.signatures:
-        if entry.validator >= len(keys) or len(certificate.block_id) != BLOCK_ID_BYTES:
-            continue
-        message = vote_signing_bytes(
-            genesis.chain_id,
-            ledger_pb2.PRECOMMIT,
-            certificate.height,
-            certificate.round,
-            entry.validator,
-            certificate.block_id,
-        )
-        if verify_signature(keys[entry.validator], message, entry.signature):
-            signers.add(entry.validator)
-    return frozenset(signers)
+    return certificate_signers(genesis.chain_id, genesis.validator_keys(), certificate)
 
 
 def first_differing_tx(served: ledger_pb2.Block, agreed: ledger_pb2.Block) -> int | None:

@@ -18,6 +18,7 @@ from tools.verify.snapshot import NodeInfo, Published, Reach
 from votestore.channels import ValidatorDialer
 from votestore.errors import VotestoreError
 from votestore.genesis import Genesis
+from votestore.limits import NODE_MESSAGE_BYTES, message_options
 
 RPC_TIMEOUT_S: Final = 10.0
 """A unary read that takes longer marks the node down for this round."""
@@ -25,7 +26,6 @@ STREAM_TIMEOUT_S: Final = 300.0
 """Whole GetBlocks stream of one chunk."""
 STATE_READ_ATTEMPTS: Final = 3
 """Tries to read all election states between two equal heights before giving up on them."""
-MAX_MESSAGE_BYTES: Final = 64 * 1024 * 1024
 
 
 class SourceDown(VotestoreError):
@@ -98,7 +98,7 @@ class NodeSource:
         validator `index`, which must be the validator at `address`."""
         self.name = name
         self.address = address
-        options = [("grpc.max_receive_message_length", MAX_MESSAGE_BYTES)]
+        options = message_options(receive=NODE_MESSAGE_BYTES)
         self._channel = (dialer or ValidatorDialer(None)).sync(index, address, options)
         self._stub = node_pb2_grpc.NodeStub(self._channel)
 

@@ -18,12 +18,16 @@ import grpc.aio  # type: ignore[import-untyped, unused-ignore]
 from proto.votestore.v1 import gateway_pb2, gateway_pb2_grpc
 from votestore.client.ballot import Selections, build_ballot_tx
 from votestore.errors import VotestoreError
+from votestore.limits import GATEWAY_REPLY_BYTES, message_options
 
 CALL_TIMEOUT_S: Final = 30.0
 WAIT_MARGIN_S: Final = 5.0
 """The gRPC deadline of WaitReceipt exceeds the asked wait by this much, so the gateway answers."""
 
 T = TypeVar("T")
+
+REPLY_OPTIONS: Final = message_options(receive=GATEWAY_REPLY_BYTES)
+"""A gateway with the default request cap replies with at most this much (votestore.limits)."""
 
 
 class GatewayError(VotestoreError):
@@ -45,10 +49,10 @@ class GatewayClient:
     def __init__(self, target: str, *, root_certificates: bytes | None = None) -> None:
         self._target, self._tls = target, root_certificates is not None
         if root_certificates is None:
-            self._channel = grpc.aio.insecure_channel(target)
+            self._channel = grpc.aio.insecure_channel(target, options=REPLY_OPTIONS)
         else:
             credentials = grpc.ssl_channel_credentials(root_certificates=root_certificates)
-            self._channel = grpc.aio.secure_channel(target, credentials)
+            self._channel = grpc.aio.secure_channel(target, credentials, options=REPLY_OPTIONS)
         self._stub: Any = gateway_pb2_grpc.GatewayStub(self._channel)
 
     async def __aenter__(self) -> GatewayClient:

@@ -93,7 +93,10 @@ def test_missing_files_are_clear(command: list[str]) -> None:
 @pytest.mark.parametrize(
     ("command", "message"),
     [
-        (["node", "start"], "error: No such command 'start'. (see 'votestore node --help')"),
+        (
+            ["node", "start"],
+            "error: No such command 'start'. Did you mean 'status'? (see 'votestore node --help')",
+        ),
         (["node", "run", "--bogus"], "error: No such option: --bogus (see 'votestore node run --help')"),
         (["cast"], "error: Missing option '--gateway'. (see 'votestore cast --help')"),
     ],

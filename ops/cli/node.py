@@ -6,11 +6,13 @@ from pathlib import Path
 
 import typer
 
+from ops.cli.node_init import init
 from ops.cli.node_status import status
 
 app = typer.Typer(
     help="Run a validator node, ask one how it is, or check its store offline.", no_args_is_help=True
 )
+app.command("init")(init)
 app.command("status")(status)
 
 

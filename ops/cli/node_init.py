@@ -1,0 +1,123 @@
+"""`votestore node init`: a new validator's key and a commented node.toml naming every option, its
+default and its unit — what an operator edits, instead of reading the code for the options.
+
+The defaults are read from `node.config.NodeConfig` itself, and every option must have a line in
+OPTIONS (a test holds them together), so the file can never list a default the node does not use.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Annotated, Final
+
+import typer
+
+from node.config import NodeConfig, load_node_config
+from votestore.errors import ConfigError
+from votestore.keys import new_signing_key, write_key_file
+from votestore.netaddr import is_local_only
+
+OPTIONAL: Final = {
+    "metrics_port": "TCP port of the Prometheus /metrics endpoint, on the listen address's host; 0: none",
+    "peers": 'a table `index = "host:port"`: reach these validators at another address than genesis names',
+    "mempool_max_txs": "transactions the mempool holds at most",
+    "mempool_max_bytes": "bytes the mempool holds at most",
+    "block_max_txs": "transactions a block this validator proposes holds at most",
+    "block_max_bytes": "bytes of transactions a block this validator proposes holds at most",
+    "empty_block_interval_ms": "milliseconds between blocks when there is nothing to commit",
+    "batch_wait_ms": "milliseconds the proposer waits to fill a block once a transaction is pending",
+    "verify_workers": "processes checking ballot proofs; 0: in the loop (default unset: one per core)",
+    "log_level": "DEBUG, INFO, WARNING, ERROR or CRITICAL (per module: VOTESTORE_LOG_LEVELS, docs/admin.md)",
+}
+"""Every NodeConfig option an operator may leave out, with what it means and its unit."""
+EXAMPLES: Final = {"verify_workers": 2}
+"""What to show for an option whose default is unset."""
+REQUIRED: Final = ("key_file", "genesis", "listen", "data_dir", "tls", "insecure_plaintext")
+
+
+def _default(name: str) -> object:
+    for f in dataclasses.fields(NodeConfig):
+        if f.name == name:
+            if f.default is not dataclasses.MISSING:
+                return f.default
+            if f.default_factory is not dataclasses.MISSING:
+                return f.default_factory()
+    raise KeyError(name)
+
+
+def _toml(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return f'"{value}"'
+    if isinstance(value, dict):
+        return "{}"
+    return f"{value:_}" if isinstance(value, int) else str(value)
+
+
+def render(listen: str, genesis: str, plaintext: bool) -> str:
+    lines = [
+        "# A votestore validator's config (votestore node init). Paths are relative to this file.",
+        "",
+        "# this validator's signing key (its public key goes into genesis)",
+        'key_file = "node.key.json"',
+        "# the chain's genesis file, from the ceremony",
+        f'genesis = "{genesis}"',
+        "# host:port for peers and the public Node API",
+        f'listen = "{listen}"',
+        "# the LevelDB store; one node per data dir",
+        'data_dir = "data"',
+        "",
+    ]
+    if plaintext:
+        lines += [
+            "# Plaintext links: loopback (or 198.18.0.0/15, a test network) only.",
+            "insecure_plaintext = true",
+        ]
+    else:
+        lines += [
+            "# TLS bound to the genesis keys: `votestore keys tls issue --key node.key.json --genesis",
+            "# genesis.json --out node` makes node.tls.pem and node.tls.key; `votestore keys tls bundle`",
+            "# makes validators.ca.pem from every validator's CA certificate.",
+            'tls = { cert = "node.tls.pem", key = "node.tls.key", validator_cas = "validators.ca.pem" }',
+        ]
+    lines += ["", "# Optional: each line shows the default; uncomment to change it."]
+    for name, meaning in OPTIONAL.items():
+        default = _default(name)
+        lines.append(f"# {meaning}")
+        lines.append(f"# {name} = {_toml(default if default is not None else EXAMPLES[name])}")
+    return "\n".join(lines) + "\n"
+
+
+def init(
+    directory: Annotated[Path, typer.Argument(help="Where to write node.key.json and node.toml (created).")],
+    listen: Annotated[
+        str, typer.Option("--listen", help="host:port for peers and the Node API.")
+    ] = "0.0.0.0:7000",
+    genesis: Annotated[
+        str, typer.Option("--genesis", help="The genesis file's path, from the directory.")
+    ] = ("genesis.json"),
+    insecure_plaintext: Annotated[
+        bool, typer.Option("--insecure-plaintext", help="Plaintext links (loopback --listen only).")
+    ] = False,
+) -> None:
+    """Make a validator's key and a commented node.toml listing every option with its default and
+    unit; print the public key for the genesis ceremony. Refuses to overwrite either file."""
+    if insecure_plaintext and not is_local_only(listen):
+        raise ConfigError(f"--insecure-plaintext is for loopback addresses only; {listen} is not")
+    config, key_file = directory / "node.toml", directory / "node.key.json"
+    for path in (config, key_file):
+        if path.exists():
+            raise ConfigError(f"{path} exists: node init never overwrites a config or a key")
+    directory.mkdir(parents=True, exist_ok=True)
+    key = new_signing_key()
+    write_key_file(key_file, key)
+    config.write_text(render(listen, genesis, insecure_plaintext))
+    typer.echo(f"wrote {key_file} and {config}")
+    typer.echo(f"public key (for genesis): {bytes(key.verify_key).hex()}")
+
+
+def check_rendered(path: Path) -> NodeConfig:
+    """The written file as the node reads it (tests; genesis and TLS files need not exist)."""
+    return load_node_config(path)

@@ -50,7 +50,11 @@ class GatewayConfig:
     listen: str
     genesis: Path
     identity_store: Path | None = None
-    """Without it, assisted casting is refused: there is nothing to check the second factor by."""
+    """The credential authority's store of second-factor hashes, for the identity provider."""
+    identity_provider_key: Path | None = None
+    """The identity provider's signing key (`votestore keys new --kind identity-provider`), the key
+    the election definition names: with the store, this gateway serves the identity provider's
+    Attest step and assisted casting; without both, it refuses them."""
     tls: TlsFiles | None = None
     """The certificate the gateway shows its clients (none: plaintext to clients)."""
     validator_cas: Path | None = None
@@ -68,6 +72,7 @@ _TOP_KEYS: Final = frozenset(
         "listen",
         "genesis",
         "identity_store",
+        "identity_provider_key",
         "tls",
         "validator_cas",
         "insecure_plaintext",
@@ -129,6 +134,7 @@ def parse_config(document: dict[str, Any], base: Path, where: str) -> GatewayCon
             "on loopback only, 'insecure_plaintext = true'"
         )
     identity = document.get("identity_store")
+    provider = document.get("identity_provider_key")
     metrics_port = _typed(document, "metrics_port", int, where) if "metrics_port" in document else 0
     if not 0 <= metrics_port <= 65535:
         raise ConfigError(f"{where}: 'metrics_port' must be 0..65535")
@@ -136,6 +142,9 @@ def parse_config(document: dict[str, Any], base: Path, where: str) -> GatewayCon
         listen=listen,
         genesis=base / _typed(document, "genesis", str, where),
         identity_store=None if identity is None else base / _typed(document, "identity_store", str, where),
+        identity_provider_key=(
+            None if provider is None else base / _typed(document, "identity_provider_key", str, where)
+        ),
         tls=tls,
         validator_cas=None if cas is None else base / cas,
         insecure_plaintext=plaintext,

@@ -127,6 +127,8 @@ def definition_from_toml(document: Table, now_ms: int) -> election_pb2.ElectionC
     assert isinstance(window, dict)
     keygen = _get(document, "keygen", dict, where)
     assert isinstance(keygen, dict)
+    roles = _get(document, "roles", dict, where)
+    assert isinstance(roles, dict)
     groups = document.get("groups", [])
     if not isinstance(groups, list) or not all(isinstance(g, str) for g in groups):
         raise ConfigError("definition: 'groups' must be a list of strings")
@@ -141,7 +143,14 @@ def definition_from_toml(document: Table, now_ms: int) -> election_pb2.ElectionC
         groups=groups,
         deal_deadline_ms=parse_time_ms(_str(keygen, "deal_deadline", "keygen"), now_ms),
         complaint_window_ms=parse_duration_ms(_str(keygen, "complaint_window", "keygen")),
+        credential_authority=_role_key(roles, "credential_authority"),
+        identity_provider=_role_key(roles, "identity_provider"),
     )
+
+
+def _role_key(roles: Table, name: str) -> bytes:
+    """A [roles] public key: who alone may sign the roll, whose attestation every ballot needs."""
+    return parse_public_key(_str(roles, name, "roles"), f"roles {name}")
 
 
 def read_definition(path: Path, now_ms: int) -> election_pb2.ElectionCreate:

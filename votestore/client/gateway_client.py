@@ -15,8 +15,10 @@ from typing import Any, Final, TypeVar
 import grpc  # type: ignore[import-untyped, unused-ignore]
 import grpc.aio  # type: ignore[import-untyped, unused-ignore]
 
-from proto.votestore.v1 import gateway_pb2, gateway_pb2_grpc
-from votestore.client.ballot import Selections, build_ballot_tx
+from proto.votestore.v1 import gateway_pb2, gateway_pb2_grpc, identity_pb2, identity_pb2_grpc
+from votestore.client.ballot import PreparedBallot, Selections, prepare_ballot
+from votestore.crypto import attestation
+from votestore.crypto.attestation import Attester
 from votestore.errors import VotestoreError
 
 CALL_TIMEOUT_S: Final = 30.0
@@ -50,6 +52,7 @@ class GatewayClient:
             credentials = grpc.ssl_channel_credentials(root_certificates=root_certificates)
             self._channel = grpc.aio.secure_channel(target, credentials)
         self._stub: Any = gateway_pb2_grpc.GatewayStub(self._channel)
+        self._identity: Any = identity_pb2_grpc.IdentityProviderStub(self._channel)
 
     async def __aenter__(self) -> GatewayClient:
         return self
@@ -95,13 +98,42 @@ class GatewayClient:
         )
         return Cast(response.tracking_code, response.status)
 
-    async def cast(self, election_id: str, credential: bytes, selections: Selections) -> Cast:
-        """Fetch the election, encrypt and prove here, sign with the derived key, cast."""
+    async def cast(
+        self,
+        election_id: str,
+        credential: bytes,
+        selections: Selections,
+        identity_check: str = "",
+        attest: Attester | None = None,
+    ) -> Cast:
+        """Fetch the election, encrypt and prove here, have the identity provider attest the
+        encrypted body (`attest`, or the provider's Attest call on this connection with
+        `identity_check`), sign with the derived key, cast. The provider sees the voter's public
+        key and the ballot's hash only."""
         info = await self.election(election_id)
-        tx = build_ballot_tx(
-            info.chain_id, info.state.definition, info.state.election_key, credential, selections
+        state = info.state
+        prepared = prepare_ballot(state.definition, state.election_key, credential, selections)
+        if attest is not None:
+            attested = attest(prepared.voter, prepared.digest)
+        else:
+            attested = await self.attest(info.chain_id, prepared, identity_check)
+        return await self.cast_signed(prepared.signed(info.chain_id, attested))
+
+    async def attest(self, chain_id: str, prepared: PreparedBallot, identity_check: str) -> bytes:
+        """The identity provider's attestation of one prepared ballot for its voter, after the
+        provider's identity check; the ask is signed with the credential key."""
+        election_id = prepared.body.election_id
+        digest = prepared.digest
+        request = identity_pb2.AttestRequest(
+            election_id=election_id,
+            credential_key=prepared.voter,
+            ballot_digest=digest,
+            identity_check=identity_check,
+            request_signature=attestation.sign_request(prepared.key, chain_id, election_id, digest),
         )
-        return await self.cast_signed(tx)
+        response = await self._call(self._identity.Attest, request, CALL_TIMEOUT_S)
+        attested: bytes = response.attestation
+        return attested
 
     async def cast_assisted(
         self, election_id: str, credential: bytes, identity_check: str, selections: Selections

@@ -135,6 +135,8 @@ def parse_config(document: dict[str, Any], base: Path, where: str) -> GatewayCon
         )
     identity = document.get("identity_store")
     provider = document.get("identity_provider_key")
+    if (identity is None) != (provider is None):
+        raise ConfigError(f"{where}: set both 'identity_store' and 'identity_provider_key', or neither")
     metrics_port = _typed(document, "metrics_port", int, where) if "metrics_port" in document else 0
     if not 0 <= metrics_port <= 65535:
         raise ConfigError(f"{where}: 'metrics_port' must be 0..65535")

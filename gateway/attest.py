@@ -66,3 +66,7 @@ class IdentityProvider:
                 f"credential key and ballot digest must be {PUBLIC_KEY_BYTES} and {HASH_BYTES} bytes",
             )
         return attestation.sign(self.key, chain_id, election_id, voter, digest)
+
+    def attester(self, chain_id: str, election_id: str) -> attestation.Attester:
+        """`attest` for assisted casting, which checked the identity itself first."""
+        return lambda voter, digest: self.attest(chain_id, election_id, voter, digest)

@@ -31,7 +31,6 @@ from gateway.validators import Accepted, BroadcastOutcome, Refused, ValidatorPoo
 from proto.votestore.v1 import gateway_pb2, gateway_pb2_grpc, identity_pb2
 from votestore.client.ballot import SelectionInvalid, build_ballot_tx, credential_public_key
 from votestore.crypto import attestation
-from votestore.crypto.attestation import local_attester
 from votestore.encoding import decode_signed_tx, verify_signed_tx
 from votestore.errors import DecodeError, SignatureError
 from votestore.genesis import Genesis
@@ -233,7 +232,7 @@ class GatewayService(gateway_pb2_grpc.GatewayServicer):
                 params.election_key,
                 request.credential,
                 selections,
-                local_attester(identity.key, self.parts.genesis.chain_id, request.election_id),
+                identity.attester(self.parts.genesis.chain_id, request.election_id),
             )
         except SelectionInvalid as exc:
             raise Refusal(grpc.StatusCode.INVALID_ARGUMENT, str(exc)) from None
@@ -256,7 +255,7 @@ class GatewayService(gateway_pb2_grpc.GatewayServicer):
             raise Refusal(grpc.StatusCode.UNAUTHENTICATED, "the ask is not signed by this credential key")
         await identity.check(request.credential_key, request.identity_check)
         attested = identity.attest(
-            self.parts.genesis.chain_id, request.election_id, request.credential_key, request.ballot_digest
+            chain_id, request.election_id, request.credential_key, request.ballot_digest
         )
         return identity_pb2.AttestResponse(attestation=attested)
 

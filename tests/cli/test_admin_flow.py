@@ -377,7 +377,9 @@ def test_refusals_are_one_line_with_the_reason(
 
     (tmp_path / "roll.csv").write_text("voter_id,group\nv1,north\n")
     (tmp_path / "outbox").mkdir()
-    as_admin = ["roll", "import", *admin(net), "--election", election_id, "--csv", tmp_path / "roll.csv"]
+    admin_key = net.workdir / "admin.key.json"
+    as_admin = ["roll", "import", *nodes(net), "--ca-key", admin_key, "--election", election_id]
+    as_admin += ["--csv", tmp_path / "roll.csv"]
     refused = run(*as_admin, "--outbox", tmp_path / "admin-outbox", expect=1).stderr
     assert "is not the credential authority" in refused  # issue 18: the admin draws no credential
     assert not (tmp_path / "admin-outbox").exists()

@@ -62,7 +62,3 @@ class ElectionRoles:
     @staticmethod
     def provider_key_file(workdir: Path) -> Path:
         return workdir / PROVIDER_DIR / KEY_FILE
-
-    @staticmethod
-    def authority_dir(workdir: Path) -> Path:
-        return workdir / AUTHORITY_DIR

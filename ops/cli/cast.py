@@ -62,10 +62,13 @@ async def _cast(
     chosen: dict[str, list[str]],
     identity_check: str,
     assisted: bool,
+    identity_target: str | None,
     wait_s: float,
     receipt_out: Path | None,
 ) -> None:
-    async with GatewayClient(target, root_certificates=root_certificates) as client:
+    async with GatewayClient(
+        target, root_certificates=root_certificates, identity_target=identity_target
+    ) as client:
         info = await client.election(election_id)
         selections = selections_by_choice_id(info.state.definition, chosen)
         if not assisted:
@@ -102,6 +105,11 @@ def cast(
         envvar="VOTESTORE_IDENTITY_CHECK",
         help="The second factor the identity provider checks before it attests the ballot.",
     ),
+    identity_provider: str | None = typer.Option(
+        None,
+        "--identity-provider",
+        help="host:port of the identity provider when it runs apart from the gateway.",
+    ),
     tls_ca: Path | None = typer.Option(None, "--tls-ca", help="CA certificate: use TLS to the gateway."),
     wait: float = typer.Option(DEFAULT_WAIT_S, "--wait", help="Seconds to wait for the receipt (0: do not)."),
     receipt_out: Path | None = typer.Option(None, "--receipt-out", help="Write the receipt (JSON) here."),
@@ -120,6 +128,7 @@ def cast(
                 parse_choices(choose),
                 identity_check,
                 assisted,
+                identity_provider,
                 wait,
                 receipt_out,
             )

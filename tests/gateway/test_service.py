@@ -214,6 +214,29 @@ def test_an_intercepted_personal_link_alone_cannot_cast(tmp_path: Path) -> None:
     run(scenario, tmp_path)
 
 
+def test_the_identity_provider_can_run_apart_from_the_casting_gateway(tmp_path: Path) -> None:
+    """The rig's gateway stands for the identity provider's own server; a second gateway, with no
+    identity provider key or store, takes the ballots. It cannot attest (UNIMPLEMENTED), and the
+    client gets its attestation from the provider, then casts through it."""
+
+    async def scenario(r: Rig) -> None:
+        config = dataclasses.replace(r.running.config, identity_store=None, identity_provider_key=None)
+        casting = await server.start(config)
+        target = f"127.0.0.1:{casting.port}"
+        try:
+            async with GatewayClient(target) as alone:
+                with pytest.raises(GatewayError, match="UNIMPLEMENTED: this gateway serves no identity"):
+                    await alone.cast(ELECTION, credential(0), CHOICES, second_factor(0))
+            provider = f"127.0.0.1:{r.running.port}"
+            async with GatewayClient(target, identity_target=provider) as client:
+                cast = await client.cast(ELECTION, credential(0), CHOICES, second_factor(0))
+            assert list(r.cluster.ledger.mempool) == [cast.tracking_code]
+        finally:
+            await server.stop(casting)
+
+    run(scenario, tmp_path)
+
+
 def test_attest_asks_need_the_credentials_signature(tmp_path: Path) -> None:
     """The roll's public keys are public: an ask not signed by the credential key is refused
     before it spends the voter's allowance of failed identity checks."""

@@ -41,18 +41,28 @@ class Cast:
     status: gateway_pb2.ReceiptStatus.ValueType
 
 
+def _channel(target: str, root_certificates: bytes | None) -> Any:
+    if root_certificates is None:
+        return grpc.aio.insecure_channel(target)
+    credentials = grpc.ssl_channel_credentials(root_certificates=root_certificates)
+    return grpc.aio.secure_channel(target, credentials)
+
+
 class GatewayClient:
     """`async with GatewayClient("host:port") as gw: ...`; TLS when root certificates are given."""
 
-    def __init__(self, target: str, *, root_certificates: bytes | None = None) -> None:
+    def __init__(
+        self, target: str, *, root_certificates: bytes | None = None, identity_target: str | None = None
+    ) -> None:
+        """`identity_target`: where the identity provider's Attest is served when it runs apart
+        from this gateway (its own process, another operator); by default on `target`."""
         self._target, self._tls = target, root_certificates is not None
-        if root_certificates is None:
-            self._channel = grpc.aio.insecure_channel(target)
-        else:
-            credentials = grpc.ssl_channel_credentials(root_certificates=root_certificates)
-            self._channel = grpc.aio.secure_channel(target, credentials)
+        self._channel = _channel(target, root_certificates)
+        self._identity_channel = (
+            self._channel if identity_target is None else _channel(identity_target, root_certificates)
+        )
         self._stub: Any = gateway_pb2_grpc.GatewayStub(self._channel)
-        self._identity: Any = identity_pb2_grpc.IdentityProviderStub(self._channel)
+        self._identity: Any = identity_pb2_grpc.IdentityProviderStub(self._identity_channel)
 
     async def __aenter__(self) -> GatewayClient:
         return self
@@ -64,6 +74,8 @@ class GatewayClient:
 
     async def close(self) -> None:
         await self._channel.close()
+        if self._identity_channel is not self._channel:
+            await self._identity_channel.close()
 
     async def _call(self, method: Callable[..., Awaitable[T]], request: Any, timeout_s: float) -> T:
         try:

@@ -14,7 +14,7 @@ from typing import Final
 import pytest
 
 from ops.demo import plan
-from ops.demo.run import DEFAULT_SEED
+from ops.demo.run import DEFAULT_SEED, PRACTICE_SEED_OFFSET, PRACTICE_VOTERS
 from tests.e2e.demo_process import (
     DemoProcess,
     alive,
@@ -169,8 +169,10 @@ def test_keep_leaves_a_cluster_to_cast_into_and_verify_by_hand(tmp_path: Path) -
         genesis = _field(out, "genesis")
         assert alive(pids) == set(pids) and listening(gateway)
         receipt = workdir / "receipt.json"
+        practice = plan.make_voters(PRACTICE_VOTERS, DEFAULT_SEED + PRACTICE_SEED_OFFSET)
         cast = _votestore(
             "cast", "--gateway", gateway, "--election", "practice",
+            "--identity-check", practice[0].identity_check,
             "--credential-file", str(workdir / "practice-voter-0.credential"),
             "--choose", "mayor=ada", "--choose", "council=john", "--receipt-out", str(receipt),
         )  # fmt: skip

@@ -32,8 +32,7 @@ import rbcl
 from election.stateless import ElectionParams, verify_tx_stateless
 from proto.votestore.v1 import election_pb2
 from votestore import txbuild
-from votestore.crypto import ballot, decaf, decryption, dkg, dlog, elgamal, group, transcript
-from votestore.crypto.credential import derive_credential_key
+from votestore.crypto import attestation, ballot, decaf, decryption, dkg, dlog, elgamal, group, transcript
 
 ELECTION_ID = "bench-2026"
 CHAIN_ID = "bench-chain"
@@ -217,30 +216,42 @@ def bench_keygen(trustees: int, threshold: int) -> dict[str, object]:
 
 def bench_stateless_tx(count: int) -> dict[str, object]:
     """A node's whole stateless check of a signed vote-for-1 ballot transaction, as its verify
-    worker runs it: envelope decode (canonical form included), signature, proofs."""
+    worker runs it: envelope decode (canonical form included), signature, the identity
+    provider's attestation, proofs; and the attestation check alone, timed in the same run, so
+    the check as it was before attestations is this minus that."""
     definition = vote_for_one(1)
     definition.trustees.add(name="t1", sign_key=bytes(32), enc_key=group.base_mult(7))
     definition.threshold = 1
+    provider = nacl.signing.SigningKey(bytes(range(1, 33)))
+    definition.identity_provider = bytes(provider.verify_key)
     key = group.base_mult(group.random_scalar())
     params = ElectionParams(definition, key)
     secret = bytes(range(32))
-    voter = derive_credential_key(secret, ELECTION_ID)
+    attest = attestation.local_attester(provider, CHAIN_ID, ELECTION_ID)
     raws = [
-        txbuild.signed(
-            CHAIN_ID,
-            voter,
-            election_pb2.Tx(
-                ballot=ballot.encrypt_ballot(
-                    ELECTION_ID, definition, key, [[i % 4]], voter=bytes(voter.verify_key)
-                )
-            ),
-        )
+        txbuild.ballot(CHAIN_ID, ELECTION_ID, definition, key, secret, [[i % 4]], attest)
         for i in range(min(count, 50))
     ]
     assert verify_tx_stateless(CHAIN_ID, raws[0], params).code == election_pb2.OK
     items = iter(raws * (count * (REPEATS + 1)))
     best, median = best_and_median_us(lambda: verify_tx_stateless(CHAIN_ID, next(items), params), count)
-    return {"verify_tx_stateless_us": round(best, 1), "verify_tx_stateless_median_us": round(median, 1)}
+    decoded = [election_pb2.SignedTx.FromString(raw) for raw in raws]
+    bodies = [(e.signer, election_pb2.Tx.FromString(e.body).ballot) for e in decoded]
+    assert attestation.problem(definition.identity_provider, CHAIN_ID, *bodies[0]) is None
+    checks = iter(bodies * (count * (REPEATS + 1)))
+
+    def check_attestation() -> None:
+        voter, body = next(checks)
+        attestation.problem(definition.identity_provider, CHAIN_ID, voter, body)
+
+    attest_best, attest_median = best_and_median_us(check_attestation, count)
+    return {
+        "verify_tx_stateless_us": round(best, 1),
+        "verify_tx_stateless_median_us": round(median, 1),
+        "attestation_check_us": round(attest_best, 1),
+        "attestation_check_median_us": round(attest_median, 1),
+        "without_attestation_us": round(best - attest_best, 1),
+    }
 
 
 def bench_parallel(workers: int, count: int) -> dict[str, object]:
@@ -308,9 +319,11 @@ def main() -> None:
     shape = f"{count['ballots']:,} ballots x {count['choices']} choices"
     print(f"count {shape}, 3 of 5 trustees: combine {count['combine_s']} s")
     print(
-        "signed ballot tx, stateless check (envelope, signature, proofs): "
+        "signed ballot tx, stateless check (envelope, signature, attestation, proofs): "
         f"{stateless_tx['verify_tx_stateless_us']} us best, "
-        f"{stateless_tx['verify_tx_stateless_median_us']} us median"
+        f"{stateless_tx['verify_tx_stateless_median_us']} us median; of it the attestation "
+        f"{stateless_tx['attestation_check_us']} us best ({stateless_tx['attestation_check_median_us']} "
+        f"median), so {stateless_tx['without_attestation_us']} us without it"
     )
     print(
         f"key generation, deal {keygen['deal']}: make {keygen['make_deal_us']} us, check form "

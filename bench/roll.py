@@ -25,6 +25,7 @@ import grpc.aio
 
 from bench.common import (
     LOAD_GENERATOR,
+    ROLES,
     CpuMeter,
     CpuWindow,
     commit_all,
@@ -94,7 +95,7 @@ async def one_roll(
     number = 0
     while time.perf_counter() < stop_at:
         rows = [(rng.randbytes(32), "") for _ in range(batch)]
-        raw = txbuild.roll_append(net.genesis.chain_id, net.admin_key, election_id, number, rows)
+        raw = txbuild.roll_append(net.genesis.chain_id, ROLES.authority, election_id, number, rows)
         waiter = commits.expect(tx_hash(raw))
         started = time.perf_counter()
         while True:

@@ -41,7 +41,16 @@ from node.shell import NodeShell
 from node.verify_pool import VerifyPool
 from proto.votestore.v1 import election_pb2
 from tests.ledger.election_kit import ELECTION, Election, new_trustees, voter_key
-from tests.ledger.harness import ADMIN, BLOCK_MS, CHAIN_ID, WINDOW_START_MS, Chain, code, create
+from tests.ledger.harness import (
+    AUTHORITY,
+    BLOCK_MS,
+    CHAIN_ID,
+    PROVIDER,
+    WINDOW_START_MS,
+    Chain,
+    code,
+    create,
+)
 from tests.node.commit_kit import decided, next_block, stored_shell
 from tests.node.shell_kit import intake_shell
 from votestore import txbuild
@@ -56,10 +65,12 @@ def opened_election(voters: int) -> Election:
     """The cluster benchmark's election (1 contest x 4 choices) on a one-process chain."""
     trustees = new_trustees(3)
     body = definition(ELECTION, trustees, start_ms=WINDOW_START_MS)  # type: ignore[arg-type]
+    body.credential_authority = bytes(AUTHORITY.verify_key)  # the roles the election kit signs as
+    body.identity_provider = bytes(PROVIDER.verify_key)
     election = Election(Chain(), trustees, body)
     assert election.chain.one(create(body)) == "OK"
     rows = [(voter_key(v), "") for v in range(voters)]
-    roll = txbuild.roll_batches(CHAIN_ID, ADMIN, ELECTION, rows, batch_size=ROLL_BATCH)
+    roll = txbuild.roll_batches(CHAIN_ID, AUTHORITY, ELECTION, rows, batch_size=ROLL_BATCH)
     assert {code(r) for r in election.chain.block(roll)} == {"OK"}
     return election.opened()
 

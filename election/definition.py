@@ -97,6 +97,22 @@ def check_definition(policy: ChainPolicy, definition: election_pb2.ElectionCreat
     if end <= now_ms:
         _bad(f"window end {end} is not after block time {now_ms}")
     _check_keygen_schedule(policy, definition, now_ms)
+    _check_roles(policy, definition)
+
+
+def _check_roles(policy: ChainPolicy, definition: election_pb2.ElectionCreate) -> None:
+    """The credential authority and the identity provider are two keys no other role holds: the
+    roll's provenance and the identity check rest on that (docs/roles.md)."""
+    authority, provider = definition.credential_authority, definition.identity_provider
+    for name, key in (("credential authority", authority), ("identity provider", provider)):
+        if len(key) != PUBLIC_KEY_BYTES:
+            _bad(f"{name} key must be {PUBLIC_KEY_BYTES} bytes (an Ed25519 public key)")
+        if key in policy.admin_keys:
+            _bad(f"{name} key is a genesis admin key; the roles must be held apart")
+        if any(key == t.sign_key for t in definition.trustees):
+            _bad(f"{name} key is a trustee's sign key; the roles must be held apart")
+    if authority == provider:
+        _bad("credential authority and identity provider are the same key; the roles must be held apart")
 
 
 def _check_keygen_schedule(policy: ChainPolicy, definition: election_pb2.ElectionCreate, now_ms: int) -> None:

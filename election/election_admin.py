@@ -1,5 +1,5 @@
-"""Administrator transactions: create an election, append to its roll, close it — and the close
-that block time makes on its own once the window has ended.
+"""Administrator transactions: create an election and close it — and the close that block time
+makes on its own once the window has ended; and the credential authority's roll appends.
 
 The roll may change only while the election is in KEY_GENERATION: opening freezes it (Helios issue
 55: a roll that changes mid-election lets an administrator stuff ballots).
@@ -34,8 +34,11 @@ def election_create(env: TxEnv, body: election_pb2.ElectionCreate) -> None:
 
 
 def roll_append(env: TxEnv, body: election_pb2.RollAppend) -> None:
-    env.require_admin()
+    """Only the election's credential authority appends: it drew the credentials, so a key it
+    did not sign for (an administrator's stand-in for an abstainer) never reaches the roll."""
     record = env.election(body.election_id)
+    if env.signer != record.definition.credential_authority:
+        refuse(election_pb2.NOT_AUTHORIZED, "signer is not this election's credential authority")
     env.require_phase(record, election_pb2.KEY_GENERATION)
     if body.batch != record.roll_batches:
         refuse(election_pb2.OUT_OF_ORDER, f"roll batch {body.batch}, expected {record.roll_batches}")

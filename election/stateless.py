@@ -1,5 +1,5 @@
-"""The checks that need no ledger state beyond an election's public parameters: the signature and
-the zero-knowledge proofs.
+"""The checks that need no ledger state beyond an election's public parameters: the signature, a
+ballot's identity-provider attestation, and the zero-knowledge proofs.
 
 They are the expensive part of a transaction, so a node runs them once (DESIGN.md, lessons:
 ElectionGuard issues 757, 752): `verify_tx_stateless` is a pure top-level function a process pool
@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from election.reasons import ok, refuse, refused
 from proto.votestore.v1 import election_pb2
-from votestore.crypto import elgamal, tally
+from votestore.crypto import attestation, elgamal, tally
 from votestore.crypto.ballot import verify_ballot
 from votestore.crypto.dkg import check_deal_form, check_deal_proofs
 from votestore.crypto.errors import BallotInvalid, DealInvalid
@@ -50,7 +50,8 @@ def stateless_checks(
     try:
         match tx_kind(tx):
             case "ballot":
-                return _check_ballot(_params_for(params, tx.ballot.election_id), envelope.signer, tx.ballot)
+                params = _params_for(params, tx.ballot.election_id)
+                return _check_ballot(chain_id, params, envelope.signer, tx.ballot)
             case "dkg_deal":
                 _check_deal(chain_id, _params_for(params, tx.dkg_deal.election_id), tx.dkg_deal)
             case _:
@@ -69,10 +70,14 @@ def _params_for(params: ElectionParams | None, election_id: str) -> ElectionPara
 
 
 def _check_ballot(
-    params: ElectionParams, voter: bytes, body: election_pb2.Ballot
+    chain_id: str, params: ElectionParams, voter: bytes, body: election_pb2.Ballot
 ) -> list[elgamal.Ciphertext]:
+    """The identity provider's attestation (one signature) before the proofs (milliseconds)."""
     if not params.election_key:
         refuse(election_pb2.WRONG_PHASE, "the election has no key yet")
+    why = attestation.problem(params.definition.identity_provider, chain_id, voter, body)
+    if why is not None:
+        refuse(election_pb2.BAD_ATTESTATION, why)
     try:
         return verify_ballot(body.election_id, params.definition, params.election_key, body, voter=voter)
     except BallotInvalid as exc:

@@ -54,7 +54,11 @@ class GatewayConfig:
     listen: HostPort
     genesis: RelativePath
     identity_store: RelativePath | None = None
-    """Without it, assisted casting is refused: there is nothing to check the second factor by."""
+    """The credential authority's store of second-factor hashes, for the identity provider."""
+    identity_provider_key: RelativePath | None = None
+    """The identity provider's signing key (`votestore keys new --kind identity-provider`), the key
+    the election definition names: with the store, this gateway serves the identity provider's
+    Attest step and assisted casting; without both, it refuses them."""
     tls: TlsFiles | None = None
     """The certificate the gateway shows its clients (none: plaintext to clients)."""
     validator_cas: RelativePath | None = None
@@ -74,6 +78,8 @@ def parse_config(document: dict[str, Any], base: Path, where: str) -> GatewayCon
             f"{where}: set exactly one of 'validator_cas' (TLS to the validators) and, "
             "on loopback only, 'insecure_plaintext = true'"
         )
+    if (config.identity_store is None) != (config.identity_provider_key is None):
+        raise ConfigError(f"{where}: set both 'identity_store' and 'identity_provider_key', or neither")
     return config
 
 

@@ -12,6 +12,7 @@ import gc
 import logging
 import signal
 import sys
+import time
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -21,19 +22,22 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 from prometheus_client import start_http_server
 
+from gateway.attest import IdentityProvider
 from gateway.commits import CommitWatcher
 from gateway.config import GatewayConfig
 from gateway.identity import IdentityStore
+from gateway.limits import Clock, KeyedLimiter, Rate
 from gateway.metrics import GatewayMetrics
-from gateway.service import GatewayService, Parts
+from gateway.service import SECONDS_PER_HOUR, GatewayService, Parts
 from gateway.validators import ValidatorPool
-from proto.votestore.v1 import gateway_pb2
+from proto.votestore.v1 import gateway_pb2, identity_pb2
 from votestore import logs
 from votestore import version as build
 from votestore.channels import ValidatorDialer
 from votestore.errors import ConfigError
 from votestore.genesis import load_genesis
 from votestore.grpc_service import add_service
+from votestore.keys import read_key_file
 from votestore.limits import GATEWAY_REPLY_FACTOR, message_options
 from votestore.netaddr import host_of
 from votestore.serving import NO_PORT_SHARING, bind
@@ -66,9 +70,23 @@ def _read(path: Any, what: str) -> bytes:
     return data
 
 
+def identity_provider(config: GatewayConfig, clock: Clock = time.monotonic) -> IdentityProvider | None:
+    """The identity-provider role this gateway serves: its key and the credential authority's
+    store, both named in the config, or neither (then Attest and assisted casting are refused)."""
+    if config.identity_store is None or config.identity_provider_key is None:
+        return None  # the config reader refuses one without the other
+    limits = config.limits
+    rate = Rate(limits.identity_failure_burst, limits.identity_failures_per_hour / SECONDS_PER_HOUR)
+    return IdentityProvider(
+        read_key_file(config.identity_provider_key),
+        IdentityStore(config.identity_store),
+        KeyedLimiter(rate, clock),
+    )
+
+
 def _parts(config: GatewayConfig) -> Parts:
     genesis = load_genesis(config.genesis)
-    identity = IdentityStore(config.identity_store) if config.identity_store is not None else None
+    identity = identity_provider(config)
     if config.validator_cas is not None:
         dialer = ValidatorDialer.with_tls(genesis, config.validator_cas)
     else:
@@ -101,6 +119,7 @@ async def start(config: GatewayConfig) -> Running:
     )
     service = GatewayService(parts)
     add_service(server, service, gateway_pb2.DESCRIPTOR.services_by_name["Gateway"])
+    add_service(server, service, identity_pb2.DESCRIPTOR.services_by_name["IdentityProvider"])
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     reflection.enable_server_reflection(

@@ -19,18 +19,19 @@ from typing import Any, Final, TypeVar
 import grpc  # type: ignore[import-untyped, unused-ignore]
 
 from gateway.answers import Accepted, BroadcastOutcome, Refused
+from gateway.attest import IdentityProvider
 from gateway.commits import CommitWatcher
 from gateway.config import Limits
 from gateway.elections import ElectionReader, check_election_id
 from gateway.errors import Refusal
-from gateway.identity import IdentityStore, verify_second_factor
 from gateway.limits import Clock, KeyedLimiter, Rate
 from gateway.metrics import GatewayMetrics
 from gateway.receipts import ReceiptFinder
 from gateway.status import result_name, status_for
 from gateway.validators import ValidatorPool
-from proto.votestore.v1 import gateway_pb2, gateway_pb2_grpc
+from proto.votestore.v1 import gateway_pb2, gateway_pb2_grpc, identity_pb2
 from votestore.client.ballot import SelectionInvalid, build_ballot_tx, credential_public_key
+from votestore.crypto import attestation
 from votestore.encoding import decode_signed_tx, verify_signed_tx
 from votestore.errors import DecodeError, SignatureError
 from votestore.genesis import Genesis
@@ -40,7 +41,6 @@ log = logging.getLogger("votestore.gateway")
 
 SECONDS_PER_MINUTE: Final = 60.0
 SECONDS_PER_HOUR: Final = 3600.0
-MAX_IDENTITY_CHECK_CHARS: Final = 256
 MAX_CONTESTS_PER_REQUEST: Final = 64
 MIN_FORWARD_S: Final = 0.05
 """Below this much time left, a cast is refused rather than forwarded half-way."""
@@ -57,7 +57,8 @@ class Parts:
     genesis: Genesis
     pool: ValidatorPool
     watcher: CommitWatcher
-    identity: IdentityStore | None
+    identity: IdentityProvider | None
+    """The identity-provider role, when this gateway serves it (Attest, assisted casting)."""
     limits: Limits
     metrics: GatewayMetrics
     clock: Clock = time.monotonic
@@ -130,15 +131,18 @@ class GatewayService(gateway_pb2_grpc.GatewayServicer):
         self.voter_limiter = KeyedLimiter(
             Rate(limits.voter_cast_burst, limits.voter_casts_per_minute / SECONDS_PER_MINUTE), parts.clock
         )
-        self.identity_failures = KeyedLimiter(
-            Rate(limits.identity_failure_burst, limits.identity_failures_per_hour / SECONDS_PER_HOUR),
-            parts.clock,
-        )
         self.elections = ElectionReader(parts.pool)
         self.receipts = ReceiptFinder(parts.pool, parts.genesis, parts.watcher)
         self.taken_log = TakenLog()
 
     # ------------------------------------------------------------------ helpers
+
+    def _identity_provider(self) -> IdentityProvider:
+        if self.parts.identity is None:
+            raise Refusal(
+                grpc.StatusCode.UNIMPLEMENTED, "this gateway serves no identity provider (identity check)"
+            )
+        return self.parts.identity
 
     def _time_left(self, context: Any, cap_s: float) -> float:
         remaining = context.time_remaining()
@@ -207,31 +211,15 @@ class GatewayService(gateway_pb2_grpc.GatewayServicer):
         self, request: gateway_pb2.CastBallotAssistedRequest, context: Any
     ) -> gateway_pb2.CastBallotResponse:
         """The credential and choices stay in this call's memory: never logged, stored or echoed."""
-        identity = self.parts.identity
-        if identity is None:
-            raise Refusal(grpc.StatusCode.UNIMPLEMENTED, "assisted casting is not configured on this gateway")
+        identity = self._identity_provider()
         check_election_id(request.election_id)
-        if len(request.identity_check) > MAX_IDENTITY_CHECK_CHARS:
-            raise Refusal(grpc.StatusCode.INVALID_ARGUMENT, "identity check too long")
         if len(request.selections) > MAX_CONTESTS_PER_REQUEST:
             raise Refusal(grpc.StatusCode.INVALID_ARGUMENT, "too many contests in the request")
         try:
             voter = credential_public_key(request.credential, request.election_id)
         except SelectionInvalid as exc:
             raise Refusal(grpc.StatusCode.INVALID_ARGUMENT, str(exc)) from None
-        if not self.identity_failures.allows(voter):
-            raise Refusal(
-                grpc.StatusCode.RESOURCE_EXHAUSTED,
-                "too many failed identity checks for this voter; try later",
-            )
-        identity.reload_if_changed()
-        stored = identity.hash_for(voter)
-        matches = stored is not None and await asyncio.to_thread(
-            verify_second_factor, stored, request.identity_check
-        )
-        if not matches:
-            self.identity_failures.take(voter)
-            raise Refusal(grpc.StatusCode.UNAUTHENTICATED, "credential or identity check not accepted")
+        await identity.check(voter, request.identity_check)
         self._take_voter(voter)
         params = await self.elections.ballot_params(request.election_id)
         selections = {s.contest_id: list(s.choices) for s in request.selections}
@@ -245,10 +233,32 @@ class GatewayService(gateway_pb2_grpc.GatewayServicer):
                 params.election_key,
                 request.credential,
                 selections,
+                identity.attester(self.parts.genesis.chain_id, request.election_id),
             )
         except SelectionInvalid as exc:
             raise Refusal(grpc.StatusCode.INVALID_ARGUMENT, str(exc)) from None
         return await self._forward(raw, context)
+
+    @rpc("Attest")
+    async def Attest(self, request: identity_pb2.AttestRequest, context: Any) -> identity_pb2.AttestResponse:
+        """The identity provider's step for device-encrypted ballots: the voter's second factor
+        checked, one ballot digest attested for one credential key. Nothing of it is logged."""
+        identity = self._identity_provider()
+        check_election_id(request.election_id)
+        chain_id = self.parts.genesis.chain_id
+        if not attestation.request_signed(
+            request.credential_key,
+            chain_id,
+            request.election_id,
+            request.ballot_digest,
+            request.request_signature,
+        ):
+            raise Refusal(grpc.StatusCode.UNAUTHENTICATED, "the ask is not signed by this credential key")
+        await identity.check(request.credential_key, request.identity_check)
+        attested = identity.attest(
+            chain_id, request.election_id, request.credential_key, request.ballot_digest
+        )
+        return identity_pb2.AttestResponse(attestation=attested)
 
     @rpc("GetReceipt")
     async def GetReceipt(

@@ -33,6 +33,7 @@ STATUS_OF_RESULT: Final[Mapping[int, grpc.StatusCode]] = MappingProxyType(
         election_pb2.KEYGEN_PENDING: grpc.StatusCode.FAILED_PRECONDITION,
         election_pb2.BAD_SHARE: grpc.StatusCode.INVALID_ARGUMENT,
         election_pb2.DISQUALIFIED: grpc.StatusCode.PERMISSION_DENIED,
+        election_pb2.BAD_ATTESTATION: grpc.StatusCode.UNAUTHENTICATED,
     }
 )
 

@@ -14,6 +14,7 @@ from election.app_hash import genesis_app_hash
 from node.ledger.store import Store
 from ops.localnet import LocalNet
 from proto.votestore.v1 import election_pb2, ledger_pb2, node_pb2, node_pb2_grpc
+from tests.ledger.harness import AUTHORITY, PROVIDER
 from votestore import txbuild
 from votestore.crypto import dkg
 
@@ -109,15 +110,16 @@ def election_definition(
         threshold=threshold,
         deal_deadline_ms=now + 600_000,
         complaint_window_ms=1_000,
+        credential_authority=bytes(AUTHORITY.verify_key),
+        identity_provider=bytes(PROVIDER.verify_key),
     )
 
 
-def roll_load(
-    chain_id: str, admin: nacl.signing.SigningKey, election_id: str, batches: int, per_batch: int = 10
-) -> list[bytes]:
-    """Signed RollAppend transactions: cheap, real, and each one distinct."""
+def roll_load(chain_id: str, election_id: str, batches: int, per_batch: int = 10) -> list[bytes]:
+    """Signed RollAppend transactions (by the credential authority `election_definition` names):
+    cheap, real, and each one distinct."""
     rows = [(nacl.signing.SigningKey.generate().verify_key.encode(), "") for _ in range(batches * per_batch)]
-    return txbuild.roll_batches(chain_id, admin, election_id, rows, per_batch)
+    return txbuild.roll_batches(chain_id, AUTHORITY, election_id, rows, per_batch)
 
 
 def read_chains(net: LocalNet, nodes: Sequence[int]) -> dict[int, list[bytes]]:

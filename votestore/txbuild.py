@@ -11,7 +11,8 @@ from collections.abc import Iterable, Sequence
 import nacl.signing
 
 from proto.votestore.v1 import election_pb2
-from votestore.crypto import dkg
+from votestore.crypto import attestation, dkg
+from votestore.crypto.attestation import Attester
 from votestore.crypto.ballot import encrypt_ballot
 from votestore.crypto.credential import derive_credential_key
 from votestore.crypto.decryption import partial_decrypt
@@ -45,19 +46,20 @@ def election_create(
 
 def roll_append(
     chain_id: str,
-    admin_key: nacl.signing.SigningKey,
+    authority_key: nacl.signing.SigningKey,
     election_id: str,
     batch: int,
     rows: Iterable[RollRow],
 ) -> bytes:
+    """Signed by the election's credential authority: the only key the rules take a roll from."""
     entries = [election_pb2.RollEntry(credential_key=key, group=group) for key, group in rows]
     body = election_pb2.RollAppend(election_id=election_id, batch=batch, entries=entries)
-    return signed(chain_id, admin_key, election_pb2.Tx(roll_append=body))
+    return signed(chain_id, authority_key, election_pb2.Tx(roll_append=body))
 
 
 def roll_batches(
     chain_id: str,
-    admin_key: nacl.signing.SigningKey,
+    authority_key: nacl.signing.SigningKey,
     election_id: str,
     rows: Sequence[RollRow],
     batch_size: int,
@@ -66,7 +68,7 @@ def roll_batches(
     """The whole roll as numbered RollAppend transactions of at most `batch_size` entries."""
     assert batch_size >= 1, batch_size
     return [
-        roll_append(chain_id, admin_key, election_id, first_batch + n, rows[at : at + batch_size])
+        roll_append(chain_id, authority_key, election_id, first_batch + n, rows[at : at + batch_size])
         for n, at in enumerate(range(0, len(rows), batch_size))
     ]
 
@@ -112,11 +114,32 @@ def ballot(
     election_key: bytes,
     credential_secret: bytes,
     selections: Sequence[Sequence[int]],
+    attest: Attester,
 ) -> bytes:
-    """Encrypt the chosen choice indices per contest and sign with the voter's credential key."""
+    """Encrypt the chosen choice indices per contest, have the identity provider attest the
+    encrypted body (`attest`), and sign the whole with the voter's credential key."""
+    key, body = ballot_body(election_id, definition, election_key, credential_secret, selections)
+    body.attestation = attest(bytes(key.verify_key), attestation.ballot_digest(body))
+    return sign_ballot(chain_id, key, body)
+
+
+def ballot_body(
+    election_id: str,
+    definition: election_pb2.ElectionCreate,
+    election_key: bytes,
+    credential_secret: bytes,
+    selections: Sequence[Sequence[int]],
+) -> tuple[nacl.signing.SigningKey, election_pb2.Ballot]:
+    """The voter's credential key and the encrypted ballot, not yet attested nor signed: its
+    `attestation.ballot_digest` is what the identity provider is asked to attest."""
     key = derive_credential_key(credential_secret, election_id)
     body = encrypt_ballot(election_id, definition, election_key, selections, voter=bytes(key.verify_key))
-    return signed(chain_id, key, election_pb2.Tx(ballot=body))
+    return key, body
+
+
+def sign_ballot(chain_id: str, credential_key: nacl.signing.SigningKey, body: election_pb2.Ballot) -> bytes:
+    """The ballot transaction, its attestation set, signed with the voter's credential key."""
+    return signed(chain_id, credential_key, election_pb2.Tx(ballot=body))
 
 
 def decryption_share(

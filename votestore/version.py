@@ -21,9 +21,11 @@ from typing import Final
 
 from prometheus_client import CollectorRegistry, Info
 
-PROTOCOL_VERSION: Final = 2
+PROTOCOL_VERSION: Final = 3
 """Version 0 is every node from before the handshake carried one (votestore 0.1.x); 1 signed its
-Hello unprompted; 2 answers the accepting side's Challenge (node/rpc/peer.py)."""
+Hello unprompted; 2 answers the accepting side's Challenge (node/rpc/peer.py); 3 takes the roll
+only from the election's credential authority and a ballot only with its identity provider's
+attestation (docs/roles.md)."""
 
 COMMIT_ENV: Final = "VOTESTORE_COMMIT"
 """Set by the image build (Dockerfile ARG VCS_REF), where no git checkout is at hand."""

@@ -14,6 +14,7 @@ from typing import Final
 
 import nacl.signing
 
+from ops.roles import ElectionRoles
 from proto.votestore.v1 import election_pb2
 from votestore import txbuild
 from votestore.client.ballot import credential_public_key
@@ -59,6 +60,7 @@ class LiveElection:
     definition: election_pb2.ElectionCreate
     trustees: tuple[Trustee, ...]
     voters: int
+    roles: ElectionRoles
 
     @property
     def election_id(self) -> str:
@@ -86,16 +88,18 @@ def open_election(node: NodeClient, admin: nacl.signing.SigningKey, voters: int)
         deal_deadline_ms=now + KEYGEN_DEADLINE_MS,
         complaint_window_ms=COMPLAINT_WINDOW_MS,
     )
+    roles = ElectionRoles.fresh()
+    roles.name_in(definition)
     _commit_all(node, [txbuild.election_create(chain_id, admin, definition)])
     rows = [(credential_public_key(credential(v), ELECTION_ID), "") for v in range(voters)]
-    _commit_all(node, txbuild.roll_batches(chain_id, admin, ELECTION_ID, rows, ROLL_BATCH))
+    _commit_all(node, txbuild.roll_batches(chain_id, roles.authority, ELECTION_ID, rows, ROLL_BATCH))
     _commit_all(
         node,
         [txbuild.deal(chain_id, t.key, definition, t.secrets.index) for t in trustees],
     )
     time.sleep(wait_before_open_s(definition))
     node.commit_when_due(txbuild.open_election(chain_id, admin, ELECTION_ID), SETUP_COMMIT_S)
-    return LiveElection(chain_id, admin, definition, trustees, voters)
+    return LiveElection(chain_id, admin, definition, trustees, voters, roles)
 
 
 def close_and_count(node: NodeClient, election: LiveElection) -> election_pb2.ElectionResult:

@@ -84,7 +84,13 @@ class BallotLoad:
     def _ballot(self, voter: int) -> bytes:
         e = self._election
         return txbuild.ballot(
-            e.chain_id, e.election_id, e.definition, self._key, credential(voter), [[choice(voter)]]
+            e.chain_id,
+            e.election_id,
+            e.definition,
+            self._key,
+            credential(voter),
+            [[choice(voter)]],
+            e.roles.attester(e.chain_id, e.election_id),
         )
 
     async def _one(self, client: GatewayClient, voter: int) -> Attempt:

@@ -1,8 +1,10 @@
 """`votestore cast`: cast a ballot through a gateway and wait for its receipt.
 
 By default the ballot is encrypted, proved and signed here, so the credential never leaves this
-machine; `--assisted` sends the credential, the identity check and the choices to the gateway
-instead (for thin clients).
+machine: the identity provider (served beside the gateway) gets the identity check, the voter's
+public key and the encrypted ballot's hash, and attests that one ballot; the ballot then goes to
+the gateway. `--assisted` sends the credential, the identity check and the choices to the gateway
+instead (for thin clients: that gateway could vote for the voter; docs/gateway.md).
 """
 
 from __future__ import annotations
@@ -58,15 +60,19 @@ async def _cast(
     election_id: str,
     credential: bytes,
     chosen: dict[str, list[str]],
-    identity_check: str | None,
+    identity_check: str,
+    assisted: bool,
+    identity_target: str | None,
     wait_s: float,
     receipt_out: Path | None,
 ) -> None:
-    async with GatewayClient(target, root_certificates=root_certificates) as client:
+    async with GatewayClient(
+        target, root_certificates=root_certificates, identity_target=identity_target
+    ) as client:
         info = await client.election(election_id)
         selections = selections_by_choice_id(info.state.definition, chosen)
-        if identity_check is None:
-            cast = await client.cast(election_id, credential, selections)
+        if not assisted:
+            cast = await client.cast(election_id, credential, selections, identity_check)
         else:
             cast = await client.cast_assisted(election_id, credential, identity_check, selections)
         typer.echo(f"tracking code {cast.tracking_code.hex()} {gateway_pb2.ReceiptStatus.Name(cast.status)}")
@@ -94,7 +100,15 @@ def cast(
         False, "--assisted", help="Let the gateway encrypt and sign (thin client)."
     ),
     identity_check: str = typer.Option(
-        "", "--identity-check", envvar="VOTESTORE_IDENTITY_CHECK", help="Second factor (assisted mode)."
+        "",
+        "--identity-check",
+        envvar="VOTESTORE_IDENTITY_CHECK",
+        help="The second factor the identity provider checks before it attests the ballot.",
+    ),
+    identity_provider: str | None = typer.Option(
+        None,
+        "--identity-provider",
+        help="host:port of the identity provider when it runs apart from the gateway.",
     ),
     tls_ca: Path | None = typer.Option(None, "--tls-ca", help="CA certificate: use TLS to the gateway."),
     wait: float = typer.Option(DEFAULT_WAIT_S, "--wait", help="Seconds to wait for the receipt (0: do not)."),
@@ -102,8 +116,8 @@ def cast(
 ) -> None:
     """Encrypt, sign and cast a ballot through a gateway, and wait for its receipt."""
     try:
-        if assisted and not identity_check:
-            raise ConfigError("--assisted needs --identity-check (or VOTESTORE_IDENTITY_CHECK)")
+        if not identity_check:
+            raise ConfigError("casting needs --identity-check (or VOTESTORE_IDENTITY_CHECK)")
         root = tls_ca.read_bytes() if tls_ca is not None else None
         asyncio.run(
             _cast(
@@ -112,7 +126,9 @@ def cast(
                 election,
                 read_credential(credential_file),
                 parse_choices(choose),
-                identity_check if assisted else None,
+                identity_check,
+                assisted,
+                identity_provider,
                 wait,
                 receipt_out,
             )

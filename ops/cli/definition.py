@@ -108,6 +108,15 @@ class KeygenFile:
 
 @table
 @dataclass(frozen=True, slots=True)
+class RolesFile:
+    """The election's roles (docs/roles.md): public keys, hex."""
+
+    credential_authority: StrictStr
+    identity_provider: StrictStr
+
+
+@table
+@dataclass(frozen=True, slots=True)
 class DefinitionFile:
     """The definition file's shape (docs/admin.md); unknown keys are refused."""
 
@@ -118,6 +127,7 @@ class DefinitionFile:
     keygen: KeygenFile
     trustees: list[TrusteeFile]
     threshold: NonNegativeInt
+    roles: RolesFile
     groups: list[StrictStr] = field(default_factory=list)
 
 
@@ -156,6 +166,10 @@ def definition_from_toml(document: Table, now_ms: int) -> election_pb2.ElectionC
         groups=definition.groups,
         deal_deadline_ms=parse_time_ms(definition.keygen.deal_deadline, now_ms),
         complaint_window_ms=parse_duration_ms(definition.keygen.complaint_window),
+        credential_authority=parse_public_key(
+            definition.roles.credential_authority, "roles.credential_authority"
+        ),
+        identity_provider=parse_public_key(definition.roles.identity_provider, "roles.identity_provider"),
     )
 
 

@@ -8,20 +8,29 @@ import typer
 
 from ops.cli.common import fail
 from votestore.errors import ConfigError
-from votestore.keys import new_signing_key, read_key_file, write_key_file
+from votestore.keys import ROLES, new_signing_key, read_key_file, write_key_file
 
 app = typer.Typer(
-    help="Make and inspect Ed25519 key files (validators, admins, trustees).", no_args_is_help=True
+    help="Make and inspect Ed25519 key files (validators, admins, trustees, credential authority, "
+    "identity provider).",
+    no_args_is_help=True,
 )
 
 
 @app.command("gen")
 def gen(
     out: Path = typer.Option(..., "--out", help="Key file to write (mode 0600; never overwritten)."),
+    role: str | None = typer.Option(
+        None,
+        "--role",
+        help=f"The role the key is for ({', '.join(ROLES)}); commands needing another role's key refuse it.",
+    ),
 ) -> None:
     """Generate a key file and print its public key."""
+    if role is not None and role not in ROLES:
+        fail(f"--role must be one of {', '.join(ROLES)}")
     key = new_signing_key()
-    write_key_file(out, key)
+    write_key_file(out, key, role=role)
     typer.echo(bytes(key.verify_key).hex())
 
 

@@ -1,9 +1,15 @@
 """`votestore roll import`: a CSV of voters in; RollAppend transactions and a credential outbox out.
 
+It runs as the election's credential authority, with the key the definition names (the ledger
+takes a roll from no other key; never the administrator's): it alone draws voters' secrets. What
+it hands on holds none: the RollAppend batches (public keys), and the identity provider's store
+(credential public key -> Argon2id hash of the second factor). The outbox, the one place secrets
+are written, goes to the notice provider that delivers the personal links (docs/roles.md).
+
 Order of work, chosen so that a failure never leaves a voter on the roll whose secret is lost:
 1. read and check the whole CSV, and the election (exists, in key generation, groups declared);
 2. draw every voter's credential and write the outbox ONCE (directory 0700, files 0600; an
-   existing outbox is refused, never overwritten) and, if asked, the gateway's identity store;
+   existing outbox is refused, never overwritten) and, if asked, the identity provider's store;
 3. submit the RollAppend batches one after another, each after the previous one committed
    (batch numbers must commit in order), continuing the election's batch numbering.
 If step 3 stops part way, the error says which batches committed; `outbox/roll.csv` says which
@@ -25,7 +31,7 @@ import typer
 
 from election.policy import MAX_ROLL_BATCH_ENTRIES
 from gateway import write_identity_store
-from ops.cli.nodecall import AdminKeyOpt, ElectionOpt, NodesOpt, WaitOpt, commit, edge, node_client
+from ops.cli.nodecall import ElectionOpt, NodesOpt, WaitOpt, commit, edge, node_client
 from proto.votestore.v1 import election_pb2
 from votestore import txbuild
 from votestore.client.node import COMMIT_TIMEOUT_S
@@ -42,7 +48,12 @@ VOTER_ID: Final = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}$")
 """Voter ids name files in the outbox, so no path separators and no leading dot."""
 LINK_FORMAT: Final = "votestore://cast?election={election}&credential={secret}"
 
-app = typer.Typer(help="Import the voter roll (admin).", no_args_is_help=True)
+app = typer.Typer(help="Import the voter roll (credential authority).", no_args_is_help=True)
+
+AuthorityKeyOpt = Annotated[
+    Path,
+    typer.Option("--ca-key", help="The credential authority's key file, named in the election definition."),
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,12 +156,15 @@ def write_outbox(
 @app.command("import")
 def import_(
     node: NodesOpt,
-    admin_key: AdminKeyOpt,
+    ca_key: AuthorityKeyOpt,
     election: ElectionOpt,
     csv_path: Annotated[Path, typer.Option("--csv", help="Roll CSV: voter_id, group[, second_factor].")],
     outbox: Annotated[Path, typer.Option("--outbox", help="New directory for the voters' credentials.")],
     identity_store: Annotated[
-        Path | None, typer.Option("--identity-store", help="Gateway identity store to add the voters to.")
+        Path | None,
+        typer.Option(
+            "--identity-store", help="The identity provider's store to add the voters to (no secret)."
+        ),
     ] = None,
     batch: Annotated[
         int, typer.Option("--batch", min=1, max=MAX_ROLL_BATCH_ENTRIES, help="Voters per RollAppend.")
@@ -162,8 +176,10 @@ def import_(
 ) -> None:
     """Import a CSV roll: credentials into a new outbox, RollAppend batches onto the ledger."""
     with edge(), node_client(node) as client:
-        key = read_key_file(admin_key)
+        key = read_key_file(ca_key, role="credential-authority")
         state = client.election(election)
+        if bytes(key.verify_key) != state.definition.credential_authority:
+            raise ConfigError(f"{ca_key} is not the credential authority election {election} names")
         if state.phase != election_pb2.KEY_GENERATION:
             raise ConfigError(
                 f"election {election} is {election_pb2.Phase.Name(state.phase)}; the roll is frozen at open"

@@ -17,7 +17,7 @@ from typing import Final
 
 from ops.demo.plan import Voter
 from proto.votestore.v1 import election_pb2, gateway_pb2
-from votestore.client.ballot import build_ballot_tx
+from votestore.client.ballot import prepare_ballot
 from votestore.client.gateway_client import Cast, GatewayClient, GatewayError
 from votestore.client.receipts import check_receipt
 from votestore.encoding import tx_hash
@@ -110,21 +110,34 @@ async def _cast(client: GatewayClient, election_id: str, tx: bytes | None, voter
     raise AssertionError("unreachable: the last attempt returns or raises")
 
 
+async def _attested_ballot(client: GatewayClient, info: gateway_pb2.ElectionInfo, voter: Voter) -> bytes:
+    """Encrypt on the voter's side, ask the identity provider to attest it, sign."""
+    assert voter.selections is not None
+    state = info.state
+    prepared = await asyncio.to_thread(
+        prepare_ballot, state.definition, state.election_key, voter.credential, voter.selections
+    )
+    for attempt in range(CAST_ATTEMPTS):
+        try:
+            attested = await client.attest(info.chain_id, prepared, voter.identity_check)
+            break
+        except GatewayError as exc:
+            if exc.status not in RETRY_STATUSES or attempt == CAST_ATTEMPTS - 1:
+                raise CastingFailed(f"voter {voter.number}: attestation: {exc}") from None
+            await asyncio.sleep(RETRY_BACKOFF_S * 2**attempt)
+    return prepared.signed(info.chain_id, attested)
+
+
 async def _cast_and_prove(
     client: GatewayClient, genesis: Genesis, info: gateway_pb2.ElectionInfo, voter: Voter
 ) -> CastRecord:
-    """Local voters encrypt and sign here (the credential never leaves); assisted ones send the
-    credential, identity check and choices to the gateway."""
+    """Local voters encrypt and sign here (the credential never leaves; the identity provider
+    attests the encrypted ballot after checking the voter's second factor); assisted ones send
+    the credential, identity check and choices to the gateway."""
     assert voter.selections is not None
     election_id = info.state.definition.election_id
     started = time.monotonic()
-    tx = (
-        None
-        if voter.assisted
-        else build_ballot_tx(
-            info.chain_id, info.state.definition, info.state.election_key, voter.credential, voter.selections
-        )
-    )
+    tx = None if voter.assisted else await _attested_ballot(client, info, voter)
     cast = await _cast(client, election_id, tx, voter)
     if cast is not None:
         tracking_code = cast.tracking_code

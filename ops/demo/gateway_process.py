@@ -33,8 +33,11 @@ class GatewayError(VotestoreError):
     """The gateway did not start in time; the message holds the tail of its log."""
 
 
-def write_config(workdir: Path, genesis: Path, identity_store: Path) -> tuple[Path, str]:
-    """gateway.toml in `workdir` listening on a free port; returns its path and the target."""
+def write_config(
+    workdir: Path, genesis: Path, identity_store: Path, identity_provider_key: Path
+) -> tuple[Path, str]:
+    """gateway.toml in `workdir` listening on a free port, serving the identity provider's step
+    with its key and the store the credential authority handed it; returns its path and the target."""
     target = f"{HOST}:{free_port()}"
     config = workdir / "gateway.toml"
     config.write_text(
@@ -43,6 +46,7 @@ def write_config(workdir: Path, genesis: Path, identity_store: Path) -> tuple[Pa
                 f'listen = "{target}"',
                 f'genesis = "{genesis.resolve()}"',
                 f'identity_store = "{identity_store.resolve()}"',
+                f'identity_provider_key = "{identity_provider_key.resolve()}"',
                 "insecure_plaintext = true",
                 "[limits]",
                 f"client_requests_per_s = {CLIENT_REQUESTS_PER_S}",

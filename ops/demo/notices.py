@@ -29,6 +29,7 @@ from ops.cli.roll import Credential, write_outbox
 from ops.cli.roll import Voter as RollVoter
 from ops.demo import plan as demo_plan
 from ops.demo.console import DemoConsole
+from ops.roles import AUTHORITY_DIR
 from votestore.client.ballot import credential_public_key
 from votestore.client.node import NodeClient
 from votestore.crypto.sealing import INTERACTIVE
@@ -58,7 +59,7 @@ def _write_inputs(workdir: Path, election_id: str, voters: Sequence[demo_plan.Vo
         )
         for v in voters
     ]
-    outbox = workdir / "outbox"
+    outbox = workdir / AUTHORITY_DIR / "outbox"  # the credential authority's, not the administrator's
     write_outbox(outbox, election_id, issued, 0, len(issued))
     contacts = workdir / "contacts.csv"
     rows = ["voter_id,phone,email,lang"]

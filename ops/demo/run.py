@@ -41,6 +41,7 @@ from ops.demo.outcome import (
 from ops.demo.report import render_report
 from ops.demo.trustees import Trustee, deal_tx, decryption_share_tx, new_trustees, present
 from ops.localnet import LocalNet
+from ops.roles import PROVIDER_DIR, ElectionRoles
 from proto.votestore.v1 import election_pb2
 from votestore import txbuild
 from votestore.client.ballot import credential_public_key
@@ -174,18 +175,30 @@ def _commit_together(node: NodeClient, txs: Sequence[bytes]) -> None:
             raise DemoError(f"transaction rejected in its block: {name}: {result.detail}")
 
 
+def _roll(
+    node: NodeClient, chain: str, roles: ElectionRoles, election_id: str, voters: Sequence[plan.Voter]
+) -> None:
+    """The credential authority's part: the roll's public keys, signed with its own key (the
+    administrator's would be refused). The voters' secrets stand for the personal links it sent."""
+    rows = [(credential_public_key(v.credential, election_id), v.group) for v in voters]
+    _commit_in_order(
+        node, txbuild.roll_batches(chain, roles.authority, election_id, rows, ROLL_BATCH_ENTRIES)
+    )
+
+
 def _set_up_election(
     node: NodeClient,
     net: LocalNet,
+    roles: ElectionRoles,
     trustees: Sequence[Trustee],
     definition: election_pb2.ElectionCreate,
     voters: Sequence[plan.Voter],
 ) -> election_pb2.ElectionState:
-    """Create, import the roll, let every trustee deal, open: the administrator's and trustees' part."""
+    """Create, the credential authority's roll, every trustee deals, open: the administrator's,
+    the credential authority's and the trustees' parts."""
     chain, admin, election_id = net.genesis.chain_id, net.admin_key, definition.election_id
-    node.commit(txbuild.election_create(chain, admin, definition))
-    rows = [(credential_public_key(v.credential, election_id), v.group) for v in voters]
-    _commit_in_order(node, txbuild.roll_batches(chain, admin, election_id, rows, ROLL_BATCH_ENTRIES))
+    node.commit(txbuild.election_create(chain, admin, roles.name_in(definition)))
+    _roll(node, chain, roles, election_id, voters)
     _commit_together(node, [deal_tx(chain, t, definition) for t in trustees])
     time.sleep(wait_before_open_s(definition))
     node.commit_when_due(txbuild.open_election(chain, admin, election_id))
@@ -227,7 +240,9 @@ class _Demo:
         self.clock = _Clock()
         self.events: list[Event] = []
         self.workdir = _fresh_workdir(options.workdir)
-        self.identity_store = self.workdir / "identity.store"
+        self.roles = ElectionRoles.create(self.workdir)
+        # Written by the credential authority, handed to the identity provider (no secret in it).
+        self.identity_store = self.workdir / PROVIDER_DIR / "identity.store"
         self.voters = plan.make_voters(options.voters, options.seed)
         self.casting = plan.casting(self.voters)
 
@@ -268,16 +283,18 @@ class _Demo:
                 self.tools.write_identity_store, self.identity_store, _identity_rows(self.voters, election_id)
             )
             self.ui.step(
-                f"administrator: election {election_id!r} with 2 contests, roll of {len(self.voters)} "
-                f"voters in batches of {ROLL_BATCH_ENTRIES}, identity checks for each"
+                f"administrator: election {election_id!r} with 2 contests; credential authority: roll of "
+                f"{len(self.voters)} voters in batches of {ROLL_BATCH_ENTRIES}, identity checks for each "
+                "handed to the identity provider"
             )
-            state = _set_up_election(node, net, trustees, definition, self.voters)
+            state = _set_up_election(node, net, self.roles, trustees, definition, self.voters)
             self.ui.note(f"key generation done: dealers {list(state.qualified_dealers)}; election open")
             identities.result()
         return definition
 
     def _start_gateway(self, net: LocalNet) -> GatewayProcess:
-        config, target = write_config(self.workdir, net.genesis_path, self.identity_store)
+        provider_key = ElectionRoles.provider_key_file(self.workdir)
+        config, target = write_config(self.workdir, net.genesis_path, self.identity_store, provider_key)
         gateway = GatewayProcess(self.workdir, config, target)
         with self.clock.phase("start gateway"):
             self.stack.enter_context(gateway)
@@ -412,7 +429,7 @@ class _Demo:
         )
         self.ui.step(f"--keep: election {PRACTICE_ELECTION_ID!r} left open with {len(voters)} spare voters")
         self.tools.write_identity_store(self.identity_store, _identity_rows(voters, PRACTICE_ELECTION_ID))
-        _set_up_election(node, net, trustees, definition, voters)
+        _set_up_election(node, net, self.roles, trustees, definition, voters)
         credentials = []
         for voter in voters:
             path = self.workdir / f"practice-voter-{voter.number}.credential"

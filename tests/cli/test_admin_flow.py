@@ -24,8 +24,9 @@ from proto.votestore.v1 import election_pb2
 from votestore import txbuild
 from votestore.client.node import NodeClient
 from votestore.crypto import dkg
+from votestore.crypto.attestation import local_attester
 from votestore.crypto.credential import derive_credential_key
-from votestore.keys import new_signing_key, write_key_file
+from votestore.keys import new_signing_key, read_key_file, write_key_file
 from votestore.trustee_store import open_trustee_file
 
 pytestmark = pytest.mark.cluster
@@ -78,6 +79,29 @@ def admin(net: LocalNet) -> list[str]:
     return [*nodes(net), "--admin-key", str(net.workdir / "admin.key.json")]
 
 
+@dataclass(frozen=True, slots=True)
+class RoleKeys:
+    """The credential authority's and the identity provider's key files, each in its own folder."""
+
+    authority: Path
+    authority_public: str
+    provider: Path
+    provider_public: str
+
+
+@pytest.fixture(scope="module")
+def roles(tmp_path_factory: pytest.TempPathFactory) -> RoleKeys:
+    made = {}
+    for role in ("credential-authority", "identity-provider"):
+        key = tmp_path_factory.mktemp(role) / "key.json"
+        made[role] = (key, run("keys", "gen", "--role", role, "--out", key).stdout.strip())
+    return RoleKeys(*made["credential-authority"], *made["identity-provider"])
+
+
+def authority(net: LocalNet, roles: RoleKeys) -> list[str]:
+    return [*nodes(net), "--ca-key", str(roles.authority)]
+
+
 @pytest.fixture(scope="module")
 def trustees(tmp_path_factory: pytest.TempPathFactory) -> list[TrusteeFile]:
     folder = tmp_path_factory.mktemp("trustees")
@@ -104,7 +128,7 @@ def trustees(tmp_path_factory: pytest.TempPathFactory) -> list[TrusteeFile]:
     return made
 
 
-def write_definition(path: Path, election_id: str, members: list[TrusteeFile]) -> Path:
+def write_definition(path: Path, election_id: str, members: list[TrusteeFile], roles: RoleKeys) -> Path:
     lines = [
         f'id = "{election_id}"',
         'title = "Harbour district council"',
@@ -118,6 +142,10 @@ def write_definition(path: Path, election_id: str, members: list[TrusteeFile]) -
         "[keygen]",
         'deal_deadline = "+30m"',
         'complaint_window = "1s"',
+        "",
+        "[roles]",
+        f'credential_authority = "{roles.authority_public}"',
+        f'identity_provider = "{roles.provider_public}"',
         "",
         "[[contests]]",
         'id = "council"',
@@ -163,7 +191,7 @@ def write_roll(path: Path, rng: random.Random) -> dict[str, tuple[str, str]]:
 
 
 def test_whole_election_through_the_commands(
-    net: LocalNet, trustees: list[TrusteeFile], tmp_path: Path
+    net: LocalNet, trustees: list[TrusteeFile], roles: RoleKeys, tmp_path: Path
 ) -> None:
     rng = random.Random(SEED)
     election_id = "harbour-2026"
@@ -172,7 +200,7 @@ def test_whole_election_through_the_commands(
         "create",
         *admin(net),
         "--definition",
-        write_definition(tmp_path / "e.toml", election_id, trustees),
+        write_definition(tmp_path / "e.toml", election_id, trustees, roles),
     )
     assert f"election {election_id}" in created.stdout and "committed OK in block" in created.stdout
 
@@ -181,7 +209,7 @@ def test_whole_election_through_the_commands(
     imported = run(
         "roll",
         "import",
-        *admin(net),
+        *authority(net, roles),
         "--election",
         election_id,
         "--csv",
@@ -243,7 +271,13 @@ def test_whole_election_through_the_commands(
         chain_id = client.chain_id()
         txs = [
             txbuild.ballot(
-                chain_id, election_id, opened.definition, opened.election_key, secrets[v], [[choice]]
+                chain_id,
+                election_id,
+                opened.definition,
+                opened.election_key,
+                secrets[v],
+                [[choice]],
+                local_attester(read_key_file(roles.provider), chain_id, election_id),
             )
             for v, choice in cast.items()
         ]
@@ -276,7 +310,7 @@ def test_whole_election_through_the_commands(
 
 
 def test_a_bad_deal_is_complained_of_and_disqualified(
-    net: LocalNet, trustees: list[TrusteeFile], tmp_path: Path
+    net: LocalNet, trustees: list[TrusteeFile], roles: RoleKeys, tmp_path: Path
 ) -> None:
     election_id = "complaint-2026"
     run(
@@ -284,7 +318,7 @@ def test_a_bad_deal_is_complained_of_and_disqualified(
         "create",
         *admin(net),
         "--definition",
-        write_definition(tmp_path / "e.toml", election_id, trustees),
+        write_definition(tmp_path / "e.toml", election_id, trustees, roles),
     )
     record = state(net, election_id).definition
     ann = open_trustee_file(trustees[0].key, trustees[0].passphrase_file.read_text().removesuffix("\n"))
@@ -313,10 +347,10 @@ def test_a_bad_deal_is_complained_of_and_disqualified(
 
 
 def test_refusals_are_one_line_with_the_reason(
-    net: LocalNet, trustees: list[TrusteeFile], tmp_path: Path
+    net: LocalNet, trustees: list[TrusteeFile], roles: RoleKeys, tmp_path: Path
 ) -> None:
     election_id = "refusals-2026"
-    definition = write_definition(tmp_path / "e.toml", election_id, trustees)
+    definition = write_definition(tmp_path / "e.toml", election_id, trustees, roles)
     stranger = tmp_path / "stranger.key.json"
     write_key_file(stranger, new_signing_key())
     foreign = run(
@@ -343,7 +377,21 @@ def test_refusals_are_one_line_with_the_reason(
 
     (tmp_path / "roll.csv").write_text("voter_id,group\nv1,north\n")
     (tmp_path / "outbox").mkdir()
-    roll = ["roll", "import", *admin(net), "--election", election_id, "--csv", tmp_path / "roll.csv"]
+    admin_key = net.workdir / "admin.key.json"
+    as_admin = ["roll", "import", *nodes(net), "--ca-key", admin_key, "--election", election_id]
+    as_admin += ["--csv", tmp_path / "roll.csv"]
+    refused = run(*as_admin, "--outbox", tmp_path / "admin-outbox", expect=1).stderr
+    assert "is not the credential authority" in refused  # issue 18: the admin draws no credential
+    assert not (tmp_path / "admin-outbox").exists()
+    roll = [
+        "roll",
+        "import",
+        *authority(net, roles),
+        "--election",
+        election_id,
+        "--csv",
+        tmp_path / "roll.csv",
+    ]
     assert "refusing to overwrite" in run(*roll, "--outbox", tmp_path / "outbox", expect=1).stderr
     (tmp_path / "bad.csv").write_text("voter_id,group\nv1,west\n")
     bad = run(*roll[:-1], tmp_path / "bad.csv", "--outbox", tmp_path / "fresh", expect=1)

@@ -12,6 +12,8 @@ from votestore.errors import ConfigError
 
 NOW_MS = 1_780_000_000_000
 KEY = "11" * 32
+AUTHORITY = "22" * 32
+PROVIDER = "33" * 32
 
 
 @pytest.mark.parametrize(
@@ -54,6 +56,7 @@ def _document() -> dict[str, object]:
         "keygen": {"deal_deadline": "+10m", "complaint_window": "5m"},
         "contests": [{"id": "c", "min": 0, "max": 1, "choices": ["x", {"id": "y", "label": "Why"}]}],
         "trustees": [{"name": "ann", "sign_key": KEY, "enc_key": KEY}],
+        "roles": {"credential_authority": AUTHORITY, "identity_provider": PROVIDER},
     }
 
 
@@ -71,6 +74,8 @@ def test_mapping() -> None:
     assert (contest.id, contest.title, contest.min_selections, contest.max_selections) == ("c", "c", 0, 1)
     assert [(c.id, c.label) for c in contest.choices] == [("x", "x"), ("y", "Why")]
     assert record.trustees[0].sign_key == bytes.fromhex(KEY)
+    assert record.credential_authority == bytes.fromhex(AUTHORITY)
+    assert record.identity_provider == bytes.fromhex(PROVIDER)
 
 
 @pytest.mark.parametrize(
@@ -92,6 +97,9 @@ def test_mapping() -> None:
         ({"colour": "red"}, r"unknown keys \['colour'\]"),
         ({"window": {"start": "now", "end": "+1h", "zone": "utc"}}, r"unknown keys \['window.zone'\]"),
         ({"title": 3}, "title must be a string"),
+        ({"roles": None}, "missing key 'roles'"),
+        ({"roles": {"credential_authority": AUTHORITY}}, "missing key 'roles.identity_provider'"),
+        ({"roles": {"credential_authority": "22", "identity_provider": PROVIDER}}, "must be 32 bytes"),
     ],
 )
 def test_malformed(change: dict[str, object], reason: str) -> None:

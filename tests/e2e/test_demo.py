@@ -14,7 +14,7 @@ from typing import Final
 import pytest
 
 from ops.demo import plan
-from ops.demo.run import DEFAULT_SEED
+from ops.demo.run import DEFAULT_SEED, PRACTICE_SEED_OFFSET, PRACTICE_VOTERS
 from tests.e2e.demo_process import (
     DemoProcess,
     alive,
@@ -53,6 +53,25 @@ def _expected(voters: int) -> dict[str, list[int]]:
 def _no_tracebacks(workdir: Path) -> None:
     for log in [*sorted((workdir / "net").glob("node*.log")), workdir / "gateway.log"]:
         assert "Traceback" not in log.read_text(errors="replace"), f"{log.name} holds a traceback"
+
+
+def _roles_kept_apart(workdir: Path, voters: int) -> None:
+    """Issue 18: each role works from its own key directory, and the administrator's (with the
+    commission's validator files, `net/`) holds no voter's credential secret, in any form."""
+    keys = {
+        role: json.loads((workdir / role / "key.json").read_text())
+        for role in ("credential-authority", "identity-provider")
+    }
+    admin = json.loads((workdir / "net" / "admin.key.json").read_text())
+    assert {k["role"] for k in keys.values()} == set(keys)
+    assert len({admin["public_key"], *(k["public_key"] for k in keys.values())}) == 3
+    secrets = [v.credential for v in plan.make_voters(voters, DEFAULT_SEED)]
+    files = [f for f in (workdir / "net").rglob("*") if f.is_file()]
+    assert files, "the administrator's directory is empty"
+    for path in files:
+        data = path.read_bytes()
+        for secret in secrets:
+            assert secret not in data and secret.hex().encode() not in data, f"{path} holds a credential"
 
 
 def test_demo_runs_a_whole_election_and_leaves_nothing_running(tmp_path: Path) -> None:
@@ -98,6 +117,7 @@ def test_demo_runs_a_whole_election_and_leaves_nothing_running(tmp_path: Path) -
         assert f"<td>{choice}</td><td class=num>{expected['mayor'][at]}</td>" in report
     assert "no discrepancies" in report
     _no_tracebacks(workdir)
+    _roles_kept_apart(workdir, VOTERS)
 
 
 @pytest.mark.parametrize(
@@ -149,8 +169,10 @@ def test_keep_leaves_a_cluster_to_cast_into_and_verify_by_hand(tmp_path: Path) -
         genesis = _field(out, "genesis")
         assert alive(pids) == set(pids) and listening(gateway)
         receipt = workdir / "receipt.json"
+        practice = plan.make_voters(PRACTICE_VOTERS, DEFAULT_SEED + PRACTICE_SEED_OFFSET)
         cast = _votestore(
             "cast", "--gateway", gateway, "--election", "practice",
+            "--identity-check", practice[0].identity_check,
             "--credential-file", str(workdir / "practice-voter-0.credential"),
             "--choose", "mayor=ada", "--choose", "council=john", "--receipt-out", str(receipt),
         )  # fmt: skip

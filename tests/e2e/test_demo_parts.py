@@ -217,7 +217,9 @@ def test_a_non_empty_workdir_is_refused_before_anything_starts(tmp_path: Path) -
 
 
 def test_a_gateway_that_cannot_start_is_reported_with_its_log_and_leaves_no_process(tmp_path: Path) -> None:
-    config, target = write_config(tmp_path, tmp_path / "no-such-genesis.json", tmp_path / "identity.store")
+    config, target = write_config(
+        tmp_path, tmp_path / "no-such-genesis.json", tmp_path / "identity.store", tmp_path / "idp.key.json"
+    )
     gateway = GatewayProcess(tmp_path, config, target)
     with pytest.raises(GatewayError, match="exited with") as caught:
         gateway.start()

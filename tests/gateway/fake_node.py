@@ -19,7 +19,7 @@ import nacl.signing
 
 from proto.votestore.v1 import election_pb2, ledger_pb2, node_pb2, node_pb2_grpc
 from votestore import txbuild
-from votestore.crypto import group
+from votestore.crypto import attestation, group
 from votestore.crypto.ballot import verify_ballot
 from votestore.crypto.credential import derive_credential_key
 from votestore.crypto.errors import BallotInvalid
@@ -51,6 +51,8 @@ def credential(n: int) -> bytes:
 
 VALIDATOR_KEYS = [seeded_key(f"validator-{i}") for i in range(4)]
 ADMIN = seeded_key("admin")
+AUTHORITY = seeded_key("credential-authority")
+PROVIDER = seeded_key("identity-provider")
 
 
 def definition(election_id: str = ELECTION) -> election_pb2.ElectionCreate:
@@ -64,6 +66,8 @@ def definition(election_id: str = ELECTION) -> election_pb2.ElectionCreate:
         window_start_ms=T0_MS,
         window_end_ms=T0_MS + 3600_000,
         groups=["north", "south"],
+        credential_authority=bytes(AUTHORITY.verify_key),
+        identity_provider=bytes(PROVIDER.verify_key),
     )
 
 
@@ -130,6 +134,9 @@ class Ledger:
         earlier = self.voted.get((election_id, envelope.signer))
         if earlier is not None and earlier != tx_hash(raw):
             return result(election_pb2.ALREADY_VOTED, "first ballot counts")
+        why = attestation.problem(state.definition.identity_provider, CHAIN_ID, envelope.signer, tx.ballot)
+        if why is not None:
+            return result(election_pb2.BAD_ATTESTATION, why)
         try:
             verify_ballot(election_id, state.definition, state.election_key, tx.ballot, voter=envelope.signer)
         except BallotInvalid as exc:

@@ -12,9 +12,10 @@ from typing import Any
 from gateway import server
 from gateway.config import GatewayConfig, Limits
 from gateway.identity import MINIMUM_COST, write_identity_store
-from tests.gateway.fake_node import ELECTION, FakeCluster, credential, start_fake_cluster
+from tests.gateway.fake_node import ELECTION, PROVIDER, FakeCluster, credential, start_fake_cluster
 from votestore.client.ballot import credential_public_key
 from votestore.client.gateway_client import GatewayClient
+from votestore.keys import write_key_file
 
 VOTERS = range(4)
 
@@ -45,10 +46,13 @@ async def rig(tmp_path: Path, **limits: Any) -> AsyncIterator[Rig]:
         [(credential_public_key(credential(n), ELECTION), second_factor(n)) for n in VOTERS],
         cost=MINIMUM_COST,
     )
+    provider_key = tmp_path / "identity-provider" / "key.json"
+    write_key_file(provider_key, PROVIDER, overwrite=True, role="identity-provider")
     config = GatewayConfig(
         listen="127.0.0.1:0",
         genesis=genesis_path,
         identity_store=identity_path,
+        identity_provider_key=provider_key,
         limits=dataclasses.replace(Limits(), forward_deadline_s=3.0, **limits),
     )
     running = await server.start(config)

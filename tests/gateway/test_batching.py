@@ -15,16 +15,18 @@ from gateway.answers import Accepted, Answer, Refused, Unreachable
 from gateway.submit_batch import SUBMIT_BATCH_MAX_TXS
 from gateway.validators import ValidatorPool
 from proto.votestore.v1 import election_pb2
-from tests.gateway.fake_node import CHAIN_ID, ELECTION, FakeCluster, credential, start_fake_cluster
+from tests.gateway.fake_node import CHAIN_ID, ELECTION, PROVIDER, FakeCluster, credential, start_fake_cluster
 from votestore import txbuild
 from votestore.channels import ValidatorDialer
+from votestore.crypto.attestation import local_attester
 from votestore.encoding import tx_hash
 
 
 def _ballot(cluster: FakeCluster, voter: int) -> bytes:
     state = cluster.ledger.elections[ELECTION]
     key = state.election_key
-    return txbuild.ballot(CHAIN_ID, ELECTION, state.definition, key, credential(voter), [[0], []])
+    attest = local_attester(PROVIDER, CHAIN_ID, ELECTION)
+    return txbuild.ballot(CHAIN_ID, ELECTION, state.definition, key, credential(voter), [[0], []], attest)
 
 
 def run(scenario: Callable[[FakeCluster, ValidatorPool], Awaitable[None]]) -> None:

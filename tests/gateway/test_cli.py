@@ -35,6 +35,11 @@ BAD_CONFIGS = [
     ("tls half", 'listen = "h:1"\ngenesis = "g.json"\n[tls]\ncert = "c"', "missing key 'tls.key'"),
     ("no transport", 'listen = "127.0.0.1:0"\ngenesis = "g.json"', "set exactly one of 'validator_cas'"),
     (
+        "identity store without the provider's key",
+        'listen = "127.0.0.1:0"\ngenesis = "g.json"\nidentity_store = "s"\ninsecure_plaintext = true',
+        "set both 'identity_store' and 'identity_provider_key'",
+    ),
+    (
         "genesis absent",
         'listen = "127.0.0.1:0"\ngenesis = "g.json"\ninsecure_plaintext = true',
         "genesis file",
@@ -66,7 +71,10 @@ def test_cast_both_ways_and_check_the_receipts(tmp_path: Path) -> None:
     async def scenario(r: Rig) -> None:
         target = f"127.0.0.1:{r.running.port}"
         genesis = str(tmp_path / "genesis.json")
-        for n, extra in ((0, []), (1, ["--assisted", "--identity-check", second_factor(1)])):
+        for n, extra in (
+            (0, ["--identity-check", second_factor(0)]),
+            (1, ["--assisted", "--identity-check", second_factor(1)]),
+        ):
             secret = tmp_path / f"voter{n}.key"
             secret.write_text(credential(n).hex() + "\n")
             out = tmp_path / f"receipt{n}.json"
@@ -118,17 +126,20 @@ def test_cast_both_ways_and_check_the_receipts(tmp_path: Path) -> None:
     asyncio.run(main())
 
 
+CHECK = ["--identity-check", "1980-01-01"]
 CAST_ERRORS = [
     ("no identity", ["--assisted"], "needs --identity-check"),
-    ("bad choice", ["--choose", "mayor=zed"], "has no choice 'zed'; its choices are: a, b, c"),
+    ("no identity, own device", ["--choose", "mayor=a"], "needs --identity-check"),
+    ("wrong identity", ["--identity-check", "1999-12-31", "--choose", "mayor=a"], "UNAUTHENTICATED"),
+    ("bad choice", [*CHECK, "--choose", "mayor=zed"], "has no choice 'zed'; its choices are: a, b, c"),
     (
         "bad contest",
-        ["--choose", "sheriff=a"],
+        [*CHECK, "--choose", "sheriff=a"],
         "no contest 'sheriff' in election 'e1'; its contests are: mayor, council",
     ),
-    ("no choice", [], "contest 'mayor' takes 1..1 selections, got 0; its choices are: a, b, c"),
-    ("over-vote", ["--choose", "mayor=a,b"], "contest 'mayor' takes 1..1 selections, got 2"),
-    ("bad syntax", ["--choose", "mayor"], "expected CONTEST=CHOICE"),
+    ("no choice", [*CHECK], "contest 'mayor' takes 1..1 selections, got 0; its choices are: a, b, c"),
+    ("over-vote", [*CHECK, "--choose", "mayor=a,b"], "contest 'mayor' takes 1..1 selections, got 2"),
+    ("bad syntax", [*CHECK, "--choose", "mayor"], "expected CONTEST=CHOICE"),
 ]
 
 

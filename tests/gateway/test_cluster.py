@@ -20,6 +20,7 @@ import pytest
 
 from gateway.identity import MINIMUM_COST, write_identity_store
 from ops.localnet import LocalNet, free_port
+from ops.roles import ElectionRoles
 from proto.votestore.v1 import election_pb2, gateway_pb2, node_pb2, node_pb2_grpc
 from tests.cluster import get_tx, submit, wait_committed
 from votestore import txbuild
@@ -55,11 +56,14 @@ class Setup:
     config: Path
     gateway: subprocess.Popen[bytes] | None
     target: str
+    roles: ElectionRoles
 
 
-def _definition(election_id: str, trustees: list[election_pb2.Trustee]) -> election_pb2.ElectionCreate:
+def _definition(
+    election_id: str, trustees: list[election_pb2.Trustee], roles: ElectionRoles
+) -> election_pb2.ElectionCreate:
     now = int(time.time() * 1000)
-    return election_pb2.ElectionCreate(
+    definition = election_pb2.ElectionCreate(
         election_id=election_id,
         title="gateway cluster test",
         contests=[txbuild.contest("c1", ["a", "b", "c", "d"], 1, 1)],
@@ -70,6 +74,7 @@ def _definition(election_id: str, trustees: list[election_pb2.Trustee]) -> elect
         deal_deadline_ms=now + 600_000,
         complaint_window_ms=1_000,
     )
+    return roles.name_in(definition)
 
 
 def _commit_all(net: LocalNet, txs: list[bytes]) -> None:
@@ -81,19 +86,19 @@ def _commit_all(net: LocalNet, txs: list[bytes]) -> None:
         assert proof.result.code == election_pb2.OK, proof.result
 
 
-def _make_elections(net: LocalNet) -> None:
+def _make_elections(net: LocalNet, roles: ElectionRoles) -> None:
     chain = net.genesis.chain_id
     kits = [dkg.new_trustee(f"t{i}", i) for i in (1, 2, 3)]
-    definition = _definition(ELECTION, [public for _, public in kits])
-    later = _definition(NOT_OPEN, [public for _, public in kits])
+    definition = _definition(ELECTION, [public for _, public in kits], roles)
+    later = _definition(NOT_OPEN, [public for _, public in kits], roles)
     rows = [(credential_public_key(credential(n), ELECTION), "") for n in range(VOTERS)]
     later_rows = [(credential_public_key(credential(n), NOT_OPEN), "") for n in range(VOTERS)]
     _commit_all(net, [txbuild.election_create(chain, net.admin_key, d) for d in (definition, later)])
     _commit_all(
         net,
         [
-            txbuild.roll_append(chain, net.admin_key, ELECTION, 0, rows),
-            txbuild.roll_append(chain, net.admin_key, NOT_OPEN, 0, later_rows),
+            txbuild.roll_append(chain, roles.authority, ELECTION, 0, rows),
+            txbuild.roll_append(chain, roles.authority, NOT_OPEN, 0, later_rows),
         ],
     )
     deals = [txbuild.deal(chain, nacl.signing.SigningKey(s.sign_seed), definition, s.index) for s, _ in kits]
@@ -130,6 +135,7 @@ def _kill_gateway(setup: Setup) -> None:
 def setup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Setup]:
     workdir = tmp_path_factory.mktemp("gateway-cluster")
     net = LocalNet.create(workdir / "net")
+    roles = ElectionRoles.create(workdir)
     port = free_port()
     config = workdir / "gateway.toml"
     config.write_text(
@@ -138,6 +144,7 @@ def setup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Setup]:
                 f'listen = "127.0.0.1:{port}"',
                 f'genesis = "{net.genesis_path}"',
                 'identity_store = "identity.store"',
+                f'identity_provider_key = "{ElectionRoles.provider_key_file(workdir)}"',
                 "insecure_plaintext = true",
                 "[limits]",
                 "client_requests_per_s = 1000",
@@ -155,11 +162,11 @@ def setup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Setup]:
         ],
         cost=MINIMUM_COST,
     )
-    s = Setup(net, config, None, f"127.0.0.1:{port}")
+    s = Setup(net, config, None, f"127.0.0.1:{port}", roles)
     try:
         net.start_all()
         net.wait_ready()
-        _make_elections(net)
+        _make_elections(net, roles)
         _start_gateway(s)
         yield s
     finally:
@@ -180,7 +187,7 @@ def _cast_and_prove(setup: Setup, n: int, assisted: bool) -> gateway_pb2.Receipt
         if assisted:
             cast = await client.cast_assisted(ELECTION, credential(n), identity(n), CHOICES)
         else:
-            cast = await client.cast(ELECTION, credential(n), CHOICES)
+            cast = await client.cast(ELECTION, credential(n), CHOICES, identity(n))
         assert cast.status in (gateway_pb2.PENDING, gateway_pb2.COMMITTED)
         return await client.wait_receipt(cast.tracking_code, WAIT_S)
 
@@ -202,8 +209,9 @@ def _ballot(setup: Setup, n: int, election: str = ELECTION) -> bytes:
         return await client.election(election)
 
     info = _client_run(setup, call)
+    attest = setup.roles.attester(info.chain_id, election)
     return txbuild.ballot(
-        info.chain_id, election, info.state.definition, info.state.election_key, credential(n), [[0]]
+        info.chain_id, election, info.state.definition, info.state.election_key, credential(n), [[0]], attest
     )
 
 
@@ -221,7 +229,13 @@ def test_refusals_are_precise_and_nothing_is_recorded(setup: Setup) -> None:
     tampered[-1] ^= 1
     info = _client_run(setup, lambda client: client.election(ELECTION))
     elsewhere = txbuild.ballot(
-        info.chain_id, "nowhere", info.state.definition, info.state.election_key, credential(3), [[0]]
+        info.chain_id,
+        "nowhere",
+        info.state.definition,
+        info.state.election_key,
+        credential(3),
+        [[0]],
+        setup.roles.attester(info.chain_id, "nowhere"),
     )
     cases = [
         ("malformed", b"\x0a\xff\xff", "INVALID_ARGUMENT"),
@@ -264,7 +278,7 @@ def test_turnout_and_result_are_read_from_the_validators(setup: Setup) -> None:
 
 
 def test_gateway_killed_after_taking_a_ballot_still_gives_its_receipt(setup: Setup) -> None:
-    cast = _client_run(setup, lambda client: client.cast(ELECTION, credential(5), CHOICES))
+    cast = _client_run(setup, lambda client: client.cast(ELECTION, credential(5), CHOICES, identity(5)))
     _kill_gateway(setup)
     _start_gateway(setup)
     response = _client_run(setup, lambda client: client.wait_receipt(cast.tracking_code, WAIT_S))

@@ -12,9 +12,20 @@ from dataclasses import dataclass
 import nacl.signing
 
 from proto.votestore.v1 import election_pb2
-from tests.ledger.harness import ADMIN, CHAIN_ID, WINDOW_START_MS, Chain, code, create, definition
+from tests.ledger.harness import (
+    ADMIN,
+    AUTHORITY,
+    CHAIN_ID,
+    WINDOW_START_MS,
+    Chain,
+    attester,
+    code,
+    create,
+    definition,
+)
 from votestore import txbuild
 from votestore.crypto import dkg
+from votestore.crypto.attestation import Attester
 from votestore.crypto.credential import derive_credential_key
 
 ELECTION = "e1"
@@ -66,7 +77,7 @@ class Election:
         assert election.chain.one(create(election.definition)) == "OK"
         if voters:
             rows = [(voter_key(v), group_of(v)) for v in range(voters)]
-            txs = txbuild.roll_batches(CHAIN_ID, ADMIN, ELECTION, rows, batch_size=500)
+            txs = txbuild.roll_batches(CHAIN_ID, AUTHORITY, ELECTION, rows, batch_size=500)
             assert {code(r) for r in election.chain.block(txs)} == {"OK"}
         return election
 
@@ -92,8 +103,19 @@ class Election:
     def key(self) -> bytes:
         return self.chain.state(ELECTION).election_key
 
-    def ballot(self, voter: int, selections: Sequence[Sequence[int]]) -> bytes:
-        return txbuild.ballot(CHAIN_ID, ELECTION, self.definition, self.key, credential(voter), selections)
+    def ballot(
+        self, voter: int, selections: Sequence[Sequence[int]], attest: Attester | None = None
+    ) -> bytes:
+        """Voter `voter`'s ballot, attested by the election's identity provider unless `attest`."""
+        return txbuild.ballot(
+            CHAIN_ID,
+            ELECTION,
+            self.definition,
+            self.key,
+            credential(voter),
+            selections,
+            attester(ELECTION) if attest is None else attest,
+        )
 
     def secret_share(self, trustee: int) -> bytes:
         record = self.chain.state(ELECTION)

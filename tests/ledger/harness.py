@@ -16,6 +16,7 @@ from election.kv import MemoryKV
 from election.policy import BlockContext, ChainPolicy
 from proto.votestore.v1 import election_pb2
 from votestore import txbuild
+from votestore.crypto.attestation import Attester, local_attester
 
 CHAIN_ID = "test-chain"
 T0_MS = 1_700_000_000_000
@@ -32,6 +33,10 @@ def seeded_key(label: str) -> nacl.signing.SigningKey:
 
 
 ADMIN = seeded_key("admin")
+AUTHORITY = seeded_key("credential-authority")
+"""The credential authority the test definitions name: the one key that may append to the roll."""
+PROVIDER = seeded_key("identity-provider")
+"""The identity provider the test definitions name: every ballot carries its attestation."""
 POLICY = ChainPolicy(CHAIN_ID, frozenset({bytes(ADMIN.verify_key)}))
 
 
@@ -116,7 +121,14 @@ def definition(
         groups=groups,
         deal_deadline_ms=DEAL_DEADLINE_MS,
         complaint_window_ms=COMPLAINT_WINDOW_MS,
+        credential_authority=bytes(AUTHORITY.verify_key),
+        identity_provider=bytes(PROVIDER.verify_key),
     )
+
+
+def attester(election_id: str, key: nacl.signing.SigningKey = PROVIDER) -> Attester:
+    """The test identity provider attesting every ask (its identity check is the gateway's to test)."""
+    return local_attester(key, CHAIN_ID, election_id)
 
 
 def create(election: election_pb2.ElectionCreate) -> bytes:

@@ -6,7 +6,7 @@ import pytest
 
 from election.policy import MAX_ROLL_BATCH_ENTRIES
 from proto.votestore.v1 import election_pb2
-from tests.ledger.harness import ADMIN, CHAIN_ID, Chain, code, create, definition, seeded_key
+from tests.ledger.harness import ADMIN, AUTHORITY, CHAIN_ID, Chain, code, create, definition, seeded_key
 from votestore import txbuild
 
 
@@ -14,8 +14,8 @@ def voter(n: int) -> bytes:
     return bytes(seeded_key(f"voter{n}").verify_key)
 
 
-def roll(batch: int, rows: list[tuple[bytes, str]], key: object = ADMIN) -> bytes:
-    assert key is ADMIN or hasattr(key, "verify_key")
+def roll(batch: int, rows: list[tuple[bytes, str]], key: object = AUTHORITY) -> bytes:
+    assert key is AUTHORITY or hasattr(key, "verify_key")
     return txbuild.roll_append(CHAIN_ID, key, "e1", batch, rows)  # type: ignore[arg-type]
 
 
@@ -44,7 +44,7 @@ def test_roll_batches_in_order_count_per_group(chain: Chain) -> None:
 
 def test_roll_batches_helper_numbers_batches(chain: Chain) -> None:
     rows = [(voter(n), "north") for n in range(7)]
-    txs = txbuild.roll_batches(CHAIN_ID, ADMIN, "e1", rows, batch_size=3)
+    txs = txbuild.roll_batches(CHAIN_ID, AUTHORITY, "e1", rows, batch_size=3)
     assert [code(r) for r in chain.block(txs)] == ["OK"] * 3
     assert chain.state("e1").roll_size == 7
 
@@ -63,18 +63,24 @@ ROLL_REFUSALS = [
         "MALFORMED",
     ),
     (
-        "signed by a non-admin",
+        "signed by a stranger",
         lambda: roll(1, [(voter(9), "north")], seeded_key("mallory")),
         "NOT_AUTHORIZED",
     ),
     (
+        # issue 18, attack 5: the administrator appends a key of its own for an abstainer.
+        "signed by the administrator",
+        lambda: roll(1, [(voter(9), "north")], ADMIN),
+        "NOT_AUTHORIZED",
+    ),
+    (
         "unknown election",
-        lambda: txbuild.roll_append(CHAIN_ID, ADMIN, "nope", 0, [(voter(9), "north")]),
+        lambda: txbuild.roll_append(CHAIN_ID, AUTHORITY, "nope", 0, [(voter(9), "north")]),
         "UNKNOWN_ELECTION",
     ),
     (
         "signed for another chain",
-        lambda: txbuild.roll_append("other-chain", ADMIN, "e1", 1, [(voter(9), "north")]),
+        lambda: txbuild.roll_append("other-chain", AUTHORITY, "e1", 1, [(voter(9), "north")]),
         "BAD_SIGNATURE",
     ),
 ]

@@ -11,7 +11,17 @@ from election.app import ElectionApp
 from election.app_hash import encode_writes, genesis_app_hash, next_app_hash
 from election.kv import MemoryKV
 from election.policy import BlockContext
-from tests.ledger.harness import ADMIN, CHAIN_ID, POLICY, T0_MS, Chain, code, create, definition, seeded_key
+from tests.ledger.harness import (
+    AUTHORITY,
+    CHAIN_ID,
+    POLICY,
+    T0_MS,
+    Chain,
+    code,
+    create,
+    definition,
+    seeded_key,
+)
 from votestore import txbuild
 
 
@@ -82,7 +92,7 @@ def test_check_tx_writes_nothing_and_sees_committed_state_only() -> None:
 def test_restart_resumes_from_stored_state() -> None:
     chain = Chain()
     chain.block([create(definition())])
-    chain.block([txbuild.roll_append(CHAIN_ID, ADMIN, "e1", 0, [(voter(1), "north")])])
+    chain.block([txbuild.roll_append(CHAIN_ID, AUTHORITY, "e1", 0, [(voter(1), "north")])])
     restarted = ElectionApp(POLICY, MemoryKV(chain.kv.snapshot()))
     assert (restarted.height, restarted.time_ms, restarted.app_hash) == (
         chain.app.height,
@@ -102,7 +112,7 @@ def test_queries_on_unknown_election() -> None:
 
 ROLL_TX = st.builds(
     lambda batch, voters, group: txbuild.roll_append(
-        CHAIN_ID, ADMIN, "e1", batch, [(voter(v), group) for v in voters]
+        CHAIN_ID, AUTHORITY, "e1", batch, [(voter(v), group) for v in voters]
     ),
     st.integers(0, 4),
     st.lists(st.integers(0, 30), min_size=1, max_size=4),

@@ -21,7 +21,7 @@ from election.kv import MemoryKV
 from election.policy import BlockContext
 from proto.votestore.v1 import election_pb2
 from tests.ledger.election_kit import ELECTION, Election, credential
-from tests.ledger.harness import CHAIN_ID, Chain, code
+from tests.ledger.harness import CHAIN_ID, Chain, attester, code
 from tests.ledger.test_fuzz import Phase, _leaves, _mutate, corpus
 from votestore import txbuild
 from votestore.crypto import group
@@ -127,7 +127,9 @@ def nonsense() -> Nonsense:
         return txbuild.signed(CHAIN_ID, election.trustees[2].key, tx)
 
     stranger_key = group.base_mult(ROGUE_SECRET)
-    ballot = txbuild.ballot(CHAIN_ID, ELECTION, election.definition, stranger_key, credential(0), [[0], []])
+    ballot = txbuild.ballot(
+        CHAIN_ID, ELECTION, election.definition, stranger_key, credential(0), [[0], []], attester(ELECTION)
+    )
     txs = (
         rogue(group.sub(group.IDENTITY, honest)),
         rogue(group.sub(stranger_key, honest)),

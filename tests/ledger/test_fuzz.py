@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from election.kv import MemoryKV
 from proto.votestore.v1 import election_pb2
 from tests.ledger.election_kit import ELECTION, Election, credential
-from tests.ledger.harness import ADMIN, CHAIN_ID, Chain, code, create, definition
+from tests.ledger.harness import ADMIN, AUTHORITY, CHAIN_ID, Chain, code, create, definition
 from votestore import txbuild
 from votestore.crypto.credential import derive_credential_key
 
@@ -66,7 +66,7 @@ def corpus() -> Corpus:
     voter = derive_credential_key(credential(1), ELECTION)
     txs = [
         (create(definition("e2")), ADMIN),
-        (txbuild.roll_append(CHAIN_ID, ADMIN, ELECTION, 1, [(bytes(range(32)), "north")]), ADMIN),
+        (txbuild.roll_append(CHAIN_ID, AUTHORITY, ELECTION, 1, [(bytes(range(32)), "north")]), AUTHORITY),
         (deal, election.trustees[0].key),
         (complaint, trustee.key),
         (election.open(), ADMIN),

@@ -10,7 +10,7 @@ from election import state_keys
 from proto.votestore.v1 import election_pb2
 from tests.ledger.election_kit import ELECTION, Election
 from tests.ledger.harness import (
-    ADMIN,
+    AUTHORITY,
     CHAIN_ID,
     COMPLAINT_WINDOW_MS,
     DEAL_DEADLINE_MS,
@@ -223,6 +223,6 @@ def test_complaint_after_open_is_wrong_phase() -> None:
 
 def test_roll_frozen_at_open() -> None:
     election = Election.created(voters=4).opened()
-    late = txbuild.roll_append(CHAIN_ID, ADMIN, ELECTION, 1, [(bytes(32), "north")])
+    late = txbuild.roll_append(CHAIN_ID, AUTHORITY, ELECTION, 1, [(bytes(32), "north")])
     assert election.chain.one(late) == "WRONG_PHASE"
     assert election.chain.state(ELECTION).roll_size == 4

@@ -16,7 +16,14 @@ import pytest
 
 from proto.votestore.v1 import election_pb2
 from tests.ledger.election_kit import ELECTION, Election, credential
-from tests.ledger.harness import CHAIN_ID, COMPLAINT_WINDOW_MS, DEAL_DEADLINE_MS, WINDOW_START_MS, code
+from tests.ledger.harness import (
+    CHAIN_ID,
+    COMPLAINT_WINDOW_MS,
+    DEAL_DEADLINE_MS,
+    WINDOW_START_MS,
+    attester,
+    code,
+)
 from votestore import txbuild
 from votestore.crypto import group
 
@@ -71,7 +78,9 @@ def test_identity_key_attack_leaves_a_chain_that_goes_on() -> None:
     election.chain.block([election.deal(1), election.deal(2)])
     election.chain.block([_rogue_deal(election, _identity_key), election.open()])
     other_key = group.base_mult(ROGUE_SECRET)
-    ballot = txbuild.ballot(CHAIN_ID, ELECTION, election.definition, other_key, credential(0), [[0], []])
+    ballot = txbuild.ballot(
+        CHAIN_ID, ELECTION, election.definition, other_key, credential(0), [[0], []], attester(ELECTION)
+    )
     (result,) = election.chain.block([ballot], WINDOW_START_MS)
     assert code(result) == "WRONG_PHASE", result
 

@@ -12,7 +12,16 @@ import pytest
 
 from proto.votestore.v1 import election_pb2
 from tests.ledger.election_kit import ELECTION, Election
-from tests.ledger.harness import ADMIN, CHAIN_ID, WINDOW_END_MS, Chain, create, definition, seeded_key
+from tests.ledger.harness import (
+    ADMIN,
+    AUTHORITY,
+    CHAIN_ID,
+    WINDOW_END_MS,
+    Chain,
+    create,
+    definition,
+    seeded_key,
+)
 from votestore import txbuild
 
 
@@ -64,6 +73,11 @@ def _bad_proof() -> str:
     )
 
 
+def _bad_attestation() -> str:
+    election = Election.created(voters=1).opened()
+    return election.chain.one(election.ballot(0, ((0,), ()), attest=lambda voter, digest: b""))
+
+
 def _duplicate() -> str:
     chain = Chain()
     chain.one(create(definition()))
@@ -77,7 +91,7 @@ def _bad_definition() -> str:
 def _out_of_order() -> str:
     chain = Chain()
     chain.one(create(definition()))
-    return chain.one(txbuild.roll_append(CHAIN_ID, ADMIN, "e1", 3, [(bytes(32), "north")]))
+    return chain.one(txbuild.roll_append(CHAIN_ID, AUTHORITY, "e1", 3, [(bytes(32), "north")]))
 
 
 def _keygen_incomplete() -> str:
@@ -124,6 +138,7 @@ SCENARIOS: dict[str, Callable[[], str]] = {
     "ALREADY_VOTED": _already_voted,
     "OUTSIDE_WINDOW": _outside_window,
     "BAD_PROOF": _bad_proof,
+    "BAD_ATTESTATION": _bad_attestation,
     "DUPLICATE": _duplicate,
     "BAD_DEFINITION": _bad_definition,
     "OUT_OF_ORDER": _out_of_order,

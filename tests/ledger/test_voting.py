@@ -15,8 +15,17 @@ from election.state_machine import NO_POINTS
 from election.stateless import ElectionParams, verify_tx_handover, verify_tx_stateless
 from proto.votestore.v1 import election_pb2
 from tests.ledger.election_kit import ELECTION, Election, credential, voter_key
-from tests.ledger.harness import CHAIN_ID, COMPLAINT_WINDOW_MS, T0_MS, WINDOW_END_MS, WINDOW_START_MS, code
+from tests.ledger.harness import (
+    CHAIN_ID,
+    COMPLAINT_WINDOW_MS,
+    T0_MS,
+    WINDOW_END_MS,
+    WINDOW_START_MS,
+    attester,
+    code,
+)
 from votestore import txbuild
+from votestore.crypto import attestation
 from votestore.crypto import ballot as ballot_module
 from votestore.crypto.credential import derive_credential_key
 from votestore.encoding import DecodedTx, tx_hash
@@ -34,10 +43,13 @@ def _ballot_body(raw: bytes) -> election_pb2.Ballot:
     return election_pb2.Tx.FromString(election_pb2.SignedTx.FromString(raw).body).ballot
 
 
-def _resigned(voter: int, body: election_pb2.Ballot) -> bytes:
-    return txbuild.signed(
-        CHAIN_ID, derive_credential_key(credential(voter), ELECTION), election_pb2.Tx(ballot=body)
-    )
+def _resigned(voter: int, body: election_pb2.Ballot, attest: bool = True) -> bytes:
+    """Signed by voter `voter`, attested anew for it (a voter who passed the identity check and
+    runs a client of its own making), unless `attest` is false."""
+    key = derive_credential_key(credential(voter), ELECTION)
+    if attest and body.election_id == ELECTION:
+        body.attestation = attester(ELECTION)(bytes(key.verify_key), attestation.ballot_digest(body))
+    return txbuild.signed(CHAIN_ID, key, election_pb2.Tx(ballot=body))
 
 
 def _tampered_proof(e: Election) -> bytes:
@@ -81,6 +93,11 @@ BALLOT_REFUSALS: list[tuple[str, Scenario, str]] = [
     ("a 0/1 proof altered", _tampered_proof, "BAD_PROOF"),
     ("ciphertexts swapped under their proofs", _swapped_ciphertexts, "BAD_PROOF"),
     ("another voter's ballot re-signed", _copied_from_other_voter, "BAD_PROOF"),
+    (
+        "another voter's ballot re-signed, its attestation kept",
+        lambda e: _resigned(2, _ballot_body(e.ballot(1, CHOICE)), attest=False),
+        "BAD_ATTESTATION",
+    ),
     ("a contest missing", _missing_contest, "BAD_PROOF"),
     ("signature altered", _tampered_signature, "BAD_SIGNATURE"),
     (
@@ -141,7 +158,9 @@ def test_ballot_in_window_before_open_is_wrong_phase() -> None:
     election = Election.created(voters=2)
     election.chain.block([election.deal(1), election.deal(2)], WINDOW_START_MS)
     other = Election.created(voters=2).opened()  # a valid ballot shape under some key
-    tx = txbuild.ballot(CHAIN_ID, ELECTION, election.definition, other.key, credential(1), CHOICE)
+    tx = txbuild.ballot(
+        CHAIN_ID, ELECTION, election.definition, other.key, credential(1), CHOICE, attester(ELECTION)
+    )
     assert election.chain.one(tx) == "WRONG_PHASE"
 
 

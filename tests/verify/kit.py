@@ -26,6 +26,7 @@ from tools.verify.ledger_file import LedgerHeader, write_ledger
 from votestore import txbuild
 from votestore.blocks import GENESIS_RESULTS_ROOT, evidence_root, results_root, tx_root
 from votestore.crypto import dkg
+from votestore.crypto.attestation import Attester, local_attester
 from votestore.crypto.credential import derive_credential_key
 from votestore.encoding import block_id, vote_signing_bytes
 from votestore.genesis import Genesis, Validator
@@ -46,6 +47,8 @@ def seeded_key(label: str) -> nacl.signing.SigningKey:
 VALIDATOR_KEYS = [seeded_key(f"validator-{i}") for i in range(4)]
 OUTSIDER = seeded_key("not-a-validator")
 ADMIN = seeded_key("admin")
+AUTHORITY = seeded_key("credential-authority")
+PROVIDER = seeded_key("identity-provider")
 GENESIS = Genesis(
     chain_id=CHAIN_ID,
     genesis_time_ms=T0_MS,
@@ -151,6 +154,8 @@ class Election:
             groups=["north", "south"],
             deal_deadline_ms=WINDOW_START_MS - 20_000,
             complaint_window_ms=10_000,
+            credential_authority=bytes(AUTHORITY.verify_key),
+            identity_provider=bytes(PROVIDER.verify_key),
         )
         election = cls(Chain(), trustees, definition)
         assert ok(election.chain.block([txbuild.election_create(CHAIN_ID, ADMIN, definition)]))
@@ -163,7 +168,7 @@ class Election:
         chain = election.chain
         rows = [(bytes(voter_key(v).verify_key), ("north", "south")[v % 2]) for v in range(voters)]
         deals = [election.deal(i) for i in (1, 2, 3)]
-        roll = txbuild.roll_batches(CHAIN_ID, ADMIN, ELECTION, rows, batch_size=roll_batch)
+        roll = txbuild.roll_batches(CHAIN_ID, AUTHORITY, ELECTION, rows, batch_size=roll_batch)
         assert ok(chain.block([*roll, *deals]))
         assert ok(chain.block([txbuild.open_election(CHAIN_ID, ADMIN, ELECTION)], WINDOW_START_MS))
         return election
@@ -178,9 +183,18 @@ class Election:
         assert record is not None
         return record
 
-    def ballot(self, voter: int, selections: Sequence[Sequence[int]]) -> bytes:
+    def ballot(
+        self, voter: int, selections: Sequence[Sequence[int]], attest: Attester | None = None
+    ) -> bytes:
+        """Attested by the election's identity provider unless `attest` says otherwise."""
         return txbuild.ballot(
-            CHAIN_ID, ELECTION, self.definition, self.state().election_key, credential(voter), selections
+            CHAIN_ID,
+            ELECTION,
+            self.definition,
+            self.state().election_key,
+            credential(voter),
+            selections,
+            local_attester(PROVIDER, CHAIN_ID, ELECTION) if attest is None else attest,
         )
 
     def share(self, trustee: int) -> bytes:

@@ -14,6 +14,7 @@ import nacl.signing
 import pytest
 
 from ops.localnet import LocalNet
+from ops.roles import ElectionRoles
 from proto.votestore.v1 import election_pb2, ledger_pb2, node_pb2, node_pb2_grpc
 from tests.cluster import submit, wait_committed
 from tools.verify.export import export_ledger
@@ -65,10 +66,12 @@ def _run_election(net: LocalNet) -> None:
         deal_deadline_ms=now + 600_000,
         complaint_window_ms=1_000,
     )
+    roles = ElectionRoles.fresh()
+    roles.name_in(definition)
     credentials = [bytes([v + 1]) * 32 for v in range(len(CHOICES))]
     rows = [(bytes(derive_credential_key(c, ELECTION).verify_key), "") for c in credentials]
     _commit(net, [txbuild.election_create(chain, net.admin_key, definition)])
-    _commit(net, [txbuild.roll_append(chain, net.admin_key, ELECTION, 0, rows)])
+    _commit(net, [txbuild.roll_append(chain, roles.authority, ELECTION, 0, rows)])
     keys = [nacl.signing.SigningKey(s.sign_seed) for s, _ in trustees]
     deals = [txbuild.deal(chain, keys[i], definition, i + 1) for i in range(3)]
     _commit(net, deals)
@@ -76,7 +79,7 @@ def _run_election(net: LocalNet) -> None:
     _commit(net, [txbuild.open_election(chain, net.admin_key, ELECTION)])
     key = _state(net).election_key
     ballots = [
-        txbuild.ballot(chain, ELECTION, definition, key, c, [s])
+        txbuild.ballot(chain, ELECTION, definition, key, c, [s], roles.attester(chain, ELECTION))
         for c, s in zip(credentials, CHOICES, strict=True)
     ]
     assert all(p.result.code == election_pb2.OK for p in _commit(net, ballots))

@@ -19,6 +19,7 @@ from tools.verify.once import verify_once
 from tools.verify.sources import FileSource
 from tools.verify.verifier import Report
 from votestore import txbuild
+from votestore.crypto import attestation
 from votestore.encoding import tx_hash
 
 BALLOT_HEIGHT = 4
@@ -173,12 +174,16 @@ def _break_proof(election: kit.Election, voter: int) -> bytes:
     response = bytearray(tx.ballot.contests[0].selection_proofs[0].responses[0])
     response[0] ^= 0x01
     tx.ballot.contests[0].selection_proofs[0].responses[0] = bytes(response)
+    voter_public = bytes(kit.voter_key(voter).verify_key)
+    tx.ballot.attestation = attestation.sign(
+        kit.PROVIDER, kit.CHAIN_ID, kit.ELECTION, voter_public, attestation.ballot_digest(tx.ballot)
+    )
     return txbuild.signed(kit.CHAIN_ID, kit.voter_key(voter), tx)
 
 
 def test_roll_change_after_open_is_named(election: kit.Election, tmp_path: Path) -> None:
     """A colluding quorum certified a roll append after open with result OK."""
-    sneak = txbuild.roll_append(kit.CHAIN_ID, kit.ADMIN, kit.ELECTION, 2, [(b"\x05" * 32, "north")])
+    sneak = txbuild.roll_append(kit.CHAIN_ID, kit.AUTHORITY, kit.ELECTION, 2, [(b"\x05" * 32, "north")])
     blocks = [kit.copy(b) for b in election.chain.blocks]
     blocks[BALLOT_HEIGHT - 1].block.txs.append(sneak)
     blocks[BALLOT_HEIGHT - 1].results.add(code=election_pb2.OK)
@@ -190,6 +195,64 @@ def test_roll_change_after_open_is_named(election: kit.Election, tmp_path: Path)
     assert "replay gives WRONG_PHASE" in finding.detail
     (mismatch,) = only(report, Check.APP_HASH)
     assert mismatch.height == BALLOT_HEIGHT + 1 and "results root" in mismatch.detail
+
+
+def test_administrators_roll_batch_recorded_as_accepted_is_named(tmp_path: Path) -> None:
+    """Issue 18, attack 5: a colluding quorum certified a roll batch the administrator signed
+    (a key for an abstainer) before open; the verifier names the roll's provenance."""
+    election = kit.Election.created()
+    stand_in = bytes(kit.voter_key(99).verify_key)
+    sneak = txbuild.roll_append(kit.CHAIN_ID, kit.ADMIN, kit.ELECTION, 0, [(stand_in, "north")])
+    blocks = [kit.copy(b) for b in election.chain.blocks]
+    blocks[0].block.txs.append(sneak)
+    blocks[0].results.add(code=election_pb2.OK)
+    report = run(kit.export(tmp_path, election.chain, blocks=kit.recertify(blocks, 1)))
+    (finding,) = only(report, Check.ROLL_AUTHORITY)
+    assert finding.record == f"tx {tx_hash(sneak).hex()[:16]} (roll_append) at index 1"
+    assert "replay gives NOT_AUTHORIZED" in finding.detail
+    assert "credential authority" in finding.detail
+
+
+def _without_attestation(election: kit.Election, voter: int) -> bytes:
+    """The credential authority's ballot for a voter whose credential it drew: no attestation."""
+    envelope = election_pb2.SignedTx.FromString(election.ballot(voter, kit.SELECTIONS[voter]))
+    tx = election_pb2.Tx.FromString(envelope.body)
+    tx.ballot.ClearField("attestation")
+    return txbuild.signed(kit.CHAIN_ID, kit.voter_key(voter), tx)
+
+
+def _attestation_of_another_voter(election: kit.Election, voter: int) -> bytes:
+    """A gateway's replay: voter 0's attestation on the ballot of `voter`."""
+    donor = election_pb2.Tx.FromString(
+        election_pb2.SignedTx.FromString(election.ballot(0, kit.SELECTIONS[0])).body
+    )
+    envelope = election_pb2.SignedTx.FromString(election.ballot(voter, kit.SELECTIONS[voter]))
+    tx = election_pb2.Tx.FromString(envelope.body)
+    tx.ballot.attestation = donor.ballot.attestation
+    return txbuild.signed(kit.CHAIN_ID, kit.voter_key(voter), tx)
+
+
+@pytest.mark.parametrize(
+    ("build", "reason"),
+    [
+        (_without_attestation, "no identity-provider attestation"),
+        (_attestation_of_another_voter, "not the identity provider's for this voter and this ballot"),
+    ],
+    ids=["none", "replayed from another voter"],
+)
+def test_ballot_without_its_attestation_recorded_as_accepted_is_named(
+    tmp_path: Path, build: object, reason: str
+) -> None:
+    """A quorum that skipped the stateless checks (verified-set abuse) certified a ballot with no
+    attestation, or another voter's: the verifier names the attestation."""
+    election = kit.Election.opened()
+    bad = build(election, 1)  # type: ignore[operator]
+    results = election.chain.block([bad], verified={tx_hash(bad)})
+    assert [r.code for r in results] == [election_pb2.OK]
+    report = run(kit.export(tmp_path, election.chain))
+    (finding,) = only(report, Check.ATTESTATION)
+    assert finding.record == f"tx {tx_hash(bad).hex()[:16]} (ballot) at index 0"
+    assert "replay gives BAD_ATTESTATION" in finding.detail and reason[:40] in finding.detail
 
 
 def test_two_certified_blocks_name_the_validators_that_signed_both(

@@ -64,6 +64,9 @@ class ElectionAudit:
             if tx.HasField("ballot"):
                 self._add_ballot(election_id, tx.ballot)
                 self._tally.ok(Check.BALLOT)
+                self._tally.ok(Check.ATTESTATION)
+            elif tx.HasField("roll_append"):
+                self._tally.ok(Check.ROLL_AUTHORITY)
             elif tx.HasField("decryption_share"):
                 self._check_share(height, raw, tx.decryption_share, replayer)
         for election_id in sorted(touched):

@@ -34,6 +34,12 @@ class Check(StrEnum):
     KEY_GENERATION = "key_generation"
     """Each deal recorded as accepted proves knowledge of its commitments; no open before the
     deals and the complaint window are over, or with a key that is not one."""
+    ROLL_AUTHORITY = "roll_authority"
+    """Each roll batch recorded as accepted is signed by the credential authority its election's
+    definition names (not the administrator, not anyone else)."""
+    ATTESTATION = "attestation"
+    """Each ballot recorded as accepted carries its election's identity-provider attestation,
+    bound to the ballot's voter and body (none, a foreign one, or one replayed is named)."""
     ROLL_FROZEN = "roll_frozen"
     """No roll change is accepted once an election opened."""
     AGGREGATE = "aggregate"

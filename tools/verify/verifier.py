@@ -498,6 +498,10 @@ def _classify(raw: bytes, stored: election_pb2.TxResult, replayed: election_pb2.
     except DecodeError:
         return Check.REPLAY
     kind = tx_kind(tx)
+    if kind == "ballot" and replayed.code == election_pb2.BAD_ATTESTATION:
+        return Check.ATTESTATION
+    if kind == "roll_append" and replayed.code == election_pb2.NOT_AUTHORIZED:
+        return Check.ROLL_AUTHORITY
     if kind == "ballot" and replayed.code in (
         election_pb2.BAD_PROOF,
         election_pb2.BAD_SIGNATURE,

@@ -1,16 +1,22 @@
 """Building a voter's signed ballot transaction: choices in, SignedTx bytes out.
 
 Shared by the SDK (local casting: the secret never leaves the voter's device) and the gateway's
-assisted mode, so both encrypt, prove and sign the same way. The nonces and the choices live only
-in this call; the result holds ciphertexts and proofs only.
+assisted mode, so both encrypt, prove and sign the same way. Between encrypting and signing, the
+identity provider attests the encrypted body for the voter (votestore.crypto.attestation). The
+nonces and the choices live only in this call; the result holds ciphertexts and proofs only.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+import nacl.signing
 
 from proto.votestore.v1 import election_pb2
 from votestore import txbuild
+from votestore.crypto import attestation
+from votestore.crypto.attestation import Attester
 from votestore.crypto.credential import CREDENTIAL_SECRET_BYTES, derive_credential_key
 from votestore.errors import VotestoreError
 
@@ -76,21 +82,57 @@ def selections_by_choice_id(
     return out
 
 
+@dataclass(frozen=True, slots=True)
+class PreparedBallot:
+    """An encrypted ballot waiting for the identity provider's attestation: `digest` is what the
+    provider is asked to attest for `voter`; `signed` then finishes the transaction."""
+
+    key: nacl.signing.SigningKey
+    body: election_pb2.Ballot
+
+    @property
+    def voter(self) -> bytes:
+        return bytes(self.key.verify_key)
+
+    @property
+    def digest(self) -> bytes:
+        return attestation.ballot_digest(self.body)
+
+    def signed(self, chain_id: str, attested: bytes) -> bytes:
+        body = election_pb2.Ballot()
+        body.CopyFrom(self.body)
+        body.attestation = attested
+        return txbuild.sign_ballot(chain_id, self.key, body)
+
+    def __repr__(self) -> str:
+        return f"PreparedBallot({self.body.election_id!r}, <key>)"
+
+
+def prepare_ballot(
+    definition: election_pb2.ElectionCreate, election_key: bytes, credential: bytes, selections: Selections
+) -> PreparedBallot:
+    """Encrypt under the election key with proofs bound to the voter's key (the key derived from
+    the credential); SelectionInvalid if the choices break a contest's rules or the credential has
+    the wrong size."""
+    if len(credential) != CREDENTIAL_SECRET_BYTES:
+        raise SelectionInvalid(f"credential must be {CREDENTIAL_SECRET_BYTES} bytes")
+    ordered = ordered_selections(definition, selections)
+    _check_counts(definition, ordered)
+    try:
+        key, body = txbuild.ballot_body(definition.election_id, definition, election_key, credential, ordered)
+    except ValueError as exc:
+        raise SelectionInvalid(str(exc)) from None
+    return PreparedBallot(key, body)
+
+
 def build_ballot_tx(
     chain_id: str,
     definition: election_pb2.ElectionCreate,
     election_key: bytes,
     credential: bytes,
     selections: Selections,
+    attest: Attester,
 ) -> bytes:
-    """Encrypt under the election key with proofs bound to the voter's key and sign with the key
-    derived from the credential (votestore.txbuild.ballot); SelectionInvalid if the choices break a
-    contest's rules or the credential has the wrong size."""
-    if len(credential) != CREDENTIAL_SECRET_BYTES:
-        raise SelectionInvalid(f"credential must be {CREDENTIAL_SECRET_BYTES} bytes")
-    ordered = ordered_selections(definition, selections)
-    _check_counts(definition, ordered)
-    try:
-        return txbuild.ballot(chain_id, definition.election_id, definition, election_key, credential, ordered)
-    except ValueError as exc:
-        raise SelectionInvalid(str(exc)) from None
+    """`prepare_ballot`, attested by `attest`, signed with the credential key."""
+    prepared = prepare_ballot(definition, election_key, credential, selections)
+    return prepared.signed(chain_id, attest(prepared.voter, prepared.digest))

@@ -15,8 +15,10 @@ from typing import Any, Final, TypeVar
 import grpc  # type: ignore[import-untyped, unused-ignore]
 import grpc.aio  # type: ignore[import-untyped, unused-ignore]
 
-from proto.votestore.v1 import gateway_pb2, gateway_pb2_grpc
-from votestore.client.ballot import Selections, build_ballot_tx
+from proto.votestore.v1 import gateway_pb2, gateway_pb2_grpc, identity_pb2, identity_pb2_grpc
+from votestore.client.ballot import PreparedBallot, Selections, prepare_ballot
+from votestore.crypto import attestation
+from votestore.crypto.attestation import Attester
 from votestore.errors import VotestoreError
 from votestore.limits import GATEWAY_REPLY_BYTES, message_options
 
@@ -43,17 +45,28 @@ class Cast:
     status: gateway_pb2.ReceiptStatus.ValueType
 
 
+def _channel(target: str, root_certificates: bytes | None) -> Any:
+    if root_certificates is None:
+        return grpc.aio.insecure_channel(target, options=REPLY_OPTIONS)
+    credentials = grpc.ssl_channel_credentials(root_certificates=root_certificates)
+    return grpc.aio.secure_channel(target, credentials, options=REPLY_OPTIONS)
+
+
 class GatewayClient:
     """`async with GatewayClient("host:port") as gw: ...`; TLS when root certificates are given."""
 
-    def __init__(self, target: str, *, root_certificates: bytes | None = None) -> None:
+    def __init__(
+        self, target: str, *, root_certificates: bytes | None = None, identity_target: str | None = None
+    ) -> None:
+        """`identity_target`: where the identity provider's Attest is served when it runs apart
+        from this gateway (its own process, another operator); by default on `target`."""
         self._target, self._tls = target, root_certificates is not None
-        if root_certificates is None:
-            self._channel = grpc.aio.insecure_channel(target, options=REPLY_OPTIONS)
-        else:
-            credentials = grpc.ssl_channel_credentials(root_certificates=root_certificates)
-            self._channel = grpc.aio.secure_channel(target, credentials, options=REPLY_OPTIONS)
+        self._channel = _channel(target, root_certificates)
+        self._identity_channel = (
+            self._channel if identity_target is None else _channel(identity_target, root_certificates)
+        )
         self._stub: Any = gateway_pb2_grpc.GatewayStub(self._channel)
+        self._identity: Any = identity_pb2_grpc.IdentityProviderStub(self._identity_channel)
 
     async def __aenter__(self) -> GatewayClient:
         return self
@@ -65,6 +78,8 @@ class GatewayClient:
 
     async def close(self) -> None:
         await self._channel.close()
+        if self._identity_channel is not self._channel:
+            await self._identity_channel.close()
 
     async def _call(self, method: Callable[..., Awaitable[T]], request: Any, timeout_s: float) -> T:
         try:
@@ -99,13 +114,42 @@ class GatewayClient:
         )
         return Cast(response.tracking_code, response.status)
 
-    async def cast(self, election_id: str, credential: bytes, selections: Selections) -> Cast:
-        """Fetch the election, encrypt and prove here, sign with the derived key, cast."""
+    async def cast(
+        self,
+        election_id: str,
+        credential: bytes,
+        selections: Selections,
+        identity_check: str = "",
+        attest: Attester | None = None,
+    ) -> Cast:
+        """Fetch the election, encrypt and prove here, have the identity provider attest the
+        encrypted body (`attest`, or the provider's Attest call on this connection with
+        `identity_check`), sign with the derived key, cast. The provider sees the voter's public
+        key and the ballot's hash only."""
         info = await self.election(election_id)
-        tx = build_ballot_tx(
-            info.chain_id, info.state.definition, info.state.election_key, credential, selections
+        state = info.state
+        prepared = prepare_ballot(state.definition, state.election_key, credential, selections)
+        if attest is not None:
+            attested = attest(prepared.voter, prepared.digest)
+        else:
+            attested = await self.attest(info.chain_id, prepared, identity_check)
+        return await self.cast_signed(prepared.signed(info.chain_id, attested))
+
+    async def attest(self, chain_id: str, prepared: PreparedBallot, identity_check: str) -> bytes:
+        """The identity provider's attestation of one prepared ballot for its voter, after the
+        provider's identity check; the ask is signed with the credential key."""
+        election_id = prepared.body.election_id
+        digest = prepared.digest
+        request = identity_pb2.AttestRequest(
+            election_id=election_id,
+            credential_key=prepared.voter,
+            ballot_digest=digest,
+            identity_check=identity_check,
+            request_signature=attestation.sign_request(prepared.key, chain_id, election_id, digest),
         )
-        return await self.cast_signed(tx)
+        response = await self._call(self._identity.Attest, request, CALL_TIMEOUT_S)
+        attested: bytes = response.attestation
+        return attested
 
     async def cast_assisted(
         self, election_id: str, credential: bytes, identity_check: str, selections: Selections

@@ -23,6 +23,7 @@ from votestore.crypto import decaf, elgamal, group, proofs
 from votestore.crypto.errors import BallotInvalid
 from votestore.crypto.group import L
 from votestore.crypto.transcript import Part
+from votestore.encoding import SIGNATURE_BYTES as ATTESTATION_BYTES
 from votestore.errors import DecodeError
 
 SELECTION_DOMAIN: Final = b"votestore/v1/ballot/selection"
@@ -55,8 +56,9 @@ def _string_bytes(text: str) -> int:
 
 def encoded_ballot_bytes(definition: election_pb2.ElectionCreate) -> int:
     """The exact size of the canonical encoding of a well-formed ballot for this definition:
-    every point and scalar is 32 bytes, so the size depends on the definition alone. A node
-    refuses a larger ballot before it verifies any proof (issue 18, attack 3)."""
+    every point and scalar is 32 bytes and the identity provider's attestation 64, so the size
+    depends on the definition alone. A node refuses a larger ballot before it verifies any proof
+    (issue 18, attack 3)."""
     point = _delimited_bytes(group.POINT_BYTES)
     ciphertext = _delimited_bytes(2 * point)
     selection_proof = _delimited_bytes(4 * point)
@@ -65,7 +67,7 @@ def encoded_ballot_bytes(definition: election_pb2.ElectionCreate) -> int:
         branches = contest.max_selections - contest.min_selections + 1
         body = _string_bytes(contest.id) + len(contest.choices) * (ciphertext + selection_proof)
         size += _delimited_bytes(body + _delimited_bytes(2 * branches * point))
-    return size
+    return size + _delimited_bytes(ATTESTATION_BYTES)
 
 
 def _selection_context(

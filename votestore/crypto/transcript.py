@@ -16,6 +16,11 @@ Part = bytes | str | int
 _INT_BYTES = 8
 
 
+def frame(domain: bytes, *parts: Part) -> bytes:
+    """The framed statement itself: what a signature over a statement of several parts covers."""
+    return _frame(domain, parts)
+
+
 def _frame(domain: bytes, parts: tuple[Part, ...]) -> bytes:
     out = [len(domain).to_bytes(_INT_BYTES, "big"), domain]
     for p in parts:

@@ -59,6 +59,8 @@ class _ResultCodeEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ResultCode
     """deal or share from a disqualified trustee"""
     KEYGEN_PENDING: _ResultCode.ValueType  # 17
     """open before the deals and the complaint window are over"""
+    BAD_ATTESTATION: _ResultCode.ValueType  # 18
+    """ballot without a valid identity-provider attestation for its voter and body"""
 
 class ResultCode(_ResultCode, metaclass=_ResultCodeEnumTypeWrapper):
     """---------------------------------------------------------------- outcomes"""
@@ -93,6 +95,8 @@ DISQUALIFIED: ResultCode.ValueType  # 16
 """deal or share from a disqualified trustee"""
 KEYGEN_PENDING: ResultCode.ValueType  # 17
 """open before the deals and the complaint window are over"""
+BAD_ATTESTATION: ResultCode.ValueType  # 18
+"""ballot without a valid identity-provider attestation for its voter and body"""
 Global___ResultCode: _TypeAlias = ResultCode  # noqa: Y015
 
 class _Phase:
@@ -359,6 +363,8 @@ class ElectionCreate(_message.Message):
     GROUPS_FIELD_NUMBER: _builtins.int
     DEAL_DEADLINE_MS_FIELD_NUMBER: _builtins.int
     COMPLAINT_WINDOW_MS_FIELD_NUMBER: _builtins.int
+    CREDENTIAL_AUTHORITY_FIELD_NUMBER: _builtins.int
+    IDENTITY_PROVIDER_FIELD_NUMBER: _builtins.int
     election_id: _builtins.str
     title: _builtins.str
     window_start_ms: _builtins.int
@@ -371,6 +377,14 @@ class ElectionCreate(_message.Message):
     that; only then may the election open.
     """
     complaint_window_ms: _builtins.int
+    credential_authority: _builtins.bytes
+    """Roles no single party holds (docs/roles.md): the Ed25519 key that alone may sign RollAppend
+    (the credential authority, which draws voters' credentials), and the Ed25519 key whose
+    attestation every Ballot must carry (the identity provider, which checks a voter's identity
+    at casting time). Distinct from each other, from every genesis admin key and from every
+    trustee's sign key.
+    """
+    identity_provider: _builtins.bytes
     @_builtins.property
     def contests(self) -> _containers.RepeatedCompositeFieldContainer[Global___Contest]: ...
     @_builtins.property
@@ -392,10 +406,12 @@ class ElectionCreate(_message.Message):
         groups: _abc.Iterable[_builtins.str] | None = ...,
         deal_deadline_ms: _builtins.int = ...,
         complaint_window_ms: _builtins.int = ...,
+        credential_authority: _builtins.bytes = ...,
+        identity_provider: _builtins.bytes = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["complaint_window_ms", b"complaint_window_ms", "contests", b"contests", "deal_deadline_ms", b"deal_deadline_ms", "election_id", b"election_id", "groups", b"groups", "threshold", b"threshold", "title", b"title", "trustees", b"trustees", "window_end_ms", b"window_end_ms", "window_start_ms", b"window_start_ms"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["complaint_window_ms", b"complaint_window_ms", "contests", b"contests", "credential_authority", b"credential_authority", "deal_deadline_ms", b"deal_deadline_ms", "election_id", b"election_id", "groups", b"groups", "identity_provider", b"identity_provider", "threshold", b"threshold", "title", b"title", "trustees", b"trustees", "window_end_ms", b"window_end_ms", "window_start_ms", b"window_start_ms"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -609,7 +625,13 @@ class Ballot(_message.Message):
 
     ELECTION_ID_FIELD_NUMBER: _builtins.int
     CONTESTS_FIELD_NUMBER: _builtins.int
+    ATTESTATION_FIELD_NUMBER: _builtins.int
     election_id: _builtins.str
+    attestation: _builtins.bytes
+    """The identity provider's Ed25519 signature over votestore.crypto.attestation.message: the
+    domain, chain id, election id, the voter's credential key and the hash of this Ballot with
+    `attestation` left empty. The voter's credential signature then covers it too.
+    """
     @_builtins.property
     def contests(self) -> _containers.RepeatedCompositeFieldContainer[Global___EncryptedContest]:
         """in definition order"""
@@ -619,10 +641,11 @@ class Ballot(_message.Message):
         *,
         election_id: _builtins.str = ...,
         contests: _abc.Iterable[Global___EncryptedContest] | None = ...,
+        attestation: _builtins.bytes = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["contests", b"contests", "election_id", b"election_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["attestation", b"attestation", "contests", b"contests", "election_id", b"election_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

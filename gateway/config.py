@@ -68,6 +68,8 @@ class GatewayConfig:
     """Plaintext to the validators instead; refused unless every genesis address is loopback."""
     metrics_port: Port = 0
     """0 serves no metrics endpoint."""
+    health_port: Port = 0
+    """gRPC health alone, in plaintext, for probes that speak no TLS (Kubernetes'); 0: none."""
     limits: Limits = field(default_factory=Limits)
 
 

@@ -60,6 +60,8 @@ class Running:
     port: int
     service: GatewayService
     watcher_task: asyncio.Task[None]
+    health_server: Any = None
+    """The plaintext health-only server on `health_port`, if the config asks for one."""
 
 
 def _read(path: Any, what: str) -> bytes:
@@ -133,12 +135,27 @@ async def start(config: GatewayConfig) -> Running:
             )
         except OSError as exc:
             raise ConfigError(f"cannot serve metrics on port {config.metrics_port}: {exc.strerror}") from None
+    health_server = _health_only(config, health_servicer)
     await server.start()
+    if health_server is not None:
+        await health_server.start()
     serving = health_pb2.HealthCheckResponse.SERVING
     await health_servicer.set("", serving)
     await health_servicer.set(GATEWAY_SERVICE, serving)
     watcher_task = asyncio.create_task(parts.watcher.run())
-    return Running(config, server, port, service, watcher_task)
+    return Running(config, server, port, service, watcher_task, health_server)
+
+
+def _health_only(config: GatewayConfig, servicer: health.aio.HealthServicer) -> Any:
+    """gRPC health alone, in plaintext, on `health_port` of the listen host: what Kubernetes'
+    grpc probes (which speak no TLS) can ask while the gateway's own port serves TLS. It carries
+    no ballot and no answer but SERVING / NOT_SERVING."""
+    if not config.health_port:
+        return None
+    server = grpc.aio.server(options=[NO_PORT_SHARING])
+    health_pb2_grpc.add_HealthServicer_to_server(servicer, server)
+    bind(server, f"{config.listen.rpartition(':')[0]}:{config.health_port}", None)
+    return server
 
 
 async def stop(running: Running) -> None:
@@ -146,6 +163,8 @@ async def stop(running: Running) -> None:
     with contextlib.suppress(asyncio.CancelledError):
         await running.watcher_task
     await running.server.stop(SHUTDOWN_GRACE_S)
+    if running.health_server is not None:
+        await running.health_server.stop(0)
     await running.service.receipts.close()
     await running.service.parts.pool.close()
 

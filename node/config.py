@@ -54,6 +54,8 @@ class NodeConfig:
     listen: HostPort
     data_dir: RelativePath
     metrics_port: Port = 0  # 0: no metrics endpoint
+    health_port: Port = 0
+    """gRPC health alone, in plaintext, for probes that speak no TLS (Kubernetes'); 0: none."""
     peers: dict[Annotated[int, Field(ge=0)], NonEmptyStr] = field(default_factory=dict)
     """Overrides of genesis addresses, by validator index."""
     mempool_max_txs: NonNegativeInt = DEFAULT_MEMPOOL_MAX_TXS

@@ -76,6 +76,17 @@ def open_store(config: NodeConfig, genesis: Genesis) -> tuple[Store, ElectionApp
     return store, app
 
 
+def _health_only(config: NodeConfig, servicer: health.aio.HealthServicer) -> grpc.aio.Server | None:
+    """gRPC health alone, in plaintext, on `health_port` of the listen host: what Kubernetes'
+    grpc probes (which speak no TLS) can ask while the node's port serves TLS only."""
+    if not config.health_port:
+        return None
+    server = grpc.aio.server(options=[NO_PORT_SHARING])
+    health_pb2_grpc.add_HealthServicer_to_server(servicer, server)
+    bind(server, f"{config.listen.rpartition(':')[0]}:{config.health_port}", None)
+    return server
+
+
 def _transport(
     config: NodeConfig, genesis: Genesis, index: int, addresses: dict[int, str]
 ) -> tuple[grpc.ServerCredentials | None, ValidatorDialer]:
@@ -175,7 +186,10 @@ async def _serve(
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     bind(server, config.listen, credentials)
+    health_only = _health_only(config, health_servicer)
     await server.start()
+    if health_only is not None:
+        await health_only.start()
     if config.metrics_port:
         try:
             metrics.serve(config.metrics_port, host_of(config.listen))
@@ -207,6 +221,8 @@ async def _serve(
     consensus_task.cancel()
     peer_service.close_streams()
     await server.stop(SHUTDOWN_GRACE_S)
+    if health_only is not None:
+        await health_only.stop(0)
     if pool is not None:
         await pool.close()
     if consensus_task in done and not consensus_task.cancelled():

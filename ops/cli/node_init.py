@@ -20,6 +20,7 @@ from votestore.netaddr import is_local_only
 
 OPTIONAL: Final = {
     "metrics_port": "TCP port of the Prometheus /metrics endpoint, on the listen address's host; 0: none",
+    "health_port": "TCP port of a plaintext gRPC health endpoint (health only), for probes; 0: none",
     "peers": 'a table `index = "host:port"`: reach these validators at another address than genesis names',
     "mempool_max_txs": "transactions the mempool holds at most",
     "mempool_max_bytes": "bytes the mempool holds at most",

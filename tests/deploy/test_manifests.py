@@ -31,6 +31,8 @@ from tests.deploy.tools import (
 from votestore.genesis import quorum
 
 KEYS_SECRET = "votestore-node-keys"
+SITE_SECRETS = {KEYS_SECRET, "votestore-identity", "votestore-gateway-tls"}
+"""Secrets each site makes by hand (deploy/k8s/README.md says how); none pass through kustomize."""
 WORKLOAD_KINDS = ("StatefulSet", "Deployment")
 PEER_POLICY_SOURCES = {"votestore-node", "votestore-gateway", "votestore-verifier"}
 VALIDATORS_AND_BUDGET = {
@@ -143,7 +145,7 @@ def test_disruption_budget_allows_at_most_f_down(overlay: tuple[str, list[Manife
 
 @pytest.mark.parametrize(
     ("kind", "name", "port"),
-    [("StatefulSet", "votestore-node", "grpc"), ("Deployment", "votestore-gateway", "grpc")],
+    [("StatefulSet", "votestore-node", "health"), ("Deployment", "votestore-gateway", "health")],
 )
 def test_probes_use_grpc_health(
     overlay: tuple[str, list[Manifest], Path], kind: str, name: str, port: str
@@ -216,9 +218,11 @@ def test_every_referenced_config_map_is_rendered_and_keys_come_from_the_site(
                 assert volume["configMap"]["name"] in names
             if "secret" in volume:
                 secrets.add(volume["secret"]["secretName"])
-    assert secrets == {KEYS_SECRET}
+    assert secrets == SITE_SECRETS
     assert not list(of_kind(manifests, "Secret")), "keys never pass through kustomize"
-    assert KEYS_SECRET in (K8S / "README.md").read_text()
+    readme = (K8S / "README.md").read_text()
+    for secret in SITE_SECRETS:
+        assert f"`{secret}`" in readme, f"README.md does not say how to make Secret {secret}"
 
 
 # ---------------------------------------------------------------- the configs they carry
@@ -241,6 +245,7 @@ def test_node_configs_are_accepted_and_fit_the_pod(overlay: tuple[str, list[Mani
         config = parse_node_config(tomllib.loads(files[path.name]), path)
         assert config.listen == f"0.0.0.0:{_port(container, 'grpc')}"
         assert config.metrics_port == _port(container, "metrics")
+        assert config.health_port == _port(container, "health")
         assert PurePosixPath(config.key_file) == keys_dir / f"node-{ordinal}.key.json"
         assert PurePosixPath(config.genesis) == genesis_dir / "genesis.json"
         assert PurePosixPath(config.data_dir).parent == data_dir
@@ -257,7 +262,19 @@ def test_gateway_config_is_accepted_and_fits_the_pod(overlay: tuple[str, list[Ma
     config = parse_config(tomllib.loads(files["gateway.toml"]), Path(str(config_dir)), "gateway.toml")
     assert config.listen == f"0.0.0.0:{_port(container, 'grpc')}"
     assert config.metrics_port == _port(container, "metrics")
+    assert config.health_port == _port(container, "health")
     assert PurePosixPath(config.genesis) == genesis_dir / "genesis.json"
+    # TLS to clients and the identity provider's step, from their Secrets (README, "The gateway").
+    assert config.tls is not None
+    tls_dir = _mount(manifests, "Deployment", "votestore-gateway", "tls")
+    assert {PurePosixPath(config.tls.cert), PurePosixPath(config.tls.key)} == {
+        tls_dir / "tls.crt",
+        tls_dir / "tls.key",
+    }
+    identity_dir = _mount(manifests, "Deployment", "votestore-gateway", "identity")
+    assert config.identity_store is not None and config.identity_provider_key is not None
+    assert PurePosixPath(config.identity_store).parent == identity_dir
+    assert PurePosixPath(config.identity_provider_key).parent == identity_dir
 
 
 def test_verifier_args_fit_the_pod(overlay: tuple[str, list[Manifest], Path]) -> None:

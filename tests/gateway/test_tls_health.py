@@ -19,6 +19,7 @@ from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
 from gateway import server
 from gateway.config import TlsFiles
+from ops.localnet import free_port
 from tests.gateway.fake_node import ELECTION
 from tests.gateway.harness import Rig, rig
 from votestore.client.gateway_client import GatewayClient, GatewayError
@@ -56,9 +57,24 @@ def _self_signed(directory: Path) -> TlsFiles:
 def test_tls_health_and_reflection(tmp_path: Path) -> None:
     async def scenario(r: Rig) -> None:
         tls = _self_signed(tmp_path)
-        secure = await server.start(dataclasses.replace(r.running.config, tls=tls))
+        health_port = free_port()
+        secure = await server.start(dataclasses.replace(r.running.config, tls=tls, health_port=health_port))
         target = f"127.0.0.1:{secure.port}"
         try:
+            # What a Kubernetes grpc probe (no TLS) asks: health alone, in plaintext, on its own port.
+            async with grpc.aio.insecure_channel(f"127.0.0.1:{health_port}") as probe:
+                answer = await health_pb2_grpc.HealthStub(probe).Check(
+                    health_pb2.HealthCheckRequest(), timeout=5
+                )
+                assert answer.status == health_pb2.HealthCheckResponse.SERVING
+                reflection_call = reflection_pb2_grpc.ServerReflectionStub(probe).ServerReflectionInfo(
+                    iter([reflection_pb2.ServerReflectionRequest(list_services="")]), timeout=5
+                )
+                try:
+                    [_ async for _ in reflection_call]
+                    raise AssertionError("the health port serves more than health")
+                except grpc.aio.AioRpcError as exc:
+                    assert exc.code() == grpc.StatusCode.UNIMPLEMENTED
             async with GatewayClient(target, root_certificates=tls.cert.read_bytes()) as client:
                 info = await client.election(ELECTION)
             assert info.state.definition.election_id == ELECTION

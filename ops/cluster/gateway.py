@@ -1,24 +1,24 @@
-"""The gateway as its own `votestore gateway run` process, started and always stopped by the demo.
+"""The one gateway launcher: a `votestore gateway run` process beside a LocalNet, started, waited
+for (bounded), and always stopped — used by the demo, the chaos harness and the benchmarks.
 
-Its limits are raised above the defaults: every demo voter casts from the same 127.0.0.1 address,
-which the per-client token bucket would otherwise throttle as one noisy client.
+Demo and benchmark loads come from one 127.0.0.1 address, which the per-client token bucket would
+throttle as one noisy client; so each caller names the limits its load needs (`write_config`).
 """
 
 from __future__ import annotations
 
-import os
-import signal
 import subprocess
-import sys
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import Final
 
 import grpc
 
-from ops.localnet import HOST, STOP_TIMEOUT_S, free_port
-from votestore.errors import VotestoreError
+from ops.cluster import process
+from ops.cluster.localnet import HOST, free_port
+from ops.cluster.process import ClusterError
 
 READY_TIMEOUT_S: Final = 30.0
 READY_POLL_S: Final = 0.2
@@ -26,27 +26,41 @@ READY_POLL_S: Final = 0.2
 CLIENT_REQUESTS_PER_S: Final = 5000
 """All demo voters share one client address; sized far above what 2 cores can cast."""
 CLIENT_BURST: Final = 5000
-LOG_TAIL_LINES: Final = 20
+DEMO_LIMITS: Final = {"client_requests_per_s": CLIENT_REQUESTS_PER_S, "client_burst": CLIENT_BURST}
 
 
-class GatewayError(VotestoreError):
+class GatewayError(ClusterError):
     """The gateway did not start in time; the message holds the tail of its log."""
 
 
-def write_config(workdir: Path, genesis: Path, identity_store: Path) -> tuple[Path, str]:
-    """gateway.toml in `workdir` listening on a free port; returns its path and the target."""
+def write_config(
+    workdir: Path,
+    genesis: Path,
+    identity_store: Path | None = None,
+    *,
+    limits: Mapping[str, int] = DEMO_LIMITS,
+    validator_cas: Path | None = None,
+) -> tuple[Path, str]:
+    """gateway.toml in `workdir` listening on a free loopback port; returns its path and the target.
+
+    `validator_cas`: reach the validators over TLS with this bundle; without it, plaintext (which
+    the gateway allows only on loopback). `identity_store`: the voters' identity checks, for
+    assisted casting."""
     target = f"{HOST}:{free_port()}"
     config = workdir / "gateway.toml"
+    transport = "insecure_plaintext = true"
+    if validator_cas is not None:
+        transport = f'validator_cas = "{validator_cas.resolve()}"'
+    identity = [f'identity_store = "{identity_store.resolve()}"'] if identity_store is not None else []
     config.write_text(
         "\n".join(
             [
                 f'listen = "{target}"',
                 f'genesis = "{genesis.resolve()}"',
-                f'identity_store = "{identity_store.resolve()}"',
-                "insecure_plaintext = true",
+                *identity,
+                transport,
                 "[limits]",
-                f"client_requests_per_s = {CLIENT_REQUESTS_PER_S}",
-                f"client_burst = {CLIENT_BURST}",
+                *(f"{key} = {value}" for key, value in limits.items()),
                 "",
             ]
         )
@@ -55,7 +69,9 @@ def write_config(workdir: Path, genesis: Path, identity_store: Path) -> tuple[Pa
 
 
 class GatewayProcess:
-    """`with GatewayProcess(workdir, config, target) as gw:` — started and ready inside, stopped after."""
+    """`with GatewayProcess(workdir, config, target) as gw:` — started and ready inside, stopped after.
+
+    It may be started again after `stop` or `kill` (the chaos harness's gateway crash)."""
 
     def __init__(self, workdir: Path, config: Path, target: str) -> None:
         self.workdir = workdir
@@ -69,15 +85,7 @@ class GatewayProcess:
 
     def start(self) -> None:
         assert self.process is None, "gateway already started"
-        log = open(self.log_path, "ab")  # noqa: SIM115 — the child owns it
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "votestore", "gateway", "run", "--config", str(self.config)],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-        log.close()
+        self.process = process.spawn("gateway", self.config, self.log_path)
         try:
             self._wait_ready(self.process)
         except BaseException as exc:
@@ -86,11 +94,10 @@ class GatewayProcess:
             self.stop()
             if not isinstance(exc, grpc.FutureTimeoutError):
                 raise
-            tail = "\n".join(self.log_path.read_text(errors="replace").splitlines()[-LOG_TAIL_LINES:])
             state = f"exited with {code}" if code is not None else f"not ready in {READY_TIMEOUT_S:.0f} s"
-            raise GatewayError(f"gateway {state}:\n{tail}") from None
+            raise GatewayError(f"gateway {state}:\n{process.log_tail(self.log_path)}") from None
 
-    def _wait_ready(self, process: subprocess.Popen[bytes]) -> None:
+    def _wait_ready(self, child: subprocess.Popen[bytes]) -> None:
         """Until the port answers; FutureTimeoutError at the deadline or as soon as the process exits."""
         deadline = time.monotonic() + READY_TIMEOUT_S
         with grpc.insecure_channel(self.target) as channel:
@@ -100,20 +107,19 @@ class GatewayProcess:
                     ready.result(timeout=READY_POLL_S)
                     return
                 except grpc.FutureTimeoutError:
-                    if process.poll() is not None or time.monotonic() > deadline:
+                    if child.poll() is not None or time.monotonic() > deadline:
                         raise
 
-    def stop(self) -> None:
-        """SIGTERM the process group, SIGKILL if it does not stop in time."""
-        process, self.process = self.process, None
-        if process is None or process.poll() is not None:
-            return
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(STOP_TIMEOUT_S)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+    def stop(self) -> int:
+        """SIGTERM the process group, SIGKILL if it does not stop in time; its exit code (0 if none ran)."""
+        child, self.process = self.process, None
+        return 0 if child is None else process.stop(child, group=True)
+
+    def kill(self) -> None:
+        """kill -9, like a node's crash."""
+        child, self.process = self.process, None
+        if child is not None:
+            process.kill(child)
 
     def __enter__(self) -> GatewayProcess:
         self.start()

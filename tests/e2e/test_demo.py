@@ -14,7 +14,7 @@ from typing import Final
 import pytest
 
 from ops.demo import plan
-from ops.demo.run import DEFAULT_SEED
+from ops.demo.options import DEFAULT_SEED
 from tests.e2e.demo_process import (
     DemoProcess,
     alive,

@@ -19,7 +19,7 @@ import nacl.signing
 import pytest
 
 from gateway.identity import MINIMUM_COST, write_identity_store
-from ops.localnet import LocalNet, free_port
+from ops.cluster import LocalNet, free_port
 from proto.votestore.v1 import election_pb2, gateway_pb2, node_pb2, node_pb2_grpc
 from tests.cluster import get_tx, submit, wait_committed
 from votestore import txbuild

@@ -28,7 +28,7 @@ from bench.common import (
     print_table,
     write_result,
 )
-from ops.localnet import LocalNet
+from ops.cluster import LocalNet
 from proto.votestore.v1 import election_pb2, node_pb2, node_pb2_grpc
 from votestore.client.node import NodeClient
 

@@ -19,16 +19,10 @@ import asyncio
 import contextlib
 import tempfile
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Final
-
-import grpc.aio
+from typing import Final
 
 from bench.common import (
-    CpuMeter,
-    CpuWindow,
     build_ballots,
     configure_nodes,
     cores,
@@ -39,31 +33,14 @@ from bench.common import (
     verify_s_per_ballot,
     write_result,
 )
+from bench.load import ELECTION_ID, WARMUP_S, Phase, check_receipts, run_phases
 from election.stateless import ElectionParams
 from gateway.server import tune_gc
-from ops.demo.gateway_process import GatewayProcess
-from ops.localnet import HOST, VALIDATOR_CAS, LocalNet, free_port
-from proto.votestore.v1 import gateway_pb2, node_pb2, node_pb2_grpc
-from votestore.client.gateway_client import GatewayClient, GatewayError
-from votestore.client.receipts import check_receipt
-from votestore.encoding import tx_hash
-from votestore.genesis import Genesis
+from ops.cluster import VALIDATOR_CAS, GatewayProcess, LocalNet
+from ops.cluster.gateway import write_config
 
-ELECTION_ID: Final = "bench"
 TRANSPORTS: Final = ("plaintext", "tls", "both")
 VALIDATORS: Final = 4
-CONCURRENCY: Final = 64
-"""Casts in flight in the peak phase: each waits for f+1 validators to verify it, so this many
-keep every validator's intake busy."""
-MAX_WAITING_RECEIPTS: Final = 600
-"""Receipt waits in flight; below the gateway's MAX_CONCURRENT_RPCS (1000) so it never refuses."""
-RECEIPT_WAIT_S: Final = 60.0
-WARMUP_S: Final = 3.0
-"""The first seconds of the peak phase are not counted: blocks and pools fill first."""
-RETRY_PAUSE_S: Final = 0.05
-RETRY_STATUSES: Final = frozenset({"UNAVAILABLE", "RESOURCE_EXHAUSTED", "DEADLINE_EXCEEDED"})
-CHECKED_RECEIPTS: Final = 20
-"""Receipts checked offline against genesis at the end (each a proof and two certificates)."""
 GOAL_OF_BOUND: Final = 0.70
 GOAL_P99_HALF_S: Final = 1.0
 GOAL_CPU_RATIO: Final = 1.3
@@ -77,188 +54,12 @@ the tenth of a second off each receipt; docs/benchmarks.md has both."""
 GATEWAY_LIMITS: Final = {"client_requests_per_s": 100_000, "client_burst": 100_000}
 
 
-@dataclass
-class Phase:
-    """What one timed phase saw: latencies of final receipts, refusals, the committed count."""
-
-    name: str
-    latencies_s: list[float] = field(default_factory=list)
-    cast_s: list[float] = field(default_factory=list)
-    """Until CastBallot answered (f+1 validators verified the ballot and hold it)."""
-    refused: dict[str, int] = field(default_factory=dict)
-    receipts: list[gateway_pb2.ReceiptResponse] = field(default_factory=list)
-    committed: int = 0
-    blocks: int = 0
-    counted_s: float = 0.0
-    cpu: CpuWindow | None = None
-    short: int = 0
-    """Casts the schedule wanted but the ballots built before timing had run out for."""
-
-    @property
-    def rate(self) -> float:
-        return self.committed / self.counted_s if self.counted_s else 0.0
-
-    def refuse(self, why: str) -> None:
-        self.refused[why] = self.refused.get(why, 0) + 1
-
-
-class Load:
-    """The load generator: one gateway channel, one node channel to count committed ballots."""
-
-    def __init__(self, gateway: str, node_channel: grpc.aio.Channel) -> None:
-        self.client = GatewayClient(gateway)
-        self._node_channel = node_channel
-        self._node: Any = node_pb2_grpc.NodeStub(self._node_channel)
-        self._receipt_slots = asyncio.Semaphore(MAX_WAITING_RECEIPTS)
-        self._waiters: set[asyncio.Task[None]] = set()
-
-    async def close(self) -> None:
-        await self.client.close()
-        await self._node_channel.close()
-
-    async def ballots_counted(self) -> tuple[int, int]:
-        """(ballots committed, chain height) at validator 0."""
-        request = node_pb2.GetElectionRequest(election_id=ELECTION_ID)
-        state = await self._node.GetElection(request, timeout=10)
-        status = await self._node.GetStatus(node_pb2.GetStatusRequest(), timeout=10)
-        return int(state.ballots), int(status.height)
-
-    async def cast(self, phase: Phase, raw: bytes, since: float) -> None:
-        """Cast (retrying while the validators say 'not now'), then follow to the receipt in a
-        background task; returns once the cast was taken or refused."""
-        await self._receipt_slots.acquire()
-        while True:
-            try:
-                cast = await self.client.cast_signed(raw)
-            except GatewayError as exc:
-                if exc.status == "ALREADY_EXISTS":
-                    # A validator's intake raced the gossip of this very ballot (docs/demo.md):
-                    # our own ballot is the one already there; its receipt proves it.
-                    phase.refuse("ALREADY_EXISTS (followed to its receipt)")
-                    tracking_code = tx_hash(raw)
-                    break
-                if exc.status not in RETRY_STATUSES:
-                    phase.refuse(exc.status)
-                    self._receipt_slots.release()
-                    return
-                phase.refuse(f"{exc.status} (retried)")
-                await asyncio.sleep(RETRY_PAUSE_S)
-            else:
-                tracking_code = cast.tracking_code
-                break
-        phase.cast_s.append(time.perf_counter() - since)
-        task = asyncio.create_task(self._follow(phase, tracking_code, since))
-        self._waiters.add(task)
-        task.add_done_callback(self._waiters.discard)
-
-    async def _follow(self, phase: Phase, tracking_code: bytes, since: float) -> None:
-        try:
-            response = await self.client.wait_receipt(tracking_code, RECEIPT_WAIT_S)
-        except GatewayError as exc:
-            phase.refuse(f"receipt {exc.status}")
-            return
-        finally:
-            self._receipt_slots.release()
-        if response.status == gateway_pb2.COMMITTED:
-            phase.latencies_s.append(time.perf_counter() - since)
-            if len(phase.receipts) < CHECKED_RECEIPTS:
-                phase.receipts.append(response)
-        else:
-            phase.refuse(f"receipt {gateway_pb2.ReceiptStatus.Name(response.status)}")
-
-    async def drain(self) -> None:
-        await asyncio.gather(*list(self._waiters))
-
-    async def counted(self, phase: Phase, meter_roots: dict[str, int], seconds: float) -> None:
-        """Count committed ballots and CPU over `seconds` from now (the phase's steady part)."""
-        (first, first_height), started = await self.ballots_counted(), time.perf_counter()
-        meter = CpuMeter(meter_roots)
-        await asyncio.sleep(seconds)
-        phase.cpu = meter.stop()
-        last, last_height = await self.ballots_counted()
-        phase.committed, phase.blocks = last - first, last_height - first_height
-        phase.counted_s = time.perf_counter() - started
-
-
-async def peak(load: Load, txs: Iterator[bytes], seconds: float, roots: dict[str, int]) -> Phase:
-    phase = Phase("peak")
-    deadline = time.perf_counter() + seconds
-
-    async def caster() -> None:
-        for raw in txs:
-            if time.perf_counter() >= deadline:
-                return
-            await load.cast(phase, raw, time.perf_counter())
-
-    counter = asyncio.create_task(_after(WARMUP_S, load.counted(phase, roots, seconds - WARMUP_S)))
-    await asyncio.gather(*(caster() for _ in range(CONCURRENCY)))
-    await counter
-    await load.drain()
-    return phase
-
-
-async def steady(
-    load: Load, txs: Iterator[bytes], rate: float, seconds: float, roots: dict[str, int]
-) -> Phase:
-    """Open loop: cast i is due at start + i / rate, whether or not earlier ones are done."""
-    phase = Phase(f"{rate:.0f}/s")
-    count = int(rate * seconds)
-    phase.short = count
-    casts: list[asyncio.Task[None]] = []
-    counter = asyncio.create_task(_after(WARMUP_S, load.counted(phase, roots, seconds - WARMUP_S)))
-    start = time.perf_counter()
-    for i, raw in zip(range(count), txs, strict=False):
-        due = start + i / rate
-        await asyncio.sleep(max(0.0, due - time.perf_counter()))
-        casts.append(asyncio.create_task(load.cast(phase, raw, due)))
-        phase.short -= 1
-    await asyncio.gather(*casts)
-    await counter
-    await load.drain()
-    return phase
-
-
-async def _after(delay_s: float, then: Any) -> None:
-    await asyncio.sleep(delay_s)
-    await then
-
-
-async def run_phases(
-    gateway: str, net: LocalNet, txs: list[bytes], seconds: float, roots: dict[str, int]
-) -> tuple[Phase, Phase]:
-    load = Load(gateway, net.dialer.aio(0, net.addresses[0]))
-    try:
-        stream = iter(txs)
-        top = await peak(load, stream, seconds, roots)
-        half = await steady(load, stream, top.rate / 2, seconds, roots)
-    finally:
-        await load.close()
-    return top, half
-
-
 def start_gateway(workdir: Path, net: LocalNet) -> GatewayProcess:
-    target = f"{HOST}:{free_port()}"
-    config = workdir / "gateway.toml"
-    limits = "".join(f"{k} = {v}\n" for k, v in GATEWAY_LIMITS.items())
-    transport = (
-        "insecure_plaintext = true"
-        if net.dialer.plaintext
-        else f'validator_cas = "{net.workdir / VALIDATOR_CAS}"'
-    )
-    config.write_text(f'listen = "{target}"\ngenesis = "{net.genesis_path}"\n{transport}\n[limits]\n{limits}')
+    cas = None if net.dialer.plaintext else net.workdir / VALIDATOR_CAS
+    config, target = write_config(workdir, net.genesis_path, limits=GATEWAY_LIMITS, validator_cas=cas)
     gateway = GatewayProcess(workdir, config, target)
     gateway.start()
     return gateway
-
-
-def check_receipts(genesis: Genesis, phases: tuple[Phase, Phase]) -> int:
-    """Every kept receipt checks offline against genesis: the figures count real commits."""
-    checked = 0
-    for phase in phases:
-        for response in phase.receipts:
-            assert check_receipt(genesis, response.receipt, require_result=True).height > 0
-            checked += 1
-    return checked
 
 
 def phase_figures(phase: Phase, verify_s: float) -> dict[str, object]:

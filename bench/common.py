@@ -23,15 +23,14 @@ from typing import Final
 import nacl.signing
 
 from election.stateless import ElectionParams, verify_tx_stateless
-from ops.demo.trustees import Trustee, deal_tx, new_trustees
-from ops.localnet import LocalNet
+from ops.cluster import LocalNet, election
+from ops.cluster.trustees import Trustee, new_trustees
 from ops.roles import ElectionRoles
 from proto.votestore.v1 import election_pb2
 from votestore import txbuild
 from votestore.client.ballot import credential_public_key
 from votestore.client.node import NodeClient
 from votestore.hashing import sha256
-from votestore.keygen_schedule import wait_before_open_s
 
 RESULTS_DIR: Final = Path(__file__).resolve().parent / "results"
 CLOCK_TICKS_PER_S: Final = os.sysconf("SC_CLK_TCK")
@@ -269,31 +268,15 @@ def definition(
     )
 
 
-def commit_all(node: NodeClient, txs: Sequence[bytes]) -> None:
-    """Submit all, then wait for each (independent transactions share blocks)."""
-    for raw in txs:
-        answer = node.submit(raw)
-        assert answer.code == election_pb2.OK, answer
-    for raw in txs:
-        node.commit(raw)  # resubmits nothing new: "already committed" or pending, then waits
-
-
 def open_election(net: LocalNet, election_id: str, voters: int) -> election_pb2.ElectionState:
-    """Create, import a roll of `voters` (credential(0..voters-1)), deal, open; the open state."""
+    """Create, import a roll of `voters` (credential(0..voters-1)), deal, open; the open state
+    (through ops.cluster.election, the steps the demo and the chaos harness take too)."""
     chain, admin = net.genesis.chain_id, net.admin_key
     trustees = new_trustees(TRUSTEES)
     body = definition(election_id, trustees, start_ms=int(time.time() * 1000))
     rows = [(credential_public_key(credential(v), election_id), "") for v in range(voters)]
     with NodeClient(net.addresses, connect=net.connect) as node:
-        node.commit(txbuild.election_create(chain, admin, body))
-        for raw in txbuild.roll_batches(chain, ROLES.authority, election_id, rows, ROLL_BATCH_ENTRIES):
-            node.commit(raw)  # in order: a batch names its number
-        commit_all(node, [deal_tx(chain, t, body) for t in trustees])
-        time.sleep(wait_before_open_s(body))
-        node.commit_when_due(txbuild.open_election(chain, admin, election_id))
-        state = node.election(election_id)
-    assert state.phase == election_pb2.OPEN and state.election_key, state.phase
-    return state
+        return election.set_up(node, chain, admin, ROLES.authority, trustees, body, rows, ROLL_BATCH_ENTRIES)
 
 
 def _build_chunk(

@@ -38,10 +38,11 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any, Final
 
-from bench.cluster import ELECTION_ID, GATEWAY_LIMITS, WARMUP_S, Load, Phase, peak
+from bench.cluster import GATEWAY_LIMITS
 from bench.common import CLOCK_TICKS_PER_S, LOAD_GENERATOR, credential, definition, print_table
-from ops.demo.gateway_process import GatewayProcess
-from ops.localnet import HOST, free_port
+from bench.load import ELECTION_ID, WARMUP_S, Load, Phase, peak
+from ops.cluster import GatewayProcess
+from ops.cluster.gateway import write_config
 from proto.votestore.v1 import election_pb2, node_pb2
 from tests.gateway.fake_node import CHAIN_ID, T0_MS, FakeNode, Ledger, result, start_fake_cluster
 from votestore import txbuild
@@ -232,12 +233,7 @@ async def measure(
 
 def start_gateway(workdir: Path, genesis: Path, checkout: Path) -> GatewayProcess:
     """A gateway process running the code of `checkout` (its working directory)."""
-    target = f"{HOST}:{free_port()}"
-    config = workdir / "gateway.toml"
-    limits = "".join(f"{k} = {v}\n" for k, v in GATEWAY_LIMITS.items())
-    config.write_text(
-        f'listen = "{target}"\ngenesis = "{genesis}"\ninsecure_plaintext = true\n[limits]\n{limits}'
-    )
+    config, target = write_config(workdir, genesis, limits=GATEWAY_LIMITS)
     gateway = GatewayProcess(workdir, config, target)
     with contextlib.chdir(checkout):
         gateway.start()

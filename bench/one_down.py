@@ -22,20 +22,12 @@ import time
 from pathlib import Path
 from typing import Final
 
-from bench.cluster import (
-    ELECTION_ID,
-    NODE_SETTINGS,
-    VALIDATORS,
-    Load,
-    Phase,
-    peak,
-    start_gateway,
-    steady,
-)
+from bench.cluster import NODE_SETTINGS, VALIDATORS, start_gateway
 from bench.common import build_ballots, configure_nodes, open_election, percentile, print_table, write_result
+from bench.load import ELECTION_ID, Load, Phase, peak, steady
 from gateway.server import tune_gc
 from node.consensus import ValidatorSet, leader
-from ops.localnet import LocalNet
+from ops.cluster import LocalNet
 from proto.votestore.v1 import node_pb2, node_pb2_grpc
 
 DEAD: Final = 3

@@ -28,15 +28,14 @@ from bench.common import (
     ROLES,
     CpuMeter,
     CpuWindow,
-    commit_all,
     configure_nodes,
     definition,
     latency_ms,
     print_table,
     write_result,
 )
-from ops.demo.trustees import new_trustees
-from ops.localnet import LocalNet
+from ops.cluster import LocalNet, election
+from ops.cluster.trustees import new_trustees
 from proto.votestore.v1 import election_pb2, node_pb2, node_pb2_grpc
 from votestore import txbuild
 from votestore.client.node import NodeClient
@@ -154,7 +153,7 @@ def create_elections(net: LocalNet, count: int) -> None:
         for e in range(count)
     ]
     with NodeClient(net.addresses) as node:
-        commit_all(node, txs)
+        election.commit_together(node, txs)
 
 
 def main() -> None:

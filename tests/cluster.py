@@ -12,7 +12,7 @@ import nacl.signing
 
 from election.app_hash import genesis_app_hash
 from node.ledger.store import Store
-from ops.localnet import LocalNet
+from ops.cluster import LocalNet
 from proto.votestore.v1 import election_pb2, ledger_pb2, node_pb2, node_pb2_grpc
 from tests.ledger.harness import AUTHORITY, PROVIDER
 from votestore import txbuild

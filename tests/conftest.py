@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from ops.localnet import LocalNet
+from ops.cluster import LocalNet
 from tests.cluster import running_cluster
 
 

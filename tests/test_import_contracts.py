@@ -60,7 +60,7 @@ def test_the_unplanted_copy_keeps_every_contract(tmp_path: Path) -> None:
 PLANTS: Final = [
     ("proto/votestore/v1/planted.py", "import votestore.encoding", "proto imports nothing of ours"),
     ("votestore/planted.py", "import node.ledger.store", "votestore (the kernel) imports only proto"),
-    ("votestore/crypto/planted.py", "import ops.localnet", "votestore (the kernel) imports only proto"),
+    ("votestore/crypto/planted.py", "import ops.cluster", "votestore (the kernel) imports only proto"),
     ("election/planted.py", "import node.ledger.store", "election (the rules) imports only votestore"),
     ("node/consensus/planted.py", "import node.ledger.store", "node.consensus (the pure core) imports only"),
     ("node/consensus/planted.py", "import election.app", "node.consensus (the pure core) imports only"),

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from ops.localnet import LocalNet
+from ops.cluster import LocalNet
 from votestore import logs
 from votestore.errors import ConfigError
 

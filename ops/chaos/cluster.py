@@ -1,33 +1,32 @@
 """The chaos cluster: LocalNet's keys, genesis and configs, moved onto a Fabric, and a gateway.
 
 LocalNet writes everything for 127.0.0.1; this rewrites each node's listen address, genesis address
-and peer overrides for the fabric, then starts each node through the fabric's command prefix (e.g.
-`ip netns exec`). Stopping, killing, pausing and waiting are LocalNet's own.
+and peer overrides for the fabric, and gives LocalNet the fabric's command prefix (e.g. `ip netns
+exec`) to start each node through. Starting, stopping, killing, pausing and waiting are LocalNet's
+own; the gateway is ops.cluster's GatewayProcess.
 """
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
-import os
 import re
-import signal
-import subprocess
-import sys
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
-import grpc
-
 from ops.chaos.fabric import Fabric
-from ops.localnet import ClusterError, LocalNet, free_port
+from ops.cluster import GatewayProcess, LocalNet
+from ops.cluster.gateway import write_config
 from votestore.genesis import Timeouts
 
-GATEWAY_READY_S: Final = 30.0
 GATEWAY_REQUESTS_PER_S: Final = 10_000
+GATEWAY_LIMITS: Final = {
+    "client_requests_per_s": GATEWAY_REQUESTS_PER_S,
+    "client_burst": GATEWAY_REQUESTS_PER_S,
+}
 PAGE_BYTES: Final = 1024
 DECODE_TRACEBACK: Final = "Unexpected [DecodeError] raised by servicer method"
 """What grpc logs (with a traceback) for each request whose bytes do not parse."""
@@ -50,8 +49,7 @@ def peak_rss_bytes(pid: int) -> int | None:
 @dataclass
 class ChaosNet(LocalNet):
     fabric: Fabric | None = None
-    gateway: subprocess.Popen[bytes] | None = None
-    gateway_target: str = ""
+    gateway: GatewayProcess | None = None
 
     @classmethod
     def build(
@@ -80,16 +78,9 @@ class ChaosNet(LocalNet):
                 if peers:
                     lines += ["[peers]", *(f'{j} = "{address}"' for j, address in sorted(peers.items()))]
                 path.write_text("\n".join([*lines, ""]))
-            gateway_port = free_port()
-            net = cls(
-                workdir,
-                genesis,
-                base.admin_key,
-                [v.address for v in validators],
-                fabric=fabric,
-                gateway_target=f"127.0.0.1:{gateway_port}",
-            )
-            net._write_gateway_config(gateway_port)
+            net = cls(workdir, genesis, base.admin_key, [v.address for v in validators], fabric=fabric)
+            config, target = write_config(workdir, net.genesis_path, limits=GATEWAY_LIMITS)
+            net.gateway = GatewayProcess(workdir, config, target)
         except BaseException:
             fabric.close()
             raise
@@ -100,73 +91,30 @@ class ChaosNet(LocalNet):
         assert self.fabric is not None
         return self.fabric.mode
 
-    def _write_gateway_config(self, port: int) -> None:
-        self.gateway_config.write_text(
-            "\n".join(
-                [
-                    f'listen = "127.0.0.1:{port}"',
-                    f'genesis = "{self.genesis_path}"',
-                    "insecure_plaintext = true",
-                    "[limits]",
-                    f"client_requests_per_s = {GATEWAY_REQUESTS_PER_S}",
-                    f"client_burst = {GATEWAY_REQUESTS_PER_S}",
-                    "",
-                ]
-            )
-        )
-
     @property
-    def gateway_config(self) -> Path:
-        return self.workdir / "gateway.toml"
+    def gateway_target(self) -> str:
+        assert self.gateway is not None
+        return self.gateway.target
 
-    def _spawn(self, command: list[str], log_name: str) -> subprocess.Popen[bytes]:
-        log = open(self.workdir / log_name, "ab")  # noqa: SIM115 — the child owns it
-        try:
-            return subprocess.Popen(
-                command,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                start_new_session=True,
-            )
-        finally:
-            log.close()
-
-    def start(self, i: int) -> None:
-        if i in self.processes and self.processes[i].poll() is None:
-            raise ClusterError(f"node {i} is already running")
+    def command_prefix(self, i: int) -> list[str]:
         assert self.fabric is not None
-        command = [sys.executable, "-m", "votestore", "node", "run", "--config", str(self.config_path(i))]
-        self.processes[i] = self._spawn([*self.fabric.command_prefix(i), *command], f"node{i}.log")
+        return self.fabric.command_prefix(i)
 
     def start_gateway(self) -> None:
-        assert self.gateway is None or self.gateway.poll() is not None, "gateway already running"
-        command = [sys.executable, "-m", "votestore", "gateway", "run", "--config", str(self.gateway_config)]
-        self.gateway = self._spawn(command, "gateway.log")
-        with grpc.insecure_channel(self.gateway_target) as channel:
-            try:
-                grpc.channel_ready_future(channel).result(timeout=GATEWAY_READY_S)
-            except grpc.FutureTimeoutError:
-                raise ClusterError(f"gateway did not listen within {GATEWAY_READY_S:.0f} s") from None
+        assert self.gateway is not None
+        self.gateway.start()
 
     def kill_gateway(self) -> None:
         """kill -9, like a node's crash."""
-        if self.gateway is not None and self.gateway.poll() is None:
-            os.killpg(self.gateway.pid, signal.SIGKILL)
-            self.gateway.wait()
-        self.gateway = None
+        if self.gateway is not None:
+            self.gateway.kill()
 
     def stop_gateway(self) -> int:
-        if self.gateway is None:
-            return 0
-        gateway, self.gateway = self.gateway, None
-        if gateway.poll() is None:
-            gateway.send_signal(signal.SIGTERM)
-            try:
-                return gateway.wait(10.0)
-            except subprocess.TimeoutExpired:
-                gateway.kill()
-        return gateway.wait()
+        return 0 if self.gateway is None else self.gateway.stop()
+
+    def gateway_running(self) -> bool:
+        child = self.gateway.process if self.gateway is not None else None
+        return child is not None and child.poll() is None
 
     def peak_rss(self) -> dict[int, int]:
         """Each running node's high-water RSS in bytes (since its last start)."""

@@ -97,7 +97,7 @@ class FuzzReport:
 
 def _alive(net: ChaosNet) -> Callable[[], bool]:
     def alive() -> bool:
-        gateway_up = net.gateway is not None and net.gateway.poll() is None
+        gateway_up = net.gateway_running()
         return gateway_up and all(p.poll() is None for p in net.processes.values())
 
     return alive

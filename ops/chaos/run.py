@@ -28,7 +28,7 @@ from ops.chaos.monitor import (
 from ops.chaos.netns import NamespaceFabric, namespaces_possible
 from ops.chaos.proxy import ProxyFabric
 from ops.chaos.schedule import Fault, Kind, Scheduler, Timing
-from ops.localnet import ClusterError
+from ops.cluster import ClusterError
 from votestore.client.node import NodeClient
 from votestore.errors import VotestoreError
 

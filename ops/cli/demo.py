@@ -1,51 +1,23 @@
-"""`votestore demo`: a whole test election on a local cluster in one command (the README's first).
-
-This module wires the parts `votestore/demo` may not import itself (DESIGN.md layout): the
-gateway's identity store writer and the verifier.
-"""
+"""`votestore demo`: a whole test election on a local cluster in one command (the README's first)."""
 
 from __future__ import annotations
 
 import signal
 import tempfile
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Final
 
 import typer
 
-from gateway.identity import write_identity_store
 from ops.cli.common import fail
-from ops.demo import DemoOptions, DemoTools, KeptCluster, Verdict, run_demo
+from ops.demo import DemoOptions, KeptCluster, run_demo
 from ops.demo.console import DemoConsole
-from ops.demo.run import DEFAULT_NODES, DEFAULT_VOTERS
-from tools.verify.once import verify_once
-from tools.verify.report import EXIT_CLEAN, exit_code, render_text
-from tools.verify.sources import NodeSource, node_name
+from ops.demo.options import DEFAULT_NODES, DEFAULT_VOTERS
 from votestore.errors import VotestoreError
-from votestore.genesis import Genesis
 
 EXIT_FAILED: Final = 1
 EXIT_INTERRUPTED: Final = 130
 """128 + SIGINT, as a shell reports a command stopped by Ctrl-C."""
-
-
-def _verify(genesis: Genesis, addresses: Sequence[str]) -> Verdict:
-    sources = [NodeSource(a, node_name(genesis, a)) for a in addresses]
-    try:
-        report = verify_once(genesis, sources)
-    finally:
-        for source in sources:
-            source.close()
-    code = exit_code(report)
-    return Verdict(code == EXIT_CLEAN, code, report.agreed_height, render_text(report))
-
-
-def _identity_store(path: Path, rows: Sequence[tuple[bytes, str]]) -> int:
-    return write_identity_store(path, rows)
-
-
-TOOLS: Final = DemoTools(write_identity_store=_identity_store, verify=_verify)
 
 
 def _kept(ui: DemoConsole, kept: KeptCluster) -> None:
@@ -93,7 +65,7 @@ def demo(
     previous = signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
         where = workdir if workdir is not None else Path(tempfile.mkdtemp(prefix="votestore-demo-"))
-        run = run_demo(DemoOptions(where, voters=voters, nodes=nodes, keep=keep), TOOLS, ui)
+        run = run_demo(DemoOptions(where, voters=voters, nodes=nodes, keep=keep), ui)
     except KeyboardInterrupt:
         fail("interrupted; every process the demo started was stopped", EXIT_INTERRUPTED)
     except VotestoreError as exc:

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 
+from ops.cluster.election import Verdict
 from ops.demo.casting import TurnoutSample
+from proto.votestore.v1 import election_pb2
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,16 +38,6 @@ class Fingerprint:
     height: int
     block_hash: bytes
     app_hash: bytes
-
-
-@dataclass(frozen=True, slots=True)
-class Verdict:
-    """The verifier's answer, reduced to what the demo shows (its full text is kept too)."""
-
-    passed: bool
-    exit_code: int
-    agreed_height: int
-    text: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,3 +127,21 @@ def outcome_json(outcome: DemoOutcome) -> str:
         "phases_s": {p.name: round(p.seconds, 3) for p in outcome.phases},
     }
     return json.dumps(document, indent=2) + "\n"
+
+
+def contest_outcomes(
+    state: election_pb2.ElectionState, expected: Sequence[Sequence[int]]
+) -> tuple[ContestOutcome, ...]:
+    """Per contest of the definition: the ledger's recorded counts beside the expected ones."""
+    definition = state.definition
+    recorded = {c.contest_id: tuple(c.counts) for c in state.result.contests}
+    return tuple(
+        ContestOutcome(
+            contest.id,
+            contest.title or contest.id,
+            tuple(choice.label or choice.id for choice in contest.choices),
+            recorded.get(contest.id, ()),
+            tuple(expected[at]),
+        )
+        for at, contest in enumerate(definition.contests)
+    )

@@ -10,6 +10,7 @@ from typing import Final
 
 from proto.votestore.v1 import election_pb2
 from votestore import txbuild
+from votestore.client.ballot import credential_public_key
 from votestore.crypto.credential import CREDENTIAL_SECRET_BYTES
 
 ELECTION_ID: Final = "demo-2026"
@@ -112,3 +113,13 @@ def expected_counts(
             for choice in voter.selections.get(contest.id, ()):
                 counts[at][choice] += 1
     return tuple(tuple(row) for row in counts)
+
+
+def roll_rows(voters: Sequence[Voter], election_id: str) -> list[tuple[bytes, str]]:
+    """The roll: each voter's credential public key for this election, and its group."""
+    return [(credential_public_key(v.credential, election_id), v.group) for v in voters]
+
+
+def identity_rows(voters: Sequence[Voter], election_id: str) -> list[tuple[bytes, str]]:
+    """The identity provider's store: each credential public key and its identity check."""
+    return [(credential_public_key(v.credential, election_id), v.identity_check) for v in voters]

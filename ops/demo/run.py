@@ -5,8 +5,8 @@ Every process started here is stopped in the end, also on an error or Ctrl-C (SI
 are ignored while stopping, so a second Ctrl-C cannot leave a node behind) — except with `keep`,
 which leaves the cluster and the gateway running for the user to try by hand.
 
-The gateway's identity store and the verifier live outside `votestore/` (DESIGN.md layout), so
-the CLI hands them in as `DemoTools`.
+The cluster, the gateway and the election steps are ops.cluster's, shared with the chaos harness
+and the benchmarks; this module says what the demo does with them and in which order.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import asyncio
 import signal
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
@@ -23,97 +23,42 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Final
 
+from gateway.identity import write_identity_store
+from ops.cluster import LocalNet, election
+from ops.cluster.gateway import GatewayProcess, write_config
+from ops.cluster.trustees import Trustee, new_trustees, present
 from ops.demo import plan
 from ops.demo.casting import CastingResult, Milestone, cast_all
 from ops.demo.console import DemoConsole
 from ops.demo.fingerprints import common_height, fingerprints
-from ops.demo.gateway_process import GatewayProcess, write_config
 from ops.demo.notices import send_demo_notices
+from ops.demo.options import DemoError, DemoOptions
 from ops.demo.outcome import (
-    ContestOutcome,
     DemoOutcome,
     Event,
     GroupTurnout,
     Phase,
-    Verdict,
+    contest_outcomes,
     outcome_json,
 )
+from ops.demo.practice import (
+    PRACTICE_ELECTION_ID,
+    PRACTICE_VOTERS,
+    KeptCluster,
+    leave_practice_election,
+    set_up_election,
+)
 from ops.demo.report import render_report
-from ops.demo.trustees import Trustee, deal_tx, decryption_share_tx, new_trustees, present
-from ops.localnet import LocalNet
 from ops.roles import PROVIDER_DIR, ElectionRoles
 from proto.votestore.v1 import election_pb2
-from votestore import txbuild
-from votestore.client.ballot import credential_public_key
 from votestore.client.node import NodeClient
-from votestore.encoding import tx_hash
-from votestore.errors import VotestoreError
-from votestore.genesis import Genesis
-from votestore.keygen_schedule import wait_before_open_s
 
-DEFAULT_VOTERS: Final = 1000
-DEFAULT_NODES: Final = 4
-DEFAULT_SEED: Final = 20261122
-DEFAULT_IN_FLIGHT: Final = 32
-"""Ballots cast at once: enough to keep 2 cores busy while each waits ~2 blocks for its certified
-receipt (24: 9.9 ballots/s, median 1.8 s; 64: 16.6 ballots/s, median 3.4 s on 2 shared cores)."""
-MIN_VOTERS: Final = 4
-MAX_VOTERS: Final = 100_000
 ROLL_BATCH_ENTRIES: Final = 500
 KILL_AT_FRACTION: Final = 0.4
 RESTART_AT_FRACTION: Final = 0.7
 CATCH_UP_TIMEOUT_S: Final = 120.0
-PRACTICE_ELECTION_ID: Final = "practice"
-PRACTICE_VOTERS: Final = 5
-PRACTICE_SEED_OFFSET: Final = 1
-CREDENTIAL_FILE_MODE: Final = 0o600
 REPORT_NAME: Final = "report.html"
 OUTCOME_NAME: Final = "outcome.json"
-
-
-class DemoError(VotestoreError):
-    """A step of the demo could not be done; the message says which."""
-
-
-@dataclass(frozen=True, slots=True)
-class DemoOptions:
-    workdir: Path
-    voters: int = DEFAULT_VOTERS
-    nodes: int = DEFAULT_NODES
-    keep: bool = False
-    seed: int = DEFAULT_SEED
-    in_flight: int = DEFAULT_IN_FLIGHT
-
-    def __post_init__(self) -> None:
-        if not MIN_VOTERS <= self.voters <= MAX_VOTERS:
-            raise DemoError(f"--voters must be {MIN_VOTERS}..{MAX_VOTERS}")
-        if self.nodes < 4:
-            raise DemoError("--nodes must be at least 4 (one may fail: n >= 3f + 1 with f = 1)")
-
-
-IdentityWriter = Callable[[Path, Sequence[tuple[bytes, str]]], int]
-"""gateway.identity.write_identity_store: (store path, [(credential public key, second factor)])."""
-Verify = Callable[[Genesis, Sequence[str]], Verdict]
-"""Run the verifier once over these node addresses."""
-
-
-@dataclass(frozen=True, slots=True)
-class DemoTools:
-    write_identity_store: IdentityWriter
-    verify: Verify
-
-
-@dataclass(frozen=True, slots=True)
-class KeptCluster:
-    """With `keep`: what still runs, for the instructions printed at the end."""
-
-    workdir: Path
-    genesis: Path
-    node_addresses: tuple[str, ...]
-    gateway: str
-    pids: tuple[int, ...]
-    practice_credentials: tuple[Path, ...]
-    practice_identity_checks: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,86 +100,11 @@ def _fresh_workdir(path: Path) -> Path:
     return path
 
 
-def _commit_in_order(node: NodeClient, txs: Sequence[bytes]) -> None:
-    """Each committed before the next is sent: roll batches must arrive in order."""
-    for raw in txs:
-        node.commit(raw)
-
-
-def _commit_together(node: NodeClient, txs: Sequence[bytes]) -> None:
-    """All submitted, then all waited for: independent transactions share blocks."""
-    for raw in txs:
-        answer = node.submit(raw)
-        if answer.code != election_pb2.OK:
-            name = election_pb2.ResultCode.Name(answer.code)
-            raise DemoError(f"transaction refused at intake: {name}: {answer.detail}")
-    for raw in txs:
-        result = node.wait_committed(tx_hash(raw)).result
-        if result.code != election_pb2.OK:
-            name = election_pb2.ResultCode.Name(result.code)
-            raise DemoError(f"transaction rejected in its block: {name}: {result.detail}")
-
-
-def _roll(
-    node: NodeClient, chain: str, roles: ElectionRoles, election_id: str, voters: Sequence[plan.Voter]
-) -> None:
-    """The credential authority's part: the roll's public keys, signed with its own key (the
-    administrator's would be refused). The voters' secrets stand for the personal links it sent."""
-    rows = [(credential_public_key(v.credential, election_id), v.group) for v in voters]
-    _commit_in_order(
-        node, txbuild.roll_batches(chain, roles.authority, election_id, rows, ROLL_BATCH_ENTRIES)
-    )
-
-
-def _set_up_election(
-    node: NodeClient,
-    net: LocalNet,
-    roles: ElectionRoles,
-    trustees: Sequence[Trustee],
-    definition: election_pb2.ElectionCreate,
-    voters: Sequence[plan.Voter],
-) -> election_pb2.ElectionState:
-    """Create, the credential authority's roll, every trustee deals, open: the administrator's,
-    the credential authority's and the trustees' parts."""
-    chain, admin, election_id = net.genesis.chain_id, net.admin_key, definition.election_id
-    node.commit(txbuild.election_create(chain, admin, roles.name_in(definition)))
-    _roll(node, chain, roles, election_id, voters)
-    _commit_together(node, [deal_tx(chain, t, definition) for t in trustees])
-    time.sleep(wait_before_open_s(definition))
-    node.commit_when_due(txbuild.open_election(chain, admin, election_id))
-    state = node.election(election_id)
-    if state.phase != election_pb2.OPEN or not state.election_key:
-        raise DemoError(f"election {election_id} did not open (phase {election_pb2.Phase.Name(state.phase)})")
-    return state
-
-
-def _identity_rows(voters: Sequence[plan.Voter], election_id: str) -> list[tuple[bytes, str]]:
-    return [(credential_public_key(v.credential, election_id), v.identity_check) for v in voters]
-
-
-def _contests(
-    state: election_pb2.ElectionState, expected: Sequence[Sequence[int]]
-) -> tuple[ContestOutcome, ...]:
-    definition = state.definition
-    recorded = {c.contest_id: tuple(c.counts) for c in state.result.contests}
-    return tuple(
-        ContestOutcome(
-            contest.id,
-            contest.title or contest.id,
-            tuple(choice.label or choice.id for choice in contest.choices),
-            recorded.get(contest.id, ()),
-            tuple(expected[at]),
-        )
-        for at, contest in enumerate(definition.contests)
-    )
-
-
 class _Demo:
     """One run, step by step; every process it starts is registered on `stack` as it starts."""
 
-    def __init__(self, options: DemoOptions, tools: DemoTools, ui: DemoConsole, stack: ExitStack) -> None:
+    def __init__(self, options: DemoOptions, ui: DemoConsole, stack: ExitStack) -> None:
         self.options = options
-        self.tools = tools
         self.ui = ui
         self.stack = stack
         self.clock = _Clock()
@@ -259,7 +129,21 @@ class _Demo:
         report = self.workdir / REPORT_NAME
         report.write_text(render_report(outcome), encoding="utf-8")
         (self.workdir / OUTCOME_NAME).write_text(outcome_json(outcome), encoding="utf-8")
-        kept = self._practice(node, net, trustees, gateway) if self.options.keep else None
+        kept = None
+        if self.options.keep:
+            self.ui.step(
+                f"--keep: election {PRACTICE_ELECTION_ID!r} left open with {PRACTICE_VOTERS} spare voters"
+            )
+            kept = leave_practice_election(
+                node,
+                net,
+                self.roles,
+                trustees,
+                gateway,
+                self.identity_store,
+                self.options.seed,
+                ROLL_BATCH_ENTRIES,
+            )
         return DemoRun(outcome, report, kept)
 
     def _start_validators(self) -> LocalNet:
@@ -280,14 +164,16 @@ class _Demo:
         with ThreadPoolExecutor(1) as pool, self.clock.phase("create, roll, key generation, open"):
             # Argon2id hashing of the roll's second factors overlaps the ledger steps.
             identities = pool.submit(
-                self.tools.write_identity_store, self.identity_store, _identity_rows(self.voters, election_id)
+                write_identity_store, self.identity_store, plan.identity_rows(self.voters, election_id)
             )
             self.ui.step(
                 f"administrator: election {election_id!r} with 2 contests; credential authority: roll of "
                 f"{len(self.voters)} voters in batches of {ROLL_BATCH_ENTRIES}, identity checks for each "
                 "handed to the identity provider"
             )
-            state = _set_up_election(node, net, self.roles, trustees, definition, self.voters)
+            state = set_up_election(
+                node, net, self.roles, trustees, definition, self.voters, ROLL_BATCH_ENTRIES
+            )
             self.ui.note(f"key generation done: dealers {list(state.qualified_dealers)}; election open")
             identities.result()
         return definition
@@ -364,20 +250,15 @@ class _Demo:
         chain_id = net.genesis.chain_id
         with self.clock.phase("close and decrypt"):
             self.ui.step("administrator: close")
-            node.commit(txbuild.close_election(chain_id, net.admin_key, election_id))
-            height = 0
-            for trustee in present(trustees, plan.ABSENT_TRUSTEE):
+            election.close(node, chain_id, net.admin_key, election_id)
+
+            def announce(trustee: Trustee) -> None:
                 self.ui.step(
                     f"trustee {trustee.index}: decryption share (trustee {plan.ABSENT_TRUSTEE} absent)"
                 )
-                state = node.election(election_id)
-                tx = decryption_share_tx(chain_id, trustee, state, node.key_material(election_id))
-                height = node.commit(tx).header.height
-            state = node.election(election_id)
-            if state.phase != election_pb2.COUNTED:
-                raise DemoError(
-                    f"not counted after the shares (phase {election_pb2.Phase.Name(state.phase)})"
-                )
+
+            present_trustees = present(trustees, plan.ABSENT_TRUSTEE)
+            _, height = election.tally(node, chain_id, present_trustees, election_id, announce)
         with self.clock.phase("validators agree"):
             # height + 1 certifies the counting block's results; + 2 gives the fingerprint a successor.
             net.wait_height(height + 2, timeout_s=CATCH_UP_TIMEOUT_S)
@@ -392,7 +273,7 @@ class _Demo:
         """The observer's part: the verifier over every node, and the fingerprints."""
         self.ui.step("observer: verifier over every node")
         with self.clock.phase("verifier"):
-            verdict = self.tools.verify(net.genesis, net.addresses)
+            verdict = election.verify(net.genesis, net.addresses)
         statuses = [net.status(i) for i in range(self.options.nodes)]
         answered = [s for s in statuses if s is not None]
         if len(answered) != len(statuses):
@@ -409,7 +290,7 @@ class _Demo:
             without_receipt=sum(not r.receipted for r in result.records),
             trustees_used=tuple(state.result.trustees),
             tally_height=state.tally_height,
-            contests=_contests(state, plan.expected_counts(definition, self.voters)),
+            contests=contest_outcomes(state, plan.expected_counts(definition, self.voters)),
             groups=tuple(GroupTurnout(t.group, t.roll_size, t.ballots) for t in state.turnout),
             turnout=result.turnout,
             events=tuple(self.events),
@@ -419,40 +300,12 @@ class _Demo:
             finished_utc=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         )
 
-    def _practice(
-        self, node: NodeClient, net: LocalNet, trustees: Sequence[Trustee], gateway: GatewayProcess
-    ) -> KeptCluster:
-        """An election left open with a few spare credentials on file, to cast into by hand."""
-        voters = plan.make_voters(PRACTICE_VOTERS, self.options.seed + PRACTICE_SEED_OFFSET)
-        definition = plan.definition(
-            [t.public for t in trustees], int(time.time() * 1000), PRACTICE_ELECTION_ID
-        )
-        self.ui.step(f"--keep: election {PRACTICE_ELECTION_ID!r} left open with {len(voters)} spare voters")
-        self.tools.write_identity_store(self.identity_store, _identity_rows(voters, PRACTICE_ELECTION_ID))
-        _set_up_election(node, net, self.roles, trustees, definition, voters)
-        credentials = []
-        for voter in voters:
-            path = self.workdir / f"practice-voter-{voter.number}.credential"
-            path.touch(mode=CREDENTIAL_FILE_MODE)
-            path.write_text(voter.credential.hex() + "\n")
-            credentials.append(path)
-        assert gateway.process is not None
-        return KeptCluster(
-            self.workdir,
-            net.genesis_path,
-            tuple(net.addresses),
-            gateway.target,
-            (*(p.pid for p in net.processes.values()), gateway.process.pid),
-            tuple(credentials),
-            tuple(v.identity_check for v in voters),
-        )
 
-
-def run_demo(options: DemoOptions, tools: DemoTools, ui: DemoConsole) -> DemoRun:
+def run_demo(options: DemoOptions, ui: DemoConsole) -> DemoRun:
     """The whole demo; with `keep` the processes outlive this call, else none does."""
     stack = ExitStack()
     try:
-        run = _Demo(options, tools, ui, stack).run()
+        run = _Demo(options, ui, stack).run()
     except BaseException:
         with _signals_ignored():
             stack.close()

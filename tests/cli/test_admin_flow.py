@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from gateway.identity import read_identity_entries, verify_second_factor
-from ops.localnet import LocalNet, free_port
+from ops.cluster import LocalNet, free_port
 from proto.votestore.v1 import election_pb2
 from votestore import txbuild
 from votestore.client.node import NodeClient

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from ops.localnet import free_port
+from ops.cluster import free_port
 from proto.votestore.v1 import election_pb2
 from tests.cli.fake_node import CHAIN_ID, FakeNode, serving
 from votestore.client.node import CommitTimeout, NodeClient, NodeError, NotFound, TxRefused

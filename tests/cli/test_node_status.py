@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from ops.localnet import LocalNet
+from ops.cluster import LocalNet
 
 pytestmark = pytest.mark.cluster
 

@@ -14,7 +14,7 @@ from typing import Any, Final
 
 import pytest
 
-from ops.localnet import HOST, LocalNet, free_port
+from ops.cluster import HOST, LocalNet, free_port
 from tests.deploy.processes import Process, http_get, wait_for
 from tests.deploy.tools import MONITORING, run, system_tool
 

@@ -14,7 +14,8 @@ from typing import Final
 import pytest
 
 from ops.demo import plan
-from ops.demo.run import DEFAULT_SEED, PRACTICE_SEED_OFFSET, PRACTICE_VOTERS
+from ops.demo.options import DEFAULT_SEED
+from ops.demo.practice import PRACTICE_SEED_OFFSET, PRACTICE_VOTERS
 from tests.e2e.demo_process import (
     DemoProcess,
     alive,

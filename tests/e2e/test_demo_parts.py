@@ -13,11 +13,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ops.demo import DemoError, DemoOptions, DemoTools, Verdict, plan, run_demo
+from ops.cluster.gateway import GatewayError, GatewayProcess, write_config
+from ops.demo import DemoError, DemoOptions, Verdict, plan, run_demo
 from ops.demo.casting import TurnoutSample
 from ops.demo.chart import MAX_TICKS, nice_step, turnout_svg
 from ops.demo.console import DemoConsole
-from ops.demo.gateway_process import GatewayError, GatewayProcess, write_config
 from ops.demo.outcome import (
     ContestOutcome,
     DemoOutcome,
@@ -202,17 +202,10 @@ def test_options_out_of_range_are_refused(voters: int, nodes: int, tmp_path: Pat
         DemoOptions(tmp_path, voters=voters, nodes=nodes)
 
 
-def _unused_tools() -> DemoTools:
-    def never(*_: object) -> object:
-        raise AssertionError("nothing may run for a refused workdir")
-
-    return DemoTools(write_identity_store=never, verify=never)  # type: ignore[arg-type]
-
-
 def test_a_non_empty_workdir_is_refused_before_anything_starts(tmp_path: Path) -> None:
     (tmp_path / "left-over").write_text("an earlier run")
     with pytest.raises(DemoError, match="not empty"):
-        run_demo(DemoOptions(tmp_path, voters=8), _unused_tools(), DemoConsole())
+        run_demo(DemoOptions(tmp_path, voters=8), DemoConsole())
     assert sorted(p.name for p in tmp_path.iterdir()) == ["left-over"]
 
 

@@ -4,14 +4,9 @@ with nothing recorded, a gateway killed and restarted, one validator down."""
 from __future__ import annotations
 
 import asyncio
-import os
-import signal
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import grpc
@@ -19,7 +14,8 @@ import nacl.signing
 import pytest
 
 from gateway.identity import MINIMUM_COST, write_identity_store
-from ops.localnet import LocalNet, free_port
+from ops.cluster import GatewayProcess, LocalNet
+from ops.cluster.gateway import write_config
 from ops.roles import ElectionRoles
 from proto.votestore.v1 import election_pb2, gateway_pb2, node_pb2, node_pb2_grpc
 from tests.cluster import get_tx, submit, wait_committed
@@ -37,7 +33,6 @@ pytestmark = pytest.mark.cluster
 ELECTION = "city-2026"
 NOT_OPEN = "later-2026"
 VOTERS = 12
-GATEWAY_READY_S = 30.0
 WAIT_S = 30.0
 CHOICES = {"c1": [2]}
 
@@ -53,10 +48,12 @@ def identity(n: int) -> str:
 @dataclass
 class Setup:
     net: LocalNet
-    config: Path
-    gateway: subprocess.Popen[bytes] | None
-    target: str
+    gateway: GatewayProcess
     roles: ElectionRoles
+
+    @property
+    def target(self) -> str:
+        return self.gateway.target
 
 
 def _definition(
@@ -108,50 +105,18 @@ def _make_elections(net: LocalNet, roles: ElectionRoles) -> None:
         node.commit_when_due(txbuild.open_election(chain, net.admin_key, ELECTION))
 
 
-def _start_gateway(setup: Setup) -> None:
-    code = "import sys; from gateway.config import load_config; from gateway.server import run; "
-    code += "run(load_config(__import__('pathlib').Path(sys.argv[1])))"
-    log = open(setup.net.workdir / "gateway.log", "ab")  # noqa: SIM115 - the child owns it
-    setup.gateway = subprocess.Popen(
-        [sys.executable, "-c", code, str(setup.config)],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        stdin=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    log.close()
-    with grpc.insecure_channel(setup.target) as channel:
-        grpc.channel_ready_future(channel).result(timeout=GATEWAY_READY_S)
-
-
-def _kill_gateway(setup: Setup) -> None:
-    if setup.gateway is not None and setup.gateway.poll() is None:
-        os.killpg(setup.gateway.pid, signal.SIGKILL)
-        setup.gateway.wait()
-    setup.gateway = None
-
-
 @pytest.fixture(scope="module")
 def setup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Setup]:
     workdir = tmp_path_factory.mktemp("gateway-cluster")
     net = LocalNet.create(workdir / "net")
     roles = ElectionRoles.create(workdir)
-    port = free_port()
-    config = workdir / "gateway.toml"
-    config.write_text(
-        "\n".join(
-            [
-                f'listen = "127.0.0.1:{port}"',
-                f'genesis = "{net.genesis_path}"',
-                'identity_store = "identity.store"',
-                f'identity_provider_key = "{ElectionRoles.provider_key_file(workdir)}"',
-                "insecure_plaintext = true",
-                "[limits]",
-                "client_requests_per_s = 1000",
-                "client_burst = 1000",
-                "",
-            ]
-        )
+    limits = {"client_requests_per_s": 1000, "client_burst": 1000}
+    config, target = write_config(
+        workdir,
+        net.genesis_path,
+        workdir / "identity.store",
+        ElectionRoles.provider_key_file(workdir),
+        limits=limits,
     )
     write_identity_store(
         workdir / "identity.store",
@@ -162,15 +127,15 @@ def setup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Setup]:
         ],
         cost=MINIMUM_COST,
     )
-    s = Setup(net, config, None, f"127.0.0.1:{port}", roles)
+    s = Setup(net, GatewayProcess(workdir, config, target), roles)
     try:
         net.start_all()
         net.wait_ready()
         _make_elections(net, roles)
-        _start_gateway(s)
+        s.gateway.start()
         yield s
     finally:
-        _kill_gateway(s)
+        s.gateway.kill()
         net.close()
 
 
@@ -279,8 +244,8 @@ def test_turnout_and_result_are_read_from_the_validators(setup: Setup) -> None:
 
 def test_gateway_killed_after_taking_a_ballot_still_gives_its_receipt(setup: Setup) -> None:
     cast = _client_run(setup, lambda client: client.cast(ELECTION, credential(5), CHOICES, identity(5)))
-    _kill_gateway(setup)
-    _start_gateway(setup)
+    setup.gateway.kill()
+    setup.gateway.start()
     response = _client_run(setup, lambda client: client.wait_receipt(cast.tracking_code, WAIT_S))
     assert response.status == gateway_pb2.COMMITTED
     check_receipt(setup.net.genesis, response.receipt, require_result=True)

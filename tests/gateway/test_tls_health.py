@@ -19,7 +19,7 @@ from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
 from gateway import server
 from gateway.config import TlsFiles
-from ops.localnet import free_port
+from ops.cluster import free_port
 from tests.gateway.fake_node import ELECTION
 from tests.gateway.harness import Rig, rig
 from votestore.client.gateway_client import GatewayClient, GatewayError

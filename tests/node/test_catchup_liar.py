@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from ops.localnet import LocalNet
+from ops.cluster import LocalNet
 
 pytestmark = pytest.mark.cluster
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import plyvel
 import pytest
 
-from ops.localnet import LocalNet
+from ops.cluster import LocalNet
 from proto.votestore.v1 import election_pb2
 from tests.cluster import (
     assert_no_double_sign,

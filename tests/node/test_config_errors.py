@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from ops.localnet import LocalNet
+from ops.cluster import LocalNet
 from votestore.keys import new_signing_key, write_key_file
 
 VOTESTORE = [sys.executable, "-m", "votestore"]

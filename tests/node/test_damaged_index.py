@@ -14,7 +14,7 @@ import grpc
 import plyvel
 import pytest
 
-from ops.localnet import LocalNet
+from ops.cluster import LocalNet
 from tests.cluster import election_definition, get_tx, submit, wait_committed
 from votestore import txbuild
 from votestore.encoding import tx_hash

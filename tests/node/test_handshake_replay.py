@@ -21,7 +21,7 @@ import grpc
 import nacl.signing
 import pytest
 
-from ops.localnet import LocalNet, free_port
+from ops.cluster import LocalNet, free_port
 from proto.votestore.v1 import peer_pb2
 from tests.node.hello_kit import signed_hello
 

@@ -15,7 +15,7 @@ import pytest
 
 from node.gossip import MAX_ANNOUNCED_HASHES
 from node.rpc.peer import NONCE_BYTES
-from ops.localnet import LocalNet
+from ops.cluster import LocalNet
 from proto.votestore.v1 import election_pb2, ledger_pb2, peer_pb2
 from tests.cluster import election_definition, submit, wait_committed
 from tests.node.hello_kit import signed_hello

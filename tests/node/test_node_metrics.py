@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from ops.localnet import LocalNet
+from ops.cluster import LocalNet
 
 pytestmark = pytest.mark.cluster
 

@@ -14,7 +14,7 @@ import grpc
 import pytest
 
 from node.rpc.quota import MAX_WATCH_STREAMS_PER_CLIENT, StreamQuota, client_of
-from ops.localnet import LocalNet
+from ops.cluster import LocalNet
 from proto.votestore.v1 import node_pb2
 
 pytestmark = pytest.mark.cluster

@@ -20,7 +20,7 @@ from node.config import NodeConfig
 from node.ledger.check_ahead import keep_checking
 from node.ledger.store import SPOT_CHECKS, StartCheck, Store
 from node.main import open_store as node_open_store
-from ops.localnet import LocalNet
+from ops.cluster import LocalNet
 from tests.node.store_kit import GENESIS, block_key, flip_byte, grow, open_store
 from votestore.errors import StoreCorrupted
 

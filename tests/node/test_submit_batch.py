@@ -10,7 +10,7 @@ import grpc
 import pytest
 
 from node.rpc.public import MAX_GET_TX_BATCH, MAX_SUBMIT_BATCH_BYTES, MAX_SUBMIT_BATCH_TXS
-from ops.localnet import LocalNet
+from ops.cluster import LocalNet
 from proto.votestore.v1 import election_pb2, ledger_pb2, node_pb2, node_pb2_grpc
 from tests.cluster import RPC_TIMEOUT_S, election_definition, running_cluster, wait_committed
 from votestore import txbuild

@@ -15,7 +15,7 @@ import pytest
 
 from gateway import server as gateway_server
 from gateway.config import GatewayConfig
-from ops.localnet import VALIDATOR_CAS, LocalNet
+from ops.cluster import VALIDATOR_CAS, LocalNet
 from proto.votestore.v1 import election_pb2, gateway_pb2, gateway_pb2_grpc, node_pb2, node_pb2_grpc
 from tests.cluster import election_definition
 from votestore import txbuild

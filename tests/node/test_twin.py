@@ -10,7 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from ops.localnet import LocalNet
+from ops.cluster import LocalNet
 
 VOTESTORE = [sys.executable, "-m", "votestore"]
 TWIN_EXIT_TIMEOUT_S = 30.0

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from ops.localnet import LocalNet, free_port
+from ops.cluster import LocalNet, free_port
 
 pytestmark = pytest.mark.cluster
 

@@ -13,17 +13,17 @@ import grpc
 import nacl.signing
 import pytest
 
-from ops.localnet import LocalNet
+from ops.cluster import LocalNet
 from ops.roles import ElectionRoles
 from proto.votestore.v1 import election_pb2, ledger_pb2, node_pb2, node_pb2_grpc
 from tests.cluster import submit, wait_committed
 from tools.verify.export import export_ledger
 from tools.verify.findings import Check
 from tools.verify.ledger_file import LedgerReader, write_ledger
+from tools.verify.nodes import Report
 from tools.verify.once import verify_once
 from tools.verify.report import EXIT_CLEAN, EXIT_INCOMPLETE, exit_code
 from tools.verify.sources import FileSource, NodeSource, Source, node_name
-from tools.verify.verifier import Report
 from votestore import txbuild
 from votestore.crypto import dkg
 from votestore.crypto.credential import derive_credential_key

@@ -15,9 +15,9 @@ import pytest
 from proto.votestore.v1 import election_pb2, ledger_pb2
 from tests.verify import kit
 from tools.verify.findings import Check, Finding
+from tools.verify.nodes import Report
 from tools.verify.once import verify_once
 from tools.verify.sources import FileSource
-from tools.verify.verifier import Report
 from votestore import txbuild
 from votestore.crypto import attestation
 from votestore.encoding import tx_hash

@@ -13,9 +13,10 @@ from typing import Final
 from prometheus_client import CollectorRegistry, Counter, Gauge
 
 from tools.verify.findings import Check, Finding
+from tools.verify.nodes import Report
 from tools.verify.snapshot import Reach
 from tools.verify.sources import NodeSource, SourceDown
-from tools.verify.verifier import LAG_TOLERANCE_BLOCKS, Report, Verifier
+from tools.verify.verifier import LAG_TOLERANCE_BLOCKS, Verifier
 from votestore.genesis import Genesis
 from votestore.version import register_build_info
 

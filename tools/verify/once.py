@@ -10,9 +10,10 @@ import dataclasses
 from collections.abc import Sequence
 from typing import Final
 
+from tools.verify.nodes import Report
 from tools.verify.snapshot import Reach
 from tools.verify.sources import Source, SourceDown
-from tools.verify.verifier import LAG_TOLERANCE_BLOCKS, Report, Verifier
+from tools.verify.verifier import LAG_TOLERANCE_BLOCKS, Verifier
 from votestore.genesis import Genesis
 
 CHUNK_BLOCKS: Final = 256

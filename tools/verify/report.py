@@ -6,7 +6,7 @@ import json
 from typing import Any, Final
 
 from tools.verify.findings import Check
-from tools.verify.verifier import Report
+from tools.verify.nodes import Report
 
 EXIT_CLEAN: Final = 0
 EXIT_DISCREPANCY: Final = 1

@@ -12,10 +12,10 @@ always names the nodes, the height and the record.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from typing import Final
 
 from proto.votestore.v1 import election_pb2, ledger_pb2
+from tools.verify import compare
 from tools.verify.audit import ElectionAudit
 from tools.verify.chain import (
     certificate_problem,
@@ -24,12 +24,13 @@ from tools.verify.chain import (
     genuine_signers,
     header_problem,
 )
-from tools.verify.findings import HASH_PREFIX_CHARS, Check, Finding, Tally
+from tools.verify.compare import short, tx_record
+from tools.verify.findings import Check, Finding, Tally
+from tools.verify.nodes import NodeState, Report, node_report
 from tools.verify.replay import Replayed, Replayer
-from tools.verify.snapshot import NodeInfo, Published, Reach
+from tools.verify.snapshot import NodeInfo, Published
 from votestore.blocks import GENESIS_RESULTS_ROOT, results_root
-from votestore.encoding import block_id, canonical, decode_signed_tx, tx_hash, tx_kind
-from votestore.errors import DecodeError
+from votestore.encoding import block_id
 from votestore.genesis import Genesis
 
 LAG_TOLERANCE_BLOCKS: Final = 2
@@ -39,68 +40,6 @@ RECENT_BLOCKS: Final = 256
 """Agreed blocks and their replayed results kept to name the differing record of a late node."""
 
 
-def short(digest: bytes) -> str:
-    return digest.hex()[:HASH_PREFIX_CHARS]
-
-
-def tx_record(raw: bytes) -> str:
-    try:
-        _, tx = decode_signed_tx(raw)
-        kind = tx_kind(tx)
-    except DecodeError:
-        kind = "undecodable"
-    return f"tx {short(tx_hash(raw))} ({kind})"
-
-
-@dataclass(frozen=True, slots=True)
-class NodeRow:
-    name: str
-    address: str
-    status: str
-    """ok | lagging | down | wrong_chain | faulty"""
-    height: int
-    verified_height: int
-    lag: int
-    detail: str
-
-
-@dataclass(frozen=True, slots=True)
-class Report:
-    chain_id: str
-    agreed_height: int
-    nodes: tuple[NodeRow, ...]
-    passed: dict[str, int]
-    failed: dict[str, int]
-    findings: tuple[Finding, ...]
-    findings_dropped: int
-
-    @property
-    def clean(self) -> bool:
-        return not self.failed
-
-    @property
-    def all_up(self) -> bool:
-        return all(row.status in ("ok", "lagging") for row in self.nodes)
-
-
-class _Node:
-    """The verifier's bookkeeping for one node (mutable; owned by the Verifier)."""
-
-    __slots__ = ("buffer", "delivered_through", "info", "next_expected", "published", "verified_height")
-
-    def __init__(self, info: NodeInfo) -> None:
-        self.info = info
-        self.buffer: dict[int, ledger_pb2.CommittedBlock] = {}
-        self.delivered_through = 0
-        self.next_expected = 1
-        self.verified_height = 0
-        self.published: Published | None = info.published
-
-    @property
-    def up(self) -> bool:
-        return self.info.reach == Reach.UP
-
-
 class Verifier:
     def __init__(
         self, genesis: Genesis, *, workers: int = 1, lag_tolerance: int = LAG_TOLERANCE_BLOCKS
@@ -108,7 +47,7 @@ class Verifier:
         self.genesis = genesis
         self.tally = Tally()
         self._lag_tolerance = lag_tolerance
-        self._nodes: dict[str, _Node] = {}
+        self._nodes: dict[str, NodeState] = {}
         self._ids: list[bytes] = []
         self._digests: list[bytes] = []
         self._results_roots: list[bytes] = []
@@ -133,7 +72,7 @@ class Verifier:
         """Add a node or refresh what is known of it (reachability, height, published state)."""
         node = self._nodes.get(info.name)
         if node is None:
-            self._nodes[info.name] = _Node(info)
+            self._nodes[info.name] = NodeState(info)
             return
         node.info = info
         if info.published is not None:
@@ -312,33 +251,20 @@ class Verifier:
                 node.published = None
 
     def _compare_published(self, name: str, published: Published) -> None:
-        mine = {r.definition.election_id: r for r in self._replayer.elections()}
-        served = {r.definition.election_id: r for r in published.elections}
-        for election_id in sorted(set(mine) | set(served)):
-            record = f"election {election_id}"
-            ours, theirs = mine.get(election_id), served.get(election_id)
-            if ours is None or theirs is None:
-                missing = "not served by the node" if theirs is None else "unknown to the replay"
-                self._note(Check.PUBLISHED_STATE, published.height, name, record, missing)
-                continue
-            differing = _differing_fields(ours, theirs)
-            if "result" in differing:
-                detail = f"published result {_counts(theirs)} differs from the replayed {_counts(ours)}"
-                self._note(Check.RESULT, published.height, name, record, detail)
-            elif differing:
-                self._note(
-                    Check.PUBLISHED_STATE,
-                    published.height,
-                    name,
-                    record,
-                    "differs in " + ", ".join(differing),
-                )
-            else:
-                self.tally.ok(Check.PUBLISHED_STATE)
+        passed, found = compare.published_state(self._replayer.elections(), published.elections)
+        self._record(passed, found, Check.PUBLISHED_STATE, published.height, name)
+
+    def _record(
+        self, passed: int, found: list[compare.Discrepancy], check: Check, height: int, name: str
+    ) -> None:
+        if passed:
+            self.tally.ok(check, passed)
+        for failed, record, detail in found:
+            self._note(failed, height, name, record, detail)
 
     # ------------------------------------------------------------------ per node
 
-    def _compare(self, node: _Node) -> None:
+    def _compare(self, node: NodeState) -> None:
         name = node.info.name
         for height in sorted(h for h in node.buffer if h <= self.height):
             committed = node.buffer.pop(height)
@@ -353,7 +279,7 @@ class Verifier:
             self._missing(node, node.next_expected, upto)
             node.next_expected = upto + 1
 
-    def _missing(self, node: _Node, first: int, last: int) -> None:
+    def _missing(self, node: NodeState, first: int, last: int) -> None:
         assert first <= last, (first, last)
         span = f"heights {first}..{last}" if last > first else f"height {first}"
         self._note(
@@ -408,54 +334,13 @@ class Verifier:
             else:
                 self._note(Check.REPLAY, height, name, "results", "stored results differ from the replay")
             return
-        replayed = agreed[1]
-        txs = committed.block.txs
-        if len(stored) != len(replayed):
-            self._note(
-                Check.REPLAY, height, name, "results", f"{len(stored)} results for {len(txs)} transactions"
-            )
-            return
-        for index, (ours, theirs) in enumerate(zip(replayed, stored, strict=True)):
-            if canonical(ours) == canonical(theirs):
-                self.tally.ok(Check.REPLAY)
-                continue
-            check = _classify(txs[index], theirs, ours)
-            detail = (
-                f"stored {election_pb2.ResultCode.Name(theirs.code)}, replay gives "
-                f"{election_pb2.ResultCode.Name(ours.code)} ({ours.detail[:80]})"
-            )
-            self._note(check, height, name, f"{tx_record(txs[index])} at index {index}", detail)
+        passed, found = compare.results(committed.block.txs, agreed[1], stored)
+        self._record(passed, found, Check.REPLAY, height, name)
 
     # ------------------------------------------------------------------ output
 
     def report(self) -> Report:
-        heights = [n.info.height for n in self._nodes.values() if n.up]
-        top = max(heights, default=0)
-        blamed = {name for f in self.tally.findings for name in f.nodes}
-        rows = []
-        for node in self._nodes.values():
-            info = node.info
-            lag = max(0, top - info.height) if node.up else 0
-            if not node.up:
-                status = info.reach.value
-            elif info.name in blamed:
-                status = "faulty"
-            elif lag > self._lag_tolerance:
-                status = "lagging"
-            else:
-                status = "ok"
-            rows.append(
-                NodeRow(info.name, info.address, status, info.height, node.verified_height, lag, info.detail)
-            )
-        return Report(
-            chain_id=self.genesis.chain_id,
-            agreed_height=self.height,
-            nodes=tuple(rows),
-            passed={c.value: n for c, n in sorted(self.tally.passed.items())},
-            failed={c.value: n for c, n in sorted(self.tally.failed.items())},
-            findings=tuple(self.tally.findings),
-            findings_dropped=self.tally.dropped,
-        )
+        return node_report(self.genesis, self.height, self._nodes.values(), self.tally, self._lag_tolerance)
 
 
 def _with_certificate(
@@ -468,59 +353,3 @@ def _with_certificate(
     merged.CopyFrom(whole)
     merged.certificate.CopyFrom(signed.certificate)
     return merged
-
-
-def _differing_fields(ours: election_pb2.ElectionState, theirs: election_pb2.ElectionState) -> list[str]:
-    names = {f.name for f, _ in ours.ListFields()} | {f.name for f, _ in theirs.ListFields()}
-    return sorted(n for n in names if _only(ours, n) != _only(theirs, n))
-
-
-def _only(record: election_pb2.ElectionState, name: str) -> bytes:
-    """The canonical bytes of one field of the record, alone."""
-    probe = election_pb2.ElectionState()
-    probe.CopyFrom(record)
-    for field, _ in record.ListFields():
-        if field.name != name:
-            probe.ClearField(field.name)  # type: ignore[arg-type]
-    return canonical(probe)
-
-
-def _counts(record: election_pb2.ElectionState) -> str:
-    return "; ".join(f"{c.contest_id}={list(c.counts)}" for c in record.result.contests) or "none"
-
-
-def _classify(raw: bytes, stored: election_pb2.TxResult, replayed: election_pb2.TxResult) -> Check:
-    """Name the rule a wrongly accepted transaction broke, where one has its own check."""
-    if stored.code != election_pb2.OK:
-        return Check.REPLAY
-    try:
-        _, tx = decode_signed_tx(raw)
-    except DecodeError:
-        return Check.REPLAY
-    kind = tx_kind(tx)
-    if kind == "ballot" and replayed.code == election_pb2.BAD_ATTESTATION:
-        return Check.ATTESTATION
-    if kind == "roll_append" and replayed.code == election_pb2.NOT_AUTHORIZED:
-        return Check.ROLL_AUTHORITY
-    if kind == "ballot" and replayed.code in (
-        election_pb2.BAD_PROOF,
-        election_pb2.BAD_SIGNATURE,
-        election_pb2.MALFORMED,
-    ):
-        return Check.BALLOT
-    if kind == "dkg_deal" and replayed.code in (
-        election_pb2.BAD_PROOF,
-        election_pb2.MALFORMED,
-        election_pb2.OUTSIDE_WINDOW,
-    ):
-        return Check.KEY_GENERATION
-    if kind == "election_open" and replayed.code in (
-        election_pb2.KEYGEN_PENDING,
-        election_pb2.KEYGEN_INCOMPLETE,
-    ):
-        return Check.KEY_GENERATION
-    if kind == "roll_append" and replayed.code == election_pb2.WRONG_PHASE:
-        return Check.ROLL_FROZEN
-    if kind == "decryption_share" and replayed.code in (election_pb2.BAD_PROOF, election_pb2.BAD_SHARE):
-        return Check.DECRYPTION_SHARE
-    return Check.REPLAY

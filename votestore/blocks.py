@@ -58,6 +58,17 @@ def check_evidence(chain_id: str, validator_keys: Sequence[bytes], evidence: led
             raise BlockInvalid(f"evidence vote of validator {vote.validator} is not validly signed")
 
 
+def check_body(block: ledger_pb2.Block) -> None:
+    """The body is the one the header names: its block id (the header's hash) covers the
+    transactions and evidence only through these roots, so a block with the same header and
+    another body is a different block under the same id."""
+    header = block.header
+    if header.tx_root != tx_root(block.txs):
+        raise BlockInvalid("transactions do not match the header's Merkle root")
+    if header.evidence_hash != evidence_root(block.evidence):
+        raise BlockInvalid("evidence does not match the header's evidence hash")
+
+
 def check_block(
     chain_id: str,
     block: ledger_pb2.Block,
@@ -81,10 +92,7 @@ def check_block(
         raise BlockInvalid(f"block time {header.time_ms} not after parent time {prev_time_ms}")
     if header.proposer >= validator_count:
         raise BlockInvalid(f"proposer {header.proposer} is not a validator")
-    if header.tx_root != tx_root(block.txs):
-        raise BlockInvalid("transactions do not match the header's Merkle root")
-    if header.evidence_hash != evidence_root(block.evidence):
-        raise BlockInvalid("evidence does not match the header's evidence hash")
+    check_body(block)
     if header.app_hash != app_hash:
         raise BlockInvalid("app hash differs from the state left by the previous block")
     if header.results_hash != results_hash:

@@ -297,6 +297,10 @@ class Consensus:
         signed = signing_bytes(self._chain_id, message)
         if not self._verifier.verify(self._sender(message), signed, message.signature):
             return self._drop(DropReason.BAD_SIGNATURE)
+        # The signature covers the block id, not the payload: a relayed copy with another payload
+        # must not take the (round, block id) slot before the genuine one (issue 19, relay).
+        if isinstance(message, Proposal) and self._built_by(message.block_id, message.payload) is None:
+            return self._drop(DropReason.BAD_PAYLOAD)
         if message.height == self._height + 1:
             if len(self._next_height) >= NEXT_HEIGHT_BUFFER_MESSAGES:
                 return self._drop(DropReason.BUFFER_FULL)

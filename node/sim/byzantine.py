@@ -26,7 +26,7 @@ from node.peers import to_wire
 from node.sim.network import FetchReply, FetchRequest
 from node.sim.node import CHAIN_ID, Committed, Outbound, Serve, make_value, serve_honestly
 from node.sim.scenario import Attack, Behaviour, Flood
-from node.wire import proposal_from_wire, vote_from_wire
+from node.wire import consensus_message
 from proto.votestore.v1 import peer_pb2
 from votestore.hashing import sha256
 
@@ -46,21 +46,12 @@ def _sign(signer: Signer, message: Proposal | Vote) -> Proposal | Vote:
     return replace(message, signature=signer.sign(signing_bytes(CHAIN_ID, message)))
 
 
-def _decode(wire: peer_pb2.PeerMessage) -> Proposal | Vote | None:
-    kind = wire.WhichOneof("kind")
-    if kind == "proposal":
-        return proposal_from_wire(wire.proposal)
-    if kind == "vote":
-        return vote_from_wire(wire.vote)
-    return None
-
-
 def _per_message(change: Callable[[Proposal | Vote, int], list[Proposal | Vote]], record: Record) -> Outbound:
     """An outbound filter from a rule on consensus messages (status messages pass unchanged);
     what the rule signed anew is recorded for the checkers."""
 
     def outbound(wire: peer_pb2.PeerMessage, dst: int) -> list[peer_pb2.PeerMessage]:
-        message = _decode(wire)
+        message = consensus_message(wire)
         if message is None:
             return [wire]
         out = []
@@ -148,16 +139,20 @@ class Parts:
     """What its hellos claim, if not its height."""
 
 
-def attacker(
-    attacks: Collection[Attack],
-    flood: Flood,
-    instance: int,
-    validator: int,
-    size: int,
-    signer: Signer,
-    rng: random.Random,
-    record: Record,
-) -> Parts:
+@dataclass(frozen=True, slots=True)
+class Who:
+    """A Byzantine node: its instance and validator index, the validator count, its own key
+    (it holds no other), the run's random stream, and where what it signs is recorded."""
+
+    instance: int
+    validator: int
+    size: int
+    signer: Signer
+    rng: random.Random
+    record: Record
+
+
+def attacker(attacks: Collection[Attack], flood: Flood, who: Who) -> Parts:
     """The honest node, plus `attacks` (RELAY is the simulation's: `junk_copy`; AMNESIA its
     restarts: `node.sim.scenario.amnesia_crashes`)."""
     flooded: set[tuple[int, int]] = set()
@@ -174,9 +169,9 @@ def attacker(
         if Attack.FLOOD in attacks and kind in ("proposal", "vote"):
             height = wire.proposal.height if kind == "proposal" else wire.vote.height
             if height not in flood_wires:
-                messages = _flood(flood, height + 1, validator, instance, signer, rng)
+                messages = _flood(flood, height + 1, who.validator, who.instance, who.signer, who.rng)
                 for message in messages:
-                    record(message)
+                    who.record(message)
                 flood_wires[height] = [to_wire(message) for message in messages]
                 flood_wires.pop(height - 2, None)
             if (height, dst) not in flooded:
@@ -186,7 +181,7 @@ def attacker(
 
     serve: Serve | None = serve_honestly
     if Attack.FORGE in attacks:
-        serve = forger(instance, validator, size, signer, rng)
+        serve = forger(who)
     elif Attack.LIE in attacks:
         serve = serve_empty
     return Parts(outbound, serve, CLAIMED_HEIGHT if Attack.LIE in attacks else None)
@@ -197,21 +192,25 @@ def serve_empty(request: FetchRequest, chain: list[Committed]) -> FetchReply | N
     return FetchReply(request.first, ())
 
 
-def forger(instance: int, validator: int, size: int, signer: Signer, rng: random.Random) -> Serve:
+def forger(who: Who) -> Serve:
     """Blocks for every height asked, each with a forged certificate (its own signature and junk)
     or with a real certificate of its chain and another payload."""
 
     def serve(request: FetchRequest, chain: list[Committed]) -> FetchReply | None:
         blocks: list[tuple[Certificate, bytes]] = []
         for height in range(request.first, min(request.last, request.first + 8) + 1):
-            if height <= len(chain) and rng.random() < 0.5:
+            if height <= len(chain) and who.rng.random() < 0.5:
                 real = chain[height - 1]
-                blocks.append((real.certificate, make_value(height, 0, instance, validator, JUNK_TAG)[1]))
+                blocks.append(
+                    (real.certificate, make_value(height, 0, who.instance, who.validator, JUNK_TAG)[1])
+                )
                 continue
-            block_id, payload = make_value(height, 0, instance, validator, b"#forged")
-            precommit = Vote(VoteType.PRECOMMIT, height, 0, block_id, validator, b"")
-            own = _sign(signer, precommit).signature
-            signatures = tuple(sorted((v, own if v == validator else bytes(len(own))) for v in range(size)))
+            block_id, payload = make_value(height, 0, who.instance, who.validator, b"#forged")
+            precommit = Vote(VoteType.PRECOMMIT, height, 0, block_id, who.validator, b"")
+            own = _sign(who.signer, precommit).signature
+            signatures = tuple(
+                sorted((v, own if v == who.validator else bytes(len(own))) for v in range(who.size))
+            )
             blocks.append((Certificate(height, 0, block_id, signatures), payload))
         return FetchReply(request.first, tuple(blocks))
 
@@ -222,25 +221,15 @@ def silent(wire: peer_pb2.PeerMessage, dst: int) -> list[peer_pb2.PeerMessage]:
     return []
 
 
-def parts_for(
-    behaviour: Behaviour | None,
-    attacks: Collection[Attack],
-    flood: Flood,
-    instance: int,
-    validator: int,
-    size: int,
-    signer: Signer,
-    rng: random.Random,
-    record: Record,
-) -> Parts:
+def parts_for(behaviour: Behaviour | None, attacks: Collection[Attack], flood: Flood, who: Who) -> Parts:
     """A node's outbound filter (None: send as queued) and how it serves a fetch."""
     if behaviour is None or behaviour == Behaviour.TWINS:
         return Parts(None, serve_honestly)
     if behaviour == Behaviour.SILENT:
         return Parts(silent, None)
     if behaviour == Behaviour.EQUIVOCATE:
-        return Parts(equivocate(instance, signer, rng, record), serve_honestly)
+        return Parts(equivocate(who.instance, who.signer, who.rng, who.record), serve_honestly)
     if behaviour == Behaviour.NOISE:
-        return Parts(noise(size, signer, rng, record), serve_honestly)
+        return Parts(noise(who.size, who.signer, who.rng, who.record), serve_honestly)
     assert behaviour == Behaviour.ATTACKER
-    return attacker(attacks, flood, instance, validator, size, signer, rng, record)
+    return attacker(attacks, flood, who)

@@ -51,7 +51,7 @@ from node.metrics import NodeMetrics
 from node.peers import Peers
 from node.repair import CatchupPeers, FetchPlan, Lag, judge_fetch, plan_fetch
 from node.sim.network import FetchReply, FetchRequest
-from node.wire import proposal_from_wire, vote_from_wire
+from node.wire import consensus_message
 from proto.votestore.v1 import ledger_pb2, peer_pb2
 from votestore.errors import DecodeError
 from votestore.hashing import sha256
@@ -305,21 +305,18 @@ class SimNode:
             return None
         if isinstance(message, FetchReply):
             return self._fetched(src, message)
-        kind = message.WhichOneof("kind")
         try:
-            if kind == "proposal":
-                event: Event = proposal_from_wire(message.proposal)
-            elif kind == "vote":
-                event = vote_from_wire(message.vote)
-            elif kind == "status":
-                return self.peers.on_status(src, message.status)
-            else:
-                self.dropped[f"unexpected_{kind}"] += 1
-                return None
+            event = consensus_message(message)
         except DecodeError:
             self.dropped["undecodable"] += 1
             return None
-        return self.run(event)
+        if event is not None:
+            return self.run(event)
+        kind = message.WhichOneof("kind")
+        if kind == "status":
+            return self.peers.on_status(src, message.status)
+        self.dropped[f"unexpected_{kind}"] += 1
+        return None
 
     # ------------------------------------------------------------------ catch-up
 

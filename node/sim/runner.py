@@ -12,7 +12,7 @@ from typing import Final
 
 from node.clock import Timer
 from node.consensus import Proposal, Signer, ValidatorSet, Verifier, Vote
-from node.sim.byzantine import junk_copy, parts_for
+from node.sim.byzantine import Who, junk_copy, parts_for
 from node.sim.checkers import (
     Violation,
     check_agreement,
@@ -135,12 +135,14 @@ class Simulation:
                 scenario.behaviours.get(validator),
                 scenario.attacks.get(validator, ()),
                 scenario.flood,
-                instance,
-                validator,
-                scenario.size,
-                signers[validator],
-                self._rng,
-                partial(self._record_forged, instance),
+                Who(
+                    instance,
+                    validator,
+                    scenario.size,
+                    signers[validator],
+                    self._rng,
+                    partial(self._record_forged, instance),
+                ),
             )
             self.nodes.append(
                 SimNode(

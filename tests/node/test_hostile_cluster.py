@@ -5,8 +5,6 @@ what it sent as invalid, and none of them logs a traceback (issue 19)."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import time
 import urllib.request
 from pathlib import Path
@@ -17,6 +15,7 @@ import pytest
 from ops.localnet import LocalNet
 from proto.votestore.v1 import election_pb2
 from tests.cluster import election_definition, submit, wait_committed
+from tests.node.builds import start_build
 from tests.node.hostile_node import FLOOD_VOTES
 from votestore import txbuild
 from votestore.encoding import tx_hash
@@ -27,7 +26,6 @@ HOSTILE: Final = 0
 HONEST: Final = (1, 2, 3)
 TXS: Final = 12
 COMMIT_TIMEOUT_S: Final = 90.0
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def _invalid(port: int) -> dict[str, float]:
@@ -82,15 +80,7 @@ ATTACKS: Final = {
 
 def test_three_validators_keep_committing_beside_a_hostile_build(tmp_path: Path) -> None:
     with LocalNet.create(tmp_path / "net", metrics=True) as net:
-        with open(net.workdir / f"node{HOSTILE}.log", "ab") as log:
-            net.processes[HOSTILE] = subprocess.Popen(
-                [sys.executable, "-m", "tests.node.hostile_node", str(net.config_path(HOSTILE))],
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                start_new_session=True,
-                cwd=ROOT,
-            )
+        start_build(net, HOSTILE, "tests.node.hostile_node")
         for i in HONEST:
             net.start(i)
         net.wait_ready([HOSTILE, *HONEST])

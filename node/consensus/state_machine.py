@@ -466,6 +466,13 @@ class Consensus:
         assert last.round == self._round
         self._step = last.step
         vote_type = VoteType.PREVOTE if last.step == Step.PREVOTE else VoteType.PRECOMMIT
+        if last.step == Step.PRECOMMIT and self._valid_value is not None and self._valid_round == self._round:
+            # This round's prevotes left with the crash (the record keeps the last vote only): a
+            # peer that missed some would wait for a polka that never comes. Relay the one held.
+            for prevote in self._messages.votes_for(
+                self._round, VoteType.PREVOTE, self._valid_value.block_id
+            ):
+                out.append(Broadcast(prevote))
         vote = self._signed_vote(vote_type, last.block_id)
         out.append(Broadcast(vote))
         return self._record_vote(vote, out)

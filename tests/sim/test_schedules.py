@@ -104,6 +104,9 @@ REGRESSIONS = {
     "checker missed an equivocator's proposal that left only in a Status answer (soak)": make_scenario(
         1073171, 4, 1, 4
     ),
+    "restart after precommitting lost its prevote; a silent peer and a missed prevote: no polka": (
+        make_scenario(300117, 4, 1, 5)
+    ),
     "restarted node's own prevote missing from its quorum": Scenario(
         seed=56,
         size=4,

@@ -11,12 +11,11 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import Final
 
 import grpc
 
-from node.repair import CatchupPeers, fetch_failed
+from node.repair import CatchupPeers, Lag, judge_fetch, plan_fetch
 from node.rpc.peer import CHANNEL_OPTIONS
 from node.shell import NodeShell
 from proto.votestore.v1 import election_pb2, ledger_pb2, node_pb2, node_pb2_grpc
@@ -28,37 +27,11 @@ from votestore.encoding import tx_hash
 log = logging.getLogger("votestore.node.catchup")
 
 CATCHUP_TICK_S: Final = 0.1  # a restarted node starts fetching within this of hearing a peer's height
-ONE_BEHIND_GRACE_S: Final = 1.0  # one block behind at one height this long: it is not committing here
-CATCHUP_BATCH_BLOCKS: Final = 500
 CATCHUP_APPLY_TIMEOUT_S: Final = 60.0
 CATCHUP_RPC_TIMEOUT_S: Final = 30.0
 
 Fetch = Callable[["NodeShell", int, str, int, int], Awaitable[tuple[int, bool]]]
 """(shell, peer, its address, first, last) -> (blocks fed, whether one failed its check)."""
-
-
-@dataclass(slots=True)
-class Lag:
-    """When a node behind its peers should fetch blocks rather than wait for consensus.
-
-    Two or more blocks behind: at once. One behind is the normal state of a validator whose
-    commit of a height finishes after a faster peer's: it fetches only if that same height has
-    stayed uncommitted here for ONE_BEHIND_GRACE_S. The grace starts again at each height this
-    node commits, so a validator that is often a little behind never fetches blocks it is
-    committing itself."""
-
-    height: int = -1
-    """This node's height when a peer was first seen ahead of it; -1 when none is ahead."""
-    since: float = 0.0
-
-    def fetch_due(self, mine: int, best: int, now: float) -> bool:
-        """`mine`: this node's height; `best`: the highest peer height known; `now`: seconds."""
-        if best <= mine:
-            self.height = -1
-            return False
-        if self.height != mine:
-            self.height, self.since = mine, now
-        return best - mine >= 2 or now - self.since >= ONE_BEHIND_GRACE_S
 
 
 async def catch_up_forever(shell: NodeShell, addresses: dict[int, str], dialer: ValidatorDialer) -> None:
@@ -79,34 +52,26 @@ async def catch_up_once(
     shell: NodeShell, addresses: dict[int, str], lag: Lag, choice: CatchupPeers, fetch: Fetch
 ) -> int | None:
     """One tick of catch-up; returns the peer asked, if any."""
-    mine = shell.store.height
     now = shell.clock.now()
-    heights = shell.peers.heights
-    due = lag.fetch_due(mine, choice.best(heights, mine, now), now)
-    shell.metrics.catching_up.set(1 if due else 0)
-    if not due:
+    plan = plan_fetch(lag, choice, shell.peers.heights, shell.store.height, now)
+    shell.metrics.catching_up.set(0 if plan is None else 1)
+    if plan is None:
         return None
-    peer = choice.choose(heights, mine, now)
-    assert peer is not None, "fetch_due only with an eligible peer ahead"
-    last = min(heights[peer], mine + CATCHUP_BATCH_BLOCKS)
     shell.catching_up = True
     served, bad = 0, False
     try:
-        served, bad = await fetch(shell, peer, addresses[peer], mine + 1, last)
+        served, bad = await fetch(shell, plan.peer, addresses[plan.peer], plan.first, plan.last)
     except grpc.aio.AioRpcError as exc:
-        log.info("event=catchup_failed peer=%d code=%s", peer, exc.code().name)
+        log.info("event=catchup_failed peer=%d code=%s", plan.peer, exc.code().name)
     except TimeoutError:
-        log.warning("event=catchup_stalled peer=%d height=%d", peer, shell.store.height)
-        return peer  # this node's own apply was slow: not the peer's fault
+        log.warning("event=catchup_stalled peer=%d height=%d", plan.peer, shell.store.height)
+        return plan.peer  # this node's own apply was slow: not the peer's fault
     finally:
         shell.catching_up = False
-    if fetch_failed(last - mine, served, bad):
-        choice.failed(peer, shell.clock.now())
+    if judge_fetch(choice, plan, served, bad, shell.clock.now()):
         shell.metrics.invalid_messages.labels(reason="catchup_peer_set_aside").inc()
-        log.info("event=catchup_peer_set_aside peer=%d asked=%d served=%d", peer, last - mine, served)
-    else:
-        choice.served(peer)
-    return peer
+        log.info("event=catchup_peer_set_aside peer=%d asked=%d served=%d", plan.peer, plan.asked, served)
+    return plan.peer
 
 
 async def fetch_blocks(

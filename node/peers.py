@@ -128,6 +128,12 @@ class Peers:
     async def next_for(self, peer: int) -> peer_pb2.PeerMessage:
         return await self._outboxes[peer].get()
 
+    def take_queued(self, peer: int) -> list[peer_pb2.PeerMessage]:
+        """Everything queued for `peer`, oldest first, without waiting: the simulator's link,
+        which hands each message to its seeded network."""
+        outbox = self._outboxes[peer]
+        return [outbox.get_nowait() for _ in range(outbox.qsize())]
+
     # ------------------------------------------------------------------ stuck peers, stuck self
 
     def on_status(self, peer: int, status: peer_pb2.PeerStatus) -> None:

@@ -18,7 +18,7 @@ from node.ledger.store import Store
 from node.ledger.tip import check_child
 from node.pending import PendingTxs
 from proto.votestore.v1 import ledger_pb2
-from votestore.blocks import BlockInvalid, check_evidence, evidence_root, tx_root
+from votestore.blocks import BlockInvalid, check_body, check_evidence, evidence_root, tx_root
 from votestore.encoding import block_id, canonical
 from votestore.genesis import Genesis
 
@@ -28,13 +28,19 @@ MAX_EVIDENCE_PER_BLOCK: Final = 64
 
 
 def parse_identified(identity: bytes, payload: bytes) -> ledger_pb2.Block | None:
-    """The block `identity` names, if `payload` is exactly its canonical encoding; else None."""
+    """The block `identity` names, if `payload` is exactly its canonical encoding, body
+    included (a relayed copy with the proposer's header and other transactions is not); else
+    None."""
     block = ledger_pb2.Block()
     try:
         block.ParseFromString(payload)
     except ProtobufDecodeError:
         return None
     if block_id(block.header) != identity or canonical(block) != payload:
+        return None
+    try:
+        check_body(block)
+    except BlockInvalid:
         return None
     return block
 

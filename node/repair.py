@@ -1,10 +1,10 @@
 """Repair rules the node and the simulator share: what to send again to a peer that reports being
-stuck, and which peer to fetch missing blocks from.
+stuck, and when and from which peer to fetch missing blocks.
 
 Consensus assumes every message between correct validators eventually arrives; links drop and
 buffers overflow, so these rules make that true. They are pure (state in, decision out), so
 `node/peers.py` and `node/catchup.py` call them in the validator and `node/sim/node.py` calls the
-very same functions in the simulator: a change here changes both.
+very same functions (and holds the very same `Peers`) in the simulator: a change here changes both.
 """
 
 from __future__ import annotations
@@ -22,6 +22,8 @@ SET_ASIDE_MIN_S: Final = 1.0
 SET_ASIDE_MAX_S: Final = 30.0
 """A catch-up peer that failed is not asked again for SET_ASIDE_MIN_S, doubling with each failure
 in a row up to SET_ASIDE_MAX_S; a peer that serves what it was asked for starts again at zero."""
+ONE_BEHIND_GRACE_S: Final = 1.0  # one block behind at one height this long: it is not committing here
+CATCHUP_BATCH_BLOCKS: Final = 500
 
 
 def resend(sent: Sequence[Proposal | Vote], height: int, round_: int) -> list[Proposal | Vote]:
@@ -101,6 +103,65 @@ class CatchupPeers:
 
     def set_aside(self, now: float) -> list[int]:
         return sorted(p for p, until in self._until.items() if until > now)
+
+
+@dataclass(slots=True)
+class Lag:
+    """When a node behind its peers should fetch blocks rather than wait for consensus.
+
+    Two or more blocks behind: at once. One behind is the normal state of a validator whose
+    commit of a height finishes after a faster peer's: it fetches only if that same height has
+    stayed uncommitted here for ONE_BEHIND_GRACE_S. The grace starts again at each height this
+    node commits, so a validator that is often a little behind does not fetch blocks it is
+    committing itself."""
+
+    height: int = -1
+    """This node's height when a peer was first seen ahead of it; -1 when none is ahead."""
+    since: float = 0.0
+
+    def fetch_due(self, mine: int, best: int, now: float) -> bool:
+        """`mine`: this node's height; `best`: the highest peer height known; `now`: seconds."""
+        if best <= mine:
+            self.height = -1
+            return False
+        if self.height != mine:
+            self.height, self.since = mine, now
+        return best - mine >= 2 or now - self.since >= ONE_BEHIND_GRACE_S
+
+
+@dataclass(frozen=True, slots=True)
+class FetchPlan:
+    """Ask `peer` for heights first..last."""
+
+    peer: int
+    first: int
+    last: int
+
+    @property
+    def asked(self) -> int:
+        return self.last - self.first + 1
+
+
+def plan_fetch(
+    lag: Lag, choice: CatchupPeers, heights: Mapping[int, int], mine: int, now: float
+) -> FetchPlan | None:
+    """One catch-up tick's decision: nothing while no eligible peer is clearly ahead (`Lag`),
+    else the next peer in rotation, asked up to what it claims (at most CATCHUP_BATCH_BLOCKS)."""
+    if not lag.fetch_due(mine, choice.best(heights, mine, now), now):
+        return None
+    peer = choice.choose(heights, mine, now)
+    assert peer is not None, "fetch_due only with an eligible peer ahead"
+    return FetchPlan(peer, mine + 1, min(heights[peer], mine + CATCHUP_BATCH_BLOCKS))
+
+
+def judge_fetch(choice: CatchupPeers, plan: FetchPlan, served: int, bad: bool, now: float) -> bool:
+    """Record how `plan`'s peer served (`served` good blocks; `bad`: one failed its checks);
+    True if it was set aside."""
+    if fetch_failed(plan.asked, served, bad):
+        choice.failed(plan.peer, now)
+        return True
+    choice.served(plan.peer)
+    return False
 
 
 def fetch_failed(asked: int, served: int, bad: bool) -> bool:

@@ -51,13 +51,7 @@ from node.pending import PendingTxs
 from node.proposer import BlockValidity, Proposer, built_by
 from node.signing import Ed25519Signer, GenesisVerifier
 from node.verify_pool import VerifyPool
-from node.wire import (
-    certificate_from_wire,
-    encode_last_signed,
-    proposal_from_wire,
-    vote_from_wire,
-    vote_to_wire,
-)
+from node.wire import certificate_from_wire, consensus_message, encode_last_signed, vote_to_wire
 from proto.votestore.v1 import ledger_pb2, peer_pb2
 from votestore.encoding import canonical
 from votestore.errors import DecodeError
@@ -274,27 +268,24 @@ class NodeShell:
     # ------------------------------------------------------------------ dispatch
 
     def on_peer_message(self, sender: int, message: peer_pb2.PeerMessage) -> None:
-        kind = message.WhichOneof("kind")
         try:
-            if kind == "proposal":
-                event: Event = proposal_from_wire(message.proposal)
-            elif kind == "vote":
-                event = vote_from_wire(message.vote)
-            elif kind == "status":
-                return self.peers.on_status(sender, message.status)
-            elif kind == "txs":
-                return self.spawn(self._take_gossip(list(message.txs.txs)))
-            elif kind == "announce":
-                return self.gossip.on_announce(sender, list(message.announce.tx_hashes))
-            elif kind == "want":
-                return self.gossip.on_want(sender, list(message.want.tx_hashes))
-            else:
-                return self.metrics.invalid_messages.labels(reason=f"unexpected_{kind}").inc()
+            event = consensus_message(message)
         except DecodeError:
             return self.metrics.invalid_messages.labels(reason="undecodable").inc()
-        if self._events.qsize() >= MAX_PENDING_EVENTS:
-            return self.metrics.invalid_messages.labels(reason="event_queue_full").inc()
-        self._feed(event)
+        if event is not None:
+            if self._events.qsize() >= MAX_PENDING_EVENTS:
+                return self.metrics.invalid_messages.labels(reason="event_queue_full").inc()
+            return self._feed(event)
+        kind = message.WhichOneof("kind")
+        if kind == "status":
+            return self.peers.on_status(sender, message.status)
+        if kind == "txs":
+            return self.spawn(self._take_gossip(list(message.txs.txs)))
+        if kind == "announce":
+            return self.gossip.on_announce(sender, list(message.announce.tx_hashes))
+        if kind == "want":
+            return self.gossip.on_want(sender, list(message.want.tx_hashes))
+        return self.metrics.invalid_messages.labels(reason=f"unexpected_{kind}").inc()
 
     async def _take_gossip(self, txs: list[bytes]) -> None:
         await self.admission.submit_many(txs, from_peer=True)  # those the full mempool refused are dropped

@@ -9,8 +9,19 @@ from __future__ import annotations
 from google.protobuf.message import DecodeError as ProtobufDecodeError
 
 from node.consensus import Certificate, LastSigned, Proposal, Step, Vote, VoteType
-from proto.votestore.v1 import ledger_pb2
+from proto.votestore.v1 import ledger_pb2, peer_pb2
 from votestore.errors import DecodeError, StoreCorrupted
+
+
+def consensus_message(message: peer_pb2.PeerMessage) -> Proposal | Vote | None:
+    """The proposal or vote a peer message carries, None for the other kinds; DecodeError if it
+    carries one that does not convert. The node's and the simulator's dispatch both start here."""
+    kind = message.WhichOneof("kind")
+    if kind == "proposal":
+        return proposal_from_wire(message.proposal)
+    if kind == "vote":
+        return vote_from_wire(message.vote)
+    return None
 
 
 def vote_from_wire(message: ledger_pb2.Vote) -> Vote:

@@ -25,7 +25,6 @@ SPAWNS: Final = re.compile(
 
 TESTS_THAT_START_THEIR_OWN: Final = {
     "tests/node/test_twin.py": "a second process holding a validator's key: the attack under test",
-    "tests/node/test_catchup_liar.py": "a lying validator (tests.node.liar_node), not votestore's node",
     "tests/node/test_config_errors.py": "a node that must refuse to start, and its one-line error",
     "tests/deploy/processes.py": "the verifier and Prometheus beside a LocalNet, as deployed",
     "tests/deploy/test_scrape.py": "the gateway and verifier with the deploy manifests' metrics flags",
@@ -36,6 +35,7 @@ TESTS_THAT_START_THEIR_OWN: Final = {
     "tests/node/test_twin_stream.py": "a twin holding a validator's key, whose stream the peers refuse",
     "tests/notices/test_crash.py": "the notices sender, killed mid-campaign: not a cluster member",
     "tests/test_cli.py": "`node run --bogus`, a usage error: no node starts",
+    "tests/node/builds.py": "test-only validator builds (liar, hostile), not votestore's node",
 }
 """Tests that start a process that is not a cluster member on purpose; each says why."""
 

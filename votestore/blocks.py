@@ -60,7 +60,8 @@ def check_evidence(chain_id: str, validator_keys: Sequence[bytes], evidence: led
 
 def check_header(chain_id: str, block: ledger_pb2.Block, *, height: int, validator_count: int) -> None:
     """Check what a block says of itself, with the genesis file alone: chain id, height, proposer,
-    and that its transactions and evidence are the ones its header commits to. Raise BlockInvalid.
+    and that its transactions and evidence are the ones its header commits to (`check_body`).
+    Raise BlockInvalid.
 
     The node (`check_block`) and the verifier (which judges links against the agreed chain
     instead of a node's own parent) both call this one check."""
@@ -71,6 +72,14 @@ def check_header(chain_id: str, block: ledger_pb2.Block, *, height: int, validat
         raise BlockInvalid(f"header height {header.height}, expected {height}")
     if header.proposer >= validator_count:
         raise BlockInvalid(f"proposer {header.proposer} is not a validator")
+    check_body(block)
+
+
+def check_body(block: ledger_pb2.Block) -> None:
+    """The body is the one the header names: its block id (the header's hash) covers the
+    transactions and evidence only through these roots, so a block with the same header and
+    another body is a different block under the same id."""
+    header = block.header
     if header.tx_root != tx_root(block.txs):
         raise BlockInvalid("transactions do not match the header's Merkle root")
     if header.evidence_hash != evidence_root(block.evidence):

@@ -297,6 +297,10 @@ class Consensus:
         signed = signing_bytes(self._chain_id, message)
         if not self._verifier.verify(self._sender(message), signed, message.signature):
             return self._drop(DropReason.BAD_SIGNATURE)
+        # The signature covers the block id, not the payload: a relayed copy with another payload
+        # must not take the (round, block id) slot before the genuine one (issue 19, relay).
+        if isinstance(message, Proposal) and self._built_by(message.block_id, message.payload) is None:
+            return self._drop(DropReason.BAD_PAYLOAD)
         if message.height == self._height + 1:
             if len(self._next_height) >= NEXT_HEIGHT_BUFFER_MESSAGES:
                 return self._drop(DropReason.BUFFER_FULL)
@@ -462,6 +466,13 @@ class Consensus:
         assert last.round == self._round
         self._step = last.step
         vote_type = VoteType.PREVOTE if last.step == Step.PREVOTE else VoteType.PRECOMMIT
+        if last.step == Step.PRECOMMIT and self._valid_value is not None and self._valid_round == self._round:
+            # This round's prevotes left with the crash (the record keeps the last vote only): a
+            # peer that missed some would wait for a polka that never comes. Relay the one held.
+            for prevote in self._messages.votes_for(
+                self._round, VoteType.PREVOTE, self._valid_value.block_id
+            ):
+                out.append(Broadcast(prevote))
         vote = self._signed_vote(vote_type, last.block_id)
         out.append(Broadcast(vote))
         return self._record_vote(vote, out)

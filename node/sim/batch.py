@@ -30,17 +30,22 @@ class Summary:
     violations: int = 0
     failing_seeds: list[int] = field(default_factory=list)
     events: int = 0
+    amnesia_double_votes: int = 0
+    """Labelled apart: an amnesiac is Byzantine by the model, so its double votes are no
+    violation, but they are what a guard against amnesia must bring to 0."""
 
     def add(self, result: RunResult) -> None:
         self.runs += 1
         self.heights_committed += result.heights_committed
         self.violations += len(result.violations)
         self.events += result.events
+        self.amnesia_double_votes += result.amnesia_double_votes
         if result.violations:
             self.failing_seeds.append(result.seed)
 
     def line(self) -> str:
         return (
             f"runs={self.runs} heights_committed={self.heights_committed} "
-            f"violations={self.violations} failing_runs={len(self.failing_seeds)}"
+            f"violations={self.violations} failing_runs={len(self.failing_seeds)} "
+            f"amnesia_double_votes={self.amnesia_double_votes}"
         )

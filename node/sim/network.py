@@ -11,25 +11,19 @@ from node.sim.scenario import STABLE_MAX_DELAY_MS, Scenario
 
 
 @dataclass(frozen=True, slots=True)
-class Status:
-    """The shell's "where are you" when it has made no progress for a while: the chosen peer
-    answers with the decided block (if the sender is behind), peers at its height with their own
-    messages as `node.repair.resend` picks them."""
+class FetchRequest:
+    """Catch-up's GetBlocks: heights first..last, asked of the peer `node.repair.plan_fetch` chose."""
 
-    instance: int
-    height: int
-    round: int
-    fetch: bool = False
-    """The receiver is the peer `CatchupPeers` chose: it answers with the decided block if the
-    sender is behind it (the others answer only with their messages of the sender's height)."""
+    first: int
+    last: int
 
 
 @dataclass(frozen=True, slots=True)
-class SyncBlock:
-    """A decided block with its certificate, fed to the receiver's core as `Decided`."""
+class FetchReply:
+    """The blocks a peer serves for a `FetchRequest`: (certificate, payload) from `first` on."""
 
-    certificate: Certificate
-    payload: bytes
+    first: int
+    blocks: tuple[tuple[Certificate, bytes], ...]
 
 
 class Network:

@@ -1,20 +1,25 @@
-"""The simulated shell around one `Consensus`: what a node process does, minus sockets and disks.
+"""One simulated validator: the consensus core with the node's own `Peers` service, on a clock
+and a network the simulation owns — what a node process does, minus sockets and disks.
 
-It carries out actions in order, keeps a "disk" that survives crashes (last-signed record, the
-chain, its own messages of the current height), and repairs by the node's own rules
-(`node.repair`): a stuck peer's `Status` is answered with what `resend` picks, at most once per
-`ResendLimit` interval, and a node that is stuck asks for the decided block from the peer
-`CatchupPeers` chooses among those whose messages show them ahead — the gossip that makes lost
-messages arrive eventually, as the paper's model assumes after GST.
+It carries out the core's actions in order, as `node/shell.py` does; keeps a "disk" that survives
+crashes (the last-signed record and the chain); and repairs by the node's own code: `Peers`
+(the validator's service, over `node.clock.Clock`) queues its messages, answers a stuck peer's
+status with what `node.repair.resend` picks at most once per `ResendLimit` interval, and runs the
+stuck watchdog; catch-up asks the peer `node.repair.plan_fetch` chooses and judges it with
+`judge_fetch`, as `node/catchup.py` does. Messages travel as the wire records the node sends.
 """
 
 from __future__ import annotations
 
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Final, Protocol
 
+from google.protobuf.message import DecodeError as ProtobufDecodeError
+
+from node.catchup import CATCHUP_TICK_S
+from node.clock import Timer
 from node.consensus import (
     Action,
     Applied,
@@ -33,7 +38,6 @@ from node.consensus import (
     ScheduleTimeout,
     Signer,
     Start,
-    Step,
     Timeout,
     TimeoutConfig,
     ValidatorSet,
@@ -41,44 +45,65 @@ from node.consensus import (
     Verifier,
     Vote,
     leader,
+    verify_certificate,
 )
-from node.repair import CatchupPeers, ResendLimit, resend
-from node.sim.network import Status, SyncBlock
+from node.metrics import NodeMetrics
+from node.peers import Peers
+from node.repair import CatchupPeers, FetchPlan, Lag, judge_fetch, plan_fetch
+from node.sim.network import FetchReply, FetchRequest
+from node.wire import consensus_message
+from proto.votestore.v1 import ledger_pb2, peer_pb2
+from votestore.errors import DecodeError
 from votestore.hashing import sha256
 
 CHAIN_ID: Final = "votestore-sim"
 SIM_TIMEOUTS: Final = TimeoutConfig(propose_ms=300, prevote_ms=150, precommit_ms=150, delta_ms=100)
-STATUS_INTERVAL_MS: Final = 500
+SIM_EPOCH_MS: Final = 1_700_000_000_000
+FETCH_TIMEOUT_S: Final = 1.0
+"""A fetch with no answer by then failed (the node's GetBlocks to an unreachable peer fails)."""
 
-Message = Proposal | Vote | Status | SyncBlock
-Outbound = Callable[[Proposal | Vote, list[int]], list[tuple[int, Proposal | Vote]]]
+Message = peer_pb2.PeerMessage | FetchRequest | FetchReply
+Outbound = Callable[[peer_pb2.PeerMessage, int], list[peer_pb2.PeerMessage]]
+"""A Byzantine node's filter: what it sends to `dst` instead of one queued wire message."""
+Serve = Callable[[FetchRequest, list["Committed"]], FetchReply | None]
+"""How a node answers a catch-up fetch, given its chain: None sends nothing."""
 
 
 def make_value(
     height: int, round_: int, instance: int, validator: int, salt: bytes = b""
 ) -> tuple[bytes, bytes]:
-    """(block_id, payload) of the block an instance proposes; the id is the payload's hash, and
-    the payload names its builder (`v=`, as a header names its proposer) and the instance."""
-    payload = f"h={height};r={round_};v={validator};by={instance};".encode() + salt
+    """(block_id, payload) of the block an instance proposes: a wire `Block` whose header names
+    the height and its builder (as a real header names its proposer); the id is its hash."""
+    block = ledger_pb2.Block(
+        header=ledger_pb2.BlockHeader(chain_id=CHAIN_ID, height=height, proposer=validator),
+        txs=[f"r={round_};by={instance};".encode() + salt],
+    )
+    payload = block.SerializeToString(deterministic=True)
     return sha256(payload), payload
 
 
+def _identified(block_id: bytes, payload: bytes) -> ledger_pb2.BlockHeader | None:
+    if sha256(payload) != block_id:
+        return None
+    block = ledger_pb2.Block()
+    try:
+        block.ParseFromString(payload)
+    except ProtobufDecodeError:
+        return None
+    return block.header
+
+
 def sim_valid(height: int, builders: frozenset[int], block_id: bytes, payload: bytes) -> bool:
-    """valid(v) in simulation: the id names the payload, which names this height and a builder
-    among `builders`."""
-    builder = sim_built_by(block_id, payload)
-    return builder in builders and payload.startswith(f"h={height};".encode())
+    """valid(v) in simulation: the id names the payload, whose header names this height and a
+    builder among `builders`."""
+    header = _identified(block_id, payload)
+    return header is not None and header.height == height and header.proposer in builders
 
 
 def sim_built_by(block_id: bytes, payload: bytes) -> int | None:
-    """BuiltBy in simulation: the `v=` field of a payload whose hash is the id."""
-    if sha256(payload) != block_id:
-        return None
-    fields = dict(f.split(b"=", 1) for f in payload.split(b";") if b"=" in f)
-    try:
-        return int(fields[b"v"])
-    except (KeyError, ValueError):
-        return None
+    """BuiltBy in simulation: the header's proposer, if the payload is the block the id names."""
+    header = _identified(block_id, payload)
+    return None if header is None else header.proposer
 
 
 class Port(Protocol):
@@ -86,12 +111,34 @@ class Port(Protocol):
 
     def send(self, src: int, dst: int, message: Message) -> None: ...
 
-    def set_timer(self, instance: int, delay_ms: int, event: Timeout) -> None: ...
+    def call_later(
+        self, instance: int, incarnation: int, delay_s: float, callback: Callable[[], None]
+    ) -> Timer:
+        """A timer of one incarnation: it dies with a crash."""
+        ...
 
     def record_signed(self, instance: int, message: Proposal | Vote) -> None: ...
 
     @property
     def now_ms(self) -> int: ...
+
+
+class SimClock:
+    """`node.clock.Clock` on the simulation's virtual time, for one incarnation of one node."""
+
+    def __init__(self, port: Port, instance: int, incarnation: int) -> None:
+        self._port = port
+        self._instance = instance
+        self._incarnation = incarnation
+
+    def now(self) -> float:
+        return self._port.now_ms / 1000
+
+    def wall_ms(self) -> int:
+        return SIM_EPOCH_MS + self._port.now_ms
+
+    def call_later(self, delay_s: float, callback: Callable[[], None]) -> Timer:
+        return self._port.call_later(self._instance, self._incarnation, delay_s, callback)
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,7 +156,12 @@ class Disk:
 
     last_signed: LastSigned | None = None
     chain: list[Committed] = field(default_factory=list)
-    sent: list[Proposal | Vote] = field(default_factory=list)  # own messages, current height
+
+
+def serve_honestly(request: FetchRequest, chain: list[Committed]) -> FetchReply | None:
+    """GetBlocks: what this node holds of first..last."""
+    held = chain[request.first - 1 : request.last]
+    return FetchReply(request.first, tuple((c.certificate, c.payload) for c in held))
 
 
 class SimNode:
@@ -119,12 +171,13 @@ class SimNode:
         instance: int,
         validator: int,
         validators: ValidatorSet,
-        peers: list[int],
+        instances: int,
         signer: Signer,
         verifier: Verifier,
         port: Port,
-        outbound: Outbound,
-        answers_status: bool = True,
+        outbound: Outbound | None = None,
+        serve: Serve | None = serve_honestly,
+        hello_height: int | None = None,
         valid: Validity = sim_valid,
     ) -> None:
         self.instance = instance
@@ -133,25 +186,41 @@ class SimNode:
         self.evidence: list[RecordEvidence] = []
         self.core: Consensus | None = None
         self.incarnation = 0
+        self.dropped: Counter[str] = Counter()
+        """Wire messages that did not decode, and catch-up blocks that failed their checks."""
         self._validators = validators
-        self._peers = peers
+        self._instances = instances
         self._signer = signer
         self._verifier = verifier
         self._port = port
         self._outbound = outbound
-        self._answers_status = answers_status
+        self._serve = serve
+        self._hello_height = hello_height
         self._valid = valid
-        self._last_position: tuple[int, int, Step] | None = None
         self._crash_after: int | None = None
-        self._heights: dict[int, int] = {}  # peers' committed heights, as their messages show
+        self._crash_forget = False
+        self.peers = self._new_peers(SimClock(port, instance, 0))
+        self._lag = Lag()
         self._catchup = CatchupPeers()
-        self._asked: int | None = None  # the peer asked for the decided block at the last tick
-        self._resends = ResendLimit(STATUS_INTERVAL_MS / 2000)
+        self._fetching: FetchPlan | None = None
+
+    def _new_peers(self, clock: SimClock) -> Peers:
+        return Peers(
+            n=self._instances,
+            index=self.instance,
+            height=lambda: len(self.disk.chain),
+            clock=clock,
+            metrics=NodeMetrics(),
+        )
+
+    # ------------------------------------------------------------------ life
 
     def boot(self) -> None:
-        """Start, or restart from the disk after a crash."""
+        """Start, or restart from the disk after a crash: memory (peers, heights, catch-up
+        state, this height's own messages) starts empty, as in a node process."""
         assert self.core is None
         self.incarnation += 1
+        clock = SimClock(self._port, self.instance, self.incarnation)
         self.core = Consensus(
             chain_id=CHAIN_ID,
             validators=self._validators,
@@ -165,53 +234,136 @@ class SimNode:
             last_signed=self.disk.last_signed,
             recent_proposers=[c.proposer for c in self.disk.chain[-leader.window(self._validators) :]],
         )
-        self._last_position = None
-        self._heights = {}  # memory only: lost in a crash, as in a node process
+        self._clock = clock
+        self.peers = self._new_peers(clock)
+        self._lag = Lag()
         self._catchup = CatchupPeers()
-        self._asked = None
-        self._resends = ResendLimit(STATUS_INTERVAL_MS / 2000)
+        self._fetching = None
+        core = self.core
+        self.peers.watch_progress(lambda: core.round)
+        clock.call_later(CATCHUP_TICK_S, self._catch_up_tick)
         self.run(Start())
 
-    def crash(self) -> None:
+    def crash(self, forget: bool = False) -> None:
+        """Stop; `forget` (or an armed crash's): the last-signed record is lost too (amnesia)."""
         assert self.core is not None
         self.core = None
         self.incarnation += 1
+        if forget or self._crash_forget:
+            self.disk.last_signed = None
         self._crash_after = None
+        self._crash_forget = False
 
-    def arm_crash(self, after_actions: int) -> None:
+    def arm_crash(self, after_actions: int, forget: bool = False) -> None:
         """Crash in the middle of a step, after carrying out `after_actions` more actions."""
         assert self.core is not None and after_actions >= 0
         self._crash_after = after_actions
+        self._crash_forget = forget
 
-    def deliver(self, src: int, message: Message) -> None:
+    def flush(self) -> None:
+        """Hand what `Peers` queued to the network (through a Byzantine filter, if any)."""
         if self.core is None:
             return
-        if isinstance(message, SyncBlock):
-            return self.run(Decided(message.certificate, message.payload))
-        self._heights[src] = max(self._heights.get(src, 0), message.height - 1)
-        if isinstance(message, Status):
-            return self._answer_status(message)
-        return self.run(message)
+        for peer in range(self._instances):
+            if peer == self.instance:
+                continue
+            for wire in self.peers.take_queued(peer):
+                if self._outbound is None:
+                    self._port.send(self.instance, peer, wire)
+                else:
+                    for message in self._outbound(wire, peer):
+                        self._port.send(self.instance, peer, message)
 
-    def tick(self) -> None:
-        """Every STATUS_INTERVAL_MS: if stuck since the last tick, ask the peers for help, and
-        the peer `CatchupPeers` chooses for the decided block; a peer asked at the last tick that
-        left this node stuck is set aside."""
-        assert self.core is not None
-        position = (self.core.height, self.core.round, self.core.current_step)
-        now = self._port.now_ms / 1000
-        if position != self._last_position:
-            if self._asked is not None:
-                self._catchup.served(self._asked)
-            self._asked = None
-        else:
-            if self._asked is not None:
-                self._catchup.failed(self._asked, now)
-            self._asked = self._catchup.choose(self._heights, len(self.disk.chain), now)
-            for peer in self._peers:
-                status = Status(self.instance, self.core.height, self.core.round, fetch=peer == self._asked)
-                self._port.send(self.instance, peer, status)
-        self._last_position = position
+    def hello_height(self) -> int:
+        """The height this node's hello claims when a link (re)connects."""
+        return len(self.disk.chain) if self._hello_height is None else self._hello_height
+
+    def link_up(self, peer: SimNode) -> None:
+        """A link to `peer` came up (one of the two restarted), as `node/rpc/peer.py` sets one
+        up: each side hears the other's hello height, and sends it this height's own messages
+        first (`Peers.reconnected`)."""
+        if self.core is None or peer.core is None:
+            return
+        self.peers.up(peer.instance)
+        self.peers.heard_height(peer.instance, peer.hello_height())
+        self.peers.session_started(peer.instance)
+        for wire in self.peers.reconnected(peer.instance):
+            for message in [wire] if self._outbound is None else self._outbound(wire, peer.instance):
+                self._port.send(self.instance, peer.instance, message)
+
+    # ------------------------------------------------------------------ arriving
+
+    def deliver(self, src: int, message: Message) -> None:
+        """A peer message, dispatched as `NodeShell.on_peer_message` does; catch-up traffic."""
+        if self.core is None:
+            return
+        if isinstance(message, FetchRequest):
+            if self._serve is not None:
+                reply = self._serve(message, self.disk.chain)
+                if reply is not None:
+                    self._port.send(self.instance, src, reply)
+            return None
+        if isinstance(message, FetchReply):
+            return self._fetched(src, message)
+        try:
+            event = consensus_message(message)
+        except DecodeError:
+            self.dropped["undecodable"] += 1
+            return None
+        if event is not None:
+            return self.run(event)
+        kind = message.WhichOneof("kind")
+        if kind == "status":
+            return self.peers.on_status(src, message.status)
+        self.dropped[f"unexpected_{kind}"] += 1
+        return None
+
+    # ------------------------------------------------------------------ catch-up
+
+    def _catch_up_tick(self) -> None:
+        """As `node.catchup.catch_up_forever`: `catch_up_once` (fetch if `plan_fetch` says so),
+        then CATCHUP_TICK_S after it is done, again."""
+        plan = plan_fetch(
+            self._lag, self._catchup, self.peers.heights, len(self.disk.chain), self._clock.now()
+        )
+        if plan is None:
+            self._clock.call_later(CATCHUP_TICK_S, self._catch_up_tick)
+            return
+        self._fetching = plan
+        self._port.send(self.instance, plan.peer, FetchRequest(plan.first, plan.last))
+        self._clock.call_later(FETCH_TIMEOUT_S, lambda: self._fetch_done(plan, 0, False))
+
+    def _fetched(self, src: int, reply: FetchReply) -> None:
+        """Check each block's certificate (and that it is the block the certificate names)
+        before feeding it to the core, as `node.catchup.fetch_blocks` does."""
+        plan = self._fetching
+        if plan is None or plan.peer != src or reply.first != plan.first:
+            return  # late, duplicated or unasked for
+        served, bad = 0, False
+        for certificate, payload in reply.blocks[: plan.asked]:
+            height = plan.first + served
+            if (
+                certificate.height != height
+                or sha256(payload) != certificate.block_id
+                or not verify_certificate(certificate, CHAIN_ID, self._validators, self._verifier)
+            ):
+                self.dropped["catchup_bad_certificate"] += 1
+                bad = True
+                break
+            if height == len(self.disk.chain) + 1:
+                self.run(Decided(certificate, payload))
+            served += 1
+        self._fetch_done(plan, served, bad)
+
+    def _fetch_done(self, plan: FetchPlan, served: int, bad: bool) -> None:
+        if self._fetching is not plan:
+            return
+        self._fetching = None
+        if judge_fetch(self._catchup, plan, served, bad, self._clock.now()):
+            self.dropped["catchup_peer_set_aside"] += 1
+        self._clock.call_later(CATCHUP_TICK_S, self._catch_up_tick)
+
+    # ------------------------------------------------------------------ the core's actions
 
     def run(self, first: Event) -> None:
         """Feed one event, and the answers its actions ask for, carrying out actions in order;
@@ -233,17 +385,12 @@ class SimNode:
         if isinstance(action, PersistSigned):
             self.disk.last_signed = action.record
         elif isinstance(action, Broadcast):
-            # The checkers see what the core signed even if a Byzantine filter never sends it on:
-            # it can still leave later, in an answer to a peer's Status.
-            self.disk.sent.append(action.message)
+            # The checkers see what the core signed even if a Byzantine filter never sends it on.
             self._port.record_signed(self.instance, action.message)
-            for dst, message in self._outbound(action.message, self._peers):
-                if message is not action.message:
-                    self._port.record_signed(self.instance, message)
-                self._port.send(self.instance, dst, message)
+            self.peers.broadcast_own(action.message)
         elif isinstance(action, ScheduleTimeout):
             timeout = Timeout(action.kind, action.height, action.round)
-            self._port.set_timer(self.instance, action.duration_ms, timeout)
+            self._clock.call_later(action.duration_ms / 1000, lambda: self.run(timeout))
         elif isinstance(action, RequestProposal):
             block_id, payload = make_value(action.height, action.round, self.instance, self.validator)
             return ProposalValue(action.height, action.round, block_id, payload)
@@ -252,26 +399,9 @@ class SimNode:
             self.disk.chain.append(
                 Committed(action.height, action.block_id, action.payload, action.certificate, action.proposer)
             )
-            self.disk.sent = [m for m in self.disk.sent if m.height > action.height]
+            self.peers.height_committed(action.height)
             return Applied()  # as the node's shell does once the block is applied
         else:
             assert isinstance(action, RecordEvidence)
             self.evidence.append(action)
-        return None
-
-    def _answer_status(self, status: Status) -> None:
-        assert self.core is not None
-        if not self._answers_status:
-            return
-        if status.height <= len(self.disk.chain):
-            if status.fetch:
-                committed = self.disk.chain[status.height - 1]
-                block = SyncBlock(committed.certificate, committed.payload)
-                self._port.send(self.instance, status.instance, block)
-            return None
-        if status.height == self.core.height and self._resends.allow(
-            status.instance, self._port.now_ms / 1000
-        ):
-            for message in resend(self.disk.sent, status.height, status.round):
-                self._port.send(self.instance, status.instance, message)
         return None

@@ -4,7 +4,7 @@ crashes. Everything here is drawn from one `random.Random(seed)`; nothing else i
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Final
 
@@ -23,6 +23,36 @@ class Behaviour(StrEnum):
     TWINS = "twins"  # two processes with one key (the Twins method)
     NOISE = "noise"  # honest, plus bad signatures, wrong heights/rounds, non-validator senders
     SILENT = "silent"  # never sends anything
+    ATTACKER = "attacker"  # runs honestly, plus the scenario's `attacks` for it (a mix of Attack)
+
+
+CLASSIC: Final = (Behaviour.EQUIVOCATE, Behaviour.TWINS, Behaviour.NOISE, Behaviour.SILENT)
+"""The behaviours a seed's main stream draws from (kept as it was, so old seeds stay the same
+schedules); whether a Byzantine validator is an attacker instead comes from a stream of its own."""
+
+
+@dataclass(frozen=True, slots=True)
+class Flood:
+    """A flooder's signed messages for the next height, to each peer at each height, spread over
+    `rounds` rounds."""
+
+    messages: int
+    rounds: int
+
+
+MIX_FLOOD: Final = Flood(messages=64, rounds=2)
+"""The flood in seeded schedules: cheap enough for thousands of runs. The full flood (more than
+the core's whole next-height buffer, over every round it accepts) is `node.sim.byzantine.FULL_FLOOD`."""
+
+
+class Attack(StrEnum):
+    """What an attacker (issue 19) does besides running the honest node."""
+
+    RELAY = "relay"  # forwards each honest proposal's signature with a junk payload, 1 ms ahead
+    LIE = "lie"  # claims height 2^63 in every status; serves an empty stream to a fetch
+    FORGE = "forge"  # serves catch-up blocks whose certificates or payloads are forged
+    FLOOD = "flood"  # at each height, signed votes and proposals for the next height, beyond any buffer
+    AMNESIA = "amnesia"  # restarts with its last-signed record lost
 
 
 class FaultMix(StrEnum):
@@ -57,6 +87,8 @@ class Crash:
     at_ms: int
     down_ms: int
     after_actions: int | None = None
+    forget: bool = False
+    """The last-signed record is lost with the crash (amnesia)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +105,9 @@ class Scenario:
     max_delay_ms: int
     partitions: tuple[Partition, ...]
     crashes: tuple[Crash, ...]
+    attacks: dict[int, frozenset[Attack]] = field(default_factory=dict)
+    """Validator index -> what it does, for those whose behaviour is ATTACKER."""
+    flood: Flood = MIX_FLOOD
 
     @property
     def stable_ms(self) -> int:
@@ -109,16 +144,54 @@ def _twin_partition(rng: random.Random, instances: tuple[int, ...], heal_ms: int
     return Partition(0, heal_ms, (frozenset(sides[0]), frozenset(sides[1])))
 
 
-def make_scenario(seed: int, size: int, byzantine: int, heights: int) -> Scenario:
-    """Up to f Byzantine validators get a random behaviour each; beyond f all are twins, so the
-    run is outside the model and the checkers must find the damage."""
+AMNESIA_MAX_AT_MS: Final = 1_000
+AMNESIA_MAX_DOWN_MS: Final = 50
+
+
+def draw_attacks(seed: int, behaviours: dict[int, Behaviour]) -> dict[int, frozenset[Attack]]:
+    """From the seed's own attack stream: half the non-twin Byzantine validators become attackers,
+    each with a random non-empty mix of attacks."""
+    rng = random.Random(f"{seed}/attacks")
+    attacks: dict[int, frozenset[Attack]] = {}
+    for validator, behaviour in sorted(behaviours.items()):
+        if behaviour != Behaviour.TWINS and rng.random() < 0.5:
+            mix = frozenset(a for a in Attack if rng.random() < 0.5) or frozenset({rng.choice(list(Attack))})
+            attacks[validator] = mix
+    return attacks
+
+
+def amnesia_crashes(seed: int, scenario: Scenario) -> tuple[Crash, ...]:
+    """An amnesiac attacker's restarts: one or two, early, quick, each losing the last-signed
+    record."""
+    rng = random.Random(f"{seed}/amnesia")
+    crashes = []
+    for instance, validator in enumerate(scenario.instances):
+        if Attack.AMNESIA in scenario.attacks.get(validator, ()):
+            for _ in range(rng.randint(1, 2)):
+                at_ms = rng.randint(1, AMNESIA_MAX_AT_MS)
+                crashes.append(Crash(instance, at_ms, rng.randint(1, AMNESIA_MAX_DOWN_MS), None, forget=True))
+    return tuple(crashes)
+
+
+def with_attacks(scenario: Scenario, attacks: dict[int, frozenset[Attack]]) -> Scenario:
+    """`scenario` with these validators attackers (and their amnesia restarts scheduled)."""
+    behaviours = {**scenario.behaviours, **dict.fromkeys(attacks, Behaviour.ATTACKER)}
+    plain = tuple(c for c in scenario.crashes if not c.forget)
+    attacked = replace(scenario, behaviours=behaviours, attacks=dict(attacks), crashes=plain)
+    return replace(attacked, crashes=plain + amnesia_crashes(scenario.seed, attacked))
+
+
+def make_scenario(seed: int, size: int, byzantine: int, heights: int, attacks: bool = True) -> Scenario:
+    """Up to f Byzantine validators get a random behaviour each (with `attacks`, half of them
+    become attackers with a random mix of attacks); beyond f all are twins, so the run is outside
+    the model and the checkers must find the damage."""
     validators = ValidatorSet(size)
     if not 0 <= byzantine <= size or heights < 1:
         raise ValueError(f"need 0 <= byzantine <= nodes and heights >= 1, got {byzantine}, {heights}")
     rng = random.Random(seed)
     chosen = rng.sample(range(size), byzantine)
     behaviours = {
-        validator: Behaviour.TWINS if byzantine > validators.f else rng.choice(list(Behaviour))
+        validator: Behaviour.TWINS if byzantine > validators.f else rng.choice(CLASSIC)
         for validator in sorted(chosen)
     }
     instances = tuple(range(size)) + tuple(v for v, b in behaviours.items() if b == Behaviour.TWINS)
@@ -143,7 +216,7 @@ def make_scenario(seed: int, size: int, byzantine: int, heights: int) -> Scenari
             at_ms = rng.randint(0, heal_ms)
             torn = rng.randint(0, TORN_CRASH_MAX_ACTIONS) if rng.random() < 0.5 else None
             crashes.append(Crash(instance, at_ms, rng.randint(1, CRASH_MAX_DOWN_MS), torn))
-    return Scenario(
+    scenario = Scenario(
         seed=seed,
         size=size,
         heights=heights,
@@ -157,3 +230,4 @@ def make_scenario(seed: int, size: int, byzantine: int, heights: int) -> Scenari
         partitions=tuple(partitions),
         crashes=tuple(crashes),
     )
+    return with_attacks(scenario, draw_attacks(seed, behaviours)) if attacks else scenario

@@ -11,6 +11,8 @@ import typer
 
 from node.sim import Simulation, make_scenario
 from node.sim.batch import Summary, replay_command, run_batch
+from node.sim.byzantine import FULL_FLOOD
+from node.sim.ratio import RATIO_BOUND, all_mixes, ratios
 from node.sim.runner import RunResult
 from ops.cli.common import fail
 
@@ -33,6 +35,19 @@ def _replay(seed: int, nodes: int, byzantine: int, heights: int) -> None:
     raise typer.Exit(1 if result.violations else 0)
 
 
+def _attack_ratios(seed: int, runs: int, nodes: int, heights: int, full_flood: bool) -> None:
+    worst: dict[str, float] = {}
+    failed = False
+    for ratio in ratios(seed, runs, nodes, heights, all_mixes(), FULL_FLOOD if full_flood else None):
+        typer.echo(ratio.line())
+        name = "+".join(sorted(ratio.mix))
+        worst[name] = max(worst.get(name, 0.0), ratio.ratio)
+        failed = failed or ratio.ratio > RATIO_BOUND or bool(ratio.attacked.violations)
+    for name, value in worst.items():
+        typer.echo(f"worst mix={name} ratio={value:.2f}")
+    raise typer.Exit(1 if failed else 0)
+
+
 def sim(
     runs: Annotated[int, typer.Option(help="Number of seeded schedules.")] = 100,
     seed: Annotated[int, typer.Option(help="First seed; run i uses seed + i.")] = 1,
@@ -41,6 +56,16 @@ def sim(
     heights: Annotated[int, typer.Option(help="Heights every honest node must commit.")] = 5,
     json: Annotated[Path | None, typer.Option(help="Write every run's result here as JSON.")] = None,
     replay: Annotated[int | None, typer.Option(help="Re-run one seed, printing every step.")] = None,
+    attack_ratio: Annotated[
+        bool,
+        typer.Option(
+            help="Instead: for each mix of attacks, one attacker against the same fault-free schedule "
+            "(--runs seeds each); print the time ratio, exit 1 if any exceeds 2 or a checker fires."
+        ),
+    ] = False,
+    full_flood: Annotated[
+        bool, typer.Option(help="With --attack-ratio: flood past the core's whole next-height buffer.")
+    ] = False,
 ) -> None:
     """Run seeded schedules; exit 0 iff no checker found a violation."""
     if runs < 1 or heights < 1 or not 0 <= byzantine <= nodes:
@@ -51,6 +76,8 @@ def sim(
         fail(str(exc))
     if replay is not None:
         _replay(replay, nodes, byzantine, heights)
+    if attack_ratio:
+        _attack_ratios(seed, runs, nodes, heights, full_flood)
     summary = Summary()
     records: list[dict[str, Any]] = []
     for result in run_batch(seed, runs, nodes=nodes, byzantine=byzantine, heights=heights):

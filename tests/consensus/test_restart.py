@@ -65,7 +65,9 @@ proposal h=1 r=1 vr=-1 from=2 B
 
 
 def test_restart_keeps_the_valid_value_and_its_proof_and_reproposes_them() -> None:
-    """A locked proposer restarted without its polka could never unlock anyone (found by the soak)."""
+    """A locked proposer restarted without its polka could never unlock anyone (found by the soak).
+    Restarted at the precommit step, it relays that polka at once: its prevotes of the round left
+    with the crash, and a peer that missed one may wait for the polka for ever (a later soak)."""
     signer = Harness()
     proposal = signer.sign(Proposal(1, 0, -1, A, 1, b"", payload("A")), 1)
     proof = tuple(signer.sign(Vote(VoteType.PREVOTE, 1, 0, A, v, b""), v) for v in (0, 1, 2))
@@ -75,6 +77,9 @@ def test_restart_keeps_the_valid_value_and_its_proof_and_reproposes_them() -> No
     harness.run(
         """
 start
+  broadcast prevote h=1 r=0 A
+  broadcast prevote h=1 r=0 from=1 A
+  broadcast prevote h=1 r=0 from=2 A
   broadcast precommit h=1 r=0 A
 ? state h=1 r=0 step=precommit locked=0:A valid=0:A
 prevote h=1 r=3 from=2 nil

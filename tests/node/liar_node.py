@@ -36,10 +36,16 @@ async def _no_blocks(
         yield block
 
 
-def main() -> None:
+def lie() -> None:
+    """From now on, in this process: every status and hello claims CLAIMED_HEIGHT, and
+    GetBlocks serves nothing."""
     peer_pb2.PeerStatus = _lying_status  # type: ignore[assignment,misc]
     peer_pb2.Hello = _lying_hello  # type: ignore[assignment,misc]
     public.NodeService.GetBlocks = _no_blocks  # type: ignore[method-assign]
+
+
+def main() -> None:
+    lie()
     node_main.run_node(Path(sys.argv[1]))
 
 

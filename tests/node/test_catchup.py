@@ -3,7 +3,7 @@ height."""
 
 from __future__ import annotations
 
-from node.catchup import ONE_BEHIND_GRACE_S, Lag
+from node.repair import ONE_BEHIND_GRACE_S, Lag
 
 
 def test_two_behind_fetches_at_once() -> None:

@@ -4,13 +4,12 @@ laggard asked the liar at every tick and stayed at height 0."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from ops.cluster import LocalNet
+from tests.node.builds import start_build
 
 pytestmark = pytest.mark.cluster
 
@@ -18,22 +17,13 @@ LIAR = 0  # lowest index: the first a rotation meets
 LAGGARD = 3
 AHEAD = 5
 CATCH_UP_S = 20.0
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_a_peer_claiming_a_huge_height_and_serving_nothing_cannot_keep_a_laggard_behind(
     tmp_path: Path,
 ) -> None:
     with LocalNet.create(tmp_path / "net") as net:
-        with open(net.workdir / f"node{LIAR}.log", "ab") as log:
-            net.processes[LIAR] = subprocess.Popen(
-                [sys.executable, "-m", "tests.node.liar_node", str(net.config_path(LIAR))],
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                start_new_session=True,
-                cwd=ROOT,
-            )
+        start_build(net, LIAR, "tests.node.liar_node")
         for i in (1, 2):
             net.start(i)
         net.wait_ready([LIAR, 1, 2])

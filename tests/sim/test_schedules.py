@@ -4,14 +4,14 @@ And the checkers are not blind: beyond the model they find what they must."""
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import replace
 
 import pytest
 
 from node.sim import Behaviour, FaultMix, RunResult, Scenario, Simulation, make_scenario, run_seed
 from node.sim.batch import run_batch
-from node.sim.node import SimNode
-from node.sim.scenario import Crash, Partition
+from node.sim.scenario import Attack, Crash, Partition
 
 HEIGHTS = 5
 # (nodes, byzantine, runs): 1,000 schedules in all, well under a minute on one core.
@@ -38,40 +38,39 @@ def test_seeded_schedules_have_no_violation(nodes: int, byzantine: int, runs: in
 def test_the_matrix_covers_every_fault_mix_and_behaviour() -> None:
     mixes: set[FaultMix] = set()
     behaviours: set[Behaviour] = set()
+    attacked: set[Attack] = set()
     for nodes, byzantine, runs in MATRIX:
         first_seed = 1000 * nodes + 100 * byzantine
         for seed in range(first_seed, first_seed + runs):
             scenario = make_scenario(seed, nodes, byzantine, HEIGHTS)
             mixes.add(scenario.mix)
             behaviours.update(scenario.behaviours.values())
+            for attacks in scenario.attacks.values():
+                attacked.update(attacks)
     assert mixes == set(FaultMix)
     assert behaviours == set(Behaviour)
+    assert attacked == set(Attack)
 
 
-def _first_violation(kind: str, results: list[RunResult]) -> int | None:
+def _first_violation(kind: str, results: Iterable[RunResult]) -> int | None:
     return next((r.seed for r in results if any(v.kind == kind for v in r.violations)), None)
 
 
 @pytest.mark.parametrize(("nodes", "byzantine"), [(4, 2), (7, 3)])
 def test_f_plus_1_twins_break_agreement_and_the_checker_sees_it(nodes: int, byzantine: int) -> None:
-    results = list(run_batch(0, 300, nodes=nodes, byzantine=byzantine, heights=2))
+    results = run_batch(0, 300, nodes=nodes, byzantine=byzantine, heights=2)  # stops at the first
     assert _first_violation("agreement", results) is not None
 
 
-def test_a_node_that_forgets_what_it_signed_is_caught_double_signing(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Plant amnesia: a crash wipes the last-signed record. The double-sign checker must notice."""
-    crash = SimNode.crash
-
-    def crash_and_forget(node: SimNode) -> None:
-        crash(node)
-        node.disk.last_signed = None
-
-    monkeypatch.setattr(SimNode, "crash", crash_and_forget)
+def test_a_node_that_forgets_what_it_signed_is_caught_double_signing() -> None:
+    """Plant amnesia in honest nodes: every crash wipes the last-signed record. The double-sign
+    checker must notice."""
     results = []
     for seed in range(400):
         scenario = make_scenario(seed, 4, 0, 3)
         if scenario.crashes:
-            results.append(Simulation(scenario).run())
+            forgetting = tuple(replace(crash, forget=True) for crash in scenario.crashes)
+            results.append(Simulation(replace(scenario, crashes=forgetting)).run())
     assert _first_violation("double_sign", results) is not None
 
 
@@ -93,7 +92,7 @@ def test_short_schedule_with_real_ed25519_signatures() -> None:
     for seed in (3, 4):
         result = run_seed(seed, nodes=4, byzantine=1, heights=2, ed25519=True)
         assert result.violations == ()
-        assert result.heights_committed == 2
+        assert result.heights_committed >= 2  # a node behind fetches all it lacks at once
 
 
 # Schedules that once failed, with what they taught. Each must stay clean. Scenarios are spelled
@@ -104,6 +103,9 @@ REGRESSIONS = {
     "equivocator hid the polka from all but one node (needs proof-of-lock relay)": make_scenario(23, 4, 1, 3),
     "checker missed an equivocator's proposal that left only in a Status answer (soak)": make_scenario(
         1073171, 4, 1, 4
+    ),
+    "restart after precommitting lost its prevote; a silent peer and a missed prevote: no polka": (
+        make_scenario(300117, 4, 1, 5)
     ),
     "restarted node's own prevote missing from its quorum": Scenario(
         seed=56,

@@ -1,0 +1,80 @@
+"""Issue 19's attacks in the simulator: each one happens (the honest nodes see and drop it), and a
+Byzantine validator running any mix of them leaves the heights within 2x of the fault-free time
+on the same schedule, with the checkers clean. A few seeds here; thousands outside CI
+(`votestore sim --attack-ratio`, docs/benchmarks.md)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import replace
+
+import pytest
+
+from node.sim import Simulation
+from node.sim.ratio import RATIO_BOUND, all_mixes, attack_ratio, fault_free
+from node.sim.scenario import Attack, Crash, with_attacks
+
+NODES = 4
+HEIGHTS = 20
+SEEDS = (1, 2)
+ATTACKER = 1
+
+
+def _attacked(attack: Attack, seed: int = 3, heights: int = 8) -> tuple[Counter[str], list[str], int]:
+    """Core and shell drops, trace and evidence of one run with validator ATTACKER doing `attack`."""
+    scenario = with_attacks(fault_free(seed, NODES, heights), {ATTACKER: frozenset({attack})})
+    trace: list[str] = []
+    result = Simulation(scenario, trace=trace.append).run()
+    assert result.violations == ()
+    assert result.heights_committed >= heights
+    return Counter(result.core_drops), trace, result.evidence
+
+
+def test_a_relayed_junk_payload_is_dropped_and_the_genuine_proposal_counts() -> None:
+    drops, _, _ = _attacked(Attack.RELAY)
+    assert drops["bad_payload"] > 0  # the junk copies, each 1 ms ahead of the genuine one
+
+
+def test_a_liar_claiming_height_2_63_is_asked_in_turn_and_set_aside() -> None:
+    """Heights are only learned from status messages: the liar's claim makes honest nodes fetch
+    from it; its empty stream sets it aside."""
+    drops, trace, _ = _attacked(Attack.LIE)
+    assert drops["catchup_peer_set_aside"] > 0
+    assert any(f"<- #{ATTACKER} STATUS h={2**63}" in line for line in trace)
+
+
+def test_forged_catch_up_blocks_are_refused() -> None:
+    """A forger serves blocks with forged certificates or swapped payloads to a node that fell
+    behind (a crash makes one): every one fails its check, and the forger is set aside."""
+    for seed in range(3, 40):
+        scenario = fault_free(seed, NODES, 8)
+        crashed = (ATTACKER + 1) % NODES
+        scenario = with_attacks(scenario, {ATTACKER: frozenset({Attack.FORGE})})
+        scenario = replace(scenario, crashes=(Crash(crashed, 100, 600),))
+        result = Simulation(scenario).run()
+        assert result.violations == ()
+        if result.core_drops.get("catchup_bad_certificate"):
+            assert result.core_drops["catchup_peer_set_aside"] > 0
+            return
+    pytest.fail("no schedule had the forger asked for blocks")
+
+
+def test_a_next_height_flood_is_dropped_as_evidence_and_floods() -> None:
+    drops, _, evidence = _attacked(Attack.FLOOD)
+    assert drops["vote_flood"] + drops["proposal_flood"] > 0
+    assert evidence > 0  # its many signed votes per round are double votes
+
+
+def test_an_amnesiac_restarts_with_its_last_signed_record_lost() -> None:
+    _, trace, _ = _attacked(Attack.AMNESIA, seed=3, heights=20)
+    assert any(f"#{ATTACKER} CRASH forgetting" in line for line in trace)
+
+
+@pytest.mark.parametrize("mix", all_mixes(), ids=lambda mix: "+".join(sorted(mix)))
+def test_any_mix_of_attacks_keeps_heights_within_2x_of_fault_free(mix: frozenset[Attack]) -> None:
+    for seed in SEEDS:
+        ratio = attack_ratio(seed, NODES, HEIGHTS, mix)
+        print(ratio.line())
+        assert ratio.attacked.violations == (), ratio.line()
+        assert ratio.attacked.heights_committed >= HEIGHTS, ratio.line()
+        assert ratio.ratio <= RATIO_BOUND, ratio.line()

@@ -1,7 +1,7 @@
 """The checks that need no ledger state beyond an election's public parameters: the signature, a
 ballot's identity-provider attestation, and the zero-knowledge proofs.
 
-They are the expensive part of a transaction, so a node runs them once (DESIGN.md, lessons:
+They are the expensive part of a transaction, so a node runs them once (docs/design.md, lessons:
 ElectionGuard issues 757, 752): `verify_tx_stateless` is a pure top-level function a process pool
 can run; a hash it passes goes into the verified set that `check_tx` and `execute_block` accept.
 A result is only valid for the parameters it was computed with; an election's definition and key

@@ -1,5 +1,5 @@
 """What the demo election is: its contests, its trustees' layout and its voters, all drawn from one
-seed so the expected count is known before a single ballot is cast (DESIGN.md invariant 5)."""
+seed so the expected count is known before a single ballot is cast (docs/design.md invariant 5)."""
 
 from __future__ import annotations
 

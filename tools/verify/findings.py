@@ -1,7 +1,7 @@
 """What the verifier found: one `Finding` per discrepancy, and pass/fail counts per check.
 
 A finding always names where to look — the node (or nodes), the height and the record — so an
-observer can take it to an operator without running anything else (DESIGN.md, invariant 7).
+observer can take it to an operator without running anything else (docs/design.md, invariant 7).
 """
 
 from __future__ import annotations

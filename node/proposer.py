@@ -17,8 +17,9 @@ from node.consensus import Event, ProposalValue
 from node.ledger.store import Store
 from node.ledger.tip import check_child
 from node.pending import PendingTxs
+from node.readiness import ReadyVotes
 from proto.votestore.v1 import ledger_pb2
-from votestore.blocks import BlockInvalid, check_evidence, evidence_root, tx_root
+from votestore.blocks import BlockInvalid, check_evidence, check_ready, evidence_root, ready_root, tx_root
 from votestore.encoding import block_id, canonical
 from votestore.genesis import Genesis
 
@@ -43,6 +44,13 @@ def built_by(identity: bytes, payload: bytes) -> int | None:
     """The leader rule's reading of a block: who built it (BuiltBy in node/consensus)."""
     block = parse_identified(identity, payload)
     return None if block is None else block.header.proposer
+
+
+def ready_in(identity: bytes, payload: bytes) -> frozenset[int]:
+    """The leader rule's other reading of a decided block: whom its readiness votes readmit
+    (ReadyIn in node/consensus; valid(v) checked them before the block was decided)."""
+    block = parse_identified(identity, payload)
+    return frozenset() if block is None else frozenset(v.validator for v in block.ready)
 
 
 class BlockValidity:
@@ -76,6 +84,7 @@ class BlockValidity:
             check_child(self._genesis, tip, block)
             for evidence in block.evidence:
                 check_evidence(self._genesis.chain_id, self._validator_keys, evidence)
+            check_ready(self._genesis.chain_id, self._validator_keys, height, block.ready)
         except BlockInvalid as exc:
             log.info("event=invalid_proposal height=%d why=%s", height, exc)
             return False
@@ -102,6 +111,7 @@ class Proposer:
         index: int,
         store: Store,
         pending: PendingTxs,
+        ready: ReadyVotes,
         clock: Clock,
         empty_block_interval_s: float,
         batch_wait_s: float,
@@ -114,6 +124,8 @@ class Proposer:
         self._index = index
         self._store = store
         self._pending = pending
+        self._ready = ready
+        self._skipped: dict[tuple[int, int], frozenset[int]] = {}
         self._clock = clock
         self._empty_block_interval_s = empty_block_interval_s
         self._batch_wait_s = batch_wait_s
@@ -125,8 +137,10 @@ class Proposer:
         self.results_pending = False
         """The last block held transactions the next header certifies."""
 
-    def request(self, height: int, round_: int) -> None:
-        """The core asks for a value for (height, round); the answer is fed to it later."""
+    def request(self, height: int, round_: int, skipped: frozenset[int] = frozenset()) -> None:
+        """The core asks for a value for (height, round); the answer is fed to it later. The
+        block carries a readiness vote of each `skipped` validator this node has one of."""
+        self._skipped = {(height, round_): skipped}
         if not len(self._pending) and not self.results_pending:
             self._waiting[(height, round_)] = self._clock.call_later(
                 self._empty_block_interval_s, lambda: self._gather(height, round_)
@@ -159,6 +173,7 @@ class Proposer:
         tip = self._store.tip
         txs = self._pending.reap(self._block_max_txs, self._block_max_bytes)
         evidence = self._store.pending_evidence()[:MAX_EVIDENCE_PER_BLOCK]
+        ready = self._ready.for_block(height, self._skipped.get((height, round_), frozenset()))
         header = ledger_pb2.BlockHeader(
             chain_id=self._genesis.chain_id,
             height=height,
@@ -169,6 +184,7 @@ class Proposer:
             results_hash=tip.results_hash,
             proposer=self._index,
             evidence_hash=evidence_root(evidence),
+            ready_hash=ready_root(ready),
         )
-        block = ledger_pb2.Block(header=header, txs=txs, evidence=evidence)
+        block = ledger_pb2.Block(header=header, txs=txs, evidence=evidence, ready=ready)
         self._feed(ProposalValue(height, round_, block_id(header), canonical(block)))

@@ -48,7 +48,8 @@ from node.ledger.store import Store
 from node.metrics import IGNORED_REASONS, NodeMetrics
 from node.peers import Peers
 from node.pending import PendingTxs
-from node.proposer import BlockValidity, Proposer, built_by
+from node.proposer import BlockValidity, Proposer, built_by, ready_in
+from node.readiness import ReadyVotes
 from node.signing import Ed25519Signer, GenesisVerifier
 from node.verify_pool import VerifyPool
 from node.wire import (
@@ -68,10 +69,15 @@ log = logging.getLogger("votestore.node")
 MAX_PENDING_EVENTS: Final = 100_000
 
 
-def recent_proposers(store: Store, validators: ValidatorSet) -> list[int]:
-    """The leader rule's history after a restart: the stored headers' proposers, oldest first."""
+def recent_turns(store: Store, validators: ValidatorSet) -> list[leader.Turn]:
+    """The leader rule's history after a restart: the stored blocks' builders and readiness
+    votes, oldest first."""
     first = max(1, store.height - leader.window(validators) + 1)
-    return [store.block(height).header.proposer for height in range(first, store.height + 1)]
+    turns = []
+    for height in range(first, store.height + 1):
+        block = store.block(height)
+        turns.append(leader.Turn(block.header.proposer, frozenset(v.validator for v in block.ready)))
+    return turns
 
 
 def timeouts_of(genesis: Genesis) -> TimeoutConfig:
@@ -102,7 +108,8 @@ def consensus_for(
         timeouts=timeouts_of(genesis),
         height=store.height + 1,
         last_signed=last_signed,
-        recent_proposers=recent_proposers(store, validators),
+        recent=recent_turns(store, validators),
+        ready_in=ready_in,
     )
 
 
@@ -150,11 +157,13 @@ class NodeShell:
             clock=clock,
             metrics=metrics,
         )
+        self.ready_votes = ReadyVotes(genesis.chain_id, genesis.validator_keys())
         self.proposer = Proposer(
             genesis=genesis,
             index=index,
             store=store,
             pending=self.pending,
+            ready=self.ready_votes,
             clock=clock,
             empty_block_interval_s=config.empty_block_interval_ms / 1000,
             batch_wait_s=config.batch_wait_ms / 1000,
@@ -244,7 +253,7 @@ class NodeShell:
         elif isinstance(action, ScheduleTimeout):
             self._schedule(action)
         elif isinstance(action, RequestProposal):
-            self.proposer.request(action.height, action.round)
+            self.proposer.request(action.height, action.round, action.skipped)
         elif isinstance(action, RecordEvidence):
             evidence = ledger_pb2.Evidence(
                 vote_a=vote_to_wire(action.vote_a), vote_b=vote_to_wire(action.vote_b)
@@ -280,6 +289,7 @@ class NodeShell:
                 event: Event = proposal_from_wire(message.proposal)
             elif kind == "vote":
                 event = vote_from_wire(message.vote)
+                self.ready_votes.heard(message.vote, self.consensus.skipped)
             elif kind == "status":
                 return self.peers.on_status(sender, message.status)
             elif kind == "txs":

@@ -54,6 +54,17 @@ the payload is the block that block_id names, built by one of `builders` (the bl
 builder; the leader rule reads it, see `BuiltBy`). A fresh proposal's block must be built by the
 round's proposer; a re-proposed one (validRound ≥ 0) by the proposer of a round up to validRound."""
 
+ReadyIn = Callable[[bytes, bytes], frozenset[int]]
+"""(block_id, payload) of a decided block -> the validators it carries a readiness vote for (the
+leader rule's `Turn.ready`; valid(v) checked the votes, and a certified block was so checked by
+a correct validator)."""
+
+
+def no_readiness(block_id: bytes, payload: bytes) -> frozenset[int]:
+    """ReadyIn for values that carry no readiness votes."""
+    return frozenset()
+
+
 BuiltBy = Callable[[bytes, bytes], int | None]
 """(block_id, payload) -> the validator that built the block (the index its header names) if the
 payload is the block block_id names, else None. A catch-up block (`Decided`) is checked with this
@@ -118,7 +129,8 @@ class Consensus:
         timeouts: TimeoutConfig,
         height: int = 1,
         last_signed: LastSigned | None = None,
-        recent_proposers: Sequence[int] = (),
+        recent: Sequence[leader.Turn] = (),
+        ready_in: ReadyIn = no_readiness,
     ) -> None:
         if index not in validators:
             raise ValueError(f"validator index {index} is outside the set of {validators.size}")
@@ -131,10 +143,13 @@ class Consensus:
         self._verifier = verifier
         self._valid = valid
         self._built_by = built_by
+        self._ready_in = ready_in
         self._timeouts = timeouts
-        # Proposers of the committed blocks just below `_height`, oldest first (leader.py).
-        self._recent: deque[int] = deque(recent_proposers, maxlen=leader.window(validators))
-        assert all(v in validators for v in self._recent)
+        # Turns of the committed blocks just below `_height`, oldest first (leader.py).
+        self._recent: deque[leader.Turn] = deque(recent, maxlen=leader.window(validators))
+        assert all(t.builder in validators for t in self._recent)
+        self._present: frozenset[int] = frozenset()
+        self._ranked: tuple[int, ...] = ()
         self._last_signed = last_signed
         self._started = False
         self._dropped: Counter[DropReason] = Counter()
@@ -185,10 +200,15 @@ class Consensus:
 
     def proposer(self, round_: int) -> int:
         """proposer(h, round) at the current height, by the leader rule (leader.py)."""
-        return leader.proposer(self._validators, self._height, round_, self._recent)
+        return self._ranked[round_ % self._validators.size]
 
     @property
-    def recent_proposers(self) -> tuple[int, ...]:
+    def skipped(self) -> frozenset[int]:
+        """Validators the leader rule skips at the current height."""
+        return frozenset(self._ranked) - self._present
+
+    @property
+    def recent(self) -> tuple[leader.Turn, ...]:
         return tuple(self._recent)
 
     @property
@@ -244,6 +264,8 @@ class Consensus:
         self._fired_line47 = set()
         self._validity = {}
         self._evidenced = set()
+        self._present = leader.active(self._validators, self._height, self._recent)
+        self._ranked = leader.ranked(self._validators, self._height, self._present)
 
     def _check_invariants(self) -> None:
         assert self._locked_round <= self._round
@@ -468,12 +490,6 @@ class Consensus:
 
     def _schedule(self, kind: TimeoutKind, out: list[Action]) -> None:
         duration = self._timeouts.duration_ms(kind, self._round)
-        if kind != TimeoutKind.PREVOTE and leader.is_probation_turn(
-            self._validators, self._height, self._round, self._recent
-        ):
-            # A skipped validator's probation turn: it proposes at once if it is back; if not,
-            # the round is left quickly (a decided round never waits on timeoutPrecommit).
-            duration = min(duration, leader.PROBATION_TIMEOUT_MS)
         out.append(ScheduleTimeout(kind, self._height, self._round, duration))
 
     def _start_round(self, round_: int, out: list[Action]) -> None:
@@ -489,7 +505,7 @@ class Consensus:
                 self._broadcast_proof_of_lock(out)
             else:
                 self._awaiting_value = True
-                out.append(RequestProposal(self._height, round_))
+                out.append(RequestProposal(self._height, round_, self.skipped))
         self._schedule(TimeoutKind.PROPOSE, out)
 
     def _leave_propose(self) -> None:
@@ -674,7 +690,7 @@ class Consensus:
         # validator held its builder to a validator of this set.
         assert builder is not None and builder in self._validators, (self._height, builder)
         out.append(Commit(self._height, block_id, payload, certificate, builder))
-        self._recent.append(builder)
+        self._recent.append(leader.Turn(builder, self._ready_in(block_id, payload)))
         self._height += 1
         self._reset_height()
         # What arrived early for the new height waits until the shell has applied this block

@@ -44,6 +44,7 @@ from node.consensus import (
 )
 from node.repair import CatchupPeers, ResendLimit, resend
 from node.sim.network import Status, SyncBlock
+from votestore.blocks import READY_MAX_AGE
 from votestore.hashing import sha256
 
 CHAIN_ID: Final = "votestore-sim"
@@ -55,11 +56,18 @@ Outbound = Callable[[Proposal | Vote, list[int]], list[tuple[int, Proposal | Vot
 
 
 def make_value(
-    height: int, round_: int, instance: int, validator: int, salt: bytes = b""
+    height: int,
+    round_: int,
+    instance: int,
+    validator: int,
+    salt: bytes = b"",
+    ready: frozenset[int] = frozenset(),
 ) -> tuple[bytes, bytes]:
     """(block_id, payload) of the block an instance proposes; the id is the payload's hash, and
-    the payload names its builder (`v=`, as a header names its proposer) and the instance."""
-    payload = f"h={height};r={round_};v={validator};by={instance};".encode() + salt
+    the payload names its builder (`v=`, as a header names its proposer), the instance and the
+    validators it carries readiness votes for (`ready=`, as a block's `ready` list)."""
+    vouched = ",".join(str(v) for v in sorted(ready))
+    payload = f"h={height};r={round_};v={validator};by={instance};ready={vouched};".encode() + salt
     return sha256(payload), payload
 
 
@@ -70,15 +78,31 @@ def sim_valid(height: int, builders: frozenset[int], block_id: bytes, payload: b
     return builder in builders and payload.startswith(f"h={height};".encode())
 
 
-def sim_built_by(block_id: bytes, payload: bytes) -> int | None:
-    """BuiltBy in simulation: the `v=` field of a payload whose hash is the id."""
+def _fields(block_id: bytes, payload: bytes) -> dict[bytes, bytes] | None:
     if sha256(payload) != block_id:
         return None
-    fields = dict(f.split(b"=", 1) for f in payload.split(b";") if b"=" in f)
+    return dict(f.split(b"=", 1) for f in payload.split(b";") if b"=" in f)
+
+
+def sim_built_by(block_id: bytes, payload: bytes) -> int | None:
+    """BuiltBy in simulation: the `v=` field of a payload whose hash is the id."""
+    fields = _fields(block_id, payload)
     try:
-        return int(fields[b"v"])
+        return None if fields is None else int(fields[b"v"])
     except (KeyError, ValueError):
         return None
+
+
+def sim_ready_in(block_id: bytes, payload: bytes) -> frozenset[int]:
+    """ReadyIn in simulation: the `ready=` field. The simulator models a readiness vote as the
+    builder having heard a vote of that validator for a recent height (`SimNode._heard`); the
+    signature check on it is votestore.blocks.check_ready's, tested on its own."""
+    fields = _fields(block_id, payload)
+    vouched = b"" if fields is None else fields.get(b"ready", b"")
+    try:
+        return frozenset(int(v) for v in vouched.split(b",") if v)
+    except ValueError:
+        return frozenset()
 
 
 class Port(Protocol):
@@ -147,6 +171,7 @@ class SimNode:
         self._catchup = CatchupPeers()
         self._asked: int | None = None  # the peer asked for the decided block at the last tick
         self._resends = ResendLimit(STATUS_INTERVAL_MS / 2000)
+        self._heard: dict[int, set[int]] = {}  # validator -> heights of its votes received (latest few)
 
     def boot(self) -> None:
         """Start, or restart from the disk after a crash."""
@@ -160,11 +185,16 @@ class SimNode:
             verifier=self._verifier,
             valid=self._valid,
             built_by=sim_built_by,
+            ready_in=sim_ready_in,
             timeouts=SIM_TIMEOUTS,
             height=len(self.disk.chain) + 1,
             last_signed=self.disk.last_signed,
-            recent_proposers=[c.proposer for c in self.disk.chain[-leader.window(self._validators) :]],
+            recent=[
+                leader.Turn(c.proposer, sim_ready_in(c.block_id, c.payload))
+                for c in self.disk.chain[-leader.window(self._validators) :]
+            ],
         )
+        self._heard = {}
         self._last_position = None
         self._heights = {}  # memory only: lost in a crash, as in a node process
         self._catchup = CatchupPeers()
@@ -191,6 +221,11 @@ class SimNode:
         self._heights[src] = max(self._heights.get(src, 0), message.height - 1)
         if isinstance(message, Status):
             return self._answer_status(message)
+        if isinstance(message, Vote):
+            heights = self._heard.setdefault(message.validator, set())
+            heights.add(message.height)
+            if len(heights) > READY_MAX_AGE + 1:
+                heights.discard(min(heights))
         return self.run(message)
 
     def tick(self) -> None:
@@ -245,7 +280,14 @@ class SimNode:
             timeout = Timeout(action.kind, action.height, action.round)
             self._port.set_timer(self.instance, action.duration_ms, timeout)
         elif isinstance(action, RequestProposal):
-            block_id, payload = make_value(action.height, action.round, self.instance, self.validator)
+            ready = frozenset(
+                v
+                for v in action.skipped
+                if any(action.height - READY_MAX_AGE <= h < action.height for h in self._heard.get(v, ()))
+            )
+            block_id, payload = make_value(
+                action.height, action.round, self.instance, self.validator, ready=ready
+            )
             return ProposalValue(action.height, action.round, block_id, payload)
         elif isinstance(action, Commit):
             assert action.height == len(self.disk.chain) + 1, "commits must arrive in height order"

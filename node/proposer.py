@@ -70,7 +70,7 @@ class BlockValidity:
 
     def __call__(self, height: int, builders: frozenset[int], identity: bytes, payload: bytes) -> bool:
         tip = self._store.tip
-        if height != tip.height + 1 or len(payload) > self._block_max_bytes * 2:
+        if height != tip.height + 1 or len(payload) > self.max_payload_bytes:
             return False
         block = parse_identified(identity, payload)
         if block is None:
@@ -93,6 +93,12 @@ class BlockValidity:
             return False
         self._valid_child = (tip.block_id, payload)
         return True
+
+    @property
+    def max_payload_bytes(self) -> int:
+        """A proposal's payload bound: a block of block_max_bytes of transactions, with room for
+        its header, evidence and readiness votes. The core refuses larger ones on arrival."""
+        return self._block_max_bytes * 2
 
     def passed(self, tip_id: bytes, payload: bytes) -> bool:
         """Whether the last block this passed was `payload` on the tip `tip_id`."""

@@ -110,6 +110,7 @@ def consensus_for(
         last_signed=last_signed,
         recent=recent_turns(store, validators),
         ready_in=ready_in,
+        max_payload_bytes=validity.max_payload_bytes,
     )
 
 

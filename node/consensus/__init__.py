@@ -32,7 +32,10 @@ Contract with the node shell
   until a block carries its readiness vote, from the committed blocks alone;
   `Consensus.proposer(round)`, `Consensus.skipped`.
 * Quorum is ⌊2n/3⌋+1 (= 2f+1 for n = 3f+1); f+1 messages from a later round make the node skip
-  to it; messages for height + 1 wait in a bounded buffer (`NEXT_HEIGHT_BUFFER_MESSAGES`).
+  to it; messages for height + 1 wait in a buffer per sender, bounded in messages
+  (`NEXT_HEIGHT_MESSAGES_PER_SENDER`) and bytes (a full payload, `max_payload_bytes`, plus
+  `MESSAGE_OVERHEAD_BYTES` a message); a proposal whose payload is over `max_payload_bytes` is
+  refused on arrival (`DropReason.OVERSIZE`).
 * Values are opaque: a block is `block_id` (32 bytes) plus `payload` bytes.
 * Invalid incoming messages never raise: they are dropped and counted in `Consensus.dropped` by
   `DropReason`. Height, round and step are readable as properties.
@@ -68,7 +71,8 @@ from node.consensus.signing import (
 )
 from node.consensus.state_machine import (
     MAX_ROUNDS_AHEAD,
-    NEXT_HEIGHT_BUFFER_MESSAGES,
+    MESSAGE_OVERHEAD_BYTES,
+    NEXT_HEIGHT_MESSAGES_PER_SENDER,
     BuiltBy,
     Consensus,
     DropReason,
@@ -81,7 +85,8 @@ __all__ = [
     "BLOCK_ID_BYTES",
     "MAX_PROPOSALS_PER_ROUND",
     "MAX_ROUNDS_AHEAD",
-    "NEXT_HEIGHT_BUFFER_MESSAGES",
+    "MESSAGE_OVERHEAD_BYTES",
+    "NEXT_HEIGHT_MESSAGES_PER_SENDER",
     "Action",
     "Applied",
     "Broadcast",

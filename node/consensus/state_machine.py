@@ -42,8 +42,15 @@ from node.consensus.votes import MAX_VOTES_PER_VALIDATOR, HeightMessages
 # Byzantine validator could otherwise invent rounds without end. Correct validators only advance a
 # round with a quorum behind them, so honest traffic stays well inside this window.
 MAX_ROUNDS_AHEAD: Final = 64
-# Messages for height + 1 wait here until this node decides the current height.
-NEXT_HEIGHT_BUFFER_MESSAGES: Final = 4096
+# Messages for height + 1 wait until this node decides the current height, in a buffer per
+# sender bounded in messages and in bytes, so one validator's flood cannot evict another's
+# messages nor hold more than one full block's worth of memory. A correct sender has a proposal,
+# a prevote and a precommit per round there, and seldom more than a round or two ahead of us.
+NEXT_HEIGHT_MESSAGES_PER_SENDER: Final = 64
+MESSAGE_OVERHEAD_BYTES: Final = 256
+"""What a buffered message counts for beyond its payload (fields, signature, the entry)."""
+DEFAULT_MAX_PAYLOAD_BYTES: Final = 16 * 1024 * 1024
+"""A proposal's payload bound when the shell names none (the node passes 2 × block_max_bytes)."""
 # Each firing changes (height, round, step) or a once-per-round flag, so a step reaches a fixpoint
 # in a few dozen firings; reaching this bound means a rule fires without changing state — a bug.
 MAX_RULE_FIRINGS_PER_STEP: Final = 10_000
@@ -86,7 +93,8 @@ class DropReason(StrEnum):
     DUPLICATE = "duplicate"
     VOTE_FLOOD = "vote_flood"
     PROPOSAL_FLOOD = "proposal_flood"
-    BUFFER_FULL = "buffer_full"
+    BUFFER_FULL = "buffer_full"  # the sender's next-height buffer is full (messages or bytes)
+    OVERSIZE = "oversize"  # a proposal's payload over the bound, refused before anything else
     STALE_VALUE = "stale_value"
     BAD_CERTIFICATE = "bad_certificate"
     BAD_PAYLOAD = "bad_payload"
@@ -131,6 +139,7 @@ class Consensus:
         last_signed: LastSigned | None = None,
         recent: Sequence[leader.Turn] = (),
         ready_in: ReadyIn = no_readiness,
+        max_payload_bytes: int = DEFAULT_MAX_PAYLOAD_BYTES,
     ) -> None:
         if index not in validators:
             raise ValueError(f"validator index {index} is outside the set of {validators.size}")
@@ -154,7 +163,11 @@ class Consensus:
         self._started = False
         self._dropped: Counter[DropReason] = Counter()
         self._refused_signatures = 0
-        self._next_height: dict[Proposal | Vote, None] = {}
+        self._max_payload_bytes = max_payload_bytes
+        self._sender_bytes = max_payload_bytes + NEXT_HEIGHT_MESSAGES_PER_SENDER * MESSAGE_OVERHEAD_BYTES
+        # Messages for height + 1 by sender, in arrival order, and the bytes each sender holds.
+        self._next_height: dict[int, dict[Proposal | Vote, None]] = {}
+        self._next_height_bytes: dict[int, int] = {}
         self._deferred: list[Proposal | Vote] = []
         self._height = height
         self._reset_height()
@@ -273,8 +286,9 @@ class Consensus:
         assert (self._locked_round == -1) == (self._locked_value is None)
         assert (self._valid_round == -1) == (self._valid_value is None)
         assert not self._awaiting_value or self._step == Step.PROPOSE
-        assert len(self._next_height) <= NEXT_HEIGHT_BUFFER_MESSAGES
-        assert len(self._deferred) <= NEXT_HEIGHT_BUFFER_MESSAGES
+        assert all(len(held) <= NEXT_HEIGHT_MESSAGES_PER_SENDER for held in self._next_height.values())
+        assert all(n <= self._sender_bytes for n in self._next_height_bytes.values())
+        assert len(self._deferred) <= NEXT_HEIGHT_MESSAGES_PER_SENDER * self._validators.size
 
     # -- checking what arrives -----------------------------------------------------------------
 
@@ -295,6 +309,8 @@ class Consensus:
 
     def _receive(self, message: Proposal | Vote, out: list[Action]) -> None:
         """Every check before a message may count; a failing one drops it and counts the reason."""
+        if isinstance(message, Proposal) and len(message.payload) > self._max_payload_bytes:
+            return self._drop(DropReason.OVERSIZE)
         if not self._well_formed(message):
             return self._drop(DropReason.MALFORMED)
         if self._sender(message) not in self._validators:
@@ -314,19 +330,28 @@ class Consensus:
             and message.proposer != self.proposer(message.round)
         ):
             return self._drop(DropReason.WRONG_PROPOSER)
-        if message in self._next_height or self._already_counted(message):
+        if message in self._next_height.get(self._sender(message), {}) or self._already_counted(message):
             return self._drop(DropReason.DUPLICATE)
         signed = signing_bytes(self._chain_id, message)
         if not self._verifier.verify(self._sender(message), signed, message.signature):
             return self._drop(DropReason.BAD_SIGNATURE)
         if message.height == self._height + 1:
-            if len(self._next_height) >= NEXT_HEIGHT_BUFFER_MESSAGES:
-                return self._drop(DropReason.BUFFER_FULL)
-            self._next_height[message] = None
-            return None
+            return self._buffer_next_height(message)
         if isinstance(message, Vote):
             return self._record_vote(message, out)
         return self._record_proposal(message)
+
+    def _buffer_next_height(self, message: Proposal | Vote) -> None:
+        """Keep a message for height + 1 in its sender's buffer, if there is room for it."""
+        sender = self._sender(message)
+        held = self._next_height.setdefault(sender, {})
+        size = MESSAGE_OVERHEAD_BYTES + (len(message.payload) if isinstance(message, Proposal) else 0)
+        used = self._next_height_bytes.get(sender, 0)
+        if len(held) >= NEXT_HEIGHT_MESSAGES_PER_SENDER or used + size > self._sender_bytes:
+            return self._drop(DropReason.BUFFER_FULL)
+        held[message] = None
+        self._next_height_bytes[sender] = used + size
+        return None
 
     def _already_counted(self, message: Proposal | Vote) -> bool:
         if message.height != self._height:
@@ -695,8 +720,9 @@ class Consensus:
         self._reset_height()
         # What arrived early for the new height waits until the shell has applied this block
         # (the next step): judging a proposal's valid(v) now would see the parent's state.
-        self._deferred = list(self._next_height)
+        self._deferred = [message for held in self._next_height.values() for message in held]
         self._next_height.clear()
+        self._next_height_bytes.clear()
         self._start_round(0, out)
 
     def _replay_deferred(self, out: list[Action]) -> None:

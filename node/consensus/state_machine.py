@@ -163,6 +163,7 @@ class Consensus:
         self._started = False
         self._dropped: Counter[DropReason] = Counter()
         self._refused_signatures = 0
+        self._sign_from = 1
         self._max_payload_bytes = max_payload_bytes
         self._sender_bytes = max_payload_bytes + NEXT_HEIGHT_MESSAGES_PER_SENDER * MESSAGE_OVERHEAD_BYTES
         # Messages for height + 1 by sender, in arrival order, and the bytes each sender holds.
@@ -227,6 +228,11 @@ class Consensus:
     @property
     def dropped(self) -> Mapping[str, int]:
         return {str(reason): n for reason, n in self._dropped.items()}
+
+    def sign_from(self, height: int) -> None:
+        """Sign nothing below `height` (MAX_HEIGHT + 1: nothing at all): the shell's amnesia guard
+        (node/amnesia.py) holds a validator without a last-signed record to following only."""
+        self._sign_from = height
 
     @property
     def refused_signatures(self) -> int:
@@ -384,6 +390,8 @@ class Consensus:
     # -- signing, guarded by the last-signed record ---------------------------------------------
 
     def _may_sign(self, round_: int, step: Step, block_id: bytes | None) -> bool:
+        if self._height < self._sign_from:
+            return False
         last = self._last_signed
         if last is None:
             return True

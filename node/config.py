@@ -69,7 +69,7 @@ class NodeConfig:
     tls: NodeTls | None = None
     insecure_plaintext: Flag = False  # loopback only; exactly one of this and `tls`
     amnesia_watch_heights: NonNegativeInt = DEFAULT_AMNESIA_WATCH_HEIGHTS
-    """Heights a validator without its last-signed record watches before it signs (node/amnesia.py); 0: off."""
+    """Heights a validator without its last-signed record watches before signing (node/amnesia.py); 0: off."""
 
     @property
     def workers(self) -> int:

@@ -97,7 +97,8 @@ def check_evidence(chain_id: str, validator_keys: Sequence[bytes], evidence: led
 
 def check_header(chain_id: str, block: ledger_pb2.Block, *, height: int, validator_count: int) -> None:
     """Check what a block says of itself, with the genesis file alone: chain id, height, proposer,
-    and that its transactions, evidence and readiness votes are the ones its header commits to. Raise BlockInvalid.
+    and that its transactions, evidence and readiness votes are the ones its header commits to.
+    Raise BlockInvalid.
 
     The node (`check_block`) and the verifier (which judges links against the agreed chain
     instead of a node's own parent) both call this one check."""

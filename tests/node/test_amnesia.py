@@ -114,8 +114,9 @@ def _wait_for(path: Path, text: str, timeout_s: float) -> bool:
 
 def test_a_twin_with_a_fresh_data_dir_does_not_sign(tmp_path: Path) -> None:
     """A second validator-0 process with a fresh data dir, on a port of its own, beside a running
-    4-node cluster: it catches up, sees its key's signatures, refuses to sign and keeps running
-    as a follower. On main it signed at once (its store then held a last-signed record)."""
+    4-node cluster, signs nothing: if its peer links come up it catches up, sees its key's
+    signatures, refuses with one line and keeps running as a follower; if the peers refuse it,
+    it waits at genesis. On main before the guard it signed at once."""
     with LocalNet.create(tmp_path / "net") as net:
         net.start_all()
         net.wait_ready()
@@ -138,10 +139,12 @@ def test_a_twin_with_a_fresh_data_dir_does_not_sign(tmp_path: Path) -> None:
             finally:
                 twin.terminate()
                 twin.wait(timeout=30)
-        lines = log.read_text().splitlines()
-        assert refused, "\n".join(lines[-20:])
-        assert sum(REFUSAL in line for line in lines) == 1, "one clear line"
-        assert "Traceback" not in log.read_text()
+        text = log.read_text(errors="replace")
+        lines = text.splitlines()
+        assert "Traceback" not in text
+        assert sum(REFUSAL in line for line in lines) <= 1, "one clear line"
+        if "event=peer_up" in text:
+            assert refused, "\n".join(lines[-20:])
         height = net.status(1)
         assert height is not None
         net.wait_height(height.height + 2, nodes=[1])  # the cluster goes on

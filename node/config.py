@@ -32,6 +32,7 @@ DEFAULT_BLOCK_MAX_TXS: Final = 5_000
 DEFAULT_BLOCK_MAX_BYTES: Final = 8 * 1024 * 1024
 DEFAULT_EMPTY_BLOCK_INTERVAL_MS: Final = 1_000
 DEFAULT_BATCH_WAIT_MS: Final = 50
+DEFAULT_AMNESIA_WATCH_HEIGHTS: Final = 3  # node/amnesia.py; 0 turns the guard off
 
 
 @table
@@ -69,6 +70,8 @@ class NodeConfig:
     log_level: NonEmptyStr = "INFO"
     tls: NodeTls | None = None
     insecure_plaintext: Flag = False  # loopback only; exactly one of this and `tls`
+    amnesia_watch_heights: NonNegativeInt = DEFAULT_AMNESIA_WATCH_HEIGHTS
+    """Heights a validator without its last-signed record watches before signing (node/amnesia.py); 0: off."""
 
     @property
     def workers(self) -> int:

@@ -75,6 +75,11 @@ class NodeMetrics:
         self.peers = Gauge(
             "votestore_node_peers_connected", "Peers with a live authenticated stream.", registry=r
         )
+        self.signing_state = Gauge(
+            "votestore_node_signing_state",
+            "0 signing; 1 waiting, 2 watching before signing; 3 refused: its key signs elsewhere.",
+            registry=r,
+        )
         self.invalid_messages = Counter(
             "votestore_node_invalid_messages_total",
             "Peer messages dropped, by reason.",

@@ -17,8 +17,17 @@ from node.consensus import Event, ProposalValue
 from node.ledger.store import Store
 from node.ledger.tip import check_child
 from node.pending import PendingTxs
+from node.readiness import ReadyVotes
 from proto.votestore.v1 import ledger_pb2
-from votestore.blocks import BlockInvalid, check_body, check_evidence, evidence_root, tx_root
+from votestore.blocks import (
+    BlockInvalid,
+    check_body,
+    check_evidence,
+    check_ready,
+    evidence_root,
+    ready_root,
+    tx_root,
+)
 from votestore.encoding import block_id, canonical
 from votestore.genesis import Genesis
 
@@ -51,6 +60,13 @@ def built_by(identity: bytes, payload: bytes) -> int | None:
     return None if block is None else block.header.proposer
 
 
+def ready_in(identity: bytes, payload: bytes) -> frozenset[int]:
+    """The leader rule's other reading of a decided block: whom its readiness votes readmit
+    (ReadyIn in node/consensus; valid(v) checked them before the block was decided)."""
+    block = parse_identified(identity, payload)
+    return frozenset() if block is None else frozenset(v.validator for v in block.ready)
+
+
 class BlockValidity:
     """valid(v): a proposed block extends this node's tip by the rules, names a builder the
     proposal may carry (`builders`: the proposer for a fresh value, the proposers of rounds up to
@@ -68,7 +84,7 @@ class BlockValidity:
 
     def __call__(self, height: int, builders: frozenset[int], identity: bytes, payload: bytes) -> bool:
         tip = self._store.tip
-        if height != tip.height + 1 or len(payload) > self._block_max_bytes * 2:
+        if height != tip.height + 1 or len(payload) > self.max_payload_bytes:
             return False
         block = parse_identified(identity, payload)
         if block is None:
@@ -82,6 +98,7 @@ class BlockValidity:
             check_child(self._genesis, tip, block)
             for evidence in block.evidence:
                 check_evidence(self._genesis.chain_id, self._validator_keys, evidence)
+            check_ready(self._genesis.chain_id, self._validator_keys, height, block.ready)
         except BlockInvalid as exc:
             log.info("event=invalid_proposal height=%d why=%s", height, exc)
             return False
@@ -90,6 +107,12 @@ class BlockValidity:
             return False
         self._valid_child = (tip.block_id, payload)
         return True
+
+    @property
+    def max_payload_bytes(self) -> int:
+        """A proposal's payload bound: a block of block_max_bytes of transactions, with room for
+        its header, evidence and readiness votes. The core refuses larger ones on arrival."""
+        return self._block_max_bytes * 2
 
     def passed(self, tip_id: bytes, payload: bytes) -> bool:
         """Whether the last block this passed was `payload` on the tip `tip_id`."""
@@ -108,6 +131,7 @@ class Proposer:
         index: int,
         store: Store,
         pending: PendingTxs,
+        ready: ReadyVotes,
         clock: Clock,
         empty_block_interval_s: float,
         batch_wait_s: float,
@@ -120,6 +144,8 @@ class Proposer:
         self._index = index
         self._store = store
         self._pending = pending
+        self._ready = ready
+        self._skipped: dict[tuple[int, int], frozenset[int]] = {}
         self._clock = clock
         self._empty_block_interval_s = empty_block_interval_s
         self._batch_wait_s = batch_wait_s
@@ -131,8 +157,10 @@ class Proposer:
         self.results_pending = False
         """The last block held transactions the next header certifies."""
 
-    def request(self, height: int, round_: int) -> None:
-        """The core asks for a value for (height, round); the answer is fed to it later."""
+    def request(self, height: int, round_: int, skipped: frozenset[int] = frozenset()) -> None:
+        """The core asks for a value for (height, round); the answer is fed to it later. The
+        block carries a readiness vote of each `skipped` validator this node has one of."""
+        self._skipped = {(height, round_): skipped}
         if not len(self._pending) and not self.results_pending:
             self._waiting[(height, round_)] = self._clock.call_later(
                 self._empty_block_interval_s, lambda: self._gather(height, round_)
@@ -165,6 +193,7 @@ class Proposer:
         tip = self._store.tip
         txs = self._pending.reap(self._block_max_txs, self._block_max_bytes)
         evidence = self._store.pending_evidence()[:MAX_EVIDENCE_PER_BLOCK]
+        ready = self._ready.for_block(height, self._skipped.get((height, round_), frozenset()))
         header = ledger_pb2.BlockHeader(
             chain_id=self._genesis.chain_id,
             height=height,
@@ -175,6 +204,7 @@ class Proposer:
             results_hash=tip.results_hash,
             proposer=self._index,
             evidence_hash=evidence_root(evidence),
+            ready_hash=ready_root(ready),
         )
-        block = ledger_pb2.Block(header=header, txs=txs, evidence=evidence)
+        block = ledger_pb2.Block(header=header, txs=txs, evidence=evidence, ready=ready)
         self._feed(ProposalValue(height, round_, block_id(header), canonical(block)))

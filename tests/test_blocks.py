@@ -1,4 +1,5 @@
-"""Equivocation evidence in a proposed block must prove itself with the genesis keys alone."""
+"""Equivocation evidence and readiness votes in a proposed block must prove themselves with the
+genesis keys alone."""
 
 from __future__ import annotations
 
@@ -7,8 +8,9 @@ from collections.abc import Callable
 import nacl.signing
 import pytest
 
+from node.readiness import ReadyVotes
 from proto.votestore.v1 import ledger_pb2
-from votestore.blocks import BlockInvalid, check_evidence
+from votestore.blocks import BlockInvalid, check_evidence, check_ready, ready_root
 from votestore.encoding import vote_signing_bytes
 
 CHAIN = "test-chain"
@@ -58,3 +60,40 @@ def test_false_evidence_is_refused(
     a, b = make()
     with pytest.raises(BlockInvalid, match=why):
         check_evidence(CHAIN, PUBLIC, ledger_pb2.Evidence(vote_a=a, vote_b=b))
+
+
+def test_readiness_votes_of_recent_heights_pass() -> None:
+    ready = [_vote(2, b"", height=6), _vote(3, b"\x01" * 32, height=5)]
+    assert check_ready(CHAIN, PUBLIC, 7, ready) == {2, 3}
+    assert check_ready(CHAIN, PUBLIC, 7, []) == frozenset()
+    assert ready_root([]) == b"", "a block without readiness votes hashes as before the field"
+    assert len(ready_root(ready)) == 32
+
+
+@pytest.mark.parametrize(
+    ("ready", "why"),
+    [
+        ([_vote(2, b"", height=6), _vote(2, b"", height=5)], "two readiness votes"),
+        ([_vote(2, b"", height=7)], "height 7 in block 7"),
+        ([_vote(2, b"", height=4)], "height 4 in block 7"),
+        ([_vote(2, b"", height=6, signer=1)], "not validly signed"),
+        ([ledger_pb2.Vote(type=ledger_pb2.PREVOTE, height=6, validator=9)], "not in genesis"),
+    ],
+)
+def test_false_readiness_is_refused(ready: list[ledger_pb2.Vote], why: str) -> None:
+    """A builder cannot vouch for a validator that did not sign, nor replay an old vote."""
+    with pytest.raises(BlockInvalid, match=why):
+        check_ready(CHAIN, PUBLIC, 7, ready)
+
+
+def test_ready_votes_keep_only_checked_votes_of_skipped_validators() -> None:
+    votes = ReadyVotes(CHAIN, PUBLIC)
+    votes.heard(_vote(1, b"", height=6), skipped=frozenset({2}))  # not skipped: ignored
+    votes.heard(_vote(2, b"", height=6, signer=1), skipped=frozenset({2}))  # forged: ignored
+    assert votes.for_block(7, frozenset({1, 2})) == []
+    votes.heard(_vote(2, b"", height=5), skipped=frozenset({2}))
+    votes.heard(_vote(2, b"", height=6), skipped=frozenset({2}))
+    votes.heard(_vote(2, b"", height=7), skipped=frozenset({2}))
+    assert [v.height for v in votes.for_block(7, frozenset({2}))] == [6]
+    assert votes.for_block(10, frozenset({2})) == [], "too old for block 10"
+    assert votes.for_block(7, frozenset()) == [], "readmitted meanwhile: dropped"

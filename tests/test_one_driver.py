@@ -36,6 +36,7 @@ TESTS_THAT_START_THEIR_OWN: Final = {
     "tests/notices/test_crash.py": "the notices sender, killed mid-campaign: not a cluster member",
     "tests/test_cli.py": "`node run --bogus`, a usage error: no node starts",
     "tests/node/builds.py": "test-only validator builds (liar, hostile), not votestore's node",
+    "tests/node/test_amnesia.py": "a twin with a validator's key and a fresh store: the amnesia guard's case",
 }
 """Tests that start a process that is not a cluster member on purpose; each says why."""
 

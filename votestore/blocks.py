@@ -4,13 +4,14 @@ Shared by the node (proposing, validating, checking its store at start) and by t
 which must reach the same verdict from the same bytes without any of the node's code.
 
 Header h carries: the hash of header h-1 (empty at h = 1), the Merkle root of its own
-transactions and of its evidence, and the app hash and results root left by block h-1 (at h = 1:
-the state machine's genesis app hash and the empty root).
+transactions, of its evidence and of its readiness votes, and the app hash and results root left
+by block h-1 (at h = 1: the state machine's genesis app hash and the empty root).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Final
 
 from proto.votestore.v1 import election_pb2, ledger_pb2
 from votestore.encoding import block_id, canonical, verify_signature, vote_signing_bytes
@@ -34,7 +35,52 @@ def evidence_root(evidence: Sequence[ledger_pb2.Evidence]) -> bytes:
     return merkle_root([canonical(e) for e in evidence])
 
 
+def ready_root(ready: Sequence[ledger_pb2.Vote]) -> bytes:
+    """The header's `ready_hash`: empty when the block carries no readiness vote, so a header
+    without one encodes (and hashes) as it did before the field existed."""
+    return merkle_root([canonical(v) for v in ready]) if ready else b""
+
+
 GENESIS_RESULTS_ROOT = EMPTY_ROOT
+
+READY_MAX_AGE: Final = 2
+"""A readiness vote in block h must be for a height in h − READY_MAX_AGE .. h − 1: recent enough
+that it shows its validator took part after whatever made the leader rule skip it (the block at
+its own turn, at most h − 1), and old enough that the builder has seen it."""
+
+
+def check_vote_signature(
+    chain_id: str, validator_keys: Sequence[bytes], vote: ledger_pb2.Vote, what: str
+) -> None:
+    """A vote of a genesis validator, validly signed by it; raise BlockInvalid naming `what` otherwise."""
+    if vote.validator >= len(validator_keys):
+        raise BlockInvalid(f"{what} names validator {vote.validator}, not in genesis")
+    try:
+        message = vote_signing_bytes(
+            chain_id, vote.type, vote.height, vote.round, vote.validator, vote.block_id
+        )
+    except ValueError as exc:
+        raise BlockInvalid(f"{what} vote malformed: {exc}") from None
+    if not verify_signature(validator_keys[vote.validator], message, vote.signature):
+        raise BlockInvalid(f"{what} vote of validator {vote.validator} is not validly signed")
+
+
+def check_ready(
+    chain_id: str, validator_keys: Sequence[bytes], height: int, ready: Sequence[ledger_pb2.Vote]
+) -> frozenset[int]:
+    """Readiness votes of block `height`: at most one per validator, each a validly signed vote
+    (any type, any value, nil too: it shows its signer was live) for a recent height. Returns the
+    validators they vouch for; raise BlockInvalid otherwise. A builder can leave a validator out
+    (the next correct builder puts it in) but cannot vouch for one that did not sign."""
+    seen: set[int] = set()
+    for vote in ready:
+        if vote.validator in seen:
+            raise BlockInvalid(f"two readiness votes of validator {vote.validator}")
+        if not height - READY_MAX_AGE <= vote.height < height:
+            raise BlockInvalid(f"readiness vote for height {vote.height} in block {height}")
+        check_vote_signature(chain_id, validator_keys, vote, "readiness")
+        seen.add(vote.validator)
+    return frozenset(seen)
 
 
 def check_evidence(chain_id: str, validator_keys: Sequence[bytes], evidence: ledger_pb2.Evidence) -> None:
@@ -45,22 +91,14 @@ def check_evidence(chain_id: str, validator_keys: Sequence[bytes], evidence: led
         raise BlockInvalid("evidence votes are not for one validator, height, round and type")
     if a.block_id == b.block_id:
         raise BlockInvalid("evidence votes do not conflict")
-    if a.validator >= len(validator_keys):
-        raise BlockInvalid(f"evidence names validator {a.validator}, not in genesis")
     for vote in (a, b):
-        try:
-            message = vote_signing_bytes(
-                chain_id, vote.type, vote.height, vote.round, vote.validator, vote.block_id
-            )
-        except ValueError as exc:
-            raise BlockInvalid(f"evidence vote malformed: {exc}") from None
-        if not verify_signature(validator_keys[vote.validator], message, vote.signature):
-            raise BlockInvalid(f"evidence vote of validator {vote.validator} is not validly signed")
+        check_vote_signature(chain_id, validator_keys, vote, "evidence")
 
 
 def check_header(chain_id: str, block: ledger_pb2.Block, *, height: int, validator_count: int) -> None:
     """Check what a block says of itself, with the genesis file alone: chain id, height, proposer,
-    and that its transactions and evidence are the ones its header commits to (`check_body`).
+    and that its transactions, evidence and readiness votes are the ones its header commits to
+    (`check_body`).
     Raise BlockInvalid.
 
     The node (`check_block`) and the verifier (which judges links against the agreed chain
@@ -77,13 +115,15 @@ def check_header(chain_id: str, block: ledger_pb2.Block, *, height: int, validat
 
 def check_body(block: ledger_pb2.Block) -> None:
     """The body is the one the header names: its block id (the header's hash) covers the
-    transactions and evidence only through these roots, so a block with the same header and
+    transactions, evidence and readiness votes only through these roots, so a block with the same header and
     another body is a different block under the same id."""
     header = block.header
     if header.tx_root != tx_root(block.txs):
         raise BlockInvalid("transactions do not match the header's Merkle root")
     if header.evidence_hash != evidence_root(block.evidence):
         raise BlockInvalid("evidence does not match the header's evidence hash")
+    if header.ready_hash != ready_root(block.ready):
+        raise BlockInvalid("readiness votes do not match the header's ready hash")
 
 
 def check_block(

@@ -7,15 +7,17 @@ Contract with the node shell
   `Validity` predicate (height, builders, block_id, payload) -> bool — it must also check that the
   payload is the block `block_id` names, built by one of `builders` — a `BuiltBy` function
   (block_id, payload) -> the block's builder or None, a `TimeoutConfig`, the next height to decide
-  (last committed + 1), the `LastSigned` record read from the store (None on first start) and the
-  builders of the last `leader.window` committed blocks (the leader rule's history).
+  (last committed + 1), the `LastSigned` record read from the store (None on first start), the
+  `leader.Turn`s of the last `leader.window` committed blocks (the leader rule's history) and a
+  `ReadyIn` function (block_id, payload) -> the validators the block carries readiness votes for.
 * Feed `Start()` once, then every network message (`Proposal`, `Vote`), every fired timer
   (`Timeout`), answers to `RequestProposal` (`ProposalValue`) and catch-up blocks (`Decided`).
   `step(event)` returns a list of actions; carry them out in order:
     - `PersistSigned(record)`: fsync the record before the next action (it precedes its Broadcast);
     - `Broadcast(message)`: send to every other validator (own messages are already counted);
     - `ScheduleTimeout(kind, height, round, duration_ms)`: later feed `Timeout(kind, height, round)`;
-    - `RequestProposal(height, round)`: build a block, answer `ProposalValue(height, round, id, payload)`;
+    - `RequestProposal(height, round, skipped)`: build a block (with a readiness vote of each
+      `skipped` validator the shell has heard from), answer `ProposalValue(height, round, id, payload)`;
     - `Commit(height, block_id, payload, certificate, builder)`: apply the block, then feed
       `Applied()`.
       The core has already moved to height + 1 by itself; the actions after it belong to the new
@@ -26,10 +28,14 @@ Contract with the node shell
   record is for this height, `Start()` resumes its round, lock and step, and re-broadcasts the last
   vote (it may never have left); the core refuses (and counts in `refused_signatures`) anything
   that would conflict with the record, so a restarted validator never double-signs.
-* Proposer choice (`leader.py`): round-robin that skips validators with no committed block in
-  the recent window, from the committed proposers alone; `Consensus.proposer(round)`.
+* Proposer choice (`leader.py`): round-robin that skips a validator that missed its round-0 turn
+  until a block carries its readiness vote, from the committed blocks alone;
+  `Consensus.proposer(round)`, `Consensus.skipped`.
 * Quorum is ⌊2n/3⌋+1 (= 2f+1 for n = 3f+1); f+1 messages from a later round make the node skip
-  to it; messages for height + 1 wait in a bounded buffer (`NEXT_HEIGHT_BUFFER_MESSAGES`).
+  to it; messages for height + 1 wait in a buffer per sender, bounded in messages
+  (`NEXT_HEIGHT_MESSAGES_PER_SENDER`) and bytes (a full payload, `max_payload_bytes`, plus
+  `MESSAGE_OVERHEAD_BYTES` a message); a proposal whose payload is over `max_payload_bytes` is
+  refused on arrival (`DropReason.OVERSIZE`).
 * Values are opaque: a block is `block_id` (32 bytes) plus `payload` bytes.
 * Invalid incoming messages never raise: they are dropped and counted in `Consensus.dropped` by
   `DropReason`. Height, round and step are readable as properties.
@@ -65,10 +71,12 @@ from node.consensus.signing import (
 )
 from node.consensus.state_machine import (
     MAX_ROUNDS_AHEAD,
-    NEXT_HEIGHT_BUFFER_MESSAGES,
+    MESSAGE_OVERHEAD_BYTES,
+    NEXT_HEIGHT_MESSAGES_PER_SENDER,
     BuiltBy,
     Consensus,
     DropReason,
+    ReadyIn,
     Validity,
 )
 from node.consensus.votes import MAX_PROPOSALS_PER_ROUND
@@ -77,7 +85,8 @@ __all__ = [
     "BLOCK_ID_BYTES",
     "MAX_PROPOSALS_PER_ROUND",
     "MAX_ROUNDS_AHEAD",
-    "NEXT_HEIGHT_BUFFER_MESSAGES",
+    "MESSAGE_OVERHEAD_BYTES",
+    "NEXT_HEIGHT_MESSAGES_PER_SENDER",
     "Action",
     "Applied",
     "Broadcast",
@@ -92,6 +101,7 @@ __all__ = [
     "PersistSigned",
     "Proposal",
     "ProposalValue",
+    "ReadyIn",
     "RecordEvidence",
     "RequestProposal",
     "ScheduleTimeout",

@@ -34,10 +34,13 @@ class ScheduleTimeout:
 
 @dataclass(frozen=True, slots=True)
 class RequestProposal:
-    """This node proposes at (height, round) and has no validValue: answer with `ProposalValue`."""
+    """This node proposes at (height, round) and has no validValue: answer with `ProposalValue`.
+    `skipped`: the validators the leader rule skips at this height — the block should carry a
+    readiness vote of each one the shell has heard from (node/consensus/leader.py)."""
 
     height: int
     round: int
+    skipped: frozenset[int] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,79 +1,119 @@
-"""Who proposes at (height, round): round-robin that skips validators absent from the recent
-chain, decided by the certified chain alone so every correct validator picks the same one.
+"""Who proposes at (height, round): round-robin that skips validators that missed their turn,
+decided by the certified chain alone so every correct validator picks the same one.
 
-The signal is which validator built each recently committed block (its header names it; a
-re-proposed block keeps its builder, so every node records the same one, whatever round it saw
-the decision in): a validator whose block was committed within the last `RECENT_TURNS` turns
-(RECENT_TURNS · n heights) is *active*. At
-height h the candidates are taken in round-robin order from h, active ones first, then the
-others; round r goes to candidate r mod n. So a crashed or silent validator stops costing
-timeoutPropose at each of its turns once its last committed block leaves the window, and every
-validator still proposes in some round of every height (liveness after GST needs that).
+The rule reads, for each of the last `window` committed blocks (heights h − window .. h − 1), a
+`Turn`: who built it (its header names the builder; a re-proposed block keeps its builder, so
+every node records the same one whatever round it saw the decision in) and which skipped
+validators it carries readiness votes for (the block's `ready` list, see below). Folding those
+turns oldest first, every validator starts the window *active* and
+
+* a validator that builds a committed block is active;
+* the plain round-robin owner of height x (x mod n) that did not build block x is *skipped*: it
+  missed its round-0 turn — an active owner of x is always round 0's proposer at x, so one
+  waited-out turn, not several, is what a dead validator costs before the rule skips it (for a
+  validator already skipped the miss changes nothing);
+* a skipped validator for which block x carries a readiness vote is active again from x + 1
+  if it built a block earlier in the window and has not been readmitted so since (it missed
+  one turn, say to a slow link or a Byzantine validator's equivocation: back at once), else
+  only if x is a *readmission height* (the first n heights of every `READMIT_TURNS` · n). So a
+  validator that was gone a while waits at most READMIT_TURNS · n heights to propose again —
+  while the others, who propose in its place, lose nothing — and a Byzantine validator costs at
+  most one timeoutPropose per block of its own committed plus two per READMIT_TURNS · n heights
+  (under plain round-robin: one per turn).
+
+The fold starts each window with everyone active and reads nothing older, so any two nodes that
+hold the same window agree; it agrees with the fold over the whole chain because every validator
+has a turn (an event) in every n heights of the window, and a window holds at most one stretch
+of readmission heights.
+
+At height h the candidates are taken in round-robin order from h, active ones first, then the
+skipped ones; round r goes to candidate r mod n. So a crashed validator costs one timeoutPropose,
+and every validator still proposes in some round of every height (liveness after GST needs that).
+
+Readmission costs no turn: a validator that is back takes part in voting at once, and every
+builder puts into its block one recent signed vote (`votestore.blocks.check_ready`: validly
+signed, at most one per validator, for a height in h − READY_MAX_AGE .. h − 1) of each validator
+the rule skips at that height from which it holds one. The vote is the validator's own signature,
+so a builder cannot vouch for a validator that is still gone; a Byzantine builder can leave it
+out, but the next correct builder (within f + 1 heights) puts it in.
 
 Why a Byzantine validator cannot keep a correct one from proposing: the rule reads only the
-builders of committed blocks, never which 2f+1 precommits a certificate happens to hold (a
-Byzantine proposer chooses those), and a fresh block must name its own proposer as builder (a
-Byzantine proposer cannot credit a crashed validator to keep it in turn). A correct validator
-whose round-0 turn comes after GST gets its block committed in that round — its own prevote and
-the other correct validators' make a quorum without any Byzantine vote — so it stays active for
-as long as it is timely.
-
-A skipped validator comes back through *probation*: during the first n heights of every
-`PROBATION_TURNS` · n, plain round-robin applies (every validator has one round-0 turn), and a
-skipped validator that proposes in its probation turn is active again. A probation turn of a
-skipped validator waits only `PROBATION_TIMEOUT_MS` before prevoting nil, and as long after 2f+1
-precommits before round 1: a validator that is back answers well within it, one that is still
-gone costs about twice that, not timeoutPropose + timeoutPrecommit.
+builders and readiness votes of committed blocks, never which 2f+1 precommits a certificate
+happens to hold (a Byzantine proposer chooses those); a fresh block must name its own proposer as
+builder (no crediting a crashed validator); a correct validator whose round-0 turn comes after
+GST gets its block committed in that round (its own prevote and the other correct validators'
+make a quorum without any Byzantine vote), and one that missed a turn before GST is readmitted
+by the next correct builder, or at the latest once its earlier readmission has left the window.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Final
 
 from node.consensus.config import ValidatorSet
 
 RECENT_TURNS: Final = 3
-"""A validator is active if it proposed a committed block within the last RECENT_TURNS · n heights."""
-PROBATION_TURNS: Final = 16
-"""Every PROBATION_TURNS · n heights, n heights of plain round-robin let skipped validators back."""
-PROBATION_TIMEOUT_MS: Final = 500
-"""timeoutPropose and timeoutPrecommit at a skipped validator's probation turn (round 0 only)."""
+"""The rule reads the last RECENT_TURNS · n committed blocks."""
+READMIT_TURNS: Final = 16
+"""Readiness votes count in the first n heights of every READMIT_TURNS · n (> RECENT_TURNS)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Turn:
+    """What the leader rule reads from one committed block."""
+
+    builder: int
+    ready: frozenset[int] = frozenset()
+    """Validators the block carries a readiness vote for."""
 
 
 def window(validators: ValidatorSet) -> int:
-    """How many recent committed proposers the rule reads (heights h − window .. h − 1)."""
+    """How many recent committed blocks the rule reads (heights h − window .. h − 1)."""
     return RECENT_TURNS * validators.size
 
 
-def is_probation_height(validators: ValidatorSet, height: int) -> bool:
-    return (height // validators.size) % PROBATION_TURNS == 0
+def readmits(validators: ValidatorSet, height: int) -> bool:
+    """Whether a readiness vote in block `height` readmits its validator."""
+    return (height // validators.size) % READMIT_TURNS == 0
 
 
-def active(validators: ValidatorSet, recent: Sequence[int]) -> frozenset[int] | None:
-    """Validators that proposed a committed block in the window; None while the chain (or the
-    history the caller holds) is shorter than the window: then everyone counts as active."""
-    span = window(validators)
-    if len(recent) < span:
-        return None
-    return frozenset(tuple(recent)[-span:])
+def active(validators: ValidatorSet, height: int, recent: Sequence[Turn]) -> frozenset[int]:
+    """Validators the rule counts active at `height`. `recent` holds the turns of the committed
+    blocks at heights height − len(recent) .. height − 1, oldest first; only the last `window`
+    are read, so every caller that holds at least min(window, height − 1) of them agrees."""
+    n = validators.size
+    turns = tuple(recent)[-window(validators) :]
+    first = height - len(turns)
+    state = [True] * n
+    credit: set[int] = set()  # built a block since its last quick readmission
+    for offset, turn in enumerate(turns):
+        x = first + offset
+        owner = x % n
+        if turn.builder != owner:
+            state[owner] = False
+        state[turn.builder] = True
+        credit.add(turn.builder)
+        for v in sorted(turn.ready):
+            if v not in validators or state[v]:
+                continue
+            if v in credit:
+                credit.discard(v)
+                state[v] = True
+            elif readmits(validators, x):
+                state[v] = True
+    return frozenset(v for v in range(n) if state[v])
 
 
-def proposer(validators: ValidatorSet, height: int, round_: int, recent: Sequence[int]) -> int:
-    """proposer(h, r). `recent` lists the proposers of the committed blocks at heights
-    h − len(recent) .. h − 1, oldest first (any length; only the last `window` are read)."""
+def ranked(validators: ValidatorSet, height: int, present: frozenset[int]) -> tuple[int, ...]:
+    """Candidates at `height` in round order: round-robin from height, those in `present` first."""
     n = validators.size
     order = [(height + k) % n for k in range(n)]
-    present = active(validators, recent)
-    if present is None or is_probation_height(validators, height):
-        return order[round_ % n]
-    ranked = [v for v in order if v in present] + [v for v in order if v not in present]
-    return ranked[round_ % n]
+    return tuple([v for v in order if v in present] + [v for v in order if v not in present])
 
 
-def is_probation_turn(validators: ValidatorSet, height: int, round_: int, recent: Sequence[int]) -> bool:
-    """Round 0 of a probation height whose proposer the rule would otherwise skip."""
-    if round_ != 0 or not is_probation_height(validators, height):
-        return False
-    present = active(validators, recent)
-    return present is not None and proposer(validators, height, 0, recent) not in present
+def proposer(validators: ValidatorSet, height: int, round_: int, recent: Sequence[Turn]) -> int:
+    """proposer(h, r), from the turns of the committed blocks just below h (see `active`)."""
+    order = ranked(validators, height, active(validators, height, recent))
+    return order[round_ % validators.size]

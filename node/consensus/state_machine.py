@@ -42,8 +42,15 @@ from node.consensus.votes import MAX_VOTES_PER_VALIDATOR, HeightMessages
 # Byzantine validator could otherwise invent rounds without end. Correct validators only advance a
 # round with a quorum behind them, so honest traffic stays well inside this window.
 MAX_ROUNDS_AHEAD: Final = 64
-# Messages for height + 1 wait here until this node decides the current height.
-NEXT_HEIGHT_BUFFER_MESSAGES: Final = 4096
+# Messages for height + 1 wait until this node decides the current height, in a buffer per
+# sender bounded in messages and in bytes, so one validator's flood cannot evict another's
+# messages nor hold more than one full block's worth of memory. A correct sender has a proposal,
+# a prevote and a precommit per round there, and seldom more than a round or two ahead of us.
+NEXT_HEIGHT_MESSAGES_PER_SENDER: Final = 64
+MESSAGE_OVERHEAD_BYTES: Final = 256
+"""What a buffered message counts for beyond its payload (fields, signature, the entry)."""
+DEFAULT_MAX_PAYLOAD_BYTES: Final = 16 * 1024 * 1024
+"""A proposal's payload bound when the shell names none (the node passes 2 × block_max_bytes)."""
 # Each firing changes (height, round, step) or a once-per-round flag, so a step reaches a fixpoint
 # in a few dozen firings; reaching this bound means a rule fires without changing state — a bug.
 MAX_RULE_FIRINGS_PER_STEP: Final = 10_000
@@ -53,6 +60,17 @@ Validity = Callable[[int, frozenset[int], bytes, bytes], bool]
 the payload is the block that block_id names, built by one of `builders` (the block names its
 builder; the leader rule reads it, see `BuiltBy`). A fresh proposal's block must be built by the
 round's proposer; a re-proposed one (validRound ≥ 0) by the proposer of a round up to validRound."""
+
+ReadyIn = Callable[[bytes, bytes], frozenset[int]]
+"""(block_id, payload) of a decided block -> the validators it carries a readiness vote for (the
+leader rule's `Turn.ready`; valid(v) checked the votes, and a certified block was so checked by
+a correct validator)."""
+
+
+def no_readiness(block_id: bytes, payload: bytes) -> frozenset[int]:
+    """ReadyIn for values that carry no readiness votes."""
+    return frozenset()
+
 
 BuiltBy = Callable[[bytes, bytes], int | None]
 """(block_id, payload) -> the validator that built the block (the index its header names) if the
@@ -75,7 +93,8 @@ class DropReason(StrEnum):
     DUPLICATE = "duplicate"
     VOTE_FLOOD = "vote_flood"
     PROPOSAL_FLOOD = "proposal_flood"
-    BUFFER_FULL = "buffer_full"
+    BUFFER_FULL = "buffer_full"  # the sender's next-height buffer is full (messages or bytes)
+    OVERSIZE = "oversize"  # a proposal's payload over the bound, refused before anything else
     STALE_VALUE = "stale_value"
     BAD_CERTIFICATE = "bad_certificate"
     BAD_PAYLOAD = "bad_payload"
@@ -118,7 +137,9 @@ class Consensus:
         timeouts: TimeoutConfig,
         height: int = 1,
         last_signed: LastSigned | None = None,
-        recent_proposers: Sequence[int] = (),
+        recent: Sequence[leader.Turn] = (),
+        ready_in: ReadyIn = no_readiness,
+        max_payload_bytes: int = DEFAULT_MAX_PAYLOAD_BYTES,
     ) -> None:
         if index not in validators:
             raise ValueError(f"validator index {index} is outside the set of {validators.size}")
@@ -131,15 +152,23 @@ class Consensus:
         self._verifier = verifier
         self._valid = valid
         self._built_by = built_by
+        self._ready_in = ready_in
         self._timeouts = timeouts
-        # Proposers of the committed blocks just below `_height`, oldest first (leader.py).
-        self._recent: deque[int] = deque(recent_proposers, maxlen=leader.window(validators))
-        assert all(v in validators for v in self._recent)
+        # Turns of the committed blocks just below `_height`, oldest first (leader.py).
+        self._recent: deque[leader.Turn] = deque(recent, maxlen=leader.window(validators))
+        assert all(t.builder in validators for t in self._recent)
+        self._present: frozenset[int] = frozenset()
+        self._ranked: tuple[int, ...] = ()
         self._last_signed = last_signed
         self._started = False
         self._dropped: Counter[DropReason] = Counter()
         self._refused_signatures = 0
-        self._next_height: dict[Proposal | Vote, None] = {}
+        self._sign_from = 1
+        self._max_payload_bytes = max_payload_bytes
+        self._sender_bytes = max_payload_bytes + NEXT_HEIGHT_MESSAGES_PER_SENDER * MESSAGE_OVERHEAD_BYTES
+        # Messages for height + 1 by sender, in arrival order, and the bytes each sender holds.
+        self._next_height: dict[int, dict[Proposal | Vote, None]] = {}
+        self._next_height_bytes: dict[int, int] = {}
         self._deferred: list[Proposal | Vote] = []
         self._height = height
         self._reset_height()
@@ -185,15 +214,25 @@ class Consensus:
 
     def proposer(self, round_: int) -> int:
         """proposer(h, round) at the current height, by the leader rule (leader.py)."""
-        return leader.proposer(self._validators, self._height, round_, self._recent)
+        return self._ranked[round_ % self._validators.size]
 
     @property
-    def recent_proposers(self) -> tuple[int, ...]:
+    def skipped(self) -> frozenset[int]:
+        """Validators the leader rule skips at the current height."""
+        return frozenset(self._ranked) - self._present
+
+    @property
+    def recent(self) -> tuple[leader.Turn, ...]:
         return tuple(self._recent)
 
     @property
     def dropped(self) -> Mapping[str, int]:
         return {str(reason): n for reason, n in self._dropped.items()}
+
+    def sign_from(self, height: int) -> None:
+        """Sign nothing below `height` (MAX_HEIGHT + 1: nothing at all): the shell's amnesia guard
+        (node/amnesia.py) holds a validator without a last-signed record to following only."""
+        self._sign_from = height
 
     @property
     def refused_signatures(self) -> int:
@@ -244,6 +283,8 @@ class Consensus:
         self._fired_line47 = set()
         self._validity = {}
         self._evidenced = set()
+        self._present = leader.active(self._validators, self._height, self._recent)
+        self._ranked = leader.ranked(self._validators, self._height, self._present)
 
     def _check_invariants(self) -> None:
         assert self._locked_round <= self._round
@@ -251,8 +292,9 @@ class Consensus:
         assert (self._locked_round == -1) == (self._locked_value is None)
         assert (self._valid_round == -1) == (self._valid_value is None)
         assert not self._awaiting_value or self._step == Step.PROPOSE
-        assert len(self._next_height) <= NEXT_HEIGHT_BUFFER_MESSAGES
-        assert len(self._deferred) <= NEXT_HEIGHT_BUFFER_MESSAGES
+        assert all(len(held) <= NEXT_HEIGHT_MESSAGES_PER_SENDER for held in self._next_height.values())
+        assert all(n <= self._sender_bytes for n in self._next_height_bytes.values())
+        assert len(self._deferred) <= NEXT_HEIGHT_MESSAGES_PER_SENDER * self._validators.size
 
     # -- checking what arrives -----------------------------------------------------------------
 
@@ -273,6 +315,8 @@ class Consensus:
 
     def _receive(self, message: Proposal | Vote, out: list[Action]) -> None:
         """Every check before a message may count; a failing one drops it and counts the reason."""
+        if isinstance(message, Proposal) and len(message.payload) > self._max_payload_bytes:
+            return self._drop(DropReason.OVERSIZE)
         if not self._well_formed(message):
             return self._drop(DropReason.MALFORMED)
         if self._sender(message) not in self._validators:
@@ -292,7 +336,7 @@ class Consensus:
             and message.proposer != self.proposer(message.round)
         ):
             return self._drop(DropReason.WRONG_PROPOSER)
-        if message in self._next_height or self._already_counted(message):
+        if message in self._next_height.get(self._sender(message), {}) or self._already_counted(message):
             return self._drop(DropReason.DUPLICATE)
         signed = signing_bytes(self._chain_id, message)
         if not self._verifier.verify(self._sender(message), signed, message.signature):
@@ -302,13 +346,22 @@ class Consensus:
         if isinstance(message, Proposal) and self._built_by(message.block_id, message.payload) is None:
             return self._drop(DropReason.BAD_PAYLOAD)
         if message.height == self._height + 1:
-            if len(self._next_height) >= NEXT_HEIGHT_BUFFER_MESSAGES:
-                return self._drop(DropReason.BUFFER_FULL)
-            self._next_height[message] = None
-            return None
+            return self._buffer_next_height(message)
         if isinstance(message, Vote):
             return self._record_vote(message, out)
         return self._record_proposal(message)
+
+    def _buffer_next_height(self, message: Proposal | Vote) -> None:
+        """Keep a message for height + 1 in its sender's buffer, if there is room for it."""
+        sender = self._sender(message)
+        held = self._next_height.setdefault(sender, {})
+        size = MESSAGE_OVERHEAD_BYTES + (len(message.payload) if isinstance(message, Proposal) else 0)
+        used = self._next_height_bytes.get(sender, 0)
+        if len(held) >= NEXT_HEIGHT_MESSAGES_PER_SENDER or used + size > self._sender_bytes:
+            return self._drop(DropReason.BUFFER_FULL)
+        held[message] = None
+        self._next_height_bytes[sender] = used + size
+        return None
 
     def _already_counted(self, message: Proposal | Vote) -> bool:
         if message.height != self._height:
@@ -341,6 +394,8 @@ class Consensus:
     # -- signing, guarded by the last-signed record ---------------------------------------------
 
     def _may_sign(self, round_: int, step: Step, block_id: bytes | None) -> bool:
+        if self._height < self._sign_from:
+            return False
         last = self._last_signed
         if last is None:
             return True
@@ -479,12 +534,6 @@ class Consensus:
 
     def _schedule(self, kind: TimeoutKind, out: list[Action]) -> None:
         duration = self._timeouts.duration_ms(kind, self._round)
-        if kind != TimeoutKind.PREVOTE and leader.is_probation_turn(
-            self._validators, self._height, self._round, self._recent
-        ):
-            # A skipped validator's probation turn: it proposes at once if it is back; if not,
-            # the round is left quickly (a decided round never waits on timeoutPrecommit).
-            duration = min(duration, leader.PROBATION_TIMEOUT_MS)
         out.append(ScheduleTimeout(kind, self._height, self._round, duration))
 
     def _start_round(self, round_: int, out: list[Action]) -> None:
@@ -500,7 +549,7 @@ class Consensus:
                 self._broadcast_proof_of_lock(out)
             else:
                 self._awaiting_value = True
-                out.append(RequestProposal(self._height, round_))
+                out.append(RequestProposal(self._height, round_, self.skipped))
         self._schedule(TimeoutKind.PROPOSE, out)
 
     def _leave_propose(self) -> None:
@@ -685,13 +734,14 @@ class Consensus:
         # validator held its builder to a validator of this set.
         assert builder is not None and builder in self._validators, (self._height, builder)
         out.append(Commit(self._height, block_id, payload, certificate, builder))
-        self._recent.append(builder)
+        self._recent.append(leader.Turn(builder, self._ready_in(block_id, payload)))
         self._height += 1
         self._reset_height()
         # What arrived early for the new height waits until the shell has applied this block
         # (the next step): judging a proposal's valid(v) now would see the parent's state.
-        self._deferred = list(self._next_height)
+        self._deferred = [message for held in self._next_height.values() for message in held]
         self._next_height.clear()
+        self._next_height_bytes.clear()
         self._start_round(0, out)
 
     def _replay_deferred(self, out: list[Action]) -> None:

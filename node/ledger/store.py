@@ -48,6 +48,7 @@ _EVIDENCE: Final = b"e/"
 _META_HEIGHT: Final = b"k/height"
 _META_GENESIS: Final = b"k/genesis"
 _META_LAST_SIGNED: Final = b"k/last_signed"
+_META_WATCH: Final = b"k/watch_before_signing"
 _META_CHECKED: Final = b"k/checked"
 """Height (8 bytes, big-endian) and block id the last successful check of the chain reached."""
 MAX_PENDING_EVIDENCE: Final = 256
@@ -231,6 +232,17 @@ class Store:
     def save_last_signed(self, record: bytes) -> None:
         """Persist before the signed message leaves (never double-sign across crashes)."""
         self._db.put(_META_LAST_SIGNED, record, sync=True)
+
+    def mark_watch_before_signing(self) -> None:
+        """The last-signed record here cannot be trusted (a restored backup, say): the node
+        watches before it signs again (node/amnesia.py) and clears the mark once it signs."""
+        self._db.put(_META_WATCH, b"1", sync=True)
+
+    def watch_before_signing(self) -> bool:
+        return self._db.get(_META_WATCH) is not None
+
+    def clear_watch_before_signing(self) -> None:
+        self._db.delete(_META_WATCH, sync=True)
 
     def last_signed(self) -> bytes | None:
         value: bytes | None = self._db.get(_META_LAST_SIGNED)

@@ -14,7 +14,6 @@ from typing import Final
 
 from node.consensus import (
     MAX_ROUNDS_AHEAD,
-    NEXT_HEIGHT_BUFFER_MESSAGES,
     Certificate,
     Proposal,
     Signer,
@@ -32,8 +31,11 @@ from votestore.hashing import sha256
 
 CLAIMED_HEIGHT: Final = 2**63
 """The height a liar claims, as tests/node/liar_node.py does."""
-FULL_FLOOD: Final = Flood(messages=NEXT_HEIGHT_BUFFER_MESSAGES + 64, rounds=MAX_ROUNDS_AHEAD + 1)
-"""More signed messages for the next height than the core's whole next-height buffer holds."""
+OLD_SHARED_BUFFER_MESSAGES: Final = 4096
+"""What the core's next-height buffer held, for all senders together, before it became per sender."""
+FULL_FLOOD: Final = Flood(messages=OLD_SHARED_BUFFER_MESSAGES + 64, rounds=MAX_ROUNDS_AHEAD + 1)
+"""More signed next-height messages than the old shared buffer held (64x a sender's own bound,
+NEXT_HEIGHT_MESSAGES_PER_SENDER): the flood that once crowded out honest validators."""
 FLOOD_PROPOSAL_SHARE: Final = 64
 """One message in this many of a flood is a proposal with a junk payload."""
 JUNK_TAG: Final = b"#junk"

@@ -53,6 +53,7 @@ from node.repair import CatchupPeers, FetchPlan, Lag, judge_fetch, plan_fetch
 from node.sim.network import FetchReply, FetchRequest
 from node.wire import consensus_message
 from proto.votestore.v1 import ledger_pb2, peer_pb2
+from votestore.blocks import READY_MAX_AGE
 from votestore.errors import DecodeError
 from votestore.hashing import sha256
 
@@ -70,19 +71,26 @@ Serve = Callable[[FetchRequest, list["Committed"]], FetchReply | None]
 
 
 def make_value(
-    height: int, round_: int, instance: int, validator: int, salt: bytes = b""
+    height: int,
+    round_: int,
+    instance: int,
+    validator: int,
+    salt: bytes = b"",
+    ready: frozenset[int] = frozenset(),
 ) -> tuple[bytes, bytes]:
     """(block_id, payload) of the block an instance proposes: a wire `Block` whose header names
-    the height and its builder (as a real header names its proposer); the id is its hash."""
+    the height and its builder (as a real header names its proposer), with a readiness entry for
+    each validator in `ready` (as a block's `ready` list); the id is its hash."""
     block = ledger_pb2.Block(
         header=ledger_pb2.BlockHeader(chain_id=CHAIN_ID, height=height, proposer=validator),
         txs=[f"r={round_};by={instance};".encode() + salt],
+        ready=[ledger_pb2.Vote(validator=v) for v in sorted(ready)],
     )
     payload = block.SerializeToString(deterministic=True)
     return sha256(payload), payload
 
 
-def _identified(block_id: bytes, payload: bytes) -> ledger_pb2.BlockHeader | None:
+def _block(block_id: bytes, payload: bytes) -> ledger_pb2.Block | None:
     if sha256(payload) != block_id:
         return None
     block = ledger_pb2.Block()
@@ -90,7 +98,12 @@ def _identified(block_id: bytes, payload: bytes) -> ledger_pb2.BlockHeader | Non
         block.ParseFromString(payload)
     except ProtobufDecodeError:
         return None
-    return block.header
+    return block
+
+
+def _identified(block_id: bytes, payload: bytes) -> ledger_pb2.BlockHeader | None:
+    block = _block(block_id, payload)
+    return None if block is None else block.header
 
 
 def sim_valid(height: int, builders: frozenset[int], block_id: bytes, payload: bytes) -> bool:
@@ -104,6 +117,15 @@ def sim_built_by(block_id: bytes, payload: bytes) -> int | None:
     """BuiltBy in simulation: the header's proposer, if the payload is the block the id names."""
     header = _identified(block_id, payload)
     return None if header is None else header.proposer
+
+
+def sim_ready_in(block_id: bytes, payload: bytes) -> frozenset[int]:
+    """ReadyIn in simulation: the validators the block's `ready` list names. The simulator models
+    a readiness vote as the builder having heard a vote of that validator for a recent height
+    (`SimNode._heard`); the signature check on it is votestore.blocks.check_ready's, tested on
+    its own."""
+    block = _block(block_id, payload)
+    return frozenset() if block is None else frozenset(v.validator for v in block.ready)
 
 
 class Port(Protocol):
@@ -199,6 +221,7 @@ class SimNode:
         self._valid = valid
         self._crash_after: int | None = None
         self._crash_forget = False
+        self._heard: dict[int, set[int]] = {}  # validator -> heights of its votes received (latest few)
         self.peers = self._new_peers(SimClock(port, instance, 0))
         self._lag = Lag()
         self._catchup = CatchupPeers()
@@ -229,11 +252,16 @@ class SimNode:
             verifier=self._verifier,
             valid=self._valid,
             built_by=sim_built_by,
+            ready_in=sim_ready_in,
             timeouts=SIM_TIMEOUTS,
             height=len(self.disk.chain) + 1,
             last_signed=self.disk.last_signed,
-            recent_proposers=[c.proposer for c in self.disk.chain[-leader.window(self._validators) :]],
+            recent=[
+                leader.Turn(c.proposer, sim_ready_in(c.block_id, c.payload))
+                for c in self.disk.chain[-leader.window(self._validators) :]
+            ],
         )
+        self._heard = {}
         self._clock = clock
         self.peers = self._new_peers(clock)
         self._lag = Lag()
@@ -311,6 +339,11 @@ class SimNode:
             self.dropped["undecodable"] += 1
             return None
         if event is not None:
+            if isinstance(event, Vote):
+                heights = self._heard.setdefault(event.validator, set())
+                heights.add(event.height)
+                if len(heights) > READY_MAX_AGE + 1:
+                    heights.discard(min(heights))
             return self.run(event)
         kind = message.WhichOneof("kind")
         if kind == "status":
@@ -392,7 +425,14 @@ class SimNode:
             timeout = Timeout(action.kind, action.height, action.round)
             self._clock.call_later(action.duration_ms / 1000, lambda: self.run(timeout))
         elif isinstance(action, RequestProposal):
-            block_id, payload = make_value(action.height, action.round, self.instance, self.validator)
+            ready = frozenset(
+                v
+                for v in action.skipped
+                if any(action.height - READY_MAX_AGE <= h < action.height for h in self._heard.get(v, ()))
+            )
+            block_id, payload = make_value(
+                action.height, action.round, self.instance, self.validator, ready=ready
+            )
             return ProposalValue(action.height, action.round, block_id, payload)
         elif isinstance(action, Commit):
             assert action.height == len(self.disk.chain) + 1, "commits must arrive in height order"

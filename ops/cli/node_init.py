@@ -30,6 +30,8 @@ OPTIONAL: Final = {
     "batch_wait_ms": "milliseconds the proposer waits to fill a block once a transaction is pending",
     "verify_workers": "processes checking ballot proofs; 0: in the loop (default unset: one per core)",
     "log_level": "DEBUG, INFO, WARNING, ERROR or CRITICAL (per module: VOTESTORE_LOG_LEVELS, docs/admin.md)",
+    "amnesia_watch_heights": "heights a validator without its last-signed record follows, watching for its"
+    " own key's signatures, before it signs; 0: off (a warning at start)",
 }
 """Every NodeConfig option an operator may leave out, with what it means and its unit."""
 EXAMPLES: Final = {"verify_workers": 2}

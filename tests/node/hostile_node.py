@@ -22,7 +22,6 @@ from node import main as node_main
 from node.config import load_node_config
 from node.consensus import (
     MAX_ROUNDS_AHEAD,
-    NEXT_HEIGHT_BUFFER_MESSAGES,
     Proposal,
     Vote,
     VoteType,
@@ -35,7 +34,9 @@ from tests.node import liar_node
 from votestore.genesis import load_genesis
 from votestore.keys import read_key_file
 
-FLOOD_VOTES: Final = NEXT_HEIGHT_BUFFER_MESSAGES + 64
+FLOOD_VOTES: Final = 4096 + 64
+"""More next-height votes than the core's old shared buffer held (4096), far past a sender's own
+bound (NEXT_HEIGHT_MESSAGES_PER_SENDER)."""
 FLOOD_EVERY_HEIGHTS: Final = 5
 """A flood every few heights: between floods its link drains, so its relayed junk (queued
 behind a flood otherwise) arrives while the height it is for is still running."""

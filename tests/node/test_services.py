@@ -32,6 +32,7 @@ def _proposer(
         index=0,
         store=shell.store,
         pending=shell.pending,
+        ready=shell.ready_votes,
         clock=clock,
         empty_block_interval_s=EMPTY_S,
         batch_wait_s=BATCH_S,

@@ -25,35 +25,35 @@ _sym_db = _symbol_database.Default()
 from proto.votestore.v1 import election_pb2 as proto_dot_votestore_dot_v1_dot_election__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1fproto/votestore/v1/ledger.proto\x12\x0cvotestore.v1\x1a!proto/votestore/v1/election.proto\"\xbb\x01\n\x0b\x42lockHeader\x12\x10\n\x08\x63hain_id\x18\x01 \x01(\t\x12\x0e\n\x06height\x18\x02 \x01(\x04\x12\x0f\n\x07time_ms\x18\x03 \x01(\x03\x12\x17\n\x0fprev_block_hash\x18\x04 \x01(\x0c\x12\x0f\n\x07tx_root\x18\x05 \x01(\x0c\x12\x10\n\x08\x61pp_hash\x18\x06 \x01(\x0c\x12\x14\n\x0cresults_hash\x18\x07 \x01(\x0c\x12\x10\n\x08proposer\x18\x08 \x01(\r\x12\x15\n\revidence_hash\x18\t \x01(\x0c\"i\n\x05\x42lock\x12)\n\x06header\x18\x01 \x01(\x0b\x32\x19.votestore.v1.BlockHeader\x12\x0b\n\x03txs\x18\x02 \x03(\x0c\x12(\n\x08\x65vidence\x18\x03 \x03(\x0b\x32\x16.votestore.v1.Evidence\"\x83\x01\n\x04Vote\x12$\n\x04type\x18\x01 \x01(\x0e\x32\x16.votestore.v1.VoteType\x12\x0e\n\x06height\x18\x02 \x01(\x04\x12\r\n\x05round\x18\x03 \x01(\r\x12\x10\n\x08\x62lock_id\x18\x04 \x01(\x0c\x12\x11\n\tvalidator\x18\x05 \x01(\r\x12\x11\n\tsignature\x18\x06 \x01(\x0c\"\x99\x01\n\x08Proposal\x12\x0e\n\x06height\x18\x01 \x01(\x04\x12\r\n\x05round\x18\x02 \x01(\r\x12\x13\n\x0bvalid_round\x18\x03 \x01(\x05\x12\x10\n\x08\x62lock_id\x18\x04 \x01(\x0c\x12\x10\n\x08proposer\x18\x05 \x01(\r\x12\x11\n\tsignature\x18\x06 \x01(\x0c\x12\"\n\x05\x62lock\x18\x07 \x01(\x0b\x32\x13.votestore.v1.Block\"1\n\tCommitSig\x12\x11\n\tvalidator\x18\x01 \x01(\r\x12\x11\n\tsignature\x18\x02 \x01(\x0c\"q\n\x11\x43ommitCertificate\x12\x0e\n\x06height\x18\x01 \x01(\x04\x12\r\n\x05round\x18\x02 \x01(\r\x12\x10\n\x08\x62lock_id\x18\x03 \x01(\x0c\x12+\n\nsignatures\x18\x04 \x03(\x0b\x32\x17.votestore.v1.CommitSig\"R\n\x08\x45vidence\x12\"\n\x06vote_a\x18\x01 \x01(\x0b\x32\x12.votestore.v1.Vote\x12\"\n\x06vote_b\x18\x02 \x01(\x0b\x32\x12.votestore.v1.Vote\"\x93\x01\n\x0e\x43ommittedBlock\x12\"\n\x05\x62lock\x18\x01 \x01(\x0b\x32\x13.votestore.v1.Block\x12\x34\n\x0b\x63\x65rtificate\x18\x02 \x01(\x0b\x32\x1f.votestore.v1.CommitCertificate\x12\'\n\x07results\x18\x03 \x03(\x0b\x32\x16.votestore.v1.TxResult\"\xe5\x02\n\x07TxProof\x12\x0f\n\x07tx_hash\x18\x01 \x01(\x0c\x12\n\n\x02tx\x18\x02 \x01(\x0c\x12)\n\x06header\x18\x03 \x01(\x0b\x32\x19.votestore.v1.BlockHeader\x12\x34\n\x0b\x63\x65rtificate\x18\x04 \x01(\x0b\x32\x1f.votestore.v1.CommitCertificate\x12\r\n\x05index\x18\x05 \x01(\r\x12\x10\n\x08tx_count\x18\x06 \x01(\r\x12\x13\n\x0bmerkle_path\x18\x07 \x03(\x0c\x12&\n\x06result\x18\x08 \x01(\x0b\x32\x16.votestore.v1.TxResult\x12\x13\n\x0bresult_path\x18\t \x03(\x0c\x12.\n\x0bnext_header\x18\n \x01(\x0b\x32\x19.votestore.v1.BlockHeader\x12\x39\n\x10next_certificate\x18\x0b \x01(\x0b\x32\x1f.votestore.v1.CommitCertificate\"[\n\x07Receipt\x12\x15\n\rtracking_code\x18\x01 \x01(\x0c\x12\x13\n\x0b\x65lection_id\x18\x02 \x01(\t\x12$\n\x05proof\x18\x03 \x01(\x0b\x32\x15.votestore.v1.TxProof\"\x84\x02\n\x10LastSignedRecord\x12\x0e\n\x06height\x18\x01 \x01(\x04\x12\r\n\x05round\x18\x02 \x01(\r\x12\x0c\n\x04step\x18\x03 \x01(\r\x12\x10\n\x08\x62lock_id\x18\x04 \x01(\x0c\x12\x14\n\x0c\x62lock_id_nil\x18\x05 \x01(\x08\x12\x14\n\x0clocked_round\x18\x06 \x01(\x05\x12\x17\n\x0flocked_block_id\x18\x07 \x01(\x0c\x12\x13\n\x0bvalid_round\x18\x08 \x01(\x05\x12.\n\x0evalid_proposal\x18\t \x01(\x0b\x32\x16.votestore.v1.Proposal\x12\'\n\x0bvalid_proof\x18\n \x03(\x0b\x32\x12.votestore.v1.Vote*A\n\x08VoteType\x12\x19\n\x15VOTE_TYPE_UNSPECIFIED\x10\x00\x12\x0b\n\x07PREVOTE\x10\x01\x12\r\n\tPRECOMMIT\x10\x02\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1fproto/votestore/v1/ledger.proto\x12\x0cvotestore.v1\x1a!proto/votestore/v1/election.proto\"\xcf\x01\n\x0b\x42lockHeader\x12\x10\n\x08\x63hain_id\x18\x01 \x01(\t\x12\x0e\n\x06height\x18\x02 \x01(\x04\x12\x0f\n\x07time_ms\x18\x03 \x01(\x03\x12\x17\n\x0fprev_block_hash\x18\x04 \x01(\x0c\x12\x0f\n\x07tx_root\x18\x05 \x01(\x0c\x12\x10\n\x08\x61pp_hash\x18\x06 \x01(\x0c\x12\x14\n\x0cresults_hash\x18\x07 \x01(\x0c\x12\x10\n\x08proposer\x18\x08 \x01(\r\x12\x15\n\revidence_hash\x18\t \x01(\x0c\x12\x12\n\nready_hash\x18\n \x01(\x0c\"\x8c\x01\n\x05\x42lock\x12)\n\x06header\x18\x01 \x01(\x0b\x32\x19.votestore.v1.BlockHeader\x12\x0b\n\x03txs\x18\x02 \x03(\x0c\x12(\n\x08\x65vidence\x18\x03 \x03(\x0b\x32\x16.votestore.v1.Evidence\x12!\n\x05ready\x18\x04 \x03(\x0b\x32\x12.votestore.v1.Vote\"\x83\x01\n\x04Vote\x12$\n\x04type\x18\x01 \x01(\x0e\x32\x16.votestore.v1.VoteType\x12\x0e\n\x06height\x18\x02 \x01(\x04\x12\r\n\x05round\x18\x03 \x01(\r\x12\x10\n\x08\x62lock_id\x18\x04 \x01(\x0c\x12\x11\n\tvalidator\x18\x05 \x01(\r\x12\x11\n\tsignature\x18\x06 \x01(\x0c\"\x99\x01\n\x08Proposal\x12\x0e\n\x06height\x18\x01 \x01(\x04\x12\r\n\x05round\x18\x02 \x01(\r\x12\x13\n\x0bvalid_round\x18\x03 \x01(\x05\x12\x10\n\x08\x62lock_id\x18\x04 \x01(\x0c\x12\x10\n\x08proposer\x18\x05 \x01(\r\x12\x11\n\tsignature\x18\x06 \x01(\x0c\x12\"\n\x05\x62lock\x18\x07 \x01(\x0b\x32\x13.votestore.v1.Block\"1\n\tCommitSig\x12\x11\n\tvalidator\x18\x01 \x01(\r\x12\x11\n\tsignature\x18\x02 \x01(\x0c\"q\n\x11\x43ommitCertificate\x12\x0e\n\x06height\x18\x01 \x01(\x04\x12\r\n\x05round\x18\x02 \x01(\r\x12\x10\n\x08\x62lock_id\x18\x03 \x01(\x0c\x12+\n\nsignatures\x18\x04 \x03(\x0b\x32\x17.votestore.v1.CommitSig\"R\n\x08\x45vidence\x12\"\n\x06vote_a\x18\x01 \x01(\x0b\x32\x12.votestore.v1.Vote\x12\"\n\x06vote_b\x18\x02 \x01(\x0b\x32\x12.votestore.v1.Vote\"\x93\x01\n\x0e\x43ommittedBlock\x12\"\n\x05\x62lock\x18\x01 \x01(\x0b\x32\x13.votestore.v1.Block\x12\x34\n\x0b\x63\x65rtificate\x18\x02 \x01(\x0b\x32\x1f.votestore.v1.CommitCertificate\x12\'\n\x07results\x18\x03 \x03(\x0b\x32\x16.votestore.v1.TxResult\"\xe5\x02\n\x07TxProof\x12\x0f\n\x07tx_hash\x18\x01 \x01(\x0c\x12\n\n\x02tx\x18\x02 \x01(\x0c\x12)\n\x06header\x18\x03 \x01(\x0b\x32\x19.votestore.v1.BlockHeader\x12\x34\n\x0b\x63\x65rtificate\x18\x04 \x01(\x0b\x32\x1f.votestore.v1.CommitCertificate\x12\r\n\x05index\x18\x05 \x01(\r\x12\x10\n\x08tx_count\x18\x06 \x01(\r\x12\x13\n\x0bmerkle_path\x18\x07 \x03(\x0c\x12&\n\x06result\x18\x08 \x01(\x0b\x32\x16.votestore.v1.TxResult\x12\x13\n\x0bresult_path\x18\t \x03(\x0c\x12.\n\x0bnext_header\x18\n \x01(\x0b\x32\x19.votestore.v1.BlockHeader\x12\x39\n\x10next_certificate\x18\x0b \x01(\x0b\x32\x1f.votestore.v1.CommitCertificate\"[\n\x07Receipt\x12\x15\n\rtracking_code\x18\x01 \x01(\x0c\x12\x13\n\x0b\x65lection_id\x18\x02 \x01(\t\x12$\n\x05proof\x18\x03 \x01(\x0b\x32\x15.votestore.v1.TxProof\"\x84\x02\n\x10LastSignedRecord\x12\x0e\n\x06height\x18\x01 \x01(\x04\x12\r\n\x05round\x18\x02 \x01(\r\x12\x0c\n\x04step\x18\x03 \x01(\r\x12\x10\n\x08\x62lock_id\x18\x04 \x01(\x0c\x12\x14\n\x0c\x62lock_id_nil\x18\x05 \x01(\x08\x12\x14\n\x0clocked_round\x18\x06 \x01(\x05\x12\x17\n\x0flocked_block_id\x18\x07 \x01(\x0c\x12\x13\n\x0bvalid_round\x18\x08 \x01(\x05\x12.\n\x0evalid_proposal\x18\t \x01(\x0b\x32\x16.votestore.v1.Proposal\x12\'\n\x0bvalid_proof\x18\n \x03(\x0b\x32\x12.votestore.v1.Vote*A\n\x08VoteType\x12\x19\n\x15VOTE_TYPE_UNSPECIFIED\x10\x00\x12\x0b\n\x07PREVOTE\x10\x01\x12\r\n\tPRECOMMIT\x10\x02\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'proto.votestore.v1.ledger_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_VOTETYPE']._serialized_start=1787
-  _globals['_VOTETYPE']._serialized_end=1852
+  _globals['_VOTETYPE']._serialized_start=1843
+  _globals['_VOTETYPE']._serialized_end=1908
   _globals['_BLOCKHEADER']._serialized_start=85
-  _globals['_BLOCKHEADER']._serialized_end=272
-  _globals['_BLOCK']._serialized_start=274
-  _globals['_BLOCK']._serialized_end=379
-  _globals['_VOTE']._serialized_start=382
-  _globals['_VOTE']._serialized_end=513
-  _globals['_PROPOSAL']._serialized_start=516
-  _globals['_PROPOSAL']._serialized_end=669
-  _globals['_COMMITSIG']._serialized_start=671
-  _globals['_COMMITSIG']._serialized_end=720
-  _globals['_COMMITCERTIFICATE']._serialized_start=722
-  _globals['_COMMITCERTIFICATE']._serialized_end=835
-  _globals['_EVIDENCE']._serialized_start=837
-  _globals['_EVIDENCE']._serialized_end=919
-  _globals['_COMMITTEDBLOCK']._serialized_start=922
-  _globals['_COMMITTEDBLOCK']._serialized_end=1069
-  _globals['_TXPROOF']._serialized_start=1072
-  _globals['_TXPROOF']._serialized_end=1429
-  _globals['_RECEIPT']._serialized_start=1431
-  _globals['_RECEIPT']._serialized_end=1522
-  _globals['_LASTSIGNEDRECORD']._serialized_start=1525
-  _globals['_LASTSIGNEDRECORD']._serialized_end=1785
+  _globals['_BLOCKHEADER']._serialized_end=292
+  _globals['_BLOCK']._serialized_start=295
+  _globals['_BLOCK']._serialized_end=435
+  _globals['_VOTE']._serialized_start=438
+  _globals['_VOTE']._serialized_end=569
+  _globals['_PROPOSAL']._serialized_start=572
+  _globals['_PROPOSAL']._serialized_end=725
+  _globals['_COMMITSIG']._serialized_start=727
+  _globals['_COMMITSIG']._serialized_end=776
+  _globals['_COMMITCERTIFICATE']._serialized_start=778
+  _globals['_COMMITCERTIFICATE']._serialized_end=891
+  _globals['_EVIDENCE']._serialized_start=893
+  _globals['_EVIDENCE']._serialized_end=975
+  _globals['_COMMITTEDBLOCK']._serialized_start=978
+  _globals['_COMMITTEDBLOCK']._serialized_end=1125
+  _globals['_TXPROOF']._serialized_start=1128
+  _globals['_TXPROOF']._serialized_end=1485
+  _globals['_RECEIPT']._serialized_start=1487
+  _globals['_RECEIPT']._serialized_end=1578
+  _globals['_LASTSIGNEDRECORD']._serialized_start=1581
+  _globals['_LASTSIGNEDRECORD']._serialized_end=1841
 # @@protoc_insertion_point(module_scope)

@@ -50,6 +50,7 @@ class BlockHeader(_message.Message):
     RESULTS_HASH_FIELD_NUMBER: _builtins.int
     PROPOSER_FIELD_NUMBER: _builtins.int
     EVIDENCE_HASH_FIELD_NUMBER: _builtins.int
+    READY_HASH_FIELD_NUMBER: _builtins.int
     chain_id: _builtins.str
     height: _builtins.int
     time_ms: _builtins.int
@@ -66,6 +67,8 @@ class BlockHeader(_message.Message):
     """validator index"""
     evidence_hash: _builtins.bytes
     """hash of the evidence list"""
+    ready_hash: _builtins.bytes
+    """hash of the readiness list; empty when the block carries none"""
     def __init__(
         self,
         *,
@@ -78,10 +81,11 @@ class BlockHeader(_message.Message):
         results_hash: _builtins.bytes = ...,
         proposer: _builtins.int = ...,
         evidence_hash: _builtins.bytes = ...,
+        ready_hash: _builtins.bytes = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["app_hash", b"app_hash", "chain_id", b"chain_id", "evidence_hash", b"evidence_hash", "height", b"height", "prev_block_hash", b"prev_block_hash", "proposer", b"proposer", "results_hash", b"results_hash", "time_ms", b"time_ms", "tx_root", b"tx_root"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["app_hash", b"app_hash", "chain_id", b"chain_id", "evidence_hash", b"evidence_hash", "height", b"height", "prev_block_hash", b"prev_block_hash", "proposer", b"proposer", "ready_hash", b"ready_hash", "results_hash", b"results_hash", "time_ms", b"time_ms", "tx_root", b"tx_root"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -94,6 +98,7 @@ class Block(_message.Message):
     HEADER_FIELD_NUMBER: _builtins.int
     TXS_FIELD_NUMBER: _builtins.int
     EVIDENCE_FIELD_NUMBER: _builtins.int
+    READY_FIELD_NUMBER: _builtins.int
     @_builtins.property
     def header(self) -> Global___BlockHeader: ...
     @_builtins.property
@@ -102,16 +107,23 @@ class Block(_message.Message):
 
     @_builtins.property
     def evidence(self) -> _containers.RepeatedCompositeFieldContainer[Global___Evidence]: ...
+    @_builtins.property
+    def ready(self) -> _containers.RepeatedCompositeFieldContainer[Global___Vote]:
+        """Readiness: one recent signed vote of each validator the leader rule skips and the builder
+        heard from (node/consensus/leader.py); it proves the validator is back, and costs no turn.
+        """
+
     def __init__(
         self,
         *,
         header: Global___BlockHeader | None = ...,
         txs: _abc.Iterable[_builtins.bytes] | None = ...,
         evidence: _abc.Iterable[Global___Evidence] | None = ...,
+        ready: _abc.Iterable[Global___Vote] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["header", b"header"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["evidence", b"evidence", "header", b"header", "txs", b"txs"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["evidence", b"evidence", "header", b"header", "ready", b"ready", "txs", b"txs"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

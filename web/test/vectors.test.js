@@ -8,7 +8,7 @@ import { encryptBallot } from "../src/crypto/ballot.js";
 import { deriveCredentialKey } from "../src/crypto/credential.js";
 import { DecodeError, decodePoint } from "../src/crypto/group.js";
 import { ballotTx, trackingCode } from "../src/crypto/tx.js";
-import { bytesToHex, hexToBytes, replay } from "./hex.js";
+import { bytesToHex, hexToBytes, replay } from "../testkit/hex.js";
 
 const vectors = JSON.parse(readFileSync(new URL("./vectors/ballots.json", import.meta.url), "utf-8"));
 

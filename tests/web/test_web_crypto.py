@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import random
 import re
+import subprocess
 from typing import Any
 
 import pytest
@@ -22,7 +23,7 @@ from election.stateless import ElectionParams, verify_tx_stateless
 from proto.votestore.v1 import election_pb2
 from tests.web import make_vectors
 from tests.web.draws import draws_needed, replaying
-from tests.web.node_runner import js_ballots, run_node_tests
+from tests.web.node_runner import NODE_TIMEOUT_S, WEB, js_ballots, node, run_node_tests
 from votestore import txbuild
 from votestore.crypto import group
 from votestore.crypto.ballot import encoded_ballot_bytes, verify_ballot
@@ -167,3 +168,16 @@ def test_property_js_ballot_equals_python_for_random_definitions(
     request = _request(seed, contests, chosen)
     (result,) = js_ballots([request])
     _check_js_ballot(request, result, contests)
+
+
+def test_js_types_check() -> None:
+    """tsc --strict over the JSDoc types of web/src/crypto (web/tsconfig.json), nothing emitted."""
+    proc = subprocess.run(
+        [node(), "node_modules/typescript/bin/tsc", "-p", "."],
+        cwd=WEB,
+        capture_output=True,
+        text=True,
+        timeout=NODE_TIMEOUT_S,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]

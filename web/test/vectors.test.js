@@ -4,7 +4,7 @@ import { readFileSync } from "node:fs";
 import { test } from "node:test";
 import { fromBinary, toBinary } from "@bufbuild/protobuf";
 import { BallotSchema, ElectionCreateSchema } from "../src/gen/proto/votestore/v1/election_pb.js";
-import { encryptBallot } from "../src/crypto/ballot.js";
+import { BallotError, encryptBallot, verifyBallot } from "../src/crypto/ballot.js";
 import { deriveCredentialKey } from "../src/crypto/credential.js";
 import { DecodeError, decodePoint } from "../src/crypto/group.js";
 import { ballotTx, trackingCode } from "../src/crypto/tx.js";
@@ -62,5 +62,30 @@ test("point decoding agrees with group.decode_point", () => {
       valid = false;
     }
     assert.equal(valid, p.valid, `${p.bytes} allowIdentity=${p.allow_identity}`);
+  }
+});
+
+test("Python's ballots verify in JS; a changed one does not", () => {
+  for (const v of vectors.ballots) {
+    const definition = fromBinary(ElectionCreateSchema, hexToBytes(v.definition));
+    const key = hexToBytes(v.election_key);
+    const voter = hexToBytes(v.voter_key);
+    verifyBallot(v.election_id, definition, key, fromBinary(BallotSchema, hexToBytes(v.ballot)), { voter });
+    assert.throws(
+      () => verifyBallot(v.election_id, definition, key, fromBinary(BallotSchema, hexToBytes(v.ballot))),
+      BallotError,
+      "bound to the voter's key: without it the proofs fail",
+    );
+    const raw = hexToBytes(v.ballot);
+    const changed = fromBinary(BallotSchema, raw);
+    const proof = changed.contests[0].selectionProofs[0];
+    proof.responses[0] = proof.responses[1];
+    assert.throws(() => verifyBallot(v.election_id, definition, key, changed, { voter }), BallotError);
+    const offCurve = fromBinary(BallotSchema, raw);
+    offCurve.contests[0].selections[0].alpha = new Uint8Array(32).fill(0xff);
+    assert.throws(() => verifyBallot(v.election_id, definition, key, offCurve, { voter }), /canonical ristretto255/);
+    const identity = fromBinary(BallotSchema, raw);
+    identity.contests[0].selections[0].beta = new Uint8Array(32);
+    assert.throws(() => verifyBallot(v.election_id, definition, key, identity, { voter }), /identity point/);
   }
 });

@@ -13,7 +13,13 @@ $(STAMP): requirements/dev.lock pyproject.toml scripts/setup_venv.sh scripts/ins
 	PYTHON=$(PYTHON) VENV=$(VENV) ./scripts/setup_venv.sh
 	touch $(STAMP)
 
-setup: $(STAMP)
+# web/'s npm packages, exactly as web/package-lock.json pins them (docs/web.md).
+WEB_STAMP := web/node_modules/.installed
+$(WEB_STAMP): web/package-lock.json web/package.json scripts/setup_web.sh
+	./scripts/setup_web.sh
+	touch $(WEB_STAMP)
+
+setup: $(STAMP) $(WEB_STAMP)
 
 demo: $(STAMP)
 	$(BIN)/votestore demo
@@ -34,7 +40,7 @@ imports: $(STAMP)
 test-tools:
 	./scripts/install_test_tools.sh
 
-unit: $(STAMP) test-tools
+unit: $(STAMP) $(WEB_STAMP) test-tools
 	$(BIN)/pytest
 
 test: lint typecheck imports unit
@@ -48,4 +54,4 @@ lock: $(STAMP)
 	./scripts/lock.sh
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .import_linter_cache
+	rm -rf $(VENV) web/node_modules .mypy_cache .ruff_cache .pytest_cache .import_linter_cache

@@ -17,14 +17,18 @@ import random
 from pathlib import Path
 from typing import Any
 
+import nacl.signing
+
 from proto.votestore.v1 import election_pb2
 from tests.web.draws import draws_needed, replaying, seeded_scalars
 from votestore import txbuild
-from votestore.crypto import group
+from votestore.crypto import attestation, group
 from votestore.crypto.credential import derive_credential_key
 from votestore.encoding import canonical, decode_signed_tx, tx_hash
 from votestore.errors import DecodeError
 
+PROVIDER_SEED = bytes(range(32, 64))
+"""The identity provider's key in the vectors: its attestation is part of every ballot transaction."""
 ROOT = Path(__file__).resolve().parents[2]
 VECTORS = ROOT / "web" / "test" / "vectors" / "ballots.json"
 
@@ -40,7 +44,8 @@ CASES: list[tuple[str, str, str, list[tuple[int, int, int]], list[list[int]]]] =
 
 
 def definition(election_id: str, contests: list[tuple[int, int, int]]) -> election_pb2.ElectionCreate:
-    d = election_pb2.ElectionCreate(election_id=election_id, title="web vectors")
+    provider = bytes(nacl.signing.SigningKey(PROVIDER_SEED).verify_key)
+    d = election_pb2.ElectionCreate(election_id=election_id, title="web vectors", identity_provider=provider)
     for ci, (n, lo, hi) in enumerate(contests):
         d.contests.add(
             id=f"c{ci}" if ci % 2 == 0 else f"계약-{ci}",
@@ -50,6 +55,14 @@ def definition(election_id: str, contests: list[tuple[int, int, int]]) -> electi
             max_selections=hi,
         )
     return d
+
+
+def _unattested(ballot: election_pb2.Ballot) -> election_pb2.Ballot:
+    """The encrypted ballot as the voter's device makes it, before the identity provider attests it."""
+    bare = election_pb2.Ballot()
+    bare.CopyFrom(ballot)
+    bare.ClearField("attestation")
+    return bare
 
 
 def ballot_case(
@@ -66,7 +79,8 @@ def ballot_case(
     d = definition(election_id, contests)
     scalars = seeded_scalars(seed, draws_needed(contests))
     with replaying(scalars) as drawn:
-        raw = txbuild.ballot(chain_id, election_id, d, election_key, secret, chosen)
+        attest = attestation.local_attester(nacl.signing.SigningKey(PROVIDER_SEED), chain_id, election_id)
+        raw = txbuild.ballot(chain_id, election_id, d, election_key, secret, chosen, attest)
     assert drawn == scalars, "the ballot drew a different number of scalars than draws_needed says"
     _, tx = decode_signed_tx(raw)
     return {
@@ -79,7 +93,9 @@ def ballot_case(
         "selections": chosen,
         "draws": [group.encode_scalar(k).hex() for k in scalars],
         "voter_key": bytes(derive_credential_key(secret, election_id).verify_key).hex(),
-        "ballot": canonical(tx.ballot).hex(),
+        "ballot": canonical(_unattested(tx.ballot)).hex(),
+        "provider_seed": PROVIDER_SEED.hex(),
+        "attestation": tx.ballot.attestation.hex(),
         "tx": raw.hex(),
         "tracking_code": tx_hash(raw).hex(),
     }

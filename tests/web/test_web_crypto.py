@@ -15,6 +15,7 @@ import re
 import subprocess
 from typing import Any
 
+import nacl.signing
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -25,7 +26,7 @@ from tests.web import make_vectors
 from tests.web.draws import draws_needed, replaying
 from tests.web.node_runner import NODE_TIMEOUT_S, WEB, js_ballots, node, run_node_tests
 from votestore import txbuild
-from votestore.crypto import group
+from votestore.crypto import attestation, group
 from votestore.crypto.ballot import encoded_ballot_bytes, verify_ballot
 from votestore.crypto.credential import derive_credential_key
 from votestore.encoding import canonical, decode_signed_tx
@@ -58,7 +59,13 @@ def _request(seed: int, contests: Contests, chosen: list[list[int]]) -> dict[str
         "credential_secret": rng.randbytes(32).hex(),
         "selections": chosen,
         "seed": seed,
+        "provider_seed": make_vectors.PROVIDER_SEED.hex(),
     }
+
+
+def _attester(request: dict[str, Any]) -> attestation.Attester:
+    provider = nacl.signing.SigningKey(bytes.fromhex(request["provider_seed"]))
+    return attestation.local_attester(provider, request["chain_id"], request["election_id"])
 
 
 def _check_js_ballot(request: dict[str, Any], result: dict[str, Any], contests: Contests) -> None:
@@ -79,7 +86,13 @@ def _check_js_ballot(request: dict[str, Any], result: dict[str, Any], contests: 
     assert len(draws) == draws_needed(contests)
     with replaying(draws) as drawn:
         python_raw = txbuild.ballot(
-            request["chain_id"], request["election_id"], definition, key, secret, request["selections"]
+            request["chain_id"],
+            request["election_id"],
+            definition,
+            key,
+            secret,
+            request["selections"],
+            _attester(request),
         )
     assert drawn == draws
     assert python_raw == raw
@@ -142,6 +155,7 @@ def test_js_refuses_what_python_refuses(contests: Contests, chosen: list[list[in
             bytes.fromhex(request["election_key"]),
             bytes.fromhex(request["credential_secret"]),
             chosen,
+            _attester(request),
         )
 
 

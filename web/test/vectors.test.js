@@ -7,6 +7,7 @@ import { BallotSchema, ElectionCreateSchema } from "../src/gen/proto/votestore/v
 import { BallotError, encryptBallot, verifyBallot } from "../src/crypto/ballot.js";
 import { deriveCredentialKey } from "../src/crypto/credential.js";
 import { DecodeError, decodePoint } from "../src/crypto/group.js";
+import { localAttester } from "../src/crypto/attestation.js";
 import { ballotTx, trackingCode } from "../src/crypto/tx.js";
 import { bytesToHex, hexToBytes, replay } from "../testkit/hex.js";
 
@@ -44,7 +45,7 @@ for (const v of vectors.ballots) {
       hexToBytes(v.election_key),
       hexToBytes(v.credential_secret),
       v.selections,
-      { draw: r.draw },
+      { draw: r.draw, attest: localAttester(hexToBytes(v.provider_seed), v.chain_id, v.election_id) },
     );
     assert.equal(bytesToHex(raw), v.tx);
     assert.equal(bytesToHex(trackingCode(raw)), v.tracking_code);

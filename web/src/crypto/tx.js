@@ -9,12 +9,14 @@ import { ed25519 } from "@noble/curves/ed25519.js";
 import { sha256 } from "@noble/hashes/sha2.js";
 import { concatBytes, utf8ToBytes } from "@noble/hashes/utils.js";
 import { SignedTxSchema, TxSchema } from "../gen/proto/votestore/v1/election_pb.js";
+import { ballotDigest } from "./attestation.js";
 import { encryptBallot } from "./ballot.js";
 import { deriveCredentialKey } from "./credential.js";
 
 /** @typedef {import("../gen/proto/votestore/v1/election_pb.js").ElectionCreate} ElectionCreate */
 /** @typedef {import("../gen/proto/votestore/v1/election_pb.js").Ballot} Ballot */
 /** @typedef {import("./proofs.js").Draw} Draw */
+/** @typedef {import("./attestation.js").Attester} Attester */
 
 export const MAX_CHAIN_ID_BYTES = 64;
 /** encoding.TX_DOMAINS["ballot"]: one constant per transaction kind. */
@@ -64,7 +66,9 @@ export function signBallot(chainId, seed, ballot) {
  * @param {Uint8Array} electionKey
  * @param {Uint8Array} credentialSecret
  * @param {number[][]} selections
- * @param {{draw?: Draw}} [opts]
+ * @param {{draw?: Draw, attest?: Attester}} [opts] `attest`: the identity provider's attestation
+ *   of the encrypted ballot (txbuild.ballot's `attest`); without it the ballot carries none, and
+ *   validators refuse it (BAD_ATTESTATION)
  * @returns {Uint8Array}
  */
 export function ballotTx(chainId, electionId, definition, electionKey, credentialSecret, selections, opts = {}) {
@@ -73,6 +77,7 @@ export function ballotTx(chainId, electionId, definition, electionKey, credentia
     voter: key.publicKey,
     draw: opts.draw,
   });
+  if (opts.attest) ballot.attestation = opts.attest(key.publicKey, ballotDigest(ballot));
   return signBallot(chainId, key.seed, ballot);
 }
 

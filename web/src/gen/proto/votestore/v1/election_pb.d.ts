@@ -295,6 +295,22 @@ export declare type ElectionCreate = Message<"votestore.v1.ElectionCreate"> & {
    * @generated from field: int64 complaint_window_ms = 10;
    */
   complaintWindowMs: bigint;
+
+  /**
+   * Roles no single party holds (docs/roles.md): the Ed25519 key that alone may sign RollAppend
+   * (the credential authority, which draws voters' credentials), and the Ed25519 key whose
+   * attestation every Ballot must carry (the identity provider, which checks a voter's identity
+   * at casting time). Distinct from each other, from every genesis admin key and from every
+   * trustee's sign key.
+   *
+   * @generated from field: bytes credential_authority = 11;
+   */
+  credentialAuthority: Uint8Array;
+
+  /**
+   * @generated from field: bytes identity_provider = 12;
+   */
+  identityProvider: Uint8Array;
 };
 
 /**
@@ -526,6 +542,15 @@ export declare type Ballot = Message<"votestore.v1.Ballot"> & {
    * @generated from field: repeated votestore.v1.EncryptedContest contests = 2;
    */
   contests: EncryptedContest[];
+
+  /**
+   * The identity provider's Ed25519 signature over votestore.crypto.attestation.message: the
+   * domain, chain id, election id, the voter's credential key and the hash of this Ballot with
+   * `attestation` left empty. The voter's credential signature then covers it too.
+   *
+   * @generated from field: bytes attestation = 3;
+   */
+  attestation: Uint8Array;
 };
 
 /**
@@ -999,6 +1024,13 @@ export enum ResultCode {
    * @generated from enum value: KEYGEN_PENDING = 17;
    */
   KEYGEN_PENDING = 17,
+
+  /**
+   * ballot without a valid identity-provider attestation for its voter and body
+   *
+   * @generated from enum value: BAD_ATTESTATION = 18;
+   */
+  BAD_ATTESTATION = 18,
 }
 
 /**

@@ -75,6 +75,13 @@ export declare type BlockHeader = Message<"votestore.v1.BlockHeader"> & {
    * @generated from field: bytes evidence_hash = 9;
    */
   evidenceHash: Uint8Array;
+
+  /**
+   * hash of the readiness list; empty when the block carries none
+   *
+   * @generated from field: bytes ready_hash = 10;
+   */
+  readyHash: Uint8Array;
 };
 
 /**
@@ -103,6 +110,14 @@ export declare type Block = Message<"votestore.v1.Block"> & {
    * @generated from field: repeated votestore.v1.Evidence evidence = 3;
    */
   evidence: Evidence[];
+
+  /**
+   * Readiness: one recent signed vote of each validator the leader rule skips and the builder
+   * heard from (node/consensus/leader.py); it proves the validator is back, and costs no turn.
+   *
+   * @generated from field: repeated votestore.v1.Vote ready = 4;
+   */
+  ready: Vote[];
 };
 
 /**

@@ -40,7 +40,7 @@ from votestore.grpc_service import add_service
 from votestore.keys import read_key_file
 from votestore.limits import GATEWAY_REPLY_FACTOR, message_options
 from votestore.netaddr import host_of
-from votestore.serving import NO_PORT_SHARING, bind
+from votestore.serving import NO_PORT_SHARING, bind, health_only
 
 log = logging.getLogger("votestore.gateway.server")
 
@@ -135,7 +135,7 @@ async def start(config: GatewayConfig) -> Running:
             )
         except OSError as exc:
             raise ConfigError(f"cannot serve metrics on port {config.metrics_port}: {exc.strerror}") from None
-    health_server = _health_only(config, health_servicer)
+    health_server = health_only(config.listen, config.health_port, health_servicer)
     await server.start()
     if health_server is not None:
         await health_server.start()
@@ -144,18 +144,6 @@ async def start(config: GatewayConfig) -> Running:
     await health_servicer.set(GATEWAY_SERVICE, serving)
     watcher_task = asyncio.create_task(parts.watcher.run())
     return Running(config, server, port, service, watcher_task, health_server)
-
-
-def _health_only(config: GatewayConfig, servicer: health.aio.HealthServicer) -> Any:
-    """gRPC health alone, in plaintext, on `health_port` of the listen host: what Kubernetes'
-    grpc probes (which speak no TLS) can ask while the gateway's own port serves TLS. It carries
-    no ballot and no answer but SERVING / NOT_SERVING."""
-    if not config.health_port:
-        return None
-    server = grpc.aio.server(options=[NO_PORT_SHARING])
-    health_pb2_grpc.add_HealthServicer_to_server(servicer, server)
-    bind(server, f"{config.listen.rpartition(':')[0]}:{config.health_port}", None)
-    return server
 
 
 async def stop(running: Running) -> None:

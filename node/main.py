@@ -35,7 +35,7 @@ from votestore.genesis import Genesis, load_genesis
 from votestore.grpc_service import add_service
 from votestore.keys import read_key_file
 from votestore.netaddr import host_of
-from votestore.serving import NO_PORT_SHARING, bind
+from votestore.serving import NO_PORT_SHARING, bind, health_only
 
 log = logging.getLogger("votestore.node")
 
@@ -74,17 +74,6 @@ def open_store(config: NodeConfig, genesis: Genesis) -> tuple[Store, ElectionApp
         store.close()
         raise
     return store, app
-
-
-def _health_only(config: NodeConfig, servicer: health.aio.HealthServicer) -> grpc.aio.Server | None:
-    """gRPC health alone, in plaintext, on `health_port` of the listen host: what Kubernetes'
-    grpc probes (which speak no TLS) can ask while the node's port serves TLS only."""
-    if not config.health_port:
-        return None
-    server = grpc.aio.server(options=[NO_PORT_SHARING])
-    health_pb2_grpc.add_HealthServicer_to_server(servicer, server)
-    bind(server, f"{config.listen.rpartition(':')[0]}:{config.health_port}", None)
-    return server
 
 
 def _transport(
@@ -186,10 +175,10 @@ async def _serve(
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     bind(server, config.listen, credentials)
-    health_only = _health_only(config, health_servicer)
+    health_server = health_only(config.listen, config.health_port, health_servicer)
     await server.start()
-    if health_only is not None:
-        await health_only.start()
+    if health_server is not None:
+        await health_server.start()
     if config.metrics_port:
         try:
             metrics.serve(config.metrics_port, host_of(config.listen))
@@ -221,8 +210,8 @@ async def _serve(
     consensus_task.cancel()
     peer_service.close_streams()
     await server.stop(SHUTDOWN_GRACE_S)
-    if health_only is not None:
-        await health_only.stop(0)
+    if health_server is not None:
+        await health_server.stop(0)
     if pool is not None:
         await pool.close()
     if consensus_task in done and not consensus_task.cancelled():

@@ -34,3 +34,17 @@ def bind(server: Any, listen: str, credentials: grpc.ServerCredentials | None) -
     if port == 0:
         raise ConfigError(f"cannot listen on {listen}: the address is in use or not local")
     return port
+
+
+def health_only(listen: str, port: int, servicer: Any) -> grpc.aio.Server | None:
+    """gRPC health alone, in plaintext, on `port` of `listen`'s host (None for port 0): what
+    Kubernetes' grpc probes, which speak no TLS, can ask while the process's own port serves TLS.
+    It answers nothing but SERVING / NOT_SERVING (the servicer is the process's own)."""
+    if not port:
+        return None
+    from grpc_health.v1 import health_pb2_grpc  # the node and the gateway import it anyway
+
+    server = grpc.aio.server(options=[NO_PORT_SHARING])
+    health_pb2_grpc.add_HealthServicer_to_server(servicer, server)
+    bind(server, f"{listen.rpartition(':')[0]}:{port}", None)
+    return server

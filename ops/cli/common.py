@@ -1,12 +1,34 @@
-"""What every CLI command group shares: the one-line error edge."""
+"""What every CLI command group shares: the one-line error edge, and how a command that
+reads validators reaches them (--validator-cas or --insecure-plaintext)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from pathlib import Path
 from typing import NoReturn
 
 import typer
+
+from votestore.channels import ValidatorDialer
+from votestore.errors import VotestoreError
+from votestore.genesis import Genesis
 
 
 def fail(message: str, code: int = 1) -> NoReturn:
     typer.echo(f"error: {message}", err=True)
     raise typer.Exit(code)
+
+
+def validator_dialer(
+    genesis: Genesis, nodes: Sequence[str], cas: Path | None, plaintext: bool
+) -> ValidatorDialer:
+    """Exactly one of a CA bundle and the explicit plaintext flag (loopback only); `nodes` as
+    given on the command line ([INDEX=]HOST:PORT)."""
+    if (cas is None) == (not plaintext):
+        fail("give exactly one of --validator-cas (TLS) and --insecure-plaintext (loopback only)")
+    try:
+        if cas is not None:
+            return ValidatorDialer.with_tls(genesis, cas)
+        return ValidatorDialer.plaintext_to((n.rpartition("=")[2] for n in nodes), "--insecure-plaintext")
+    except VotestoreError as exc:
+        fail(str(exc))

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 import grpc
 import typer
 
-from ops.cli.common import fail
+from ops.cli.common import fail, validator_dialer
 from proto.votestore.v1 import node_pb2, node_pb2_grpc
 from votestore.channels import ValidatorDialer
 from votestore.errors import ConfigError
@@ -51,14 +51,7 @@ def _target(
     if genesis is None:
         raise ConfigError("--node needs --genesis, the chain's genesis file")
     chain = load_genesis(genesis)
-    if (cas is None) == (not plaintext):
-        raise ConfigError(
-            "give exactly one of --validator-cas (TLS) and --insecure-plaintext (loopback only)"
-        )
-    if cas is not None:
-        dialer = ValidatorDialer.with_tls(chain, cas)
-    else:
-        dialer = ValidatorDialer.plaintext_to([node.rpartition("=")[2]], "--insecure-plaintext")
+    dialer = validator_dialer(chain, [node], cas, plaintext)
     index, address = dialer.locate(chain, node)
     return chain, dialer, index, address
 

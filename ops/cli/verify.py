@@ -13,7 +13,7 @@ from typing import Annotated, Final
 import typer
 from prometheus_client import CollectorRegistry, start_http_server
 
-from ops.cli.common import fail
+from ops.cli.common import fail, validator_dialer
 from tools.verify.export import export_ledger
 from tools.verify.follow import POLL_INTERVAL_S, Follower
 from tools.verify.once import verify_once
@@ -22,7 +22,6 @@ from tools.verify.sources import FileSource, Source, node_sources
 from tools.verify.verifier import LAG_TOLERANCE_BLOCKS
 from votestore import logs
 from votestore import version as build
-from votestore.channels import ValidatorDialer
 from votestore.errors import VotestoreError
 from votestore.genesis import Genesis, load_genesis
 
@@ -66,18 +65,6 @@ def _addresses(genesis: Genesis, nodes: list[str] | None) -> list[str]:
     return list(nodes) if nodes else [v.address for v in genesis.validators]
 
 
-def _dialer(genesis: Genesis, nodes: list[str], cas: Path | None, plaintext: bool) -> ValidatorDialer:
-    """Exactly one of a CA bundle and the explicit plaintext flag (loopback only)."""
-    if (cas is None) == (not plaintext):
-        fail("give exactly one of --validator-cas (TLS) and --insecure-plaintext (loopback only)")
-    try:
-        if cas is not None:
-            return ValidatorDialer.with_tls(genesis, cas)
-        return ValidatorDialer.plaintext_to((n.rpartition("=")[2] for n in nodes), "--insecure-plaintext")
-    except VotestoreError as exc:
-        fail(str(exc))
-
-
 def verify(
     genesis: GenesisOpt,
     node: NodesOpt = None,
@@ -101,7 +88,9 @@ def verify(
             sources += [FileSource(p) for p in ledger]
         if node or not ledger:
             nodes = _addresses(chain, node)
-            sources += node_sources(chain, nodes, _dialer(chain, nodes, validator_cas, insecure_plaintext))
+            sources += node_sources(
+                chain, nodes, validator_dialer(chain, nodes, validator_cas, insecure_plaintext)
+            )
         report = verify_once(chain, sources, workers=workers, lag_tolerance=lag_tolerance)
     except (VotestoreError, OSError) as exc:
         fail(str(exc))
@@ -144,7 +133,9 @@ def verifier_run(
     chain = _genesis(genesis)
     nodes = _addresses(chain, node)
     try:
-        sources = node_sources(chain, nodes, _dialer(chain, nodes, validator_cas, insecure_plaintext))
+        sources = node_sources(
+            chain, nodes, validator_dialer(chain, nodes, validator_cas, insecure_plaintext)
+        )
     except VotestoreError as exc:
         fail(str(exc))
     registry = CollectorRegistry()
@@ -206,7 +197,9 @@ def ledger_export(
             typer.echo(f"exported {written} blocks from the store in {data_dir} to {out}")
             return
         assert node is not None
-        written = export_ledger(chain, node, out, _dialer(chain, [node], validator_cas, insecure_plaintext))
+        written = export_ledger(
+            chain, node, out, validator_dialer(chain, [node], validator_cas, insecure_plaintext)
+        )
     except (VotestoreError, OSError) as exc:
         fail(str(exc))
     typer.echo(f"exported {written} blocks from {node} to {out}")

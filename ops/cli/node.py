@@ -6,14 +6,18 @@ from pathlib import Path
 
 import typer
 
+from ops.cli.backup import backup, restore, store_location
 from ops.cli.node_init import init
 from ops.cli.node_status import status
 
 app = typer.Typer(
-    help="Run a validator node, ask one how it is, or check its store offline.", no_args_is_help=True
+    help="Run a validator node, ask one how it is, check, back up or restore its store offline.",
+    no_args_is_help=True,
 )
 app.command("init")(init)
 app.command("status")(status)
+app.command("backup")(backup)
+app.command("restore")(restore)
 
 
 @app.command("run")
@@ -37,17 +41,7 @@ def check(
     corrupted at height H: …` line and exits 1.
     """
     from node.main import check_store
-    from votestore.errors import ConfigError
-    from votestore.genesis import load_genesis
 
-    if config is not None:
-        if data_dir is not None or genesis is not None:
-            raise ConfigError("give either --config or DATA_DIR --genesis, not both")
-        from node.config import load_node_config
-
-        node_config = load_node_config(config)
-        data_dir, genesis = node_config.data_dir, node_config.genesis
-    elif data_dir is None or genesis is None:
-        raise ConfigError("give --config NODE.toml, or DATA_DIR --genesis GENESIS")
-    checked = check_store(data_dir, load_genesis(genesis))
+    where, chain = store_location(config, data_dir, genesis)
+    checked = check_store(where, chain)
     typer.echo(f"store ok: {checked} blocks checked")

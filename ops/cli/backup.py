@@ -4,13 +4,13 @@ says why and how)."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from ops.cli.common import JsonOpt, echo_json
 from votestore.errors import ConfigError
 from votestore.genesis import Genesis, load_genesis
 
@@ -19,7 +19,6 @@ DataDirOpt = Annotated[
     Path | None, typer.Option("--data-dir", help="The node's data dir (with --genesis; or give --config).")
 ]
 GenesisOpt = Annotated[Path | None, typer.Option("--genesis", help="The genesis file, with --data-dir.")]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print the outcome as one JSON object.")]
 
 
 def store_location(config: Path | None, data_dir: Path | None, genesis: Path | None) -> tuple[Path, Genesis]:
@@ -54,7 +53,7 @@ def backup(
     where, chain = store_location(config, data_dir, genesis)
     manifest = write_backup(where, chain, out)
     if json_out:
-        typer.echo(json.dumps({"file": str(out), **asdict(manifest)}, sort_keys=True))
+        echo_json({"file": str(out), **asdict(manifest)})
         return
     typer.echo(
         f"backup of {where} at height {manifest.height} written to {out}"
@@ -90,20 +89,17 @@ def restore(
     where, chain = store_location(config, data_dir, genesis)
     done = put_back(file, where, chain, watch_before_signing=watch_before_signing)
     if json_out:
-        typer.echo(
-            json.dumps(
-                {
-                    "data_dir": str(where),
-                    "height": done.manifest.height,
-                    "last_signed": None
-                    if done.manifest.last_signed is None
-                    else asdict(done.manifest.last_signed),
-                    "replaced_last_signed": None if done.replaced is None else asdict(done.replaced),
-                    "kept_aside": None if done.kept_aside is None else str(done.kept_aside),
-                    "watch_before_signing": done.marked,
-                },
-                sort_keys=True,
-            )
+        echo_json(
+            {
+                "data_dir": str(where),
+                "height": done.manifest.height,
+                "last_signed": None
+                if done.manifest.last_signed is None
+                else asdict(done.manifest.last_signed),
+                "replaced_last_signed": None if done.replaced is None else asdict(done.replaced),
+                "kept_aside": None if done.kept_aside is None else str(done.kept_aside),
+                "watch_before_signing": done.marked,
+            }
         )
         return
     typer.echo(

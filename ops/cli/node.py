@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 
 from ops.cli.backup import backup, restore, store_location
+from ops.cli.common import JsonOpt, echo_json
 from ops.cli.node_init import init
 from ops.cli.node_status import status
 
@@ -33,6 +34,7 @@ def check(
     data_dir: Path | None = typer.Argument(None, help="The node's data dir (or give --config)."),
     config: Path | None = typer.Option(None, "--config", help="The node's TOML config."),
     genesis: Path | None = typer.Option(None, "--genesis", help="The genesis file, with DATA_DIR."),
+    as_json: JsonOpt = False,
 ) -> None:
     """Check a stopped node's whole store offline, from genesis; record the check if it passes.
 
@@ -44,4 +46,7 @@ def check(
 
     where, chain = store_location(config, data_dir, genesis)
     checked = check_store(where, chain)
-    typer.echo(f"store ok: {checked} blocks checked")
+    if as_json:
+        echo_json({"store_ok": True, "data_dir": str(where), "blocks_checked": checked})
+    else:
+        typer.echo(f"store ok: {checked} blocks checked")

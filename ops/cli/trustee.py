@@ -15,6 +15,7 @@ from typing import Annotated, Final
 
 import typer
 
+from ops.cli.common import JsonOpt, echo_json
 from ops.cli.nodecall import ElectionOpt, NodesOpt, WaitOpt, commit, edge, node_client
 from proto.votestore.v1 import election_pb2
 from votestore import txbuild
@@ -106,10 +107,14 @@ def keygen(
 
 
 @app.command("show")
-def show(key: KeyOpt) -> None:
+def show(key: KeyOpt, as_json: JsonOpt = False) -> None:
     """Print the public keys of a trustee key file (no passphrase needed)."""
     with edge():
-        typer.echo(toml_snippet(read_trustee_public(key)))
+        public = read_trustee_public(key)
+    if as_json:
+        echo_json({"name": public.name, "sign_key": public.sign_key.hex(), "enc_key": public.enc_key.hex()})
+    else:
+        typer.echo(toml_snippet(public))
 
 
 def _unlock(

@@ -87,7 +87,7 @@ class NodeMetrics:
             registry=r,
         )
         self.handshakes_refused = Counter(
-            "votestore_peer_handshakes_refused_total",
+            "votestore_node_peer_handshakes_refused_total",
             "Peer streams refused at the handshake, by reason (replayed_hello: a Hello signed for "
             "another stream's challenge).",
             ["reason"],
@@ -110,7 +110,7 @@ class NodeMetrics:
             registry=r,
         )
         self.tx_refused = Counter(
-            "votestore_node_tx_refused_total",
+            "votestore_node_txs_refused_total",
             "Submitted transactions refused, by reason.",
             ["reason"],
             registry=r,

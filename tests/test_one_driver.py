@@ -49,6 +49,7 @@ USERS: Final = (
     "bench/roll.py",
     "bench/catchup.py",
     "tests/cluster.py",
+    "tests/cli/test_admin_page.py",
 )
 """The demo, the chaos harness (its cluster and its election), the benchmarks and the cluster
 tests: each must use the driver."""

@@ -244,6 +244,12 @@ class Store:
     def clear_watch_before_signing(self) -> None:
         self._db.delete(_META_WATCH, sync=True)
 
+    def snapshot_records(self) -> Iterator[tuple[bytes, bytes]]:
+        """Every record of the store, as one LevelDB snapshot sees it (`votestore node backup`):
+        consistent even if this process wrote meanwhile; raw, so a restore copies it whole."""
+        with self._db.snapshot() as snapshot:
+            yield from snapshot.iterator()
+
     def last_signed(self) -> bytes | None:
         value: bytes | None = self._db.get(_META_LAST_SIGNED)
         return value

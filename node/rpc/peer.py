@@ -4,7 +4,7 @@ Each node dials every other node and sends its own messages on the stream it dia
 receives arrives on streams others dialled to it. A stream opens with a fresh Challenge from the
 accepting side, answered by the dialler's Hello signed over (chain, dialler, accepting validator,
 challenge, time): a Hello captured from one stream — on the wire, or by a peer it was sent to —
-is refused on any other, and counted in votestore_peer_handshakes_refused_total. Under TLS the
+is refused on any other, and counted in votestore_node_peer_handshakes_refused_total. Under TLS the
 dialler has also checked the accepting side's genesis-bound certificate (votestore.channels).
 A peer that sends garbage is counted and cut off, never allowed to crash the node.
 """

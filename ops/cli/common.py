@@ -3,15 +3,24 @@ reads validators reaches them (--validator-cas or --insecure-plaintext)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import Annotated, NoReturn
 
 import typer
 
 from votestore.channels import ValidatorDialer
 from votestore.errors import VotestoreError
 from votestore.genesis import Genesis
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print the report as one JSON object, for scripts.")]
+"""Every command that prints a report takes it (tests/cli/test_json_reports.py holds the list)."""
+
+
+def echo_json(report: Mapping[str, object]) -> None:
+    """One JSON object on one line of stdout; bytes are never in a report (hex them first)."""
+    typer.echo(json.dumps(report, sort_keys=True))
 
 
 def fail(message: str, code: int = 1) -> NoReturn:

@@ -5,16 +5,21 @@ typed reader `votestore.config_file`: keys known, present, of the right type; ti
 the chain's policy — id syntax, bounds, a window after block time — is the state machine's to
 judge, and its refusal comes back with the reason (`BAD_DEFINITION: ...`). See docs/admin.md.
 
-Times are ISO-8601 with a UTC offset (`2026-05-03T08:00:00+02:00`, `...Z`) or relative to now
+Times are ISO-8601 with a UTC offset (`2026-05-03T08:00:00+02:00`, `...Z`) or relative
 (`+90s`, `+30m`, `+1h`, `+2d`, `now`): a naive local time is refused, since validators judge the
-window by block time in UTC. Durations (the complaint window) are `90s`, `30m`, `1h`, `2d`.
+window by block time in UTC. A relative window `end` counts from the window's start (so a fixed
+start with `end = "+2d"` is a two-day window); a relative `start` or `deal_deadline` counts from
+when `election create` runs. Durations (the complaint window) are `90s`, `30m`, `1h`, `2d`.
+
+A window that ends before it starts, or is already over, is refused here in ISO-8601 UTC, before
+anything is signed; the chain judges it again (by block time) with the same rule.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Final
 
@@ -48,6 +53,24 @@ def parse_time_ms(text: str, now_ms: int) -> int:
     if moment.tzinfo is None:
         raise ConfigError(f"time {text!r} has no UTC offset (add 'Z' or '+02:00')")
     return round(moment.timestamp() * 1000)
+
+
+def iso_utc(ms: int) -> str:
+    """Unix milliseconds as ISO-8601 UTC, for messages a person reads (`2026-05-03T06:00:00Z`)."""
+    moment = datetime.fromtimestamp(ms / 1000, tz=UTC)
+    text = moment.strftime("%Y-%m-%dT%H:%M:%S")
+    return f"{text}.{ms % 1000:03d}Z" if ms % 1000 else f"{text}Z"
+
+
+def _window(window: WindowFile, now_ms: int) -> tuple[int, int]:
+    """The window's (start, end) in ms; a relative end counts from the start."""
+    start = parse_time_ms(window.start, now_ms)
+    end = parse_time_ms(window.end, start)
+    if end <= start:
+        raise ConfigError(f"window end {iso_utc(end)} is not after its start {iso_utc(start)}")
+    if end <= now_ms:
+        raise ConfigError(f"window end {iso_utc(end)} is already past (now {iso_utc(now_ms)})")
+    return start, end
 
 
 def parse_duration_ms(text: str) -> int:
@@ -155,12 +178,13 @@ def _trustee(trustee: TrusteeFile, number: int) -> election_pb2.Trustee:
 def definition_from_toml(document: Table, now_ms: int) -> election_pb2.ElectionCreate:
     """The ElectionCreate a parsed definition file asks for (ConfigError, one line, if malformed)."""
     definition = parse(DefinitionFile, document, "definition")
+    start_ms, end_ms = _window(definition.window, now_ms)
     return election_pb2.ElectionCreate(
         election_id=definition.id,
         title=definition.title,
         contests=[_contest(c) for c in definition.contests],
-        window_start_ms=parse_time_ms(definition.window.start, now_ms),
-        window_end_ms=parse_time_ms(definition.window.end, now_ms),
+        window_start_ms=start_ms,
+        window_end_ms=end_ms,
         trustees=[_trustee(t, n) for n, t in enumerate(definition.trustees, start=1)],
         threshold=definition.threshold,
         groups=definition.groups,

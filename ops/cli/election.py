@@ -15,8 +15,9 @@ from typing import Annotated
 
 import typer
 
+from ops.cli.common import JsonOpt
 from ops.cli.definition import read_definition
-from ops.cli.nodecall import AdminKeyOpt, ElectionOpt, NodesOpt, WaitOpt, commit, edge, node_client
+from ops.cli.nodecall import AdminKeyOpt, ElectionOpt, NodesOpt, Outcome, WaitOpt, commit, edge, node_client
 from proto.votestore.v1 import election_pb2
 from votestore import txbuild
 from votestore.client.node import COMMIT_TIMEOUT_S
@@ -38,53 +39,67 @@ def create(
     admin_key: AdminKeyOpt,
     definition: Annotated[Path, typer.Option("--definition", help="Election definition (TOML).")],
     wait: WaitOpt = COMMIT_TIMEOUT_S,
+    as_json: JsonOpt = False,
 ) -> None:
     """Create an election from a definition file; prints its id and the transaction hash."""
+    out = Outcome(as_json)
     with edge(), node_client(node) as client:
         key = read_key_file(admin_key)
         record = read_definition(definition, int(time.time() * 1000))
-        typer.echo(f"election {record.election_id}")
+        out.say(f"election {record.election_id}")
         raw = txbuild.election_create(client.chain_id(), key, record)
-        commit(client, raw, f"create {record.election_id}", wait)
-        typer.echo(f"election {record.election_id} created; trustees deal next, then `election open`")
+        commit(client, raw, f"create {record.election_id}", wait, out=out)
+        out.say(f"election {record.election_id} created; trustees deal next, then `election open`")
+    out.done(election_id=record.election_id, outcome="created")
 
 
 @app.command("open")
 def open_(
-    node: NodesOpt, admin_key: AdminKeyOpt, election: ElectionOpt, wait: WaitOpt = COMMIT_TIMEOUT_S
+    node: NodesOpt,
+    admin_key: AdminKeyOpt,
+    election: ElectionOpt,
+    wait: WaitOpt = COMMIT_TIMEOUT_S,
+    as_json: JsonOpt = False,
 ) -> None:
     """Open an election whose key generation finished (deals, then the complaint window): freezes
     the roll, fixes the election key. Waits for the window's end if it is near."""
+    out = Outcome(as_json)
     with edge(), node_client(node) as client:
         key = read_key_file(admin_key)
         state = client.election(election)
         enough = len(state.qualified_dealers) >= state.definition.threshold
         if state.phase == election_pb2.KEY_GENERATION and enough:  # else the chain says why not
-            _wait_for_complaints(open_allowed_from_ms(state))
+            _wait_for_complaints(open_allowed_from_ms(state), out)
         raw = txbuild.open_election(client.chain_id(), key, election)
-        commit(client, raw, f"open {election}", wait, due=True)
+        commit(client, raw, f"open {election}", wait, due=True, out=out)
+    out.done(election_id=election, outcome="opened")
 
 
 @app.command("close")
 def close(
-    node: NodesOpt, admin_key: AdminKeyOpt, election: ElectionOpt, wait: WaitOpt = COMMIT_TIMEOUT_S
+    node: NodesOpt,
+    admin_key: AdminKeyOpt,
+    election: ElectionOpt,
+    wait: WaitOpt = COMMIT_TIMEOUT_S,
+    as_json: JsonOpt = False,
 ) -> None:
     """Close an open election before its window ends; trustees decrypt next."""
+    out = Outcome(as_json)
     with edge(), node_client(node) as client:
         key = read_key_file(admin_key)
-        proof = commit(
-            client, txbuild.close_election(client.chain_id(), key, election), f"close {election}", wait
-        )
-        typer.echo(f"tally height {proof.header.height}; trustees run `trustee decrypt` next")
+        raw = txbuild.close_election(client.chain_id(), key, election)
+        proof = commit(client, raw, f"close {election}", wait, out=out)
+        out.say(f"tally height {proof.header.height}; trustees run `trustee decrypt` next")
+    out.done(election_id=election, outcome="closed", tally_height=proof.header.height)
 
 
-def _wait_for_complaints(from_ms: int) -> None:
+def _wait_for_complaints(from_ms: int, out: Outcome) -> None:
     wait_s = (from_ms + OPEN_MARGIN_MS) / 1000 - time.time()
     if wait_s <= 0:
         return
     if wait_s > MAX_OPEN_WAIT_S:
         raise VotestoreError(f"key generation runs until {_iso(from_ms)} (deals, then complaints): open then")
-    typer.echo(f"complaints are heard until {_iso(from_ms)}; opening then")
+    out.say(f"complaints are heard until {_iso(from_ms)}; opening then")
     time.sleep(wait_s)
 
 

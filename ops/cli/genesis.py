@@ -8,6 +8,7 @@ from pathlib import Path
 
 import typer
 
+from ops.cli.common import JsonOpt, echo_json
 from votestore.errors import ConfigError
 from votestore.genesis import Genesis, Validator, load_genesis, parse_genesis
 from votestore.keys import parse_public_key, read_key_file
@@ -51,6 +52,12 @@ def init(
 
 
 @app.command("hash")
-def hash_(path: Path = typer.Argument(..., help="Genesis file.")) -> None:
+def hash_(path: Path = typer.Argument(..., help="Genesis file."), as_json: JsonOpt = False) -> None:
     """Check a genesis file and print its hash, to compare across sites."""
-    typer.echo(load_genesis(path).hash().hex())
+    genesis = load_genesis(path)
+    if as_json:
+        echo_json(
+            {"chain_id": genesis.chain_id, "genesis_hash": genesis.hash().hex(), "validators": genesis.n}
+        )
+    else:
+        typer.echo(genesis.hash().hex())

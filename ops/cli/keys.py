@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from ops.cli.common import fail
+from ops.cli.common import JsonOpt, echo_json, fail
 from votestore.errors import ConfigError
 from votestore.keys import ROLES, new_signing_key, read_key_file, write_key_file
 
@@ -35,9 +35,13 @@ def gen(
 
 
 @app.command("show")
-def show(path: Path = typer.Argument(..., help="Key file.")) -> None:
+def show(path: Path = typer.Argument(..., help="Key file."), as_json: JsonOpt = False) -> None:
     """Print the public key of a key file (never the secret)."""
-    typer.echo(bytes(read_key_file(path).verify_key).hex())
+    public = bytes(read_key_file(path).verify_key).hex()
+    if as_json:
+        echo_json({"file": str(path), "public_key": public})
+    else:
+        typer.echo(public)
 
 
 tls_app = typer.Typer(

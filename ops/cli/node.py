@@ -6,14 +6,19 @@ from pathlib import Path
 
 import typer
 
+from ops.cli.backup import backup, restore, store_location
+from ops.cli.common import JsonOpt, echo_json
 from ops.cli.node_init import init
 from ops.cli.node_status import status
 
 app = typer.Typer(
-    help="Run a validator node, ask one how it is, or check its store offline.", no_args_is_help=True
+    help="Run a validator node, ask one how it is, check, back up or restore its store offline.",
+    no_args_is_help=True,
 )
 app.command("init")(init)
 app.command("status")(status)
+app.command("backup")(backup)
+app.command("restore")(restore)
 
 
 @app.command("run")
@@ -29,6 +34,7 @@ def check(
     data_dir: Path | None = typer.Argument(None, help="The node's data dir (or give --config)."),
     config: Path | None = typer.Option(None, "--config", help="The node's TOML config."),
     genesis: Path | None = typer.Option(None, "--genesis", help="The genesis file, with DATA_DIR."),
+    as_json: JsonOpt = False,
 ) -> None:
     """Check a stopped node's whole store offline, from genesis; record the check if it passes.
 
@@ -37,17 +43,10 @@ def check(
     corrupted at height H: …` line and exits 1.
     """
     from node.main import check_store
-    from votestore.errors import ConfigError
-    from votestore.genesis import load_genesis
 
-    if config is not None:
-        if data_dir is not None or genesis is not None:
-            raise ConfigError("give either --config or DATA_DIR --genesis, not both")
-        from node.config import load_node_config
-
-        node_config = load_node_config(config)
-        data_dir, genesis = node_config.data_dir, node_config.genesis
-    elif data_dir is None or genesis is None:
-        raise ConfigError("give --config NODE.toml, or DATA_DIR --genesis GENESIS")
-    checked = check_store(data_dir, load_genesis(genesis))
-    typer.echo(f"store ok: {checked} blocks checked")
+    where, chain = store_location(config, data_dir, genesis)
+    checked = check_store(where, chain)
+    if as_json:
+        echo_json({"store_ok": True, "data_dir": str(where), "blocks_checked": checked})
+    else:
+        typer.echo(f"store ok: {checked} blocks checked")

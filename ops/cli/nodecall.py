@@ -12,7 +12,7 @@ from typing import Annotated
 import grpc
 import typer
 
-from ops.cli.common import fail
+from ops.cli.common import echo_json, fail
 from proto.votestore.v1 import ledger_pb2
 from votestore.channels import ValidatorDialer
 from votestore.client.node import COMMIT_TIMEOUT_S, NodeClient
@@ -68,12 +68,38 @@ def edge() -> Iterator[None]:
         fail(f"{exc.filename}: {exc.strerror}" if exc.filename else str(exc))
 
 
+class Outcome:
+    """Where an action command's report goes: lines for a person as it goes, or (`--json`) one
+    JSON object at the end — the facts and every transaction committed, with hash and height.
+    Errors are not reports: they stay one `error:` line on stderr either way."""
+
+    def __init__(self, as_json: bool) -> None:
+        self.as_json = as_json
+        self.transactions: list[dict[str, object]] = []
+
+    def say(self, line: str) -> None:
+        if not self.as_json:
+            typer.echo(line)
+
+    def done(self, **facts: object) -> None:
+        if self.as_json:
+            echo_json({**facts, "transactions": self.transactions})
+
+
 def commit(
-    client: NodeClient, raw: bytes, what: str, wait_s: float = COMMIT_TIMEOUT_S, due: bool = False
+    client: NodeClient,
+    raw: bytes,
+    what: str,
+    wait_s: float = COMMIT_TIMEOUT_S,
+    due: bool = False,
+    out: Outcome | None = None,
 ) -> ledger_pb2.TxProof:
     """Submit and wait; print the hash before waiting so a timed-out caller can look it up.
     `due`: the transaction's time has come by this clock; retry while the chain's trails it."""
-    typer.echo(f"{what}: sending transaction {tx_hash(raw).hex()}")
+    out = out or Outcome(as_json=False)
+    digest = tx_hash(raw).hex()
+    out.say(f"{what}: sending transaction {digest}")
     proof = client.commit_when_due(raw, wait_s) if due else client.commit(raw, wait_s)
-    typer.echo(f"{what}: committed OK in block {proof.header.height}")
+    out.say(f"{what}: committed OK in block {proof.header.height}")
+    out.transactions.append({"what": what, "hash": digest, "height": proof.header.height})
     return proof

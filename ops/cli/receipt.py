@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from ops.cli.common import fail
+from ops.cli.common import JsonOpt, echo_json, fail
 from proto.votestore.v1 import election_pb2
 from votestore.client.receipts import check_receipt, read_receipt
 from votestore.errors import VotestoreError
@@ -22,12 +22,26 @@ def check(
     require_result: bool = typer.Option(
         False, "--require-result", help="Also require the next block, which certifies the ballot's result."
     ),
+    as_json: JsonOpt = False,
 ) -> None:
     """Check the block's commit certificate against the genesis validators and the ballot's inclusion."""
     try:
         checked = check_receipt(load_genesis(genesis), read_receipt(receipt), require_result=require_result)
     except VotestoreError as exc:
         fail(f"receipt does not check: {exc}")
+    if as_json:
+        echo_json(
+            {
+                "ok": True,
+                "tracking_code": checked.tracking_code.hex(),
+                "election_id": checked.election_id,
+                "height": checked.height,
+                "result": None
+                if checked.result is None
+                else election_pb2.ResultCode.Name(checked.result.code),
+            }
+        )
+        return
     if checked.result is None:
         outcome = "result not yet certified"
     else:

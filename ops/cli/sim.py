@@ -54,7 +54,9 @@ def sim(
     nodes: Annotated[int, typer.Option(help="Validators (n >= 4).")] = 4,
     byzantine: Annotated[int, typer.Option(help="Byzantine validators; more than f are all twins.")] = 0,
     heights: Annotated[int, typer.Option(help="Heights every honest node must commit.")] = 5,
-    json: Annotated[Path | None, typer.Option(help="Write every run's result here as JSON.")] = None,
+    json: Annotated[
+        Path | None, typer.Option(help="Write every run's result here as JSON ('-': print it instead).")
+    ] = None,
     replay: Annotated[int | None, typer.Option(help="Re-run one seed, printing every step.")] = None,
     attack_ratio: Annotated[
         bool,
@@ -78,6 +80,12 @@ def sim(
         _replay(replay, nodes, byzantine, heights)
     if attack_ratio:
         _attack_ratios(seed, runs, nodes, heights, full_flood)
+    to_stdout = json is not None and str(json) == "-"
+
+    def say(line: str) -> None:
+        if not to_stdout:
+            typer.echo(line)
+
     summary = Summary()
     records: list[dict[str, Any]] = []
     for result in run_batch(seed, runs, nodes=nodes, byzantine=byzantine, heights=heights):
@@ -85,11 +93,15 @@ def sim(
         if json is not None:
             records.append(_result_record(result))
         for violation in result.violations:
-            typer.echo(f"seed {result.seed}: {violation.kind}: {violation.detail}")
+            say(f"seed {result.seed}: {violation.kind}: {violation.detail}")
         if result.violations:
-            typer.echo(f"replay: {replay_command(result.seed, nodes, byzantine, heights)}")
+            say(f"replay: {replay_command(result.seed, nodes, byzantine, heights)}")
     if json is not None:
         document = {"summary": dataclasses.asdict(summary), "runs": records}
-        json.write_text(jsonlib.dumps(document, indent=1, default=lambda b: b.hex()))
-    typer.echo(summary.line())
+        text = jsonlib.dumps(document, indent=1, default=lambda b: b.hex())
+        if to_stdout:
+            typer.echo(text)
+        else:
+            json.write_text(text)
+    say(summary.line())
     raise typer.Exit(1 if summary.violations else 0)

@@ -15,7 +15,8 @@ from typing import Annotated, Final
 
 import typer
 
-from ops.cli.nodecall import ElectionOpt, NodesOpt, WaitOpt, commit, edge, node_client
+from ops.cli.common import JsonOpt, echo_json
+from ops.cli.nodecall import ElectionOpt, NodesOpt, Outcome, WaitOpt, commit, edge, node_client
 from proto.votestore.v1 import election_pb2
 from votestore import txbuild
 from votestore.client.node import COMMIT_TIMEOUT_S, NodeClient
@@ -106,10 +107,14 @@ def keygen(
 
 
 @app.command("show")
-def show(key: KeyOpt) -> None:
+def show(key: KeyOpt, as_json: JsonOpt = False) -> None:
     """Print the public keys of a trustee key file (no passphrase needed)."""
     with edge():
-        typer.echo(toml_snippet(read_trustee_public(key)))
+        public = read_trustee_public(key)
+    if as_json:
+        echo_json({"name": public.name, "sign_key": public.sign_key.hex(), "enc_key": public.enc_key.hex()})
+    else:
+        typer.echo(toml_snippet(public))
 
 
 def _unlock(
@@ -138,14 +143,17 @@ def deal(
     election: ElectionOpt,
     passphrase_file: PassphraseFileOpt = None,
     wait: WaitOpt = COMMIT_TIMEOUT_S,
+    as_json: JsonOpt = False,
 ) -> None:
     """Deal this trustee's shares for the election's key generation (once per election)."""
+    out = Outcome(as_json)
     with edge(), node_client(node) as client:
         state, index, keys = _unlock(
             client, election, key, passphrase_file, during=election_pb2.KEY_GENERATION, taken="deals"
         )
         raw = txbuild.deal(client.chain_id(), keys.signing_key, state.definition, index)
-        commit(client, raw, f"deal of trustee {index}", wait)
+        commit(client, raw, f"deal of trustee {index}", wait, out=out)
+    out.done(election_id=election, trustee=index, outcome="dealt")
 
 
 @app.command("complain")
@@ -155,8 +163,10 @@ def complain(
     election: ElectionOpt,
     passphrase_file: PassphraseFileOpt = None,
     wait: WaitOpt = COMMIT_TIMEOUT_S,
+    as_json: JsonOpt = False,
 ) -> None:
     """Open every share dealt to this trustee; publish a complaint against each one that is bad."""
+    out = Outcome(as_json)
     with edge(), node_client(node) as client:
         state, index, keys = _unlock(
             client, election, key, passphrase_file, during=election_pb2.KEY_GENERATION, taken="complaints"
@@ -171,19 +181,26 @@ def complain(
             try:
                 dkg.open_share(election, trustees, dealt, index, keys.secrets.enc_secret)
             except (ShareInvalid, DealInvalid) as exc:
-                typer.echo(f"dealer {dealt.dealer}: {exc.reason}")
+                out.say(f"dealer {dealt.dealer}: {exc.reason}")
                 bad.append(dealt)
         chain_id = client.chain_id()
         for dealt in bad:
             raw = txbuild.complaint(
                 chain_id, keys.signing_key, state.definition, dealt, index, keys.secrets.enc_secret
             )
-            commit(client, raw, f"complaint of trustee {index} against dealer {dealt.dealer}", wait)
+            commit(client, raw, f"complaint of trustee {index} against dealer {dealt.dealer}", wait, out=out)
         if not bad:
-            typer.echo(f"all shares valid (dealers {checked} checked)")
+            out.say(f"all shares valid (dealers {checked} checked)")
         waiting = sorted(set(range(1, len(trustees) + 1)) - {d.dealer for d in material.deals})
         if waiting:
-            typer.echo(f"trustees {waiting} have not dealt yet; run `trustee complain` again once they have")
+            out.say(f"trustees {waiting} have not dealt yet; run `trustee complain` again once they have")
+    out.done(
+        election_id=election,
+        trustee=index,
+        checked=checked,
+        complained_of=[d.dealer for d in bad],
+        not_dealt=waiting,
+    )
 
 
 def _key_share(
@@ -217,12 +234,15 @@ def decrypt(
     election: ElectionOpt,
     passphrase_file: PassphraseFileOpt = None,
     wait: WaitOpt = COMMIT_TIMEOUT_S,
+    as_json: JsonOpt = False,
 ) -> None:
     """After the close: publish this trustee's decryption share of the committed aggregate."""
+    out = Outcome(as_json)
     with edge(), node_client(node) as client:
         state, index, keys = _unlock(client, election, key, passphrase_file)
         if state.phase == election_pb2.COUNTED:
-            typer.echo(f"election {election} is already counted; nothing to do (see `election show`)")
+            out.say(f"election {election} is already counted; nothing to do (see `election show`)")
+            out.done(election_id=election, trustee=index, outcome="already_counted")
             return
         if state.phase != election_pb2.CLOSED:
             raise ConfigError(f"election {election} is {_phase(state)}; trustees decrypt after the close")
@@ -237,14 +257,21 @@ def decrypt(
         raw = txbuild.decryption_share(
             client.chain_id(), keys.signing_key, election, index, share, state.tally_height, state.aggregate
         )
-        commit(client, raw, f"decryption share of trustee {index} at tally height {state.tally_height}", wait)
+        what = f"decryption share of trustee {index} at tally height {state.tally_height}"
+        commit(client, raw, what, wait, out=out)
         after = client.election(election)
-        if after.phase == election_pb2.COUNTED:
-            typer.echo(
-                f"result recorded: {after.result.ballots_counted} ballots counted (see `election show`)"
-            )
+        have = len(client.key_material(election).shares)
+        counted = after.phase == election_pb2.COUNTED
+        if counted:
+            out.say(f"result recorded: {after.result.ballots_counted} ballots counted (see `election show`)")
         else:
-            have = len(client.key_material(election).shares)
-            typer.echo(
+            out.say(
                 f"{have} of {state.definition.threshold} shares in; the result is recorded at the threshold"
             )
+    out.done(
+        election_id=election,
+        trustee=index,
+        outcome="counted" if counted else "share_recorded",
+        shares=have,
+        threshold=state.definition.threshold,
+    )

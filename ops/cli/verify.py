@@ -13,7 +13,7 @@ from typing import Annotated, Final
 import typer
 from prometheus_client import CollectorRegistry, start_http_server
 
-from ops.cli.common import fail, validator_dialer
+from ops.cli.common import JsonOpt, echo_json, fail, validator_dialer
 from tools.verify.export import export_ledger
 from tools.verify.follow import POLL_INTERVAL_S, Follower
 from tools.verify.once import verify_once
@@ -72,7 +72,10 @@ def verify(
         list[Path] | None, typer.Option("--ledger", help="A ledger file from `ledger export`; repeat.")
     ] = None,
     json_out: Annotated[
-        Path | None, typer.Option("--json", help="Also write the report as JSON here.")
+        Path | None,
+        typer.Option(
+            "--json", help="Also write the report as JSON here ('-': print it instead of the text)."
+        ),
     ] = None,
     workers: WorkersOpt = 1,
     lag_tolerance: LagOpt = LAG_TOLERANCE_BLOCKS,
@@ -97,9 +100,12 @@ def verify(
     finally:
         for source in sources:
             source.close()
-    typer.echo(render_text(report), nl=False)
-    if json_out is not None:
-        json_out.write_text(render_json(report))
+    if json_out is not None and str(json_out) == "-":
+        typer.echo(render_json(report), nl=False)
+    else:
+        typer.echo(render_text(report), nl=False)
+        if json_out is not None:
+            json_out.write_text(render_json(report))
     raise typer.Exit(exit_code(report))
 
 
@@ -179,6 +185,7 @@ def ledger_export(
     ] = None,
     validator_cas: CasOpt = None,
     insecure_plaintext: PlaintextOpt = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """Export a node's committed blocks and election states to a file for `verify --ledger`: from
     a running node (--node), or from a stopped one's store (--data-dir), even one its node refuses
@@ -194,7 +201,7 @@ def ledger_export(
             written = export_store(
                 chain, data_dir, out, label, lambda line: typer.echo(f"warning: {line}", err=True)
             )
-            typer.echo(f"exported {written} blocks from the store in {data_dir} to {out}")
+            _exported(as_json, written, f"the store in {data_dir}", out)
             return
         assert node is not None
         written = export_ledger(
@@ -202,4 +209,11 @@ def ledger_export(
         )
     except (VotestoreError, OSError) as exc:
         fail(str(exc))
-    typer.echo(f"exported {written} blocks from {node} to {out}")
+    _exported(as_json, written, node, out)
+
+
+def _exported(as_json: bool, blocks: int, source: str, out: Path) -> None:
+    if as_json:
+        echo_json({"blocks": blocks, "source": source, "out": str(out)})
+    else:
+        typer.echo(f"exported {blocks} blocks from {source} to {out}")

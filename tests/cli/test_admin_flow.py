@@ -256,13 +256,32 @@ def test_whole_election_through_the_commands(
             args = ["--key", member.key, *nodes(net), "--election", election_id]
             env = {"VOTESTORE_TRUSTEE_PASSPHRASE": member.passphrase_file.read_text().removesuffix("\n")}
             assert "committed OK" in run("trustee", "deal", *args, env=env).stdout
-        else:
+        elif n == 1:
             assert "committed OK" in run("trustee", "deal", *trustee_args(net, member, election_id)).stdout
-    for member in trustees:
+        else:  # --json: one object, the transaction with its hash and height
+            dealt = json.loads(
+                run("trustee", "deal", *trustee_args(net, member, election_id), "--json").stdout
+            )
+            assert (
+                dealt["outcome"] == "dealt" and dealt["trustee"] == 3 and dealt["transactions"][0]["height"]
+            )
+    for member in trustees[:2]:
         assert (
             "all shares valid" in run("trustee", "complain", *trustee_args(net, member, election_id)).stdout
         )
-    run("election", "open", *admin(net), "--election", election_id)
+    complained = json.loads(
+        run("trustee", "complain", *trustee_args(net, trustees[2], election_id), "--json").stdout
+    )
+    assert complained == {
+        "election_id": election_id,
+        "trustee": 3,
+        "checked": [1, 2],
+        "complained_of": [],
+        "not_dealt": [],
+        "transactions": [],
+    }
+    opened_json = json.loads(run("election", "open", *admin(net), "--election", election_id, "--json").stdout)
+    assert opened_json["outcome"] == "opened" and len(opened_json["transactions"]) == 1
 
     opened = state(net, election_id)
     assert opened.phase == election_pb2.OPEN
@@ -283,13 +302,15 @@ def test_whole_election_through_the_commands(
         ]
         assert all(client.submit(raw).code == election_pb2.OK for raw in txs)
         assert all(client.commit(raw).result.code == election_pb2.OK for raw in txs)
-    closed = run("election", "close", *admin(net), "--election", election_id)
-    assert "tally height" in closed.stdout
+    closed = json.loads(run("election", "close", *admin(net), "--election", election_id, "--json").stdout)
+    assert closed["outcome"] == "closed" and closed["tally_height"] == closed["transactions"][0]["height"]
 
     first = run("trustee", "decrypt", *trustee_args(net, trustees[0], election_id))
     assert "1 of 2 shares in" in first.stdout
-    second = run("trustee", "decrypt", *trustee_args(net, trustees[2], election_id))
-    assert "result recorded: 10 ballots counted" in second.stdout
+    second = json.loads(
+        run("trustee", "decrypt", *trustee_args(net, trustees[2], election_id), "--json").stdout
+    )
+    assert (second["outcome"], second["shares"], second["threshold"]) == ("counted", 2, 2)
     late = run("trustee", "decrypt", *trustee_args(net, trustees[1], election_id))
     assert "already counted" in late.stdout
 

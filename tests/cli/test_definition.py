@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from ops.cli.definition import definition_from_toml, parse_time_ms, read_definition
+from ops.cli.definition import definition_from_toml, iso_utc, parse_time_ms, read_definition
 from votestore.errors import ConfigError
 
 NOW_MS = 1_780_000_000_000
@@ -120,3 +120,40 @@ def test_file_errors_name_the_file(tmp_path: Path) -> None:
         read_definition(garbled, NOW_MS)
     with pytest.raises(ConfigError, match=r"absent\.toml"):
         read_definition(tmp_path / "absent.toml", NOW_MS)
+
+
+def _window(start: str, end: str) -> tuple[int, int]:
+    document = _document()
+    document["window"] = {"start": start, "end": end}
+    record = definition_from_toml(document, NOW_MS)
+    return record.window_start_ms, record.window_end_ms
+
+
+def test_a_relative_end_counts_from_the_start() -> None:
+    """admin.md's example: a fixed start and `end = "+2d"` is a two-day window (it counted from
+    `election create` before, and the chain refused it in raw milliseconds)."""
+    start = NOW_MS + 86_400_000
+    assert _window(iso_utc(start), "+2d") == (start, start + 172_800_000)
+    assert _window("+1h", "+30m") == (NOW_MS + 3_600_000, NOW_MS + 5_400_000)
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "reason"),
+    [
+        (
+            "2026-05-05T08:00:00+02:00",
+            "2026-05-03T08:00:00+02:00",
+            "window end 2026-05-03T06:00:00Z is not after its start 2026-05-05T06:00:00Z",
+        ),
+        ("2026-05-03T08:00:00Z", "2026-05-03T08:00:00Z", "is not after its start"),
+        ("2020-01-01T00:00:00Z", "+1d", r"window end 2020-01-02T00:00:00Z is already past \(now 2026-"),
+    ],
+)
+def test_window_refusals_say_iso_utc(start: str, end: str, reason: str) -> None:
+    with pytest.raises(ConfigError, match=reason):
+        _window(start, end)
+
+
+def test_iso_utc() -> None:
+    assert iso_utc(1_777_788_000_000) == "2026-05-03T06:00:00Z"
+    assert iso_utc(1_777_788_000_250) == "2026-05-03T06:00:00.250Z"

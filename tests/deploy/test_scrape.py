@@ -158,7 +158,7 @@ def test_prometheus_scrapes_the_height_of_every_node(stack: Stack, tmp_path: Pat
         assert {r["metric"]["job"] for r in up} == set(JOBS)
         verified = wait_for(
             "the verifier's agreed height",
-            lambda: _query(base, "votestore_verifier_agreed_height_blocks > 0") or None,
+            lambda: _query(base, "votestore_verifier_agreed_height > 0") or None,
             SCRAPE_S,
             watch,
         )

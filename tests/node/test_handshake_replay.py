@@ -109,7 +109,7 @@ async def _stranger(net: LocalNet, target: str) -> tuple[grpc.StatusCode | None,
 def _refused(port: int) -> dict[str, float]:
     with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as response:
         text = response.read().decode()
-    pattern = r'^votestore_peer_handshakes_refused_total\{reason="([a-z_]+)"\} ([0-9.e+]+)$'
+    pattern = r'^votestore_node_peer_handshakes_refused_total\{reason="([a-z_]+)"\} ([0-9.e+]+)$'
     return {m.group(1): float(m.group(2)) for m in re.finditer(pattern, text, re.MULTILINE)}
 
 

@@ -26,7 +26,9 @@ TWIN = 1
 def _refused_as_duplicate(port: int) -> float:
     with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as response:
         text = response.read().decode()
-    found = re.search(r'votestore_peer_handshakes_refused_total\{reason="duplicate_validator"\} (\S+)', text)
+    found = re.search(
+        r'votestore_node_peer_handshakes_refused_total\{reason="duplicate_validator"\} (\S+)', text
+    )
     return 0.0 if found is None else float(found.group(1))
 
 

@@ -155,7 +155,7 @@ def test_follower_reports_new_blocks_lag_and_first_discrepancy_at_once(
         assert (
             registry.get_sample_value("votestore_verifier_discrepancies_total", {"check": "agreement"}) == 1
         )
-        assert registry.get_sample_value("votestore_verifier_verified_height_blocks", {"node": "node3"}) == 7
+        assert registry.get_sample_value("votestore_verifier_verified_height", {"node": "node3"}) == 7
         # The verifier logs its rounds: a progress line, node3 going lagging, each finding.
         lines = [(r.levelname, r.getMessage()) for r in caplog.records if r.name == "votestore.verifier"]
         assert ("INFO", "event=progress agreed_height=3 nodes_ok=4/4 findings=0") in lines, lines

@@ -36,10 +36,10 @@ class VerifierMetrics:
             "votestore_verifier_node_up", "1 if the node answered the last poll", ["node"], registry=registry
         )
         self.node_height = Gauge(
-            "votestore_verifier_node_height_blocks", "Height the node reports", ["node"], registry=registry
+            "votestore_verifier_node_height", "Height the node reports", ["node"], registry=registry
         )
         self.verified_height = Gauge(
-            "votestore_verifier_verified_height_blocks",
+            "votestore_verifier_verified_height",
             "Highest height of the node checked against the agreed chain",
             ["node"],
             registry=registry,
@@ -51,7 +51,7 @@ class VerifierMetrics:
             registry=registry,
         )
         self.agreed_height = Gauge(
-            "votestore_verifier_agreed_height_blocks",
+            "votestore_verifier_agreed_height",
             "Height agreed, certified and replayed",
             registry=registry,
         )

@@ -14,7 +14,8 @@ import { create, toBinary } from "@bufbuild/protobuf";
 import { ed25519 } from "@noble/curves/ed25519.js";
 import { sha256 } from "@noble/hashes/sha2.js";
 import { concatBytes, hexToBytes, utf8ToBytes } from "@noble/hashes/utils.js";
-import { TxResultSchema } from "../gen/proto/votestore/v1/election_pb.js";
+import { fromBinary } from "@bufbuild/protobuf";
+import { SignedTxSchema, TxResultSchema, TxSchema } from "../gen/proto/votestore/v1/election_pb.js";
 import { BlockHeaderSchema, VoteType } from "../gen/proto/votestore/v1/ledger_pb.js";
 import { equalBytes } from "../crypto/group.js";
 
@@ -166,7 +167,9 @@ export function checkReceipt(genesis, receipt, expected) {
   const header = proof.header;
   if (!header) throw new ProofInvalid("receipt holds no committed block (ballot still pending?)");
   if (!equalBytes(sha256(proof.tx), proof.txHash)) throw new ProofInvalid("tracking code does not match the transaction bytes");
-  if (header.chainId !== genesis.chainId) throw new ProofInvalid(`proof is for chain ${header.chainId}, not ${genesis.chainId}`);
+  if (header.chainId !== genesis.chainId) {
+    throw new ProofInvalid(`proof is for chain '${header.chainId}', not '${genesis.chainId}'`);
+  }
   if (!verifyMerklePath(proof.tx, proof.index, proof.txCount, proof.merklePath, header.txRoot)) {
     throw new ProofInvalid("transaction is not in the block's Merkle tree");
   }
@@ -192,5 +195,33 @@ export function checkReceipt(genesis, receipt, expected) {
       throw new ProofInvalid(`next block certificate: ${/** @type {Error} */ (err).message}`);
     }
   }
+  const ballot = committedBallot(proof.tx);
+  if (receipt.electionId && ballot.electionId !== receipt.electionId) {
+    throw new ProofInvalid("the ballot is for another election than the receipt says");
+  }
   return { height: String(header.height), signers, validators: genesis.validatorKeys.length, result: Boolean(following) };
+}
+
+/**
+ * encoding.decode_signed_tx's verdict on the committed bytes, for a receipt: envelope and body
+ * in their one canonical encoding, key and signature sizes, and a Ballot inside.
+ * @param {Uint8Array} raw
+ */
+function committedBallot(raw) {
+  let envelope;
+  let tx;
+  try {
+    envelope = fromBinary(SignedTxSchema, raw, { readUnknownFields: false });
+    tx = fromBinary(TxSchema, envelope.body, { readUnknownFields: false });
+  } catch (err) {
+    throw new ProofInvalid(`the committed transaction does not decode: ${/** @type {Error} */ (err).message}`);
+  }
+  if (!equalBytes(toBinary(SignedTxSchema, envelope), raw) || !equalBytes(toBinary(TxSchema, tx), envelope.body)) {
+    throw new ProofInvalid("the committed transaction does not decode: not in canonical form");
+  }
+  if (envelope.signer.length !== 32 || envelope.signature.length !== 64) {
+    throw new ProofInvalid("the committed transaction does not decode: signer or signature size");
+  }
+  if (tx.kind.case !== "ballot") throw new ProofInvalid("the committed transaction is not a ballot");
+  return tx.kind.value;
 }

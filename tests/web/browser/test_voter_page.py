@@ -19,7 +19,9 @@ import pytest
 from google.protobuf import json_format
 from playwright.sync_api import Browser, Page, Route, sync_playwright
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
+from typer.testing import CliRunner
 
+from ops.cli.app import app as cli_app
 from ops.cluster.election import close, tally
 from proto.votestore.v1 import election_pb2, ledger_pb2
 from tests.web.browser.page_cluster import (
@@ -146,10 +148,16 @@ def test_open_link_identity_audit_then_cast_and_check_receipt(
     record = read_audit(record_path)
     checked = check_audit(record)  # the second implementation: Python, not the page's code
     assert checked.choices == {"mayor": [MAYOR[1]], "council": [COUNCIL[0]]}
+    cli = CliRunner().invoke(cli_app, ["ballot", "audit", str(record_path)])
+    assert cli.exit_code == 0 and f"mayor: {MAYOR[1]}" in cli.output, cli.output
     forged: dict[str, Any] = json.loads(json.dumps(record))
     forged["choices"] = {"mayor": [MAYOR[2]], "council": [COUNCIL[0]]}
     with pytest.raises(AuditFailed):
         check_audit(forged)  # a page that showed other choices than it encrypted is caught
+    forged_path = tmp_path / "forged.json"
+    forged_path.write_text(json.dumps(forged))
+    cli = CliRunner().invoke(cli_app, ["ballot", "audit", str(forged_path)])
+    assert cli.exit_code == 1 and "audit failed: the ballot encrypts" in cli.output, cli.output
 
     page.get_by_role("button", name="Make a fresh ballot").click()
     choose(page, MAYOR[0], [COUNCIL[1], COUNCIL[2]])

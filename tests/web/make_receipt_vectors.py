@@ -22,9 +22,9 @@ from typing import Any, Final
 import nacl.signing
 
 from proto.votestore.v1 import election_pb2, ledger_pb2
-from tests.genesis_kit import four_validators
+from tests.genesis_kit import certificate, four_validators
 from votestore.client.receipts import check_receipt
-from votestore.encoding import block_id, canonical, tx_hash, vote_signing_bytes
+from votestore.encoding import block_id, canonical, tx_hash
 from votestore.errors import VotestoreError
 from votestore.genesis import Genesis
 from votestore.hashing import merkle_path, merkle_root
@@ -48,12 +48,7 @@ TXS: Final = [_ballot_tx(n) for n in range(5)]
 def _certificate(
     keys: list[nacl.signing.SigningKey], header: ledger_pb2.BlockHeader, signers: tuple[int, ...] = (0, 1, 2)
 ) -> ledger_pb2.CommitCertificate:
-    identity = block_id(header)
-    certificate = ledger_pb2.CommitCertificate(height=header.height, round=1, block_id=identity)
-    for i in signers:
-        message = vote_signing_bytes(CHAIN_ID, ledger_pb2.PRECOMMIT, header.height, 1, i, identity)
-        certificate.signatures.add(validator=i, signature=keys[i].sign(message).signature)
-    return certificate
+    return certificate(keys, header, signers, round_=1)
 
 
 def genuine(keys: list[nacl.signing.SigningKey]) -> ledger_pb2.Receipt:

@@ -255,7 +255,11 @@ function auditStep(/** @type {Prepared} */ prepared) {
   state.render();
 }
 
-async function castStep(/** @type {Prepared} */ prepared) {
+/**
+ * @param {Prepared} prepared
+ * @returns {Promise<void>}
+ */
+async function castStep(prepared) {
   const clients = /** @type {ReturnType<typeof connect>} */ (state.clients);
   show("casting", [message(tr("casting"), "status")]);
   let attestation;
@@ -327,7 +331,7 @@ async function receiptStep(/** @type {Uint8Array} */ code, /** @type {string | n
         const checked = checkReceipt(state.genesis, answer.receipt, code);
         const json = toJsonString(ReceiptSchema, answer.receipt);
         outcome = [
-          message(tr("receiptChecked", checked), "ok"),
+          message(tr("receiptChecked", { height: checked.height, signers: checked.signers, validators: checked.validators }), "ok"),
           el("a", {
             id: "receipt-save",
             class: "button",

@@ -149,12 +149,18 @@ async def start(config: GatewayConfig) -> Running:
     await server.start()
     if health_server is not None:
         await health_server.start()
+    web = None
+    if config.web is not None:
+        try:
+            web = await start_web(config.web, web_server, size, config.genesis)
+        except ConfigError:
+            await server.stop(0)  # started above: stopped here, so the one error line stands alone
+            if health_server is not None:
+                await health_server.stop(0)
+            raise
     serving = health_pb2.HealthCheckResponse.SERVING
     await health_servicer.set("", serving)
     await health_servicer.set(GATEWAY_SERVICE, serving)
-    web = None
-    if config.web is not None:
-        web = await start_web(config.web, web_server, size, config.genesis)
     watcher_task = asyncio.create_task(parts.watcher.run())
     return Running(config, server, port, service, watcher_task, health_server, web)
 

@@ -268,11 +268,14 @@ def app_server(app_dir: Path, bridge_url: str, genesis: Path) -> App:
     return secured
 
 
-def _listening_socket(listen: str) -> socket.socket:
+def listening_socket(listen: str) -> socket.socket:
     host, _, port = listen.rpartition(":")
     host = host.strip("[]")
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
+    # A restart after a crash must not wait out the dead process's TIME_WAIT connections;
+    # SO_REUSEADDR (not SO_REUSEPORT) still refuses a second live listener (votestore/serving.py).
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((host, int(port)))
         sock.listen(128)
@@ -316,7 +319,7 @@ def _hypercorn(sock: socket.socket) -> HypercornConfig:
 async def start_web(web: WebBridge, grpc_web: Any, max_message_bytes: int, genesis: Path) -> WebServing:
     """Bind the bridge (and the app server, if configured) and serve them until `stop`."""
     stopping = asyncio.Event()
-    bridge_sock = _listening_socket(web.listen)
+    bridge_sock = listening_socket(web.listen)
     sockets = [bridge_sock]
     bridge_port: int = bridge_sock.getsockname()[1]
     bridge = Bridge(grpc_web, web.app_origin, max_message_bytes)
@@ -324,7 +327,7 @@ async def start_web(web: WebBridge, grpc_web: Any, max_message_bytes: int, genes
     tasks = [asyncio.create_task(serve(bridge, _hypercorn(bridge_sock), shutdown_trigger=stopping.wait))]
     app_port: int | None = None
     if web.app_dir is not None and web.app_listen is not None:
-        app_sock = _listening_socket(web.app_listen)
+        app_sock = listening_socket(web.app_listen)
         sockets.append(app_sock)
         app_port = app_sock.getsockname()[1]
         bridge_url = f"http://{host_of(web.listen)}:{bridge_port}"

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import socket
 import struct
 from pathlib import Path
 from typing import Any, Final
@@ -15,8 +16,9 @@ import grpc
 import httpx
 import pytest
 
-from gateway.web_bridge import Bridge, app_server, grpc_web_server
+from gateway.web_bridge import Bridge, app_server, grpc_web_server, listening_socket
 from proto.votestore.v1 import gateway_pb2, gateway_pb2_grpc
+from votestore.errors import ConfigError
 from votestore.grpc_service import add_service
 
 ORIGIN: Final = "http://127.0.0.1:8181"
@@ -146,3 +148,22 @@ def test_page_origin_serves_the_page_config_and_genesis_with_a_strict_policy(tmp
     assert json.loads(config.text) == {"gateway": "http://127.0.0.1:7180"}
     assert json.loads(served_genesis.text) == {"chain_id": "c"}
     assert missing.status_code == 404
+
+
+def test_a_live_listener_keeps_its_port_but_a_dead_ones_is_taken_at_once() -> None:
+    """SO_REUSEADDR lets a restarted gateway bind while the crashed one's connections sit in
+    TIME_WAIT (the browser test's gateway kill found the restart refused), and still refuses a
+    second live listener on the same address."""
+    first = listening_socket("127.0.0.1:0")
+    port = first.getsockname()[1]
+    try:
+        with pytest.raises(ConfigError, match=f"cannot listen on 127.0.0.1:{port}"):
+            listening_socket(f"127.0.0.1:{port}")
+        client = socket.create_connection(("127.0.0.1", port))
+        accepted, _ = first.accept()
+        accepted.close()  # the server side closes first: its end goes to TIME_WAIT
+        client.close()
+    finally:
+        first.close()
+    again = listening_socket(f"127.0.0.1:{port}")
+    again.close()

@@ -236,10 +236,38 @@ def test_lost_answer_mid_cast_retries_the_same_bytes_only(page: Page, cluster: P
     CASTS[4] = (MAYOR[2], [COUNCIL[4]])
 
 
+def test_gateway_gone_mid_cast_then_back_gets_the_same_bytes(page: Page, cluster: PageCluster) -> None:
+    """The gateway process killed after the identity provider attested and the page signed, as the
+    ballot leaves; the page offers only a retry of those bytes; the gateway restarted, it goes in."""
+    sent: list[bytes] = []
+
+    def gateway_dies(route: Route) -> None:
+        sent.append(route.request.post_data_buffer or b"")
+        if len(sent) == 1:
+            cluster.gateway.kill()
+        route.continue_()
+
+    page.route("**/votestore.v1.Gateway/CastBallot", gateway_dies)
+    page.goto(cluster.link(6))
+    pass_identity(page, 6)
+    choose(page, MAYOR[1], [COUNCIL[3], COUNCIL[1]])
+    encrypt(page)
+    page.get_by_role("button", name="Cast this ballot").click()
+    at_step(page, "cast-failed")
+    code = page.locator("#tracking-code").inner_text()
+    shot(page, "13-gateway-gone")
+    cluster.gateway.start()
+    page.get_by_role("button", name="Retry the same ballot").click()
+    cast_and_check(page, cluster, "14-gateway-back")
+    assert page.locator("#tracking-code").inner_text() == code
+    assert len(sent) == 2 and sent[0] == sent[1], "a retry sends the same signed bytes"
+    CASTS[6] = (MAYOR[1], [COUNCIL[1], COUNCIL[3]])
+
+
 def test_count_holds_exactly_the_cast_ballots(cluster: PageCluster) -> None:
     """Last in this file: it closes the election. The audited ballot and the refused attempts are
     not in it; every cast ballot is, once."""
-    assert set(CASTS) == {0, 3, 4}, "the casting tests above ran"
+    assert set(CASTS) == {0, 3, 4, 6}, "the casting tests above ran"
     chain = cluster.net.genesis.chain_id
     with cluster.node() as node:
         close(node, chain, cluster.net.admin_key, ELECTION)

@@ -294,22 +294,23 @@ class WebServing:
     app_port: int | None
     tasks: list[asyncio.Task[None]]
     stopping: asyncio.Event
-    sockets: list[socket.socket]
 
     async def stop(self) -> None:
+        """Hypercorn stops serving and closes the listening sockets it was handed."""
         self.stopping.set()
         for task in self.tasks:
             try:
                 await asyncio.wait_for(task, SHUTDOWN_GRACE_S)
             except TimeoutError:
                 task.cancel()
-        for sock in self.sockets:
-            sock.close()
 
 
 def _hypercorn(sock: socket.socket) -> HypercornConfig:
+    """Hypercorn's config serving on `sock`, whose descriptor it takes over: detached here, so
+    that only Hypercorn closes it (a second close at shutdown hit EBADF, or another descriptor
+    that had taken the number since)."""
     config = HypercornConfig()
-    config.bind = [f"fd://{sock.fileno()}"]
+    config.bind = [f"fd://{sock.detach()}"]
     config.accesslog = None
     config.errorlog = log
     config.graceful_timeout = SHUTDOWN_GRACE_S
@@ -317,20 +318,26 @@ def _hypercorn(sock: socket.socket) -> HypercornConfig:
 
 
 async def start_web(web: WebBridge, grpc_web: Any, max_message_bytes: int, genesis: Path) -> WebServing:
-    """Bind the bridge (and the app server, if configured) and serve them until `stop`."""
+    """Bind the bridge (and the app server, if configured), then serve them until `stop`. Both
+    ports are bound before either serves, so a refused second port leaves nothing running."""
     stopping = asyncio.Event()
     bridge_sock = listening_socket(web.listen)
-    sockets = [bridge_sock]
     bridge_port: int = bridge_sock.getsockname()[1]
     bridge = Bridge(grpc_web, web.app_origin, max_message_bytes)
-    serve: Any = hypercorn_serve  # its ASGI types are narrower than the plain mappings used here
-    tasks = [asyncio.create_task(serve(bridge, _hypercorn(bridge_sock), shutdown_trigger=stopping.wait))]
+    served: list[tuple[App, socket.socket]] = [(bridge, bridge_sock)]
     app_port: int | None = None
     if web.app_dir is not None and web.app_listen is not None:
-        app_sock = listening_socket(web.app_listen)
-        sockets.append(app_sock)
+        try:
+            app = app_server(web.app_dir, f"http://{host_of(web.listen)}:{bridge_port}", genesis)
+            app_sock = listening_socket(web.app_listen)
+        except ConfigError:
+            bridge_sock.close()
+            raise
         app_port = app_sock.getsockname()[1]
-        bridge_url = f"http://{host_of(web.listen)}:{bridge_port}"
-        app = app_server(web.app_dir, bridge_url, genesis)
-        tasks.append(asyncio.create_task(serve(app, _hypercorn(app_sock), shutdown_trigger=stopping.wait)))
-    return WebServing(bridge_port, app_port, tasks, stopping, sockets)
+        served.append((app, app_sock))
+    serve: Any = hypercorn_serve  # its ASGI types are narrower than the plain mappings used here
+    tasks = [
+        asyncio.create_task(serve(asgi, _hypercorn(sock), shutdown_trigger=stopping.wait))
+        for asgi, sock in served
+    ]
+    return WebServing(bridge_port, app_port, tasks, stopping)

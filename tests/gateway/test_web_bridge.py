@@ -16,7 +16,8 @@ import grpc
 import httpx
 import pytest
 
-from gateway.web_bridge import Bridge, app_server, grpc_web_server, listening_socket
+from gateway.config import WebBridge
+from gateway.web_bridge import Bridge, app_server, grpc_web_server, listening_socket, start_web
 from proto.votestore.v1 import gateway_pb2, gateway_pb2_grpc
 from votestore.errors import ConfigError
 from votestore.grpc_service import add_service
@@ -167,3 +168,31 @@ def test_a_live_listener_keeps_its_port_but_a_dead_ones_is_taken_at_once() -> No
         first.close()
     again = listening_socket(f"127.0.0.1:{port}")
     again.close()
+
+
+def test_served_for_real_then_stopped_cleanly_with_its_ports_closed(tmp_path: Path) -> None:
+    """Hypercorn on real loopback sockets, in this event loop: the page origin answers, the bridge
+    answers a browser's preflight, and `stop` returns without error (it once closed the sockets
+    Hypercorn had already closed: EBADF at every gateway stop) and leaves both ports closed."""
+    (tmp_path / "index.html").write_text("<!doctype html><title>page</title>")
+    genesis = tmp_path / "genesis.json"
+    genesis.write_text("{}")
+    web = WebBridge(listen="127.0.0.1:0", app_origin=ORIGIN, app_dir=tmp_path, app_listen="127.0.0.1:0")
+
+    async def go() -> tuple[int, int, int, int]:
+        serving = await start_web(web, grpc_web_server(), CAP, genesis)
+        assert serving.app_port is not None
+        async with httpx.AsyncClient() as client:
+            config = await client.get(f"http://127.0.0.1:{serving.app_port}/config.json")
+            preflight = await client.options(
+                f"http://127.0.0.1:{serving.bridge_port}{PATH}",
+                headers={"origin": ORIGIN, "access-control-request-method": "POST"},
+            )
+        await serving.stop()
+        return config.status_code, preflight.status_code, serving.bridge_port, serving.app_port
+
+    config, preflight, *ports = asyncio.run(go())
+    assert (config, preflight) == (200, 204)
+    for port in ports:
+        with pytest.raises(OSError):
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()

@@ -150,6 +150,8 @@ def test_open_link_identity_audit_then_cast_and_check_receipt(
     assert checked.choices == {"mayor": [MAYOR[1]], "council": [COUNCIL[0]]}
     cli = CliRunner().invoke(cli_app, ["ballot", "audit", str(record_path)])
     assert cli.exit_code == 0 and f"mayor: {MAYOR[1]}" in cli.output, cli.output
+    cli = CliRunner().invoke(cli_app, ["ballot", "audit", "--json", str(record_path)])
+    assert json.loads(cli.output)["choices"] == {"mayor": [MAYOR[1]], "council": [COUNCIL[0]]}
     forged: dict[str, Any] = json.loads(json.dumps(record))
     forged["choices"] = {"mayor": [MAYOR[2]], "council": [COUNCIL[0]]}
     with pytest.raises(AuditFailed):

@@ -15,6 +15,7 @@ from votestore.config_file import (
     AtLeastOne,
     Flag,
     HostPort,
+    NonEmptyStr,
     Port,
     PositiveInt,
     PositiveNumber,
@@ -50,6 +51,22 @@ class TlsFiles:
 
 @table
 @dataclass(frozen=True, slots=True)
+class WebBridge:
+    """The browser's way in (docs/web.md): the Gateway and IdentityProvider services over gRPC-Web
+    on a port of their own, answering cross-origin calls from `app_origin` only."""
+
+    listen: HostPort
+    app_origin: NonEmptyStr
+    """The one origin (scheme://host[:port]) whose pages may call the bridge (CORS)."""
+    app_dir: RelativePath | None = None
+    """Optional: serve this folder (the built page, web/dist) as static files on `app_listen` —
+    a second origin beside the bridge, for the demo and tests; production serves the page from a
+    static origin of its own."""
+    app_listen: HostPort | None = None
+
+
+@table
+@dataclass(frozen=True, slots=True)
 class GatewayConfig:
     listen: HostPort
     genesis: RelativePath
@@ -71,6 +88,8 @@ class GatewayConfig:
     health_port: Port = 0
     """gRPC health alone, in plaintext, for probes that speak no TLS (Kubernetes'); 0: none."""
     limits: Limits = field(default_factory=Limits)
+    web: WebBridge | None = None
+    """The gRPC-Web bridge for the voter page; none: gRPC only."""
 
 
 def parse_config(document: dict[str, Any], base: Path, where: str) -> GatewayConfig:
@@ -82,6 +101,9 @@ def parse_config(document: dict[str, Any], base: Path, where: str) -> GatewayCon
         )
     if (config.identity_store is None) != (config.identity_provider_key is None):
         raise ConfigError(f"{where}: set both 'identity_store' and 'identity_provider_key', or neither")
+    web = config.web
+    if web is not None and (web.app_dir is None) != (web.app_listen is None):
+        raise ConfigError(f"{where}: [web] needs both 'app_dir' and 'app_listen', or neither")
     return config
 
 

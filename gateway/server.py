@@ -30,6 +30,7 @@ from gateway.limits import Clock, KeyedLimiter, Rate
 from gateway.metrics import GatewayMetrics
 from gateway.service import SECONDS_PER_HOUR, GatewayService, Parts
 from gateway.validators import ValidatorPool
+from gateway.web_bridge import WebServing, grpc_web_server, start_web
 from proto.votestore.v1 import gateway_pb2, identity_pb2
 from votestore import logs
 from votestore import version as build
@@ -62,6 +63,8 @@ class Running:
     watcher_task: asyncio.Task[None]
     health_server: Any = None
     """The plaintext health-only server on `health_port`, if the config asks for one."""
+    web: WebServing | None = None
+    """The gRPC-Web bridge for the voter page (and its static app server), if configured."""
 
 
 def _read(path: Any, what: str) -> bytes:
@@ -120,8 +123,15 @@ async def start(config: GatewayConfig) -> Running:
         maximum_concurrent_rpcs=MAX_CONCURRENT_RPCS,
     )
     service = GatewayService(parts)
-    add_service(server, service, gateway_pb2.DESCRIPTOR.services_by_name["Gateway"])
-    add_service(server, service, identity_pb2.DESCRIPTOR.services_by_name["IdentityProvider"])
+    services = (
+        gateway_pb2.DESCRIPTOR.services_by_name["Gateway"],
+        identity_pb2.DESCRIPTOR.services_by_name["IdentityProvider"],
+    )
+    web_server = grpc_web_server() if config.web is not None else None
+    for descriptor in services:
+        add_service(server, service, descriptor)
+        if web_server is not None:
+            add_service(web_server, service, descriptor)  # the same servicer, over gRPC-Web
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     reflection.enable_server_reflection(
@@ -139,17 +149,28 @@ async def start(config: GatewayConfig) -> Running:
     await server.start()
     if health_server is not None:
         await health_server.start()
+    web = None
+    if config.web is not None:
+        try:
+            web = await start_web(config.web, web_server, size, config.genesis)
+        except ConfigError:
+            await server.stop(0)  # started above: stopped here, so the one error line stands alone
+            if health_server is not None:
+                await health_server.stop(0)
+            raise
     serving = health_pb2.HealthCheckResponse.SERVING
     await health_servicer.set("", serving)
     await health_servicer.set(GATEWAY_SERVICE, serving)
     watcher_task = asyncio.create_task(parts.watcher.run())
-    return Running(config, server, port, service, watcher_task, health_server)
+    return Running(config, server, port, service, watcher_task, health_server, web)
 
 
 async def stop(running: Running) -> None:
     running.watcher_task.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await running.watcher_task
+    if running.web is not None:
+        await running.web.stop()
     await running.server.stop(SHUTDOWN_GRACE_S)
     if running.health_server is not None:
         await running.health_server.stop(0)
@@ -161,6 +182,11 @@ async def serve(config: GatewayConfig) -> None:
     running = await start(config)
     host = config.listen.rpartition(":")[0]
     sys.stdout.write(f"gateway listening on {host}:{running.port}\n")
+    web = running.web
+    if web is not None and config.web is not None:
+        sys.stdout.write(f"gateway web bridge listening on {host_of(config.web.listen)}:{web.bridge_port}\n")
+        if web.app_port is not None and config.web.app_listen is not None:
+            sys.stdout.write(f"voter page at http://{host_of(config.web.app_listen)}:{web.app_port}/\n")
     sys.stdout.flush()
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()

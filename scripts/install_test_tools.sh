@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the system tools tests/deploy needs: promtool and prometheus (Debian package
 # `prometheus`) and kubectl with its built-in kustomize (the machine image's kubectl; where there
-# is none, Debian's `kubernetes-client`). Quick and silent when everything is installed already.
+# is none, Debian's `kubernetes-client`), and Debian's Chromium for the voter page's browser tests
+# (tests/web/browser: Playwright drives /usr/bin/chromium; no browser is ever downloaded). Quick and silent when everything is installed already.
 # Fails, naming the package and what to do, when a tool is missing and cannot be installed: the
 # deploy tests then fail rather than skip, so a green run has checked the manifests and alerts.
 set -euo pipefail
@@ -34,6 +35,9 @@ if ! command -v promtool >/dev/null 2>&1 || ! command -v prometheus >/dev/null 2
 fi
 if ! command -v kubectl >/dev/null 2>&1; then
     apt_install kubernetes-client
+fi
+if [[ ! -x /usr/bin/chromium ]]; then
+    apt_install chromium
 fi
 kubectl kustomize --help >/dev/null 2>&1 ||
     fail "'kubectl' on PATH has no 'kustomize' subcommand: install a kubectl of 1.14 or later"

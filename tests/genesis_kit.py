@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import nacl.signing
 
+from proto.votestore.v1 import ledger_pb2
+from votestore.encoding import block_id, vote_signing_bytes
 from votestore.genesis import Genesis, Validator
 
 
@@ -20,3 +24,21 @@ def four_validators(chain_id: str, seed: int, port: int) -> tuple[list[nacl.sign
         admins=(bytes(keys[0].verify_key),),
     )
     return keys, genesis
+
+
+def certificate(
+    keys: Sequence[nacl.signing.SigningKey],
+    header: ledger_pb2.BlockHeader,
+    signers: Sequence[int] = (0, 1, 2),
+    round_: int = 0,
+) -> ledger_pb2.CommitCertificate:
+    """The commit certificate of `header` signed by `signers` (indices into `keys`), as validators
+    make it: PRECOMMIT over the block id at the header's height and `round_`."""
+    identity = block_id(header)
+    made = ledger_pb2.CommitCertificate(height=header.height, round=round_, block_id=identity)
+    for i in signers:
+        message = vote_signing_bytes(
+            header.chain_id, ledger_pb2.PRECOMMIT, header.height, round_, i, identity
+        )
+        made.signatures.add(validator=i, signature=keys[i].sign(message).signature)
+    return made

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 from proto.votestore.v1 import ledger_pb2
-from tests.genesis_kit import four_validators
+from tests.genesis_kit import certificate, four_validators
 from votestore import receipts
 from votestore.certificate import CertificateInvalid
-from votestore.encoding import block_id, vote_signing_bytes
+from votestore.encoding import block_id
 
 CHAIN_ID = "receipts-test"
 KEYS, GENESIS = four_validators(CHAIN_ID, seed=1, port=7000)
@@ -16,12 +16,7 @@ HEADER = ledger_pb2.BlockHeader(chain_id=CHAIN_ID, height=5, time_ms=10, tx_root
 
 
 def _certificate(signers: tuple[int, ...] = (0, 1, 2)) -> ledger_pb2.CommitCertificate:
-    identity = block_id(HEADER)
-    certificate = ledger_pb2.CommitCertificate(height=HEADER.height, round=0, block_id=identity)
-    for i in signers:
-        message = vote_signing_bytes(CHAIN_ID, ledger_pb2.PRECOMMIT, HEADER.height, 0, i, identity)
-        certificate.signatures.add(validator=i, signature=KEYS[i].sign(message).signature)
-    return certificate
+    return certificate(KEYS, HEADER, signers)
 
 
 def test_a_certificate_is_checked_once_and_others_in_full(monkeypatch: pytest.MonkeyPatch) -> None:

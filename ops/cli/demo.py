@@ -39,6 +39,14 @@ def _kept(ui: DemoConsole, kept: KeptCluster) -> None:
         f"--credential-file {kept.practice_credentials[1]} --choose mayor=grace",
         f"  votestore receipt check --genesis {kept.genesis} --require-result "
         f"{kept.workdir / 'receipt.json'}",
+        *(
+            [
+                f"vote in the browser: open the personal link in {kept.practice_links[0]} "
+                f"(identity check {kept.practice_identity_checks[0]}); page {kept.page}/",
+            ]
+            if kept.practice_links
+            else []
+        ),
         "verify every node:",
         f"  votestore verify --genesis {kept.genesis} --insecure-plaintext {nodes}",
         "stop everything:",

@@ -26,6 +26,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Final
+from urllib.parse import quote
 
 import typer
 
@@ -47,6 +48,18 @@ COLUMNS: Final = ("voter_id", "group", "second_factor")
 VOTER_ID: Final = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}$")
 """Voter ids name files in the outbox, so no path separators and no leading dot."""
 LINK_FORMAT: Final = "votestore://cast?election={election}&credential={secret}"
+PAGE_LINK_FORMAT: Final = "{page}/#c={secret}&e={election}"
+"""With --page-url: the voter page's personal link, the secret in the fragment only (a browser
+never sends a fragment to a server, docs/web.md)."""
+
+
+def personal_link(election_id: str, secret: str, page_url: str | None) -> str:
+    if page_url is None:
+        return LINK_FORMAT.format(election=election_id, secret=secret)
+    return PAGE_LINK_FORMAT.format(
+        page=page_url.rstrip("/"), secret=secret, election=quote(election_id, safe="")
+    )
+
 
 app = typer.Typer(help="Import the voter roll (credential authority).", no_args_is_help=True)
 
@@ -126,7 +139,12 @@ def _write_private(path: Path, text: str) -> None:
 
 
 def write_outbox(
-    outbox: Path, election_id: str, issued: Sequence[Credential], first_batch: int, batch: int
+    outbox: Path,
+    election_id: str,
+    issued: Sequence[Credential],
+    first_batch: int,
+    batch: int,
+    page_url: str | None = None,
 ) -> None:
     """Per voter: `voters/<id>.credential` (the secret in hex, what `votestore cast` reads) and a
     row of `roll.csv` (voter id, group, batch, public key, personal link). Never overwrites."""
@@ -145,7 +163,7 @@ def write_outbox(
     for n, issued_one in enumerate(issued):
         secret = issued_one.secret.hex()
         _write_private(outbox / "voters" / f"{issued_one.voter.voter_id}.credential", secret + "\n")
-        link = LINK_FORMAT.format(election=election_id, secret=secret)
+        link = personal_link(election_id, secret, page_url)
         voter = issued_one.voter
         rows.writerow(
             [voter.voter_id, voter.group, first_batch + n // batch, issued_one.public_key.hex(), link]
@@ -173,6 +191,14 @@ def import_(
         bool, typer.Option("--append", help="Add to a roll that already holds voters (new people only).")
     ] = False,
     wait: WaitOpt = COMMIT_TIMEOUT_S,
+    page_url: Annotated[
+        str | None,
+        typer.Option(
+            "--page-url",
+            help="The voter page's address: personal links become PAGE/#c=SECRET&e=ELECTION "
+            "(secret in the fragment) instead of votestore://cast?...",
+        ),
+    ] = None,
 ) -> None:
     """Import a CSV roll: credentials into a new outbox, RollAppend batches onto the ledger."""
     with edge(), node_client(node) as client:
@@ -192,7 +218,9 @@ def import_(
         voters = read_roll_csv(csv_path, list(state.definition.groups), identity_store is not None)
         issued = issue_credentials(voters, election)
         first = state.roll_batches
-        write_outbox(outbox, election, issued, first, batch)
+        if page_url is not None and not page_url.startswith(("https://", "http://")):
+            raise ConfigError(f"--page-url {page_url!r} must start with https:// (or http:// on loopback)")
+        write_outbox(outbox, election, issued, first, batch, page_url)
         typer.echo(f"outbox {outbox}: {len(issued)} credentials written (mode 0600)")
         if identity_store is not None:
             total = write_identity_store(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import subprocess
 import time
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 from typing import Final
@@ -29,6 +30,33 @@ CLIENT_BURST: Final = 5000
 DEMO_LIMITS: Final = {"client_requests_per_s": CLIENT_REQUESTS_PER_S, "client_burst": CLIENT_BURST}
 
 
+@dataclass(frozen=True, slots=True)
+class WebPorts:
+    """The voter page on loopback: the gRPC-Web bridge and the page's own static origin, each on
+    a port of its own (two origins, as in production), serving the built page in `app_dir`."""
+
+    app_dir: Path
+    bridge: int = field(default_factory=free_port)
+    app: int = field(default_factory=free_port)
+
+    @property
+    def app_origin(self) -> str:
+        return f"http://{HOST}:{self.app}"
+
+    @property
+    def bridge_url(self) -> str:
+        return f"http://{HOST}:{self.bridge}"
+
+    def table(self) -> list[str]:
+        return [
+            "[web]",
+            f'listen = "{HOST}:{self.bridge}"',
+            f'app_origin = "{self.app_origin}"',
+            f'app_dir = "{self.app_dir.resolve()}"',
+            f'app_listen = "{HOST}:{self.app}"',
+        ]
+
+
 class GatewayError(ClusterError):
     """The gateway did not start in time; the message holds the tail of its log."""
 
@@ -41,13 +69,14 @@ def write_config(
     *,
     limits: Mapping[str, int] = DEMO_LIMITS,
     validator_cas: Path | None = None,
+    web: WebPorts | None = None,
 ) -> tuple[Path, str]:
     """gateway.toml in `workdir` listening on a free loopback port; returns its path and the target.
 
     `validator_cas`: reach the validators over TLS with this bundle; without it, plaintext (which
     the gateway allows only on loopback). `identity_store` with `identity_provider_key`: serve the
     identity provider's step (docs/roles.md) with its key and the store the credential authority
-    handed it."""
+    handed it. `web`: also serve the gRPC-Web bridge and the built voter page (docs/web.md)."""
     target = f"{HOST}:{free_port()}"
     config = workdir / "gateway.toml"
     transport = "insecure_plaintext = true"
@@ -71,6 +100,7 @@ def write_config(
                 transport,
                 "[limits]",
                 *(f"{key} = {value}" for key, value in limits.items()),
+                *(web.table() if web is not None else []),
                 "",
             ]
         )

@@ -34,6 +34,9 @@ class KeptCluster:
     pids: tuple[int, ...]
     practice_credentials: tuple[Path, ...]
     practice_identity_checks: tuple[str, ...]
+    practice_links: tuple[Path, ...] = ()
+    """Files (0600) each holding one practice voter's personal link to the voter page."""
+    page: str | None = None
 
 
 def set_up_election(
@@ -63,6 +66,7 @@ def leave_practice_election(
     identity_store: Path,
     seed: int,
     batch: int,
+    page: str | None = None,
 ) -> KeptCluster:
     """Set up the practice election and write its voters' credentials into the workdir."""
     voters = plan.make_voters(PRACTICE_VOTERS, seed + PRACTICE_SEED_OFFSET)
@@ -71,11 +75,17 @@ def leave_practice_election(
     set_up_election(node, net, roles, trustees, definition, voters, batch)
     workdir = gateway.workdir
     credentials = []
+    links = []
     for voter in voters:
         path = workdir / f"practice-voter-{voter.number}.credential"
         path.touch(mode=CREDENTIAL_FILE_MODE)
         path.write_text(voter.credential.hex() + "\n")
         credentials.append(path)
+        if page is not None:  # the secret in the fragment only (docs/web.md)
+            link = workdir / f"practice-voter-{voter.number}.link"
+            link.touch(mode=CREDENTIAL_FILE_MODE)
+            link.write_text(f"{page}/#c={voter.credential.hex()}&e={PRACTICE_ELECTION_ID}\n")
+            links.append(link)
     assert gateway.process is not None
     return KeptCluster(
         workdir,
@@ -85,4 +95,6 @@ def leave_practice_election(
         (*(p.pid for p in net.processes.values()), gateway.process.pid),
         tuple(credentials),
         tuple(v.identity_check for v in voters),
+        tuple(links),
+        page,
     )

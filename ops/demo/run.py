@@ -25,7 +25,7 @@ from typing import Final
 
 from gateway.identity import write_identity_store
 from ops.cluster import LocalNet, election
-from ops.cluster.gateway import GatewayProcess, write_config
+from ops.cluster.gateway import GatewayProcess, WebPorts, write_config
 from ops.cluster.trustees import Trustee, new_trustees, present
 from ops.demo import plan
 from ops.demo.casting import CastingResult, Milestone, cast_all
@@ -58,6 +58,8 @@ KILL_AT_FRACTION: Final = 0.4
 RESTART_AT_FRACTION: Final = 0.7
 CATCH_UP_TIMEOUT_S: Final = 120.0
 REPORT_NAME: Final = "report.html"
+PAGE_DIR: Final = Path(__file__).resolve().parents[2] / "web" / "dist"
+"""The built voter page (`npm run build:page` in web/, which `make demo` runs)."""
 OUTCOME_NAME: Final = "outcome.json"
 
 
@@ -115,6 +117,7 @@ class _Demo:
         self.identity_store = self.workdir / PROVIDER_DIR / "identity.store"
         self.voters = plan.make_voters(options.voters, options.seed)
         self.casting = plan.casting(self.voters)
+        self.web: WebPorts | None = None
 
     def run(self) -> DemoRun:
         net = self._start_validators()
@@ -143,6 +146,7 @@ class _Demo:
                 self.identity_store,
                 self.options.seed,
                 ROLL_BATCH_ENTRIES,
+                self.web.app_origin if self.web is not None else None,
             )
         return DemoRun(outcome, report, kept)
 
@@ -180,11 +184,18 @@ class _Demo:
 
     def _start_gateway(self, net: LocalNet) -> GatewayProcess:
         provider_key = ElectionRoles.provider_key_file(self.workdir)
-        config, target = write_config(self.workdir, net.genesis_path, self.identity_store, provider_key)
+        self.web = WebPorts(PAGE_DIR) if (PAGE_DIR / "index.html").is_file() else None
+        config, target = write_config(
+            self.workdir, net.genesis_path, self.identity_store, provider_key, web=self.web
+        )
         gateway = GatewayProcess(self.workdir, config, target)
         with self.clock.phase("start gateway"):
             self.stack.enter_context(gateway)
         self.ui.step(f"gateway on {target}")
+        if self.web is not None:
+            self.ui.note(f"voter page on {self.web.app_origin}/ (gRPC-Web bridge {self.web.bridge_url})")
+        else:
+            self.ui.note(f"voter page not served: {PAGE_DIR} is not built (`make demo` builds it)")
         return gateway
 
     def _cast(self, net: LocalNet, target: str, election_id: str) -> CastingResult:

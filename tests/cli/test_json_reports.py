@@ -33,6 +33,7 @@ REPORTS: Final = {
     "node status": "tests/cli/test_node_status.py",
     "election show": "tests/cli/test_admin_flow.py",
     "receipt check": "tests/test_receipts.py needs a cast ballot: not run with --json yet",
+    "ballot audit": "tests/web/browser/test_voter_page.py (an audit record the page made)",
     "election open": "tests/cli/test_admin_flow.py",
     "election close": "tests/cli/test_admin_flow.py",
     "trustee deal": "tests/cli/test_admin_flow.py",

@@ -74,12 +74,15 @@ def listening(address: str) -> bool:
 
 
 def demo_addresses(workdir: Path) -> list[str]:
-    """The validators' and the gateway's addresses the demo in `workdir` used."""
+    """The validators', the gateway's and the voter page's addresses the demo in `workdir` used."""
     genesis = load_genesis(workdir / "net" / "genesis.json")
     addresses = [v.address for v in genesis.validators]
     config = workdir / "gateway.toml"
     if config.exists():
-        addresses.append(str(tomllib.loads(config.read_text())["listen"]))
+        document = tomllib.loads(config.read_text())
+        addresses.append(str(document["listen"]))
+        web = document.get("web", {})  # the voter page's bridge and page origin, when served
+        addresses.extend(str(web[key]) for key in ("listen", "app_listen") if key in web)
     return addresses
 
 

@@ -185,7 +185,8 @@ def test_property_js_ballot_equals_python_for_random_definitions(
 
 
 def test_js_types_check() -> None:
-    """tsc --strict over the JSDoc types of web/src/crypto (web/tsconfig.json), nothing emitted."""
+    """tsc --strict over the JSDoc types of web/src/crypto and the page, web/src/app (web/tsconfig.json),
+    nothing emitted."""
     proc = subprocess.run(
         [node(), "node_modules/typescript/bin/tsc", "-p", "."],
         cwd=WEB,

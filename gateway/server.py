@@ -92,7 +92,7 @@ def _parts(config: GatewayConfig) -> Parts:
     if config.validator_cas is not None:
         dialer = ValidatorDialer.with_tls(genesis, config.validator_cas)
     else:
-        dialer = ValidatorDialer.plaintext_to((v.address for v in genesis.validators), "gateway")
+        dialer = ValidatorDialer.plaintext_to((v.public_address for v in genesis.validators), "gateway")
     pool = ValidatorPool(genesis, dialer)
     return Parts(
         genesis=genesis,

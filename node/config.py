@@ -53,7 +53,11 @@ class NodeConfig:
     key_file: RelativePath
     genesis: RelativePath
     listen: HostPort
+    """The public Node API (Submit*, Get*, WatchCommits): gateways, verifiers, the admin's commands."""
     data_dir: RelativePath
+    peer_listen: HostPort | None = None
+    """The peer port (Peer.Connect, catch-up's block fetch): the other validators only; genesis
+    names it as this validator's `address`. Required: None is refused with what to add."""
     metrics_port: Port = 0  # 0: no metrics endpoint
     health_port: Port = 0
     """gRPC health alone, in plaintext, for probes that speak no TLS (Kubernetes'); 0: none."""
@@ -74,6 +78,12 @@ class NodeConfig:
     """Heights a validator without its last-signed record watches before signing (node/amnesia.py); 0: off."""
 
     @property
+    def peer_address(self) -> str:
+        """`peer_listen`, which parsing has made sure is set."""
+        assert self.peer_listen is not None
+        return self.peer_listen
+
+    @property
     def workers(self) -> int:
         # The cores this process may run on (a container's CPU set), not the host's count.
         return len(os.sched_getaffinity(0)) if self.verify_workers is None else self.verify_workers
@@ -85,8 +95,23 @@ def load_node_config(path: Path) -> NodeConfig:
 
 def parse_node_config(document: dict[str, Any], path: Path) -> NodeConfig:
     config = parse(NodeConfig, document, path, base=path.parent)
+    _check_ports(config, path)
     _check_transport(config, path)
     return config
+
+
+def _check_ports(config: NodeConfig, path: Path) -> None:
+    """Two listeners, so that opening the public API to observers never opens the peer port."""
+    if config.peer_listen is None:
+        raise ConfigError(
+            f"{path}: no peer_listen: peer traffic has its own port; add "
+            'peer_listen = "HOST:PORT" (the address genesis names for this validator) and keep '
+            'listen for the public Node API (docs/admin.md, "Two ports")'
+        )
+    if config.peer_listen == config.listen:
+        raise ConfigError(
+            f"{path}: peer_listen and listen are both {config.listen!r}; give each its own port"
+        )
 
 
 def _check_transport(config: NodeConfig, path: Path) -> None:
@@ -100,8 +125,9 @@ def _check_transport(config: NodeConfig, path: Path) -> None:
             f"{path}: needs a [tls] table (cert, key, validator_cas) or, on loopback only, "
             "insecure_plaintext = true"
         )
-    if not is_local_only(config.listen):
-        raise ConfigError(
-            f"{path}: insecure_plaintext is for loopback (or 198.18.0.0/15, a test network) only; "
-            f"listen = {config.listen!r} is not"
-        )
+    for name, address in (("listen", config.listen), ("peer_listen", config.peer_listen)):
+        if address is not None and not is_local_only(address):
+            raise ConfigError(
+                f"{path}: insecure_plaintext is for loopback (or 198.18.0.0/15, a test network) only; "
+                f"{name} = {address!r} is not"
+            )

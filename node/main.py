@@ -1,4 +1,7 @@
-"""One validator process: load config, check the store, wire the parts, serve until SIGTERM."""
+"""One validator process: load config, check the store, wire the parts, serve until SIGTERM.
+
+Two gRPC servers: the public Node API on `listen`, the Peer service and catch-up's block fetch on
+`peer_listen` (gRPC Python cannot limit services per port of one server)."""
 
 from __future__ import annotations
 
@@ -6,6 +9,7 @@ import asyncio
 import logging
 import signal
 from pathlib import Path
+from typing import Final
 
 import grpc
 import nacl.signing
@@ -41,8 +45,19 @@ log = logging.getLogger("votestore.node")
 
 SHUTDOWN_GRACE_S = 1.0
 MAX_CONCURRENT_RPCS = 512
-"""Calls and streams served at once (peers hold n-1; gateways and verifiers a few each); more are
-refused with RESOURCE_EXHAUSTED rather than let memory grow."""
+"""Calls and streams each server (public, peer) serves at once; more are refused with
+RESOURCE_EXHAUSTED rather than let memory grow. Apart, a flood of public calls cannot take the
+slots the peers' n-1 streams and catch-up need."""
+PEER_NODE_METHODS: Final = frozenset({"GetBlocks"})
+"""What the peer port serves of the Node service: catch-up's block fetch (node/catchup.py). The
+rest of the Node API (Submit*, the other reads, WatchCommits) answers UNIMPLEMENTED there, and
+the public port serves no Peer service: a NetworkPolicy opening one port opens one role."""
+
+
+def _server() -> grpc.aio.Server:
+    return grpc.aio.server(
+        options=[*SERVER_OPTIONS, NO_PORT_SHARING], maximum_concurrent_rpcs=MAX_CONCURRENT_RPCS
+    )
 
 
 def setup_logging(level: str) -> None:
@@ -156,11 +171,9 @@ async def _serve(
         pool=pool,
         clock=clock,
     )
-    server = grpc.aio.server(
-        options=[*SERVER_OPTIONS, NO_PORT_SHARING], maximum_concurrent_rpcs=MAX_CONCURRENT_RPCS
-    )
+    public_server, peer_server = _server(), _server()
     peer_service = PeerService(shell)
-    add_service(server, peer_service, peer_pb2.DESCRIPTOR.services_by_name["Peer"])
+    add_service(peer_server, peer_service, peer_pb2.DESCRIPTOR.services_by_name["Peer"])
     stop = asyncio.Event()
     damage: list[StoreCorrupted] = []
 
@@ -171,19 +184,24 @@ async def _serve(
         damage.append(exc)
         stop.set()
 
-    add_service(server, NodeService(shell), node_pb2.DESCRIPTOR.services_by_name["Node"], damaged)
+    node_service, node_api = NodeService(shell), node_pb2.DESCRIPTOR.services_by_name["Node"]
+    add_service(public_server, node_service, node_api, damaged)
+    add_service(peer_server, node_service, node_api, damaged, only=PEER_NODE_METHODS)
     health_servicer = health.aio.HealthServicer()
-    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
-    bind(server, config.listen, credentials)
+    for server in (public_server, peer_server):
+        health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+    bind(public_server, config.listen, credentials)
+    bind(peer_server, config.peer_address, credentials)
     health_server = health_only(config.listen, config.health_port, health_servicer)
-    await server.start()
+    await public_server.start()
+    await peer_server.start()
     if health_server is not None:
         await health_server.start()
     if config.metrics_port:
         try:
             metrics.serve(config.metrics_port, host_of(config.listen))
         except OSError as exc:
-            await server.stop(0)
+            await asyncio.gather(public_server.stop(0), peer_server.stop(0))
             raise ConfigError(f"cannot serve metrics on port {config.metrics_port}: {exc}") from None
     metrics.height.set(store.height)
     metrics.validators.set(genesis.n)
@@ -196,7 +214,13 @@ async def _serve(
     shell.start_watchdog()
     shell.spawn(keep_checking(store, report=metrics.store_checked.set))
     await health_servicer.set("", health_pb2.HealthCheckResponse.SERVING)
-    log.info("event=serving listen=%s validator=%d height=%d", config.listen, index, store.height)
+    log.info(
+        "event=serving listen=%s peer_listen=%s validator=%d height=%d",
+        config.listen,
+        config.peer_address,
+        index,
+        store.height,
+    )
 
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
@@ -209,7 +233,7 @@ async def _serve(
     shell.stop()
     consensus_task.cancel()
     peer_service.close_streams()
-    await server.stop(SHUTDOWN_GRACE_S)
+    await asyncio.gather(public_server.stop(SHUTDOWN_GRACE_S), peer_server.stop(SHUTDOWN_GRACE_S))
     if health_server is not None:
         await health_server.stop(0)
     if pool is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -48,12 +49,16 @@ def test_keys_and_genesis_make_a_checkable_chain(tmp_path: Path) -> None:
         publics.append(out.stdout.strip())
     admin = run("keys", "gen", "--out", str(tmp_path / "admin.json")).stdout.strip()
     args = ["genesis", "init", "--chain-id", "t", "--admin", admin, "--out", str(tmp_path / "g.json")]
+    one_address = run(*args, "--validator", f"v0={publics[0]}@127.0.0.1:7100")
+    assert one_address.stderr.strip().endswith("expected NAME=PUBKEY_HEX@PEER_HOST:PORT,API_HOST:PORT")
     for i, public in enumerate(publics):
-        args += ["--validator", f"v{i}={public}@127.0.0.1:{7100 + i}"]
+        args += ["--validator", f"v{i}={public}@127.0.0.1:{7100 + i},127.0.0.1:{7200 + i}"]
     made = run(*args)
     assert made.returncode == 0, made.stderr
     checked = run("genesis", "hash", str(tmp_path / "g.json"))
     assert checked.stdout == made.stdout
+    written = json.loads((tmp_path / "g.json").read_text())["validators"][1]
+    assert (written["address"], written["api_address"]) == ("127.0.0.1:7101", "127.0.0.1:7201")
     assert len(bytes.fromhex(checked.stdout.strip())) == 32
     # Each site issues its TLS certificate from its own key; the CA certificates make the bundle.
     genesis = str(tmp_path / "g.json")

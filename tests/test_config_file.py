@@ -15,6 +15,7 @@ from votestore.errors import ConfigError
 NODE = """key_file = "node0.key.json"
 genesis = "genesis.json"
 listen = "127.0.0.1:7000"
+peer_listen = "127.0.0.1:7002"
 data_dir = "data"
 insecure_plaintext = true
 """

@@ -36,7 +36,9 @@ OPTIONAL: Final = {
 """Every NodeConfig option an operator may leave out, with what it means and its unit."""
 EXAMPLES: Final = {"verify_workers": 2}
 """What to show for an option whose default is unset."""
-REQUIRED: Final = ("key_file", "genesis", "listen", "data_dir", "tls", "insecure_plaintext")
+REQUIRED: Final = ("key_file", "genesis", "listen", "peer_listen", "data_dir", "tls", "insecure_plaintext")
+PEER_PORT: Final = 7002
+"""The peer port `--peer-listen` defaults to, on the `--listen` host (the public API's is 7000)."""
 
 
 def _default(name: str) -> object:
@@ -59,7 +61,7 @@ def _toml(value: object) -> str:
     return f"{value:_}" if isinstance(value, int) else str(value)
 
 
-def render(listen: str, genesis: str, plaintext: bool) -> str:
+def render(listen: str, peer_listen: str, genesis: str, plaintext: bool) -> str:
     lines = [
         "# A votestore validator's config (votestore node init). Paths are relative to this file.",
         "",
@@ -67,8 +69,12 @@ def render(listen: str, genesis: str, plaintext: bool) -> str:
         'key_file = "node.key.json"',
         "# the chain's genesis file, from the ceremony",
         f'genesis = "{genesis}"',
-        "# host:port for peers and the public Node API",
+        "# host:port of the public Node API (gateways, verifiers, the admin's commands; genesis",
+        "# names it as this validator's api_address)",
         f'listen = "{listen}"',
+        "# host:port of the peer port (Peer.Connect, catch-up): open it to the other validators only;",
+        "# genesis names it as this validator's address",
+        f'peer_listen = "{peer_listen}"',
         "# the LevelDB store; one node per data dir",
         'data_dir = "data"',
         "",
@@ -96,8 +102,16 @@ def render(listen: str, genesis: str, plaintext: bool) -> str:
 def init(
     directory: Annotated[Path, typer.Argument(help="Where to write node.key.json and node.toml (created).")],
     listen: Annotated[
-        str, typer.Option("--listen", help="host:port for peers and the Node API.")
+        str, typer.Option("--listen", help="host:port of the public Node API.")
     ] = "0.0.0.0:7000",
+    peer_listen: Annotated[
+        str | None,
+        typer.Option(
+            "--peer-listen",
+            help="host:port of the peer port, for the other validators only "
+            f"[default: the --listen host, port {PEER_PORT}].",
+        ),
+    ] = None,
     genesis: Annotated[
         str, typer.Option("--genesis", help="The genesis file's path, from the directory.")
     ] = ("genesis.json"),
@@ -107,8 +121,10 @@ def init(
 ) -> None:
     """Make a validator's key and a commented node.toml listing every option with its default and
     unit; print the public key for the genesis ceremony. Refuses to overwrite either file."""
-    if insecure_plaintext and not is_local_only(listen):
-        raise ConfigError(f"--insecure-plaintext is for loopback addresses only; {listen} is not")
+    peer = peer_listen if peer_listen is not None else f"{listen.rpartition(':')[0]}:{PEER_PORT}"
+    for address in (listen, peer):
+        if insecure_plaintext and not is_local_only(address):
+            raise ConfigError(f"--insecure-plaintext is for loopback addresses only; {address} is not")
     config, key_file = directory / "node.toml", directory / "node.key.json"
     for path in (config, key_file):
         if path.exists():
@@ -116,7 +132,7 @@ def init(
     directory.mkdir(parents=True, exist_ok=True)
     key = new_signing_key()
     write_key_file(key_file, key)
-    config.write_text(render(listen, genesis, insecure_plaintext))
+    config.write_text(render(listen, peer, genesis, insecure_plaintext))
     typer.echo(f"wrote {key_file} and {config}")
     typer.echo(f"public key (for genesis): {bytes(key.verify_key).hex()}")
 

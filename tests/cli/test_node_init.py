@@ -39,6 +39,7 @@ def test_the_written_config_parses_as_written_and_uncommented(tmp_path: Path, pl
     path = tmp_path / "site" / "node.toml"
     written = load_node_config(path)
     assert written.listen == listen and written.insecure_plaintext == plaintext
+    assert written.peer_listen == f"{listen.rpartition(':')[0]}:7002"  # the peer port apart
     assert (written.tls is None) == plaintext
     uncommented = tmp_path / "site" / "all.toml"
     uncommented.write_text(re.sub(r"^# (\w+ = )", r"\1", path.read_text(), flags=re.MULTILINE))

@@ -81,6 +81,22 @@ def _plaintext_off_loopback(net: LocalNet) -> str:
     return "insecure_plaintext is for loopback (or 198.18.0.0/15, a test network) only"
 
 
+def _no_peer_listen(net: LocalNet) -> str:
+    """A config from before the two ports: refused with what to add, not served on one port."""
+    _edit_config(net, f'peer_listen = "{net.peer_addresses[0]}"\n', "")
+    return 'no peer_listen: peer traffic has its own port; add peer_listen = "HOST:PORT"'
+
+
+def _one_port_for_both(net: LocalNet) -> str:
+    _edit_config(net, f'peer_listen = "{net.peer_addresses[0]}"', f'peer_listen = "{net.addresses[0]}"')
+    return "peer_listen and listen are both"
+
+
+def _peer_port_off_loopback(net: LocalNet) -> str:
+    _edit_config(net, f'peer_listen = "{net.peer_addresses[0]}"', 'peer_listen = "0.0.0.0:7002"')
+    return "peer_listen = '0.0.0.0:7002' is not"
+
+
 def _another_validator_s_certificate(net: LocalNet) -> str:
     _edit_config(net, 'cert = "node0.tls.pem"', 'cert = "node1.tls.pem"')
     return "must hold a TLS certificate then validator 0's CA certificate"
@@ -118,6 +134,9 @@ def _assert_one_clear_line(net: LocalNet, spoil: Callable[[LocalNet], str]) -> N
         _foreign_key,
         _no_transport,
         _plaintext_off_loopback,
+        _no_peer_listen,
+        _one_port_for_both,
+        _peer_port_off_loopback,
         _timeouts_that_never_grow,
         _loud_log_level,
     ],

@@ -167,7 +167,7 @@ def test_hostile_peer_is_dropped_and_cluster_keeps_committing(tmp_path: Path) ->
         for i in range(3):
             net.start(i)
         net.wait_ready([0, 1, 2])
-        outcomes = asyncio.run(_attack(net, net.addresses[0], rng))
+        outcomes = asyncio.run(_attack(net, net.peer_addresses[0], rng))
         assert outcomes[0][0] is not None, "random bytes were accepted as a stream"
         assert outcomes[1][0] == grpc.StatusCode.UNAUTHENTICATED
         old_protocol, other_genesis = outcomes[3], outcomes[4]

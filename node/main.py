@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Final
 
 import grpc
-import nacl.signing
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 
 from election.app import ElectionApp
@@ -28,6 +27,7 @@ from node.proposer import BlockValidity
 from node.rpc.peer import SERVER_OPTIONS, PeerLink, PeerService
 from node.rpc.public import NodeService
 from node.shell import NodeShell, consensus_for
+from node.signing import LocalSigner, Signer
 from node.verify_pool import VerifyPool
 from node.wire import decode_last_signed
 from proto.votestore.v1 import node_pb2, peer_pb2
@@ -64,12 +64,16 @@ def setup_logging(level: str) -> None:
     logs.setup("node", level)
 
 
-def _validator_index(genesis: Genesis, key: nacl.signing.SigningKey, key_file: Path) -> int:
-    public = bytes(key.verify_key)
+def _validator_index(genesis: Genesis, signer: Signer, key_file: Path) -> int:
     for validator in genesis.validators:
-        if validator.public_key == public:
+        if validator.public_key == signer.public_key:
             return validator.index
     raise ConfigError(f"key file {key_file} is not one of the genesis validators")
+
+
+def _signer(config: NodeConfig) -> Signer:
+    """The one place the node's signer is chosen: a remote signer is built here instead."""
+    return LocalSigner(read_key_file(config.key_file))
 
 
 def open_store(config: NodeConfig, genesis: Genesis) -> tuple[Store, ElectionApp]:
@@ -130,12 +134,12 @@ def run_node(config_path: Path) -> None:
     setup_logging(config.log_level)
     log.info("event=start component=node %s", build.log_fields())
     genesis = load_genesis(config.genesis)
-    key = read_key_file(config.key_file)
-    index = _validator_index(genesis, key, config.key_file)
+    signer = _signer(config)
+    index = _validator_index(genesis, signer, config.key_file)
     store, app = open_store(config, genesis)
     log.info("event=store_ok height=%d validator=%d chain=%s", store.height, index, genesis.chain_id)
     try:
-        asyncio.run(_serve(config, genesis, index, key, store, app))
+        asyncio.run(_serve(config, genesis, index, signer, store, app))
     finally:
         store.close()
 
@@ -144,7 +148,7 @@ async def _serve(
     config: NodeConfig,
     genesis: Genesis,
     index: int,
-    key: nacl.signing.SigningKey,
+    signer: Signer,
     store: Store,
     app: ElectionApp,
 ) -> None:
@@ -166,7 +170,7 @@ async def _serve(
         store=store,
         app=app,
         validity=validity,
-        consensus=consensus_for(genesis, index, key, store, validity, last_signed),
+        consensus=consensus_for(genesis, index, signer, store, validity, last_signed),
         metrics=metrics,
         pool=pool,
         clock=clock,
@@ -209,7 +213,7 @@ async def _serve(
     metrics.chain.labels(chain_id=genesis.chain_id, genesis_hash=genesis.hash().hex()[:16]).set(1)
     for peer, address in addresses.items():
         if peer != index:
-            shell.spawn(PeerLink(shell, key, peer, address, dialer).run())
+            shell.spawn(PeerLink(shell, signer, peer, address, dialer).run())
     shell.spawn(catch_up_forever(shell, addresses, dialer))
     shell.start_watchdog()
     shell.spawn(keep_checking(store, report=metrics.store_checked.set))

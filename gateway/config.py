@@ -15,6 +15,7 @@ from votestore.config_file import (
     AtLeastOne,
     Flag,
     HostPort,
+    NonEmptyStr,
     Port,
     PositiveInt,
     PositiveNumber,
@@ -59,6 +60,12 @@ class GatewayConfig:
     """The identity provider's signing key (`votestore keys new --kind identity-provider`), the key
     the election definition names: with the store, this gateway serves the identity provider's
     Attest step and assisted casting; without both, it refuses them."""
+    key_passphrase_file: RelativePath | None = None
+    """The file holding the sealed identity-provider key file's passphrase (a mounted Secret)."""
+    key_passphrase_env: NonEmptyStr | None = None
+    """Or: the environment variable holding it."""
+    insecure_plaintext_key: Flag = False
+    """Allow an unsealed identity-provider key file (tests, the demo); a warning at start."""
     tls: TlsFiles | None = None
     """The certificate the gateway shows its clients (none: plaintext to clients)."""
     validator_cas: RelativePath | None = None
@@ -80,6 +87,8 @@ def parse_config(document: dict[str, Any], base: Path, where: str) -> GatewayCon
             f"{where}: set exactly one of 'validator_cas' (TLS to the validators) and, "
             "on loopback only, 'insecure_plaintext = true'"
         )
+    if config.key_passphrase_file is not None and config.key_passphrase_env is not None:
+        raise ConfigError(f"{where}: key_passphrase_file and key_passphrase_env exclude each other")
     if (config.identity_store is None) != (config.identity_provider_key is None):
         raise ConfigError(f"{where}: set both 'identity_store' and 'identity_provider_key', or neither")
     return config

@@ -19,7 +19,7 @@ from election.app_hash import genesis_app_hash
 from election.policy import ChainPolicy
 from node.catchup import catch_up_forever
 from node.clock import AsyncioClock
-from node.config import NodeConfig, load_node_config
+from node.config import NodeConfig, key_unlock, load_node_config
 from node.ledger.check_ahead import keep_checking
 from node.ledger.store import Store
 from node.metrics import NodeMetrics
@@ -71,9 +71,9 @@ def _validator_index(genesis: Genesis, signer: Signer, key_file: Path) -> int:
     raise ConfigError(f"key file {key_file} is not one of the genesis validators")
 
 
-def _signer(config: NodeConfig) -> Signer:
+def _signer(config: NodeConfig, config_path: Path) -> Signer:
     """The one place the node's signer is chosen: a remote signer is built here instead."""
-    return LocalSigner(read_key_file(config.key_file))
+    return LocalSigner(read_key_file(config.key_file, unlock=key_unlock(config, config_path)))
 
 
 def open_store(config: NodeConfig, genesis: Genesis) -> tuple[Store, ElectionApp]:
@@ -134,7 +134,7 @@ def run_node(config_path: Path) -> None:
     setup_logging(config.log_level)
     log.info("event=start component=node %s", build.log_fields())
     genesis = load_genesis(config.genesis)
-    signer = _signer(config)
+    signer = _signer(config, config_path)
     index = _validator_index(genesis, signer, config.key_file)
     store, app = open_store(config, genesis)
     log.info("event=store_ok height=%d validator=%d chain=%s", store.height, index, genesis.chain_id)

@@ -9,7 +9,7 @@ import pytest
 
 from votestore.errors import ConfigError
 from votestore.genesis import Genesis, Validator, load_genesis, parse_genesis
-from votestore.keys import new_signing_key, read_key_file, write_key_file
+from votestore.keys import PLAINTEXT_QUIETLY, new_signing_key, read_key_file, write_key_file
 
 
 def _genesis(n: int = 4) -> Genesis:
@@ -96,19 +96,19 @@ def test_key_file_is_private_and_round_trips(tmp_path: Path) -> None:
     path = tmp_path / "k.json"
     write_key_file(path, key)
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
-    assert bytes(read_key_file(path)) == bytes(key)
+    assert bytes(read_key_file(path, unlock=PLAINTEXT_QUIETLY)) == bytes(key)
     with pytest.raises(ConfigError, match="refusing to overwrite"):
         write_key_file(path, key)
 
 
 def test_key_file_errors(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="not found"):
-        read_key_file(tmp_path / "missing.json")
+        read_key_file(tmp_path / "missing.json", unlock=PLAINTEXT_QUIETLY)
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps({"type": "ed25519", "seed": "00" * 31}))
     with pytest.raises(ConfigError, match="32 bytes"):
-        read_key_file(bad)
+        read_key_file(bad, unlock=PLAINTEXT_QUIETLY)
     mismatch = tmp_path / "mismatch.json"
     mismatch.write_text(json.dumps({"type": "ed25519", "seed": "01" * 32, "public_key": "00" * 32}))
     with pytest.raises(ConfigError, match="does not match"):
-        read_key_file(mismatch)
+        read_key_file(mismatch, unlock=PLAINTEXT_QUIETLY)

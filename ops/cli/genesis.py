@@ -12,7 +12,7 @@ import typer
 from ops.cli.common import JsonOpt, echo_json
 from votestore.errors import ConfigError
 from votestore.genesis import Genesis, Validator, load_genesis, parse_genesis
-from votestore.keys import parse_public_key, read_key_file
+from votestore.keys import parse_public_key, read_public_key
 
 app = typer.Typer(help="Assemble and check the genesis file every site starts from.", no_args_is_help=True)
 
@@ -45,7 +45,7 @@ def init(
 ) -> None:
     """Write a genesis file from the sites' public keys and print its hash."""
     admins = [parse_public_key(a, "--admin") for a in admin or []]
-    admins += [bytes(read_key_file(p).verify_key) for p in admin_key or []]
+    admins += [read_public_key(p) for p in admin_key or []]
     document = Genesis(
         chain_id=chain_id,
         genesis_time_ms=int(time.time() * 1000),

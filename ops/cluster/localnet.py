@@ -132,6 +132,7 @@ class LocalNet:
                         f"metrics_port = {metrics_ports[i]}",
                         f"verify_workers = {verify_workers}",
                         f"empty_block_interval_ms = {empty_block_interval_ms}",
+                        "insecure_plaintext_key = true  # unsealed keys: a local test cluster",
                         *(line.replace("{i}", str(i)) for line in transport),
                         "",
                     ]

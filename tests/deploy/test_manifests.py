@@ -32,7 +32,7 @@ from tests.deploy.tools import (
 from votestore.genesis import quorum
 
 KEYS_SECRET = "votestore-node-keys"
-SITE_SECRETS = {KEYS_SECRET, "votestore-identity", "votestore-gateway-tls"}
+SITE_SECRETS = {KEYS_SECRET, "votestore-node-passphrase", "votestore-identity", "votestore-gateway-tls"}
 """Secrets each site makes by hand (deploy/k8s/README.md says how); none pass through kustomize."""
 WORKLOAD_KINDS = ("StatefulSet", "Deployment")
 VALIDATORS_AND_BUDGET = {
@@ -306,6 +306,9 @@ def test_node_configs_are_accepted_and_fit_the_pod(overlay: tuple[str, list[Mani
         assert config.metrics_port == _port(container, "metrics")
         assert config.health_port == _port(container, "health")
         assert PurePosixPath(config.key_file) == keys_dir / f"node-{ordinal}.key.json"
+        passphrase_dir = _mount(manifests, "StatefulSet", "votestore-node", "passphrase")
+        assert config.key_passphrase_file is not None and not config.insecure_plaintext_key
+        assert PurePosixPath(config.key_passphrase_file).parent == passphrase_dir, "the key is sealed"
         assert PurePosixPath(config.genesis) == genesis_dir / "genesis.json"
         assert PurePosixPath(config.data_dir).parent == data_dir
         assert config.verify_workers == int(container["resources"]["limits"]["cpu"])
@@ -334,6 +337,8 @@ def test_gateway_config_is_accepted_and_fits_the_pod(overlay: tuple[str, list[Ma
     assert config.identity_store is not None and config.identity_provider_key is not None
     assert PurePosixPath(config.identity_store).parent == identity_dir
     assert PurePosixPath(config.identity_provider_key).parent == identity_dir
+    assert config.key_passphrase_file is not None and not config.insecure_plaintext_key, "a sealed key"
+    assert PurePosixPath(config.key_passphrase_file).parent == identity_dir
 
 
 def test_verifier_args_fit_the_pod(overlay: tuple[str, list[Manifest], Path]) -> None:

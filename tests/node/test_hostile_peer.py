@@ -21,7 +21,7 @@ from tests.cluster import election_definition, submit, wait_committed
 from tests.node.hello_kit import signed_hello
 from votestore import txbuild
 from votestore.encoding import tx_hash, vote_signing_bytes
-from votestore.keys import read_key_file
+from votestore.keys import PLAINTEXT_QUIETLY, read_key_file
 from votestore.version import PROTOCOL_VERSION
 
 pytestmark = pytest.mark.cluster
@@ -37,7 +37,7 @@ def _hello(
     genesis_hash: bytes | None = None,
 ) -> peer_pb2.PeerMessage:
     """A hello from the attacker's real key to validator 0, answering `challenge`."""
-    key = read_key_file(net.workdir / f"node{ATTACKER}.key.json")
+    key = read_key_file(net.workdir / f"node{ATTACKER}.key.json", unlock=PLAINTEXT_QUIETLY)
     return signed_hello(
         net.genesis,
         key,
@@ -51,7 +51,7 @@ def _hello(
 
 
 def _hostile_messages(net: LocalNet, rng: random.Random) -> list[peer_pb2.PeerMessage]:
-    key = read_key_file(net.workdir / f"node{ATTACKER}.key.json")
+    key = read_key_file(net.workdir / f"node{ATTACKER}.key.json", unlock=PLAINTEXT_QUIETLY)
     chain = net.genesis.chain_id
     messages = []
     for k in range(60):

@@ -26,6 +26,7 @@ from votestore.config_file import (
 )
 from votestore.errors import ConfigError
 from votestore.limits import GATEWAY_REQUEST_BYTES
+from votestore.netaddr import is_local_only
 
 
 @table
@@ -89,6 +90,11 @@ def parse_config(document: dict[str, Any], base: Path, where: str) -> GatewayCon
         )
     if config.key_passphrase_file is not None and config.key_passphrase_env is not None:
         raise ConfigError(f"{where}: key_passphrase_file and key_passphrase_env exclude each other")
+    if config.insecure_plaintext_key and not is_local_only(config.listen):
+        raise ConfigError(
+            f"{where}: insecure_plaintext_key is for tests and demos on loopback only; "
+            f"listen = {config.listen!r} is not"
+        )
     if (config.identity_store is None) != (config.identity_provider_key is None):
         raise ConfigError(f"{where}: set both 'identity_store' and 'identity_provider_key', or neither")
     return config

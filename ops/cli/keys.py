@@ -92,12 +92,14 @@ def seal(
         fail(f"--kdf must be one of {', '.join(KDF_COSTS)}")
     if is_sealed(path):
         fail(f"{path} is already sealed")
-    document = json.loads(path.read_text())
     key = read_key_file(path, unlock=PLAINTEXT_QUIETLY)
+    role = json.loads(path.read_text()).get("role")
+    if role is not None and role not in ROLES:
+        fail(f"{path} names an unknown role {role!r}")
     passphrase = _new_passphrase(passphrase_file)
     staged = path.with_name(path.name + ".sealing")
     staged.unlink(missing_ok=True)
-    write_key_file(staged, key, role=document.get("role"), passphrase=passphrase, limits=KDF_COSTS[kdf])
+    write_key_file(staged, key, role=role, passphrase=passphrase, limits=KDF_COSTS[kdf])
     read_key_file(staged, unlock=KeyUnlock(passphrase=lambda: passphrase))  # opens before it replaces
     os.replace(staged, path)
     typer.echo(bytes(key.verify_key).hex())

@@ -210,7 +210,7 @@ async def measure(
     gateways: dict[str, GatewayProcess], validators: FakeValidators, args: argparse.Namespace
 ) -> list[Run]:
     """`args.repeats` peak phases on each gateway, taking turns (so both see the same machine)."""
-    validator = parse_genesis(json.loads(validators.genesis_json)).validators[0].address
+    validator = parse_genesis(json.loads(validators.genesis_json)).validators[0].public_address
     stream = iter(signed_ballots(int(args.seconds * args.repeats * len(gateways) * MAX_RATE_PER_S)))
     runs = []
     for _ in range(args.repeats):

@@ -26,6 +26,7 @@ from votestore.config_file import (
 )
 from votestore.errors import ConfigError
 from votestore.limits import GATEWAY_REQUEST_BYTES
+from votestore.netaddr import is_local_only
 
 
 @table
@@ -76,6 +77,12 @@ class GatewayConfig:
     """The identity provider's signing key (`votestore keys new --kind identity-provider`), the key
     the election definition names: with the store, this gateway serves the identity provider's
     Attest step and assisted casting; without both, it refuses them."""
+    key_passphrase_file: RelativePath | None = None
+    """The file holding the sealed identity-provider key file's passphrase (a mounted Secret)."""
+    key_passphrase_env: NonEmptyStr | None = None
+    """Or: the environment variable holding it."""
+    insecure_plaintext_key: Flag = False
+    """Allow an unsealed identity-provider key file (tests, the demo); a warning at start."""
     tls: TlsFiles | None = None
     """The certificate the gateway shows its clients (none: plaintext to clients)."""
     validator_cas: RelativePath | None = None
@@ -98,6 +105,13 @@ def parse_config(document: dict[str, Any], base: Path, where: str) -> GatewayCon
         raise ConfigError(
             f"{where}: set exactly one of 'validator_cas' (TLS to the validators) and, "
             "on loopback only, 'insecure_plaintext = true'"
+        )
+    if config.key_passphrase_file is not None and config.key_passphrase_env is not None:
+        raise ConfigError(f"{where}: key_passphrase_file and key_passphrase_env exclude each other")
+    if config.insecure_plaintext_key and not is_local_only(config.listen):
+        raise ConfigError(
+            f"{where}: insecure_plaintext_key is for tests and demos on loopback only; "
+            f"listen = {config.listen!r} is not"
         )
     if (config.identity_store is None) != (config.identity_provider_key is None):
         raise ConfigError(f"{where}: set both 'identity_store' and 'identity_provider_key', or neither")

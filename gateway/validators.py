@@ -63,7 +63,7 @@ class ValidatorPool:
             *message_options(receive=NODE_MESSAGE_BYTES),
         ]
         self.genesis = genesis
-        self._channels = [dialer.aio(v.index, v.address, options) for v in genesis.validators]
+        self._channels = [dialer.aio(v.index, v.public_address, options) for v in genesis.validators]
         self.stubs: list[Any] = [node_pb2_grpc.NodeStub(channel) for channel in self._channels]
         self.batchers = [SubmitBatcher(i, stub) for i, stub in enumerate(self.stubs)]
         self._background: set[asyncio.Future[None]] = set()

@@ -24,6 +24,7 @@ from votestore.config_file import (
     table,
 )
 from votestore.errors import ConfigError
+from votestore.keys import KeyUnlock, passphrase_from
 from votestore.netaddr import is_local_only
 
 DEFAULT_MEMPOOL_MAX_TXS: Final = 100_000
@@ -53,7 +54,11 @@ class NodeConfig:
     key_file: RelativePath
     genesis: RelativePath
     listen: HostPort
+    """The public Node API (Submit*, Get*, WatchCommits): gateways, verifiers, the admin's commands."""
     data_dir: RelativePath
+    peer_listen: HostPort | None = None
+    """The peer port (Peer.Connect, catch-up's block fetch): the other validators only; genesis
+    names it as this validator's `address`. Required: None is refused with what to add."""
     metrics_port: Port = 0  # 0: no metrics endpoint
     health_port: Port = 0
     """gRPC health alone, in plaintext, for probes that speak no TLS (Kubernetes'); 0: none."""
@@ -70,8 +75,20 @@ class NodeConfig:
     log_level: NonEmptyStr = "INFO"
     tls: NodeTls | None = None
     insecure_plaintext: Flag = False  # loopback only; exactly one of this and `tls`
+    key_passphrase_file: RelativePath | None = None
+    """The file holding the sealed key file's passphrase (a mounted Secret); one trailing newline dropped."""
+    key_passphrase_env: NonEmptyStr | None = None
+    """Or: the environment variable holding it. Exactly one of the two for a sealed key file."""
+    insecure_plaintext_key: Flag = False
+    """Allow an unsealed key file (tests, the demo): loopback listeners only, a warning at start."""
     amnesia_watch_heights: NonNegativeInt = DEFAULT_AMNESIA_WATCH_HEIGHTS
     """Heights a validator without its last-signed record watches before signing (node/amnesia.py); 0: off."""
+
+    @property
+    def peer_address(self) -> str:
+        """`peer_listen`, which parsing has made sure is set."""
+        assert self.peer_listen is not None
+        return self.peer_listen
 
     @property
     def workers(self) -> int:
@@ -85,8 +102,46 @@ def load_node_config(path: Path) -> NodeConfig:
 
 def parse_node_config(document: dict[str, Any], path: Path) -> NodeConfig:
     config = parse(NodeConfig, document, path, base=path.parent)
+    _check_ports(config, path)
     _check_transport(config, path)
+    _check_key(config, path)
     return config
+
+
+def key_unlock(config: NodeConfig, path: Path) -> KeyUnlock:
+    """How this node opens its key file (votestore.keys)."""
+    return KeyUnlock(
+        passphrase=passphrase_from(config.key_passphrase_file, config.key_passphrase_env),
+        plaintext_ok=config.insecure_plaintext_key,
+        where=f"set key_passphrase_file or key_passphrase_env in {path}",
+    )
+
+
+def _check_key(config: NodeConfig, path: Path) -> None:
+    """One passphrase source at most; an unsealed key only where nothing but this machine listens."""
+    if config.key_passphrase_file is not None and config.key_passphrase_env is not None:
+        raise ConfigError(f"{path}: key_passphrase_file and key_passphrase_env exclude each other")
+    if config.insecure_plaintext_key:
+        for name, address in (("listen", config.listen), ("peer_listen", config.peer_listen)):
+            if address is not None and not is_local_only(address):
+                raise ConfigError(
+                    f"{path}: insecure_plaintext_key is for tests and demos on loopback only; "
+                    f"{name} = {address!r} is not"
+                )
+
+
+def _check_ports(config: NodeConfig, path: Path) -> None:
+    """Two listeners, so that opening the public API to observers never opens the peer port."""
+    if config.peer_listen is None:
+        raise ConfigError(
+            f"{path}: no peer_listen: peer traffic has its own port; add "
+            'peer_listen = "HOST:PORT" (the address genesis names for this validator) and keep '
+            'listen for the public Node API (docs/admin.md, "Two ports")'
+        )
+    if config.peer_listen == config.listen:
+        raise ConfigError(
+            f"{path}: peer_listen and listen are both {config.listen!r}; give each its own port"
+        )
 
 
 def _check_transport(config: NodeConfig, path: Path) -> None:
@@ -100,8 +155,9 @@ def _check_transport(config: NodeConfig, path: Path) -> None:
             f"{path}: needs a [tls] table (cert, key, validator_cas) or, on loopback only, "
             "insecure_plaintext = true"
         )
-    if not is_local_only(config.listen):
-        raise ConfigError(
-            f"{path}: insecure_plaintext is for loopback (or 198.18.0.0/15, a test network) only; "
-            f"listen = {config.listen!r} is not"
-        )
+    for name, address in (("listen", config.listen), ("peer_listen", config.peer_listen)):
+        if address is not None and not is_local_only(address):
+            raise ConfigError(
+                f"{path}: insecure_plaintext is for loopback (or 198.18.0.0/15, a test network) only; "
+                f"{name} = {address!r} is not"
+            )

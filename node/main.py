@@ -1,4 +1,7 @@
-"""One validator process: load config, check the store, wire the parts, serve until SIGTERM."""
+"""One validator process: load config, check the store, wire the parts, serve until SIGTERM.
+
+Two gRPC servers: the public Node API on `listen`, the Peer service and catch-up's block fetch on
+`peer_listen` (gRPC Python cannot limit services per port of one server)."""
 
 from __future__ import annotations
 
@@ -6,9 +9,9 @@ import asyncio
 import logging
 import signal
 from pathlib import Path
+from typing import Final
 
 import grpc
-import nacl.signing
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 
 from election.app import ElectionApp
@@ -16,7 +19,7 @@ from election.app_hash import genesis_app_hash
 from election.policy import ChainPolicy
 from node.catchup import catch_up_forever
 from node.clock import AsyncioClock
-from node.config import NodeConfig, load_node_config
+from node.config import NodeConfig, key_unlock, load_node_config
 from node.ledger.check_ahead import keep_checking
 from node.ledger.store import Store
 from node.metrics import NodeMetrics
@@ -24,6 +27,7 @@ from node.proposer import BlockValidity
 from node.rpc.peer import SERVER_OPTIONS, PeerLink, PeerService
 from node.rpc.public import NodeService
 from node.shell import NodeShell, consensus_for
+from node.signing import LocalSigner, Signer
 from node.verify_pool import VerifyPool
 from node.wire import decode_last_signed
 from proto.votestore.v1 import node_pb2, peer_pb2
@@ -41,20 +45,35 @@ log = logging.getLogger("votestore.node")
 
 SHUTDOWN_GRACE_S = 1.0
 MAX_CONCURRENT_RPCS = 512
-"""Calls and streams served at once (peers hold n-1; gateways and verifiers a few each); more are
-refused with RESOURCE_EXHAUSTED rather than let memory grow."""
+"""Calls and streams each server (public, peer) serves at once; more are refused with
+RESOURCE_EXHAUSTED rather than let memory grow. Apart, a flood of public calls cannot take the
+slots the peers' n-1 streams and catch-up need."""
+PEER_NODE_METHODS: Final = frozenset({"GetBlocks"})
+"""What the peer port serves of the Node service: catch-up's block fetch (node/catchup.py). The
+rest of the Node API (Submit*, the other reads, WatchCommits) answers UNIMPLEMENTED there, and
+the public port serves no Peer service: a NetworkPolicy opening one port opens one role."""
+
+
+def _server() -> grpc.aio.Server:
+    return grpc.aio.server(
+        options=[*SERVER_OPTIONS, NO_PORT_SHARING], maximum_concurrent_rpcs=MAX_CONCURRENT_RPCS
+    )
 
 
 def setup_logging(level: str) -> None:
     logs.setup("node", level)
 
 
-def _validator_index(genesis: Genesis, key: nacl.signing.SigningKey, key_file: Path) -> int:
-    public = bytes(key.verify_key)
+def _validator_index(genesis: Genesis, signer: Signer, key_file: Path) -> int:
     for validator in genesis.validators:
-        if validator.public_key == public:
+        if validator.public_key == signer.public_key:
             return validator.index
     raise ConfigError(f"key file {key_file} is not one of the genesis validators")
+
+
+def _signer(config: NodeConfig, config_path: Path) -> Signer:
+    """The one place the node's signer is chosen: a remote signer is built here instead."""
+    return LocalSigner(read_key_file(config.key_file, unlock=key_unlock(config, config_path)))
 
 
 def open_store(config: NodeConfig, genesis: Genesis) -> tuple[Store, ElectionApp]:
@@ -115,12 +134,12 @@ def run_node(config_path: Path) -> None:
     setup_logging(config.log_level)
     log.info("event=start component=node %s", build.log_fields())
     genesis = load_genesis(config.genesis)
-    key = read_key_file(config.key_file)
-    index = _validator_index(genesis, key, config.key_file)
+    signer = _signer(config, config_path)
+    index = _validator_index(genesis, signer, config.key_file)
     store, app = open_store(config, genesis)
     log.info("event=store_ok height=%d validator=%d chain=%s", store.height, index, genesis.chain_id)
     try:
-        asyncio.run(_serve(config, genesis, index, key, store, app))
+        asyncio.run(_serve(config, genesis, index, signer, store, app))
     finally:
         store.close()
 
@@ -129,7 +148,7 @@ async def _serve(
     config: NodeConfig,
     genesis: Genesis,
     index: int,
-    key: nacl.signing.SigningKey,
+    signer: Signer,
     store: Store,
     app: ElectionApp,
 ) -> None:
@@ -151,16 +170,14 @@ async def _serve(
         store=store,
         app=app,
         validity=validity,
-        consensus=consensus_for(genesis, index, key, store, validity, last_signed),
+        consensus=consensus_for(genesis, index, signer, store, validity, last_signed),
         metrics=metrics,
         pool=pool,
         clock=clock,
     )
-    server = grpc.aio.server(
-        options=[*SERVER_OPTIONS, NO_PORT_SHARING], maximum_concurrent_rpcs=MAX_CONCURRENT_RPCS
-    )
+    public_server, peer_server = _server(), _server()
     peer_service = PeerService(shell)
-    add_service(server, peer_service, peer_pb2.DESCRIPTOR.services_by_name["Peer"])
+    add_service(peer_server, peer_service, peer_pb2.DESCRIPTOR.services_by_name["Peer"])
     stop = asyncio.Event()
     damage: list[StoreCorrupted] = []
 
@@ -171,19 +188,24 @@ async def _serve(
         damage.append(exc)
         stop.set()
 
-    add_service(server, NodeService(shell), node_pb2.DESCRIPTOR.services_by_name["Node"], damaged)
+    node_service, node_api = NodeService(shell), node_pb2.DESCRIPTOR.services_by_name["Node"]
+    add_service(public_server, node_service, node_api, damaged)
+    add_service(peer_server, node_service, node_api, damaged, only=PEER_NODE_METHODS)
     health_servicer = health.aio.HealthServicer()
-    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
-    bind(server, config.listen, credentials)
+    for server in (public_server, peer_server):
+        health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+    bind(public_server, config.listen, credentials)
+    bind(peer_server, config.peer_address, credentials)
     health_server = health_only(config.listen, config.health_port, health_servicer)
-    await server.start()
+    await public_server.start()
+    await peer_server.start()
     if health_server is not None:
         await health_server.start()
     if config.metrics_port:
         try:
             metrics.serve(config.metrics_port, host_of(config.listen))
         except OSError as exc:
-            await server.stop(0)
+            await asyncio.gather(public_server.stop(0), peer_server.stop(0))
             raise ConfigError(f"cannot serve metrics on port {config.metrics_port}: {exc}") from None
     metrics.height.set(store.height)
     metrics.validators.set(genesis.n)
@@ -191,12 +213,18 @@ async def _serve(
     metrics.chain.labels(chain_id=genesis.chain_id, genesis_hash=genesis.hash().hex()[:16]).set(1)
     for peer, address in addresses.items():
         if peer != index:
-            shell.spawn(PeerLink(shell, key, peer, address, dialer).run())
+            shell.spawn(PeerLink(shell, signer, peer, address, dialer).run())
     shell.spawn(catch_up_forever(shell, addresses, dialer))
     shell.start_watchdog()
     shell.spawn(keep_checking(store, report=metrics.store_checked.set))
     await health_servicer.set("", health_pb2.HealthCheckResponse.SERVING)
-    log.info("event=serving listen=%s validator=%d height=%d", config.listen, index, store.height)
+    log.info(
+        "event=serving listen=%s peer_listen=%s validator=%d height=%d",
+        config.listen,
+        config.peer_address,
+        index,
+        store.height,
+    )
 
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
@@ -209,7 +237,7 @@ async def _serve(
     shell.stop()
     consensus_task.cancel()
     peer_service.close_streams()
-    await server.stop(SHUTDOWN_GRACE_S)
+    await asyncio.gather(public_server.stop(SHUTDOWN_GRACE_S), peer_server.stop(SHUTDOWN_GRACE_S))
     if health_server is not None:
         await health_server.stop(0)
     if pool is not None:

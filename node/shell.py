@@ -16,8 +16,6 @@ import logging
 from collections.abc import Coroutine, Iterable
 from typing import Final
 
-import nacl.signing
-
 from election.app import ElectionApp
 from node.admission import Admission
 from node.amnesia import AmnesiaGuard, SigningState
@@ -54,7 +52,7 @@ from node.peers import Peers
 from node.pending import PendingTxs
 from node.proposer import BlockValidity, Proposer, built_by, ready_in
 from node.readiness import ReadyVotes
-from node.signing import Ed25519Signer, GenesisVerifier
+from node.signing import GenesisVerifier, Signer
 from node.verify_pool import VerifyPool
 from node.wire import certificate_from_wire, consensus_message, encode_last_signed, vote_to_wire
 from proto.votestore.v1 import ledger_pb2, peer_pb2
@@ -89,7 +87,7 @@ def timeouts_of(genesis: Genesis) -> TimeoutConfig:
 def consensus_for(
     genesis: Genesis,
     index: int,
-    key: nacl.signing.SigningKey,
+    signer: Signer,
     store: Store,
     validity: BlockValidity,
     last_signed: LastSigned | None,
@@ -100,7 +98,7 @@ def consensus_for(
         chain_id=genesis.chain_id,
         validators=validators,
         index=index,
-        signer=Ed25519Signer(key),
+        signer=signer,
         verifier=GenesisVerifier(genesis.validator_keys()),
         valid=validity,
         built_by=built_by,

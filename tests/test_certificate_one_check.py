@@ -18,7 +18,7 @@ from node.consensus import (
     Verifier,
 )
 from node.consensus import verify_certificate as core_verify_certificate
-from node.signing import Ed25519Signer, GenesisVerifier
+from node.signing import GenesisVerifier, LocalSigner
 from node.wire import certificate_from_wire
 from proto.votestore.v1 import ledger_pb2
 from tests.genesis_kit import four_validators
@@ -93,7 +93,7 @@ def _core(verifier: Verifier | None = None) -> Consensus:
         chain_id=CHAIN_ID,
         validators=ValidatorSet(4),
         index=3,
-        signer=Ed25519Signer(KEYS[3]),
+        signer=LocalSigner(KEYS[3]),
         verifier=verifier or GenesisVerifier(GENESIS.validator_keys()),
         valid=lambda _h, _b, identity, payload: built_by(identity, payload) is not None,
         built_by=built_by,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -48,12 +50,16 @@ def test_keys_and_genesis_make_a_checkable_chain(tmp_path: Path) -> None:
         publics.append(out.stdout.strip())
     admin = run("keys", "gen", "--out", str(tmp_path / "admin.json")).stdout.strip()
     args = ["genesis", "init", "--chain-id", "t", "--admin", admin, "--out", str(tmp_path / "g.json")]
+    one_address = run(*args, "--validator", f"v0={publics[0]}@127.0.0.1:7100")
+    assert one_address.stderr.strip().endswith("expected NAME=PUBKEY_HEX@PEER_HOST:PORT,API_HOST:PORT")
     for i, public in enumerate(publics):
-        args += ["--validator", f"v{i}={public}@127.0.0.1:{7100 + i}"]
+        args += ["--validator", f"v{i}={public}@127.0.0.1:{7100 + i},127.0.0.1:{7200 + i}"]
     made = run(*args)
     assert made.returncode == 0, made.stderr
     checked = run("genesis", "hash", str(tmp_path / "g.json"))
     assert checked.stdout == made.stdout
+    written = json.loads((tmp_path / "g.json").read_text())["validators"][1]
+    assert (written["address"], written["api_address"]) == ("127.0.0.1:7101", "127.0.0.1:7201")
     assert len(bytes.fromhex(checked.stdout.strip())) == 32
     # Each site issues its TLS certificate from its own key; the CA certificates make the bundle.
     genesis = str(tmp_path / "g.json")
@@ -113,3 +119,47 @@ def test_a_bare_group_prints_its_help() -> None:
     result = run("node")
     assert result.returncode == 0
     assert "Usage: votestore node" in result.stdout and " run " in result.stdout
+
+
+def _run_env(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [VOTESTORE, *args], capture_output=True, text=True, timeout=60, check=False, env={**os.environ, **env}
+    )
+
+
+def test_keys_are_sealed_shown_without_the_passphrase_and_opened_only_with_it(tmp_path: Path) -> None:
+    """`keys gen --sealed` and `keys seal` write the seed sealed; `show` needs no passphrase; a
+    command signing with the key opens it with the right one only, in one `error:` line else."""
+    secret, wrong = tmp_path / "pass", tmp_path / "wrong"
+    secret.write_text("the right one\n")
+    wrong.write_text("not it\n")
+    made = run("keys", "gen", "--out", str(tmp_path / "v.json"), "--sealed", "--passphrase-file", str(secret),
+               "--kdf", "interactive")  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    document = json.loads((tmp_path / "v.json").read_text())
+    assert "seed" not in document and document["public_key"] == made.stdout.strip()
+    assert run("keys", "show", str(tmp_path / "v.json")).stdout == made.stdout
+    plain = run("keys", "gen", "--out", str(tmp_path / "p.json"))
+    sealed = run(
+        "keys", "seal", str(tmp_path / "p.json"), "--passphrase-file", str(secret), "--kdf", "interactive"
+    )
+    assert sealed.returncode == 0 and sealed.stdout == plain.stdout, sealed.stderr
+    assert "seed" not in json.loads((tmp_path / "p.json").read_text())
+    again = run("keys", "seal", str(tmp_path / "p.json"), "--passphrase-file", str(secret))
+    assert again.stderr == f"error: {tmp_path / 'p.json'} is already sealed\n"
+    # a genesis naming the sealed key, then a command that signs with it (`keys tls issue`)
+    others = [run("keys", "gen", "--out", str(tmp_path / f"o{i}.json")).stdout.strip() for i in range(3)]
+    specs = [f"v0={made.stdout.strip()}@127.0.0.1:7100,127.0.0.1:7200"]
+    specs += [f"v{i + 1}={key}@127.0.0.1:{7101 + i},127.0.0.1:{7201 + i}" for i, key in enumerate(others)]
+    genesis = str(tmp_path / "g.json")
+    args = ["genesis", "init", "--chain-id", "t", "--admin", others[0], "--out", genesis]
+    assert run(*args, *(a for spec in specs for a in ("--validator", spec))).returncode == 0
+    issue = ["keys", "tls", "issue", "--key", str(tmp_path / "v.json"), "--genesis", genesis]
+    opened = _run_env({"VOTESTORE_KEY_PASSPHRASE_FILE": str(secret)}, *issue, "--out", str(tmp_path / "ok"))
+    assert opened.returncode == 0 and opened.stdout.startswith("validator 0:"), opened.stderr
+    refused = _run_env({"VOTESTORE_KEY_PASSPHRASE_FILE": str(wrong)}, *issue, "--out", str(tmp_path / "no"))
+    assert refused.returncode == 1
+    assert refused.stderr == (
+        f"error: key file {tmp_path / 'v.json'}: wrong passphrase, or the sealed blob is damaged\n"
+    )
+    assert "the right one" not in refused.stdout + refused.stderr + opened.stdout + opened.stderr

@@ -15,6 +15,7 @@ from votestore.errors import ConfigError
 NODE = """key_file = "node0.key.json"
 genesis = "genesis.json"
 listen = "127.0.0.1:7000"
+peer_listen = "127.0.0.1:7002"
 data_dir = "data"
 insecure_plaintext = true
 """
@@ -49,6 +50,20 @@ CASES = [
         "missing key 'genesis'",
     ),
     ("gateway", "bound", lambda t: t.replace("= 10", "= 0.5"), "limits.client_burst must be at least 1"),
+    (
+        "gateway",
+        "unsealed key off loopback",
+        lambda t: t.replace('"127.0.0.1:8000"', '"0.0.0.0:8000"').replace(
+            "[limits]", "insecure_plaintext_key = true\n[limits]"
+        ),
+        "insecure_plaintext_key is for tests and demos on loopback only; listen = '0.0.0.0:8000' is not",
+    ),
+    (
+        "node",
+        "two passphrase sources",
+        lambda t: t + 'key_passphrase_file = "p"\nkey_passphrase_env = "P"\n',
+        "key_passphrase_file and key_passphrase_env exclude each other",
+    ),
 ]
 
 

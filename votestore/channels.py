@@ -52,7 +52,7 @@ class ValidatorDialer:
             if not index_text.isdigit() or int(index_text) >= genesis.n:
                 raise ConfigError(f"node {node}: {index_text!r} is not a validator index of genesis")
             return int(index_text), address
-        index = next((v.index for v in genesis.validators if v.address == address), None)
+        index = next((v.index for v in genesis.validators if address in (v.public_address, v.address)), None)
         if index is None and not self.plaintext:
             raise ConfigError(f"node {node}: not a genesis address; over TLS name it as INDEX=HOST:PORT")
         return index or 0, address

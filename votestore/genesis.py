@@ -31,7 +31,18 @@ class Validator:
     index: int
     name: str
     public_key: bytes
-    address: str  # host:port of its Peer and Node services
+    address: str
+    """host:port of its peer port (`peer_listen`): the Peer service and catch-up's block fetch.
+    Only the other validators dial it (node.toml's `peers` may override it per validator)."""
+    api_address: str = ""
+    """host:port of its public Node API (`listen`), what gateways, verifiers and the admin's
+    commands dial; empty in a genesis made before the two ports were apart, whose `address`
+    then serves the public API (docs/admin.md, "Two ports")."""
+
+    @property
+    def public_address(self) -> str:
+        """Where a client (gateway, verifier, `votestore node status`) reaches the Node API."""
+        return self.api_address or self.address
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,10 +95,7 @@ class Genesis:
         document: dict[str, Any] = {
             "chain_id": self.chain_id,
             "genesis_time_ms": self.genesis_time_ms,
-            "validators": [
-                {"index": v.index, "name": v.name, "public_key": v.public_key.hex(), "address": v.address}
-                for v in self.validators
-            ],
+            "validators": [_validator_json(v) for v in self.validators],
             "admins": [a.hex() for a in self.admins],
             "policy": {"max_window_ms": self.max_window_ms, "max_clock_drift_ms": self.max_clock_drift_ms},
             "timeouts": {name: getattr(self.timeouts, name) for name in Timeouts.__slots__},
@@ -97,6 +105,18 @@ class Genesis:
     def hash(self) -> bytes:
         """Hash of the canonical JSON: what sites compare at the ceremony."""
         return sha256(self.to_json().encode())
+
+
+def _validator_json(v: Validator) -> dict[str, Any]:
+    entry: dict[str, Any] = {
+        "index": v.index,
+        "name": v.name,
+        "public_key": v.public_key.hex(),
+        "address": v.address,
+    }
+    if v.api_address:  # absent, not empty: a genesis made before the split keeps its hash
+        entry["api_address"] = v.api_address
+    return entry
 
 
 def _field(document: dict[str, Any], name: str, kind: type, where: str) -> Any:
@@ -128,8 +148,15 @@ def parse_genesis(document: Any, where: str = "genesis") -> Genesis:
                 name=_field(entry, "name", str, at),
                 public_key=parse_public_key(_field(entry, "public_key", str, at), at),
                 address=_field(entry, "address", str, at),
+                api_address=_field(entry, "api_address", str, at) if "api_address" in entry else "",
             )
         )
+    for v in validators:
+        if v.api_address == v.address:
+            raise ConfigError(
+                f"{where}: validators[{v.index}]: api_address and address are the same; the public "
+                'API and the peer port are two ports (docs/admin.md, "Two ports")'
+            )
     if len(validators) < MIN_VALIDATORS:
         raise ConfigError(f"{where}: needs at least {MIN_VALIDATORS} validators, has {len(validators)}")
     first_with: dict[bytes, Validator] = {}

@@ -10,7 +10,7 @@ a status and no traceback. The servicer's methods are the generated ones, unchan
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Collection
 from typing import Any, Final
 
 import grpc
@@ -144,12 +144,20 @@ _FACTORIES: Final = {
 
 
 def add_service(
-    server: grpc.aio.Server, servicer: object, service: ServiceDescriptor, on_damage: Damage = _ignore
+    server: grpc.aio.Server,
+    servicer: object,
+    service: ServiceDescriptor,
+    on_damage: Damage = _ignore,
+    only: Collection[str] | None = None,
 ) -> None:
-    """Serve every method of `service` from `servicer`'s method of the same name; a handler that
-    meets a damaged record answers DATA_LOSS and calls `on_damage`."""
+    """Serve every method of `service` (or those named in `only`; the rest answer UNIMPLEMENTED)
+    from `servicer`'s method of the same name; a handler that meets a damaged record answers
+    DATA_LOSS and calls `on_damage`."""
+    assert only is None or set(only) <= {m.name for m in service.methods}, only
     handlers = {}
     for method in service.methods:
+        if only is not None and method.name not in only:
+            continue
         factory = _FACTORIES[(method.client_streaming, method.server_streaming)]
         handlers[method.name] = factory(
             _guard(method, getattr(servicer, method.name), on_damage),

@@ -23,6 +23,7 @@ import nacl.signing
 from proto.votestore.v1 import election_pb2
 from votestore.crypto import dkg, group, sealing
 from votestore.errors import ConfigError, DecodeError
+from votestore.keys import read_bounded
 
 FILE_TYPE: Final = "votestore-trustee"
 FILE_VERSION: Final = 1
@@ -80,15 +81,7 @@ def write_trustee_file(
 
 
 def _read_document(path: Path) -> dict[str, object]:
-    try:
-        with path.open("rb") as handle:
-            raw = handle.read(MAX_FILE_BYTES + 1)
-    except FileNotFoundError:
-        raise ConfigError(f"trustee key file {path} not found") from None
-    except OSError as exc:
-        raise ConfigError(f"trustee key file {path} unreadable: {exc.strerror}") from None
-    if len(raw) > MAX_FILE_BYTES:
-        raise ConfigError(f"trustee key file {path} exceeds {MAX_FILE_BYTES} bytes")
+    raw = read_bounded(path, MAX_FILE_BYTES, "trustee key file")
     try:
         document = json.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError):

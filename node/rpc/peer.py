@@ -22,9 +22,9 @@ from dataclasses import dataclass
 from typing import Final
 
 import grpc
-import nacl.signing
 
 from node.shell import NodeShell
+from node.signing import Signer
 from proto.votestore.v1 import peer_pb2, peer_pb2_grpc
 from votestore import version as build
 from votestore.channels import ValidatorDialer
@@ -68,14 +68,14 @@ def new_challenge() -> bytes:
     return os.urandom(NONCE_BYTES)
 
 
-def make_hello(shell: NodeShell, key: nacl.signing.SigningKey, to: int, challenge: bytes) -> peer_pb2.Hello:
+def make_hello(shell: NodeShell, signer: Signer, to: int, challenge: bytes) -> peer_pb2.Hello:
     """The answer to validator `to`'s challenge on one stream."""
     now = int(time.time() * 1000)
     chain = shell.genesis.chain_id
     genesis_hash = shell.genesis.hash()
-    signature = key.sign(
+    signature = signer.sign(
         hello_signing_bytes(chain, shell.index, to, challenge, now, PROTOCOL_VERSION, genesis_hash)
-    ).signature
+    )
     return peer_pb2.Hello(
         chain_id=chain,
         validator=shell.index,
@@ -266,10 +266,10 @@ class PeerLink:
     messages after each reconnect so a peer that restarted still hears them."""
 
     def __init__(
-        self, shell: NodeShell, key: nacl.signing.SigningKey, peer: int, address: str, dialer: ValidatorDialer
+        self, shell: NodeShell, signer: Signer, peer: int, address: str, dialer: ValidatorDialer
     ) -> None:
         self._shell = shell
-        self._key = key
+        self._signer = signer
         self._peer = peer
         self._address = address
         self._refused: str | None = None
@@ -332,7 +332,7 @@ class PeerLink:
                 log.warning("event=no_challenge peer=%d detail=%r", self._peer, NO_CHALLENGE)
             self._refused = NO_CHALLENGE
             return
-        yield peer_pb2.PeerMessage(hello=make_hello(shell, self._key, self._peer, nonce))
+        yield peer_pb2.PeerMessage(hello=make_hello(shell, self._signer, self._peer, nonce))
         yield peer_pb2.PeerMessage(status=peer_pb2.PeerStatus(height=shell.store.height))
         for message in shell.peers.reconnected(self._peer):  # replaces what queued meanwhile
             yield message

@@ -55,30 +55,37 @@ class ChaosNet(LocalNet):
     def build(
         cls,
         workdir: Path,
-        make_fabric: Callable[[list[int]], Fabric],
+        make_fabric: Callable[[list[int], list[int]], Fabric],
         n: int = 4,
         timeouts: Timeouts | None = None,
     ) -> ChaosNet:
-        """Keys, genesis and configs for `n` nodes on the fabric `make_fabric(loopback ports)` makes."""
+        """Keys, genesis and configs for `n` nodes on the fabric `make_fabric(peer ports, API
+        ports)` makes (loopback ports)."""
         base = LocalNet.create(workdir, n, chain_id="votestore-chaos", timeouts=timeouts)
-        fabric = make_fabric([_port(a) for a in base.addresses])
+        fabric = make_fabric(
+            [_port(v.address) for v in base.genesis.validators], [_port(a) for a in base.addresses]
+        )
         try:
             validators = tuple(
-                dataclasses.replace(v, address=fabric.address(v.index)) for v in base.genesis.validators
+                dataclasses.replace(
+                    v, address=fabric.peer_address(v.index), api_address=fabric.address(v.index)
+                )
+                for v in base.genesis.validators
             )
             genesis = dataclasses.replace(base.genesis, validators=validators)
             base.genesis_path.write_text(genesis.to_json())
             for i in range(n):
                 path = base.config_path(i)
+                rewritten = {"listen =": fabric.api_listen(i), "peer_listen =": fabric.listen(i)}
                 lines = [
-                    f'listen = "{fabric.listen(i)}"' if line.startswith("listen =") else line
+                    next((f'{k} "{a}"' for k, a in rewritten.items() if line.startswith(k)), line)
                     for line in path.read_text().splitlines()
                 ]
                 peers = fabric.peers(i)
                 if peers:
                     lines += ["[peers]", *(f'{j} = "{address}"' for j, address in sorted(peers.items()))]
                 path.write_text("\n".join([*lines, ""]))
-            net = cls(workdir, genesis, base.admin_key, [v.address for v in validators], fabric=fabric)
+            net = cls(workdir, genesis, base.admin_key, [v.public_address for v in validators], fabric=fabric)
             config, target = write_config(workdir, net.genesis_path, limits=GATEWAY_LIMITS)
             net.gateway = GatewayProcess(workdir, config, target)
         except BaseException:

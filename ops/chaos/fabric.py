@@ -18,11 +18,19 @@ class Fabric(Protocol):
     """'netns' or 'loopback-proxy': reported with every run, so a reader knows what was exercised."""
 
     def listen(self, node: int) -> str:
-        """host:port the node binds."""
+        """host:port the node's peer port binds (`peer_listen`)."""
+        ...
+
+    def api_listen(self, node: int) -> str:
+        """host:port the node's public Node API binds (`listen`)."""
         ...
 
     def address(self, node: int) -> str:
-        """host:port written in genesis: what HOST dials to reach the node."""
+        """host:port written in genesis as `api_address`: what HOST dials to reach the node."""
+        ...
+
+    def peer_address(self, node: int) -> str:
+        """host:port written in genesis as `address`: what peers dial absent an override."""
         ...
 
     def peers(self, node: int) -> dict[int, str]:

@@ -18,6 +18,7 @@ from ops.chaos.fabric import HOST
 from votestore.errors import VotestoreError
 
 NODE_PORT: Final = 26600
+API_PORT: Final = 26602
 """Every node listens on this port of its own namespace address."""
 BRIDGE_HOST_OCTET: Final = 254
 COMMAND_TIMEOUT_S: Final = 10.0
@@ -107,7 +108,13 @@ class NamespaceFabric:
     def listen(self, node: int) -> str:
         return f"{self.ip(node)}:{NODE_PORT}"
 
+    def api_listen(self, node: int) -> str:
+        return f"{self.ip(node)}:{API_PORT}"
+
     def address(self, node: int) -> str:
+        return self.api_listen(node)
+
+    def peer_address(self, node: int) -> str:
         return self.listen(node)
 
     def peers(self, node: int) -> dict[int, str]:

@@ -1,8 +1,9 @@
 """A fault-injecting TCP proxy: the loopback stand-in for namespaces when they cannot be made.
 
 Every directed link (dialler → node) gets its own listening port that forwards to the node, so a link
-can be cut without touching the others: a node dials its peers through `peers` overrides in its
-config, and HOST dials the genesis address, which is HOST's own proxy port. A cut link closes its open
+can be cut without touching the others: a node dials its peers' peer ports through `peers`
+overrides in its config, and HOST dials the genesis `api_address`, which is HOST's own proxy port
+to the node's public API. A cut link closes its open
 connections and drops every new one at once. (No delay: nothing here needs one yet.)
 
 The proxy runs its own asyncio loop in one background thread; the caller's thread only hands it
@@ -35,12 +36,14 @@ class _Link:
 
 
 class ProxyFabric:
-    """`ProxyFabric.create(node_ports)`: node i listens on 127.0.0.1:node_ports[i]."""
+    """`ProxyFabric.create(node_ports, api_ports)`: node i's peer port is 127.0.0.1:node_ports[i],
+    its public API 127.0.0.1:api_ports[i] (the same ports when none are given)."""
 
     mode = "loopback-proxy"
 
-    def __init__(self, node_ports: list[int]) -> None:
+    def __init__(self, node_ports: list[int], api_ports: list[int] | None = None) -> None:
         self._node_ports = node_ports
+        self._api_ports = node_ports if api_ports is None else api_ports
         self._links: dict[tuple[int, int], _Link] = {}
         self._ports: dict[tuple[int, int], int] = {}
         self._loop = asyncio.new_event_loop()
@@ -49,8 +52,8 @@ class ProxyFabric:
         self.cuts: set[tuple[int, int]] = set()
 
     @classmethod
-    def create(cls, node_ports: list[int]) -> ProxyFabric:
-        fabric = cls(node_ports)
+    def create(cls, node_ports: list[int], api_ports: list[int] | None = None) -> ProxyFabric:
+        fabric = cls(node_ports, api_ports)
         try:
             for dialler in [HOST, *range(len(node_ports))]:
                 for node in range(len(node_ports)):
@@ -68,7 +71,7 @@ class ProxyFabric:
     # ------------------------------------------------------------------ in the proxy's loop
 
     async def _open(self, dialler: int, node: int) -> int:
-        link = _Link(self._node_ports[node])
+        link = _Link((self._api_ports if dialler == HOST else self._node_ports)[node])
         self._links[(dialler, node)] = link
 
         async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -131,8 +134,14 @@ class ProxyFabric:
     def listen(self, node: int) -> str:
         return f"{LOOPBACK}:{self._node_ports[node]}"
 
+    def api_listen(self, node: int) -> str:
+        return f"{LOOPBACK}:{self._api_ports[node]}"
+
     def address(self, node: int) -> str:
         return f"{LOOPBACK}:{self._ports[(HOST, node)]}"
+
+    def peer_address(self, node: int) -> str:
+        return self.listen(node)  # never dialled: every node has `peers` overrides
 
     def peers(self, node: int) -> dict[int, str]:
         return {

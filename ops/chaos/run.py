@@ -135,11 +135,11 @@ class ChaosReport:
         return out
 
 
-def choose_fabric(namespaces: bool) -> tuple[Callable[[list[int]], Fabric], str]:
+def choose_fabric(namespaces: bool) -> tuple[Callable[[list[int], list[int]], Fabric], str]:
     """Namespaces where they can be made (and are wanted), else the loopback proxy and why."""
     why = namespaces_possible() if namespaces else "namespaces not asked for"
     if why is None:
-        return (lambda ports: NamespaceFabric.create(len(ports))), ""
+        return (lambda ports, _: NamespaceFabric.create(len(ports))), ""
     return ProxyFabric.create, why
 
 

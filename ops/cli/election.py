@@ -15,7 +15,7 @@ from typing import Annotated
 
 import typer
 
-from ops.cli.common import JsonOpt
+from ops.cli.common import JsonOpt, read_key
 from ops.cli.definition import read_definition
 from ops.cli.nodecall import AdminKeyOpt, ElectionOpt, NodesOpt, Outcome, WaitOpt, commit, edge, node_client
 from proto.votestore.v1 import election_pb2
@@ -23,7 +23,6 @@ from votestore import txbuild
 from votestore.client.node import COMMIT_TIMEOUT_S
 from votestore.errors import VotestoreError
 from votestore.keygen_schedule import OPEN_MARGIN_MS, open_allowed_from_ms
-from votestore.keys import read_key_file
 
 MAX_OPEN_WAIT_S = 120
 """`election open` waits for the end of the complaint window when it is at most this far away."""
@@ -44,7 +43,7 @@ def create(
     """Create an election from a definition file; prints its id and the transaction hash."""
     out = Outcome(as_json)
     with edge(), node_client(node) as client:
-        key = read_key_file(admin_key)
+        key = read_key(admin_key)
         record = read_definition(definition, int(time.time() * 1000))
         out.say(f"election {record.election_id}")
         raw = txbuild.election_create(client.chain_id(), key, record)
@@ -65,7 +64,7 @@ def open_(
     the roll, fixes the election key. Waits for the window's end if it is near."""
     out = Outcome(as_json)
     with edge(), node_client(node) as client:
-        key = read_key_file(admin_key)
+        key = read_key(admin_key)
         state = client.election(election)
         enough = len(state.qualified_dealers) >= state.definition.threshold
         if state.phase == election_pb2.KEY_GENERATION and enough:  # else the chain says why not
@@ -86,7 +85,7 @@ def close(
     """Close an open election before its window ends; trustees decrypt next."""
     out = Outcome(as_json)
     with edge(), node_client(node) as client:
-        key = read_key_file(admin_key)
+        key = read_key(admin_key)
         raw = txbuild.close_election(client.chain_id(), key, election)
         proof = commit(client, raw, f"close {election}", wait, out=out)
         out.say(f"tally height {proof.header.height}; trustees run `trustee decrypt` next")

@@ -1,14 +1,51 @@
-"""`votestore keys`: make and show Ed25519 key files."""
+"""`votestore keys`: make, seal and show Ed25519 key files (votestore.keys)."""
 
 from __future__ import annotations
 
+import json
+import os
 from pathlib import Path
 
 import typer
 
-from ops.cli.common import JsonOpt, echo_json, fail
+from ops.cli.common import JsonOpt, echo_json, fail, read_key
+from ops.cli.trustee import KDF_COSTS
 from votestore.errors import ConfigError
-from votestore.keys import ROLES, new_signing_key, read_key_file, write_key_file
+from votestore.keys import (
+    PLAINTEXT_QUIETLY,
+    ROLES,
+    KeyUnlock,
+    is_sealed,
+    new_signing_key,
+    passphrase_from,
+    read_key_file,
+    read_public_key,
+    write_key_file,
+)
+
+NEW_PASSPHRASE_ENV = "VOTESTORE_NEW_KEY_PASSPHRASE"
+PassphraseFileOpt = typer.Option(
+    None,
+    "--passphrase-file",
+    help=f"File holding the passphrase to seal with (else ${NEW_PASSPHRASE_ENV}, else a prompt).",
+)
+KdfOpt = typer.Option(
+    "moderate", "--kdf", help="Argon2id cost: moderate (~1 s, 256 MiB) or interactive (tests)."
+)
+
+
+def _new_passphrase(path: Path | None) -> str:
+    """The passphrase to seal a key with: the file, the environment, or a prompt asked twice."""
+    source = passphrase_from(
+        path, NEW_PASSPHRASE_ENV if path is None and os.environ.get(NEW_PASSPHRASE_ENV) else None
+    )
+    if source is not None:
+        return source()
+    text: str = typer.prompt("New key passphrase", hide_input=True, confirmation_prompt=True)
+    if not text:
+        raise ConfigError("the passphrase is empty")
+    return text
+
 
 app = typer.Typer(
     help="Make and inspect Ed25519 key files (validators, admins, trustees, credential authority, "
@@ -25,19 +62,53 @@ def gen(
         "--role",
         help=f"The role the key is for ({', '.join(ROLES)}); commands needing another role's key refuse it.",
     ),
+    sealed: bool = typer.Option(
+        False, "--sealed", help="Seal the seed under a passphrase (Argon2id); a node needs it sealed."
+    ),
+    passphrase_file: Path | None = PassphraseFileOpt,
+    kdf: str = KdfOpt,
 ) -> None:
     """Generate a key file and print its public key."""
     if role is not None and role not in ROLES:
         fail(f"--role must be one of {', '.join(ROLES)}")
+    if kdf not in KDF_COSTS:
+        fail(f"--kdf must be one of {', '.join(KDF_COSTS)}")
+    if out.exists():
+        fail(f"{out} exists; refusing to overwrite a key file")
+    passphrase = _new_passphrase(passphrase_file) if sealed or passphrase_file is not None else None
     key = new_signing_key()
-    write_key_file(out, key, role=role)
+    write_key_file(out, key, role=role, passphrase=passphrase, limits=KDF_COSTS[kdf])
+    typer.echo(bytes(key.verify_key).hex())
+
+
+@app.command("seal")
+def seal(
+    path: Path = typer.Argument(..., help="An unsealed key file; rewritten sealed in place (mode 0600)."),
+    passphrase_file: Path | None = PassphraseFileOpt,
+    kdf: str = KdfOpt,
+) -> None:
+    """Seal an unsealed key file under a passphrase; print its public key."""
+    if kdf not in KDF_COSTS:
+        fail(f"--kdf must be one of {', '.join(KDF_COSTS)}")
+    if is_sealed(path):
+        fail(f"{path} is already sealed")
+    key = read_key_file(path, unlock=PLAINTEXT_QUIETLY)
+    role = json.loads(path.read_text()).get("role")
+    if role is not None and role not in ROLES:
+        fail(f"{path} names an unknown role {role!r}")
+    passphrase = _new_passphrase(passphrase_file)
+    staged = path.with_name(path.name + ".sealing")
+    staged.unlink(missing_ok=True)
+    write_key_file(staged, key, role=role, passphrase=passphrase, limits=KDF_COSTS[kdf])
+    read_key_file(staged, unlock=KeyUnlock(passphrase=lambda: passphrase))  # opens before it replaces
+    os.replace(staged, path)
     typer.echo(bytes(key.verify_key).hex())
 
 
 @app.command("show")
 def show(path: Path = typer.Argument(..., help="Key file."), as_json: JsonOpt = False) -> None:
-    """Print the public key of a key file (never the secret)."""
-    public = bytes(read_key_file(path).verify_key).hex()
+    """Print the public key of a key file, sealed or not (never the secret; needs no passphrase)."""
+    public = read_public_key(path).hex()
     if as_json:
         echo_json({"file": str(path), "public_key": public})
     else:
@@ -67,7 +138,7 @@ def tls_issue(
     from votestore.genesis import load_genesis
 
     chain = load_genesis(genesis)
-    signing_key = read_key_file(key)
+    signing_key = read_key(key)
     index = next((v.index for v in chain.validators if v.public_key == bytes(signing_key.verify_key)), None)
     if index is None:
         fail(f"key file {key} is not one of the genesis validators")

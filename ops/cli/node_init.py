@@ -15,7 +15,7 @@ import typer
 
 from node.config import NodeConfig, load_node_config
 from votestore.errors import ConfigError
-from votestore.keys import new_signing_key, write_key_file
+from votestore.keys import new_signing_key, passphrase_from, write_key_file
 from votestore.netaddr import is_local_only
 
 OPTIONAL: Final = {
@@ -36,7 +36,21 @@ OPTIONAL: Final = {
 """Every NodeConfig option an operator may leave out, with what it means and its unit."""
 EXAMPLES: Final = {"verify_workers": 2}
 """What to show for an option whose default is unset."""
-REQUIRED: Final = ("key_file", "genesis", "listen", "data_dir", "tls", "insecure_plaintext")
+REQUIRED: Final = (
+    "key_file",
+    "genesis",
+    "listen",
+    "peer_listen",
+    "data_dir",
+    "tls",
+    "insecure_plaintext",
+    "key_passphrase_file",
+    "key_passphrase_env",
+    "insecure_plaintext_key",
+)
+"""Written (or, for the exclusive alternatives, explained) by `render` itself."""
+PEER_PORT: Final = 7002
+"""The peer port `--peer-listen` defaults to, on the `--listen` host (the public API's is 7000)."""
 
 
 def _default(name: str) -> object:
@@ -59,16 +73,33 @@ def _toml(value: object) -> str:
     return f"{value:_}" if isinstance(value, int) else str(value)
 
 
-def render(listen: str, genesis: str, plaintext: bool) -> str:
+def render(listen: str, peer_listen: str, genesis: str, plaintext: bool, passphrase_file: str | None) -> str:
+    key_lines = (
+        [
+            "# the key file is unsealed: tests and demos on loopback only (a warning at every start)",
+            "insecure_plaintext_key = true",
+        ]
+        if passphrase_file is None
+        else [
+            "# the file holding the key file's passphrase (Argon2id-sealed; `votestore keys seal`);",
+            "# instead, key_passphrase_env may name an environment variable that holds it",
+            f'key_passphrase_file = "{passphrase_file}"',
+        ]
+    )
     lines = [
         "# A votestore validator's config (votestore node init). Paths are relative to this file.",
         "",
         "# this validator's signing key (its public key goes into genesis)",
         'key_file = "node.key.json"',
+        *key_lines,
         "# the chain's genesis file, from the ceremony",
         f'genesis = "{genesis}"',
-        "# host:port for peers and the public Node API",
+        "# host:port of the public Node API (gateways, verifiers, the admin's commands; genesis",
+        "# names it as this validator's api_address)",
         f'listen = "{listen}"',
+        "# host:port of the peer port (Peer.Connect, catch-up): open it to the other validators only;",
+        "# genesis names it as this validator's address",
+        f'peer_listen = "{peer_listen}"',
         "# the LevelDB store; one node per data dir",
         'data_dir = "data"',
         "",
@@ -96,27 +127,53 @@ def render(listen: str, genesis: str, plaintext: bool) -> str:
 def init(
     directory: Annotated[Path, typer.Argument(help="Where to write node.key.json and node.toml (created).")],
     listen: Annotated[
-        str, typer.Option("--listen", help="host:port for peers and the Node API.")
+        str, typer.Option("--listen", help="host:port of the public Node API.")
     ] = "0.0.0.0:7000",
+    peer_listen: Annotated[
+        str | None,
+        typer.Option(
+            "--peer-listen",
+            help="host:port of the peer port, for the other validators only "
+            f"[default: the --listen host, port {PEER_PORT}].",
+        ),
+    ] = None,
     genesis: Annotated[
         str, typer.Option("--genesis", help="The genesis file's path, from the directory.")
     ] = ("genesis.json"),
     insecure_plaintext: Annotated[
-        bool, typer.Option("--insecure-plaintext", help="Plaintext links (loopback --listen only).")
+        bool,
+        typer.Option(
+            "--insecure-plaintext", help="Plaintext links and an unsealed key (loopback --listen only)."
+        ),
     ] = False,
+    passphrase_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--passphrase-file",
+            help="File holding the passphrase to seal the key with (node.toml's key_passphrase_file).",
+        ),
+    ] = None,
 ) -> None:
     """Make a validator's key and a commented node.toml listing every option with its default and
     unit; print the public key for the genesis ceremony. Refuses to overwrite either file."""
-    if insecure_plaintext and not is_local_only(listen):
-        raise ConfigError(f"--insecure-plaintext is for loopback addresses only; {listen} is not")
+    peer = peer_listen if peer_listen is not None else f"{listen.rpartition(':')[0]}:{PEER_PORT}"
+    for address in (listen, peer):
+        if insecure_plaintext and not is_local_only(address):
+            raise ConfigError(f"--insecure-plaintext is for loopback addresses only; {address} is not")
+    if (passphrase_file is None) == (not insecure_plaintext):
+        raise ConfigError(
+            "give --passphrase-file (the key is sealed under it) or, on loopback only, --insecure-plaintext"
+        )
     config, key_file = directory / "node.toml", directory / "node.key.json"
     for path in (config, key_file):
         if path.exists():
             raise ConfigError(f"{path} exists: node init never overwrites a config or a key")
     directory.mkdir(parents=True, exist_ok=True)
     key = new_signing_key()
-    write_key_file(key_file, key)
-    config.write_text(render(listen, genesis, insecure_plaintext))
+    passphrase = None if passphrase_file is None else passphrase_from(passphrase_file)
+    write_key_file(key_file, key, passphrase=None if passphrase is None else passphrase())
+    secret_file = None if passphrase_file is None else str(passphrase_file.resolve())
+    config.write_text(render(listen, peer, genesis, insecure_plaintext, secret_file))
     typer.echo(f"wrote {key_file} and {config}")
     typer.echo(f"public key (for genesis): {bytes(key.verify_key).hex()}")
 

@@ -18,7 +18,7 @@ from proto.votestore.v1 import node_pb2, node_pb2_grpc
 from votestore.channels import ValidatorDialer
 from votestore.errors import ConfigError
 from votestore.genesis import Genesis, load_genesis
-from votestore.keys import read_key_file
+from votestore.keys import read_public_key
 
 STATUS_TIMEOUT_S = 5.0
 
@@ -40,7 +40,7 @@ def _target(
         settings = load_node_config(config)
         chain = load_genesis(settings.genesis)
         address = _local_address(settings.listen)
-        public = bytes(read_key_file(settings.key_file).verify_key)
+        public = read_public_key(settings.key_file)
         me = next((v.index for v in chain.validators if v.public_key == public), None)
         if me is None:
             raise ConfigError(f"key file {settings.key_file} is not one of the genesis validators")

@@ -32,13 +32,13 @@ import typer
 
 from election.policy import MAX_ROLL_BATCH_ENTRIES
 from gateway import write_identity_store
+from ops.cli.common import read_key
 from ops.cli.nodecall import ElectionOpt, NodesOpt, WaitOpt, commit, edge, node_client
 from proto.votestore.v1 import election_pb2
 from votestore import txbuild
 from votestore.client.node import COMMIT_TIMEOUT_S
 from votestore.crypto.credential import derive_credential_key, new_credential
 from votestore.errors import ConfigError, VotestoreError
-from votestore.keys import read_key_file
 
 DEFAULT_BATCH: Final = 500
 MAX_ROLL_CSV_BYTES: Final = 512 * 1024 * 1024
@@ -202,7 +202,7 @@ def import_(
 ) -> None:
     """Import a CSV roll: credentials into a new outbox, RollAppend batches onto the ledger."""
     with edge(), node_client(node) as client:
-        key = read_key_file(ca_key, role="credential-authority")
+        key = read_key(ca_key, role="credential-authority")
         state = client.election(election)
         if bytes(key.verify_key) != state.definition.credential_authority:
             raise ConfigError(f"{ca_key} is not the credential authority election {election} names")

@@ -62,7 +62,7 @@ def _genesis(path: Path) -> Genesis:
 
 
 def _addresses(genesis: Genesis, nodes: list[str] | None) -> list[str]:
-    return list(nodes) if nodes else [v.address for v in genesis.validators]
+    return list(nodes) if nodes else [v.public_address for v in genesis.validators]
 
 
 def verify(

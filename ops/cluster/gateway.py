@@ -87,6 +87,7 @@ def write_config(
         [
             f'identity_store = "{identity_store.resolve()}"',
             f'identity_provider_key = "{identity_provider_key.resolve()}"',
+            "insecure_plaintext_key = true  # an unsealed key: a local test cluster",
         ]
         if identity_store is not None and identity_provider_key is not None
         else []

@@ -66,6 +66,8 @@ class LocalNet:
     genesis: Genesis
     admin_key: nacl.signing.SigningKey
     addresses: list[str]
+    """Each node's public Node API (`listen`), what clients and these helpers dial; genesis
+    names them as `api_address` and the peer ports (`peer_listen`) as `address`."""
     processes: dict[int, subprocess.Popen[bytes]] = field(default_factory=dict)
     metrics_ports: list[int] = field(default_factory=list)
     dialer: ValidatorDialer = field(default_factory=lambda: ValidatorDialer(None))
@@ -93,11 +95,13 @@ class LocalNet:
         admin = new_signing_key()
         write_key_file(workdir / "admin.key.json", admin, overwrite=True)
         addresses = [f"{HOST}:{free_port()}" for _ in range(n)]
+        peer_addresses = [f"{HOST}:{free_port()}" for _ in range(n)]
         genesis = Genesis(
             chain_id=chain_id,
             genesis_time_ms=int(time.time() * 1000) - 1000,
             validators=tuple(
-                Validator(i, f"site-{i}", bytes(k.verify_key), addresses[i]) for i, k in enumerate(keys)
+                Validator(i, f"site-{i}", bytes(k.verify_key), peer_addresses[i], addresses[i])
+                for i, k in enumerate(keys)
             ),
             admins=(bytes(admin.verify_key),),
             timeouts=timeouts or Timeouts(),
@@ -123,10 +127,12 @@ class LocalNet:
                         f'key_file = "node{i}.key.json"',
                         'genesis = "genesis.json"',
                         f'listen = "{addresses[i]}"',
+                        f'peer_listen = "{peer_addresses[i]}"',
                         f'data_dir = "node{i}.data"',
                         f"metrics_port = {metrics_ports[i]}",
                         f"verify_workers = {verify_workers}",
                         f"empty_block_interval_ms = {empty_block_interval_ms}",
+                        "insecure_plaintext_key = true  # unsealed keys: a local test cluster",
                         *(line.replace("{i}", str(i)) for line in transport),
                         "",
                     ]
@@ -135,6 +141,11 @@ class LocalNet:
         cas = workdir / VALIDATOR_CAS
         dialer = ValidatorDialer.with_tls(genesis, cas) if tls else ValidatorDialer(None)
         return cls(workdir, genesis, admin, addresses, metrics_ports=metrics_ports, dialer=dialer)
+
+    @property
+    def peer_addresses(self) -> list[str]:
+        """Each node's peer port (`peer_listen`, genesis `address`): Peer.Connect and catch-up."""
+        return [v.address for v in self.genesis.validators]
 
     @property
     def genesis_path(self) -> Path:

@@ -30,7 +30,7 @@ def fingerprints(genesis: Genesis, at_height: int) -> tuple[Fingerprint, ...]:
     for validator in genesis.validators:
         request = node_pb2.GetBlocksRequest(from_height=at_height, to_height=at_height + 1)
         try:
-            with grpc.insecure_channel(validator.address) as channel:
+            with grpc.insecure_channel(validator.public_address) as channel:
                 blocks = list(node_pb2_grpc.NodeStub(channel).GetBlocks(request, timeout=RPC_TIMEOUT_S))
         except grpc.RpcError as exc:
             why = exc.code().name if isinstance(exc, grpc.Call) else str(exc)
@@ -43,7 +43,7 @@ def fingerprints(genesis: Genesis, at_height: int) -> tuple[Fingerprint, ...]:
         prints.append(
             Fingerprint(
                 validator.name,
-                validator.address,
+                validator.public_address,
                 at_height,
                 block_id(blocks[0].block.header),
                 blocks[1].block.header.app_hash,

@@ -26,7 +26,7 @@ from votestore.client.node import NodeClient
 from votestore.crypto import dkg
 from votestore.crypto.attestation import local_attester
 from votestore.crypto.credential import derive_credential_key
-from votestore.keys import new_signing_key, read_key_file, write_key_file
+from votestore.keys import PLAINTEXT_QUIETLY, new_signing_key, read_key_file, write_key_file
 from votestore.trustee_store import open_trustee_file
 
 pytestmark = pytest.mark.cluster
@@ -286,6 +286,7 @@ def test_whole_election_through_the_commands(
     opened = state(net, election_id)
     assert opened.phase == election_pb2.OPEN
     cast = {voter: rng.randrange(len(CHOICES)) for voter in rng.sample(sorted(voters), BALLOTS)}
+    provider = read_key_file(roles.provider, unlock=PLAINTEXT_QUIETLY)
     with NodeClient(net.addresses) as client:
         chain_id = client.chain_id()
         txs = [
@@ -296,7 +297,7 @@ def test_whole_election_through_the_commands(
                 opened.election_key,
                 secrets[v],
                 [[choice]],
-                local_attester(read_key_file(roles.provider), chain_id, election_id),
+                local_attester(provider, chain_id, election_id),
             )
             for v, choice in cast.items()
         ]

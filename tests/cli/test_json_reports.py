@@ -54,6 +54,7 @@ NO_REPORT: Final = {
     "demo": "a show for a person, with progress",
     "node init": "writes a key and a config; prints the public key (keys show --json reads it)",
     "keys gen": "writes a key file; prints the public key (keys show --json reads it)",
+    "keys seal": "rewrites a key file sealed; prints the public key (keys show --json reads it)",
     "keys tls issue": "writes three files and names them",
     "keys tls bundle": "writes one file and names it",
     "genesis init": "writes the genesis file; prints its hash (genesis hash --json reads it)",

@@ -13,6 +13,7 @@ import pytest
 
 from node.config import NodeConfig, load_node_config
 from ops.cli.node_init import EXAMPLES, OPTIONAL, REQUIRED
+from votestore.keys import is_sealed
 
 VOTESTORE = str(Path(sys.executable).parent / "votestore")
 
@@ -31,15 +32,20 @@ def test_every_option_of_the_node_is_written_with_its_meaning() -> None:
 @pytest.mark.parametrize("plaintext", [True, False], ids=["plaintext", "tls"])
 def test_the_written_config_parses_as_written_and_uncommented(tmp_path: Path, plaintext: bool) -> None:
     listen = "127.0.0.1:7000" if plaintext else "0.0.0.0:7000"
-    result = _init(
-        str(tmp_path / "site"), "--listen", listen, *(["--insecure-plaintext"] if plaintext else [])
-    )
+    secret = tmp_path / "passphrase"
+    secret.write_text("a site's passphrase\n")
+    how = ["--insecure-plaintext"] if plaintext else ["--passphrase-file", str(secret)]
+    result = _init(str(tmp_path / "site"), "--listen", listen, *how)
     assert result.returncode == 0, result.stderr
     assert re.search(r"public key \(for genesis\): [0-9a-f]{64}", result.stdout)
     path = tmp_path / "site" / "node.toml"
     written = load_node_config(path)
     assert written.listen == listen and written.insecure_plaintext == plaintext
+    assert written.peer_listen == f"{listen.rpartition(':')[0]}:7002"  # the peer port apart
     assert (written.tls is None) == plaintext
+    assert written.insecure_plaintext_key == plaintext  # an unsealed key only where plaintext is
+    assert written.key_passphrase_file == (None if plaintext else secret.resolve())
+    assert is_sealed(written.key_file) != plaintext
     uncommented = tmp_path / "site" / "all.toml"
     uncommented.write_text(re.sub(r"^# (\w+ = )", r"\1", path.read_text(), flags=re.MULTILINE))
     every = load_node_config(uncommented)
@@ -63,4 +69,12 @@ def test_it_never_overwrites(tmp_path: Path) -> None:
 def test_plaintext_off_loopback_is_refused(tmp_path: Path) -> None:
     refused = _init(str(tmp_path / "x"), "--listen", "0.0.0.0:7000", "--insecure-plaintext")
     assert refused.returncode == 1 and "loopback addresses only" in refused.stderr
+    assert not (tmp_path / "x").exists()
+
+
+def test_a_key_is_sealed_or_the_node_is_local(tmp_path: Path) -> None:
+    refused = _init(str(tmp_path / "x"), "--listen", "0.0.0.0:7000")
+    assert refused.returncode == 1 and refused.stderr.startswith("error: give --passphrase-file"), (
+        refused.stderr
+    )
     assert not (tmp_path / "x").exists()

@@ -6,6 +6,7 @@ processes accept."""
 
 from __future__ import annotations
 
+import ipaddress
 import tomllib
 from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
@@ -31,10 +32,9 @@ from tests.deploy.tools import (
 from votestore.genesis import quorum
 
 KEYS_SECRET = "votestore-node-keys"
-SITE_SECRETS = {KEYS_SECRET, "votestore-identity", "votestore-gateway-tls"}
+SITE_SECRETS = {KEYS_SECRET, "votestore-node-passphrase", "votestore-identity", "votestore-gateway-tls"}
 """Secrets each site makes by hand (deploy/k8s/README.md says how); none pass through kustomize."""
 WORKLOAD_KINDS = ("StatefulSet", "Deployment")
-PEER_POLICY_SOURCES = {"votestore-node", "votestore-gateway", "votestore-verifier"}
 VALIDATORS_AND_BUDGET = {
     # All n validators here: at most f = (n - 1) // 3 of them down.
     "single-site": (TRIAL_VALIDATORS, (TRIAL_VALIDATORS - 1) // 3),
@@ -156,31 +156,89 @@ def test_probes_use_grpc_health(
         assert container[probe]["grpc"]["port"] == _port(container, port), f"{name} {probe}"
 
 
-def test_only_peers_gateway_and_verifier_reach_a_validator(overlay: tuple[str, list[Manifest], Path]) -> None:
+NODE_POLICIES: dict[str, tuple[str, set[str], bool]] = {
+    # policy: (the container port it opens, the pods let in, whether the monitoring namespace is)
+    "votestore-node-peer": ("peer", {"votestore-node"}, False),
+    "votestore-node-api": ("grpc", {"votestore-gateway", "votestore-verifier"}, False),
+    "votestore-node-metrics": ("metrics", set(), True),
+}
+MONITORING_SOURCE = {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}}}
+EXTERNAL_SERVICES = {
+    # a multi-site load balancer: the NetworkPolicy whose external sources it must admit, no more
+    "votestore-node-peer-external": "votestore-node-peer",
+    "votestore-node-api-external": "votestore-node-api",
+}
+
+
+def _node_policies(manifests: list[Manifest]) -> dict[str, dict[str, Any]]:
+    """Every NetworkPolicy that selects the validators' pods, by name."""
+    labels = find(manifests, "StatefulSet", "votestore-node")["spec"]["template"]["metadata"]["labels"]
+    return {
+        p["metadata"]["name"]: p["spec"]
+        for p in of_kind(manifests, "NetworkPolicy")
+        if p["spec"]["podSelector"]["matchLabels"].items() <= labels.items()
+    }
+
+
+def _ip_blocks(policy: dict[str, Any]) -> list[str]:
+    return [s["ipBlock"]["cidr"] for rule in policy["ingress"] for s in rule["from"] if "ipBlock" in s]
+
+
+def test_each_validator_port_is_open_only_to_its_own_sources(
+    overlay: tuple[str, list[Manifest], Path],
+) -> None:
+    """The peer port to the other validators only, the public API to the gateway, the verifier
+    and (multi-site) the listed addresses, the metrics to the monitoring namespace: no rule of one
+    policy opens another's port, and no other policy selects the validators."""
     name, manifests, _ = overlay
-    policy = find(manifests, "NetworkPolicy", "votestore-node")["spec"]
-    assert policy["podSelector"]["matchLabels"] == {"app.kubernetes.io/name": "votestore-node"}
-    assert policy["policyTypes"] == ["Ingress"]
-    grpc_port = _port(_container(manifests, "StatefulSet", "votestore-node"), "grpc")
-    in_cluster = set()
-    external = []
-    for rule in policy["ingress"]:
-        ports = {p["port"] for p in rule["ports"]}
-        assert rule["from"], "a rule without sources lets everyone in"
-        for source in rule["from"]:
-            if "podSelector" in source:
-                assert ports == {grpc_port}
-                in_cluster.add(source["podSelector"]["matchLabels"]["app.kubernetes.io/name"])
-            elif "ipBlock" in source:
-                assert ports == {grpc_port}
-                external.append(source["ipBlock"]["cidr"])
-            else:
-                assert source == {
-                    "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}}
-                }
-                assert grpc_port not in ports
-    assert in_cluster == PEER_POLICY_SOURCES
-    assert bool(external) == (name == "multi-site"), "peers at other sites come in by address"
+    container = _container(manifests, "StatefulSet", "votestore-node")
+    policies = _node_policies(manifests)
+    assert set(policies) == set(NODE_POLICIES), f"{name}: {sorted(policies)}"
+    for policy_name, policy in policies.items():
+        port_name, pods, monitoring = NODE_POLICIES[policy_name]
+        assert policy["policyTypes"] == ["Ingress"], policy_name
+        in_cluster, namespaces = set(), []
+        for rule in policy["ingress"]:
+            assert rule["from"], f"{policy_name}: a rule without sources lets everyone in"
+            ports = [(p["port"], p["protocol"]) for p in rule["ports"]]
+            assert ports == [(_port(container, port_name), "TCP")], f"{policy_name} opens {ports}"
+            for source in rule["from"]:
+                if "podSelector" in source:
+                    in_cluster.add(source["podSelector"]["matchLabels"]["app.kubernetes.io/name"])
+                elif "namespaceSelector" in source:
+                    namespaces.append(source)
+                else:
+                    assert set(source) == {"ipBlock"}, source
+                    ipaddress.ip_network(source["ipBlock"]["cidr"])  # a placeholder left unreplaced fails
+        assert in_cluster == pods, policy_name
+        assert namespaces == ([MONITORING_SOURCE] if monitoring else []), policy_name
+        external = _ip_blocks(policy)
+        assert bool(external) == (name == "multi-site" and not monitoring), f"{policy_name}: {external}"
+    if name == "multi-site":
+        peers, api = _ip_blocks(policies["votestore-node-peer"]), _ip_blocks(policies["votestore-node-api"])
+        assert set(peers) < set(api), "observers reach the public API, never the peer port"
+
+
+def test_external_load_balancers_admit_what_their_policy_admits(
+    overlay: tuple[str, list[Manifest], Path],
+) -> None:
+    name, manifests, _ = overlay
+    container = _container(manifests, "StatefulSet", "votestore-node")
+    policies = _node_policies(manifests)
+    balancers = {
+        s["metadata"]["name"]: s["spec"]
+        for s in of_kind(manifests, "Service")
+        if s["spec"].get("type") == "LoadBalancer"
+    }
+    assert set(balancers) == (set(EXTERNAL_SERVICES) if name == "multi-site" else set()), sorted(balancers)
+    for service_name, service in balancers.items():
+        policy = policies[EXTERNAL_SERVICES[service_name]]
+        port_name = NODE_POLICIES[EXTERNAL_SERVICES[service_name]][0]
+        assert [p["targetPort"] for p in service["ports"]] == [port_name], service_name
+        assert {p["port"] for rule in policy["ingress"] for p in rule["ports"]} == {
+            _port(container, port_name)
+        }
+        assert service["loadBalancerSourceRanges"] == _ip_blocks(policy), service_name
 
 
 def test_pods_run_non_root_read_only_with_limits(overlay: tuple[str, list[Manifest], Path]) -> None:
@@ -244,9 +302,13 @@ def test_node_configs_are_accepted_and_fit_the_pod(overlay: tuple[str, list[Mani
         path = Path(str(config_dir)) / f"node-{ordinal}.toml"
         config = parse_node_config(tomllib.loads(files[path.name]), path)
         assert config.listen == f"0.0.0.0:{_port(container, 'grpc')}"
+        assert config.peer_listen == f"0.0.0.0:{_port(container, 'peer')}"
         assert config.metrics_port == _port(container, "metrics")
         assert config.health_port == _port(container, "health")
         assert PurePosixPath(config.key_file) == keys_dir / f"node-{ordinal}.key.json"
+        passphrase_dir = _mount(manifests, "StatefulSet", "votestore-node", "passphrase")
+        assert config.key_passphrase_file is not None and not config.insecure_plaintext_key
+        assert PurePosixPath(config.key_passphrase_file).parent == passphrase_dir, "the key is sealed"
         assert PurePosixPath(config.genesis) == genesis_dir / "genesis.json"
         assert PurePosixPath(config.data_dir).parent == data_dir
         assert config.verify_workers == int(container["resources"]["limits"]["cpu"])
@@ -275,6 +337,8 @@ def test_gateway_config_is_accepted_and_fits_the_pod(overlay: tuple[str, list[Ma
     assert config.identity_store is not None and config.identity_provider_key is not None
     assert PurePosixPath(config.identity_store).parent == identity_dir
     assert PurePosixPath(config.identity_provider_key).parent == identity_dir
+    assert config.key_passphrase_file is not None and not config.insecure_plaintext_key, "a sealed key"
+    assert PurePosixPath(config.key_passphrase_file).parent == identity_dir
 
 
 def test_verifier_args_fit_the_pod(overlay: tuple[str, list[Manifest], Path]) -> None:

@@ -76,7 +76,7 @@ def listening(address: str) -> bool:
 def demo_addresses(workdir: Path) -> list[str]:
     """The validators', the gateway's and the voter page's addresses the demo in `workdir` used."""
     genesis = load_genesis(workdir / "net" / "genesis.json")
-    addresses = [v.address for v in genesis.validators]
+    addresses = [a for v in genesis.validators for a in (v.public_address, v.address)]
     config = workdir / "gateway.toml"
     if config.exists():
         document = tomllib.loads(config.read_text())

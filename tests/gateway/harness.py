@@ -53,6 +53,7 @@ async def rig(tmp_path: Path, **limits: Any) -> AsyncIterator[Rig]:
         genesis=genesis_path,
         identity_store=identity_path,
         identity_provider_key=provider_key,
+        insecure_plaintext_key=True,
         limits=dataclasses.replace(Limits(), forward_deadline_s=3.0, **limits),
     )
     running = await server.start(config)

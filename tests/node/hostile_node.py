@@ -32,7 +32,7 @@ from node.shell import NodeShell
 from proto.votestore.v1 import peer_pb2
 from tests.node import liar_node
 from votestore.genesis import load_genesis
-from votestore.keys import read_key_file
+from votestore.keys import PLAINTEXT_QUIETLY, read_key_file
 
 FLOOD_VOTES: Final = 4096 + 64
 """More next-height votes than the core's old shared buffer held (4096), far past a sender's own
@@ -58,7 +58,7 @@ def _relaying(original: object) -> object:
 def _flooding(original: object, config: Path) -> object:
     settings = load_node_config(config)
     genesis = load_genesis(settings.genesis)
-    key = read_key_file(settings.key_file)
+    key = read_key_file(settings.key_file, unlock=PLAINTEXT_QUIETLY)
     index = next(v.index for v in genesis.validators if v.public_key == bytes(key.verify_key))
     flooded: set[int] = set()
 

@@ -16,6 +16,7 @@ from node.ledger.store import Store
 from node.metrics import NodeMetrics
 from node.proposer import BlockValidity
 from node.shell import NodeShell, consensus_for
+from node.signing import LocalSigner
 from node.verify_pool import VerifyPool
 from tests.ledger.harness import ADMIN, CHAIN_ID
 from votestore.genesis import Genesis, Validator
@@ -67,7 +68,7 @@ def shell_on(
         store=store,
         app=app,
         validity=validity,
-        consensus=consensus_for(at.genesis, 0, at.key, store, validity, None),
+        consensus=consensus_for(at.genesis, 0, LocalSigner(at.key), store, validity, None),
         metrics=NodeMetrics(),
         pool=pool,
         clock=clock,

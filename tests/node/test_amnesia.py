@@ -126,9 +126,9 @@ def test_a_twin_with_a_fresh_data_dir_does_not_sign(tmp_path: Path) -> None:
         assert listen in text and 'data_dir = "node0.data"' in text
         config = net.workdir / "twin.toml"
         config.write_text(
-            text.replace(listen, f'listen = "{HOST}:{free_port()}"').replace(
-                'data_dir = "node0.data"', 'data_dir = "twin.data"'
-            )
+            text.replace(listen, f'listen = "{HOST}:{free_port()}"')
+            .replace(f'peer_listen = "{net.peer_addresses[0]}"', f'peer_listen = "{HOST}:{free_port()}"')
+            .replace('data_dir = "node0.data"', 'data_dir = "twin.data"')
         )
         log = tmp_path / "twin.log"
         with log.open("w") as sink:

@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from ops.cluster import LocalNet
-from votestore.keys import new_signing_key, write_key_file
+from votestore.crypto import sealing
+from votestore.keys import PLAINTEXT_QUIETLY, new_signing_key, read_key_file, write_key_file
 
 VOTESTORE = [sys.executable, "-m", "votestore"]
 
@@ -81,6 +82,55 @@ def _plaintext_off_loopback(net: LocalNet) -> str:
     return "insecure_plaintext is for loopback (or 198.18.0.0/15, a test network) only"
 
 
+def _no_peer_listen(net: LocalNet) -> str:
+    """A config from before the two ports: refused with what to add, not served on one port."""
+    _edit_config(net, f'peer_listen = "{net.peer_addresses[0]}"\n', "")
+    return 'no peer_listen: peer traffic has its own port; add peer_listen = "HOST:PORT"'
+
+
+def _one_port_for_both(net: LocalNet) -> str:
+    _edit_config(net, f'peer_listen = "{net.peer_addresses[0]}"', f'peer_listen = "{net.addresses[0]}"')
+    return "peer_listen and listen are both"
+
+
+def _peer_port_off_loopback(net: LocalNet) -> str:
+    _edit_config(net, f'peer_listen = "{net.peer_addresses[0]}"', 'peer_listen = "0.0.0.0:7002"')
+    return "peer_listen = '0.0.0.0:7002' is not"
+
+
+PASSPHRASE = "correct horse battery staple"
+
+
+def _seal_key_0(net: LocalNet, passphrase: str, unlock: str) -> None:
+    """Node 0's key sealed under `passphrase`; its config unlocks it with `unlock` instead of
+    allowing an unsealed key."""
+    path = net.workdir / "node0.key.json"
+    key = read_key_file(path, unlock=PLAINTEXT_QUIETLY)
+    write_key_file(path, key, overwrite=True, passphrase=passphrase, limits=sealing.INTERACTIVE)
+    _edit_config(net, "insecure_plaintext_key = true", unlock)
+
+
+def _wrong_passphrase(net: LocalNet) -> str:
+    (net.workdir / "passphrase").write_text("not the passphrase\n")
+    _seal_key_0(net, PASSPHRASE, 'key_passphrase_file = "passphrase"')
+    return "node0.key.json: wrong passphrase, or the sealed blob is damaged"
+
+
+def _sealed_without_a_passphrase(net: LocalNet) -> str:
+    _seal_key_0(net, PASSPHRASE, "")
+    return "node0.key.json is sealed: set key_passphrase_file or key_passphrase_env in"
+
+
+def _passphrase_variable_unset(net: LocalNet) -> str:
+    _seal_key_0(net, PASSPHRASE, 'key_passphrase_env = "VOTESTORE_TEST_UNSET_PASSPHRASE"')
+    return "environment variable VOTESTORE_TEST_UNSET_PASSPHRASE (the key's passphrase) is not set"
+
+
+def _unsealed_without_the_flag(net: LocalNet) -> str:
+    _edit_config(net, "insecure_plaintext_key = true", "")
+    return "node0.key.json is not sealed: seal it (`votestore keys seal"
+
+
 def _another_validator_s_certificate(net: LocalNet) -> str:
     _edit_config(net, 'cert = "node0.tls.pem"', 'cert = "node1.tls.pem"')
     return "must hold a TLS certificate then validator 0's CA certificate"
@@ -104,6 +154,7 @@ def _assert_one_clear_line(net: LocalNet, spoil: Callable[[LocalNet], str]) -> N
     result = _run_node(net.config_path(0))
     assert result.returncode != 0
     assert "Traceback" not in result.stderr
+    assert PASSPHRASE not in result.stdout + result.stderr
     lines = result.stderr.strip().splitlines()
     assert lines[-1].startswith("error: ") and expected in lines[-1], result.stderr
 
@@ -118,6 +169,13 @@ def _assert_one_clear_line(net: LocalNet, spoil: Callable[[LocalNet], str]) -> N
         _foreign_key,
         _no_transport,
         _plaintext_off_loopback,
+        _no_peer_listen,
+        _one_port_for_both,
+        _peer_port_off_loopback,
+        _wrong_passphrase,
+        _sealed_without_a_passphrase,
+        _passphrase_variable_unset,
+        _unsealed_without_the_flag,
         _timeouts_that_never_grow,
         _loud_log_level,
     ],

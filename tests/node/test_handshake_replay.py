@@ -115,7 +115,7 @@ def _refused(port: int) -> dict[str, float]:
 
 def test_captured_hello_is_refused_on_a_fresh_stream(tmp_path: Path) -> None:
     with LocalNet.create(tmp_path / "net", metrics=True) as net:
-        tap = _Tap(net.addresses[0])
+        tap = _Tap(net.peer_addresses[0])
         tap_address = f"127.0.0.1:{free_port()}"
         config = net.config_path(DIALLER)
         config.write_text(config.read_text() + f'[peers]\n0 = "{tap_address}"\n')
@@ -138,9 +138,9 @@ def test_captured_hello_is_refused_on_a_fresh_stream(tmp_path: Path) -> None:
                 captured = tap.hellos[0]
                 assert captured.hello.validator == DIALLER
                 return {
-                    "validator 0": await _replay(net.addresses[0], captured),
-                    "validator 1": await _replay(net.addresses[1], captured),
-                    "stranger": await _stranger(net, net.addresses[0]),
+                    "validator 0": await _replay(net.peer_addresses[0], captured),
+                    "validator 1": await _replay(net.peer_addresses[1], captured),
+                    "stranger": await _stranger(net, net.peer_addresses[0]),
                 }
             finally:
                 await server.stop(0)

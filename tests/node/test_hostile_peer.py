@@ -21,7 +21,7 @@ from tests.cluster import election_definition, submit, wait_committed
 from tests.node.hello_kit import signed_hello
 from votestore import txbuild
 from votestore.encoding import tx_hash, vote_signing_bytes
-from votestore.keys import read_key_file
+from votestore.keys import PLAINTEXT_QUIETLY, read_key_file
 from votestore.version import PROTOCOL_VERSION
 
 pytestmark = pytest.mark.cluster
@@ -37,7 +37,7 @@ def _hello(
     genesis_hash: bytes | None = None,
 ) -> peer_pb2.PeerMessage:
     """A hello from the attacker's real key to validator 0, answering `challenge`."""
-    key = read_key_file(net.workdir / f"node{ATTACKER}.key.json")
+    key = read_key_file(net.workdir / f"node{ATTACKER}.key.json", unlock=PLAINTEXT_QUIETLY)
     return signed_hello(
         net.genesis,
         key,
@@ -51,7 +51,7 @@ def _hello(
 
 
 def _hostile_messages(net: LocalNet, rng: random.Random) -> list[peer_pb2.PeerMessage]:
-    key = read_key_file(net.workdir / f"node{ATTACKER}.key.json")
+    key = read_key_file(net.workdir / f"node{ATTACKER}.key.json", unlock=PLAINTEXT_QUIETLY)
     chain = net.genesis.chain_id
     messages = []
     for k in range(60):
@@ -167,7 +167,7 @@ def test_hostile_peer_is_dropped_and_cluster_keeps_committing(tmp_path: Path) ->
         for i in range(3):
             net.start(i)
         net.wait_ready([0, 1, 2])
-        outcomes = asyncio.run(_attack(net, net.addresses[0], rng))
+        outcomes = asyncio.run(_attack(net, net.peer_addresses[0], rng))
         assert outcomes[0][0] is not None, "random bytes were accepted as a stream"
         assert outcomes[1][0] == grpc.StatusCode.UNAUTHENTICATED
         old_protocol, other_genesis = outcomes[3], outcomes[4]

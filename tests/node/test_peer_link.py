@@ -15,6 +15,7 @@ import nacl.signing
 import pytest
 
 from node.rpc.peer import HELLO_TIMEOUT_S, SERVER_OPTIONS, PeerLink
+from node.signing import LocalSigner
 from proto.votestore.v1 import peer_pb2, peer_pb2_grpc
 from tests.ledger.election_kit import Election
 from tests.node.shell_kit import intake_shell
@@ -62,7 +63,7 @@ def test_a_dialled_peer_s_status_sets_its_height(tmp_path: Path) -> None:
 
         shell.on_peer_message = on_peer_message  # type: ignore[method-assign]
         link = asyncio.ensure_future(
-            PeerLink(shell, key, PEER, f"127.0.0.1:{port}", ValidatorDialer(None)).run()
+            PeerLink(shell, LocalSigner(key), PEER, f"127.0.0.1:{port}", ValidatorDialer(None)).run()
         )
         try:
             await asyncio.wait_for(heard.wait(), WAIT_S)
@@ -104,7 +105,7 @@ def test_a_peer_that_sends_no_challenge_is_named_once(
         port = server.add_insecure_port("127.0.0.1:0")
         await server.start()
         link = asyncio.ensure_future(
-            PeerLink(shell, key, PEER, f"127.0.0.1:{port}", ValidatorDialer(None)).run()
+            PeerLink(shell, LocalSigner(key), PEER, f"127.0.0.1:{port}", ValidatorDialer(None)).run()
         )
         try:
             await asyncio.sleep(2 * HELLO_TIMEOUT_S + 1)  # two sessions time out waiting

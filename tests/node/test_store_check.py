@@ -166,7 +166,7 @@ def test_the_command_passes_a_sound_store_and_records_its_check(
     config = tmp_path / "node.toml"
     config.write_text(
         f'key_file = "k.json"\ngenesis = "{genesis_file}"\nlisten = "127.0.0.1:0"\ndata_dir = "{db}"\n'
-        "insecure_plaintext = true\n"
+        'peer_listen = "127.0.0.1:1"\ninsecure_plaintext = true\n'
     )
     done = _node_check("--config", str(config))
     assert (done.returncode, done.stdout) == (0, "store ok: 300 blocks checked\n"), done.stderr

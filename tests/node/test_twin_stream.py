@@ -40,6 +40,9 @@ def test_a_twin_s_stream_is_refused_and_logged_while_the_real_one_is_live(tmp_pa
         twin_config = net.workdir / "twin.toml"
         twin_config.write_text(
             text.replace(f'listen = "{net.addresses[TWIN]}"', f'listen = "127.0.0.1:{free_port()}"')
+            .replace(
+                f'peer_listen = "{net.peer_addresses[TWIN]}"', f'peer_listen = "127.0.0.1:{free_port()}"'
+            )
             .replace(f'data_dir = "node{TWIN}.data"', 'data_dir = "twin.data"')
             .replace(f"metrics_port = {net.metrics_ports[TWIN]}", "metrics_port = 0")
         )

@@ -85,7 +85,7 @@ def node_sources(genesis: Genesis, nodes: Sequence[str], dialer: ValidatorDialer
 
 def node_name(genesis: Genesis, address: str) -> str:
     """The validator's genesis name when the address is one of genesis's, else the address."""
-    return next((v.name for v in genesis.validators if v.address == address), address)
+    return next((v.name for v in genesis.validators if address in (v.public_address, v.address)), address)
 
 
 class NodeSource:

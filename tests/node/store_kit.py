@@ -4,6 +4,7 @@ bench.startup."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Final
 
@@ -30,49 +31,68 @@ GENESIS: Final = Genesis(
 )
 
 
-def open_store(path: Path) -> Store:
-    return Store(path, GENESIS, genesis_app_hash(GENESIS.chain_id))
+def open_store(path: Path, genesis: Genesis = GENESIS) -> Store:
+    return Store(path, genesis, genesis_app_hash(genesis.chain_id))
 
 
 def grow(store: Store, blocks: int) -> None:
     """Commit `blocks` empty blocks on the store's tip, each with a real commit certificate."""
-    app = ElectionApp(ChainPolicy.from_genesis(GENESIS), store.app_reader())
-    empty = tx_root([])
-    no_evidence = evidence_root([])
+    app = ElectionApp(ChainPolicy.from_genesis(store.genesis), store.app_reader())
     for _ in range(blocks):
-        tip = store.tip
-        ctx = BlockContext(tip.height + 1, tip.time_ms + BLOCK_MS)
-        outcome = app.execute_block(ctx, [])
-        header = ledger_pb2.BlockHeader(
-            chain_id=GENESIS.chain_id,
-            height=ctx.height,
-            time_ms=ctx.time_ms,
-            prev_block_hash=tip.block_id,
-            tx_root=empty,
-            app_hash=tip.app_hash,
-            results_hash=tip.results_hash,
-            proposer=ctx.height % len(KEYS),
-            evidence_hash=no_evidence,
-        )
-        identity = block_id(header)
-        certificate = ledger_pb2.CommitCertificate(height=ctx.height, round=0, block_id=identity)
-        for i in range(3):
-            message = vote_signing_bytes(GENESIS.chain_id, ledger_pb2.PRECOMMIT, ctx.height, 0, i, identity)
-            certificate.signatures.add(validator=i, signature=KEYS[i].sign(message).signature)
-        store.commit_block(
-            ledger_pb2.Block(header=header), certificate, outcome.results, outcome.app_hash, outcome.writes
-        )
-        app.commit(outcome)
+        commit(store, app, [])
 
 
-def flip_byte(path: Path, key: bytes) -> None:
-    """Flip one bit in the middle of the record at `key` of a closed store."""
+def commit(store: Store, app: ElectionApp, txs: Sequence[bytes], time_ms: int | None = None) -> None:
+    """Execute `txs` as the next block (BLOCK_MS after the tip unless `time_ms`) and commit it
+    with a real commit certificate (3 of the 4 KEYS: the store's genesis must have them)."""
+    genesis = store.genesis
+    tip = store.tip
+    ctx = BlockContext(tip.height + 1, tip.time_ms + BLOCK_MS if time_ms is None else time_ms)
+    outcome = app.execute_block(ctx, txs)
+    header = ledger_pb2.BlockHeader(
+        chain_id=genesis.chain_id,
+        height=ctx.height,
+        time_ms=ctx.time_ms,
+        prev_block_hash=tip.block_id,
+        tx_root=tx_root(txs),
+        app_hash=tip.app_hash,
+        results_hash=tip.results_hash,
+        proposer=ctx.height % len(KEYS),
+        evidence_hash=evidence_root([]),
+    )
+    identity = block_id(header)
+    certificate = ledger_pb2.CommitCertificate(height=ctx.height, round=0, block_id=identity)
+    for i in range(3):
+        message = vote_signing_bytes(genesis.chain_id, ledger_pb2.PRECOMMIT, ctx.height, 0, i, identity)
+        certificate.signatures.add(validator=i, signature=KEYS[i].sign(message).signature)
+    store.commit_block(
+        ledger_pb2.Block(header=header, txs=txs),
+        certificate,
+        outcome.results,
+        outcome.app_hash,
+        outcome.writes,
+    )
+    app.commit(outcome)
+
+
+def genesis_for(chain_id: str, admins: Sequence[bytes], genesis_time_ms: int) -> Genesis:
+    """GENESIS's validators under another chain id and admins (a chain of tests.ledger.harness)."""
+    return Genesis(
+        chain_id=chain_id,
+        genesis_time_ms=genesis_time_ms,
+        validators=GENESIS.validators,
+        admins=tuple(admins),
+    )
+
+
+def flip_byte(path: Path, key: bytes, at: int | None = None) -> None:
+    """Flip one bit of the record at `key` of a closed store: at byte `at`, else in the middle."""
     import plyvel
 
     db = plyvel.DB(str(path))
     try:
         value = bytearray(db.get(key))
-        value[len(value) // 2] ^= 0x01
+        value[len(value) // 2 if at is None else at] ^= 0x01
         db.put(key, bytes(value), sync=True)
     finally:
         db.close()

@@ -202,8 +202,6 @@ async def _serve(
     server = grpc.aio.server(
         options=[*SERVER_OPTIONS, NO_PORT_SHARING], maximum_concurrent_rpcs=MAX_CONCURRENT_RPCS
     )
-    peer_service = PeerService(shell)
-    add_service(server, peer_service, peer_pb2.DESCRIPTOR.services_by_name["Peer"])
     stop = asyncio.Event()
     damage: list[_Damaged] = []
 
@@ -214,6 +212,8 @@ async def _serve(
         damage.append(_Damaged(exc, found))
         stop.set()
 
+    peer_service = PeerService(shell)
+    add_service(server, peer_service, peer_pb2.DESCRIPTOR.services_by_name["Peer"], damaged)
     add_service(server, NodeService(shell), node_pb2.DESCRIPTOR.services_by_name["Node"], damaged)
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)

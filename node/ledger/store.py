@@ -31,7 +31,14 @@ from google.protobuf.message import DecodeError as ProtobufDecodeError
 from election.state_keys import META_APP_HASH
 from node.ledger.chain_check import SPOT_CHECKS as SPOT_CHECKS
 from node.ledger.chain_check import ChainCheck, StartCheck
-from node.ledger.state import STATE, StateRecords, put_writes, split_record
+from node.ledger.state import (
+    STATE,
+    StateRecords,
+    UncheckedRecords,
+    put_writes,
+    split_record,
+    stored_value,
+)
 from node.ledger.tip import Tip as Tip
 from proto.votestore.v1 import election_pb2, ledger_pb2
 from votestore.blocks import GENESIS_RESULTS_ROOT, results_root
@@ -129,6 +136,15 @@ class Store:
     def app_reader(self) -> StateRecords:
         """Committed application state, each record checked as it is read (node.ledger.state)."""
         return self._records
+
+    def unchecked_state(self) -> UncheckedRecords:
+        """Application state as stored, nothing checked (`ledger export --data-dir`)."""
+        return UncheckedRecords(self._db)
+
+    def state_items(self) -> Iterator[tuple[bytes, bytes]]:
+        """Every application-state record (key, value) as stored, unchecked, in key order."""
+        for key, raw in self.raw_items(STATE):
+            yield key[len(STATE) :], stored_value(raw)
 
     def _load_tip(self) -> Tip:
         return self.tip_at(self._height)

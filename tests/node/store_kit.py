@@ -4,14 +4,17 @@ bench.startup."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import hashlib
+import struct
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Final
 
 import nacl.signing
 
+from election import state_keys
 from election.app import ElectionApp
-from election.app_hash import genesis_app_hash
+from election.app_hash import genesis_app_hash, next_app_hash
 from election.policy import BlockContext, ChainPolicy
 from node.ledger.store import Store
 from proto.votestore.v1 import ledger_pb2
@@ -45,10 +48,48 @@ def grow(store: Store, blocks: int) -> None:
 def commit(store: Store, app: ElectionApp, txs: Sequence[bytes], time_ms: int | None = None) -> None:
     """Execute `txs` as the next block (BLOCK_MS after the tip unless `time_ms`) and commit it
     with a real commit certificate (3 of the 4 KEYS: the store's genesis must have them)."""
-    genesis = store.genesis
     tip = store.tip
     ctx = BlockContext(tip.height + 1, tip.time_ms + BLOCK_MS if time_ms is None else time_ms)
     outcome = app.execute_block(ctx, txs)
+    block, certificate = _certified(store, ctx, txs)
+    store.commit_block(block, certificate, outcome.results, outcome.app_hash, outcome.writes)
+    app.commit(outcome)
+
+
+def commit_writes(store: Store, writes: Mapping[bytes, bytes | None]) -> None:
+    """Commit an empty block, with a real certificate, whose state writes are `writes` as given
+    (not executed: a bench's way to a large state fast; the app hash chain commits to them as to
+    any block's writes, so every check of the store holds)."""
+    tip = store.tip
+    ctx = BlockContext(tip.height + 1, tip.time_ms + BLOCK_MS)
+    app_hash = next_app_hash(tip.app_hash, writes)
+    block, certificate = _certified(store, ctx, [])
+    meta = {
+        state_keys.META_HEIGHT: struct.pack(">q", ctx.height),
+        state_keys.META_TIME: struct.pack(">q", ctx.time_ms),
+        state_keys.META_APP_HASH: app_hash,
+    }
+    store.commit_block(block, certificate, [], app_hash, {**writes, **meta})
+
+
+def add_roll(store: Store, election_id: str, voters: int, per_block: int) -> None:
+    """`voters` roll entries of `election_id` (credential keys sha256(i)), `per_block` a block."""
+    group = state_keys.encode_group(0)
+    for first in range(0, voters, per_block):
+        commit_writes(
+            store,
+            {
+                state_keys.roll_entry(election_id, hashlib.sha256(i.to_bytes(8, "big")).digest()): group
+                for i in range(first, min(voters, first + per_block))
+            },
+        )
+
+
+def _certified(
+    store: Store, ctx: BlockContext, txs: Sequence[bytes]
+) -> tuple[ledger_pb2.Block, ledger_pb2.CommitCertificate]:
+    genesis = store.genesis
+    tip = store.tip
     header = ledger_pb2.BlockHeader(
         chain_id=genesis.chain_id,
         height=ctx.height,
@@ -65,14 +106,7 @@ def commit(store: Store, app: ElectionApp, txs: Sequence[bytes], time_ms: int | 
     for i in range(3):
         message = vote_signing_bytes(genesis.chain_id, ledger_pb2.PRECOMMIT, ctx.height, 0, i, identity)
         certificate.signatures.add(validator=i, signature=KEYS[i].sign(message).signature)
-    store.commit_block(
-        ledger_pb2.Block(header=header, txs=txs),
-        certificate,
-        outcome.results,
-        outcome.app_hash,
-        outcome.writes,
-    )
-    app.commit(outcome)
+    return ledger_pb2.Block(header=header, txs=txs), certificate
 
 
 def genesis_for(chain_id: str, admins: Sequence[bytes], genesis_time_ms: int) -> Genesis:

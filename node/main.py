@@ -155,6 +155,8 @@ def run_node(config_path: Path) -> None:
         asyncio.run(_serve(config, genesis, index, key, store, app))
     except _Damaged as damaged:
         raise _stop_damaged(config.data_dir, damaged.exc, damaged.found) from None
+    except StoreCorrupted as exc:  # read while wiring the parts (the last-signed record, say)
+        raise _stop_damaged(config.data_dir, exc, "at start") from None
     finally:
         store.close()
 

@@ -279,8 +279,9 @@ class Store:
     def pending_evidence(self) -> list[ledger_pb2.Evidence]:
         found = []
         for _, raw in self._db.iterator(prefix=_EVIDENCE):
-            evidence = ledger_pb2.Evidence()
-            evidence.ParseFromString(raw)
+            evidence: ledger_pb2.Evidence = _parse(
+                ledger_pb2.Evidence(), raw, self._height, "pending evidence"
+            )
             found.append(evidence)
         return found
 

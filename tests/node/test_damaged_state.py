@@ -9,10 +9,12 @@ node is stopped."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import grpc
@@ -86,8 +88,11 @@ def _refuses_again_at_once(net: LocalNet, i: int, first: str) -> None:
     assert time.monotonic() - began < REFUSE_WAIT_S
 
 
-def test_a_damaged_record_read_while_serving_stops_once_and_marks_the_store(tmp_path: Path) -> None:
-    election_id = "dmg-serve"
+@contextlib.contextmanager
+def _damaged_node(tmp_path: Path, election_id: str) -> Iterator[tuple[LocalNet, int]]:
+    """A running 4-node cluster whose node 0 was stopped, had a byte of `election_id`'s record
+    flipped, and was started again (its start check passes: it reads no state record); the
+    height the record names."""
     with LocalNet.create(tmp_path / "net") as net:
         net.start_all()
         net.wait_ready()
@@ -96,6 +101,12 @@ def test_a_damaged_record_read_while_serving_stops_once_and_marks_the_store(tmp_
         height = _flip_election_record(net, 0, election_id)
         net.start(0)
         net.wait_ready([0])
+        yield net, height
+
+
+def test_a_damaged_record_read_while_serving_stops_once_and_marks_the_store(tmp_path: Path) -> None:
+    election_id = "dmg-serve"
+    with _damaged_node(tmp_path, election_id) as (net, height):
         with grpc.insecure_channel(net.addresses[0]) as channel, pytest.raises(grpc.RpcError) as refused:
             node_pb2_grpc.NodeStub(channel).GetElection(
                 node_pb2.GetElectionRequest(election_id=election_id), timeout=RPC_TIMEOUT_S
@@ -143,14 +154,7 @@ def test_a_damaged_record_read_while_serving_stops_once_and_marks_the_store(tmp_
 
 def test_a_damaged_record_read_executing_a_block_stops_once_and_marks_the_store(tmp_path: Path) -> None:
     election_id = "dmg-exec"
-    with LocalNet.create(tmp_path / "net") as net:
-        net.start_all()
-        net.wait_ready()
-        _election_with_roll(net, election_id)
-        assert net.stop(0) == 0
-        height = _flip_election_record(net, 0, election_id)
-        net.start(0)
-        net.wait_ready([0])
+    with _damaged_node(tmp_path, election_id) as (net, height):
         more = roll_load(net.genesis.chain_id, election_id, batches=3)[2]  # batch 2, the next one
         submit(net.addresses[1], more)
         wait_committed(net.addresses[1], tx_hash(more))
@@ -159,4 +163,27 @@ def test_a_damaged_record_read_executing_a_block_stops_once_and_marks_the_store(
         record = f"state record election record (election '{election_id}')"
         assert first.startswith(f"error: store corrupted at height {height}: {record}"), first
         assert "; this store is marked damaged" in first, first
+        _refuses_again_at_once(net, 0, first)
+
+
+def test_a_damaged_last_signed_record_stops_the_start_once_and_marks_the_store(tmp_path: Path) -> None:
+    """The consensus last-signed record is read as the node wires its parts, after the store
+    check: damage there stops the start with its name and marks the store, like any other."""
+    with LocalNet.create(tmp_path / "net") as net:
+        net.start_all()
+        net.wait_ready()
+        net.wait_height(3)
+        assert net.stop(0) == 0
+        db = plyvel.DB(str(net.data_dir(0)))
+        try:
+            raw = bytearray(db.get(b"k/last_signed"))
+            raw[0] ^= 0xFF
+            db.put(b"k/last_signed", bytes(raw), sync=True)
+        finally:
+            db.close()
+        net.start(0)
+        assert _exit_code(net, 0, EXIT_WAIT_S) == 1
+        first = _last_line(net, 0)
+        assert first.startswith("error: store corrupted at height "), first
+        assert "last-signed record does not decode (found at start); this store is marked damaged" in first
         _refuses_again_at_once(net, 0, first)

@@ -253,3 +253,30 @@ def test_the_offline_check_names_every_damaged_record_in_every_keyspace(
     assert done.stderr.startswith(f"error: store damaged: {len(lines)} damaged record(s) in {tip} blocks"), (
         done.stderr
     )
+
+
+def test_a_heights_journal_is_checked_once_however_many_records_it_wrote(
+    opened: tuple[Path, Election], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The per-read cost does not grow with the state: reading every record again scans each
+    height's journal once (the LRU of checked heights), the rest is one get and a comparison."""
+    import node.ledger.state as state
+
+    path, _ = opened
+    scanned: list[int] = []
+    real = state.journal_writes
+
+    def counted(db: object, height: int) -> dict[bytes, bytes | None]:
+        scanned.append(height)
+        return real(db, height)
+
+    monkeypatch.setattr(state, "journal_writes", counted)
+    app, store = _app(path)
+    try:
+        for _ in range(3):
+            for voter in range(VOTERS):
+                app.roll_group(ELECTION, voter_key(voter))
+                app.voted_tx(ELECTION, voter_key(voter))
+    finally:
+        store.close()  # type: ignore[attr-defined]
+    assert scanned and len(scanned) == len(set(scanned)), scanned

@@ -124,4 +124,3 @@ def describe(key: bytes) -> str:
     if len(tail) == 4:
         return f"{kind} ({named}, trustee {struct.unpack('>I', tail)[0]})"
     return f"{kind} ({named}, {tail[:16].hex()})"
-

@@ -124,6 +124,17 @@ def check_store(data_dir: Path, genesis: Genesis, *, clear_damage: bool = False)
     return StoreReport(store.height, findings, marker.marked(data_dir), cleared)
 
 
+def require_clean_store(data_dir: Path, genesis: Genesis) -> int:
+    """check_store for a caller that needs a sound store (`node backup`, `node restore`): the
+    blocks checked, or StoreCorrupted naming the first damaged record (and how many more)."""
+    report = check_store(data_dir, genesis)
+    if report.findings:
+        first, rest = report.findings[0], len(report.findings) - 1
+        more = f" (and {rest} more damaged record(s): votestore node check)" if rest else ""
+        raise StoreCorrupted(first.height, f"{first.keyspace}: {first.what}{more}")
+    return report.blocks
+
+
 @dataclass(frozen=True, slots=True)
 class StoreReport:
     """What `check_store` found: the blocks walked, each damaged record, the damage mark left

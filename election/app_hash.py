@@ -37,6 +37,17 @@ def encode_writes(writes: Writes) -> bytes:
     return bytes(out)
 
 
-def next_app_hash(previous: bytes, writes: Writes) -> bytes:
+def writes_digest(writes: Writes) -> bytes:
+    """The digest of a block's writes the app hash chain commits to (a store's journal of the
+    height must hash to it)."""
+    return sha256(encode_writes(writes))
+
+
+def chained_app_hash(previous: bytes, digest: bytes) -> bytes:
+    """app_hash(h) from app_hash(h-1) and the digest of h's writes."""
     assert len(previous) == HASH_BYTES, len(previous)
-    return sha256(APP_HASH_DOMAIN + previous + sha256(encode_writes(writes)))
+    return sha256(APP_HASH_DOMAIN + previous + digest)
+
+
+def next_app_hash(previous: bytes, writes: Writes) -> bytes:
+    return chained_app_hash(previous, writes_digest(writes))

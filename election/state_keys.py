@@ -93,3 +93,34 @@ def decode_ids(raw: bytes | None) -> list[str]:
         at += 1 + size
     assert at == len(data), "truncated id list"
     return ids
+
+
+_KINDS: Final = {
+    b"e": "election record",
+    b"r": "roll entry",
+    b"v": "vote record",
+    b"d": "key-generation deal",
+    b"x": "disqualification",
+    b"k": "verification key",
+    b"s": "decryption share",
+}
+
+
+def describe(key: bytes) -> str:
+    """Name a state record for a person: its keyspace, election and voter or trustee (a voter
+    by the first 8 bytes of the credential key, in hex), e.g. `roll entry (election 'e1', voter
+    3f2a…)`. Total on any bytes, since it names records read from a damaged store."""
+    if key.startswith((b"i/", META_PREFIX)):
+        return f"index record {key.decode(errors='replace')!r}"
+    kind = _KINDS.get(key[:1])
+    if kind is None or key[1:2] != b"/":
+        return f"unknown record {key[:48].hex()}"
+    election_id, _, tail = key[2:].partition(b"/")
+    named = f"election {election_id.decode(errors='replace')!r}"
+    if not tail:
+        return f"{kind} ({named})"
+    if key[:1] in (b"r", b"v"):
+        return f"{kind} ({named}, voter {tail[:8].hex()}…)"
+    if len(tail) == 4:
+        return f"{kind} ({named}, trustee {struct.unpack('>I', tail)[0]})"
+    return f"{kind} ({named}, {tail[:16].hex()})"

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
@@ -20,8 +21,10 @@ from election.policy import ChainPolicy
 from node.catchup import catch_up_forever
 from node.clock import AsyncioClock
 from node.config import NodeConfig, key_unlock, load_node_config
+from node.ledger import damage as marker
 from node.ledger.check_ahead import keep_checking
 from node.ledger.store import Store
+from node.ledger.walk import Finding, walk
 from node.metrics import NodeMetrics
 from node.proposer import BlockValidity
 from node.rpc.peer import SERVER_OPTIONS, PeerLink, PeerService
@@ -78,8 +81,15 @@ def _signer(config: NodeConfig, config_path: Path) -> Signer:
 
 def open_store(config: NodeConfig, genesis: Genesis) -> tuple[Store, ElectionApp]:
     """Open the store and run its start-up check (a cost that does not grow with the chain,
-    Store.check_start); refuse a damaged store, naming the height."""
-    store = Store(config.data_dir, genesis, genesis_app_hash(genesis.chain_id))
+    Store.check_start); refuse a damaged store, naming the height. A store marked damaged
+    (node.ledger.damage) is refused at once, unread; damage found here marks it."""
+    found = marker.marked(config.data_dir)
+    if found is not None:
+        raise marker.refused(config.data_dir, found)
+    try:
+        store = Store(config.data_dir, genesis, genesis_app_hash(genesis.chain_id))
+    except StoreCorrupted as exc:
+        raise _stop_damaged(config.data_dir, exc, "at start") from None
     try:
         checked = store.check_start()
         log.info(
@@ -89,10 +99,19 @@ def open_store(config: NodeConfig, genesis: Genesis) -> tuple[Store, ElectionApp
             len(checked.spots),
         )
         app = _app_at_tip(store, genesis)
+    except StoreCorrupted as exc:
+        store.close()
+        raise _stop_damaged(config.data_dir, exc, "at start") from None
     except BaseException:
         store.close()
         raise
     return store, app
+
+
+def _stop_damaged(data_dir: Path, exc: StoreCorrupted, found: str) -> StoreCorrupted:
+    """Mark the store damaged (the next start refuses at once) and say what to do."""
+    marker.mark(data_dir, exc, found)
+    return marker.refused(data_dir, StoreCorrupted(exc.height, f"{exc.why} (found {found})"))
 
 
 def _transport(
@@ -105,21 +124,45 @@ def _transport(
     return credentials, ValidatorDialer.with_tls(genesis, config.tls.validator_cas)
 
 
-def check_store(data_dir: Path, genesis: Genesis) -> int:
-    """The offline full check of a stopped node's store (`votestore node check`): every block
-    from genesis and the application state's tip, recorded as checked when it passes (the
-    next start then checks only what is above); return the number of blocks checked, raise
-    StoreCorrupted naming the first height at fault. Refuses a store a running node holds
+def check_store(data_dir: Path, genesis: Genesis, *, clear_damage: bool = False) -> StoreReport:
+    """The offline walk of a stopped node's whole store (`votestore node check`,
+    node.ledger.walk): every damaged record in every keyspace, with its height. A clean store
+    is recorded as checked (the next start checks only what is above), and with `clear_damage`
+    its damage mark is removed — never otherwise. Refuses a store a running node holds
     (LevelDB's lock) and a data dir with no store in it, rather than create one."""
     if not (data_dir / "CURRENT").is_file():
         raise ConfigError(f"no store in {data_dir}")
     store = Store(data_dir, genesis, genesis_app_hash(genesis.chain_id))
     try:
-        checked = store.check_whole()
-        _app_at_tip(store, genesis)
+        findings = walk(store)
+        if not findings:
+            store.record_checked()
     finally:
         store.close()
-    return checked
+    cleared = clear_damage and not findings and marker.clear(data_dir)
+    return StoreReport(store.height, findings, marker.marked(data_dir), cleared)
+
+
+def require_clean_store(data_dir: Path, genesis: Genesis) -> int:
+    """check_store for a caller that needs a sound store (`node backup`, `node restore`): the
+    blocks checked, or StoreCorrupted naming the first damaged record (and how many more)."""
+    report = check_store(data_dir, genesis)
+    if report.findings:
+        first, rest = report.findings[0], len(report.findings) - 1
+        more = f" (and {rest} more damaged record(s): votestore node check)" if rest else ""
+        raise StoreCorrupted(first.height, f"{first.keyspace}: {first.what}{more}")
+    return report.blocks
+
+
+@dataclass(frozen=True, slots=True)
+class StoreReport:
+    """What `check_store` found: the blocks walked, each damaged record, the damage mark left
+    (None if none or cleared) and whether this check cleared one."""
+
+    blocks: int
+    findings: list[Finding]
+    marked: StoreCorrupted | None
+    cleared: bool
 
 
 def _app_at_tip(store: Store, genesis: Genesis) -> ElectionApp:
@@ -140,8 +183,21 @@ def run_node(config_path: Path) -> None:
     log.info("event=store_ok height=%d validator=%d chain=%s", store.height, index, genesis.chain_id)
     try:
         asyncio.run(_serve(config, genesis, index, signer, store, app))
+    except _Damaged as damaged:
+        raise _stop_damaged(config.data_dir, damaged.exc, damaged.found) from None
+    except StoreCorrupted as exc:  # read while wiring the parts (the last-signed record, say)
+        raise _stop_damaged(config.data_dir, exc, "at start") from None
     finally:
         store.close()
+
+
+class _Damaged(Exception):
+    """A running node found its store damaged: stop, marking it (run_node)."""
+
+    def __init__(self, exc: StoreCorrupted, found: str) -> None:
+        super().__init__(str(exc))
+        self.exc = exc
+        self.found = found
 
 
 async def _serve(
@@ -176,18 +232,18 @@ async def _serve(
         clock=clock,
     )
     public_server, peer_server = _server(), _server()
-    peer_service = PeerService(shell)
-    add_service(peer_server, peer_service, peer_pb2.DESCRIPTOR.services_by_name["Peer"])
     stop = asyncio.Event()
-    damage: list[StoreCorrupted] = []
+    damage: list[_Damaged] = []
 
-    def damaged(exc: StoreCorrupted) -> None:
+    def damaged(exc: StoreCorrupted, found: str = "while serving") -> None:
         """A read found a damaged record: stop rather than serve from this store (once)."""
         if not damage:
             log.error("event=store_corrupted height=%d why=%s", exc.height, exc.why)
-        damage.append(exc)
+        damage.append(_Damaged(exc, found))
         stop.set()
 
+    peer_service = PeerService(shell)
+    add_service(peer_server, peer_service, peer_pb2.DESCRIPTOR.services_by_name["Peer"], damaged)
     node_service, node_api = NodeService(shell), node_pb2.DESCRIPTOR.services_by_name["Node"]
     add_service(public_server, node_service, node_api, damaged)
     add_service(peer_server, node_service, node_api, damaged, only=PEER_NODE_METHODS)
@@ -216,7 +272,13 @@ async def _serve(
             shell.spawn(PeerLink(shell, signer, peer, address, dialer).run())
     shell.spawn(catch_up_forever(shell, addresses, dialer))
     shell.start_watchdog()
-    shell.spawn(keep_checking(store, report=metrics.store_checked.set))
+    shell.spawn(
+        keep_checking(
+            store,
+            report=metrics.store_checked.set,
+            on_damage=lambda exc: damaged(exc, "checking the chain behind the tip"),
+        )
+    )
     await health_servicer.set("", health_pb2.HealthCheckResponse.SERVING)
     log.info(
         "event=serving listen=%s peer_listen=%s validator=%d height=%d",
@@ -243,9 +305,10 @@ async def _serve(
     if pool is not None:
         await pool.close()
     if consensus_task in done and not consensus_task.cancelled():
-        consensus_task.result()  # re-raise what stopped consensus
+        try:
+            consensus_task.result()  # re-raise what stopped consensus
+        except StoreCorrupted as exc:
+            log.error("event=store_corrupted height=%d why=%s", exc.height, exc.why)
+            raise _Damaged(exc, "executing a block") from None
     if damage:
-        raise StoreCorrupted(
-            damage[0].height,
-            f"{damage[0].why} (found while serving; restore a backup or re-sync: docs/admin.md)",
-        )
+        raise damage[0]

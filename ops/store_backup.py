@@ -37,7 +37,7 @@ import plyvel
 from election.app_hash import genesis_app_hash
 from node.consensus import LastSigned
 from node.ledger.store import Store
-from node.main import check_store
+from node.main import require_clean_store
 from node.wire import decode_last_signed
 from votestore import version as build
 from votestore.errors import ConfigError
@@ -130,7 +130,7 @@ def backup(data_dir: Path, genesis: Genesis, out: Path) -> Manifest:
     restore that needed it."""
     if out.exists():
         raise ConfigError(f"{out} exists: a backup is never written over another file")
-    check_store(data_dir, genesis)  # no store, a running node's store, damage: one line each
+    require_clean_store(data_dir, genesis)  # no store, a running node's store, damage: one line each
     partial = out.with_name(out.name + ".partial")
     records_path = out.with_name(out.name + ".records.partial")
     store = _open(data_dir, genesis)
@@ -271,7 +271,7 @@ def restore(
         raise ConfigError(f"{staging} exists (an earlier restore stopped part way?): move it away first")
     progress(f"writing {manifest.records} records (height {manifest.height}) to {staging}")
     _write_store(path, manifest, staging)
-    check_store(staging, genesis)
+    require_clean_store(staging, genesis)
     marked = watch_before_signing or was_marked
     if marked:
         store = _open(staging, genesis)

@@ -3,8 +3,10 @@ from its LevelDB — for a store its node refuses to serve (it found damage at s
 is gone, so the verifier can still judge it and name the node and the height.
 
 Nothing is checked or repaired here: blocks are written as stored, up to the first record that
-does not decode (the verifier then names the heights the file lacks), and the election states as
-the store's application state holds them (one that does not decode is left out, and said).
+does not decode (the verifier then names the heights the file lacks), the election states as
+the store's application state holds them (one that does not decode is left out, and said), and
+every application-state record as stored, which the verifier compares with its replay record by
+record. A store its node marked damaged (node.ledger.damage) is exported all the same.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ def _elections(
     store: Store, genesis: Genesis, warn: Callable[[str], None]
 ) -> tuple[list[election_pb2.ElectionState], int | None]:
     try:
-        app = ElectionApp(ChainPolicy.from_genesis(genesis), store.app_reader())
+        app = ElectionApp(ChainPolicy.from_genesis(genesis), store.unchecked_state())
         ids = app.list_elections()
     except (VotestoreError, ValueError) as exc:
         warn(f"application state unreadable, no election states exported: {exc}")
@@ -71,7 +73,9 @@ def export_store(genesis: Genesis, data_dir: Path, path: Path, name: str, warn: 
             state_height=state_height,
         )
         with partial.open("wb") as out:
-            written = write_ledger(out, header, elections, _blocks(store, store.height, warn))
+            written = write_ledger(
+                out, header, elections, _blocks(store, store.height, warn), store.state_items()
+            )
         partial.replace(path)
         return written
     except BaseException:

@@ -72,8 +72,12 @@ class ChainCheck:
         operator run the long check on a stopped node, without a startupProbe's limit, before
         the first start on a store that has no record yet."""
         checked = sum(1 for _ in self.check_chain())
-        self._record_check(self._store.tip, sync=True)
+        self.record_tip()
         return checked
+
+    def record_tip(self) -> None:
+        """Record the tip as checked: only after a check of the whole chain passed."""
+        self._record_check(self._store.tip, sync=True)
 
     def check_start(self, spot_checks: int = SPOT_CHECKS, rng: random.Random | None = None) -> StartCheck:
         """The node's start-up check: the heights above the recorded check, the record against
@@ -140,6 +144,10 @@ class ChainCheck:
         for height in range(checked_to + 1, last + 1):
             parent = self._check_height(parent, height, keys)
         return parent
+
+    def check_one(self, parent: Tip, height: int, keys: Sequence[bytes]) -> Tip:
+        """The per-height rule for one height (the offline walk, node.ledger.walk)."""
+        return self._check_height(parent, height, keys)
 
     def _check_height(self, parent: Tip, height: int, keys: Sequence[bytes]) -> Tip:
         """Check the stored block at `height` as the child of `parent` (links, roots, its

@@ -25,16 +25,20 @@ async def keep_checking(
     period_s: float = PERIOD_S,
     max_blocks: int = MAX_BLOCKS,
     report: Callable[[int], None] = lambda _: None,
+    on_damage: Callable[[StoreCorrupted], None] | None = None,
 ) -> None:
-    """Until cancelled, or until damage is found: then it is logged once with its height and the
-    record stays below it, so the node's next start refuses the store naming that height (the
-    running node goes on with the state it holds in memory; it does not re-read old blocks).
+    """Until cancelled, or until damage is found: then the record stays below it and `on_damage`
+    hears of it (the node marks the store and stops, node.ledger.damage); without `on_damage`
+    it is logged once with its height, and the next start refuses the store naming that height.
     `report` gets the height the record reaches after each period (the node's metric)."""
     while True:
         await asyncio.sleep(period_s)
         try:
             store.check_ahead(max_blocks)
         except StoreCorrupted as exc:
-            log.error("event=store_corrupted height=%d why=%s", exc.height, exc.why)
+            if on_damage is None:
+                log.error("event=store_corrupted height=%d why=%s", exc.height, exc.why)
+            else:
+                on_damage(exc)
             return
         report(store.checked_height)

@@ -1,5 +1,6 @@
-"""The node's LevelDB: blocks, certificates, results, the transaction index, application state and
-the consensus last-signed record, each under its own key prefix.
+"""The node's LevelDB: blocks, certificates, results, the transaction index, application state
+with its journal per height (node.ledger.state: each record checked as it is read) and the
+consensus last-signed record, each under its own key prefix.
 
 A committed block goes in as one write batch with sync: block, certificate, results, index
 entries, the app hash it left, and the application's writes — applied whole or not at all.
@@ -30,6 +31,14 @@ from google.protobuf.message import DecodeError as ProtobufDecodeError
 from election.state_keys import META_APP_HASH
 from node.ledger.chain_check import SPOT_CHECKS as SPOT_CHECKS
 from node.ledger.chain_check import ChainCheck, StartCheck
+from node.ledger.state import (
+    STATE,
+    StateRecords,
+    UncheckedRecords,
+    put_writes,
+    split_record,
+    stored_value,
+)
 from node.ledger.tip import Tip as Tip
 from proto.votestore.v1 import election_pb2, ledger_pb2
 from votestore.blocks import GENESIS_RESULTS_ROOT, results_root
@@ -37,7 +46,6 @@ from votestore.encoding import block_id, canonical, tx_hash
 from votestore.errors import ConfigError, StoreCorrupted
 from votestore.genesis import Genesis
 
-APP_PREFIX: Final = b"a/"
 _BLOCK: Final = b"b/"
 _CERT: Final = b"c/"
 _RESULTS: Final = b"r/"
@@ -49,6 +57,9 @@ _META_HEIGHT: Final = b"k/height"
 _META_GENESIS: Final = b"k/genesis"
 _META_LAST_SIGNED: Final = b"k/last_signed"
 _META_WATCH: Final = b"k/watch_before_signing"
+_META_FORMAT: Final = b"k/format"
+FORMAT: Final = b"state-journal/1"
+"""State records tagged with their height, and a journal per height (node.ledger.state)."""
 _META_CHECKED: Final = b"k/checked"
 """Height (8 bytes, big-endian) and block id the last successful check of the chain reached."""
 MAX_PENDING_EVIDENCE: Final = 256
@@ -62,19 +73,6 @@ def _h(height: int) -> bytes:
 class TxLocation:
     height: int
     index: int
-
-
-class AppStateReader:
-    """The application's view of committed state: the app prefix of the store."""
-
-    __slots__ = ("_db",)
-
-    def __init__(self, db: Any) -> None:
-        self._db = db
-
-    def get(self, key: bytes) -> bytes | None:
-        value: bytes | None = self._db.get(key)
-        return value
 
 
 def _parse(message: Any, raw: bytes | None, height: int, what: str) -> Any:
@@ -104,7 +102,7 @@ class Store:
             raise StoreCorrupted(0, f"LevelDB reports corruption: {exc}") from None
         self._genesis = genesis
         self._genesis_app_hash = genesis_app_hash
-        self._app = self._db.prefixed_db(APP_PREFIX)
+        self._records = StateRecords(self._db, self)
         recorded = self._db.get(_META_GENESIS)
         if recorded is None:
             self._db.put(_META_GENESIS, genesis.hash(), sync=True)
@@ -113,6 +111,15 @@ class Store:
             raise ConfigError(f"store {path} belongs to another genesis (hash {recorded.hex()[:16]}…)")
         raw_height = self._db.get(_META_HEIGHT)
         self._height = 0 if raw_height is None else struct.unpack(">Q", raw_height)[0]
+        stored_format = self._db.get(_META_FORMAT)
+        if stored_format is None and self._height == 0:
+            self._db.put(_META_FORMAT, FORMAT, sync=True)
+        elif stored_format != FORMAT:
+            self._db.close()
+            raise ConfigError(
+                f"store {path} was written by an older votestore (no per-record state check):"
+                " move it aside and start on an empty data dir to re-sync from peers (docs/admin.md)"
+            )
         self._tip = self.genesis_tip() if self._height == 0 else self._load_tip()
 
     def close(self) -> None:
@@ -126,8 +133,18 @@ class Store:
     def tip(self) -> Tip:
         return self._tip
 
-    def app_reader(self) -> AppStateReader:
-        return AppStateReader(self._app)
+    def app_reader(self) -> StateRecords:
+        """Committed application state, each record checked as it is read (node.ledger.state)."""
+        return self._records
+
+    def unchecked_state(self) -> UncheckedRecords:
+        """Application state as stored, nothing checked (`ledger export --data-dir`)."""
+        return UncheckedRecords(self._db)
+
+    def state_items(self) -> Iterator[tuple[bytes, bytes]]:
+        """Every application-state record (key, value) as stored, unchecked, in key order."""
+        for key, raw in self.raw_items(STATE):
+            yield key[len(STATE) :], stored_value(raw)
 
     def _load_tip(self) -> Tip:
         return self.tip_at(self._height)
@@ -219,13 +236,10 @@ class Store:
                 batch.put(_TX_INDEX + digest, _TX_LOCATION.pack(height, index))
             for evidence in block.evidence:
                 batch.delete(_EVIDENCE + _evidence_key(evidence))
-            for app_key, value in app_writes.items():
-                if value is None:
-                    batch.delete(APP_PREFIX + app_key)
-                else:
-                    batch.put(APP_PREFIX + app_key, value)
+            put_writes(batch, height, app_writes)
             batch.put(_META_HEIGHT, key)
         self._height = height
+        self._records.verified(height)
         self._tip = Tip(height, block_id(block.header), block.header.time_ms, app_hash, results_root(results))
         return self._tip
 
@@ -265,8 +279,9 @@ class Store:
     def pending_evidence(self) -> list[ledger_pb2.Evidence]:
         found = []
         for _, raw in self._db.iterator(prefix=_EVIDENCE):
-            evidence = ledger_pb2.Evidence()
-            evidence.ParseFromString(raw)
+            evidence: ledger_pb2.Evidence = _parse(
+                ledger_pb2.Evidence(), raw, self._height, "pending evidence"
+            )
             found.append(evidence)
         return found
 
@@ -277,6 +292,10 @@ class Store:
 
     def check_whole(self) -> int:
         return ChainCheck(self).check_whole()
+
+    def record_checked(self) -> None:
+        """Record the tip as checked (after a clean offline walk, node.ledger.walk)."""
+        ChainCheck(self).record_tip()
 
     def check_start(self, spot_checks: int = SPOT_CHECKS, rng: random.Random | None = None) -> StartCheck:
         return ChainCheck(self).check_start(spot_checks, rng)
@@ -299,8 +318,13 @@ class Store:
 
     def app_state_hash(self) -> bytes | None:
         """The app hash the application state itself records (what the tip's must equal)."""
-        value: bytes | None = self._app.get(META_APP_HASH)
-        return value
+        raw: bytes | None = self._db.get(STATE + META_APP_HASH)
+        return None if raw is None else split_record(META_APP_HASH, raw)[1]
+
+    def raw_items(self, prefix: bytes) -> Iterator[tuple[bytes, bytes]]:
+        """Every (key, value) under `prefix`, unchecked, in key order (the offline walk)."""
+        for key, value in self._db.iterator(prefix=prefix):
+            yield bytes(key), bytes(value)
 
     def check_record(self) -> bytes | None:
         value: bytes | None = self._db.get(_META_CHECKED)

@@ -35,18 +35,48 @@ def check(
     config: Path | None = typer.Option(None, "--config", help="The node's TOML config."),
     genesis: Path | None = typer.Option(None, "--genesis", help="The genesis file, with DATA_DIR."),
     as_json: JsonOpt = False,
+    clear_damage: bool = typer.Option(
+        False, "--clear-damage", help="Remove the store's damage mark, only if the whole store checks clean."
+    ),
 ) -> None:
-    """Check a stopped node's whole store offline, from genesis; record the check if it passes.
+    """Check a stopped node's whole store offline, every keyspace; record the check if it passes.
 
-    Every block's links and roots, its certificate, results and app hash record, and the
-    application state's app hash. Prints `store ok: N blocks checked`, or one `error: store
-    corrupted at height H: …` line and exits 1.
+    Blocks (links, roots, certificates, results, app hash records), each height's state journal
+    against its app hash, every state record against its journal, the transaction index, the
+    last-signed record, the check record and pending evidence. Prints `store ok: N blocks
+    checked`, or one `damaged at height H: KEYSPACE: …` line per damaged record and exits 1. A
+    store the node marked damaged stays marked (its node refuses to start) until this command
+    runs with --clear-damage and the store checks clean.
     """
     from node.main import check_store
+    from ops.cli.common import fail
 
     where, chain = store_location(config, data_dir, genesis)
-    checked = check_store(where, chain)
+    report = check_store(where, chain, clear_damage=clear_damage)
+    marked = None if report.marked is None else str(report.marked)
     if as_json:
-        echo_json({"store_ok": True, "data_dir": str(where), "blocks_checked": checked})
-    else:
-        typer.echo(f"store ok: {checked} blocks checked")
+        echo_json(
+            {
+                "store_ok": not report.findings,
+                "data_dir": str(where),
+                "blocks_checked": report.blocks,
+                "damaged": [finding.line() for finding in report.findings],
+                "marked_damaged": marked,
+                "mark_cleared": report.cleared,
+            }
+        )
+        if report.findings or marked is not None:
+            raise typer.Exit(1)
+        return
+    for finding in report.findings:
+        typer.echo(finding.line())
+    if report.findings:
+        fail(f"store damaged: {len(report.findings)} damaged record(s) in {report.blocks} blocks")
+    typer.echo(f"store ok: {report.blocks} blocks checked")
+    if report.cleared:
+        typer.echo("damage mark removed: the node may start again")
+    elif marked is not None:
+        fail(
+            f"the store checks clean but is marked damaged ({marked}); its node refuses to start"
+            " until `votestore node check --clear-damage` removes the mark"
+        )

@@ -128,7 +128,14 @@ def test_the_offline_reports_print_json(tmp_path: Path) -> None:
     )
     assert _json("trustee", "show", "--key", trustee, "--json")["name"] == "ann"
     checked = _json("node", "check", data, "--genesis", genesis, "--json")
-    assert checked == {"store_ok": True, "data_dir": str(data), "blocks_checked": 5}
+    assert checked == {
+        "store_ok": True,
+        "data_dir": str(data),
+        "blocks_checked": 5,
+        "damaged": [],
+        "marked_damaged": None,
+        "mark_cleared": False,
+    }
     backup = tmp_path / "b.tar"
     made = _json("node", "backup", "--data-dir", data, "--genesis", genesis, "--out", backup, "--json")
     assert made["height"] == 5 and made["chain_id"] == GENESIS.chain_id

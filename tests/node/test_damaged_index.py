@@ -60,4 +60,11 @@ def test_a_damaged_index_entry_is_named_and_the_node_stops_once(tmp_path: Path) 
         last = log.strip().splitlines()[-1]
         assert last.startswith(f"error: store corrupted at height {height}: the tx index entry"), log
         assert "found while serving" in last
+        net.start(0)  # marked damaged: refused at once, with the same line (no crash loop)
+        deadline = time.monotonic() + EXIT_WAIT_S
+        while net.processes[0].poll() is None:
+            assert time.monotonic() < deadline, "a marked store's node started"
+            time.sleep(0.1)
+        assert net.processes[0].returncode == 1
+        assert net.log_tail(0, 5).strip().splitlines()[-1] == last
         assert get_tx(net.addresses[1], digest).header.height == height  # the others are untouched

@@ -117,10 +117,10 @@ def test_the_command_finds_an_old_flip_the_start_did_not_read(db: Path, genesis_
 
     done = _node_check(str(db), "--genesis", str(genesis_file))
     assert done.returncode == 1
-    assert done.stdout == ""
-    lines = done.stderr.splitlines()
-    assert len(lines) == 1, done.stderr
-    assert lines[0].startswith(f"error: store corrupted at height {damaged}: "), done.stderr
+    lines = done.stdout.splitlines()
+    assert len(lines) == 1, done.stdout
+    assert lines[0].startswith(f"damaged at height {damaged}: chain: "), done.stdout
+    assert done.stderr == "error: store damaged: 1 damaged record(s) in 300 blocks\n"
 
 
 def _seeded_start(db: Path) -> StartCheck:
@@ -259,3 +259,34 @@ def test_real_nodes_move_their_recorded_check_up_as_they_run(tmp_path: Path) -> 
             finally:
                 db.close()
             assert tip >= 6 and 6 <= recorded <= tip, (i, recorded, tip)
+
+
+def test_the_damage_mark_is_cleared_only_on_request_and_only_on_a_clean_store(
+    db: Path, genesis_file: Path
+) -> None:
+    """A marked store refuses its node's start at once; `votestore node check` says a clean
+    marked store is still marked (exit 1) and removes the mark only with --clear-damage, and
+    never on a store that does not check clean."""
+    from node.ledger.damage import MARKER, mark
+
+    mark(db, StoreCorrupted(250, "block record does not decode"), "at start")
+    with pytest.raises(
+        StoreCorrupted, match=r"block record does not decode \(found at start\); this store is marked"
+    ):
+        _start(db)
+    kept = _node_check(str(db), "--genesis", str(genesis_file))
+    assert kept.returncode == 1 and kept.stdout == "store ok: 300 blocks checked\n", kept.stdout
+    assert "is marked damaged" in kept.stderr and "--clear-damage" in kept.stderr, kept.stderr
+    assert (db / MARKER).is_file()
+
+    flip_byte(db, block_key(120))
+    refused = _node_check(str(db), "--genesis", str(genesis_file), "--clear-damage")
+    assert refused.returncode == 1 and refused.stdout.startswith("damaged at height 120: chain: ")
+    assert (db / MARKER).is_file()
+    flip_byte(db, block_key(120))  # the same bit back: repaired in place
+
+    cleared = _node_check(str(db), "--genesis", str(genesis_file), "--clear-damage")
+    assert cleared.returncode == 0, cleared.stderr
+    assert cleared.stdout == "store ok: 300 blocks checked\ndamage mark removed: the node may start again\n"
+    assert not (db / MARKER).exists()
+    _start(db)

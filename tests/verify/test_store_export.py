@@ -86,3 +86,29 @@ def test_a_store_in_use_or_absent_is_one_error_line(setup: tuple[Path, Path], tm
     )
     assert absent.returncode == 1 and absent.stderr == f"error: no store in {tmp_path / 'none'}\n"
     assert not (tmp_path / "none").exists() and not (tmp_path / "x").exists()
+
+
+def test_a_closed_elections_voter_district_is_named_from_a_marked_store(tmp_path: Path) -> None:
+    """Row 1 of issue 21, through the verifier: the flip passed start and the verifier said 'no
+    discrepancies' (it compared only election states). Now `ledger export --data-dir` exports
+    every state record, also from a store its node marked damaged, and the verifier's replay
+    names the record, the node and the height."""
+    from node.ledger.damage import MARKER, mark
+    from tests.ledger.election_kit import voter_key
+    from tests.node.state_kit import GENESIS as ELECTION_GENESIS
+    from tests.node.state_kit import build, roll_key
+    from votestore.errors import StoreCorrupted
+
+    genesis = tmp_path / "genesis.json"
+    genesis.write_text(ELECTION_GENESIS.to_json())
+    db = tmp_path / "site-2"
+    build(db, closed=True)
+    flip_byte(db, roll_key(3), at=-1)
+    mark(db, StoreCorrupted(2, "test"), "at start")
+    assert (db / MARKER).is_file()
+    verified, report = _export_and_verify(genesis, db, tmp_path / "marked.ledger")
+    assert verified.returncode == 1, verified.stdout
+    voter = voter_key(3)[:8].hex()
+    named = [(f["nodes"], f["height"], f["record"]) for f in report["findings"]]
+    tip = report["agreed_height"]
+    assert (["site-2"], tip, f"state record roll entry (election 'e1', voter {voter}…)") in named, named

@@ -1,6 +1,7 @@
-"""What a node stored, held against what the verifier replayed: per transaction result, and per
-election the state the node publishes. Pure functions: records in, (passes, discrepancies) out;
-the Verifier says which node and height they belong to.
+"""What a node stored, held against what the verifier replayed: per transaction result, per
+election the state the node publishes, and, from a stopped node's store, every state record.
+Pure functions: records in, (passes, discrepancies) out; the Verifier says which node and height
+they belong to.
 
 A discrepancy is `(check, record, detail)`: the check it fails, the record it names (a transaction
 by hash and kind, an election by id), and what differs.
@@ -8,8 +9,9 @@ by hash and kind, an election by id), and what differs.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
+from election.state_keys import describe
 from proto.votestore.v1 import election_pb2
 from tools.verify.findings import HASH_PREFIX_CHARS, Check
 from votestore.encoding import canonical, decode_signed_tx, tx_hash, tx_kind
@@ -76,6 +78,38 @@ def published_state(
             found.append((Check.PUBLISHED_STATE, record, "differs in " + ", ".join(differing)))
         else:
             passed += 1
+    return passed, found
+
+
+MAX_RECORD_DISCREPANCIES = 100
+"""State records named one by one; past this, one discrepancy says how many more differ."""
+
+
+def state_records(
+    replayed: Mapping[bytes, bytes], stored: Iterable[tuple[bytes, bytes]]
+) -> tuple[int, list[Discrepancy]]:
+    """Every application-state record a node's store holds against the replayed state, key by
+    key: a record that differs, one the store lacks and one the replay never wrote are each
+    named (keyspace, election, voter or trustee: election.state_keys.describe)."""
+    theirs = dict(stored)
+    passed, differing = 0, []
+    for key in sorted(set(replayed) | set(theirs)):
+        ours, stored_value = replayed.get(key), theirs.get(key)
+        if ours == stored_value:
+            passed += 1
+        elif stored_value is None:
+            differing.append((key, "missing from the node's store"))
+        elif ours is None:
+            differing.append((key, "in the node's store, never written by the replay"))
+        else:
+            differing.append((key, "differs from the replayed record"))
+    found: list[Discrepancy] = [
+        (Check.PUBLISHED_STATE, f"state record {describe(key)}", detail)
+        for key, detail in differing[:MAX_RECORD_DISCREPANCIES]
+    ]
+    if len(differing) > MAX_RECORD_DISCREPANCIES:
+        more = len(differing) - MAX_RECORD_DISCREPANCIES
+        found.append((Check.PUBLISHED_STATE, "state records", f"{more} more differ"))
     return passed, found
 
 

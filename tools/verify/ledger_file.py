@@ -3,6 +3,8 @@
     magic "VSLEDGR1", then frames: kind (1 byte) | length (4 bytes, big-endian) | payload
     H  JSON header: format, chain_id, node, address, genesis_hash (hex), height, state_height
     E  ElectionState as the node served it at state_height (zero or more)
+    S  a state record as the node's store holds it at state_height: key length (4 bytes,
+       big-endian) | key | value (zero or more; only from a stopped node's store)
     B  CommittedBlock, heights 1, 2, ... in order (the last is `height`)
 
 Blocks are read lazily so a file larger than memory can be checked.
@@ -30,6 +32,8 @@ MAX_FRAME_BYTES: Final = 64 * 1024 * 1024
 _FRAME = struct.Struct(">cI")
 HEADER: Final = b"H"
 ELECTION: Final = b"E"
+STATE: Final = b"S"
+_KEY_LENGTH = struct.Struct(">I")
 BLOCK: Final = b"B"
 
 
@@ -85,12 +89,15 @@ def write_ledger(
     header: LedgerHeader,
     elections: Iterable[election_pb2.ElectionState],
     blocks: Iterable[ledger_pb2.CommittedBlock],
+    records: Iterable[tuple[bytes, bytes]] = (),
 ) -> int:
     """Write a whole export as served; returns the number of blocks written."""
     out.write(MAGIC)
     out.write(_frame(HEADER, header.to_json()))
     for record in elections:
         out.write(_frame(ELECTION, canonical(record)))
+    for key, value in records:
+        out.write(_frame(STATE, _KEY_LENGTH.pack(len(key)) + key + value))
     written = 0
     for block in blocks:
         written += 1
@@ -112,15 +119,30 @@ class LedgerReader:
             raise DecodeError(f"{path}: ledger file must start with its header")
         self.header = LedgerHeader.from_json(first[1], str(path))
         self.elections: list[election_pb2.ElectionState] = []
+        self.records: list[tuple[bytes, bytes]] | None = None
         self._pending: bytes | None = None
         while (frame := self._next_frame()) is not None:
             kind, payload = frame
+            if kind == STATE:
+                self._state_record(payload)
+                continue
             if kind != ELECTION:
                 self._pending = payload if kind == BLOCK else self._unknown(kind)
                 break
             record = election_pb2.ElectionState()
             self._parse(record, payload, "election state")
             self.elections.append(record)
+
+    def _state_record(self, payload: bytes) -> None:
+        if len(payload) < _KEY_LENGTH.size:
+            raise DecodeError(f"{self.path}: truncated state record")
+        (size,) = _KEY_LENGTH.unpack_from(payload)
+        if _KEY_LENGTH.size + size > len(payload):
+            raise DecodeError(f"{self.path}: state record key overruns its frame")
+        key = payload[_KEY_LENGTH.size : _KEY_LENGTH.size + size]
+        if self.records is None:
+            self.records = []
+        self.records.append((key, payload[_KEY_LENGTH.size + size :]))
 
     def _unknown(self, kind: bytes) -> bytes:
         raise DecodeError(f"{self.path}: unexpected frame kind {kind!r}")
@@ -168,8 +190,11 @@ class LedgerReader:
             return NodeInfo(
                 name, header.address, Reach.WRONG_CHAIN, header.height, detail="chain id or genesis differs"
             )
+        records = None if self.records is None else tuple(self.records)
         published = (
-            None if header.state_height is None else Published(header.state_height, tuple(self.elections))
+            None
+            if header.state_height is None
+            else Published(header.state_height, tuple(self.elections), records)
         )
         return NodeInfo(name, header.address, Reach.UP, header.height, published)
 

@@ -23,6 +23,9 @@ class Published:
 
     height: int
     elections: tuple[election_pb2.ElectionState, ...]
+    records: tuple[tuple[bytes, bytes], ...] | None = None
+    """Every application-state record (key, value) at `height`, where the source holds them (a
+    stopped node's store, `ledger export --data-dir`); None from a live node's API."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -253,6 +253,9 @@ class Verifier:
     def _compare_published(self, name: str, published: Published) -> None:
         passed, found = compare.published_state(self._replayer.elections(), published.elections)
         self._record(passed, found, Check.PUBLISHED_STATE, published.height, name)
+        if published.records is not None:
+            passed, found = compare.state_records(self._replayer.kv.snapshot(), published.records)
+            self._record(passed, found, Check.PUBLISHED_STATE, published.height, name)
 
     def _record(
         self, passed: int, found: list[compare.Discrepancy], check: Check, height: int, name: str

@@ -84,9 +84,12 @@ def test_a_restored_backup_that_would_double_sign_is_refused(tmp_path: Path) -> 
         assert manifest.last_signed.height >= manifest.height
 
         net.start(0)
-        tip = net.status(1)
-        assert tip is not None
-        net.wait_height(tip.height, nodes=[0])  # caught up (in one step), then signing at the tip:
+        net.wait_ready(nodes=[0])
+        # Past the turn the stopped validator missed (the others wait it out once), so the tip read
+        # next is where the chain is, not where it stalled; then caught up, then signing at the tip:
+        net.wait_height(manifest.height + 2, nodes=[1, 2, 3])
+        tip = max(status.height for i in (1, 2, 3) if (status := net.status(i)) is not None)
+        net.wait_height(tip, nodes=[0])
         caught_up = net.status(0)
         assert caught_up is not None
         net.wait_height(caught_up.height + 3, nodes=[0])

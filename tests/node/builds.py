@@ -1,5 +1,5 @@
 """Start a validator of a LocalNet from another build: a test module that patches the node and
-runs it (tests/node/liar_node.py, tests/node/hostile_node.py)."""
+runs it (tests/node/liar_node.py, tests/node/hostile_node.py, tests/node/twin_node.py)."""
 
 from __future__ import annotations
 
@@ -12,15 +12,20 @@ from ops.cluster import LocalNet
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def start_build(net: LocalNet, index: int, module: str) -> None:
-    """Run validator `index` as `python -m module CONFIG`, logging where net.start would; the
-    net stops it with the others."""
-    with open(net.workdir / f"node{index}.log", "ab") as log:
-        net.processes[index] = subprocess.Popen(
-            [sys.executable, "-m", module, str(net.config_path(index))],
-            stdout=log,
+def spawn_build(module: str, config: Path, log: Path) -> subprocess.Popen[bytes]:
+    """`python -m module CONFIG` in a session of its own, logging to `log`; the caller stops it."""
+    with open(log, "ab") as out:
+        return subprocess.Popen(
+            [sys.executable, "-m", module, str(config)],
+            stdout=out,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
             start_new_session=True,
             cwd=ROOT,
         )
+
+
+def start_build(net: LocalNet, index: int, module: str) -> None:
+    """Run validator `index` as `python -m module CONFIG`, logging where net.start would; the
+    net stops it with the others."""
+    net.processes[index] = spawn_build(module, net.config_path(index), net.workdir / f"node{index}.log")

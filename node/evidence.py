@@ -108,6 +108,9 @@ class EvidencePool:
             if held.block_id != vote.block_id:
                 self.found(_pair(held, vote))
             return
+        full = len(slots) >= MAX_SLOTS_PER_VALIDATOR_HEIGHT
+        if full and (vote.type != ledger_pb2.PRECOMMIT or vote.height > self._store.height):
+            return  # no slot for it, no certificate to hold it against: not worth a check
         try:
             check_vote_signature(self._chain_id, self._keys, vote, "heard")
         except BlockInvalid:
@@ -116,16 +119,21 @@ class EvidencePool:
         if certified is not None and certified.block_id != vote.block_id:
             self.found(_pair(certified, vote))
             return
-        if len(slots) < MAX_SLOTS_PER_VALIDATOR_HEIGHT:
+        if not full:
             kept = ledger_pb2.Vote()
             kept.CopyFrom(vote)
             self._seen.setdefault(key, slots)[slot] = kept
         assert len(slots) <= MAX_SLOTS_PER_VALIDATOR_HEIGHT
 
     def received(self, evidence: ledger_pb2.Evidence) -> None:
-        """Evidence a peer sent: kept if it proves itself; not sent on (the finder sent it to all)."""
+        """Evidence a peer sent: kept if it proves itself; not sent on (the finder sent it to all).
+        One already held or committed is what every honest finder sends (ignored); one that
+        is stale or does not prove itself is a fault (invalid)."""
+        key = evidence_key(evidence)
+        if key in self._pending or key in self._committed:
+            return self._metrics.ignored_messages.labels(reason="duplicate").inc()
         if not self.found(evidence, gossip=False):
-            self._metrics.invalid_messages.labels(reason="evidence_not_kept").inc()
+            self._metrics.invalid_messages.labels(reason="bad_evidence").inc()
 
     def found(self, evidence: ledger_pb2.Evidence, *, gossip: bool = True) -> bool:
         """Keep a double vote until a block commits it; True if it is new here and proves itself."""

@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from ops.cluster import LocalNet
+from ops.cluster import LocalNet, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -23,6 +23,19 @@ def spawn_build(module: str, config: Path, log: Path) -> subprocess.Popen[bytes]
             start_new_session=True,
             cwd=ROOT,
         )
+
+
+def twin_config(net: LocalNet, index: int) -> Path:
+    """A config for a second process of validator `index`: its key, data dir `twin.data`,
+    another port, no metrics endpoint (twin.toml in the net's directory)."""
+    text = net.config_path(index).read_text()
+    path = net.workdir / "twin.toml"
+    path.write_text(
+        text.replace(f'listen = "{net.addresses[index]}"', f'listen = "127.0.0.1:{free_port()}"')
+        .replace(f'data_dir = "node{index}.data"', 'data_dir = "twin.data"')
+        .replace(f"metrics_port = {net.metrics_ports[index]}", "metrics_port = 0")
+    )
+    return path
 
 
 def start_build(net: LocalNet, index: int, module: str) -> None:

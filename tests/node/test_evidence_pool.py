@@ -123,9 +123,13 @@ def test_evidence_from_a_peer_is_checked_kept_and_not_sent_on(tmp_path: Path) ->
     forged = ledger_pb2.Evidence(vote_a=a, vote_b=signed(ledger_pb2.PREVOTE, 5, 0, b"", 1, signer=2))
     pool.received(forged)
     assert pool.pending == 0
-    assert metrics.invalid_messages.labels(reason="evidence_not_kept")._value.get() == 1
+    assert metrics.invalid_messages.labels(reason="bad_evidence")._value.get() == 1
     pool.received(ledger_pb2.Evidence(vote_a=a, vote_b=b))
     assert pool.pending == 1 and net.sent == []
+    pool.received(ledger_pb2.Evidence(vote_a=b, vote_b=a))  # another finder's copy
+    assert pool.pending == 1
+    assert metrics.ignored_messages.labels(reason="duplicate")._value.get() == 1
+    assert metrics.invalid_messages.labels(reason="bad_evidence")._value.get() == 1
 
 
 def test_committed_evidence_leaves_the_pool_and_is_not_offered_again(tmp_path: Path) -> None:

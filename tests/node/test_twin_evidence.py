@@ -25,9 +25,9 @@ from typing import Final
 
 import pytest
 
-from ops.cluster import LocalNet, free_port
+from ops.cluster import LocalNet
 from ops.cluster import process as cluster_process
-from tests.node.builds import spawn_build
+from tests.node.builds import spawn_build, twin_config
 
 pytestmark = pytest.mark.cluster
 
@@ -53,17 +53,6 @@ def _wait(done: Callable[[], bool], what: str, alive: subprocess.Popen[bytes] | 
         time.sleep(0.2)
 
 
-def _twin_config(net: LocalNet) -> Path:
-    text = net.config_path(TWIN).read_text()
-    path = net.workdir / "twin.toml"
-    path.write_text(
-        text.replace(f'listen = "{net.addresses[TWIN]}"', f'listen = "127.0.0.1:{free_port()}"')
-        .replace(f'data_dir = "node{TWIN}.data"', 'data_dir = "twin.data"')
-        .replace(f"metrics_port = {net.metrics_ports[TWIN]}", "metrics_port = 0")
-    )
-    return path
-
-
 def _twin_vote(log: Path) -> tuple[int, int]:
     found = re.search(
         r"twin_double_vote validator=(\d+) height=(\d+) round=(\d+)", log.read_text(errors="replace")
@@ -78,7 +67,7 @@ def test_a_twin_s_double_vote_is_committed_and_named_by_the_verifier(tmp_path: P
         net.wait_height(4)
         net.stop(TWIN)
         shutil.copytree(net.data_dir(TWIN), net.workdir / "twin.data")
-        config, log = _twin_config(net), net.workdir / "twin.log"
+        config, log = twin_config(net, TWIN), net.workdir / "twin.log"
 
         twin = spawn_build("tests.node.twin_node", config, log)
         try:

@@ -4,6 +4,7 @@ bench.startup."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Final
 
@@ -34,12 +35,13 @@ def open_store(path: Path) -> Store:
     return Store(path, GENESIS, genesis_app_hash(GENESIS.chain_id))
 
 
-def grow(store: Store, blocks: int) -> None:
-    """Commit `blocks` empty blocks on the store's tip, each with a real commit certificate."""
+def grow(store: Store, blocks: int, evidence: Sequence[ledger_pb2.Evidence] = ()) -> None:
+    """Commit `blocks` empty blocks on the store's tip, each with a real commit certificate; the
+    first carries `evidence`."""
     app = ElectionApp(ChainPolicy.from_genesis(GENESIS), store.app_reader())
     empty = tx_root([])
-    no_evidence = evidence_root([])
-    for _ in range(blocks):
+    for grown in range(blocks):
+        carried = list(evidence) if grown == 0 else []
         tip = store.tip
         ctx = BlockContext(tip.height + 1, tip.time_ms + BLOCK_MS)
         outcome = app.execute_block(ctx, [])
@@ -52,7 +54,7 @@ def grow(store: Store, blocks: int) -> None:
             app_hash=tip.app_hash,
             results_hash=tip.results_hash,
             proposer=ctx.height % len(KEYS),
-            evidence_hash=no_evidence,
+            evidence_hash=evidence_root(carried),
         )
         identity = block_id(header)
         certificate = ledger_pb2.CommitCertificate(height=ctx.height, round=0, block_id=identity)
@@ -60,7 +62,11 @@ def grow(store: Store, blocks: int) -> None:
             message = vote_signing_bytes(GENESIS.chain_id, ledger_pb2.PRECOMMIT, ctx.height, 0, i, identity)
             certificate.signatures.add(validator=i, signature=KEYS[i].sign(message).signature)
         store.commit_block(
-            ledger_pb2.Block(header=header), certificate, outcome.results, outcome.app_hash, outcome.writes
+            ledger_pb2.Block(header=header, evidence=carried),
+            certificate,
+            outcome.results,
+            outcome.app_hash,
+            outcome.writes,
         )
         app.commit(outcome)
 

@@ -14,7 +14,8 @@ So a twin that signs at a height the honest holder of its key signed long ago �
 peer moved on — is caught all the same. Evidence found here, in the core
 (`RecordEvidence`) or received from a peer is checked (both signatures under the chain id,
 `votestore.blocks.check_evidence`), kept in the store until a block commits it, sent to every
-peer when this node found it, and offered to this node's proposals (`for_block`).
+peer when this node found it and to each peer whose link comes up while it is pending, and
+offered to this node's proposals (`for_block`).
 
 Bounds: one piece of evidence per (validator, height) — one proof is enough, and the block rule
 commits a pair once —, MAX_PENDING_EVIDENCE pending in all (the store's bound), and at most
@@ -165,6 +166,11 @@ class EvidencePool:
         if gossip:
             self._send_all(peer_pb2.PeerMessage(evidence=evidence))
         return True
+
+    def for_new_link(self) -> list[peer_pb2.PeerMessage]:
+        """Pending evidence for a peer whose link just came up: it may have been down when the
+        evidence was found and sent, and any validator that holds it can commit it."""
+        return [peer_pb2.PeerMessage(evidence=e) for _, e in sorted(self._pending.items())]
 
     # ------------------------------------------------------------------ blocks
 

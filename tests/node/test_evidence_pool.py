@@ -158,4 +158,6 @@ def test_pending_evidence_survives_a_restart(tmp_path: Path, restart_after: int)
     pool._store.close()
     again, net, _ = pool_on(tmp_path / "db", restart_after)
     assert again.pending == 1 and net.sent == []
+    [message] = again.for_new_link()  # for each peer whose link comes up
+    assert message.evidence.vote_b.height == 5
     assert [e.vote_a.height for e in again.for_block(6 + restart_after)] == [5]

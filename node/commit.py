@@ -37,7 +37,7 @@ second is 86,400 INFO lines a day otherwise."""
 
 
 class Committer:
-    """`applied(height, had_txs)` hears of each block applied, after the store holds it."""
+    """`applied(height, block)` hears of each block applied, after the store holds it."""
 
     def __init__(
         self,
@@ -52,7 +52,7 @@ class Committer:
         metrics: NodeMetrics,
         params: Callable[[Arrival], ElectionParams | None],
         cheap_refusal: Callable[[Arrival], election_pb2.TxResult | None],
-        applied: Callable[[int, bool], None],
+        applied: Callable[[int, ledger_pb2.Block], None],
     ) -> None:
         self._genesis = genesis
         self._store = store
@@ -110,7 +110,7 @@ class Committer:
         self._app.commit(outcome)
         pending.applied(hashes)
         self._record(height, outcome, tip.time_ms, block.header.time_ms)
-        self._applied(height, bool(block.txs))
+        self._applied(height, block)
         committed, self._committed = self._committed, asyncio.Event()
         committed.set()
 

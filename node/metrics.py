@@ -94,7 +94,14 @@ class NodeMetrics:
             registry=r,
         )
         self.evidence = Counter(
-            "votestore_node_evidence_total", "Equivocation evidence recorded.", registry=r
+            "votestore_node_evidence_total",
+            "Double-vote evidence this node found or was sent, checked and kept for a block.",
+            registry=r,
+        )
+        self.evidence_committed = Counter(
+            "votestore_node_evidence_committed_total",
+            "Double-vote evidence entries in blocks this node committed.",
+            registry=r,
         )
         self.catching_up = Gauge(
             "votestore_node_catching_up",

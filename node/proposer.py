@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Final
 
 from google.protobuf.message import DecodeError as ProtobufDecodeError
 
 from node.clock import Clock, Timer
 from node.consensus import Event, ProposalValue
+from node.evidence import committed_evidence
 from node.ledger.store import Store
 from node.ledger.tip import check_child
 from node.pending import PendingTxs
@@ -22,18 +22,16 @@ from proto.votestore.v1 import ledger_pb2
 from votestore.blocks import (
     BlockInvalid,
     check_body,
-    check_evidence,
     check_ready,
     evidence_root,
     ready_root,
     tx_root,
 )
 from votestore.encoding import block_id, canonical
+from votestore.evidence import check_block_evidence
 from votestore.genesis import Genesis
 
 log = logging.getLogger("votestore.node")
-
-MAX_EVIDENCE_PER_BLOCK: Final = 64
 
 
 def parse_identified(identity: bytes, payload: bytes) -> ledger_pb2.Block | None:
@@ -70,9 +68,10 @@ def ready_in(identity: bytes, payload: bytes) -> frozenset[int]:
 class BlockValidity:
     """valid(v): a proposed block extends this node's tip by the rules, names a builder the
     proposal may carry (`builders`: the proposer for a fresh value, the proposers of rounds up to
-    validRound for a re-proposal) and is not from the future. It remembers the last payload it
-    passed, so committing those very bytes on that same tip need not check the header again
-    (`passed`)."""
+    validRound for a re-proposal) and is not from the future; its evidence proves double votes
+    inside the window that no earlier block committed (`committed_evidence`, moved on by the
+    shell's evidence pool at each commit). It remembers the last payload it passed, so
+    committing those very bytes on that same tip need not check the header again (`passed`)."""
 
     def __init__(self, *, genesis: Genesis, store: Store, block_max_bytes: int, clock: Clock) -> None:
         self._genesis = genesis
@@ -81,6 +80,7 @@ class BlockValidity:
         self._clock = clock
         self._validator_keys = genesis.validator_keys()
         self._valid_child: tuple[bytes, bytes] | None = None  # (tip's id, payload) passed last
+        self.committed_evidence = committed_evidence(store)
 
     def __call__(self, height: int, builders: frozenset[int], identity: bytes, payload: bytes) -> bool:
         tip = self._store.tip
@@ -92,12 +92,11 @@ class BlockValidity:
         if block.header.proposer not in builders:
             log.info("event=invalid_proposal height=%d why=header_proposer", height)
             return False
-        if len(block.evidence) > MAX_EVIDENCE_PER_BLOCK:
-            return False
         try:
             check_child(self._genesis, tip, block)
-            for evidence in block.evidence:
-                check_evidence(self._genesis.chain_id, self._validator_keys, evidence)
+            check_block_evidence(
+                self._genesis.chain_id, self._validator_keys, height, block.evidence, self.committed_evidence
+            )
             check_ready(self._genesis.chain_id, self._validator_keys, height, block.ready)
         except BlockInvalid as exc:
             log.info("event=invalid_proposal height=%d why=%s", height, exc)
@@ -122,7 +121,8 @@ class BlockValidity:
 class Proposer:
     """getValue(): the oldest pending transactions, or an empty block after a while — at once if
     the last block held transactions: their results count only once the next header certifies
-    them, so every receipt of that block waits for this one."""
+    them, so every receipt of that block waits for this one. `evidence(height)`: the double
+    votes block `height` carries (EvidencePool.for_block)."""
 
     def __init__(
         self,
@@ -132,6 +132,7 @@ class Proposer:
         store: Store,
         pending: PendingTxs,
         ready: ReadyVotes,
+        evidence: Callable[[int], list[ledger_pb2.Evidence]],
         clock: Clock,
         empty_block_interval_s: float,
         batch_wait_s: float,
@@ -145,6 +146,7 @@ class Proposer:
         self._store = store
         self._pending = pending
         self._ready = ready
+        self._evidence = evidence
         self._skipped: dict[tuple[int, int], frozenset[int]] = {}
         self._clock = clock
         self._empty_block_interval_s = empty_block_interval_s
@@ -192,7 +194,7 @@ class Proposer:
             return
         tip = self._store.tip
         txs = self._pending.reap(self._block_max_txs, self._block_max_bytes)
-        evidence = self._store.pending_evidence()[:MAX_EVIDENCE_PER_BLOCK]
+        evidence = self._evidence(height)
         ready = self._ready.for_block(height, self._skipped.get((height, round_), frozenset()))
         header = ledger_pb2.BlockHeader(
             chain_id=self._genesis.chain_id,

@@ -44,6 +44,7 @@ from node.consensus import (
     leader,
     signing_bytes,
 )
+from node.evidence import EvidencePool
 from node.gossip import Gossip
 from node.intake import StatelessChecks
 from node.ledger.store import Store
@@ -156,12 +157,20 @@ class NodeShell:
             metrics=metrics,
         )
         self.ready_votes = ReadyVotes(genesis.chain_id, genesis.validator_keys())
+        self.evidence = EvidencePool(
+            genesis=genesis,
+            store=store,
+            committed=validity.committed_evidence,
+            metrics=metrics,
+            send_all=self.peers.send_all,
+        )
         self.proposer = Proposer(
             genesis=genesis,
             index=index,
             store=store,
             pending=self.pending,
             ready=self.ready_votes,
+            evidence=self.evidence.for_block,
             clock=clock,
             empty_block_interval_s=config.empty_block_interval_ms / 1000,
             batch_wait_s=config.batch_wait_ms / 1000,
@@ -202,7 +211,6 @@ class NodeShell:
         self._timers: dict[int, Timer] = {}
         self._timer_keys = itertools.count()
         self._dropped_exported: dict[str, int] = {}
-        self._byzantine: set[int] = set()
 
     # ------------------------------------------------------------------ running
 
@@ -265,21 +273,16 @@ class NodeShell:
             self.store.save_last_signed(encode_last_signed(action.record))
         elif isinstance(action, Broadcast):
             self.peers.broadcast_own(action.message)
+            if isinstance(action.message, Vote):
+                self.evidence.heard(vote_to_wire(action.message))
         elif isinstance(action, ScheduleTimeout):
             self._schedule(action)
         elif isinstance(action, RequestProposal):
             self.proposer.request(action.height, action.round, action.skipped)
         elif isinstance(action, RecordEvidence):
-            evidence = ledger_pb2.Evidence(
-                vote_a=vote_to_wire(action.vote_a), vote_b=vote_to_wire(action.vote_b)
+            self.evidence.found(
+                ledger_pb2.Evidence(vote_a=vote_to_wire(action.vote_a), vote_b=vote_to_wire(action.vote_b))
             )
-            if self.store.add_evidence(evidence):
-                self.metrics.evidence.inc()
-                self._byzantine.add(action.vote_a.validator)
-                self.metrics.byzantine.set(len(self._byzantine))
-                log.warning(
-                    "event=evidence validator=%d height=%d", action.vote_a.validator, action.vote_a.height
-                )
 
     def _schedule(self, action: ScheduleTimeout) -> None:
         event = Timeout(action.kind, action.height, action.round)
@@ -335,8 +338,9 @@ class NodeShell:
         else:
             self._guard(self.amnesia.peer_signed_at_genesis(sender))
 
-    def _applied(self, height: int, had_txs: bool) -> None:
-        self.proposer.results_pending = had_txs
+    def _applied(self, height: int, block: ledger_pb2.Block) -> None:
+        self.proposer.results_pending = bool(block.txs)
+        self.evidence.block_committed(height, list(block.evidence))
         self.peers.height_committed(height)
 
     # ------------------------------------------------------------------ dispatch
@@ -349,6 +353,7 @@ class NodeShell:
         if event is not None:
             if message.WhichOneof("kind") == "vote":
                 self.ready_votes.heard(message.vote, self.consensus.skipped)
+                self.evidence.heard(message.vote)
             if not self.amnesia.signing and isinstance(event, Proposal | Vote):
                 self._guard_message(event)
             if self._events.qsize() >= MAX_PENDING_EVENTS:
@@ -366,6 +371,8 @@ class NodeShell:
             return self.gossip.on_announce(sender, list(message.announce.tx_hashes))
         if kind == "want":
             return self.gossip.on_want(sender, list(message.want.tx_hashes))
+        if kind == "evidence":
+            return self.evidence.received(message.evidence)
         return self.metrics.invalid_messages.labels(reason=f"unexpected_{kind}").inc()
 
     async def _take_gossip(self, txs: list[bytes]) -> None:

@@ -35,7 +35,7 @@ TESTS_THAT_START_THEIR_OWN: Final = {
     "tests/node/test_twin_stream.py": "a twin holding a validator's key, whose stream the peers refuse",
     "tests/notices/test_crash.py": "the notices sender, killed mid-campaign: not a cluster member",
     "tests/test_cli.py": "`node run --bogus`, a usage error: no node starts",
-    "tests/node/builds.py": "test-only validator builds (liar, hostile), not votestore's node",
+    "tests/node/builds.py": "test-only validator builds (liar, hostile, twin), not votestore's node",
     "tests/node/test_amnesia.py": "a twin with a validator's key and a fresh store: the amnesia guard's case",
 }
 """Tests that start a process that is not a cluster member on purpose; each says why."""

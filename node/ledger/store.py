@@ -276,6 +276,10 @@ class Store:
         self._db.put(key, canonical(evidence), sync=True)
         return True
 
+    def drop_evidence(self, evidence: ledger_pb2.Evidence) -> None:
+        """Forget kept evidence a block committed in another form, or that left the window."""
+        self._db.delete(_EVIDENCE + _evidence_key(evidence), sync=True)
+
     def pending_evidence(self) -> list[ledger_pb2.Evidence]:
         found = []
         for _, raw in self._db.iterator(prefix=_EVIDENCE):

@@ -336,6 +336,8 @@ class PeerLink:
         yield peer_pb2.PeerMessage(status=peer_pb2.PeerStatus(height=shell.store.height))
         for message in shell.peers.reconnected(self._peer):  # replaces what queued meanwhile
             yield message
+        for message in shell.evidence.for_new_link():
+            yield message
         for message in kept:
             yield message
         while True:

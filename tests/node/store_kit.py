@@ -38,20 +38,27 @@ def open_store(path: Path, genesis: Genesis = GENESIS) -> Store:
     return Store(path, genesis, genesis_app_hash(genesis.chain_id))
 
 
-def grow(store: Store, blocks: int) -> None:
-    """Commit `blocks` empty blocks on the store's tip, each with a real commit certificate."""
+def grow(store: Store, blocks: int, evidence: Sequence[ledger_pb2.Evidence] = ()) -> None:
+    """Commit `blocks` empty blocks on the store's tip, each with a real commit certificate; the
+    first carries `evidence`."""
     app = ElectionApp(ChainPolicy.from_genesis(store.genesis), store.app_reader())
-    for _ in range(blocks):
-        commit(store, app, [])
+    for grown in range(blocks):
+        commit(store, app, [], evidence=evidence if grown == 0 else ())
 
 
-def commit(store: Store, app: ElectionApp, txs: Sequence[bytes], time_ms: int | None = None) -> None:
+def commit(
+    store: Store,
+    app: ElectionApp,
+    txs: Sequence[bytes],
+    time_ms: int | None = None,
+    evidence: Sequence[ledger_pb2.Evidence] = (),
+) -> None:
     """Execute `txs` as the next block (BLOCK_MS after the tip unless `time_ms`) and commit it
     with a real commit certificate (3 of the 4 KEYS: the store's genesis must have them)."""
     tip = store.tip
     ctx = BlockContext(tip.height + 1, tip.time_ms + BLOCK_MS if time_ms is None else time_ms)
     outcome = app.execute_block(ctx, txs)
-    block, certificate = _certified(store, ctx, txs)
+    block, certificate = _certified(store, ctx, txs, evidence)
     store.commit_block(block, certificate, outcome.results, outcome.app_hash, outcome.writes)
     app.commit(outcome)
 
@@ -86,7 +93,10 @@ def add_roll(store: Store, election_id: str, voters: int, per_block: int) -> Non
 
 
 def _certified(
-    store: Store, ctx: BlockContext, txs: Sequence[bytes]
+    store: Store,
+    ctx: BlockContext,
+    txs: Sequence[bytes],
+    evidence: Sequence[ledger_pb2.Evidence] = (),
 ) -> tuple[ledger_pb2.Block, ledger_pb2.CommitCertificate]:
     genesis = store.genesis
     tip = store.tip
@@ -99,14 +109,14 @@ def _certified(
         app_hash=tip.app_hash,
         results_hash=tip.results_hash,
         proposer=ctx.height % len(KEYS),
-        evidence_hash=evidence_root([]),
+        evidence_hash=evidence_root(list(evidence)),
     )
     identity = block_id(header)
     certificate = ledger_pb2.CommitCertificate(height=ctx.height, round=0, block_id=identity)
     for i in range(3):
         message = vote_signing_bytes(genesis.chain_id, ledger_pb2.PRECOMMIT, ctx.height, 0, i, identity)
         certificate.signatures.add(validator=i, signature=KEYS[i].sign(message).signature)
-    return ledger_pb2.Block(header=header, txs=txs), certificate
+    return ledger_pb2.Block(header=header, txs=txs, evidence=evidence), certificate
 
 
 def genesis_for(chain_id: str, admins: Sequence[bytes], genesis_time_ms: int) -> Genesis:

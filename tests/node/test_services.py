@@ -33,6 +33,7 @@ def _proposer(
         store=shell.store,
         pending=shell.pending,
         ready=shell.ready_votes,
+        evidence=shell.evidence.for_block,
         clock=clock,
         empty_block_interval_s=EMPTY_S,
         batch_wait_s=BATCH_S,

@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from ops.cluster import LocalNet, free_port
+from ops.cluster import LocalNet
+from tests.node.builds import twin_config as twin_config_for
 
 pytestmark = pytest.mark.cluster
 
@@ -36,16 +37,7 @@ def test_a_twin_s_stream_is_refused_and_logged_while_the_real_one_is_live(tmp_pa
     with LocalNet.create(tmp_path / "net", metrics=True) as net:
         net.start_all()
         net.wait_height(2)
-        text = net.config_path(TWIN).read_text()
-        twin_config = net.workdir / "twin.toml"
-        twin_config.write_text(
-            text.replace(f'listen = "{net.addresses[TWIN]}"', f'listen = "127.0.0.1:{free_port()}"')
-            .replace(
-                f'peer_listen = "{net.peer_addresses[TWIN]}"', f'peer_listen = "127.0.0.1:{free_port()}"'
-            )
-            .replace(f'data_dir = "node{TWIN}.data"', 'data_dir = "twin.data"')
-            .replace(f"metrics_port = {net.metrics_ports[TWIN]}", "metrics_port = 0")
-        )
+        twin_config = twin_config_for(net, TWIN)
         log = (net.workdir / "twin.log").open("w")
         twin = subprocess.Popen(
             [sys.executable, "-m", "votestore", "node", "run", "--config", str(twin_config)],

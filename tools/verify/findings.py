@@ -50,6 +50,12 @@ class Check(StrEnum):
     """The recorded count equals the combination of the shares."""
     PUBLISHED_STATE = "published_state"
     """What a node serves as an election's state equals the replay's state at that height."""
+    EVIDENCE = "evidence"
+    """Each block's double-vote evidence is proven, inside the window and committed once
+    (votestore/evidence.py), as the validators that certified it had to check."""
+    DOUBLE_VOTE = "double_vote"
+    """No committed evidence: each entry names a validator whose key signed two conflicting
+    votes, with the height, round and both values."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,6 +25,7 @@ from tools.verify.chain import (
     header_problem,
 )
 from tools.verify.compare import short, tx_record
+from tools.verify.evidence import EvidenceAudit
 from tools.verify.findings import Check, Finding, Tally
 from tools.verify.nodes import NodeState, Report, node_report
 from tools.verify.replay import Replayed, Replayer
@@ -55,6 +56,7 @@ class Verifier:
         self._recent: dict[int, tuple[ledger_pb2.CommittedBlock, tuple[election_pb2.TxResult, ...]]] = {}
         self._replayer = Replayer(genesis, workers)
         self._audit = ElectionAudit(self.tally)
+        self._evidence = EvidenceAudit(genesis, self.tally)
         self._stuck_reported = 0
         self._batch: dict[tuple[Check, int, str, str], list[str]] = {}
 
@@ -242,6 +244,7 @@ class Verifier:
         self._results_roots.append(results_root(replayed.results))
         self._recent[height] = (committed, replayed.results)
         self._audit.observe_block(height, committed.block.txs, replayed.results, self._replayer)
+        self._evidence.observe_block(height, committed.block)
         self._check_published(height)
 
     def _check_published(self, height: int) -> None:

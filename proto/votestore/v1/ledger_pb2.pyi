@@ -106,7 +106,9 @@ class Block(_message.Message):
         """serialised SignedTx, as submitted"""
 
     @_builtins.property
-    def evidence(self) -> _containers.RepeatedCompositeFieldContainer[Global___Evidence]: ...
+    def evidence(self) -> _containers.RepeatedCompositeFieldContainer[Global___Evidence]:
+        """double votes: checked by valid(v), committed once"""
+
     @_builtins.property
     def ready(self) -> _containers.RepeatedCompositeFieldContainer[Global___Vote]:
         """Readiness: one recent signed vote of each validator the leader rule skips and the builder
@@ -260,7 +262,10 @@ Global___CommitCertificate: _TypeAlias = CommitCertificate  # noqa: Y015
 
 @_typing.final
 class Evidence(_message.Message):
-    """Two conflicting signed votes from one validator for one height, round and type."""
+    """Two conflicting signed votes from one validator for one height, round and type (a double
+    vote). A block carries at most one per (validator, height), for a height within the evidence
+    window, never one committed before (votestore/evidence.py).
+    """
 
     DESCRIPTOR: _descriptor.Descriptor
 

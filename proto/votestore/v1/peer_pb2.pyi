@@ -203,6 +203,7 @@ class PeerMessage(_message.Message):
     ANNOUNCE_FIELD_NUMBER: _builtins.int
     WANT_FIELD_NUMBER: _builtins.int
     CHALLENGE_FIELD_NUMBER: _builtins.int
+    EVIDENCE_FIELD_NUMBER: _builtins.int
     @_builtins.property
     def hello(self) -> Global___Hello: ...
     @_builtins.property
@@ -223,6 +224,12 @@ class PeerMessage(_message.Message):
     def want(self) -> Global___TxWant: ...
     @_builtins.property
     def challenge(self) -> Global___Challenge: ...
+    @_builtins.property
+    def evidence(self) -> _ledger_pb2.Evidence:
+        """Double-vote evidence the sender found or holds, not yet committed: every validator keeps
+        it (checked) and puts it into a block it proposes (node/evidence.py).
+        """
+
     def __init__(
         self,
         *,
@@ -235,12 +242,13 @@ class PeerMessage(_message.Message):
         announce: Global___TxAnnounce | None = ...,
         want: Global___TxWant | None = ...,
         challenge: Global___Challenge | None = ...,
+        evidence: _ledger_pb2.Evidence | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["announce", b"announce", "challenge", b"challenge", "committed", b"committed", "hello", b"hello", "kind", b"kind", "proposal", b"proposal", "status", b"status", "txs", b"txs", "vote", b"vote", "want", b"want"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["announce", b"announce", "challenge", b"challenge", "committed", b"committed", "evidence", b"evidence", "hello", b"hello", "kind", b"kind", "proposal", b"proposal", "status", b"status", "txs", b"txs", "vote", b"vote", "want", b"want"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["announce", b"announce", "challenge", b"challenge", "committed", b"committed", "hello", b"hello", "kind", b"kind", "proposal", b"proposal", "status", b"status", "txs", b"txs", "vote", b"vote", "want", b"want"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["announce", b"announce", "challenge", b"challenge", "committed", b"committed", "evidence", b"evidence", "hello", b"hello", "kind", b"kind", "proposal", b"proposal", "status", b"status", "txs", b"txs", "vote", b"vote", "want", b"want"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    _WhichOneofReturnType_kind: _TypeAlias = _typing.Literal["hello", "proposal", "vote", "status", "txs", "committed", "announce", "want", "challenge"]  # noqa: Y015
+    _WhichOneofReturnType_kind: _TypeAlias = _typing.Literal["hello", "proposal", "vote", "status", "txs", "committed", "announce", "want", "challenge", "evidence"]  # noqa: Y015
     _WhichOneofArgType_kind: _TypeAlias = _typing.Literal["kind", b"kind"]  # noqa: Y015
     def WhichOneof(self, oneof_group: _WhichOneofArgType_kind) -> _WhichOneofReturnType_kind | None: ...
 

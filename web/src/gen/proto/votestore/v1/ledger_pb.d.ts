@@ -107,6 +107,8 @@ export declare type Block = Message<"votestore.v1.Block"> & {
   txs: Uint8Array[];
 
   /**
+   * double votes: checked by valid(v), committed once
+   *
    * @generated from field: repeated votestore.v1.Evidence evidence = 3;
    */
   evidence: Evidence[];
@@ -274,7 +276,9 @@ export declare type CommitCertificate = Message<"votestore.v1.CommitCertificate"
 export declare const CommitCertificateSchema: GenMessage<CommitCertificate>;
 
 /**
- * Two conflicting signed votes from one validator for one height, round and type.
+ * Two conflicting signed votes from one validator for one height, round and type (a double
+ * vote). A block carries at most one per (validator, height), for a height within the evidence
+ * window, never one committed before (votestore/evidence.py).
  *
  * @generated from message votestore.v1.Evidence
  */

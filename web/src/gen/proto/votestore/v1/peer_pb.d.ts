@@ -6,7 +6,7 @@
 
 import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
 import type { Message } from "@bufbuild/protobuf";
-import type { CommittedBlock, Proposal, Vote } from "./ledger_pb.js";
+import type { CommittedBlock, Evidence, Proposal, Vote } from "./ledger_pb.js";
 
 /**
  * Describes the file proto/votestore/v1/peer.proto.
@@ -248,6 +248,15 @@ export declare type PeerMessage = Message<"votestore.v1.PeerMessage"> & {
      */
     value: Challenge;
     case: "challenge";
+  } | {
+    /**
+     * Double-vote evidence the sender found or holds, not yet committed: every validator keeps
+     * it (checked) and puts it into a block it proposes (node/evidence.py).
+     *
+     * @generated from field: votestore.v1.Evidence evidence = 10;
+     */
+    value: Evidence;
+    case: "evidence";
   } | { case: undefined; value?: undefined };
 };
 

@@ -59,6 +59,12 @@ class GatewayConfig:
     """The identity provider's signing key (`votestore keys new --kind identity-provider`), the key
     the election definition names: with the store, this gateway serves the identity provider's
     Attest step and assisted casting; without both, it refuses them."""
+    identity_provider: HostPort | None = None
+    """Where the identity provider runs as a process of its own (`votestore identity-provider
+    run`): assisted casting asks it, as a voter's device does, and this gateway holds no provider
+    key or store. Instead of `identity_store` and `identity_provider_key`."""
+    identity_provider_ca: RelativePath | None = None
+    """The identity provider's CA certificate (TLS to it); without it, plaintext, loopback only."""
     tls: TlsFiles | None = None
     """The certificate the gateway shows its clients (none: plaintext to clients)."""
     validator_cas: RelativePath | None = None
@@ -82,6 +88,13 @@ def parse_config(document: dict[str, Any], base: Path, where: str) -> GatewayCon
         )
     if (config.identity_store is None) != (config.identity_provider_key is None):
         raise ConfigError(f"{where}: set both 'identity_store' and 'identity_provider_key', or neither")
+    if config.identity_provider is not None and config.identity_store is not None:
+        raise ConfigError(
+            f"{where}: 'identity_provider' (served apart) or 'identity_store' with "
+            "'identity_provider_key' (served here), not both"
+        )
+    if config.identity_provider_ca is not None and config.identity_provider is None:
+        raise ConfigError(f"{where}: 'identity_provider_ca' without 'identity_provider'")
     return config
 
 

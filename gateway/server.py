@@ -28,6 +28,7 @@ from gateway.config import GatewayConfig
 from gateway.identity import IdentityStore
 from gateway.limits import Clock, KeyedLimiter, Rate
 from gateway.metrics import GatewayMetrics
+from gateway.remote_identity import RemoteIdentityProvider
 from gateway.service import SECONDS_PER_HOUR, GatewayService, Parts
 from gateway.validators import ValidatorPool
 from proto.votestore.v1 import gateway_pb2, identity_pb2
@@ -94,11 +95,15 @@ def _parts(config: GatewayConfig) -> Parts:
     else:
         dialer = ValidatorDialer.plaintext_to((v.address for v in genesis.validators), "gateway")
     pool = ValidatorPool(genesis, dialer)
+    remote = None
+    if config.identity_provider is not None:
+        remote = RemoteIdentityProvider(config.identity_provider, config.identity_provider_ca)
     return Parts(
         genesis=genesis,
         pool=pool,
         watcher=CommitWatcher(pool),
         identity=identity,
+        remote_identity=remote,
         limits=config.limits,
         metrics=GatewayMetrics(),
     )
@@ -155,6 +160,8 @@ async def stop(running: Running) -> None:
         await running.health_server.stop(0)
     await running.service.receipts.close()
     await running.service.parts.pool.close()
+    if running.service.parts.remote_identity is not None:
+        await running.service.parts.remote_identity.close()
 
 
 async def serve(config: GatewayConfig) -> None:

@@ -4,7 +4,20 @@ from __future__ import annotations
 
 import typer
 
-from ops.cli import cast, election, gateway, genesis, keys, node, notices, receipt, roll, sim, trustee
+from ops.cli import (
+    cast,
+    election,
+    gateway,
+    genesis,
+    identity,
+    keys,
+    node,
+    notices,
+    receipt,
+    roll,
+    sim,
+    trustee,
+)
 from ops.cli import demo as demo_cli
 from ops.cli import verify as verify_cli
 from votestore import version as build
@@ -40,6 +53,7 @@ app.add_typer(keys.app, name="keys")
 app.add_typer(genesis.app, name="genesis")
 app.add_typer(node.app, name="node")
 app.add_typer(gateway.app, name="gateway")
+app.add_typer(identity.app, name="identity-provider")
 app.add_typer(receipt.app, name="receipt")
 app.add_typer(election.app, name="election")
 app.add_typer(roll.app, name="roll")

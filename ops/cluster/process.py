@@ -1,5 +1,5 @@
-"""The one place that starts a votestore role (`votestore node run`, `votestore gateway run`) as a
-child process, and stops it.
+"""The one place that starts a votestore server (`votestore node run`, `votestore gateway run`,
+`votestore identity-provider run`) as a child process, and stops it.
 
 Each child runs in a session of its own (so a signal reaches every process it forks), writes
 stdout and stderr to one log file it owns, and reads nothing from us. Stopping is bounded: SIGTERM,
@@ -22,7 +22,7 @@ from votestore.errors import VotestoreError
 STOP_TIMEOUT_S: Final = 10.0
 LOG_TAIL_LINES: Final = 20
 
-Role = Literal["node", "gateway"]
+Role = Literal["node", "gateway", "identity-provider"]
 
 
 class ClusterError(VotestoreError):

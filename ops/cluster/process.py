@@ -50,6 +50,32 @@ def spawn(role: Role, config: Path, log: Path, prefix: Sequence[str] = ()) -> su
         out.close()
 
 
+def start_command(args: Sequence[str], log: Path, cwd: Path) -> subprocess.Popen[bytes]:
+    """Start one `votestore <args>` command (a party's step: `election create`, `roll import`,
+    `trustee deal`, ...) in `cwd`, its output to `log`; the caller waits for it (`finish`)."""
+    out = open(log, "ab")  # noqa: SIM115 — the child owns it
+    try:
+        return subprocess.Popen(
+            [sys.executable, "-m", "votestore", *args],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            cwd=cwd,
+            start_new_session=True,
+        )
+    finally:
+        out.close()
+
+
+def finish(process: subprocess.Popen[bytes], timeout_s: float) -> int | None:
+    """Its exit code, or None (and it is killed) if it did not end within `timeout_s`."""
+    try:
+        return process.wait(timeout_s)
+    except subprocess.TimeoutExpired:
+        kill(process)
+        return None
+
+
 def stop(process: subprocess.Popen[bytes], *, group: bool = False) -> int:
     """SIGTERM and wait; SIGKILL to its group if it does not stop in time. Its exit code.
 

@@ -13,7 +13,7 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Final, Literal
 
@@ -50,9 +50,12 @@ def spawn(role: Role, config: Path, log: Path, prefix: Sequence[str] = ()) -> su
         out.close()
 
 
-def start_command(args: Sequence[str], log: Path, cwd: Path) -> subprocess.Popen[bytes]:
+def start_command(
+    args: Sequence[str], log: Path, cwd: Path, env: Mapping[str, str] | None = None
+) -> subprocess.Popen[bytes]:
     """Start one `votestore <args>` command (a party's step: `election create`, `roll import`,
-    `trustee deal`, ...) in `cwd`, its output to `log`; the caller waits for it (`finish`)."""
+    `trustee deal`, ...) in `cwd`, its output to `log`, `env` added to ours; the caller waits for
+    it (`finish`)."""
     out = open(log, "ab")  # noqa: SIM115 — the child owns it
     try:
         return subprocess.Popen(
@@ -61,6 +64,7 @@ def start_command(args: Sequence[str], log: Path, cwd: Path) -> subprocess.Popen
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
             cwd=cwd,
+            env={**os.environ, **env} if env else None,
             start_new_session=True,
         )
     finally:

@@ -14,7 +14,7 @@ never opens a party's key file. Each step is recorded (party, pid, command line,
 | administrator | `administrator/` | `keys gen`, `election create`, `election open`, `election close` |
 | credential authority | `credential-authority/` | `keys gen`, `roll import` (outbox, identity store) |
 | identity provider | `identity-provider/` | `keys gen`; then `identity-provider run` (a server) |
-| trustee k | `trustee-k/` (sealed key, passphrase) | `trustee keygen`, `trustee deal`, `trustee decrypt` |
+| trustee k | `trustee-k/` (its sealed key file) | `trustee keygen`, `trustee deal`, `trustee decrypt` |
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ import csv
 import io
 import os
 import re
+import secrets
 import shutil
 import subprocess
 import time
@@ -38,7 +39,7 @@ from ops.demo.options import DemoError
 from ops.roles import AUTHORITY_DIR, KEY_FILE, PROVIDER_DIR
 
 ADMIN_DIR: Final = "administrator"
-PASSPHRASE_FILE: Final = "passphrase"
+PASSPHRASE_ENV: Final = "VOTESTORE_TRUSTEE_PASSPHRASE"
 STORE_FILE: Final = "identity.store"
 STEPS_DIR: Final = "steps"
 STEP_TIMEOUT_S: Final = 300.0
@@ -59,6 +60,8 @@ class Step:
     args: tuple[str, ...]
     directory: Path
     """The party's own directory: the command runs there."""
+    env: tuple[tuple[str, str], ...] = ()
+    """Added to the command's environment (a trustee's passphrase: never in a file)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,8 +87,12 @@ class Parties:
     """The validators' addresses, once the commission has started them (after `make_keys`: the
     genesis names the administrator's key)."""
     records: list[StepRecord] = field(default_factory=list)
+    passphrases: dict[int, str] = field(default_factory=dict, repr=False)
+    """Each trustee's passphrase, handed only to that trustee's processes, in their environment:
+    the demo plays the trustees' memory, and never writes one down."""
 
     def __post_init__(self) -> None:
+        self.passphrases = {k: secrets.token_hex(16) for k in plan.trustee_numbers()}
         for directory in (ADMIN_DIR, AUTHORITY_DIR, PROVIDER_DIR, *map(trustee_dir, plan.trustee_numbers())):
             (self.workdir / directory).mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
             os.chmod(self.workdir / directory, DIR_MODE)
@@ -118,7 +125,7 @@ class Parties:
             for step in steps:
                 number = len(self.records) + len(started)
                 log = self.workdir / STEPS_DIR / f"{number:02d}-{_slug(step.party)}-{_slug(step.what)}.log"
-                child = process.start_command(step.args, log, step.directory)
+                child = process.start_command(step.args, log, step.directory, dict(step.env))
                 started.append((step, log, child, time.monotonic()))
             outputs = []
             for step, log, child, began in started:
@@ -162,10 +169,6 @@ class PartyKeys:
 def make_keys(parties: Parties) -> PartyKeys:
     """Each party makes its own key in its own directory, all at once (the administrator's before
     the genesis that names it)."""
-    for k in plan.trustee_numbers():
-        passphrase = parties.trustee(k) / PASSPHRASE_FILE
-        passphrase.touch(mode=SECRET_FILE_MODE)
-        passphrase.write_text(f"demo passphrase of trustee {k}; a real one is the trustee's own\n")
     out = parties.run(
         Step(
             "administrator",
@@ -186,23 +189,7 @@ def make_keys(parties: Parties) -> PartyKeys:
             parties.provider(),
         ),
         *(
-            Step(
-                f"trustee {k}",
-                "trustee keygen",
-                (
-                    "trustee",
-                    "keygen",
-                    "--name",
-                    f"trustee-{k}",
-                    "--kdf",
-                    TRUSTEE_KDF,
-                    "--out",
-                    str(parties.trustee(k) / KEY_FILE),
-                    "--passphrase-file",
-                    str(parties.trustee(k) / PASSPHRASE_FILE),
-                ),
-                parties.trustee(k),
-            )
+            _trustee(parties, k, "keygen", "--name", f"trustee-{k}", "--kdf", TRUSTEE_KDF, key_option="--out")
             for k in plan.trustee_numbers()
         ),
     )
@@ -348,8 +335,14 @@ def close_and_decrypt(parties: Parties, election_id: str, present: Sequence[int]
     parties.run(*(_trustee(parties, k, "decrypt", *nodes, "--election", election_id) for k in present))
 
 
-def _trustee(parties: Parties, k: int, command: str, *args: str) -> Step:
-    """`votestore trustee <command>` with trustee k's sealed key file and its passphrase."""
+def _trustee(parties: Parties, k: int, command: str, *args: str, key_option: str = "--key") -> Step:
+    """`votestore trustee <command>` with trustee k's sealed key file, its passphrase in the
+    environment."""
     directory = parties.trustee(k)
-    unlock = ("--key", str(directory / KEY_FILE), "--passphrase-file", str(directory / PASSPHRASE_FILE))
-    return Step(f"trustee {k}", f"trustee {command}", ("trustee", command, *args, *unlock), directory)
+    return Step(
+        f"trustee {k}",
+        f"trustee {command}",
+        ("trustee", command, *args, key_option, str(directory / KEY_FILE)),
+        directory,
+        ((PASSPHRASE_ENV, parties.passphrases[k]),),
+    )

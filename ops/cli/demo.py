@@ -28,7 +28,7 @@ def _kept(ui: DemoConsole, kept: KeptCluster) -> None:
         f"genesis      {kept.genesis}",
         f"validators   {', '.join(kept.node_addresses)}",
         f"gateway      {kept.gateway}",
-        f"identity     {kept.identity_provider}",
+        f"identity-provider {kept.identity_provider}",
         "",
         "cast by hand into the open 'practice' election (credential files hold a voter's secret):",
         f"  votestore cast --gateway {kept.gateway} --identity-provider {kept.identity_provider} "

@@ -218,7 +218,7 @@ def test_keep_leaves_a_cluster_to_cast_into_and_verify_by_hand(tmp_path: Path) -
         assert code == 0, (errors, out[-2000:])
         pids = [int(p) for p in _field(out, "kill").split()]
         gateway = _field(out, "gateway")
-        provider = _field(out, "identity")
+        provider = _field(out, "identity-provider")
         genesis = _field(out, "genesis")
         assert alive(pids) == set(pids) and listening(gateway)
         receipt = workdir / "receipt.json"

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import signal
 import sys
 import time
 from dataclasses import dataclass, field
@@ -47,7 +46,7 @@ from votestore.genesis import load_genesis
 from votestore.grpc_service import add_service
 from votestore.keys import read_key_file
 from votestore.netaddr import is_local_only
-from votestore.serving import NO_PORT_SHARING, bind
+from votestore.serving import NO_PORT_SHARING, bind, until_stopped
 
 log = logging.getLogger("votestore.identity_provider")
 
@@ -137,12 +136,8 @@ async def serve(config: ProviderConfig) -> None:
     sys.stdout.write(f"identity provider listening on {config.listen.rpartition(':')[0]}:{port}\n")
     sys.stdout.flush()
     log.info("event=serving voters=%d key=%s", len(provider.store), bytes(provider.key.verify_key).hex()[:16])
-    stopping = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stopping.set)
     try:
-        await stopping.wait()
+        await until_stopped()
     finally:
         await server.stop(SHUTDOWN_GRACE_S)
 

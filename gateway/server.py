@@ -10,7 +10,6 @@ import asyncio
 import contextlib
 import gc
 import logging
-import signal
 import sys
 import time
 from dataclasses import dataclass
@@ -41,7 +40,7 @@ from votestore.grpc_service import add_service
 from votestore.keys import read_key_file
 from votestore.limits import GATEWAY_REPLY_FACTOR, message_options
 from votestore.netaddr import host_of
-from votestore.serving import NO_PORT_SHARING, bind, health_only
+from votestore.serving import NO_PORT_SHARING, bind, health_only, until_stopped
 
 log = logging.getLogger("votestore.gateway.server")
 
@@ -169,12 +168,8 @@ async def serve(config: GatewayConfig) -> None:
     host = config.listen.rpartition(":")[0]
     sys.stdout.write(f"gateway listening on {host}:{running.port}\n")
     sys.stdout.flush()
-    stopping = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stopping.set)
     try:
-        await stopping.wait()
+        await until_stopped()
     finally:
         await stop(running)
 

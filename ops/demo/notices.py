@@ -78,8 +78,9 @@ def send_demo_notices(
     summary = done.summary.as_dict()
     result = DemoNotices(links.queued // 2, reminders.queued // 2, len(voted), out)
     ui.step(
-        f"credential authority: {result.links} personal links and {result.reminders} reminders "
-        f"(the ledger shows {result.voted} voted) by SMS and mail through the file sender"
+        f"notice provider: {result.links} personal links (the credential authority's outbox) and "
+        f"{result.reminders} reminders (the ledger shows {result.voted} voted) by SMS and mail "
+        "through the file sender"
     )
     ui.note(f"sent to {out / 'sms'} and {out / 'mail'} (one 0600 file per message)")
     ui.note(f"summary: {json.dumps(summary, sort_keys=True)}")

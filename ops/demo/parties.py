@@ -60,8 +60,8 @@ class Step:
     args: tuple[str, ...]
     directory: Path
     """The party's own directory: the command runs there."""
-    env: tuple[tuple[str, str], ...] = ()
-    """Added to the command's environment (a trustee's passphrase: never in a file)."""
+    env: tuple[tuple[str, str], ...] = field(default=(), repr=False)
+    """Added to the command's environment (a trustee's passphrase: never in a file nor a repr)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +75,7 @@ class StepRecord:
     directory: str
     exit_code: int
     seconds: float
+    """From its start until this process saw it end (steps side by side are waited for in turn)."""
 
 
 @dataclass

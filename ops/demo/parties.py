@@ -21,22 +21,26 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import os
 import re
 import secrets
 import shutil
 import subprocess
 import time
+import tomllib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Final
 
+from ops.cli.definition import trustee_from_table
 from ops.cluster import process
 from ops.demo import plan
 from ops.demo.options import DemoError
 from ops.roles import AUTHORITY_DIR, KEY_FILE, PROVIDER_DIR
+from proto.votestore.v1 import election_pb2
 
 ADMIN_DIR: Final = "administrator"
 PASSPHRASE_ENV: Final = "VOTESTORE_TRUSTEE_PASSPHRASE"
@@ -159,77 +163,84 @@ def _slug(text: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class PartyKeys:
-    """The public keys the parties printed, for the administrator's definition."""
+    """The public keys the parties printed, for the genesis and the administrator's definition."""
 
     admin: str
-    authority: str
-    provider: str
-    trustee_tables: tuple[str, ...]
+    authority: bytes
+    provider: bytes
+    trustees: tuple[election_pb2.Trustee, ...]
 
 
 def make_keys(parties: Parties) -> PartyKeys:
     """Each party makes its own key in its own directory, all at once (the administrator's before
     the genesis that names it)."""
     out = parties.run(
-        Step(
-            "administrator",
-            "keys gen",
-            ("keys", "gen", "--role", "admin", "--out", str(parties.admin() / KEY_FILE)),
-            parties.admin(),
-        ),
-        Step(
-            "credential authority",
-            "keys gen",
-            ("keys", "gen", "--role", "credential-authority", "--out", str(parties.authority() / KEY_FILE)),
-            parties.authority(),
-        ),
-        Step(
-            "identity provider",
-            "keys gen",
-            ("keys", "gen", "--role", "identity-provider", "--out", str(parties.provider() / KEY_FILE)),
-            parties.provider(),
+        *(
+            Step(
+                party,
+                "keys gen",
+                ("keys", "gen", "--role", role, "--out", str(directory / KEY_FILE)),
+                directory,
+            )
+            for party, role, directory in (
+                ("administrator", "admin", parties.admin()),
+                ("credential authority", "credential-authority", parties.authority()),
+                ("identity provider", "identity-provider", parties.provider()),
+            )
         ),
         *(
             _trustee(parties, k, "keygen", "--name", f"trustee-{k}", "--kdf", TRUSTEE_KDF, key_option="--out")
             for k in plan.trustee_numbers()
         ),
     )
-    tables = tuple(text[text.index("[[trustees]]") :].strip() for text in out[3:])
     admin, authority, provider = (text.strip().splitlines()[-1] for text in out[:3])
-    return PartyKeys(admin, authority, provider, tables)
+    # `trustee keygen` prints the [[trustees]] table to paste into a definition.
+    trustees = tuple(
+        trustee_from_table(tomllib.loads(text[text.index("[[trustees]]") :])["trustees"][0], k)
+        for k, text in zip(plan.trustee_numbers(), out[3:], strict=True)
+    )
+    return PartyKeys(admin, bytes.fromhex(authority), bytes.fromhex(provider), trustees)
 
 
 def _iso(ms: int) -> str:
-    return datetime.fromtimestamp(ms / 1000, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+    return datetime.fromtimestamp(ms / 1000, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def definition_toml(election_id: str, keys: PartyKeys, now_ms: int) -> str:
-    """The definition the administrator writes (docs/admin.md): plan.definition's election, in
-    the file format, naming the trustees' and the two roles' public keys."""
+def _strings(values: Sequence[str]) -> str:
+    return "[" + ", ".join(json.dumps(v, ensure_ascii=False) for v in values) + "]"
 
-    def contest(cid: str, title: str, low: int, high: int, choices: Sequence[str]) -> str:
-        listed = ", ".join(f'"{c}"' for c in choices)
-        head = f'[[contests]]\nid = "{cid}"\ntitle = "{title}"'
-        return f"{head}\nmin = {low}\nmax = {high}\nchoices = [{listed}]"
 
-    groups = ", ".join(f'"{g}"' for g in plan.GROUPS)
-    return (
-        "\n\n".join(
-            [
-                f'id = "{election_id}"\ntitle = "{plan.TITLE}"\ngroups = [{groups}]\n'
-                f"threshold = {plan.THRESHOLD}",
-                f'[window]\nstart = "{_iso(now_ms - plan.WINDOW_LEAD_MS)}"\n'
-                f'end = "{_iso(now_ms + plan.WINDOW_MS)}"',
-                f'[keygen]\ndeal_deadline = "{_iso(now_ms + plan.KEYGEN_DEADLINE_MS)}"\n'
-                f'complaint_window = "{plan.COMPLAINT_WINDOW_MS // 1000}s"',
-                contest("mayor", "Mayor", 1, 1, plan.MAYOR),
-                contest("council", "Council (up to 2)", 0, plan.COUNCIL_MAX, plan.COUNCIL),
-                *keys.trustee_tables,
-                f'[roles]\ncredential_authority = "{keys.authority}"\nidentity_provider = "{keys.provider}"',
-            ]
+def definition_toml(record: election_pb2.ElectionCreate) -> str:
+    """`record` (plan.definition's election, naming the parties' keys) as the definition file the
+    administrator writes (docs/admin.md); `election create` reads it back to the same record."""
+    parts = [
+        f"id = {json.dumps(record.election_id)}\ntitle = {json.dumps(record.title, ensure_ascii=False)}\n"
+        f"groups = {_strings(record.groups)}\nthreshold = {record.threshold}",
+        f'[window]\nstart = "{_iso(record.window_start_ms)}"\nend = "{_iso(record.window_end_ms)}"',
+        f'[keygen]\ndeal_deadline = "{_iso(record.deal_deadline_ms)}"\n'
+        f'complaint_window = "{record.complaint_window_ms // 1000}s"',
+    ]
+    assert record.complaint_window_ms % 1000 == 0, record.complaint_window_ms
+    for contest in record.contests:
+        choices = ", ".join(
+            f"{{ id = {json.dumps(c.id)}, label = {json.dumps(c.label, ensure_ascii=False)} }}"
+            for c in contest.choices
         )
-        + "\n"
+        title = json.dumps(contest.title, ensure_ascii=False)
+        bounds = f"min = {contest.min_selections}\nmax = {contest.max_selections}"
+        parts.append(
+            f"[[contests]]\nid = {json.dumps(contest.id)}\ntitle = {title}\n{bounds}\nchoices = [{choices}]"
+        )
+    for trustee in record.trustees:
+        parts.append(
+            f"[[trustees]]\nname = {json.dumps(trustee.name, ensure_ascii=False)}\n"
+            f'sign_key = "{trustee.sign_key.hex()}"\nenc_key = "{trustee.enc_key.hex()}"'
+        )
+    parts.append(
+        f'[roles]\ncredential_authority = "{record.credential_authority.hex()}"\n'
+        f'identity_provider = "{record.identity_provider.hex()}"'
     )
+    return "\n\n".join(parts) + "\n"
 
 
 def _roll_csv(voters: Sequence[plan.Voter]) -> str:
@@ -256,8 +267,10 @@ def set_up(
     admin, authority = parties.admin(), parties.authority()
     nodes = parties.node_args()
     admin_key = str(admin / KEY_FILE)
+    record = plan.definition(keys.trustees, int(time.time() * 1000), election_id)
+    record.credential_authority, record.identity_provider = keys.authority, keys.provider
     definition = admin / f"{election_id}.toml"
-    definition.write_text(definition_toml(election_id, keys, int(time.time() * 1000)), encoding="utf-8")
+    definition.write_text(definition_toml(record), encoding="utf-8")
     parties.run(
         Step(
             "administrator",

@@ -5,6 +5,11 @@ signed ballot transaction, and key generation's cost (a deal with its proofs of 
 and checked: per deal, nothing per ballot). One core, one process.
 
     .venv/bin/python bench/crypto.py [--ballots 300] [--out bench/results/crypto.json]
+    .venv/bin/python bench/crypto.py --against e6cb7b4 [--rounds 6] [--ballots 200]
+
+`--against REV` times instead this checkout against commit REV in the same run, old and new
+alternated (bench/crypto_versus.py): the stateless ballot check with and without the attestation,
+encrypt and prove, and a deal's check; it prints the ratios new / old.
 
 The primitive bound of an operation is the multiplications its proof form needs, as votestore
 computes them with libdecaf (fixed-base g^k, a multiple of the election key from its precomputed
@@ -20,6 +25,7 @@ import json
 import os
 import platform
 import statistics
+import sys
 import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
@@ -271,13 +277,32 @@ def bench_parallel(workers: int, count: int) -> dict[str, object]:
     return {"workers": workers, "ballots": count, "ballots_per_s": round(count / elapsed)}
 
 
+def versus(rev: str, rounds: int, ballots: int, out: Path | None) -> None:
+    """Old and new alternated in child processes (bench/crypto_versus.py)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    from bench.crypto_versus import compare, report
+
+    result = compare(rev, rounds, ballots)
+    print(report(result))
+    out = out or Path(__file__).parent / "results" / "crypto_versus.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=2) + "\n")
+    print(f"wrote {out}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--ballots", type=int, default=300, help="ballots per timing run")
     parser.add_argument("--count-ballots", type=int, default=1_000_000)
     parser.add_argument("--workers", type=int, default=0, help="also time verify_ballots_parallel")
-    parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results" / "crypto.json")
+    parser.add_argument("--out", type=Path, default=None, help="JSON result (default bench/results/)")
+    parser.add_argument("--against", metavar="REV", help="time this checkout against commit REV instead")
+    parser.add_argument("--rounds", type=int, default=6, help="with --against: old/new pairs to run")
     args = parser.parse_args()
+    if args.against:
+        versus(args.against, args.rounds, args.ballots, args.out)
+        return
+    args.out = args.out or Path(__file__).parent / "results" / "crypto.json"
 
     prim = measure_primitives()
     exact = bench_ballot(prim, 1, args.ballots)

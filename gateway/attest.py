@@ -2,7 +2,9 @@
 that voter with the identity provider's own key (docs/roles.md).
 
 It is a role of its own — its key is named in the election definition and held by no other role
-— served beside the gateway when the gateway's config names the key. It sees the voter's
+— served by its own process (`votestore identity-provider run`, gateway/identity_server.py), or
+beside the gateway when the gateway's config names the key (then the gateway operator holds the
+provider's power too: docs/roles.md). It sees the voter's
 credential public key and the hash of an encrypted ballot: never the credential secret nor the
 choices (except in assisted casting, which hands the gateway everything; docs/gateway.md).
 Its store (credential public key -> Argon2id hash of the second factor) comes from the credential
@@ -18,9 +20,11 @@ from typing import Final
 import grpc  # type: ignore[import-untyped, unused-ignore]
 import nacl.signing
 
+from gateway.elections import check_election_id
 from gateway.errors import Refusal
 from gateway.identity import IdentityStore, verify_second_factor
 from gateway.limits import KeyedLimiter
+from proto.votestore.v1 import identity_pb2
 from votestore.crypto import attestation
 from votestore.encoding import PUBLIC_KEY_BYTES
 from votestore.hashing import HASH_BYTES
@@ -70,3 +74,22 @@ class IdentityProvider:
     def attester(self, chain_id: str, election_id: str) -> attestation.Attester:
         """`attest` for assisted casting, which checked the identity itself first."""
         return lambda voter, digest: self.attest(chain_id, election_id, voter, digest)
+
+
+async def answer_attest(
+    provider: IdentityProvider, chain_id: str, request: identity_pb2.AttestRequest
+) -> identity_pb2.AttestResponse:
+    """The Attest call, wherever the provider is served: the ask must be signed by the credential
+    key it names, then the second factor checked, then one digest attested. Nothing is logged."""
+    check_election_id(request.election_id)
+    if not attestation.request_signed(
+        request.credential_key,
+        chain_id,
+        request.election_id,
+        request.ballot_digest,
+        request.request_signature,
+    ):
+        raise Refusal(grpc.StatusCode.UNAUTHENTICATED, "the ask is not signed by this credential key")
+    await provider.check(request.credential_key, request.identity_check)
+    attested = provider.attest(chain_id, request.election_id, request.credential_key, request.ballot_digest)
+    return identity_pb2.AttestResponse(attestation=attested)

@@ -83,6 +83,12 @@ class GatewayConfig:
     """Or: the environment variable holding it."""
     insecure_plaintext_key: Flag = False
     """Allow an unsealed identity-provider key file (tests, the demo); a warning at start."""
+    identity_provider: HostPort | None = None
+    """Where the identity provider runs as a process of its own (`votestore identity-provider
+    run`): assisted casting asks it, as a voter's device does, and this gateway holds no provider
+    key or store. Instead of `identity_store` and `identity_provider_key`."""
+    identity_provider_ca: RelativePath | None = None
+    """The identity provider's CA certificate (TLS to it); without it, plaintext, loopback only."""
     tls: TlsFiles | None = None
     """The certificate the gateway shows its clients (none: plaintext to clients)."""
     validator_cas: RelativePath | None = None
@@ -118,6 +124,13 @@ def parse_config(document: dict[str, Any], base: Path, where: str) -> GatewayCon
     web = config.web
     if web is not None and (web.app_dir is None) != (web.app_listen is None):
         raise ConfigError(f"{where}: [web] needs both 'app_dir' and 'app_listen', or neither")
+    if config.identity_provider is not None and config.identity_store is not None:
+        raise ConfigError(
+            f"{where}: 'identity_provider' (served apart) or 'identity_store' with "
+            "'identity_provider_key' (served here), not both"
+        )
+    if config.identity_provider_ca is not None and config.identity_provider is None:
+        raise ConfigError(f"{where}: 'identity_provider_ca' without 'identity_provider'")
     return config
 
 

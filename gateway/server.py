@@ -10,7 +10,6 @@ import asyncio
 import contextlib
 import gc
 import logging
-import signal
 import sys
 import time
 from dataclasses import dataclass
@@ -28,6 +27,7 @@ from gateway.config import GatewayConfig
 from gateway.identity import IdentityStore
 from gateway.limits import Clock, KeyedLimiter, Rate
 from gateway.metrics import GatewayMetrics
+from gateway.remote_identity import RemoteIdentityProvider
 from gateway.service import SECONDS_PER_HOUR, GatewayService, Parts
 from gateway.validators import ValidatorPool
 from gateway.web_bridge import WebServing, grpc_web_server, start_web
@@ -41,7 +41,7 @@ from votestore.grpc_service import add_service
 from votestore.keys import KeyUnlock, passphrase_from, read_key_file
 from votestore.limits import GATEWAY_REPLY_FACTOR, message_options
 from votestore.netaddr import host_of
-from votestore.serving import NO_PORT_SHARING, bind, health_only
+from votestore.serving import NO_PORT_SHARING, bind, health_only, until_stopped
 
 log = logging.getLogger("votestore.gateway.server")
 
@@ -104,11 +104,15 @@ def _parts(config: GatewayConfig) -> Parts:
     else:
         dialer = ValidatorDialer.plaintext_to((v.public_address for v in genesis.validators), "gateway")
     pool = ValidatorPool(genesis, dialer)
+    remote = None
+    if config.identity_provider is not None:
+        remote = RemoteIdentityProvider(config.identity_provider, config.identity_provider_ca)
     return Parts(
         genesis=genesis,
         pool=pool,
         watcher=CommitWatcher(pool),
         identity=identity,
+        remote_identity=remote,
         limits=config.limits,
         metrics=GatewayMetrics(),
     )
@@ -183,6 +187,8 @@ async def stop(running: Running) -> None:
         await running.health_server.stop(0)
     await running.service.receipts.close()
     await running.service.parts.pool.close()
+    if running.service.parts.remote_identity is not None:
+        await running.service.parts.remote_identity.close()
 
 
 async def serve(config: GatewayConfig) -> None:
@@ -195,12 +201,8 @@ async def serve(config: GatewayConfig) -> None:
         if web.app_port is not None and config.web.app_listen is not None:
             sys.stdout.write(f"voter page at http://{host_of(config.web.app_listen)}:{web.app_port}/\n")
     sys.stdout.flush()
-    stopping = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stopping.set)
     try:
-        await stopping.wait()
+        await until_stopped()
     finally:
         await stop(running)
 

@@ -19,7 +19,7 @@ from typing import Any, Final, TypeVar
 import grpc  # type: ignore[import-untyped, unused-ignore]
 
 from gateway.answers import Accepted, BroadcastOutcome, Refused
-from gateway.attest import IdentityProvider
+from gateway.attest import IdentityProvider, answer_attest
 from gateway.commits import CommitWatcher
 from gateway.config import Limits
 from gateway.elections import ElectionReader, check_election_id
@@ -27,11 +27,11 @@ from gateway.errors import Refusal
 from gateway.limits import Clock, KeyedLimiter, Rate
 from gateway.metrics import GatewayMetrics
 from gateway.receipts import ReceiptFinder
+from gateway.remote_identity import RemoteIdentityProvider
 from gateway.status import result_name, status_for
 from gateway.validators import ValidatorPool
 from proto.votestore.v1 import gateway_pb2, gateway_pb2_grpc, identity_pb2
-from votestore.client.ballot import SelectionInvalid, build_ballot_tx, credential_public_key
-from votestore.crypto import attestation
+from votestore.client.ballot import SelectionInvalid, credential_public_key, prepare_ballot
 from votestore.encoding import decode_signed_tx, verify_signed_tx
 from votestore.errors import DecodeError, SignatureError
 from votestore.genesis import Genesis
@@ -61,6 +61,8 @@ class Parts:
     """The identity-provider role, when this gateway serves it (Attest, assisted casting)."""
     limits: Limits
     metrics: GatewayMetrics
+    remote_identity: RemoteIdentityProvider | None = None
+    """The identity provider served apart, which assisted casting asks instead."""
     clock: Clock = time.monotonic
 
 
@@ -210,8 +212,16 @@ class GatewayService(gateway_pb2_grpc.GatewayServicer):
     async def CastBallotAssisted(
         self, request: gateway_pb2.CastBallotAssistedRequest, context: Any
     ) -> gateway_pb2.CastBallotResponse:
-        """The credential and choices stay in this call's memory: never logged, stored or echoed."""
-        identity = self._identity_provider()
+        """The credential and choices stay in this call's memory: never logged, stored or echoed.
+
+        With the identity provider served here, the identity is checked first and this gateway
+        attests; with it apart, the ballot is encrypted first and the provider asked as a voter's
+        device asks it (the digest it attests needs the encrypted ballot)."""
+        local, remote = self.parts.identity, self.parts.remote_identity
+        if local is None and remote is None:
+            raise Refusal(
+                grpc.StatusCode.UNIMPLEMENTED, "this gateway serves no identity provider (identity check)"
+            )
         check_election_id(request.election_id)
         if len(request.selections) > MAX_CONTESTS_PER_REQUEST:
             raise Refusal(grpc.StatusCode.INVALID_ARGUMENT, "too many contests in the request")
@@ -219,46 +229,35 @@ class GatewayService(gateway_pb2_grpc.GatewayServicer):
             voter = credential_public_key(request.credential, request.election_id)
         except SelectionInvalid as exc:
             raise Refusal(grpc.StatusCode.INVALID_ARGUMENT, str(exc)) from None
-        await identity.check(voter, request.identity_check)
+        if local is not None:
+            await local.check(voter, request.identity_check)
         self._take_voter(voter)
         params = await self.elections.ballot_params(request.election_id)
         selections = {s.contest_id: list(s.choices) for s in request.selections}
         if len(selections) != len(request.selections):
             raise Refusal(grpc.StatusCode.INVALID_ARGUMENT, "a contest appears twice in the selections")
+        chain_id = self.parts.genesis.chain_id
         try:
-            raw = await asyncio.to_thread(
-                build_ballot_tx,
-                self.parts.genesis.chain_id,
-                params.definition,
-                params.election_key,
-                request.credential,
-                selections,
-                identity.attester(self.parts.genesis.chain_id, request.election_id),
+            prepared = await asyncio.to_thread(
+                prepare_ballot, params.definition, params.election_key, request.credential, selections
             )
         except SelectionInvalid as exc:
             raise Refusal(grpc.StatusCode.INVALID_ARGUMENT, str(exc)) from None
-        return await self._forward(raw, context)
+        if local is not None:
+            attested = local.attest(chain_id, request.election_id, prepared.voter, prepared.digest)
+        else:
+            assert remote is not None
+            attested = await remote.attest(chain_id, prepared, request.identity_check)
+        return await self._forward(prepared.signed(chain_id, attested), context)
 
     @rpc("Attest")
     async def Attest(self, request: identity_pb2.AttestRequest, context: Any) -> identity_pb2.AttestResponse:
-        """The identity provider's step for device-encrypted ballots: the voter's second factor
-        checked, one ballot digest attested for one credential key. Nothing of it is logged."""
-        identity = self._identity_provider()
-        check_election_id(request.election_id)
-        chain_id = self.parts.genesis.chain_id
-        if not attestation.request_signed(
-            request.credential_key,
-            chain_id,
-            request.election_id,
-            request.ballot_digest,
-            request.request_signature,
-        ):
-            raise Refusal(grpc.StatusCode.UNAUTHENTICATED, "the ask is not signed by this credential key")
-        await identity.check(request.credential_key, request.identity_check)
-        attested = identity.attest(
-            chain_id, request.election_id, request.credential_key, request.ballot_digest
-        )
-        return identity_pb2.AttestResponse(attestation=attested)
+        """The identity provider's step for device-encrypted ballots: served here, or passed on as
+        it came to the provider's own process (the voter page reaches it through this gateway)."""
+        remote = self.parts.remote_identity
+        if self.parts.identity is None and remote is not None:
+            return await remote.relay(request)
+        return await answer_attest(self._identity_provider(), self.parts.genesis.chain_id, request)
 
     @rpc("GetReceipt")
     async def GetReceipt(

@@ -1,6 +1,7 @@
-"""The two election roles besides the administrator and the trustees, for elections run on one
-machine (the demo, chaos runs, benchmarks, cluster tests): the credential authority and the
-identity provider, each with its own key in its own directory, neither the administrator's.
+"""The two election roles besides the administrator and the trustees, for elections one process
+plays whole (chaos runs, benchmarks, cluster tests): the credential authority and the identity
+provider, each with its own key, neither the administrator's. The demo instead runs every party
+as processes of its own, in the directories named here (ops/demo/parties.py).
 
 A real deployment makes these keys where each party works (`votestore keys gen --role ...`) and
 hands over only the public keys, which the election definition names (docs/roles.md).

@@ -8,6 +8,8 @@ off, so the second process fails to bind and stops with one line naming the addr
 
 from __future__ import annotations
 
+import asyncio
+import signal
 from typing import Any, Final
 
 import grpc
@@ -48,3 +50,12 @@ def health_only(listen: str, port: int, servicer: Any) -> grpc.aio.Server | None
     health_pb2_grpc.add_HealthServicer_to_server(servicer, server)
     bind(server, f"{listen.rpartition(':')[0]}:{port}", None)
     return server
+
+
+async def until_stopped() -> None:
+    """Return on the process's first SIGINT or SIGTERM (a server's main loop waits here)."""
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stopping.set)
+    await stopping.wait()

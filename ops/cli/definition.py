@@ -175,6 +175,11 @@ def _trustee(trustee: TrusteeFile, number: int) -> election_pb2.Trustee:
     )
 
 
+def trustee_from_table(table: Table, number: int) -> election_pb2.Trustee:
+    """One `[[trustees]]` table, as `trustee keygen` prints it, as trustee `number` (1-based)."""
+    return _trustee(parse(TrusteeFile, table, f"trustees[{number}]"), number)
+
+
 def definition_from_toml(document: Table, now_ms: int) -> election_pb2.ElectionCreate:
     """The ElectionCreate a parsed definition file asks for (ConfigError, one line, if malformed)."""
     definition = parse(DefinitionFile, document, "definition")

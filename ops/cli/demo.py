@@ -28,10 +28,11 @@ def _kept(ui: DemoConsole, kept: KeptCluster) -> None:
         f"genesis      {kept.genesis}",
         f"validators   {', '.join(kept.node_addresses)}",
         f"gateway      {kept.gateway}",
+        f"identity-provider {kept.identity_provider}",
         "",
         "cast by hand into the open 'practice' election (credential files hold a voter's secret):",
-        f"  votestore cast --gateway {kept.gateway} --election practice "
-        f"--identity-check {kept.practice_identity_checks[0]} "
+        f"  votestore cast --gateway {kept.gateway} --identity-provider {kept.identity_provider} "
+        f"--election practice --identity-check {kept.practice_identity_checks[0]} "
         f"--credential-file {kept.practice_credentials[0]} --choose mayor=ada --choose council=john "
         f"--receipt-out {kept.workdir / 'receipt.json'}",
         f"  votestore cast --gateway {kept.gateway} --election practice --assisted "

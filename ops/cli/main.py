@@ -29,9 +29,9 @@ def main() -> None:
     that includes a missing libdecaf, found while the commands' modules are imported, hence the
     import in here) and typer's usage errors (exit 2), instead of a multi-line box."""
     try:
-        from ops.cli.app import app
+        from ops.cli.app import build
 
-        code = app(standalone_mode=False)
+        code = build(sys.argv[1] if len(sys.argv) > 1 else None)(standalone_mode=False)
     except VotestoreError as exc:
         sys.stderr.write(f"error: {exc}\n")
         sys.exit(1)

@@ -1,8 +1,9 @@
 """The election steps on a live cluster, each a small function named for what one party does:
 the administrator creates, rolls, opens and closes; the trustees deal (key generation) and each
-publishes a decryption share (tally); an observer verifies. The demo, the chaos harness and the
-benchmarks run an election through these; a split by role (one process per party) calls the same
-functions with that party's keys.
+publishes a decryption share (tally); an observer verifies. The chaos harness, the benchmarks and
+the cluster tests run an election through these, in one process holding every party's keys; the
+demo runs each party's step as a `votestore` command of its own instead (ops/demo/parties.py),
+and uses `verify` here as its observer.
 
 Every step commits through a NodeClient and waits for the commit (bounded by the client's timeout);
 a refusal raises `ElectionStepError` (or the client's `TxRefused`) naming the step, never a

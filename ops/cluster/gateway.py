@@ -58,7 +58,8 @@ class WebPorts:
 
 
 class GatewayError(ClusterError):
-    """The gateway did not start in time; the message holds the tail of its log."""
+    """The gateway (or the identity provider) did not start in time; the message holds the tail
+    of its log."""
 
 
 def write_config(
@@ -70,13 +71,16 @@ def write_config(
     limits: Mapping[str, int] = DEMO_LIMITS,
     validator_cas: Path | None = None,
     web: WebPorts | None = None,
+    identity_provider: str | None = None,
 ) -> tuple[Path, str]:
     """gateway.toml in `workdir` listening on a free loopback port; returns its path and the target.
 
     `validator_cas`: reach the validators over TLS with this bundle; without it, plaintext (which
     the gateway allows only on loopback). `identity_store` with `identity_provider_key`: serve the
     identity provider's step (docs/roles.md) with its key and the store the credential authority
-    handed it. `web`: also serve the gRPC-Web bridge and the built voter page (docs/web.md)."""
+    handed it. `web`: also serve the gRPC-Web bridge and the built voter page (docs/web.md).
+    `identity_provider`: instead, the address of the identity provider's own process
+    (`write_provider_config`), which assisted casting asks."""
     target = f"{HOST}:{free_port()}"
     config = workdir / "gateway.toml"
     transport = "insecure_plaintext = true"
@@ -92,6 +96,8 @@ def write_config(
         if identity_store is not None and identity_provider_key is not None
         else []
     )
+    if identity_provider is not None:
+        identity.append(f'identity_provider = "{identity_provider}"')
     config.write_text(
         "\n".join(
             [
@@ -109,24 +115,51 @@ def write_config(
     return config, target
 
 
+def write_provider_config(
+    directory: Path, genesis: Path, key: Path, store: Path, *, limits: Mapping[str, int] = DEMO_LIMITS
+) -> tuple[Path, str]:
+    """identity-provider.toml in `directory` (the provider's own) on a free loopback port, in
+    plaintext (loopback only); returns its path and the target. `limits` as the gateway's: the
+    demo's voters and its gateway all ask from 127.0.0.1."""
+    target = f"{HOST}:{free_port()}"
+    config = directory / "identity-provider.toml"
+    config.write_text(
+        "\n".join(
+            [
+                f'listen = "{target}"',
+                f'genesis = "{genesis.resolve()}"',
+                f'key = "{key.resolve()}"',
+                f'store = "{store.resolve()}"',
+                "insecure_plaintext_key = true  # an unsealed key: a local cluster",
+                "[limits]",
+                *(f"{name} = {value}" for name, value in limits.items()),
+                "",
+            ]
+        )
+    )
+    return config, target
+
+
 class GatewayProcess:
     """`with GatewayProcess(workdir, config, target) as gw:` — started and ready inside, stopped after.
 
-    It may be started again after `stop` or `kill` (the chaos harness's gateway crash)."""
+    It may be started again after `stop` or `kill` (the chaos harness's gateway crash). `role`
+    "identity-provider" runs the identity provider's own server the same way."""
 
-    def __init__(self, workdir: Path, config: Path, target: str) -> None:
+    def __init__(self, workdir: Path, config: Path, target: str, role: process.Role = "gateway") -> None:
         self.workdir = workdir
         self.config = config
         self.target = target
+        self.role = role
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
     def log_path(self) -> Path:
-        return self.workdir / "gateway.log"
+        return self.workdir / f"{self.role}.log"
 
     def start(self) -> None:
-        assert self.process is None, "gateway already started"
-        self.process = process.spawn("gateway", self.config, self.log_path)
+        assert self.process is None, f"{self.role} already started"
+        self.process = process.spawn(self.role, self.config, self.log_path)
         try:
             self._wait_ready(self.process)
         except BaseException as exc:
@@ -136,7 +169,7 @@ class GatewayProcess:
             if not isinstance(exc, grpc.FutureTimeoutError):
                 raise
             state = f"exited with {code}" if code is not None else f"not ready in {READY_TIMEOUT_S:.0f} s"
-            raise GatewayError(f"gateway {state}:\n{process.log_tail(self.log_path)}") from None
+            raise GatewayError(f"{self.role} {state}:\n{process.log_tail(self.log_path)}") from None
 
     def _wait_ready(self, child: subprocess.Popen[bytes]) -> None:
         """Until the port answers; FutureTimeoutError at the deadline or as soon as the process exits."""

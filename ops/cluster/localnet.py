@@ -64,7 +64,8 @@ def free_port() -> int:
 class LocalNet:
     workdir: Path
     genesis: Genesis
-    admin_key: nacl.signing.SigningKey
+    admin: nacl.signing.SigningKey | None
+    """The administrator's key, when this cluster made it (None: the administrator keeps its own)."""
     addresses: list[str]
     """Each node's public Node API (`listen`), what clients and these helpers dial; genesis
     names them as `api_address` and the peer ports (`peer_listen`) as `address`."""
@@ -87,13 +88,19 @@ class LocalNet:
         metrics: bool = False,
         empty_block_interval_ms: int = 500,
         tls: bool = False,
+        admin_public: bytes | None = None,
     ) -> LocalNet:
         """`tls`: each node serves a certificate issued by its genesis key and trusts only the
-        others' (as a real deployment does); otherwise plaintext, which loopback allows."""
+        others' (as a real deployment does); otherwise plaintext, which loopback allows.
+        `admin_public`: the genesis names this administrator key, made and kept by the
+        administrator (the demo); else a fresh one is made here, in `admin.key.json`."""
         workdir.mkdir(parents=True, exist_ok=True)
         keys = [new_signing_key() for _ in range(n)]
-        admin = new_signing_key()
-        write_key_file(workdir / "admin.key.json", admin, overwrite=True)
+        admin = None
+        if admin_public is None:
+            admin = new_signing_key()
+            write_key_file(workdir / "admin.key.json", admin, overwrite=True)
+            admin_public = bytes(admin.verify_key)
         addresses = [f"{HOST}:{free_port()}" for _ in range(n)]
         peer_addresses = [f"{HOST}:{free_port()}" for _ in range(n)]
         genesis = Genesis(
@@ -103,7 +110,7 @@ class LocalNet:
                 Validator(i, f"site-{i}", bytes(k.verify_key), peer_addresses[i], addresses[i])
                 for i, k in enumerate(keys)
             ),
-            admins=(bytes(admin.verify_key),),
+            admins=(admin_public,),
             timeouts=timeouts or Timeouts(),
         )
         (workdir / "genesis.json").write_text(genesis.to_json())
@@ -146,6 +153,12 @@ class LocalNet:
     def peer_addresses(self) -> list[str]:
         """Each node's peer port (`peer_listen`, genesis `address`): Peer.Connect and catch-up."""
         return [v.address for v in self.genesis.validators]
+
+    @property
+    def admin_key(self) -> nacl.signing.SigningKey:
+        """The administrator's key, for runs that play the administrator in this process."""
+        assert self.admin is not None, "this cluster's administrator keeps its own key"
+        return self.admin
 
     @property
     def genesis_path(self) -> Path:

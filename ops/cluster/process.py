@@ -1,5 +1,5 @@
-"""The one place that starts a votestore role (`votestore node run`, `votestore gateway run`) as a
-child process, and stops it.
+"""The one place that starts a votestore server (`votestore node run`, `votestore gateway run`,
+`votestore identity-provider run`) as a child process, and stops it.
 
 Each child runs in a session of its own (so a signal reaches every process it forks), writes
 stdout and stderr to one log file it owns, and reads nothing from us. Stopping is bounded: SIGTERM,
@@ -13,7 +13,7 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Final, Literal
 
@@ -22,7 +22,7 @@ from votestore.errors import VotestoreError
 STOP_TIMEOUT_S: Final = 10.0
 LOG_TAIL_LINES: Final = 20
 
-Role = Literal["node", "gateway"]
+Role = Literal["node", "gateway", "identity-provider"]
 
 
 class ClusterError(VotestoreError):
@@ -48,6 +48,36 @@ def spawn(role: Role, config: Path, log: Path, prefix: Sequence[str] = ()) -> su
         )
     finally:
         out.close()
+
+
+def start_command(
+    args: Sequence[str], log: Path, cwd: Path, env: Mapping[str, str] | None = None
+) -> subprocess.Popen[bytes]:
+    """Start one `votestore <args>` command (a party's step: `election create`, `roll import`,
+    `trustee deal`, ...) in `cwd`, its output to `log`, `env` added to ours; the caller waits for
+    it (`finish`)."""
+    out = open(log, "ab")  # noqa: SIM115 — the child owns it
+    try:
+        return subprocess.Popen(
+            [sys.executable, "-m", "votestore", *args],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            cwd=cwd,
+            env={**os.environ, **env} if env else None,
+            start_new_session=True,
+        )
+    finally:
+        out.close()
+
+
+def finish(process: subprocess.Popen[bytes], timeout_s: float) -> int | None:
+    """Its exit code, or None (and it is killed) if it did not end within `timeout_s`."""
+    try:
+        return process.wait(timeout_s)
+    except subprocess.TimeoutExpired:
+        kill(process)
+        return None
 
 
 def stop(process: subprocess.Popen[bytes], *, group: bool = False) -> int:

@@ -194,9 +194,11 @@ async def cast_all(
     on_receipt: Callable[[int], None],
     on_turnout: Callable[[TurnoutSample], None],
     milestones: Sequence[Milestone] = (),
+    identity_target: str | None = None,
 ) -> CastingResult:
     """Cast for every voter who has selections, at most `in_flight` at once; the first failure
-    cancels the rest and is raised."""
+    cancels the rest and is raised. `identity_target`: the identity provider's own server, which
+    the voters' clients ask for attestations (else the gateway serves it)."""
     assert 1 <= in_flight <= MAX_IN_FLIGHT, in_flight
     assert all(v.selections is not None for v in voters)
     started = time.monotonic()
@@ -204,7 +206,7 @@ async def cast_all(
     queue = list(reversed(voters))
     records: list[CastRecord] = []
     samples: list[TurnoutSample] = []
-    async with GatewayClient(target) as client:
+    async with GatewayClient(target, identity_target=identity_target) as client:
         info = await client.election(election_id)
 
         async def worker() -> None:

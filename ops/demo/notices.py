@@ -1,11 +1,10 @@
 """The demo's notices: every voter's personal link, then a reminder to those the ledger shows have
 not voted, both through the file sender; prints where they went and writes `notices.json`.
 
-It plays the credential authority's part with the demo's own voters: their credentials become an
-outbox in `votestore roll import`'s format (so notices reads it through its one adapter), and
-made-up contacts (half Korean, half English). In the demo the links go out after casting, in one
-step, so the reminder can show the ledger's voted markers at work; a real election sends the links
-before opening (docs/notices.md).
+It reads the outbox the credential authority's `votestore roll import` wrote (through notices'
+one adapter), with made-up contacts (half Korean, half English). In the demo the links go out
+after casting, in one step, so the reminder can show the ledger's voted markers at work; a real
+election sends the links before opening (docs/notices.md).
 """
 
 from __future__ import annotations
@@ -25,12 +24,8 @@ from notices.senders.file import FileSender
 from notices.store import NoticeStore
 from notices.targeting import voted_keys
 from notices.templates import Renderer
-from ops.cli.roll import Credential, write_outbox
-from ops.cli.roll import Voter as RollVoter
 from ops.demo import plan as demo_plan
 from ops.demo.console import DemoConsole
-from ops.roles import AUTHORITY_DIR
-from votestore.client.ballot import credential_public_key
 from votestore.client.node import NodeClient
 from votestore.crypto.sealing import INTERACTIVE
 
@@ -46,36 +41,27 @@ class DemoNotices:
     out: Path
 
 
-def _voter_id(voter: demo_plan.Voter) -> str:
-    return f"voter-{voter.number:05d}"
-
-
-def _write_inputs(workdir: Path, election_id: str, voters: Sequence[demo_plan.Voter]) -> tuple[Path, Path]:
-    issued = [
-        Credential(
-            RollVoter(_voter_id(v), v.group, ""),
-            v.credential,
-            credential_public_key(v.credential, election_id),
-        )
-        for v in voters
-    ]
-    outbox = workdir / AUTHORITY_DIR / "outbox"  # the credential authority's, not the administrator's
-    write_outbox(outbox, election_id, issued, 0, len(issued))
+def _write_contacts(workdir: Path, voters: Sequence[demo_plan.Voter]) -> Path:
     contacts = workdir / "contacts.csv"
     rows = ["voter_id,phone,email,lang"]
-    rows += [
-        f"{_voter_id(v)},010{v.number:08d},{_voter_id(v)}@demo.invalid,{'ko' if v.number % 2 else 'en'}"
-        for v in voters
-    ]
+    for v in voters:
+        vid = demo_plan.voter_id(v)
+        rows.append(f"{vid},010{v.number:08d},{vid}@demo.invalid,{'ko' if v.number % 2 else 'en'}")
     contacts.write_text("\n".join(rows) + "\n", encoding="utf-8")
-    return outbox, contacts
+    return contacts
 
 
 def send_demo_notices(
-    workdir: Path, node: NodeClient, election_id: str, voters: Sequence[demo_plan.Voter], ui: DemoConsole
+    workdir: Path,
+    node: NodeClient,
+    election_id: str,
+    outbox: Path,
+    voters: Sequence[demo_plan.Voter],
+    ui: DemoConsole,
 ) -> DemoNotices:
+    """`outbox`: the credential authority's, from `roll import` (the personal links)."""
     out = workdir / "notices-out"
-    outbox, contacts_path = _write_inputs(workdir, election_id, voters)
+    contacts_path = _write_contacts(workdir, voters)
     entries, contacts = read_outbox(outbox), read_contacts(contacts_path)
     store = NoticeStore.open(workdir / "notices.db", DEMO_PASSPHRASE, create=True, limits=INTERACTIVE)
     try:
@@ -92,8 +78,9 @@ def send_demo_notices(
     summary = done.summary.as_dict()
     result = DemoNotices(links.queued // 2, reminders.queued // 2, len(voted), out)
     ui.step(
-        f"credential authority: {result.links} personal links and {result.reminders} reminders "
-        f"(the ledger shows {result.voted} voted) by SMS and mail through the file sender"
+        f"notice provider: {result.links} personal links (the credential authority's outbox) and "
+        f"{result.reminders} reminders (the ledger shows {result.voted} voted) by SMS and mail "
+        "through the file sender"
     )
     ui.note(f"sent to {out / 'sms'} and {out / 'mail'} (one 0600 file per message)")
     ui.note(f"summary: {json.dumps(summary, sort_keys=True)}")

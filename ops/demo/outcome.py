@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from ops.cluster.election import Verdict
 from ops.demo.casting import TurnoutSample
+from ops.demo.parties import StepRecord
 from proto.votestore.v1 import election_pb2
 
 
@@ -76,6 +77,8 @@ class DemoOutcome:
     verdict: Verdict
     phases: tuple[Phase, ...]
     finished_utc: str
+    steps: tuple[StepRecord, ...] = ()
+    """Each party's steps, each a process of its own (ops/demo/parties.py)."""
 
     @property
     def result_matches(self) -> bool:
@@ -125,6 +128,18 @@ def outcome_json(outcome: DemoOutcome) -> str:
         ],
         "events": [{"elapsed_s": round(e.elapsed_s, 3), "text": e.text} for e in outcome.events],
         "phases_s": {p.name: round(p.seconds, 3) for p in outcome.phases},
+        "steps": [
+            {
+                "party": s.party,
+                "what": s.what,
+                "pid": s.pid,
+                "argv": list(s.argv),
+                "directory": s.directory,
+                "exit_code": s.exit_code,
+                "seconds": round(s.seconds, 3),
+            }
+            for s in outcome.steps
+        ],
     }
     return json.dumps(document, indent=2) + "\n"
 

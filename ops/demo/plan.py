@@ -10,7 +10,6 @@ from typing import Final
 
 from proto.votestore.v1 import election_pb2
 from votestore import txbuild
-from votestore.client.ballot import credential_public_key
 from votestore.crypto.credential import CREDENTIAL_SECRET_BYTES
 
 ELECTION_ID: Final = "demo-2026"
@@ -41,6 +40,8 @@ class Voter:
 
     number: int
     credential: bytes
+    """Drawn from the seed, then replaced by the one the credential authority's `roll import`
+    drew (its outbox, parties.set_up): the seed fixes only who chooses what."""
     identity_check: str
     group: str
     assisted: bool
@@ -97,6 +98,21 @@ def make_voters(count: int, seed: int) -> tuple[Voter, ...]:
     return tuple(voters)
 
 
+def trustee_numbers() -> range:
+    """The trustees' 1-based indices, as the definition orders them."""
+    return range(1, TRUSTEES + 1)
+
+
+def present_trustees() -> list[int]:
+    """The trustees who decrypt: all but ABSENT_TRUSTEE."""
+    return [k for k in trustee_numbers() if k != ABSENT_TRUSTEE]
+
+
+def voter_id(voter: Voter) -> str:
+    """The voter's id on the roll, in the outbox and in the notices' contacts."""
+    return f"voter-{voter.number:05d}"
+
+
 def casting(voters: Sequence[Voter]) -> list[Voter]:
     """The voters who cast, in roll order."""
     return [v for v in voters if v.selections is not None]
@@ -113,13 +129,3 @@ def expected_counts(
             for choice in voter.selections.get(contest.id, ()):
                 counts[at][choice] += 1
     return tuple(tuple(row) for row in counts)
-
-
-def roll_rows(voters: Sequence[Voter], election_id: str) -> list[tuple[bytes, str]]:
-    """The roll: each voter's credential public key for this election, and its group."""
-    return [(credential_public_key(v.credential, election_id), v.group) for v in voters]
-
-
-def identity_rows(voters: Sequence[Voter], election_id: str) -> list[tuple[bytes, str]]:
-    """The identity provider's store: each credential public key and its identity check."""
-    return [(credential_public_key(v.credential, election_id), v.identity_check) for v in voters]

@@ -16,18 +16,15 @@ import signal
 import threading
 import time
 from collections.abc import Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Final
 
-from gateway.identity import write_identity_store
 from ops.cluster import LocalNet, election
-from ops.cluster.gateway import GatewayProcess, WebPorts, write_config
-from ops.cluster.trustees import Trustee, new_trustees, present
-from ops.demo import plan
+from ops.cluster.gateway import GatewayProcess, WebPorts, write_config, write_provider_config
+from ops.demo import parties, plan
 from ops.demo.casting import CastingResult, Milestone, cast_all
 from ops.demo.console import DemoConsole
 from ops.demo.fingerprints import common_height, fingerprints
@@ -41,15 +38,15 @@ from ops.demo.outcome import (
     contest_outcomes,
     outcome_json,
 )
+from ops.demo.parties import Parties, PartyKeys, StepRecord
 from ops.demo.practice import (
     PRACTICE_ELECTION_ID,
     PRACTICE_VOTERS,
     KeptCluster,
     leave_practice_election,
-    set_up_election,
 )
 from ops.demo.report import render_report
-from ops.roles import PROVIDER_DIR, ElectionRoles
+from ops.roles import KEY_FILE
 from proto.votestore.v1 import election_pb2
 from votestore.client.node import NodeClient
 
@@ -112,23 +109,28 @@ class _Demo:
         self.clock = _Clock()
         self.events: list[Event] = []
         self.workdir = _fresh_workdir(options.workdir)
-        self.roles = ElectionRoles.create(self.workdir)
-        # Written by the credential authority, handed to the identity provider (no secret in it).
-        self.identity_store = self.workdir / PROVIDER_DIR / "identity.store"
         self.voters = plan.make_voters(options.voters, options.seed)
         self.casting = plan.casting(self.voters)
         self.web: WebPorts | None = None
 
     def run(self) -> DemoRun:
-        net = self._start_validators()
+        roles = Parties(self.workdir, self._announce)
+        with self.clock.phase("parties make their keys"):
+            self.ui.step(
+                f"administrator, credential authority, identity provider and {plan.TRUSTEES} trustees "
+                f"(threshold {plan.THRESHOLD}): each makes its key in its own directory, its own process"
+            )
+            keys = parties.make_keys(roles)
+        net = self._start_validators(bytes.fromhex(keys.admin))
+        roles.nodes = net.addresses
         node = self.stack.enter_context(NodeClient(net.addresses))
-        trustees = new_trustees(plan.TRUSTEES)
-        definition = self._set_up(node, net, trustees)
-        gateway = self._start_gateway(net)
-        result = self._cast(net, gateway.target, definition.election_id)
-        send_demo_notices(self.workdir, node, definition.election_id, self.voters, self.ui)
-        self._close_and_count(node, net, trustees, definition.election_id)
-        outcome = self._observe(node, net, definition, result)
+        self._set_up(roles, keys)
+        provider, gateway = self._start_services(net, roles)
+        result = self._cast(net, gateway.target, provider.target)
+        outbox = parties.outbox_of(roles, plan.ELECTION_ID)
+        send_demo_notices(self.workdir, node, plan.ELECTION_ID, outbox, self.voters, self.ui)
+        self._close_and_count(net, roles)
+        outcome = self._observe(node, net, result, roles.records)
         report = self.workdir / REPORT_NAME
         report.write_text(render_report(outcome), encoding="utf-8")
         (self.workdir / OUTCOME_NAME).write_text(outcome_json(outcome), encoding="utf-8")
@@ -138,67 +140,72 @@ class _Demo:
                 f"--keep: election {PRACTICE_ELECTION_ID!r} left open with {PRACTICE_VOTERS} spare voters"
             )
             kept = leave_practice_election(
-                node,
                 net,
-                self.roles,
-                trustees,
+                roles,
+                keys,
                 gateway,
-                self.identity_store,
+                provider,
                 self.options.seed,
                 ROLL_BATCH_ENTRIES,
                 self.web.app_origin if self.web is not None else None,
             )
         return DemoRun(outcome, report, kept)
 
-    def _start_validators(self) -> LocalNet:
-        self.ui.step(f"commission: keys and genesis for {self.options.nodes} validators in {self.workdir}")
-        net = LocalNet.create(self.workdir / "net", self.options.nodes)
+    def _announce(self, step: StepRecord) -> None:
+        self.ui.note(f"{step.party}: {step.what} done (pid {step.pid}, in {Path(step.directory).name}/)")
+
+    def _start_validators(self, admin: bytes) -> LocalNet:
+        self.ui.step(
+            f"commission: keys and genesis for {self.options.nodes} validators in {self.workdir / 'net'}, "
+            "naming the administrator's key"
+        )
+        net = LocalNet.create(self.workdir / "net", self.options.nodes, admin_public=admin)
         self.stack.callback(net.close)
         with self.clock.phase("start validators"):
             net.start_all()
             net.wait_ready()
         return net
 
-    def _set_up(
-        self, node: NodeClient, net: LocalNet, trustees: Sequence[Trustee]
-    ) -> election_pb2.ElectionCreate:
-        self.ui.step(f"trustees: {plan.TRUSTEES} key holders, threshold {plan.THRESHOLD}")
-        definition = plan.definition([t.public for t in trustees], int(time.time() * 1000))
-        election_id = definition.election_id
-        with ThreadPoolExecutor(1) as pool, self.clock.phase("create, roll, key generation, open"):
-            # Argon2id hashing of the roll's second factors overlaps the ledger steps.
-            identities = pool.submit(
-                write_identity_store, self.identity_store, plan.identity_rows(self.voters, election_id)
-            )
+    def _set_up(self, roles: Parties, keys: PartyKeys) -> None:
+        """Every party's steps before the first ballot, each party a process of its own."""
+        election_id = plan.ELECTION_ID
+        with self.clock.phase("create, roll, key generation, open"):
             self.ui.step(
-                f"administrator: election {election_id!r} with 2 contests; credential authority: roll of "
-                f"{len(self.voters)} voters in batches of {ROLL_BATCH_ENTRIES}, identity checks for each "
-                "handed to the identity provider"
+                f"administrator: election {election_id!r} with 2 contests, naming the trustees and the "
+                f"two roles; credential authority: roll of {len(self.voters)} voters in batches of "
+                f"{ROLL_BATCH_ENTRIES} while the trustees deal; then open"
             )
-            state = set_up_election(
-                node, net, self.roles, trustees, definition, self.voters, ROLL_BATCH_ENTRIES
-            )
-            self.ui.note(f"key generation done: dealers {list(state.qualified_dealers)}; election open")
-            identities.result()
-        return definition
+            voters = parties.set_up(roles, keys, election_id, self.voters, ROLL_BATCH_ENTRIES)
+            by_number = {v.number: v for v in voters}
+            self.voters = tuple(by_number[v.number] for v in self.voters)
+            self.casting = plan.casting(self.voters)
 
-    def _start_gateway(self, net: LocalNet) -> GatewayProcess:
-        provider_key = ElectionRoles.provider_key_file(self.workdir)
-        self.web = WebPorts(PAGE_DIR) if (PAGE_DIR / "index.html").is_file() else None
-        config, target = write_config(
-            self.workdir, net.genesis_path, self.identity_store, provider_key, web=self.web
+    def _start_services(self, net: LocalNet, roles: Parties) -> tuple[GatewayProcess, GatewayProcess]:
+        """The identity provider's own server, then the gateway, which holds none of its keys (it
+        passes the voter page's identity asks on to the provider as they came)."""
+        directory = roles.provider()
+        config, target = write_provider_config(
+            directory, net.genesis_path, directory / KEY_FILE, directory / parties.STORE_FILE
         )
-        gateway = GatewayProcess(self.workdir, config, target)
-        with self.clock.phase("start gateway"):
+        provider = GatewayProcess(directory, config, target, role="identity-provider")
+        self.web = WebPorts(PAGE_DIR) if (PAGE_DIR / "index.html").is_file() else None
+        gateway_config, gateway_target = write_config(
+            self.workdir, net.genesis_path, identity_provider=target, web=self.web
+        )
+        gateway = GatewayProcess(self.workdir, gateway_config, gateway_target)
+        with self.clock.phase("start identity provider and gateway"):
+            self.stack.enter_context(provider)
             self.stack.enter_context(gateway)
-        self.ui.step(f"gateway on {target}")
+        assert provider.process is not None and gateway.process is not None
+        self.ui.step(f"identity provider on {target} (pid {provider.process.pid}, in {directory.name}/)")
+        self.ui.step(f"gateway on {gateway_target} (pid {gateway.process.pid}; no identity provider key)")
         if self.web is not None:
             self.ui.note(f"voter page on {self.web.app_origin}/ (gRPC-Web bridge {self.web.bridge_url})")
         else:
             self.ui.note(f"voter page not served: {PAGE_DIR} is not built (`make demo` builds it)")
-        return gateway
+        return provider, gateway
 
-    def _cast(self, net: LocalNet, target: str, election_id: str) -> CastingResult:
+    def _cast(self, net: LocalNet, target: str, provider: str) -> CastingResult:
         """Every casting voter through the gateway; the last validator killed part-way, restarted."""
         casting, ui = self.casting, self.ui
         victim = self.options.nodes - 1
@@ -227,8 +234,9 @@ class _Demo:
                 cast_all(
                     target,
                     net.genesis,
-                    election_id,
+                    plan.ELECTION_ID,
                     casting,
+                    identity_target=provider,
                     in_flight=self.options.in_flight,
                     on_receipt=display.receipt,
                     on_turnout=display.turnout,
@@ -253,33 +261,23 @@ class _Demo:
             net.wait_ready([victim], CATCH_UP_TIMEOUT_S)
         return result
 
-    def _close_and_count(
-        self, node: NodeClient, net: LocalNet, trustees: Sequence[Trustee], election_id: str
-    ) -> None:
+    def _close_and_count(self, net: LocalNet, roles: Parties) -> None:
         """Close; the present trustees each read the ledger's deals and aggregate and publish a
         share; then every validator, the restarted one too, must hold the counted state."""
-        chain_id = net.genesis.chain_id
         with self.clock.phase("close and decrypt"):
-            self.ui.step("administrator: close")
-            election.close(node, chain_id, net.admin_key, election_id)
-
-            def announce(trustee: Trustee) -> None:
-                self.ui.step(
-                    f"trustee {trustee.index}: decryption share (trustee {plan.ABSENT_TRUSTEE} absent)"
-                )
-
-            present_trustees = present(trustees, plan.ABSENT_TRUSTEE)
-            _, height = election.tally(node, chain_id, present_trustees, election_id, announce)
+            present = plan.present_trustees()
+            self.ui.step(
+                f"administrator: close; trustees {present}: decryption shares "
+                f"(trustee {plan.ABSENT_TRUSTEE} absent)"
+            )
+            parties.close_and_decrypt(roles, plan.ELECTION_ID, present)
         with self.clock.phase("validators agree"):
-            # height + 1 certifies the counting block's results; + 2 gives the fingerprint a successor.
-            net.wait_height(height + 2, timeout_s=CATCH_UP_TIMEOUT_S)
+            # + 1 certifies the counting block's results; + 2 gives the fingerprint a successor.
+            heights = [s.height for s in (net.status(i) for i in range(self.options.nodes)) if s is not None]
+            net.wait_height(max(heights) + 2, timeout_s=CATCH_UP_TIMEOUT_S)
 
     def _observe(
-        self,
-        node: NodeClient,
-        net: LocalNet,
-        definition: election_pb2.ElectionCreate,
-        result: CastingResult,
+        self, node: NodeClient, net: LocalNet, result: CastingResult, steps: Sequence[StepRecord]
     ) -> DemoOutcome:
         """The observer's part: the verifier over every node, and the fingerprints."""
         self.ui.step("observer: verifier over every node")
@@ -289,7 +287,10 @@ class _Demo:
         answered = [s for s in statuses if s is not None]
         if len(answered) != len(statuses):
             raise DemoError("a validator stopped answering before its fingerprint was read")
-        state = node.election(definition.election_id)
+        state = node.election(plan.ELECTION_ID)
+        if state.phase != election_pb2.COUNTED:
+            raise DemoError(f"election {plan.ELECTION_ID} is not counted after the shares")
+        definition = state.definition
         return DemoOutcome(
             chain_id=net.genesis.chain_id,
             election_id=definition.election_id,
@@ -309,6 +310,7 @@ class _Demo:
             verdict=verdict,
             phases=tuple(self.clock.phases),
             finished_utc=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+            steps=tuple(steps),
         )
 
 

@@ -92,13 +92,15 @@ class DemoProcess:
 
     workdir: Path
     args: list[str]
+    env: dict[str, str] = field(default_factory=dict)
+    """Added to this process's environment."""
     process: subprocess.Popen[str] = field(init=False)
     lines: queue.Queue[str | None] = field(init=False, default_factory=queue.Queue)
     seen: list[str] = field(init=False, default_factory=list)
     errors: list[str] = field(init=False, default_factory=list)
 
     def __post_init__(self) -> None:
-        env = {**os.environ, "PYTHONUNBUFFERED": "1", "COLUMNS": "200", "TERM": "dumb"}
+        env = {**os.environ, "PYTHONUNBUFFERED": "1", "COLUMNS": "200", "TERM": "dumb", **self.env}
         self.process = subprocess.Popen(
             [*DEMO_ENTRY, "--workdir", str(self.workdir), *self.args],
             stdout=subprocess.PIPE,

@@ -16,6 +16,7 @@ import pytest
 from ops.demo import plan
 from ops.demo.options import DEFAULT_SEED
 from ops.demo.practice import PRACTICE_SEED_OFFSET, PRACTICE_VOTERS
+from tests.e2e import opened_files
 from tests.e2e.demo_process import (
     DemoProcess,
     alive,
@@ -31,14 +32,15 @@ pytestmark = pytest.mark.cluster
 VOTERS: Final = 40
 INTERRUPTED_VOTERS: Final = 300
 """Enough that casting is still under way when the signal comes."""
-RUN_TIMEOUT_S: Final = 300.0
-STEP_TIMEOUT_S: Final = 120.0
+RUN_TIMEOUT_S: Final = 420.0
+STEP_TIMEOUT_S: Final = 240.0
 STOP_TIMEOUT_S: Final = 90.0
 EXIT_INTERRUPTED: Final = 130
 KEPT_VOTERS: Final = 8
 CLI_TIMEOUT_S: Final = 120.0
-MIN_PROCESSES: Final = 5
-"""Four validators and the gateway, at least (validators may have proof-checking workers)."""
+MIN_PROCESSES: Final = 6
+"""Four validators, the identity provider and the gateway, at least (validators may have
+proof-checking workers)."""
 
 
 def _expected(voters: int) -> dict[str, list[int]]:
@@ -52,23 +54,70 @@ def _expected(voters: int) -> dict[str, list[int]]:
 
 
 def _no_tracebacks(workdir: Path) -> None:
-    for log in [*sorted((workdir / "net").glob("node*.log")), workdir / "gateway.log"]:
+    logs = [*sorted((workdir / "net").glob("node*.log")), workdir / "gateway.log"]
+    for log in [*logs, workdir / "identity-provider" / "identity-provider.log"]:
         assert "Traceback" not in log.read_text(errors="replace"), f"{log.name} holds a traceback"
 
 
-def _roles_kept_apart(workdir: Path, voters: int) -> None:
-    """Issue 18: each role works from its own key directory, and the administrator's (with the
-    commission's validator files, `net/`) holds no voter's credential secret, in any form."""
-    keys = {
-        role: json.loads((workdir / role / "key.json").read_text())
-        for role in ("credential-authority", "identity-provider")
-    }
-    admin = json.loads((workdir / "net" / "admin.key.json").read_text())
-    assert {k["role"] for k in keys.values()} == set(keys)
-    assert len({admin["public_key"], *(k["public_key"] for k in keys.values())}) == 3
-    secrets = [v.credential for v in plan.make_voters(voters, DEFAULT_SEED)]
-    files = [f for f in (workdir / "net").rglob("*") if f.is_file()]
-    assert files, "the administrator's directory is empty"
+PARTY_STEPS: Final = {
+    "administrator": ["keys gen", "election create", "election open", "election close"],
+    "credential authority": ["keys gen", "roll import"],
+    "identity provider": ["keys gen"],
+    **{
+        f"trustee {k}": ["trustee keygen", "trustee deal", *(["trustee decrypt"] if k != 2 else [])]
+        for k in plan.trustee_numbers()
+    },
+}
+"""Each party's steps in the demo, in order; trustee 2 stays away from the count."""
+PARTY_DIRS: Final = {
+    "administrator": "administrator",
+    "credential authority": "credential-authority",
+    "identity provider": "identity-provider",
+    **{f"trustee {k}": f"trustee-{k}" for k in plan.trustee_numbers()},
+}
+
+
+def _key_files(workdir: Path) -> dict[Path, str]:
+    """Every party's key file (a trustee's sealed under a passphrase only its processes are given),
+    and whose it is."""
+    return {(workdir / d / "key.json").resolve(): party for party, d in PARTY_DIRS.items()}
+
+
+def _parties_apart(workdir: Path, demo_pid: int, openers: dict[int, opened_files.Opener]) -> None:
+    """Issue 18: each party's steps ran as processes of their own, each opening only files in its
+    own directory; no other process (the demo's own, the gateway, a validator) opened a party's
+    key file; and the administrator's directory and the commission's hold no credential secret."""
+    steps = json.loads((workdir / "outcome.json").read_text())["steps"]
+    by_pid = {s["pid"]: s for s in steps}
+    keys = _key_files(workdir)
+    assert set(keys) <= {p for o in openers.values() for p in o.paths}, "a key file nobody opened"
+    for opener in openers.values():
+        for path in opener.paths & keys.keys():
+            step = by_pid.get(opener.pid)
+            server = "identity-provider run" in opener.argv and keys[path] == "identity provider"
+            assert server or (step is not None and step["party"] == keys[path]), (
+                f"pid {opener.pid} ({opener.argv}) opened {keys[path]}'s {path.name}"
+            )
+    assert not openers[demo_pid].paths & keys.keys(), "the demo's own process opened a party's key file"
+
+    assert {party: [s["what"] for s in steps if s["party"] == party] for party in PARTY_DIRS} == PARTY_STEPS
+    assert len(by_pid) == len(steps) and demo_pid not in by_pid, "each step a process of its own"
+    for step in steps:
+        own = (workdir / PARTY_DIRS[step["party"]]).resolve()
+        assert step["exit_code"] == 0 and step["directory"] == str(workdir / PARTY_DIRS[step["party"]])
+        assert step["argv"][1:3] == ["-m", "votestore"], step["argv"]
+        opened = openers[step["pid"]].paths
+        assert opened, f"no file opened by {step}"
+        assert all(own in p.parents for p in opened), (step["party"], step["what"], sorted(opened))
+    [server] = [o for o in openers.values() if "identity-provider run" in o.argv]
+    public = {(workdir / "net" / "genesis.json").resolve()}
+    assert all((workdir / "identity-provider").resolve() in p.parents or p in public for p in server.paths)
+
+    outbox = workdir / "credential-authority" / "outbox" / "voters"
+    secrets = [bytes.fromhex(f.read_text()) for f in outbox.iterdir()]
+    assert len(secrets) == VOTERS
+    files = [f for d in ("administrator", "net") for f in (workdir / d).rglob("*") if f.is_file()]
+    assert any(f.name == "key.json" for f in files) and any(f.suffix == ".toml" for f in files)
     for path in files:
         data = path.read_bytes()
         for secret in secrets:
@@ -77,7 +126,9 @@ def _roles_kept_apart(workdir: Path, voters: int) -> None:
 
 def test_demo_runs_a_whole_election_and_leaves_nothing_running(tmp_path: Path) -> None:
     workdir = tmp_path / "demo"
-    demo = DemoProcess(workdir, ["--voters", str(VOTERS)])
+    opens = tmp_path / "opens"
+    audit = opened_files.install(tmp_path / "site", opens, workdir)
+    demo = DemoProcess(workdir, ["--voters", str(VOTERS)], audit)
     try:
         demo.wait_for_line("gateway on", STEP_TIMEOUT_S)
         started = descendants(demo.process.pid)
@@ -118,12 +169,12 @@ def test_demo_runs_a_whole_election_and_leaves_nothing_running(tmp_path: Path) -
         assert f"<td>{choice}</td><td class=num>{expected['mayor'][at]}</td>" in report
     assert "no discrepancies" in report
     _no_tracebacks(workdir)
-    _roles_kept_apart(workdir, VOTERS)
+    _parties_apart(workdir, demo.process.pid, opened_files.read(opens))
 
 
 @pytest.mark.parametrize(
     ("signum", "during"),
-    [(signal.SIGINT, "voters:"), (signal.SIGTERM, "administrator:")],
+    [(signal.SIGINT, "voters:"), (signal.SIGTERM, "administrator: election")],
     ids=["ctrl-c-while-casting", "sigterm-while-setting-up"],
 )
 def test_interrupt_part_way_stops_every_process_and_port(
@@ -167,12 +218,13 @@ def test_keep_leaves_a_cluster_to_cast_into_and_verify_by_hand(tmp_path: Path) -
         assert code == 0, (errors, out[-2000:])
         pids = [int(p) for p in _field(out, "kill").split()]
         gateway = _field(out, "gateway")
+        provider = _field(out, "identity-provider")
         genesis = _field(out, "genesis")
         assert alive(pids) == set(pids) and listening(gateway)
         receipt = workdir / "receipt.json"
         practice = plan.make_voters(PRACTICE_VOTERS, DEFAULT_SEED + PRACTICE_SEED_OFFSET)
         cast = _votestore(
-            "cast", "--gateway", gateway, "--election", "practice",
+            "cast", "--gateway", gateway, "--identity-provider", provider, "--election", "practice",
             "--identity-check", practice[0].identity_check,
             "--credential-file", str(workdir / "practice-voter-0.credential"),
             "--choose", "mayor=ada", "--choose", "council=john", "--receipt-out", str(receipt),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+import tomllib
 from dataclasses import replace
 from pathlib import Path
 from typing import Final
@@ -13,6 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from ops.cli.definition import definition_from_toml, trustee_from_table
 from ops.cluster.gateway import GatewayError, GatewayProcess, write_config
 from ops.demo import DemoError, DemoOptions, Verdict, plan, run_demo
 from ops.demo.casting import TurnoutSample
@@ -27,8 +29,10 @@ from ops.demo.outcome import (
     Phase,
     outcome_json,
 )
+from ops.demo.parties import definition_toml
 from ops.demo.report import render_report
 from proto.votestore.v1 import election_pb2
+from votestore.crypto import dkg
 
 SEED: Final = 7
 LARGE_ROLL: Final = 2000
@@ -224,3 +228,16 @@ def test_a_gateway_that_cannot_start_is_reported_with_its_log_and_leaves_no_proc
 def test_receiptless_casts_are_named_only_when_there_are_some(without_receipt: int, said: bool) -> None:
     report = render_report(_outcome(without_receipt=without_receipt))
     assert (f"{without_receipt} assisted casts got no receipt" in report) is said
+
+
+def test_the_administrators_definition_file_reads_back_to_the_plans_election() -> None:
+    """The demo's administrator writes plan.definition's election as a definition file for
+    `votestore election create`; read by the CLI's reader, it is the same record, byte for byte."""
+    trustees = [dkg.new_trustee(f"trustee-{k}", k)[1] for k in plan.trustee_numbers()]
+    record = plan.definition(trustees, 1_765_000_000_123)
+    record.credential_authority, record.identity_provider = bytes(range(32)), bytes(range(1, 33))
+    text = definition_toml(record)
+    assert definition_from_toml(tomllib.loads(text), 0) == record
+    printed = f'[[trustees]]\nname = "trustee-1"\nsign_key = "{trustees[0].sign_key.hex()}"\n'
+    printed += f'enc_key = "{trustees[0].enc_key.hex()}"'
+    assert trustee_from_table(tomllib.loads(printed)["trustees"][0], 1) == trustees[0]

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import nacl.signing
 
-from proto.votestore.v1 import election_pb2
+from proto.votestore.v1 import election_pb2, identity_pb2
 from votestore import txbuild
 from votestore.crypto import attestation
 from votestore.crypto.attestation import Attester
@@ -103,6 +103,19 @@ class PreparedBallot:
         body.CopyFrom(self.body)
         body.attestation = attested
         return txbuild.sign_ballot(chain_id, self.key, body)
+
+    def attest_request(self, chain_id: str, identity_check: str) -> identity_pb2.AttestRequest:
+        """The ask to the identity provider for this ballot, signed with the credential key (only
+        a holder of the credential may spend the voter's allowance of failed identity checks)."""
+        election_id = self.body.election_id
+        digest = self.digest
+        return identity_pb2.AttestRequest(
+            election_id=election_id,
+            credential_key=self.voter,
+            ballot_digest=digest,
+            identity_check=identity_check,
+            request_signature=attestation.sign_request(self.key, chain_id, election_id, digest),
+        )
 
     def __repr__(self) -> str:
         return f"PreparedBallot({self.body.election_id!r}, <key>)"

@@ -15,9 +15,8 @@ from typing import Any, Final, TypeVar
 import grpc  # type: ignore[import-untyped, unused-ignore]
 import grpc.aio  # type: ignore[import-untyped, unused-ignore]
 
-from proto.votestore.v1 import gateway_pb2, gateway_pb2_grpc, identity_pb2, identity_pb2_grpc
+from proto.votestore.v1 import gateway_pb2, gateway_pb2_grpc, identity_pb2_grpc
 from votestore.client.ballot import PreparedBallot, Selections, prepare_ballot
-from votestore.crypto import attestation
 from votestore.crypto.attestation import Attester
 from votestore.errors import VotestoreError
 from votestore.limits import GATEWAY_REPLY_BYTES, message_options
@@ -138,15 +137,7 @@ class GatewayClient:
     async def attest(self, chain_id: str, prepared: PreparedBallot, identity_check: str) -> bytes:
         """The identity provider's attestation of one prepared ballot for its voter, after the
         provider's identity check; the ask is signed with the credential key."""
-        election_id = prepared.body.election_id
-        digest = prepared.digest
-        request = identity_pb2.AttestRequest(
-            election_id=election_id,
-            credential_key=prepared.voter,
-            ballot_digest=digest,
-            identity_check=identity_check,
-            request_signature=attestation.sign_request(prepared.key, chain_id, election_id, digest),
-        )
+        request = prepared.attest_request(chain_id, identity_check)
         response = await self._call(self._identity.Attest, request, CALL_TIMEOUT_S)
         attested: bytes = response.attestation
         return attested

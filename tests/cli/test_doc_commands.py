@@ -12,7 +12,9 @@ from typing import Any, Final
 import pytest
 import typer.main
 
-from ops.cli.app import app
+from ops.cli.app import build
+
+app = build()  # every group (ops.cli.app.build)
 
 DOCS: Final = Path(__file__).resolve().parents[2] / "docs"
 PAGES: Final = ("admin.md", "day2.md")

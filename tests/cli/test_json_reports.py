@@ -15,8 +15,10 @@ from typing import Any, Final
 import pytest
 import typer.main
 
-from ops.cli.app import app
+from ops.cli.app import build
 from tests.node.store_kit import GENESIS, grow, open_store
+
+app = build()  # every group (ops.cli.app.build)
 
 VOTESTORE = Path(sys.executable).parent / "votestore"
 
@@ -50,6 +52,7 @@ REPORTS: Final = {
 NO_REPORT: Final = {
     "node run": "a server: logs, no report",
     "gateway run": "a server: logs, no report",
+    "identity-provider run": "a server: logs, no report",
     "verifier run": "a follower: logs and metrics; `verify --json` is the report",
     "demo": "a show for a person, with progress",
     "node init": "writes a key and a config; prints the public key (keys show --json reads it)",

@@ -21,7 +21,7 @@ from playwright.sync_api import Browser, Page, Route, sync_playwright
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from typer.testing import CliRunner
 
-from ops.cli.app import app as cli_app
+from ops.cli.app import build
 from ops.cluster.election import close, tally
 from proto.votestore.v1 import election_pb2, ledger_pb2
 from tests.web.browser.page_cluster import (
@@ -37,6 +37,8 @@ from tests.web.browser.page_cluster import (
 )
 from votestore.client.audit import AuditFailed, check_audit, read_audit
 from votestore.client.receipts import check_receipt
+
+cli_app = build()  # every group (ops.cli.app.build)
 
 pytestmark = pytest.mark.cluster
 

@@ -17,13 +17,14 @@ from election.policy import ChainPolicy
 from node.catchup import catch_up_forever
 from node.clock import AsyncioClock
 from node.config import NodeConfig, load_node_config
+from node.core_setup import consensus_for
 from node.ledger.check_ahead import keep_checking
 from node.ledger.store import Store
 from node.metrics import NodeMetrics
 from node.proposer import BlockValidity
 from node.rpc.peer import SERVER_OPTIONS, PeerLink, PeerService
 from node.rpc.public import NodeService
-from node.shell import NodeShell, consensus_for
+from node.shell import NodeShell
 from node.verify_pool import VerifyPool
 from node.wire import decode_last_signed
 from proto.votestore.v1 import node_pb2, peer_pb2

@@ -12,7 +12,7 @@ import pytest
 
 from node.consensus import ValidatorSet, leader
 from node.consensus.leader import Turn
-from node.sim.node import Committed, sim_ready_in
+from node.sim.blocks import Committed, sim_ready_in
 from node.sim.runner import Simulation
 from node.sim.scenario import STABLE_MAX_DELAY_MS, Behaviour, Crash, FaultMix, Scenario, make_scenario
 from proto.votestore.v1 import peer_pb2

@@ -197,7 +197,10 @@ async def cast_all(
         )
         try:
             records = await run_load(
-                voters, one, in_flight=min(in_flight, len(voters)), on_done=lambda _: progress.receipt()
+                voters,
+                one,
+                in_flight=max(1, min(in_flight, len(voters))),
+                on_done=lambda _: progress.receipt(),
             )
         except BaseException:
             sampler.cancel()

@@ -104,7 +104,8 @@ def test_retries_stop_after_the_attempts_allowed() -> None:
 
 
 def test_a_closed_loop_keeps_at_most_in_flight_and_reports_each_result() -> None:
-    running, peak, seen = 0, 0, []
+    running, peak = 0, 0
+    seen: list[int] = []
 
     async def one(item: int, _due: float) -> int:
         nonlocal running, peak

@@ -16,10 +16,10 @@ import grpc.aio
 
 from bench.common import CpuMeter, CpuWindow
 from ops.cluster import LocalNet
+from ops.cluster.casting import Background, Pacer, ReceiptWait, Retry, cast_one, follow, run_load
 from proto.votestore.v1 import gateway_pb2, node_pb2, node_pb2_grpc
-from votestore.client.gateway_client import GatewayClient, GatewayError
+from votestore.client.gateway_client import GatewayClient
 from votestore.client.receipts import check_receipt
-from votestore.encoding import tx_hash
 from votestore.genesis import Genesis
 
 ELECTION_ID: Final = "bench"
@@ -29,11 +29,12 @@ CONCURRENCY: Final = 64
 keep every validator's intake busy."""
 MAX_WAITING_RECEIPTS: Final = 600
 """Receipt waits in flight; below the gateway's MAX_CONCURRENT_RPCS (1000) so it never refuses."""
-RECEIPT_WAIT_S: Final = 60.0
+RECEIPT_WAIT: Final = ReceiptWait(deadline_s=60.0, call_s=60.0, final=False)
 WARMUP_S: Final = 3.0
 """The first seconds of the peak phase are not counted: blocks and pools fill first."""
-RETRY_PAUSE_S: Final = 0.05
-RETRY_STATUSES: Final = frozenset({"UNAVAILABLE", "RESOURCE_EXHAUSTED", "DEADLINE_EXCEEDED"})
+CAST_RETRY: Final = Retry(frozenset({"UNAVAILABLE", "RESOURCE_EXHAUSTED", "DEADLINE_EXCEEDED"}), pause_s=0.05)
+"""Cast again, every 50 ms, while the validators say 'not now'."""
+NO_RETRY: Final = Retry(frozenset(), pause_s=0.0)
 CHECKED_RECEIPTS: Final = 20
 """Receipts checked offline against genesis at the end (each a proof and two certificates)."""
 
@@ -64,14 +65,14 @@ class Phase:
 
 
 class Load:
-    """The load generator: one gateway channel, one node channel to count committed ballots."""
+    """The load generator: one gateway channel, one node channel to count committed ballots;
+    the casting itself is ops.cluster.casting's."""
 
     def __init__(self, gateway: str, node_channel: grpc.aio.Channel) -> None:
         self.client = GatewayClient(gateway)
         self._node_channel = node_channel
         self._node: Any = node_pb2_grpc.NodeStub(self._node_channel)
-        self._receipt_slots = asyncio.Semaphore(MAX_WAITING_RECEIPTS)
-        self._waiters: set[asyncio.Task[None]] = set()
+        self._follows = Background(MAX_WAITING_RECEIPTS)
 
     async def close(self) -> None:
         await self.client.close()
@@ -84,51 +85,42 @@ class Load:
         status = await self._node.GetStatus(node_pb2.GetStatusRequest(), timeout=10)
         return int(state.ballots), int(status.height)
 
-    async def cast(self, phase: Phase, raw: bytes, since: float) -> None:
-        """Cast (retrying while the validators say 'not now'), then follow to the receipt in a
-        background task; returns once the cast was taken or refused."""
-        await self._receipt_slots.acquire()
-        while True:
-            try:
-                cast = await self.client.cast_signed(raw)
-            except GatewayError as exc:
-                if exc.status == "ALREADY_EXISTS":
-                    # A validator's intake raced the gossip of this very ballot (docs/demo.md):
-                    # our own ballot is the one already there; its receipt proves it.
-                    phase.refuse("ALREADY_EXISTS (followed to its receipt)")
-                    tracking_code = tx_hash(raw)
-                    break
-                if exc.status not in RETRY_STATUSES:
-                    phase.refuse(exc.status)
-                    self._receipt_slots.release()
-                    return
-                phase.refuse(f"{exc.status} (retried)")
-                await asyncio.sleep(RETRY_PAUSE_S)
-            else:
-                tracking_code = cast.tracking_code
-                break
-        phase.cast_s.append(time.perf_counter() - since)
-        task = asyncio.create_task(self._follow(phase, tracking_code, since))
-        self._waiters.add(task)
-        task.add_done_callback(self._waiters.discard)
+    async def send(self, phase: Phase, raw: bytes, since: float) -> None:
+        """Cast (retrying while the validators say 'not now'), then follow to the receipt in the
+        background; returns once the cast was taken or refused. `since`: the latency origin."""
+        await self._follows.admit()
+        landed = await cast_one(
+            self.client,
+            0,
+            raw,
+            retry=CAST_RETRY,
+            receipt=None,
+            started_s=since,
+            on_retry=lambda status: phase.refuse(f"{status} (retried)"),
+        )
+        if landed.outcome != "cast":
+            phase.refuse(landed.outcome.removeprefix("refused:"))
+            self._follows.release()
+            return
+        assert landed.cast_s is not None
+        phase.cast_s.append(landed.cast_s - since)
+        self._follows.spawn(self._follow(phase, landed.tracking_code, since))
 
     async def _follow(self, phase: Phase, tracking_code: bytes, since: float) -> None:
-        try:
-            response = await self.client.wait_receipt(tracking_code, RECEIPT_WAIT_S)
-        except GatewayError as exc:
-            phase.refuse(f"receipt {exc.status}")
-            return
-        finally:
-            self._receipt_slots.release()
-        if response.status == gateway_pb2.COMMITTED:
-            phase.latencies_s.append(time.perf_counter() - since)
+        outcome, response, _ = await follow(
+            self.client, tracking_code, RECEIPT_WAIT, NO_RETRY, deadline=since + RECEIPT_WAIT.deadline_s
+        )
+        if outcome == "receipt" and response is not None:
+            phase.latencies_s.append(time.monotonic() - since)
             if len(phase.receipts) < CHECKED_RECEIPTS:
                 phase.receipts.append(response)
-        else:
+        elif response is not None and outcome != "no-receipt":
             phase.refuse(f"receipt {gateway_pb2.ReceiptStatus.Name(response.status)}")
+        else:
+            phase.refuse(f"receipt {outcome}")
 
     async def drain(self) -> None:
-        await asyncio.gather(*list(self._waiters))
+        await self._follows.drain()
 
     async def counted(self, phase: Phase, meter_roots: dict[str, int], seconds: float) -> None:
         """Count committed ballots and CPU over `seconds` from now (the phase's steady part)."""
@@ -142,17 +134,15 @@ class Load:
 
 
 async def peak(load: Load, txs: Iterator[bytes], seconds: float, roots: dict[str, int]) -> Phase:
+    """Closed loop: CONCURRENCY casts in flight until `seconds` have passed."""
     phase = Phase("peak")
-    deadline = time.perf_counter() + seconds
+    deadline = time.monotonic() + seconds
 
-    async def caster() -> None:
-        for raw in txs:
-            if time.perf_counter() >= deadline:
-                return
-            await load.cast(phase, raw, time.perf_counter())
+    async def one(raw: bytes, due: float) -> None:
+        await load.send(phase, raw, due)
 
     counter = asyncio.create_task(_after(WARMUP_S, load.counted(phase, roots, seconds - WARMUP_S)))
-    await asyncio.gather(*(caster() for _ in range(CONCURRENCY)))
+    await run_load(txs, one, in_flight=CONCURRENCY, stop=lambda: time.monotonic() >= deadline)
     await counter
     await load.drain()
     return phase
@@ -164,16 +154,15 @@ async def steady(
     """Open loop: cast i is due at start + i / rate, whether or not earlier ones are done."""
     phase = Phase(f"{rate:.0f}/s")
     count = int(rate * seconds)
-    phase.short = count
-    casts: list[asyncio.Task[None]] = []
+
+    async def one(raw: bytes, due: float) -> None:
+        await load.send(phase, raw, due)
+
     counter = asyncio.create_task(_after(WARMUP_S, load.counted(phase, roots, seconds - WARMUP_S)))
-    start = time.perf_counter()
-    for i, raw in zip(range(count), txs, strict=False):
-        due = start + i / rate
-        await asyncio.sleep(max(0.0, due - time.perf_counter()))
-        casts.append(asyncio.create_task(load.cast(phase, raw, due)))
-        phase.short -= 1
-    await asyncio.gather(*casts)
+    sent = await run_load(
+        (raw for _, raw in zip(range(count), txs, strict=False)), one, in_flight=None, pacer=Pacer(rate)
+    )
+    phase.short = count - len(sent)
     await counter
     await load.drain()
     return phase

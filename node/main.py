@@ -21,6 +21,7 @@ from election.policy import ChainPolicy
 from node.catchup import catch_up_forever
 from node.clock import AsyncioClock
 from node.config import NodeConfig, key_unlock, load_node_config
+from node.core_setup import consensus_for
 from node.ledger import damage as marker
 from node.ledger.check_ahead import keep_checking
 from node.ledger.store import Store
@@ -29,7 +30,7 @@ from node.metrics import NodeMetrics
 from node.proposer import BlockValidity
 from node.rpc.peer import SERVER_OPTIONS, PeerLink, PeerService
 from node.rpc.public import NodeService
-from node.shell import NodeShell, consensus_for
+from node.shell import NodeShell
 from node.signing import LocalSigner, Signer
 from node.verify_pool import VerifyPool
 from node.wire import decode_last_signed

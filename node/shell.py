@@ -11,15 +11,14 @@ core returns them, so a last-signed record is on disk before the message it guar
 from __future__ import annotations
 
 import asyncio
-import itertools
 import logging
 from collections.abc import Coroutine, Iterable
 from typing import Final
 
 from election.app import ElectionApp
 from node.admission import Admission
-from node.amnesia import AmnesiaGuard, SigningState
-from node.clock import Clock, Timer
+from node.amnesia import AmnesiaGuard
+from node.clock import Clock
 from node.commit import Committer
 from node.config import NodeConfig
 from node.consensus import (
@@ -30,19 +29,13 @@ from node.consensus import (
     Consensus,
     Decided,
     Event,
-    LastSigned,
     PersistSigned,
     Proposal,
     RecordEvidence,
     RequestProposal,
     ScheduleTimeout,
     Start,
-    Timeout,
-    TimeoutConfig,
-    ValidatorSet,
     Vote,
-    leader,
-    signing_bytes,
 )
 from node.evidence import EvidencePool
 from node.gossip import Gossip
@@ -51,65 +44,20 @@ from node.ledger.store import Store
 from node.metrics import IGNORED_REASONS, NodeMetrics
 from node.peers import Peers
 from node.pending import PendingTxs
-from node.proposer import BlockValidity, Proposer, built_by, ready_in
+from node.proposer import BlockValidity, Proposer
 from node.readiness import ReadyVotes
-from node.signing import GenesisVerifier, Signer
+from node.round_timers import RoundTimers
+from node.signing_gate import SigningGate
 from node.verify_pool import VerifyPool
 from node.wire import certificate_from_wire, consensus_message, encode_last_signed, vote_to_wire
 from proto.votestore.v1 import ledger_pb2, peer_pb2
-from votestore.encoding import canonical, verify_signature
+from votestore.encoding import canonical
 from votestore.errors import DecodeError
 from votestore.genesis import Genesis
 
 log = logging.getLogger("votestore.node")
 
 MAX_PENDING_EVENTS: Final = 100_000
-NEVER: Final = 2**64  # above every height: Consensus.sign_from(NEVER) signs nothing
-
-
-def recent_turns(store: Store, validators: ValidatorSet) -> list[leader.Turn]:
-    """The leader rule's history after a restart: the stored blocks' builders and readiness
-    votes, oldest first."""
-    first = max(1, store.height - leader.window(validators) + 1)
-    turns = []
-    for height in range(first, store.height + 1):
-        block = store.block(height)
-        turns.append(leader.Turn(block.header.proposer, frozenset(v.validator for v in block.ready)))
-    return turns
-
-
-def timeouts_of(genesis: Genesis) -> TimeoutConfig:
-    t = genesis.timeouts
-    return TimeoutConfig(
-        propose_ms=t.propose_ms, prevote_ms=t.prevote_ms, precommit_ms=t.precommit_ms, delta_ms=t.delta_ms
-    )
-
-
-def consensus_for(
-    genesis: Genesis,
-    index: int,
-    signer: Signer,
-    store: Store,
-    validity: BlockValidity,
-    last_signed: LastSigned | None,
-) -> Consensus:
-    """The core of validator `index`, at the height after the store's, judging by `validity`."""
-    validators = ValidatorSet(genesis.n)
-    return Consensus(
-        chain_id=genesis.chain_id,
-        validators=validators,
-        index=index,
-        signer=signer,
-        verifier=GenesisVerifier(genesis.validator_keys()),
-        valid=validity,
-        built_by=built_by,
-        timeouts=timeouts_of(genesis),
-        height=store.height + 1,
-        last_signed=last_signed,
-        recent=recent_turns(store, validators),
-        ready_in=ready_in,
-        max_payload_bytes=validity.max_payload_bytes,
-    )
 
 
 class NodeShell:
@@ -193,23 +141,26 @@ class NodeShell:
             applied=self._applied,
         )
         self.admission.listen(client_tx=self.gossip.announce, arrival=self.proposer.tx_arrived)
-        self.amnesia = AmnesiaGuard(
+        self.signing = SigningGate(
+            guard=AmnesiaGuard(
+                index=index,
+                size=genesis.n,
+                watch_heights=config.amnesia_watch_heights,
+                has_record=store.last_signed() is not None,
+                marked=store.watch_before_signing(),
+                store_height=store.height,
+                quorum=genesis.quorum,
+            ),
+            consensus=consensus,
+            store=store,
+            genesis=genesis,
             index=index,
-            size=genesis.n,
+            metrics=metrics,
             watch_heights=config.amnesia_watch_heights,
-            has_record=store.last_signed() is not None,
-            marked=store.watch_before_signing(),
-            store_height=store.height,
-            quorum=genesis.quorum,
         )
-        self._signing_state = SigningState.SIGNING
-        if config.amnesia_watch_heights == 0:
-            log.warning("event=amnesia_guard_off why=amnesia_watch_heights_is_0")
-        self._guard(self.amnesia.state)
+        self.timers = RoundTimers(clock, self._feed)
         self._events: asyncio.Queue[Event] = asyncio.Queue()
         self._tasks: set[asyncio.Task[None]] = set()
-        self._timers: dict[int, Timer] = {}
-        self._timer_keys = itertools.count()
         self._dropped_exported: dict[str, int] = {}
 
     # ------------------------------------------------------------------ running
@@ -223,10 +174,7 @@ class NodeShell:
             for action in actions:
                 if isinstance(action, Commit):
                     await self.committer.commit(action)
-                    if not self.amnesia.signing:
-                        signers = [v for v, _ in action.certificate.signatures]
-                        heights = self.peers.heights
-                        self._guard(self.amnesia.committed(action.height, action.proposer, signers, heights))
+                    self.signing.committed(action, self.peers.heights)
                 else:
                     self._perform(action)
             if any(isinstance(action, Commit) for action in actions):
@@ -247,8 +195,7 @@ class NodeShell:
     def stop(self) -> None:
         self.peers.stop()
         self.proposer.stop()
-        for timer in self._timers.values():
-            timer.cancel()
+        self.timers.stop()
         for task in list(self._tasks):
             task.cancel()
 
@@ -276,67 +223,14 @@ class NodeShell:
             if isinstance(action.message, Vote):
                 self.evidence.heard(vote_to_wire(action.message))
         elif isinstance(action, ScheduleTimeout):
-            self._schedule(action)
+            self.timers.schedule(action)
         elif isinstance(action, RequestProposal):
             self.proposer.request(action.height, action.round, action.skipped)
         elif isinstance(action, RecordEvidence):
-            self.evidence.found(
-                ledger_pb2.Evidence(vote_a=vote_to_wire(action.vote_a), vote_b=vote_to_wire(action.vote_b))
+            evidence = ledger_pb2.Evidence(
+                vote_a=vote_to_wire(action.vote_a), vote_b=vote_to_wire(action.vote_b)
             )
-
-    def _schedule(self, action: ScheduleTimeout) -> None:
-        event = Timeout(action.kind, action.height, action.round)
-        key = next(self._timer_keys)
-
-        def fire() -> None:
-            del self._timers[key]
-            self._feed(event)
-
-        self._timers[key] = self.clock.call_later(action.duration_ms / 1000, fire)
-
-    def _guard(self, state: SigningState) -> None:
-        """Carry out the amnesia guard's state (node/amnesia.py) on the core, store and metric."""
-        self.metrics.signing_state.set(int(state))
-        if state == self._signing_state:
-            return
-        self._signing_state = state
-        if state == SigningState.SIGNING:
-            self.consensus.sign_from(self.consensus.height)
-            self.store.clear_watch_before_signing()
-            log.info("event=signing height=%d", self.consensus.height)
-        elif state == SigningState.REFUSED:
-            self.consensus.sign_from(NEVER)
-            log.error(
-                "event=own_signature_seen validator=%d height=%d: another process signs with this "
-                "validator's key, or this node signed before its record was lost; it follows and "
-                "signs nothing until an operator acts",
-                self.index,
-                self.consensus.height,
-            )
-        else:
-            self.consensus.sign_from(NEVER)
-            log.warning(
-                "event=watching_before_signing validator=%d state=%s height=%d",
-                self.index,
-                state.name.lower(),
-                self.store.height,
-            )
-
-    def _guard_message(self, event: Proposal | Vote) -> None:
-        """While not signing: a validly signed message of this validator's key is another
-        process's; one of another validator's for height 1 shows the chain is at genesis."""
-        sender = event.validator if isinstance(event, Vote) else event.proposer
-        if sender != self.index and (event.height != 1 or self.store.height != 0):
-            return
-        keys = self.genesis.validator_keys()
-        if sender >= len(keys):
-            return
-        if not verify_signature(keys[sender], signing_bytes(self.genesis.chain_id, event), event.signature):
-            return
-        if sender == self.index:
-            self._guard(self.amnesia.own_message())
-        else:
-            self._guard(self.amnesia.peer_signed_at_genesis(sender))
+            self.evidence.found(evidence)
 
     def _applied(self, height: int, block: ledger_pb2.Block) -> None:
         self.proposer.results_pending = bool(block.txs)
@@ -354,17 +248,15 @@ class NodeShell:
             if message.WhichOneof("kind") == "vote":
                 self.ready_votes.heard(message.vote, self.consensus.skipped)
                 self.evidence.heard(message.vote)
-            if not self.amnesia.signing and isinstance(event, Proposal | Vote):
-                self._guard_message(event)
+            if isinstance(event, Proposal | Vote):
+                self.signing.message(event)
             if self._events.qsize() >= MAX_PENDING_EVENTS:
                 return self.metrics.invalid_messages.labels(reason="event_queue_full").inc()
             return self._feed(event)
         kind = message.WhichOneof("kind")
         if kind == "status":
             self.peers.on_status(sender, message.status)
-            if not self.amnesia.signing:
-                self._guard(self.amnesia.peer_heights(self.peers.heights))
-            return None
+            return self.signing.peer_heights(self.peers.heights)
         if kind == "txs":
             return self.spawn(self._take_gossip(list(message.txs.txs)))
         if kind == "announce":

@@ -1,6 +1,8 @@
 """Clusters start through one driver: ops/cluster/process.py is the only module of the tools,
 benchmarks and cluster tests that starts a validator or gateway process, and the demo, the chaos
-harness, the benchmarks and the cluster tests each get their cluster from ops.cluster.
+harness, the benchmarks and the cluster tests each get their cluster from ops.cluster. Ballots
+are cast the same way: ops/cluster/casting.py is the only casting loop of the tools and
+benchmarks, and the demo, the chaos load and the benchmarks' load cast through it.
 
 A grep over the source, not a run: a second launcher is a copy that drifts (two existed, with
 different stop signals and ready waits), and it is easiest to see where it is written.
@@ -102,3 +104,37 @@ def test_the_chaos_cluster_starts_and_stops_nodes_as_localnet_does() -> None:
     assert issubclass(ChaosNet, LocalNet)
     for method in ("start", "stop", "kill", "wait_ready", "wait_height"):
         assert getattr(ChaosNet, method) is getattr(LocalNet, method), method
+
+
+CASTING: Final = "ops/cluster/casting.py"
+CASTS: Final = re.compile(r"\.(?:cast_signed|cast_assisted|wait_receipt|cast)\(")
+"""A ballot sent to a gateway, or a receipt waited for, with the SDK's GatewayClient."""
+CASTS_ONE_BALLOT: Final = {
+    "ops/cli/cast.py": "`votestore cast`: one voter's one ballot and its receipt, no load",
+}
+CASTING_USERS: Final = ("ops/demo/casting.py", "ops/chaos/load.py", "bench/load.py")
+"""The demo's casting, the chaos harness's steady load and the benchmarks' load."""
+
+
+def _casters(root: str) -> set[str]:
+    return {
+        path.relative_to(ROOT).as_posix()
+        for path in sorted((ROOT / root).rglob("*.py"))
+        if CASTS.search(path.read_text())
+    }
+
+
+@pytest.mark.parametrize("root", ["ops", "bench"])
+def test_only_the_casting_module_casts_ballots_in_the_tools_and_benchmarks(root: str) -> None:
+    """A fourth casting loop (its own retries, receipt waits and pace) fails here."""
+    assert _casters(root) - {CASTING} - CASTS_ONE_BALLOT.keys() == set()
+
+
+def test_the_casting_module_does_cast() -> None:
+    assert CASTING in _casters("ops")
+    assert CASTS_ONE_BALLOT.keys() <= _casters("ops"), "an exception no longer needed"
+
+
+@pytest.mark.parametrize("user", CASTING_USERS)
+def test_demo_chaos_and_bench_cast_through_the_casting_module(user: str) -> None:
+    assert "ops.cluster.casting" in _imported(ROOT / user)

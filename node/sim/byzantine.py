@@ -22,8 +22,10 @@ from node.consensus import (
     signing_bytes,
 )
 from node.peers import to_wire
+from node.sim.blocks import CHAIN_ID, Committed, make_value
+from node.sim.catchup import Serve, serve_honestly
 from node.sim.network import FetchReply, FetchRequest
-from node.sim.node import CHAIN_ID, Committed, Outbound, Serve, make_value, serve_honestly
+from node.sim.node import Outbound
 from node.sim.scenario import Attack, Behaviour, Flood
 from node.wire import consensus_message
 from proto.votestore.v1 import peer_pb2

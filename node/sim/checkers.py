@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from node.consensus import Proposal, ValidatorSet, Verifier, Vote, verify_certificate
-from node.sim.node import CHAIN_ID, Committed, sim_valid
+from node.sim.blocks import CHAIN_ID, Committed, sim_valid
 
 
 @dataclass(frozen=True, slots=True)

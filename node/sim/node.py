@@ -2,11 +2,13 @@
 and a network the simulation owns — what a node process does, minus sockets and disks.
 
 It carries out the core's actions in order, as `node/shell.py` does; keeps a "disk" that survives
-crashes (the last-signed record and the chain); and repairs by the node's own code: `Peers`
-(the validator's service, over `node.clock.Clock`) queues its messages, answers a stuck peer's
-status with what `node.repair.resend` picks at most once per `ResendLimit` interval, and runs the
-stuck watchdog; catch-up asks the peer `node.repair.plan_fetch` chooses and judges it with
-`judge_fetch`, as `node/catchup.py` does. Messages travel as the wire records the node sends.
+crashes (the last-signed record and the chain); and runs the node's own services on virtual time:
+`Peers` (over `node.clock.Clock`) queues its messages, answers a stuck peer's status with what
+`node.repair.resend` picks at most once per `ResendLimit` interval, and runs the stuck watchdog;
+`RoundTimers` turns the core's timeouts into timers; catch-up (node/sim/catchup.py) asks the
+peer `node.repair.plan_fetch` chooses and judges it with `judge_fetch`, as `node/catchup.py`
+does. Blocks are the simulator's (node/sim/blocks.py). Messages travel as the wire records the
+node sends.
 """
 
 from __future__ import annotations
@@ -16,18 +18,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Final, Protocol
 
-from google.protobuf.message import DecodeError as ProtobufDecodeError
-
-from node.catchup import CATCHUP_TICK_S
 from node.clock import Timer
 from node.consensus import (
     Action,
     Applied,
     Broadcast,
-    Certificate,
     Commit,
     Consensus,
-    Decided,
     Event,
     LastSigned,
     PersistSigned,
@@ -38,94 +35,30 @@ from node.consensus import (
     ScheduleTimeout,
     Signer,
     Start,
-    Timeout,
     TimeoutConfig,
     ValidatorSet,
     Validity,
     Verifier,
     Vote,
     leader,
-    verify_certificate,
 )
 from node.metrics import NodeMetrics
 from node.peers import Peers
-from node.repair import CatchupPeers, FetchPlan, Lag, judge_fetch, plan_fetch
+from node.round_timers import RoundTimers
+from node.sim.blocks import CHAIN_ID, Committed, make_value, sim_built_by, sim_ready_in, sim_valid
+from node.sim.catchup import Serve, SimCatchup, serve_honestly
 from node.sim.network import FetchReply, FetchRequest
 from node.wire import consensus_message
-from proto.votestore.v1 import ledger_pb2, peer_pb2
+from proto.votestore.v1 import peer_pb2
 from votestore.blocks import READY_MAX_AGE
 from votestore.errors import DecodeError
-from votestore.hashing import sha256
 
-CHAIN_ID: Final = "votestore-sim"
 SIM_TIMEOUTS: Final = TimeoutConfig(propose_ms=300, prevote_ms=150, precommit_ms=150, delta_ms=100)
 SIM_EPOCH_MS: Final = 1_700_000_000_000
-FETCH_TIMEOUT_S: Final = 1.0
-"""A fetch with no answer by then failed (the node's GetBlocks to an unreachable peer fails)."""
 
 Message = peer_pb2.PeerMessage | FetchRequest | FetchReply
 Outbound = Callable[[peer_pb2.PeerMessage, int], list[peer_pb2.PeerMessage]]
 """A Byzantine node's filter: what it sends to `dst` instead of one queued wire message."""
-Serve = Callable[[FetchRequest, list["Committed"]], FetchReply | None]
-"""How a node answers a catch-up fetch, given its chain: None sends nothing."""
-
-
-def make_value(
-    height: int,
-    round_: int,
-    instance: int,
-    validator: int,
-    salt: bytes = b"",
-    ready: frozenset[int] = frozenset(),
-) -> tuple[bytes, bytes]:
-    """(block_id, payload) of the block an instance proposes: a wire `Block` whose header names
-    the height and its builder (as a real header names its proposer), with a readiness entry for
-    each validator in `ready` (as a block's `ready` list); the id is its hash."""
-    block = ledger_pb2.Block(
-        header=ledger_pb2.BlockHeader(chain_id=CHAIN_ID, height=height, proposer=validator),
-        txs=[f"r={round_};by={instance};".encode() + salt],
-        ready=[ledger_pb2.Vote(validator=v) for v in sorted(ready)],
-    )
-    payload = block.SerializeToString(deterministic=True)
-    return sha256(payload), payload
-
-
-def _block(block_id: bytes, payload: bytes) -> ledger_pb2.Block | None:
-    if sha256(payload) != block_id:
-        return None
-    block = ledger_pb2.Block()
-    try:
-        block.ParseFromString(payload)
-    except ProtobufDecodeError:
-        return None
-    return block
-
-
-def _identified(block_id: bytes, payload: bytes) -> ledger_pb2.BlockHeader | None:
-    block = _block(block_id, payload)
-    return None if block is None else block.header
-
-
-def sim_valid(height: int, builders: frozenset[int], block_id: bytes, payload: bytes) -> bool:
-    """valid(v) in simulation: the id names the payload, whose header names this height and a
-    builder among `builders`."""
-    header = _identified(block_id, payload)
-    return header is not None and header.height == height and header.proposer in builders
-
-
-def sim_built_by(block_id: bytes, payload: bytes) -> int | None:
-    """BuiltBy in simulation: the header's proposer, if the payload is the block the id names."""
-    header = _identified(block_id, payload)
-    return None if header is None else header.proposer
-
-
-def sim_ready_in(block_id: bytes, payload: bytes) -> frozenset[int]:
-    """ReadyIn in simulation: the validators the block's `ready` list names. The simulator models
-    a readiness vote as the builder having heard a vote of that validator for a recent height
-    (`SimNode._heard`); the signature check on it is votestore.blocks.check_ready's, tested on
-    its own."""
-    block = _block(block_id, payload)
-    return frozenset() if block is None else frozenset(v.validator for v in block.ready)
 
 
 class Port(Protocol):
@@ -163,27 +96,12 @@ class SimClock:
         return self._port.call_later(self._instance, self._incarnation, delay_s, callback)
 
 
-@dataclass(frozen=True, slots=True)
-class Committed:
-    height: int
-    block_id: bytes
-    payload: bytes
-    certificate: Certificate
-    proposer: int
-
-
 @dataclass(slots=True)
 class Disk:
     """Survives a crash: what the real node keeps in LevelDB."""
 
     last_signed: LastSigned | None = None
     chain: list[Committed] = field(default_factory=list)
-
-
-def serve_honestly(request: FetchRequest, chain: list[Committed]) -> FetchReply | None:
-    """GetBlocks: what this node holds of first..last."""
-    held = chain[request.first - 1 : request.last]
-    return FetchReply(request.first, tuple((c.certificate, c.payload) for c in held))
 
 
 class SimNode:
@@ -222,10 +140,10 @@ class SimNode:
         self._crash_after: int | None = None
         self._crash_forget = False
         self._heard: dict[int, set[int]] = {}  # validator -> heights of its votes received (latest few)
-        self.peers = self._new_peers(SimClock(port, instance, 0))
-        self._lag = Lag()
-        self._catchup = CatchupPeers()
-        self._fetching: FetchPlan | None = None
+        self._clock = SimClock(port, instance, 0)
+        self.peers = self._new_peers(self._clock)
+        self.timers = RoundTimers(self._clock, self.run)
+        self._catchup = self._new_catchup(self._clock)
 
     def _new_peers(self, clock: SimClock) -> Peers:
         return Peers(
@@ -234,6 +152,18 @@ class SimNode:
             height=lambda: len(self.disk.chain),
             clock=clock,
             metrics=NodeMetrics(),
+        )
+
+    def _new_catchup(self, clock: SimClock) -> SimCatchup:
+        return SimCatchup(
+            clock=clock,
+            send=lambda dst, message: self._port.send(self.instance, dst, message),
+            heights=lambda: self.peers.heights,
+            chain=self.disk.chain,
+            validators=self._validators,
+            verifier=self._verifier,
+            decided=self.run,
+            dropped=self.dropped,
         )
 
     # ------------------------------------------------------------------ life
@@ -264,12 +194,11 @@ class SimNode:
         self._heard = {}
         self._clock = clock
         self.peers = self._new_peers(clock)
-        self._lag = Lag()
-        self._catchup = CatchupPeers()
-        self._fetching = None
+        self.timers = RoundTimers(clock, self.run)
+        self._catchup = self._new_catchup(clock)
         core = self.core
         self.peers.watch_progress(lambda: core.round)
-        clock.call_later(CATCHUP_TICK_S, self._catch_up_tick)
+        self._catchup.start()
         self.run(Start())
 
     def crash(self, forget: bool = False) -> None:
@@ -332,7 +261,7 @@ class SimNode:
                     self._port.send(self.instance, src, reply)
             return None
         if isinstance(message, FetchReply):
-            return self._fetched(src, message)
+            return self._catchup.fetched(src, message)
         try:
             event = consensus_message(message)
         except DecodeError:
@@ -350,51 +279,6 @@ class SimNode:
             return self.peers.on_status(src, message.status)
         self.dropped[f"unexpected_{kind}"] += 1
         return None
-
-    # ------------------------------------------------------------------ catch-up
-
-    def _catch_up_tick(self) -> None:
-        """As `node.catchup.catch_up_forever`: `catch_up_once` (fetch if `plan_fetch` says so),
-        then CATCHUP_TICK_S after it is done, again."""
-        plan = plan_fetch(
-            self._lag, self._catchup, self.peers.heights, len(self.disk.chain), self._clock.now()
-        )
-        if plan is None:
-            self._clock.call_later(CATCHUP_TICK_S, self._catch_up_tick)
-            return
-        self._fetching = plan
-        self._port.send(self.instance, plan.peer, FetchRequest(plan.first, plan.last))
-        self._clock.call_later(FETCH_TIMEOUT_S, lambda: self._fetch_done(plan, 0, False))
-
-    def _fetched(self, src: int, reply: FetchReply) -> None:
-        """Check each block's certificate (and that it is the block the certificate names)
-        before feeding it to the core, as `node.catchup.fetch_blocks` does."""
-        plan = self._fetching
-        if plan is None or plan.peer != src or reply.first != plan.first:
-            return  # late, duplicated or unasked for
-        served, bad = 0, False
-        for certificate, payload in reply.blocks[: plan.asked]:
-            height = plan.first + served
-            if (
-                certificate.height != height
-                or sha256(payload) != certificate.block_id
-                or not verify_certificate(certificate, CHAIN_ID, self._validators, self._verifier)
-            ):
-                self.dropped["catchup_bad_certificate"] += 1
-                bad = True
-                break
-            if height == len(self.disk.chain) + 1:
-                self.run(Decided(certificate, payload))
-            served += 1
-        self._fetch_done(plan, served, bad)
-
-    def _fetch_done(self, plan: FetchPlan, served: int, bad: bool) -> None:
-        if self._fetching is not plan:
-            return
-        self._fetching = None
-        if judge_fetch(self._catchup, plan, served, bad, self._clock.now()):
-            self.dropped["catchup_peer_set_aside"] += 1
-        self._clock.call_later(CATCHUP_TICK_S, self._catch_up_tick)
 
     # ------------------------------------------------------------------ the core's actions
 
@@ -422,8 +306,7 @@ class SimNode:
             self._port.record_signed(self.instance, action.message)
             self.peers.broadcast_own(action.message)
         elif isinstance(action, ScheduleTimeout):
-            timeout = Timeout(action.kind, action.height, action.round)
-            self._clock.call_later(action.duration_ms / 1000, lambda: self.run(timeout))
+            self.timers.schedule(action)
         elif isinstance(action, RequestProposal):
             ready = frozenset(
                 v

@@ -1,31 +1,30 @@
 """A steady ballot load through the gateway, with the SDK, in its own thread and asyncio loop.
 
 Each ballot is built and signed here (so its hash is known even when the gateway dies mid-call),
-cast with `cast_signed`, and followed with `wait_receipt` until COMMITTED or the deadline. A cast
-that fails because the gateway is down is retried with the same bytes, as a real client would.
+cast and followed until its certified receipt or the deadline by ops.cluster.casting. A cast that
+fails because the gateway is down is retried with the same bytes, as a real client would.
 """
 
 from __future__ import annotations
 
 import asyncio
 import threading
-import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Final
 
 from ops.chaos.election import LiveElection, choice, credential
-from proto.votestore.v1 import gateway_pb2, ledger_pb2
+from ops.cluster.casting import Pacer, ReceiptWait, Retry, cast_one, run_load
+from proto.votestore.v1 import ledger_pb2
 from votestore import txbuild
-from votestore.client.gateway_client import GatewayClient, GatewayError
-from votestore.encoding import tx_hash
+from votestore.client.gateway_client import GatewayClient
 
-RETRY_STATUSES: Final = frozenset({"UNAVAILABLE", "DEADLINE_EXCEEDED", "CANCELLED", "UNKNOWN", "INTERNAL"})
-"""Answers that say the gateway could not serve now (down, restarting), not that it refused."""
-RETRY_PAUSE_S: Final = 0.5
-RECEIPT_DEADLINE_S: Final = 120.0
-"""From the first cast of a ballot until its receipt must be in hand."""
-WAIT_CALL_S: Final = 20.0
+CAST_RETRY: Final = Retry(
+    frozenset({"UNAVAILABLE", "DEADLINE_EXCEEDED", "CANCELLED", "UNKNOWN", "INTERNAL"}), pause_s=0.5
+)
+"""Answers that say the gateway could not serve now (down, restarting), not that it refused:
+cast again with the same bytes every 0.5 s until the ballot's deadline."""
+RECEIPT: Final = ReceiptWait(deadline_s=120.0, call_s=20.0, final=True)
+"""From the first cast of a ballot until its certified receipt must be in hand."""
 MAX_CONCURRENCY: Final = 64
 
 
@@ -35,14 +34,16 @@ class Attempt:
     tx_hash: bytes
     outcome: str
     """'receipt' (result certified), 'uncertified-receipt' (committed, but the next block was not
-    seen by the deadline), 'refused:<STATUS>', 'rejected' (in a block), or 'no-receipt'."""
+    seen by the deadline), 'refused:<STATUS>', 'rejected' (in a block), or 'no-receipt'. A cast
+    answered ALREADY_EXISTS (a retry after the first landed) is followed by its hash."""
     receipt: ledger_pb2.Receipt | None
     cast_at_s: float
     done_at_s: float
 
 
 class BallotLoad:
-    """`start()`, later `stop()` → every attempt, once each in-flight ballot is settled."""
+    """`start()`, later `stop()` → every attempt, once each in-flight ballot is settled. The
+    casting is ops.cluster.casting's, paced at `rate_per_s` with `concurrency` in flight."""
 
     def __init__(
         self, target: str, election: LiveElection, election_key: bytes, rate_per_s: float, concurrency: int
@@ -51,7 +52,7 @@ class BallotLoad:
         self._target = target
         self._election = election
         self._key = election_key
-        self._interval_s = 1.0 / rate_per_s
+        self._rate_per_s = rate_per_s
         self._concurrency = concurrency
         self._stop = threading.Event()
         self._attempts: list[Attempt] = []
@@ -66,20 +67,24 @@ class BallotLoad:
         return self._attempts
 
     async def _main(self) -> None:
-        voters = iter(range(self._election.voters))
-        next_slot = [time.monotonic()]
         async with GatewayClient(self._target) as client:
-            workers = [self._worker(client, voters, next_slot) for _ in range(self._concurrency)]
-            await asyncio.gather(*workers)
 
-    async def _worker(self, client: GatewayClient, voters: Iterator[int], next_slot: list[float]) -> None:
-        while not self._stop.is_set():
-            voter = next(voters, None)
-            if voter is None:
-                return
-            slot = next_slot[0] = max(next_slot[0] + self._interval_s, time.monotonic())
-            await asyncio.sleep(max(0.0, slot - time.monotonic()))
-            self._attempts.append(await self._one(client, voter))
+            async def one(voter: int, _due: float) -> Attempt:
+                raw = await asyncio.to_thread(self._ballot, voter)
+                landed = await cast_one(client, voter, raw, retry=CAST_RETRY, receipt=RECEIPT)
+                outcome = landed.outcome.replace("receipt-failed:", "refused:")
+                response = landed.response if landed.receipted else None
+                receipt = None if response is None else response.receipt
+                return Attempt(voter, landed.tracking_code, outcome, receipt, landed.started_s, landed.done_s)
+
+            await run_load(
+                range(self._election.voters),
+                one,
+                in_flight=self._concurrency,
+                pacer=Pacer(self._rate_per_s, catch_up=False),
+                stop=self._stop.is_set,
+                on_done=self._attempts.append,
+            )
 
     def _ballot(self, voter: int) -> bytes:
         e = self._election
@@ -92,34 +97,3 @@ class BallotLoad:
             [[choice(voter)]],
             e.roles.attester(e.chain_id, e.election_id),
         )
-
-    async def _one(self, client: GatewayClient, voter: int) -> Attempt:
-        raw = await asyncio.to_thread(self._ballot, voter)
-        hash_ = tx_hash(raw)
-        started = time.monotonic()
-        deadline = started + RECEIPT_DEADLINE_S
-
-        def attempt(outcome: str, receipt: ledger_pb2.Receipt | None = None) -> Attempt:
-            return Attempt(voter, hash_, outcome, receipt, started, time.monotonic())
-
-        cast = False
-        last: ledger_pb2.Receipt | None = None
-        while time.monotonic() < deadline:
-            try:
-                if not cast:
-                    await client.cast_signed(raw)
-                    cast = True
-                wait_s = min(WAIT_CALL_S, max(0.1, deadline - time.monotonic()))
-                answer = await client.wait_receipt(hash_, wait_s)
-            except GatewayError as exc:
-                if exc.status not in RETRY_STATUSES:
-                    return attempt(f"refused:{exc.status}")
-                await asyncio.sleep(RETRY_PAUSE_S)
-                continue
-            if answer.status == gateway_pb2.COMMITTED:
-                last = answer.receipt
-                if answer.receipt.proof.HasField("next_header"):
-                    return attempt("receipt", last)
-            if answer.status == gateway_pb2.REJECTED:
-                return attempt("rejected")
-        return attempt("no-receipt") if last is None else attempt("uncertified-receipt", last)

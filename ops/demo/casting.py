@@ -15,22 +15,24 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Final
 
+from ops.cluster.casting import Assisted, ReceiptWait, Retry, cast_one, retried, run_load
 from ops.demo.plan import Voter
 from proto.votestore.v1 import election_pb2, gateway_pb2
 from votestore.client.ballot import prepare_ballot
-from votestore.client.gateway_client import Cast, GatewayClient, GatewayError
+from votestore.client.gateway_client import GatewayClient, GatewayError
 from votestore.client.receipts import check_receipt
-from votestore.encoding import tx_hash
 from votestore.errors import VotestoreError
 from votestore.genesis import Genesis
 
 MAX_IN_FLIGHT: Final = 256
-RECEIPT_WAIT_S: Final = 60.0
-CAST_ATTEMPTS: Final = 5
-RETRY_BACKOFF_S: Final = 0.2
-"""First pause before casting again after UNAVAILABLE; doubles per attempt."""
-RETRY_STATUSES: Final = frozenset({"UNAVAILABLE", "DEADLINE_EXCEEDED"})
-"""Statuses that say the validators could not take it now, not that the ballot is wrong."""
+CAST_RETRY: Final = Retry(
+    frozenset({"UNAVAILABLE", "DEADLINE_EXCEEDED"}), pause_s=0.2, backoff=2.0, attempts=5
+)
+"""The validators could not take it now (not: the ballot is wrong): up to 5 calls, the pause
+doubling from 0.2 s."""
+RECEIPT: Final = ReceiptWait(deadline_s=90.0, call_s=60.0, final=True)
+"""A receipt wait of up to 60 s per call; 90 s from the start of the voter's casting in all
+(attestation and cast retries included)."""
 TURNOUT_INTERVAL_S: Final = 0.5
 
 
@@ -90,26 +92,6 @@ class _Progress:
         self.on_receipt(self.done)
 
 
-async def _cast(client: GatewayClient, election_id: str, tx: bytes | None, voter: Voter) -> Cast | None:
-    """The gateway's answer, or None when it says this voter's ballot is already there: after a
-    retry, or when a validator's intake raced the gossip of the very same ballot (see docs/demo.md)."""
-    assert voter.selections is not None
-    for attempt in range(CAST_ATTEMPTS):
-        try:
-            if tx is not None:
-                return await client.cast_signed(tx)
-            return await client.cast_assisted(
-                election_id, voter.credential, voter.identity_check, voter.selections
-            )
-        except GatewayError as exc:
-            if exc.status == "ALREADY_EXISTS":
-                return None
-            if exc.status not in RETRY_STATUSES or attempt == CAST_ATTEMPTS - 1:
-                raise CastingFailed(f"voter {voter.number}: {exc}") from None
-            await asyncio.sleep(RETRY_BACKOFF_S * 2**attempt)
-    raise AssertionError("unreachable: the last attempt returns or raises")
-
-
 async def _attested_ballot(client: GatewayClient, info: gateway_pb2.ElectionInfo, voter: Voter) -> bytes:
     """Encrypt on the voter's side, ask the identity provider to attest it, sign."""
     assert voter.selections is not None
@@ -117,14 +99,12 @@ async def _attested_ballot(client: GatewayClient, info: gateway_pb2.ElectionInfo
     prepared = await asyncio.to_thread(
         prepare_ballot, state.definition, state.election_key, voter.credential, voter.selections
     )
-    for attempt in range(CAST_ATTEMPTS):
-        try:
-            attested = await client.attest(info.chain_id, prepared, voter.identity_check)
-            break
-        except GatewayError as exc:
-            if exc.status not in RETRY_STATUSES or attempt == CAST_ATTEMPTS - 1:
-                raise CastingFailed(f"voter {voter.number}: attestation: {exc}") from None
-            await asyncio.sleep(RETRY_BACKOFF_S * 2**attempt)
+    try:
+        attested = await retried(
+            lambda: client.attest(info.chain_id, prepared, voter.identity_check), CAST_RETRY
+        )
+    except GatewayError as exc:
+        raise CastingFailed(f"voter {voter.number}: attestation: {exc}") from None
     return prepared.signed(info.chain_id, attested)
 
 
@@ -133,30 +113,33 @@ async def _cast_and_prove(
 ) -> CastRecord:
     """Local voters encrypt and sign here (the credential never leaves; the identity provider
     attests the encrypted ballot after checking the voter's second factor); assisted ones send
-    the credential, identity check and choices to the gateway."""
-    assert voter.selections is not None
+    the credential, identity check and choices to the gateway. An assisted ballot the gateway
+    says is already there (a validator's intake raced the gossip of it, docs/demo.md) has no
+    receipt: only the gateway knew its hash; the count shows whether it landed."""
+    selections = voter.selections
+    assert selections is not None
     election_id = info.state.definition.election_id
     started = time.monotonic()
     tx = None if voter.assisted else await _attested_ballot(client, info, voter)
-    cast = await _cast(client, election_id, tx, voter)
-    if cast is not None:
-        tracking_code = cast.tracking_code
-    elif tx is not None:
-        tracking_code = tx_hash(tx)  # our own ballot is the one already there: its receipt proves it
-    else:
-        # Assisted: only the gateway knew the ballot's hash; the count shows whether it landed.
-        return CastRecord(voter.number, b"", 0, True, time.monotonic() - started)
-    try:
-        response = await client.wait_receipt(tracking_code, RECEIPT_WAIT_S)
-    except GatewayError as exc:
-        raise CastingFailed(f"voter {voter.number}: receipt: {exc}") from None
-    if response.status != gateway_pb2.COMMITTED:
-        status = gateway_pb2.ReceiptStatus.Name(response.status)
-        raise CastingFailed(f"voter {voter.number}: no receipt in {RECEIPT_WAIT_S:.0f} s ({status})")
-    checked = check_receipt(genesis, response.receipt, require_result=True)
+    assisted = Assisted(election_id, voter.credential, voter.identity_check, selections)
+    landed = await cast_one(
+        client,
+        voter.number,
+        tx,
+        retry=CAST_RETRY,
+        receipt=RECEIPT,
+        started_s=started,
+        assisted=assisted if tx is None else None,
+    )
+    if landed.outcome == "already-there":
+        return CastRecord(voter.number, b"", 0, True, landed.latency_s)
+    if landed.outcome != "receipt" or landed.response is None:
+        detail = f" ({landed.detail})" if landed.detail else ""
+        raise CastingFailed(f"voter {voter.number}: {landed.outcome}{detail}")
+    checked = check_receipt(genesis, landed.response.receipt, require_result=True)
     if checked.result is None or checked.result.code != election_pb2.OK:
         raise CastingFailed(f"voter {voter.number}: ballot recorded but not accepted: {checked.result}")
-    return CastRecord(voter.number, tracking_code, checked.height, voter.assisted, time.monotonic() - started)
+    return CastRecord(voter.number, landed.tracking_code, checked.height, voter.assisted, landed.latency_s)
 
 
 async def _sample_turnout(
@@ -196,38 +179,36 @@ async def cast_all(
     milestones: Sequence[Milestone] = (),
     identity_target: str | None = None,
 ) -> CastingResult:
-    """Cast for every voter who has selections, at most `in_flight` at once; the first failure
-    cancels the rest and is raised. `identity_target`: the identity provider's own server, which
-    the voters' clients ask for attestations (else the gateway serves it)."""
+    """Cast for every voter who has selections, at most `in_flight` at once (through
+    ops.cluster.casting); the first failure cancels the rest and is raised. `identity_target`: the
+    identity provider's own server, which the voters' clients ask for attestations (else the
+    gateway serves it)."""
     assert 1 <= in_flight <= MAX_IN_FLIGHT, in_flight
     assert all(v.selections is not None for v in voters)
     started = time.monotonic()
     progress = _Progress(0, on_receipt, sorted(milestones, key=lambda m: m.after))
-    queue = list(reversed(voters))
-    records: list[CastRecord] = []
     samples: list[TurnoutSample] = []
     async with GatewayClient(target, identity_target=identity_target) as client:
         info = await client.election(election_id)
 
-        async def worker() -> None:
-            while queue:
-                records.append(await _cast_and_prove(client, genesis, info, queue.pop()))
-                progress.receipt()
+        async def one(voter: Voter, _due: float) -> CastRecord:
+            return await _cast_and_prove(client, genesis, info, voter)
 
         stop = asyncio.Event()
         sampler = asyncio.create_task(
             _sample_turnout(client, election_id, started, samples, on_turnout, stop)
         )
         try:
-            async with asyncio.TaskGroup() as group:
-                for _ in range(min(in_flight, len(voters))):
-                    group.create_task(worker())
-        except BaseException as failure:
+            records = await run_load(
+                voters,
+                one,
+                in_flight=max(1, min(in_flight, len(voters))),
+                on_done=lambda _: progress.receipt(),
+            )
+        except BaseException:
             sampler.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await sampler
-            if isinstance(failure, ExceptionGroup):
-                raise failure.exceptions[0] from None
             raise
         stop.set()
         misses = await sampler

@@ -12,9 +12,10 @@ import pytest
 
 from node.consensus import ValidatorSet, leader
 from node.consensus.leader import Turn
-from node.sim.node import Committed, sim_ready_in
+from node.sim.blocks import Committed, sim_ready_in
+from node.sim.ratio import fault_free
 from node.sim.runner import Simulation
-from node.sim.scenario import STABLE_MAX_DELAY_MS, Behaviour, Crash, FaultMix, Scenario, make_scenario
+from node.sim.scenario import Behaviour, Crash, Scenario, make_scenario
 from proto.votestore.v1 import peer_pb2
 
 FOUR: Final = ValidatorSet(4)
@@ -127,20 +128,8 @@ def test_turns_of_recent_blocks_alone_decide() -> None:
 
 
 def _scenario(behaviours: dict[int, Behaviour], size: int, seed: int) -> Scenario:
-    return Scenario(
-        seed=seed,
-        size=size,
-        heights=HEIGHTS,
-        mix=FaultMix.CLEAN,
-        behaviours=behaviours,
-        instances=tuple(range(size)),
-        heal_ms=0,
-        drop_per_mille=0,
-        duplicate_per_mille=0,
-        max_delay_ms=STABLE_MAX_DELAY_MS,
-        partitions=(),
-        crashes=(),
-    )
+    """The seed's fault-free schedule (node.sim.ratio.fault_free) with these Byzantine ones."""
+    return replace(fault_free(seed, size, HEIGHTS), behaviours=behaviours)
 
 
 def _run(

@@ -12,10 +12,11 @@ from election.app import ElectionApp
 from election.app_hash import genesis_app_hash
 from node.clock import AsyncioClock, Clock
 from node.config import DEFAULT_MEMPOOL_MAX_TXS, NodeConfig
+from node.core_setup import consensus_for
 from node.ledger.store import Store
 from node.metrics import NodeMetrics
 from node.proposer import BlockValidity
-from node.shell import NodeShell, consensus_for
+from node.shell import NodeShell
 from node.signing import LocalSigner
 from node.verify_pool import VerifyPool
 from tests.ledger.harness import ADMIN, CHAIN_ID

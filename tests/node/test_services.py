@@ -13,7 +13,9 @@ from node.intake import Arrival
 from node.pending import PendingTxs
 from node.proposer import Proposer
 from node.repair import RESEND_MIN_INTERVAL_S, ResendLimit
+from node.round_timers import RoundTimers
 from node.shell import NodeShell
+from node.signing_gate import SigningGate
 from tests.ledger.election_kit import Election
 from tests.node.shell_kit import intake_shell
 from votestore.encoding import tx_hash
@@ -110,3 +112,14 @@ def test_a_stuck_peer_is_answered_at_most_once_per_resend_interval() -> None:
         answered.append(limit.allow(1, clock.now()))
     assert answered == [True, False, False, True, False]
     assert limit.allow(2, clock.now())  # per peer
+
+
+def test_the_shell_times_rounds_with_the_service_the_simulator_runs(tmp_path: Path) -> None:
+    """One timeout service for node and simulator (tests/sim/test_shared_repair.py checks the
+    simulator's side); the amnesia guard's decisions go through the shell's SigningGate."""
+    shell = intake_shell(tmp_path, Election.created(voters=1).opened().chain.app, None, clock=VirtualClock())
+    try:
+        assert type(shell.timers) is RoundTimers
+        assert type(shell.signing) is SigningGate
+    finally:
+        shell.store.close()

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from node.consensus import Certificate, Proposal, ValidatorSet, Vote, VoteType, vote_signing_bytes
+from node.sim.blocks import CHAIN_ID, Committed, make_value
 from node.sim.checkers import check_agreement, check_liveness, check_no_double_sign, check_validity
 from node.sim.keys import fake_keys
-from node.sim.node import CHAIN_ID, Committed, make_value
 
 ID_A, PAYLOAD_A = make_value(1, 0, 1, 1)
 ID_B, PAYLOAD_B = make_value(1, 0, 2, 2)

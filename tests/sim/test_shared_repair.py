@@ -13,13 +13,16 @@ from dataclasses import dataclass, field, replace
 
 from node import catchup, peers, repair
 from node.clock import Timer, VirtualClock
-from node.consensus import ValidatorSet, Vote, VoteType, signing_bytes
+from node.consensus import ScheduleTimeout, Timeout, TimeoutKind, ValidatorSet, Vote, VoteType, signing_bytes
 from node.metrics import NodeMetrics
 from node.peers import to_wire
-from node.sim import node as sim_node
+from node.round_timers import RoundTimers
+from node.sim import catchup as sim_catchup
+from node.sim.blocks import CHAIN_ID
+from node.sim.catchup import FETCH_TIMEOUT_S
 from node.sim.keys import fake_keys
 from node.sim.network import FetchRequest
-from node.sim.node import CHAIN_ID, FETCH_TIMEOUT_S, Message, SimNode
+from node.sim.node import Message, SimNode
 from node.wire import proposal_from_wire, vote_from_wire
 from proto.votestore.v1 import peer_pb2
 
@@ -85,17 +88,19 @@ def _take(service: peers.Peers, peer: int) -> list[peer_pb2.PeerMessage]:
 def test_the_simulated_node_holds_the_node_services_and_calls_the_same_rules() -> None:
     node = _sim_node(_Port(), 0)
     assert type(node.peers) is peers.Peers
+    assert type(node.timers) is RoundTimers
+    assert len(node.timers) >= 1, "the core's first timeout runs on the node's RoundTimers"
     shared = {
-        "plan_fetch": (sim_node, catchup),
-        "judge_fetch": (sim_node, catchup),
-        "CatchupPeers": (sim_node, catchup),
-        "Lag": (sim_node, catchup),
+        "plan_fetch": (sim_catchup, catchup),
+        "judge_fetch": (sim_catchup, catchup),
+        "CatchupPeers": (sim_catchup, catchup),
+        "Lag": (sim_catchup, catchup),
         "resend": (peers,),
         "ResendLimit": (peers,),
     }
     for name, users in shared.items():
         assert all(vars(user)[name] is vars(repair)[name] for user in users), name
-    assert vars(sim_node)["CATCHUP_TICK_S"] is catchup.CATCHUP_TICK_S
+    assert vars(sim_catchup)["CATCHUP_TICK_S"] is catchup.CATCHUP_TICK_S
 
 
 def _consensus(messages: list[tuple[float, int, Message]], dst: int) -> list[peer_pb2.PeerMessage]:
@@ -238,3 +243,23 @@ class _Shell:
     catching_up: bool = False
     metrics: NodeMetrics = field(default_factory=NodeMetrics)
     store: object = field(default_factory=lambda: type("S", (), {"height": 0})())
+
+
+def test_the_round_timers_feed_each_timeout_back_once_in_time_order_and_stop_cancels() -> None:
+    """The one timeout service of node and simulator: what the core scheduled comes back as its
+    Timeout event at its time; a stopped node's timers feed nothing."""
+    clock = VirtualClock()
+    fed: list[tuple[float, Timeout]] = []
+    timers = RoundTimers(clock, lambda event: fed.append((clock.now(), event)))  # type: ignore[arg-type]
+    for kind, ms in ((TimeoutKind.PRECOMMIT, 300), (TimeoutKind.PROPOSE, 100)):
+        timers.schedule(ScheduleTimeout(kind, 1, 0, ms))
+    clock.advance(0.5)
+    assert fed == [
+        (0.1, Timeout(TimeoutKind.PROPOSE, 1, 0)),
+        (0.3, Timeout(TimeoutKind.PRECOMMIT, 1, 0)),
+    ]
+    assert len(timers) == 0
+    timers.schedule(ScheduleTimeout(TimeoutKind.PREVOTE, 2, 0, 100))
+    timers.stop()
+    clock.advance(1.0)
+    assert len(fed) == 2 and len(timers) == 0

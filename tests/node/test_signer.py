@@ -14,9 +14,9 @@ from node.consensus.actions import Broadcast
 from node.consensus.events import Start, Timeout, TimeoutKind
 from node.consensus.messages import Vote
 from node.consensus.signing import signing_bytes
+from node.core_setup import consensus_for
 from node.proposer import BlockValidity
 from node.rpc.peer import make_hello
-from node.shell import consensus_for
 from node.signing import LocalSigner, Signer
 from tests.node.shell_kit import site
 from votestore.encoding import hello_signing_bytes, verify_signature

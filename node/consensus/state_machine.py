@@ -717,13 +717,20 @@ class Consensus:
         return True
 
     def _upon_line49_decide(self, out: list[Action]) -> bool:
-        """⟨PROPOSAL, h, r, v, ∗⟩ from proposer(h, r) and 2f+1 ⟨PRECOMMIT, h, r, id(v)⟩ while
-        decision[h] = nil — for any round r."""
+        """⟨PROPOSAL, h, r, v, ∗⟩ and 2f+1 ⟨PRECOMMIT, h, r, id(v)⟩ while decision[h] = nil — for
+        any round r.
+
+        The proposal is where v comes from, and the precommits are the certificate; the value
+        may come from any proposal of this height naming id(v) (its payload was checked to build
+        id(v) on receipt), not only round r's. A node that holds round r's precommits but missed
+        its proposal, and has moved to a later round, is sent no more of round r's messages
+        (`node.repair.resend`); the peers that precommitted may wait at round r for its
+        precommit, which it never signed: without this, nobody decides (sim seed 511190)."""
         quorum = self._validators.quorum
         for round_ in self._messages.vote_rounds(VoteType.PRECOMMIT):
             for block_id in self._messages.ids_with(round_, VoteType.PRECOMMIT, quorum):
-                proposal = self._messages.proposal(round_, block_id)
-                if proposal is None or not self._is_valid(proposal):
+                proposal = self._value_of(round_, block_id)
+                if proposal is None:
                     continue
                 precommits = self._messages.votes_for(round_, VoteType.PRECOMMIT, block_id)
                 signatures = tuple((vote.validator, vote.signature) for vote in precommits)
@@ -731,6 +738,15 @@ class Consensus:
                 self._decide(block_id, proposal.payload, certificate, out)
                 return True
         return False
+
+    def _value_of(self, round_: int, block_id: bytes) -> Proposal | None:
+        """A valid proposal of this height for `block_id`: round `round_`'s if held, else the
+        lowest round's."""
+        own = self._messages.proposal(round_, block_id)
+        if own is not None and self._is_valid(own):
+            return own
+        others = (p for p in self._messages.proposals_of(block_id) if p.round != round_)
+        return next((p for p in others if self._is_valid(p)), None)
 
     def _upon_line55_round_skip(self, out: list[Action]) -> bool:
         """f+1 ⟨∗, h, round, ∗, ∗⟩ with round > round_p: someone correct is ahead; follow."""

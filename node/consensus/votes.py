@@ -77,6 +77,10 @@ class HeightMessages:
     def proposals(self, round_: int) -> Iterable[Proposal]:
         return self._proposals.get(round_, {}).values()
 
+    def proposals_of(self, block_id: bytes) -> list[Proposal]:
+        """Every proposal of this height that names `block_id`, lowest round first."""
+        return [by_id[block_id] for _, by_id in sorted(self._proposals.items()) if block_id in by_id]
+
     def proposal_room(self, round_: int) -> bool:
         return len(self._proposals.get(round_, {})) < MAX_PROPOSALS_PER_ROUND
 

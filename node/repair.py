@@ -113,11 +113,15 @@ class Lag:
     commit of a height finishes after a faster peer's: it fetches only if that same height has
     stayed uncommitted here for ONE_BEHIND_GRACE_S. The grace starts again at each height this
     node commits, so a validator that is often a little behind does not fetch blocks it is
-    committing itself."""
+    committing itself — but not after a fetch: a node whose last block came by fetch dropped the
+    next height's messages while it was further behind (the core keeps only height + 1), and
+    peers that have moved on send them no more, so it fetches at once."""
 
     height: int = -1
     """This node's height when a peer was first seen ahead of it; -1 when none is ahead."""
     since: float = 0.0
+    fetched_to: int = -1
+    """The last height of the last fetch planned."""
 
     def fetch_due(self, mine: int, best: int, now: float) -> bool:
         """`mine`: this node's height; `best`: the highest peer height known; `now`: seconds."""
@@ -126,7 +130,7 @@ class Lag:
             return False
         if self.height != mine:
             self.height, self.since = mine, now
-        return best - mine >= 2 or now - self.since >= ONE_BEHIND_GRACE_S
+        return best - mine >= 2 or mine == self.fetched_to or now - self.since >= ONE_BEHIND_GRACE_S
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,7 +155,9 @@ def plan_fetch(
         return None
     peer = choice.choose(heights, mine, now)
     assert peer is not None, "fetch_due only with an eligible peer ahead"
-    return FetchPlan(peer, mine + 1, min(heights[peer], mine + CATCHUP_BATCH_BLOCKS))
+    plan = FetchPlan(peer, mine + 1, min(heights[peer], mine + CATCHUP_BATCH_BLOCKS))
+    lag.fetched_to = plan.last
+    return plan
 
 
 def judge_fetch(choice: CatchupPeers, plan: FetchPlan, served: int, bad: bool, now: float) -> bool:

@@ -60,6 +60,7 @@ from node.consensus.actions import (
 from node.consensus.config import TimeoutConfig, ValidatorSet
 from node.consensus.events import Applied, Decided, Event, ProposalValue, Start, Timeout, TimeoutKind
 from node.consensus.messages import Certificate, LastSigned, Proposal, Step, Vote, VoteType
+from node.consensus.next_height import MESSAGE_OVERHEAD_BYTES
 from node.consensus.signing import (
     BLOCK_ID_BYTES,
     Signer,
@@ -71,7 +72,6 @@ from node.consensus.signing import (
 )
 from node.consensus.state_machine import (
     MAX_ROUNDS_AHEAD,
-    MESSAGE_OVERHEAD_BYTES,
     NEXT_HEIGHT_MESSAGES_PER_SENDER,
     BuiltBy,
     Consensus,

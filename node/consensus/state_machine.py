@@ -25,6 +25,7 @@ from node.consensus.actions import (
 from node.consensus.config import TimeoutConfig, ValidatorSet
 from node.consensus.events import Applied, Decided, Event, ProposalValue, Start, Timeout, TimeoutKind
 from node.consensus.messages import Certificate, LastSigned, Proposal, Step, Vote, VoteType
+from node.consensus.next_height import MESSAGE_OVERHEAD_BYTES, NextHeightBuffer, Outcome
 from node.consensus.signing import (
     BLOCK_ID_BYTES,
     MAX_HEIGHT,
@@ -43,12 +44,10 @@ from node.consensus.votes import MAX_VOTES_PER_VALIDATOR, HeightMessages
 # round with a quorum behind them, so honest traffic stays well inside this window.
 MAX_ROUNDS_AHEAD: Final = 64
 # Messages for height + 1 wait until this node decides the current height, in a buffer per
-# sender bounded in messages and in bytes, so one validator's flood cannot evict another's
-# messages nor hold more than one full block's worth of memory. A correct sender has a proposal,
-# a prevote and a precommit per round there, and seldom more than a round or two ahead of us.
+# sender bounded in messages and in bytes (next_height.py), so one validator's flood cannot evict
+# another's messages nor hold more than one full block's worth of memory. A correct sender has a
+# proposal, a prevote and a precommit per round there, and seldom more than a round or two ahead.
 NEXT_HEIGHT_MESSAGES_PER_SENDER: Final = 64
-MESSAGE_OVERHEAD_BYTES: Final = 256
-"""What a buffered message counts for beyond its payload (fields, signature, the entry)."""
 DEFAULT_MAX_PAYLOAD_BYTES: Final = 16 * 1024 * 1024
 """A proposal's payload bound when the shell names none (the node passes 2 × block_max_bytes)."""
 # Each firing changes (height, round, step) or a once-per-round flag, so a step reaches a fixpoint
@@ -94,6 +93,7 @@ class DropReason(StrEnum):
     VOTE_FLOOD = "vote_flood"
     PROPOSAL_FLOOD = "proposal_flood"
     BUFFER_FULL = "buffer_full"  # the sender's next-height buffer is full (messages or bytes)
+    BUFFER_EVICTED = "buffer_evicted"  # given up from a next-height buffer for a lower round
     OVERSIZE = "oversize"  # a proposal's payload over the bound, refused before anything else
     STALE_VALUE = "stale_value"
     BAD_CERTIFICATE = "bad_certificate"
@@ -165,10 +165,7 @@ class Consensus:
         self._refused_signatures = 0
         self._sign_from = 1
         self._max_payload_bytes = max_payload_bytes
-        self._sender_bytes = max_payload_bytes + NEXT_HEIGHT_MESSAGES_PER_SENDER * MESSAGE_OVERHEAD_BYTES
-        # Messages for height + 1 by sender, in arrival order, and the bytes each sender holds.
-        self._next_height: dict[int, dict[Proposal | Vote, None]] = {}
-        self._next_height_bytes: dict[int, int] = {}
+        self._next_height = self._new_next_height()
         self._deferred: list[Proposal | Vote] = []
         self._height = height
         self._reset_height()
@@ -269,6 +266,13 @@ class Consensus:
 
     # -- per-height state ----------------------------------------------------------------------
 
+    def _new_next_height(self) -> NextHeightBuffer:
+        return NextHeightBuffer(
+            messages=NEXT_HEIGHT_MESSAGES_PER_SENDER,
+            max_bytes=self._max_payload_bytes + NEXT_HEIGHT_MESSAGES_PER_SENDER * MESSAGE_OVERHEAD_BYTES,
+            max_rounds=MAX_ROUNDS_AHEAD + 1,
+        )
+
     def _reset_height(self) -> None:
         self._round = 0
         self._step = Step.PROPOSE
@@ -292,8 +296,7 @@ class Consensus:
         assert (self._locked_round == -1) == (self._locked_value is None)
         assert (self._valid_round == -1) == (self._valid_value is None)
         assert not self._awaiting_value or self._step == Step.PROPOSE
-        assert all(len(held) <= NEXT_HEIGHT_MESSAGES_PER_SENDER for held in self._next_height.values())
-        assert all(n <= self._sender_bytes for n in self._next_height_bytes.values())
+        self._next_height.check()
         assert len(self._deferred) <= NEXT_HEIGHT_MESSAGES_PER_SENDER * self._validators.size
 
     # -- checking what arrives -----------------------------------------------------------------
@@ -336,7 +339,7 @@ class Consensus:
             and message.proposer != self.proposer(message.round)
         ):
             return self._drop(DropReason.WRONG_PROPOSER)
-        if message in self._next_height.get(self._sender(message), {}) or self._already_counted(message):
+        if message in self._next_height or self._already_counted(message):
             return self._drop(DropReason.DUPLICATE)
         signed = signing_bytes(self._chain_id, message)
         if not self._verifier.verify(self._sender(message), signed, message.signature):
@@ -346,21 +349,29 @@ class Consensus:
         if isinstance(message, Proposal) and self._built_by(message.block_id, message.payload) is None:
             return self._drop(DropReason.BAD_PAYLOAD)
         if message.height == self._height + 1:
-            return self._buffer_next_height(message)
+            return self._buffer_next_height(message, out)
         if isinstance(message, Vote):
             return self._record_vote(message, out)
         return self._record_proposal(message)
 
-    def _buffer_next_height(self, message: Proposal | Vote) -> None:
-        """Keep a message for height + 1 in its sender's buffer, if there is room for it."""
-        sender = self._sender(message)
-        held = self._next_height.setdefault(sender, {})
-        size = MESSAGE_OVERHEAD_BYTES + (len(message.payload) if isinstance(message, Proposal) else 0)
-        used = self._next_height_bytes.get(sender, 0)
-        if len(held) >= NEXT_HEIGHT_MESSAGES_PER_SENDER or used + size > self._sender_bytes:
+    def _buffer_next_height(self, message: Proposal | Vote, out: list[Action]) -> None:
+        """Keep a message for height + 1 in its sender's slot for it (next_height.py); a second
+        vote for a taken slot is evidence, as at the current height."""
+        added = self._next_height.add(message)
+        for _ in range(added.evicted):
+            self._drop(DropReason.BUFFER_EVICTED)
+        if added.outcome == Outcome.FULL:
             return self._drop(DropReason.BUFFER_FULL)
-        held[message] = None
-        self._next_height_bytes[sender] = used + size
+        if added.outcome == Outcome.DUPLICATE:
+            return self._drop(DropReason.DUPLICATE)
+        if added.outcome == Outcome.CONFLICT:
+            if added.evidence is not None:
+                assert isinstance(message, Vote)
+                out.append(RecordEvidence(added.evidence, message))
+            return self._drop(
+                DropReason.VOTE_FLOOD if isinstance(message, Vote) else DropReason.PROPOSAL_FLOOD
+            )
+        assert added.outcome == Outcome.KEPT
         return None
 
     def _already_counted(self, message: Proposal | Vote) -> bool:
@@ -377,7 +388,11 @@ class Consensus:
         if vote.block_id in earlier:
             return self._drop(DropReason.DUPLICATE)
         if len(earlier) >= MAX_VOTES_PER_VALIDATOR:
-            return self._drop(DropReason.VOTE_FLOOD)
+            unsupported = self._messages.unsupported_vote(vote.round, vote.type, vote.validator)
+            if unsupported is None or not self._messages.supported(vote.round, vote.type, vote.block_id):
+                return self._drop(DropReason.VOTE_FLOOD)
+            self._messages.remove_vote(unsupported)
+            self._drop(DropReason.VOTE_FLOOD)
         key = (vote.round, vote.type, vote.validator)
         if earlier and key not in self._evidenced:
             self._evidenced.add(key)
@@ -702,13 +717,20 @@ class Consensus:
         return True
 
     def _upon_line49_decide(self, out: list[Action]) -> bool:
-        """⟨PROPOSAL, h, r, v, ∗⟩ from proposer(h, r) and 2f+1 ⟨PRECOMMIT, h, r, id(v)⟩ while
-        decision[h] = nil — for any round r."""
+        """⟨PROPOSAL, h, r, v, ∗⟩ and 2f+1 ⟨PRECOMMIT, h, r, id(v)⟩ while decision[h] = nil — for
+        any round r.
+
+        The proposal is where v comes from, and the precommits are the certificate; the value
+        may come from any proposal of this height naming id(v) (its payload was checked to build
+        id(v) on receipt), not only round r's. A node that holds round r's precommits but missed
+        its proposal, and has moved to a later round, is sent no more of round r's messages
+        (`node.repair.resend`); the peers that precommitted may wait at round r for its
+        precommit, which it never signed: without this, nobody decides (sim seed 511190)."""
         quorum = self._validators.quorum
         for round_ in self._messages.vote_rounds(VoteType.PRECOMMIT):
             for block_id in self._messages.ids_with(round_, VoteType.PRECOMMIT, quorum):
-                proposal = self._messages.proposal(round_, block_id)
-                if proposal is None or not self._is_valid(proposal):
+                proposal = self._value_of(round_, block_id)
+                if proposal is None:
                     continue
                 precommits = self._messages.votes_for(round_, VoteType.PRECOMMIT, block_id)
                 signatures = tuple((vote.validator, vote.signature) for vote in precommits)
@@ -716,6 +738,15 @@ class Consensus:
                 self._decide(block_id, proposal.payload, certificate, out)
                 return True
         return False
+
+    def _value_of(self, round_: int, block_id: bytes) -> Proposal | None:
+        """A valid proposal of this height for `block_id`: round `round_`'s if held, else the
+        lowest round's."""
+        own = self._messages.proposal(round_, block_id)
+        if own is not None and self._is_valid(own):
+            return own
+        others = (p for p in self._messages.proposals_of(block_id) if p.round != round_)
+        return next((p for p in others if self._is_valid(p)), None)
 
     def _upon_line55_round_skip(self, out: list[Action]) -> bool:
         """f+1 ⟨∗, h, round, ∗, ∗⟩ with round > round_p: someone correct is ahead; follow."""
@@ -739,9 +770,10 @@ class Consensus:
         self._reset_height()
         # What arrived early for the new height waits until the shell has applied this block
         # (the next step): judging a proposal's valid(v) now would see the parent's state.
-        self._deferred = [message for held in self._next_height.values() for message in held]
-        self._next_height.clear()
-        self._next_height_bytes.clear()
+        # Slots already reported as evidence are not reported again at the new height.
+        self._evidenced = {(r, VoteType(kind), v) for r, kind, v in self._next_height.evidenced()}
+        self._deferred = self._next_height.drain()
+        self._next_height = self._new_next_height()
         self._start_round(0, out)
 
     def _replay_deferred(self, out: list[Action]) -> None:

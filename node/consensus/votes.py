@@ -13,6 +13,9 @@ MAX_PROPOSALS_PER_ROUND: Final = 4
 # Votes for different values from one validator in one round and type. An equivocator is counted
 # in the tally of every value it signed — safe, since quorum intersection only needs correct
 # validators to be unique — so a polka that one correct node saw is visible to all once relayed.
+# When a validator's votes are at the bound, one for a value nobody else voted for and no
+# proposal names gives way to one for a value that has either (`unsupported_vote`): a flood of
+# votes for made-up values must not keep out the vote that the value on the table needs.
 MAX_VOTES_PER_VALIDATOR: Final = 4
 
 
@@ -36,11 +39,47 @@ class HeightMessages:
         tally[vote.block_id] = tally.get(vote.block_id, 0) + 1
         self._senders.setdefault(vote.round, set()).add(vote.validator)
 
+    def remove_vote(self, vote: Vote) -> None:
+        """Forget one of a validator's several votes in (round, type); it keeps at least one, so
+        the validators heard from in that round (round skip, 2f+1 of any) do not change."""
+        key = (vote.round, vote.type)
+        by_value = self._votes[key][vote.validator]
+        assert len(by_value) > 1 and by_value[vote.block_id] == vote
+        del by_value[vote.block_id]
+        tally = self._tally[key]
+        tally[vote.block_id] -= 1
+        if tally[vote.block_id] == 0:
+            del tally[vote.block_id]
+
+    def supported(self, round_: int, vote_type: VoteType, block_id: bytes | None) -> bool:
+        """Whether a value could matter at this round: nil, a proposal names it, or someone voted it."""
+        return (
+            block_id is None
+            or self.count(round_, vote_type, block_id) > 0
+            or self.proposal(round_, block_id) is not None
+        )
+
+    def unsupported_vote(self, round_: int, vote_type: VoteType, validator: int) -> Vote | None:
+        """The validator's first vote in (round, type) for a value no other validator voted for
+        and no proposal names, if it has one."""
+        for block_id, vote in self.votes_of(round_, vote_type, validator).items():
+            if (
+                block_id is not None
+                and self.count(round_, vote_type, block_id) == 1
+                and self.proposal(round_, block_id) is None
+            ):
+                return vote
+        return None
+
     def proposal(self, round_: int, block_id: bytes) -> Proposal | None:
         return self._proposals.get(round_, {}).get(block_id)
 
     def proposals(self, round_: int) -> Iterable[Proposal]:
         return self._proposals.get(round_, {}).values()
+
+    def proposals_of(self, block_id: bytes) -> list[Proposal]:
+        """Every proposal of this height that names `block_id`, lowest round first."""
+        return [by_id[block_id] for _, by_id in sorted(self._proposals.items()) if block_id in by_id]
 
     def proposal_room(self, round_: int) -> bool:
         return len(self._proposals.get(round_, {})) < MAX_PROPOSALS_PER_ROUND

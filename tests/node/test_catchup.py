@@ -3,7 +3,7 @@ height."""
 
 from __future__ import annotations
 
-from node.repair import ONE_BEHIND_GRACE_S, Lag
+from node.repair import ONE_BEHIND_GRACE_S, CatchupPeers, Lag, plan_fetch
 
 
 def test_two_behind_fetches_at_once() -> None:
@@ -40,3 +40,14 @@ def test_a_tick_with_nobody_ahead_restarts_the_grace() -> None:
     assert not lag.fetch_due(mine=5, best=6, now=ONE_BEHIND_GRACE_S * 1.25)
     assert not lag.fetch_due(mine=5, best=6, now=ONE_BEHIND_GRACE_S * 2.0)
     assert lag.fetch_due(mine=5, best=6, now=ONE_BEHIND_GRACE_S * 2.25)
+
+
+def test_one_behind_right_after_a_fetch_fetches_at_once() -> None:
+    """Its last block came by fetch: while further behind it dropped the next height's messages
+    (the core keeps only height + 1), and peers that moved on send them no more — waiting out the
+    grace there cost the others a timeout at each of its proposer turns (sim, amnesia, seed 13)."""
+    lag, choice = Lag(), CatchupPeers()
+    plan = plan_fetch(lag, choice, {1: 8, 2: 8}, mine=5, now=0.0)
+    assert plan is not None and (plan.first, plan.last) == (6, 8)
+    assert lag.fetch_due(mine=8, best=9, now=0.1)  # served 6..8; the others committed 9 meanwhile
+    assert not lag.fetch_due(mine=9, best=10, now=0.2)  # 9 committed by consensus: the grace again

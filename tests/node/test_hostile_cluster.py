@@ -72,8 +72,8 @@ ATTACKS: Final = {
     "lie": (("catchup_peer_set_aside",), 1),
     # One flood's worth: far more than late honest messages make in a minute. Whether the votes
     # meet a full buffer, too many of a round, or a height already passed depends on the
-    # flooder's link speed; each is a drop.
-    "flood": (("buffer_full", "vote_flood", "future_height", "old_height"), FLOOD_VOTES),
+    # flooder's link speed; each is a drop (or, kept a while, evicted for a lower round).
+    "flood": (("buffer_full", "buffer_evicted", "vote_flood", "future_height", "old_height"), FLOOD_VOTES),
     "relay": (("bad_payload",), 1),
 }
 

@@ -107,6 +107,9 @@ REGRESSIONS = {
     "restart after precommitting lost its prevote; a silent peer and a missed prevote: no polka": (
         make_scenario(300117, 4, 1, 5)
     ),
+    "precommit quorum held but its round's proposal missed, node moved on: value from another round": (
+        make_scenario(511190, 4, 1, 5)
+    ),
     "restarted node's own prevote missing from its quorum": Scenario(
         seed=56,
         size=4,

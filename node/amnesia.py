@@ -15,10 +15,10 @@ round are a double sign. So a validator with no record — or one whose store is
 * WATCHING: it catches up and follows, signing nothing, until it has committed `watch_heights`
   heights at the tip (the (f+1)-th greatest height its peers claim, so f liars cannot move it),
   one of them its own round-robin turn. Any sign of its
-  own key meanwhile — a validly signed vote or proposal of its index from a peer, a committed
-  block whose header names it as builder, or its signature in the certificate of a block within
-  `watch_heights` of the tip — was made by another process (it made none), so it goes to
-  REFUSED. Older certificates are not read: a validator back after a long absence finds its own
+  own key meanwhile — a validly signed vote or proposal of its index from a peer, or, in a block
+  within `watch_heights` of the tip, a header naming it as builder or its signature in the
+  certificate — was made by another process (it made none), so it goes to REFUSED. Older blocks
+  are not read: a validator back after a long absence finds its own
   signatures there, and they endanger nothing (as CometBFT's double_sign_check_height).
 * REFUSED: a follower that never signs, until an operator acts; never a crash loop.
 * SIGNING: the record is kept from here on, and the store's mark is cleared.
@@ -110,7 +110,7 @@ class AmnesiaGuard:
         if self.state != SigningState.WATCHING:
             return self.state
         recent = height >= tip - self._watch_heights
-        if builder == self._index or (recent and self._index in signers):
+        if recent and (builder == self._index or self._index in signers):
             self.state = SigningState.REFUSED
             return self.state
         if height >= tip:

@@ -52,7 +52,7 @@ from node.verify_pool import VerifyPool
 from node.wire import certificate_from_wire, consensus_message, encode_last_signed, vote_to_wire
 from proto.votestore.v1 import ledger_pb2, peer_pb2
 from votestore.encoding import canonical
-from votestore.errors import DecodeError
+from votestore.errors import DecodeError, StoreCorrupted
 from votestore.genesis import Genesis
 
 log = logging.getLogger("votestore.node")
@@ -161,15 +161,23 @@ class NodeShell:
         self.timers = RoundTimers(clock, self._feed)
         self._events: asyncio.Queue[Event] = asyncio.Queue()
         self._tasks: set[asyncio.Task[None]] = set()
+        self._damage: StoreCorrupted | None = None
+        self._run_task: asyncio.Task[None] | None = None
         self._dropped_exported: dict[str, int] = {}
 
     # ------------------------------------------------------------------ running
 
     async def run(self) -> None:
         """The consensus loop: one event at a time, actions in order."""
+        self._run_task = asyncio.current_task()
         self._feed(Start())
         while True:
-            event = await self._events.get()
+            try:
+                event = await self._events.get()
+            except asyncio.CancelledError:
+                if self._damage is not None:  # a spawned task read a damaged record: stop on it
+                    raise self._damage from None
+                raise
             actions = self.consensus.step(event)
             for action in actions:
                 if isinstance(action, Commit):
@@ -190,7 +198,21 @@ class NodeShell:
     def spawn(self, coroutine: Coroutine[object, object, None]) -> None:
         task = asyncio.ensure_future(coroutine)
         self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        task.add_done_callback(self._task_done)
+
+    def _task_done(self, task: asyncio.Task[None]) -> None:
+        """A spawned task that read a damaged record stops the loop with it (node/main.py marks
+        the store and stops once); its exception is retrieved, never left to asyncio's log."""
+        self._tasks.discard(task)
+        exc = None if task.cancelled() else task.exception()
+        if exc is not None and not isinstance(exc, StoreCorrupted):
+            log.error("event=task_failed error=%r", exc, exc_info=exc)
+        if not isinstance(exc, StoreCorrupted):
+            return
+        if self._damage is None:
+            self._damage = exc
+            if self._run_task is not None:
+                self._run_task.cancel()
 
     def stop(self) -> None:
         self.peers.stop()

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from election.app_hash import genesis_app_hash
+from node.config import DEFAULT_AMNESIA_WATCH_HEIGHTS as AMNESIA_WATCH_HEIGHTS
 from node.consensus import LastSigned, Step
 from node.ledger.store import Store
 from node.wire import decode_last_signed, encode_last_signed
@@ -124,6 +125,9 @@ def test_a_restored_backup_that_would_double_sign_is_refused(tmp_path: Path) -> 
         assert record is not None
         assert (record.height, record.round, int(record.step)) == manifest.last_signed.key()
 
+        # Its own signatures within its watch window of the tip look like a twin's to the guard
+        # (node/amnesia.py), which then refuses: the chain moves past them before it comes back.
+        net.wait_height(newer.height + AMNESIA_WATCH_HEIGHTS + 2, nodes=[1, 2, 3])
         log = net.workdir / "node0.log"
         log.write_text("")  # this life's lines only
         net.start(0)

@@ -23,7 +23,7 @@ from node.ledger.store import Store
 from node.peers import Peers, to_wire
 from proto.votestore.v1 import peer_pb2
 from votestore.genesis import load_genesis
-from votestore.keys import read_key_file
+from votestore.keys import PLAINTEXT_QUIETLY, read_key_file
 
 
 def double_vote(config: Path) -> tuple[peer_pb2.PeerMessage, Vote]:
@@ -31,7 +31,7 @@ def double_vote(config: Path) -> tuple[peer_pb2.PeerMessage, Vote]:
     whose certificate carries that validator's precommit."""
     settings = load_node_config(config)
     genesis = load_genesis(settings.genesis)
-    key = read_key_file(settings.key_file)
+    key = read_key_file(settings.key_file, unlock=PLAINTEXT_QUIETLY)
     index = next(v.index for v in genesis.validators if v.public_key == bytes(key.verify_key))
     store = Store(settings.data_dir, genesis, genesis_app_hash(genesis.chain_id))
     try:

@@ -95,7 +95,9 @@ def test_a_twin_s_double_vote_is_committed_and_named_by_the_verifier(tmp_path: P
             _wait(
                 lambda: all(
                     _counter(
-                        net.metrics_ports[i], "votestore_node_peer_handshakes_refused_total", "duplicate_validator"
+                        net.metrics_ports[i],
+                        "votestore_node_peer_handshakes_refused_total",
+                        "duplicate_validator",
                     )
                     > 0
                     for i in HONEST

@@ -320,6 +320,43 @@ def test_each_validator_port_is_open_only_to_its_own_sources(
         assert set(peers) < set(api), "observers reach the public API, never the peer port"
 
 
+GATEWAY_CLIENTS_SOURCE = {"namespaceSelector": {"matchLabels": {"votestore.io/gateway-clients": "true"}}}
+
+
+def test_gateway_grpc_port_is_open_only_to_its_clients(overlay: tuple[str, list[Manifest], Path]) -> None:
+    """Issue 22: the gateway's gRPC port was open to every source. Now every rule names its
+    sources: the gRPC port the namespace labelled as the site's gateway clients (its Ingress
+    controller) and, in multi-site, the listed client addresses (never everything); the metrics
+    port the monitoring namespace; no other port."""
+    name, manifests, _ = overlay
+    container = _container(manifests, "Deployment", "votestore-gateway")
+    labels = find(manifests, "Deployment", "votestore-gateway")["spec"]["template"]["metadata"]["labels"]
+    policies = [
+        p["spec"]
+        for p in of_kind(manifests, "NetworkPolicy")
+        if p["spec"]["podSelector"]["matchLabels"].items() <= labels.items()
+    ]
+    assert len(policies) == 1, f"{name}: {len(policies)} policies select the gateway"
+    (policy,) = policies
+    assert policy["policyTypes"] == ["Ingress"]
+    sources: dict[int, list[dict[str, Any]]] = {}
+    for rule in policy["ingress"]:
+        assert rule.get("from"), f"{name}: a gateway rule without sources lets everyone in"
+        (port,) = rule["ports"]
+        assert port["protocol"] == "TCP"
+        sources.setdefault(port["port"], []).extend(rule["from"])
+    assert set(sources) == {_port(container, "grpc"), _port(container, "metrics")}
+    assert sources[_port(container, "metrics")] == [MONITORING_SOURCE]
+    grpc = sources[_port(container, "grpc")]
+    assert grpc[0] == GATEWAY_CLIENTS_SOURCE
+    blocks = [ipaddress.ip_network(s["ipBlock"]["cidr"]) for s in grpc[1:]]
+    assert len(blocks) == len(grpc) - 1, f"{name}: {grpc}"
+    assert bool(blocks) == (name == "multi-site")
+    assert all(block.prefixlen > 0 for block in blocks), f"{name}: a gateway ipBlock admits everything"
+    admin = (K8S.parents[1] / "docs" / "admin.md").read_text()
+    assert "votestore.io/gateway-clients=true" in admin, "docs/admin.md says how to let clients in"
+
+
 def test_external_load_balancers_admit_what_their_policy_admits(
     overlay: tuple[str, list[Manifest], Path],
 ) -> None:

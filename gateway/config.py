@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from gateway.limits import AttestLimits
 from votestore.config_file import (
     AtLeastOne,
     Flag,
@@ -31,13 +32,11 @@ from votestore.netaddr import is_local_only
 
 @table
 @dataclass(frozen=True, slots=True)
-class Limits:
-    client_requests_per_s: PositiveNumber = 50.0
-    client_burst: AtLeastOne = 100.0
+class Limits(AttestLimits):
+    """The gateway's `[limits]`: the identity step's (gateway.limits.AttestLimits) and its own."""
+
     voter_casts_per_minute: PositiveNumber = 6.0
     voter_cast_burst: AtLeastOne = 3.0
-    identity_failures_per_hour: PositiveNumber = 5.0
-    identity_failure_burst: AtLeastOne = 5.0
     max_message_bytes: PositiveInt = GATEWAY_REQUEST_BYTES
     forward_deadline_s: PositiveNumber = 10.0
     max_wait_s: PositiveNumber = 60.0

@@ -36,16 +36,14 @@ from gateway.attest import IdentityProvider, answer_attest
 from gateway.config import TlsFiles
 from gateway.errors import Refusal
 from gateway.identity import IdentityStore
-from gateway.limits import KeyedLimiter, Rate
+from gateway.limits import AttestLimits, KeyedLimiter
 from proto.votestore.v1 import identity_pb2, identity_pb2_grpc
 from votestore import logs
 from votestore import version as build
 from votestore.config_file import (
-    AtLeastOne,
     Flag,
     HostPort,
     NonEmptyStr,
-    PositiveNumber,
     RelativePath,
     parse,
     read_toml,
@@ -63,16 +61,6 @@ log = logging.getLogger("votestore.identity_provider")
 SERVICE: Final = identity_pb2.DESCRIPTOR.services_by_name["IdentityProvider"]
 SHUTDOWN_GRACE_S: Final = 5.0
 MAX_CONCURRENT_RPCS: Final = 256
-SECONDS_PER_HOUR: Final = 3600.0
-
-
-@table
-@dataclass(frozen=True, slots=True)
-class ProviderLimits:
-    client_requests_per_s: PositiveNumber = 50.0
-    client_burst: AtLeastOne = 100.0
-    identity_failures_per_hour: PositiveNumber = 5.0
-    identity_failure_burst: AtLeastOne = 5.0
 
 
 @table
@@ -85,7 +73,7 @@ class ProviderConfig:
     store: RelativePath
     """The credential authority's store of second-factor hashes (`roll import --identity-store`)."""
     tls: TlsFiles | None = None
-    limits: ProviderLimits = field(default_factory=ProviderLimits)
+    limits: AttestLimits = field(default_factory=AttestLimits)
     key_passphrase_file: RelativePath | None = None
     """The file holding the sealed key file's passphrase (a mounted Secret)."""
     key_passphrase_env: NonEmptyStr | None = None
@@ -104,10 +92,10 @@ def load_provider_config(path: Path) -> ProviderConfig:
 class IdentityProviderService(identity_pb2_grpc.IdentityProviderServicer):
     """Attest, behind a per-client request limit; a Refusal becomes the call's status."""
 
-    def __init__(self, provider: IdentityProvider, chain_id: str, limits: ProviderLimits) -> None:
+    def __init__(self, provider: IdentityProvider, chain_id: str, limits: AttestLimits) -> None:
         self.provider = provider
         self.chain_id = chain_id
-        self.clients = KeyedLimiter(Rate(limits.client_burst, limits.client_requests_per_s), time.monotonic)
+        self.clients = KeyedLimiter(limits.client_rate(), time.monotonic)
 
     async def Attest(self, request: identity_pb2.AttestRequest, context: Any) -> identity_pb2.AttestResponse:
         peer: str = context.peer() or "unknown"
@@ -123,8 +111,6 @@ class IdentityProviderService(identity_pb2_grpc.IdentityProviderServicer):
 
 
 def provider_of(config: ProviderConfig) -> IdentityProvider:
-    limits = config.limits
-    failures = Rate(limits.identity_failure_burst, limits.identity_failures_per_hour / SECONDS_PER_HOUR)
     return IdentityProvider(
         read_key_file(
             config.key,
@@ -136,7 +122,7 @@ def provider_of(config: ProviderConfig) -> IdentityProvider:
             ),
         ),
         IdentityStore(config.store),
-        KeyedLimiter(failures, time.monotonic),
+        KeyedLimiter(config.limits.identity_failure_rate(), time.monotonic),
     )
 
 

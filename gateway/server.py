@@ -25,10 +25,10 @@ from gateway.attest import IdentityProvider
 from gateway.commits import CommitWatcher
 from gateway.config import GatewayConfig
 from gateway.identity import IdentityStore
-from gateway.limits import Clock, KeyedLimiter, Rate
+from gateway.limits import Clock, KeyedLimiter
 from gateway.metrics import GatewayMetrics
 from gateway.remote_identity import RemoteIdentityProvider
-from gateway.service import SECONDS_PER_HOUR, GatewayService, Parts
+from gateway.service import GatewayService, Parts
 from gateway.validators import ValidatorPool
 from gateway.web_bridge import WebServing, grpc_web_server, start_web
 from proto.votestore.v1 import gateway_pb2, identity_pb2
@@ -80,8 +80,6 @@ def identity_provider(config: GatewayConfig, clock: Clock = time.monotonic) -> I
     store, both named in the config, or neither (then Attest and assisted casting are refused)."""
     if config.identity_store is None or config.identity_provider_key is None:
         return None  # the config reader refuses one without the other
-    limits = config.limits
-    rate = Rate(limits.identity_failure_burst, limits.identity_failures_per_hour / SECONDS_PER_HOUR)
     return IdentityProvider(
         read_key_file(
             config.identity_provider_key,
@@ -92,7 +90,7 @@ def identity_provider(config: GatewayConfig, clock: Clock = time.monotonic) -> I
             ),
         ),
         IdentityStore(config.identity_store),
-        KeyedLimiter(rate, clock),
+        KeyedLimiter(config.limits.identity_failure_rate(), clock),
     )
 
 

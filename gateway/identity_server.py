@@ -41,9 +41,7 @@ from proto.votestore.v1 import identity_pb2, identity_pb2_grpc
 from votestore import logs
 from votestore import version as build
 from votestore.config_file import (
-    Flag,
     HostPort,
-    NonEmptyStr,
     RelativePath,
     parse,
     read_toml,
@@ -52,7 +50,7 @@ from votestore.config_file import (
 from votestore.errors import ConfigError
 from votestore.genesis import load_genesis
 from votestore.grpc_service import add_service
-from votestore.keys import KeyUnlock, passphrase_from, read_key_file
+from votestore.keys import SealedKey, read_key_file
 from votestore.netaddr import is_local_only
 from votestore.serving import NO_PORT_SHARING, bind, until_stopped
 
@@ -65,7 +63,9 @@ MAX_CONCURRENT_RPCS: Final = 256
 
 @table
 @dataclass(frozen=True, slots=True)
-class ProviderConfig:
+class ProviderConfig(SealedKey):
+    """`identity-provider.toml` as read; the key's passphrase settings are `SealedKey`'s."""
+
     listen: HostPort
     genesis: RelativePath
     key: RelativePath
@@ -74,16 +74,11 @@ class ProviderConfig:
     """The credential authority's store of second-factor hashes (`roll import --identity-store`)."""
     tls: TlsFiles | None = None
     limits: AttestLimits = field(default_factory=AttestLimits)
-    key_passphrase_file: RelativePath | None = None
-    """The file holding the sealed key file's passphrase (a mounted Secret)."""
-    key_passphrase_env: NonEmptyStr | None = None
-    """Or: the environment variable holding it."""
-    insecure_plaintext_key: Flag = False
-    """Allow an unsealed key file (tests, the demo); a warning at start."""
 
 
 def load_provider_config(path: Path) -> ProviderConfig:
     config = parse(ProviderConfig, read_toml(path), str(path), base=path.parent)
+    config.check_key_settings(path, {"listen": config.listen})
     if config.tls is None and not is_local_only(config.listen):
         raise ConfigError(f"{path}: without 'tls' the identity provider listens on loopback only")
     return config
@@ -115,11 +110,7 @@ def provider_of(config: ProviderConfig) -> IdentityProvider:
         read_key_file(
             config.key,
             role="identity-provider",
-            unlock=KeyUnlock(
-                passphrase=passphrase_from(config.key_passphrase_file, config.key_passphrase_env),
-                plaintext_ok=config.insecure_plaintext_key,
-                where="set key_passphrase_file or key_passphrase_env in the identity provider's config",
-            ),
+            unlock=config.unlock("the identity provider's config"),
         ),
         IdentityStore(config.store),
         KeyedLimiter(config.limits.identity_failure_rate(), time.monotonic),

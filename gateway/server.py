@@ -38,7 +38,7 @@ from votestore.channels import ValidatorDialer
 from votestore.errors import ConfigError
 from votestore.genesis import load_genesis
 from votestore.grpc_service import add_service
-from votestore.keys import KeyUnlock, passphrase_from, read_key_file
+from votestore.keys import read_key_file
 from votestore.limits import GATEWAY_REPLY_FACTOR, message_options
 from votestore.netaddr import host_of
 from votestore.serving import NO_PORT_SHARING, bind, health_only, until_stopped
@@ -83,11 +83,7 @@ def identity_provider(config: GatewayConfig, clock: Clock = time.monotonic) -> I
     return IdentityProvider(
         read_key_file(
             config.identity_provider_key,
-            unlock=KeyUnlock(
-                passphrase=passphrase_from(config.key_passphrase_file, config.key_passphrase_env),
-                plaintext_ok=config.insecure_plaintext_key,
-                where="set key_passphrase_file or key_passphrase_env in the gateway's config",
-            ),
+            unlock=config.unlock("the gateway's config"),
         ),
         IdentityStore(config.identity_store),
         KeyedLimiter(config.limits.identity_failure_rate(), clock),

@@ -20,7 +20,7 @@ from election.app_hash import genesis_app_hash
 from election.policy import ChainPolicy
 from node.catchup import catch_up_forever
 from node.clock import AsyncioClock
-from node.config import NodeConfig, key_unlock, load_node_config
+from node.config import NodeConfig, load_node_config
 from node.core_setup import consensus_for
 from node.ledger import damage as marker
 from node.ledger.check_ahead import keep_checking
@@ -77,7 +77,7 @@ def _validator_index(genesis: Genesis, signer: Signer, key_file: Path) -> int:
 
 def _signer(config: NodeConfig, config_path: Path) -> Signer:
     """The one place the node's signer is chosen: a remote signer is built here instead."""
-    return LocalSigner(read_key_file(config.key_file, unlock=key_unlock(config, config_path)))
+    return LocalSigner(read_key_file(config.key_file, unlock=config.unlock(config_path)))
 
 
 def open_store(config: NodeConfig, genesis: Genesis) -> tuple[Store, ElectionApp]:

@@ -26,8 +26,8 @@ from votestore.config_file import (
     table,
 )
 from votestore.errors import ConfigError
-from votestore.keys import SealedKey
 from votestore.limits import GATEWAY_REQUEST_BYTES
+from votestore.sealed_key import SealedKey
 
 
 @table

@@ -50,8 +50,9 @@ from votestore.config_file import (
 from votestore.errors import ConfigError
 from votestore.genesis import load_genesis
 from votestore.grpc_service import add_service
-from votestore.keys import SealedKey, read_key_file
+from votestore.keys import read_key_file
 from votestore.netaddr import is_local_only
+from votestore.sealed_key import SealedKey
 from votestore.serving import NO_PORT_SHARING, bind, until_stopped
 
 log = logging.getLogger("votestore.identity_provider")

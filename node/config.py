@@ -24,8 +24,8 @@ from votestore.config_file import (
     table,
 )
 from votestore.errors import ConfigError
-from votestore.keys import SealedKey
 from votestore.netaddr import is_local_only
+from votestore.sealed_key import SealedKey
 
 DEFAULT_MEMPOOL_MAX_TXS: Final = 100_000
 DEFAULT_MEMPOOL_MAX_BYTES: Final = 256 * 1024 * 1024

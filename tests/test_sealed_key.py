@@ -16,7 +16,7 @@ from gateway.config import GatewayConfig, parse_config
 from gateway.identity_server import ProviderConfig, load_provider_config
 from node.config import NodeConfig, parse_node_config
 from votestore.errors import ConfigError
-from votestore.keys import SealedKey
+from votestore.sealed_key import SealedKey
 
 Reader = Callable[[Path, str, dict[str, Any]], SealedKey]
 

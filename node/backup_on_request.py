@@ -42,9 +42,10 @@ def backup_name(height: int) -> str:
 
 
 class BackupOnRequest:
-    """Writes a backup of `store` into `directory` when asked (`request`, from the loop)."""
+    """Writes a backup of `store` into `directory` when asked (`request`, from the loop);
+    without a directory (no `backup_dir` in the config) a request is refused with a log line."""
 
-    def __init__(self, store: Store, genesis: Genesis, directory: Path) -> None:
+    def __init__(self, store: Store, genesis: Genesis, directory: Path | None) -> None:
         self._store = store
         self._genesis = genesis
         self._directory = directory
@@ -52,6 +53,9 @@ class BackupOnRequest:
 
     def request(self) -> None:
         """Start a backup now (the signal handler, on the loop); refused while one runs."""
+        if self._directory is None:
+            log.warning("event=backup_refused why=no_backup_dir (set backup_dir in the node's config)")
+            return
         if self._task is not None and not self._task.done():
             log.warning("event=backup_refused why=another_backup_running")
             return
@@ -63,6 +67,7 @@ class BackupOnRequest:
             await asyncio.gather(self._task, return_exceptions=True)
 
     async def _run(self) -> None:
+        assert self._directory is not None
         try:
             self._directory.mkdir(mode=BACKUP_DIR_MODE, parents=True, exist_ok=True)
             with self._store.snapshot() as snapshot:  # here, on the loop: between two batches

@@ -78,7 +78,8 @@ class NodeConfig(SealedKey):
     insecure_plaintext: Flag = False  # loopback only; exactly one of this and `tls`
     backup_dir: RelativePath | None = None
     """Where the running node writes a backup of its store when sent SIGUSR1
-    (node/backup_on_request.py); None: the signal is ignored (stop the node and use `node backup`)."""
+    (node/backup_on_request.py); None: the signal is refused with a log line (stop the node and use
+    `node backup`)."""
     amnesia_watch_heights: NonNegativeInt = DEFAULT_AMNESIA_WATCH_HEIGHTS
     """Heights a validator without its last-signed record watches before signing (node/amnesia.py); 0: off."""
 

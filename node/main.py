@@ -293,10 +293,9 @@ async def _serve(
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
-    backups = None
-    if config.backup_dir is not None:
-        backups = BackupOnRequest(store, genesis, config.backup_dir)
-        loop.add_signal_handler(BACKUP_SIGNAL, backups.request)
+    # Always handled: SIGUSR1's default action would end the node.
+    backups = BackupOnRequest(store, genesis, config.backup_dir)
+    loop.add_signal_handler(BACKUP_SIGNAL, backups.request)
     consensus_task = asyncio.ensure_future(shell.run())
     stop_task = asyncio.ensure_future(stop.wait())
     done, _ = await asyncio.wait({consensus_task, stop_task}, return_when=asyncio.FIRST_COMPLETED)
@@ -304,9 +303,8 @@ async def _serve(
     await health_servicer.enter_graceful_shutdown()
     shell.stop()
     consensus_task.cancel()
-    if backups is not None:
-        loop.remove_signal_handler(BACKUP_SIGNAL)
-        await backups.finished()  # its snapshot must not outlive the store
+    loop.remove_signal_handler(BACKUP_SIGNAL)
+    await backups.finished()  # its snapshot must not outlive the store
     peer_service.close_streams()
     await asyncio.gather(public_server.stop(SHUTDOWN_GRACE_S), peer_server.stop(SHUTDOWN_GRACE_S))
     if health_server is not None:

@@ -31,7 +31,7 @@ OPTIONAL: Final = {
     "verify_workers": "processes checking ballot proofs; 0: in the loop (default unset: one per core)",
     "log_level": "DEBUG, INFO, WARNING, ERROR or CRITICAL (per module: VOTESTORE_LOG_LEVELS, docs/admin.md)",
     "backup_dir": "directory where the running node writes a backup of its store when sent SIGUSR1"
-    " (docs/day2.md); unset: the signal is ignored",
+    " (docs/day2.md); unset: the signal is refused with a log line",
     "amnesia_watch_heights": "heights a validator without its last-signed record follows, watching for its"
     " own key's signatures, before it signs; 0: off (a warning at start)",
 }

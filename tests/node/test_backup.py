@@ -158,7 +158,8 @@ def test_a_running_validator_backs_up_on_request_and_the_copy_restores_clean(tmp
     makes it write a backup without stopping. The file's height and last-signed record come
     from one snapshot; the node goes on committing and signing; the backup restored into its own
     data dir is refused (it signed past the backup's record: a double sign), into a new data dir
-    only with --watch-before-signing, and `node check` finds the restored store clean.
+    only with --watch-before-signing, and `node check` finds the restored store clean. A node
+    without `backup_dir` refuses the signal with a log line and runs on.
     Before this change a running node's store could not be backed up at all (`node backup`
     refuses a store in use); on old main this test's node refuses its config (unknown key
     backup_dir)."""
@@ -170,6 +171,12 @@ def test_a_running_validator_backs_up_on_request_and_the_copy_restores_clean(tmp
         net.start_all()
         net.wait_ready()
         net.wait_height(3)
+        # A node without backup_dir refuses the request and runs on (SIGUSR1 would end it if
+        # it were not handled).
+        net.processes[1].send_signal(signal.SIGUSR1)
+        refused = _wait_for(net.workdir / "node1.log", r"event=backup_refused why=no_backup_dir", 30.0)
+        assert refused, net.log_tail(1)
+        assert net.processes[1].poll() is None, "node 1 runs on"
         log = net.workdir / "node0.log"
         net.processes[0].send_signal(signal.SIGUSR1)
         written = _wait_for(log, r"event=backup_written file=(\S+) height=(\d+)", 60.0)

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from gateway.limits import AttestLimits
 from votestore.config_file import (
     AtLeastOne,
     Flag,
@@ -26,18 +27,16 @@ from votestore.config_file import (
 )
 from votestore.errors import ConfigError
 from votestore.limits import GATEWAY_REQUEST_BYTES
-from votestore.netaddr import is_local_only
+from votestore.sealed_key import SealedKey
 
 
 @table
 @dataclass(frozen=True, slots=True)
-class Limits:
-    client_requests_per_s: PositiveNumber = 50.0
-    client_burst: AtLeastOne = 100.0
+class Limits(AttestLimits):
+    """The gateway's `[limits]`: the identity step's (gateway.limits.AttestLimits) and its own."""
+
     voter_casts_per_minute: PositiveNumber = 6.0
     voter_cast_burst: AtLeastOne = 3.0
-    identity_failures_per_hour: PositiveNumber = 5.0
-    identity_failure_burst: AtLeastOne = 5.0
     max_message_bytes: PositiveInt = GATEWAY_REQUEST_BYTES
     forward_deadline_s: PositiveNumber = 10.0
     max_wait_s: PositiveNumber = 60.0
@@ -68,7 +67,9 @@ class WebBridge:
 
 @table
 @dataclass(frozen=True, slots=True)
-class GatewayConfig:
+class GatewayConfig(SealedKey):
+    """`gateway.toml` as read; the identity-provider key's passphrase settings are `SealedKey`'s."""
+
     listen: HostPort
     genesis: RelativePath
     identity_store: RelativePath | None = None
@@ -77,12 +78,6 @@ class GatewayConfig:
     """The identity provider's signing key (`votestore keys new --kind identity-provider`), the key
     the election definition names: with the store, this gateway serves the identity provider's
     Attest step and assisted casting; without both, it refuses them."""
-    key_passphrase_file: RelativePath | None = None
-    """The file holding the sealed identity-provider key file's passphrase (a mounted Secret)."""
-    key_passphrase_env: NonEmptyStr | None = None
-    """Or: the environment variable holding it."""
-    insecure_plaintext_key: Flag = False
-    """Allow an unsealed identity-provider key file (tests, the demo); a warning at start."""
     identity_provider: HostPort | None = None
     """Where the identity provider runs as a process of its own (`votestore identity-provider
     run`): assisted casting asks it, as a voter's device does, and this gateway holds no provider
@@ -112,13 +107,7 @@ def parse_config(document: dict[str, Any], base: Path, where: str) -> GatewayCon
             f"{where}: set exactly one of 'validator_cas' (TLS to the validators) and, "
             "on loopback only, 'insecure_plaintext = true'"
         )
-    if config.key_passphrase_file is not None and config.key_passphrase_env is not None:
-        raise ConfigError(f"{where}: key_passphrase_file and key_passphrase_env exclude each other")
-    if config.insecure_plaintext_key and not is_local_only(config.listen):
-        raise ConfigError(
-            f"{where}: insecure_plaintext_key is for tests and demos on loopback only; "
-            f"listen = {config.listen!r} is not"
-        )
+    config.check_key_settings(where, {"listen": config.listen})
     if (config.identity_store is None) != (config.identity_provider_key is None):
         raise ConfigError(f"{where}: set both 'identity_store' and 'identity_provider_key', or neither")
     web = config.web

@@ -36,16 +36,12 @@ from gateway.attest import IdentityProvider, answer_attest
 from gateway.config import TlsFiles
 from gateway.errors import Refusal
 from gateway.identity import IdentityStore
-from gateway.limits import KeyedLimiter, Rate
+from gateway.limits import AttestLimits, KeyedLimiter
 from proto.votestore.v1 import identity_pb2, identity_pb2_grpc
 from votestore import logs
 from votestore import version as build
 from votestore.config_file import (
-    AtLeastOne,
-    Flag,
     HostPort,
-    NonEmptyStr,
-    PositiveNumber,
     RelativePath,
     parse,
     read_toml,
@@ -54,8 +50,9 @@ from votestore.config_file import (
 from votestore.errors import ConfigError
 from votestore.genesis import load_genesis
 from votestore.grpc_service import add_service
-from votestore.keys import KeyUnlock, passphrase_from, read_key_file
+from votestore.keys import read_key_file
 from votestore.netaddr import is_local_only
+from votestore.sealed_key import SealedKey
 from votestore.serving import NO_PORT_SHARING, bind, until_stopped
 
 log = logging.getLogger("votestore.identity_provider")
@@ -63,21 +60,13 @@ log = logging.getLogger("votestore.identity_provider")
 SERVICE: Final = identity_pb2.DESCRIPTOR.services_by_name["IdentityProvider"]
 SHUTDOWN_GRACE_S: Final = 5.0
 MAX_CONCURRENT_RPCS: Final = 256
-SECONDS_PER_HOUR: Final = 3600.0
 
 
 @table
 @dataclass(frozen=True, slots=True)
-class ProviderLimits:
-    client_requests_per_s: PositiveNumber = 50.0
-    client_burst: AtLeastOne = 100.0
-    identity_failures_per_hour: PositiveNumber = 5.0
-    identity_failure_burst: AtLeastOne = 5.0
+class ProviderConfig(SealedKey):
+    """`identity-provider.toml` as read; the key's passphrase settings are `SealedKey`'s."""
 
-
-@table
-@dataclass(frozen=True, slots=True)
-class ProviderConfig:
     listen: HostPort
     genesis: RelativePath
     key: RelativePath
@@ -85,17 +74,12 @@ class ProviderConfig:
     store: RelativePath
     """The credential authority's store of second-factor hashes (`roll import --identity-store`)."""
     tls: TlsFiles | None = None
-    limits: ProviderLimits = field(default_factory=ProviderLimits)
-    key_passphrase_file: RelativePath | None = None
-    """The file holding the sealed key file's passphrase (a mounted Secret)."""
-    key_passphrase_env: NonEmptyStr | None = None
-    """Or: the environment variable holding it."""
-    insecure_plaintext_key: Flag = False
-    """Allow an unsealed key file (tests, the demo); a warning at start."""
+    limits: AttestLimits = field(default_factory=AttestLimits)
 
 
 def load_provider_config(path: Path) -> ProviderConfig:
     config = parse(ProviderConfig, read_toml(path), str(path), base=path.parent)
+    config.check_key_settings(path, {"listen": config.listen})
     if config.tls is None and not is_local_only(config.listen):
         raise ConfigError(f"{path}: without 'tls' the identity provider listens on loopback only")
     return config
@@ -104,10 +88,10 @@ def load_provider_config(path: Path) -> ProviderConfig:
 class IdentityProviderService(identity_pb2_grpc.IdentityProviderServicer):
     """Attest, behind a per-client request limit; a Refusal becomes the call's status."""
 
-    def __init__(self, provider: IdentityProvider, chain_id: str, limits: ProviderLimits) -> None:
+    def __init__(self, provider: IdentityProvider, chain_id: str, limits: AttestLimits) -> None:
         self.provider = provider
         self.chain_id = chain_id
-        self.clients = KeyedLimiter(Rate(limits.client_burst, limits.client_requests_per_s), time.monotonic)
+        self.clients = KeyedLimiter(limits.client_rate(), time.monotonic)
 
     async def Attest(self, request: identity_pb2.AttestRequest, context: Any) -> identity_pb2.AttestResponse:
         peer: str = context.peer() or "unknown"
@@ -123,20 +107,14 @@ class IdentityProviderService(identity_pb2_grpc.IdentityProviderServicer):
 
 
 def provider_of(config: ProviderConfig) -> IdentityProvider:
-    limits = config.limits
-    failures = Rate(limits.identity_failure_burst, limits.identity_failures_per_hour / SECONDS_PER_HOUR)
     return IdentityProvider(
         read_key_file(
             config.key,
             role="identity-provider",
-            unlock=KeyUnlock(
-                passphrase=passphrase_from(config.key_passphrase_file, config.key_passphrase_env),
-                plaintext_ok=config.insecure_plaintext_key,
-                where="set key_passphrase_file or key_passphrase_env in the identity provider's config",
-            ),
+            unlock=config.unlock("the identity provider's config"),
         ),
         IdentityStore(config.store),
-        KeyedLimiter(failures, time.monotonic),
+        KeyedLimiter(config.limits.identity_failure_rate(), time.monotonic),
     )
 
 

@@ -1,4 +1,6 @@
-"""Token-bucket rate limits keyed by client or voter, with a bounded number of tracked keys.
+"""Token-bucket rate limits keyed by client or voter, with a bounded number of tracked keys, and
+the one table of the identity step's limits (`AttestLimits`), which the gateway's `[limits]` and
+the stand-alone identity provider's both read.
 
 Time comes from an injected monotonic clock (seconds) so tests drive it by hand. A key that has
 not been seen for a while has a full bucket, so evicting the least recently used key when the
@@ -13,9 +15,12 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import Final
 
+from votestore.config_file import AtLeastOne, PositiveNumber, table
+
 Clock = Callable[[], float]
 
 MAX_TRACKED_KEYS: Final = 100_000
+SECONDS_PER_HOUR: Final = 3600.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,3 +87,23 @@ class KeyedLimiter:
 
     def __len__(self) -> int:
         return len(self._buckets)
+
+
+@table
+@dataclass(frozen=True, slots=True)
+class AttestLimits:
+    """The limits on the identity provider's step, wherever it is served (the gateway's
+    `[limits]`, `votestore identity-provider run`'s): calls per client address, and failed
+    second-factor checks per voter key — the budget a guesser of a voter's second factor gets,
+    so it must be the same fact in both places."""
+
+    client_requests_per_s: PositiveNumber = 50.0
+    client_burst: AtLeastOne = 100.0
+    identity_failures_per_hour: PositiveNumber = 5.0
+    identity_failure_burst: AtLeastOne = 5.0
+
+    def client_rate(self) -> Rate:
+        return Rate(self.client_burst, self.client_requests_per_s)
+
+    def identity_failure_rate(self) -> Rate:
+        return Rate(self.identity_failure_burst, self.identity_failures_per_hour / SECONDS_PER_HOUR)

@@ -25,10 +25,10 @@ from gateway.attest import IdentityProvider
 from gateway.commits import CommitWatcher
 from gateway.config import GatewayConfig
 from gateway.identity import IdentityStore
-from gateway.limits import Clock, KeyedLimiter, Rate
+from gateway.limits import Clock, KeyedLimiter
 from gateway.metrics import GatewayMetrics
 from gateway.remote_identity import RemoteIdentityProvider
-from gateway.service import SECONDS_PER_HOUR, GatewayService, Parts
+from gateway.service import GatewayService, Parts
 from gateway.validators import ValidatorPool
 from gateway.web_bridge import WebServing, grpc_web_server, start_web
 from proto.votestore.v1 import gateway_pb2, identity_pb2
@@ -38,7 +38,7 @@ from votestore.channels import ValidatorDialer
 from votestore.errors import ConfigError
 from votestore.genesis import load_genesis
 from votestore.grpc_service import add_service
-from votestore.keys import KeyUnlock, passphrase_from, read_key_file
+from votestore.keys import read_key_file
 from votestore.limits import GATEWAY_REPLY_FACTOR, message_options
 from votestore.netaddr import host_of
 from votestore.serving import NO_PORT_SHARING, bind, health_only, until_stopped
@@ -80,19 +80,13 @@ def identity_provider(config: GatewayConfig, clock: Clock = time.monotonic) -> I
     store, both named in the config, or neither (then Attest and assisted casting are refused)."""
     if config.identity_store is None or config.identity_provider_key is None:
         return None  # the config reader refuses one without the other
-    limits = config.limits
-    rate = Rate(limits.identity_failure_burst, limits.identity_failures_per_hour / SECONDS_PER_HOUR)
     return IdentityProvider(
         read_key_file(
             config.identity_provider_key,
-            unlock=KeyUnlock(
-                passphrase=passphrase_from(config.key_passphrase_file, config.key_passphrase_env),
-                plaintext_ok=config.insecure_plaintext_key,
-                where="set key_passphrase_file or key_passphrase_env in the gateway's config",
-            ),
+            unlock=config.unlock("the gateway's config"),
         ),
         IdentityStore(config.identity_store),
-        KeyedLimiter(rate, clock),
+        KeyedLimiter(config.limits.identity_failure_rate(), clock),
     )
 
 

@@ -40,7 +40,6 @@ from votestore.hashing import HASH_BYTES
 log = logging.getLogger("votestore.gateway")
 
 SECONDS_PER_MINUTE: Final = 60.0
-SECONDS_PER_HOUR: Final = 3600.0
 MAX_CONTESTS_PER_REQUEST: Final = 64
 MIN_FORWARD_S: Final = 0.05
 """Below this much time left, a cast is refused rather than forwarded half-way."""
@@ -127,9 +126,7 @@ class GatewayService(gateway_pb2_grpc.GatewayServicer):
         self.parts = parts
         self.metrics = parts.metrics
         limits = parts.limits
-        self.client_limiter = KeyedLimiter(
-            Rate(limits.client_burst, limits.client_requests_per_s), parts.clock
-        )
+        self.client_limiter = KeyedLimiter(limits.client_rate(), parts.clock)
         self.voter_limiter = KeyedLimiter(
             Rate(limits.voter_cast_burst, limits.voter_casts_per_minute / SECONDS_PER_MINUTE), parts.clock
         )

@@ -24,8 +24,8 @@ from votestore.config_file import (
     table,
 )
 from votestore.errors import ConfigError
-from votestore.keys import KeyUnlock, passphrase_from
 from votestore.netaddr import is_local_only
+from votestore.sealed_key import SealedKey
 
 DEFAULT_MEMPOOL_MAX_TXS: Final = 100_000
 DEFAULT_MEMPOOL_MAX_BYTES: Final = 256 * 1024 * 1024
@@ -48,8 +48,9 @@ class NodeTls:
 
 @table
 @dataclass(frozen=True, slots=True)
-class NodeConfig:
-    """`node.toml` as read (`votestore.config_file`): paths relative to the file's directory."""
+class NodeConfig(SealedKey):
+    """`node.toml` as read (`votestore.config_file`): paths relative to the file's directory.
+    The key file's passphrase settings are `SealedKey`'s."""
 
     key_file: RelativePath
     genesis: RelativePath
@@ -75,12 +76,10 @@ class NodeConfig:
     log_level: NonEmptyStr = "INFO"
     tls: NodeTls | None = None
     insecure_plaintext: Flag = False  # loopback only; exactly one of this and `tls`
-    key_passphrase_file: RelativePath | None = None
-    """The file holding the sealed key file's passphrase (a mounted Secret); one trailing newline dropped."""
-    key_passphrase_env: NonEmptyStr | None = None
-    """Or: the environment variable holding it. Exactly one of the two for a sealed key file."""
-    insecure_plaintext_key: Flag = False
-    """Allow an unsealed key file (tests, the demo): loopback listeners only, a warning at start."""
+    backup_dir: RelativePath | None = None
+    """Where the running node writes a backup of its store when sent SIGUSR1
+    (node/backup_on_request.py); None: the signal is refused with a log line (stop the node and use
+    `node backup`)."""
     amnesia_watch_heights: NonNegativeInt = DEFAULT_AMNESIA_WATCH_HEIGHTS
     """Heights a validator without its last-signed record watches before signing (node/amnesia.py); 0: off."""
 
@@ -104,30 +103,8 @@ def parse_node_config(document: dict[str, Any], path: Path) -> NodeConfig:
     config = parse(NodeConfig, document, path, base=path.parent)
     _check_ports(config, path)
     _check_transport(config, path)
-    _check_key(config, path)
+    config.check_key_settings(path, {"listen": config.listen, "peer_listen": config.peer_listen})
     return config
-
-
-def key_unlock(config: NodeConfig, path: Path) -> KeyUnlock:
-    """How this node opens its key file (votestore.keys)."""
-    return KeyUnlock(
-        passphrase=passphrase_from(config.key_passphrase_file, config.key_passphrase_env),
-        plaintext_ok=config.insecure_plaintext_key,
-        where=f"set key_passphrase_file or key_passphrase_env in {path}",
-    )
-
-
-def _check_key(config: NodeConfig, path: Path) -> None:
-    """One passphrase source at most; an unsealed key only where nothing but this machine listens."""
-    if config.key_passphrase_file is not None and config.key_passphrase_env is not None:
-        raise ConfigError(f"{path}: key_passphrase_file and key_passphrase_env exclude each other")
-    if config.insecure_plaintext_key:
-        for name, address in (("listen", config.listen), ("peer_listen", config.peer_listen)):
-            if address is not None and not is_local_only(address):
-                raise ConfigError(
-                    f"{path}: insecure_plaintext_key is for tests and demos on loopback only; "
-                    f"{name} = {address!r} is not"
-                )
 
 
 def _check_ports(config: NodeConfig, path: Path) -> None:

@@ -18,9 +18,10 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from election.app import ElectionApp
 from election.app_hash import genesis_app_hash
 from election.policy import ChainPolicy
+from node.backup_on_request import BACKUP_SIGNAL, BackupOnRequest
 from node.catchup import catch_up_forever
 from node.clock import AsyncioClock
-from node.config import NodeConfig, key_unlock, load_node_config
+from node.config import NodeConfig, load_node_config
 from node.core_setup import consensus_for
 from node.ledger import damage as marker
 from node.ledger.check_ahead import keep_checking
@@ -77,7 +78,7 @@ def _validator_index(genesis: Genesis, signer: Signer, key_file: Path) -> int:
 
 def _signer(config: NodeConfig, config_path: Path) -> Signer:
     """The one place the node's signer is chosen: a remote signer is built here instead."""
-    return LocalSigner(read_key_file(config.key_file, unlock=key_unlock(config, config_path)))
+    return LocalSigner(read_key_file(config.key_file, unlock=config.unlock(config_path)))
 
 
 def open_store(config: NodeConfig, genesis: Genesis) -> tuple[Store, ElectionApp]:
@@ -292,6 +293,9 @@ async def _serve(
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
+    # Always handled: SIGUSR1's default action would end the node.
+    backups = BackupOnRequest(store, genesis, config.backup_dir)
+    loop.add_signal_handler(BACKUP_SIGNAL, backups.request)
     consensus_task = asyncio.ensure_future(shell.run())
     stop_task = asyncio.ensure_future(stop.wait())
     done, _ = await asyncio.wait({consensus_task, stop_task}, return_when=asyncio.FIRST_COMPLETED)
@@ -299,6 +303,8 @@ async def _serve(
     await health_servicer.enter_graceful_shutdown()
     shell.stop()
     consensus_task.cancel()
+    loop.remove_signal_handler(BACKUP_SIGNAL)
+    await backups.finished()  # its snapshot must not outlive the store
     peer_service.close_streams()
     await asyncio.gather(public_server.stop(SHUTDOWN_GRACE_S), peer_server.stop(SHUTDOWN_GRACE_S))
     if health_server is not None:

@@ -11,8 +11,10 @@ follows the chain and signs nothing until it has watched the tip without seeing 
 data dir holding no store shows nothing to compare with (a new machine; the old one's record is
 lost), so it is refused the same way unless asked.
 
-The backup is consistent: it is taken from a stopped node (LevelDB's lock refuses a running one),
-after the whole-store check (`node check`) passed, from one LevelDB snapshot. The file is a tar:
+The backup is consistent: `node backup` takes it from a stopped node (LevelDB's lock refuses a
+running one), after the whole-store check (`node check`) passed, from one LevelDB snapshot; a
+running node writes its own on SIGUSR1 (node/backup_on_request.py), from one snapshot taken
+between two of its writes. Both write the same file (node/backup_file.py). The file is a tar:
 `manifest.json` (chain id, genesis hash, height, last-signed height/round/step, record count,
 sha256 of the records) and `store.records` (every key and value, length-prefixed). A restore
 checks the sha256 and the genesis, writes a new store beside the data dir, runs the whole-store
@@ -22,93 +24,32 @@ check on it, and only then swaps it in, keeping the old data dir aside (never de
 from __future__ import annotations
 
 import hashlib
-import io
-import json
-import struct
 import tarfile
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Final
 
 import plyvel
 
 from election.app_hash import genesis_app_hash
-from node.consensus import LastSigned
+from node.backup_file import (
+    MANIFEST,
+    MAX_RECORD_BYTES,
+    RECORD_LENGTHS,
+    RECORDS,
+    Manifest,
+    Signed,
+    write_backup,
+)
 from node.ledger.store import Store
 from node.main import require_clean_store
 from node.wire import decode_last_signed
-from votestore import version as build
 from votestore.errors import ConfigError
 from votestore.genesis import Genesis
 
-FORMAT: Final = "votestore-node-backup/1"
-MANIFEST: Final = "manifest.json"
-RECORDS: Final = "store.records"
-_LENGTHS: Final = struct.Struct(">II")  # key length, value length; then the key, then the value
-MAX_RECORD_BYTES: Final = 1 << 30
-"""A key or value longer than this in a backup is damage, not data (blocks are capped far below)."""
 WRITE_BATCH_RECORDS: Final = 4096
-
-
-@dataclass(frozen=True, slots=True)
-class Signed:
-    """The (height, round, step) of a last-signed record: the order every signature follows."""
-
-    height: int
-    round: int
-    step: int
-
-    @classmethod
-    def of(cls, record: LastSigned | None) -> Signed | None:
-        return None if record is None else cls(record.height, record.round, int(record.step))
-
-    def key(self) -> tuple[int, int, int]:
-        return (self.height, self.round, self.step)
-
-    def __str__(self) -> str:
-        return f"height {self.height} round {self.round} step {self.step}"
-
-
-@dataclass(frozen=True, slots=True)
-class Manifest:
-    format: str
-    chain_id: str
-    genesis_hash: str
-    height: int
-    last_signed: Signed | None
-    records: int
-    sha256: str
-    created_utc: str
-    version: str
-
-    def to_json(self) -> str:
-        return json.dumps(asdict(self), indent=2, sort_keys=True) + "\n"
-
-    @classmethod
-    def from_json(cls, raw: bytes, source: Path) -> Manifest:
-        try:
-            data = json.loads(raw)
-            signed = data["last_signed"]
-            manifest = cls(
-                format=str(data["format"]),
-                chain_id=str(data["chain_id"]),
-                genesis_hash=str(data["genesis_hash"]),
-                height=int(data["height"]),
-                last_signed=None
-                if signed is None
-                else Signed(**{k: int(signed[k]) for k in ("height", "round", "step")}),
-                records=int(data["records"]),
-                sha256=str(data["sha256"]),
-                created_utc=str(data["created_utc"]),
-                version=str(data["version"]),
-            )
-        except (ValueError, KeyError, TypeError) as exc:
-            raise ConfigError(f"{source}: not a votestore node backup (manifest: {exc})") from None
-        if manifest.format != FORMAT:
-            raise ConfigError(f"{source}: backup format {manifest.format!r}, this votestore reads {FORMAT!r}")
-        return manifest
 
 
 def _last_signed(store: Store) -> Signed | None:
@@ -120,55 +61,19 @@ def _open(data_dir: Path, genesis: Genesis) -> Store:
     return Store(data_dir, genesis, genesis_app_hash(genesis.chain_id))
 
 
-def _utc_now() -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-
-
 def backup(data_dir: Path, genesis: Genesis, out: Path) -> Manifest:
     """Write a stopped node's store to `out` (whole or not at all; never over an existing file).
     The whole-store check runs first: a backup of a damaged store would only be found out at the
-    restore that needed it."""
+    restore that needed it. (A running node writes its own: node/backup_file.py.)"""
     if out.exists():
         raise ConfigError(f"{out} exists: a backup is never written over another file")
     require_clean_store(data_dir, genesis)  # no store, a running node's store, damage: one line each
-    partial = out.with_name(out.name + ".partial")
-    records_path = out.with_name(out.name + ".records.partial")
     store = _open(data_dir, genesis)
     try:
-        digest = hashlib.sha256()
-        count = 0
-        with records_path.open("wb") as sink:
-            for key, value in store.snapshot_records():
-                chunk = _LENGTHS.pack(len(key), len(value)) + key + value
-                digest.update(chunk)
-                sink.write(chunk)
-                count += 1
-        manifest = Manifest(
-            format=FORMAT,
-            chain_id=genesis.chain_id,
-            genesis_hash=genesis.hash().hex(),
-            height=store.height,
-            last_signed=_last_signed(store),
-            records=count,
-            sha256=digest.hexdigest(),
-            created_utc=_utc_now(),
-            version=build.describe(),
-        )
+        with store.snapshot() as snapshot:
+            return write_backup(snapshot, genesis, out)
     finally:
         store.close()
-    try:
-        with tarfile.open(partial, "w") as tar:
-            raw = manifest.to_json().encode()
-            info = tarfile.TarInfo(MANIFEST)
-            info.size = len(raw)
-            info.mtime = int(time.time())
-            tar.addfile(info, io.BytesIO(raw))
-            tar.add(records_path, arcname=RECORDS)
-        partial.rename(out)
-    finally:
-        records_path.unlink(missing_ok=True)
-        partial.unlink(missing_ok=True)
-    return manifest
 
 
 def read_manifest(path: Path) -> Manifest:
@@ -203,7 +108,7 @@ def _records(stream: IO[bytes], manifest: Manifest, path: Path) -> Iterator[tupl
         return data
 
     for _ in range(manifest.records):
-        key_len, value_len = _LENGTHS.unpack(read(_LENGTHS.size))
+        key_len, value_len = RECORD_LENGTHS.unpack(read(RECORD_LENGTHS.size))
         if key_len > MAX_RECORD_BYTES or value_len > MAX_RECORD_BYTES:
             raise ConfigError(f"{path}: a record of {key_len}+{value_len} bytes: damaged")
         yield read(key_len), read(value_len)

@@ -13,7 +13,6 @@ from pathlib import Path
 
 import grpc
 
-from votestore import tls
 from votestore.errors import ConfigError
 from votestore.genesis import Genesis
 from votestore.netaddr import is_local_only
@@ -30,6 +29,8 @@ class ValidatorDialer:
     @classmethod
     def with_tls(cls, genesis: Genesis, validator_cas: Path) -> ValidatorDialer:
         """Trust, for each validator, only its CA certificate from the bundle (checked against genesis)."""
+        from votestore import tls  # here: a command that dials no TLS (or none) starts without x509
+
         return cls(tls.load_validator_cas(validator_cas, genesis))
 
     @classmethod
@@ -64,11 +65,15 @@ class ValidatorDialer:
     def aio(self, index: int, address: str, options: Sequence[Option] = ()) -> grpc.aio.Channel:
         if self.validator_cas is None:
             return grpc.aio.insecure_channel(address, options=list(options))
+        from votestore import tls
+
         credentials = tls.channel_credentials(self.validator_cas, index)
         return grpc.aio.secure_channel(address, credentials, options=[*options, *tls.channel_options(index)])
 
     def sync(self, index: int, address: str, options: Sequence[Option] = ()) -> grpc.Channel:
         if self.validator_cas is None:
             return grpc.insecure_channel(address, options=list(options))
+        from votestore import tls
+
         credentials = tls.channel_credentials(self.validator_cas, index)
         return grpc.secure_channel(address, credentials, options=[*options, *tls.channel_options(index)])

@@ -11,7 +11,9 @@ where the credential authority's belongs by mistake (the ledger refuses it anywa
 
 Who opens a key says where its passphrase comes from and whether an unsealed file is allowed
 (`KeyUnlock`): a process refuses an unsealed key unless its config says so explicitly, and then
-logs a warning naming the file. No passphrase and no seed is ever logged or printed.
+logs a warning naming the file. A process's config says it with the settings of
+votestore.sealed_key.SealedKey, the one definition the node's, the gateway's and the identity
+provider's configs share. No passphrase and no seed is ever logged or printed.
 """
 
 from __future__ import annotations

@@ -17,9 +17,10 @@ import importlib.metadata
 import os
 import subprocess
 from pathlib import Path
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
-from prometheus_client import CollectorRegistry, Info
+if TYPE_CHECKING:  # imported where a process registers its metrics, not by every CLI command
+    from prometheus_client import CollectorRegistry, Info
 
 PROTOCOL_VERSION: Final = 4
 """Version 0 is every node from before the handshake carried one (votestore 0.1.x); 1 signed its
@@ -85,6 +86,8 @@ def log_fields() -> str:
 
 def register_build_info(registry: CollectorRegistry, component: str) -> Info:
     """`votestore_build_info{component,version,commit,protocol} 1` on the process's registry."""
+    from prometheus_client import Info
+
     info = Info("votestore_build", "The running build: version, source commit, protocol.", registry=registry)
     info.info(
         {

@@ -21,6 +21,7 @@ from __future__ import annotations
 import random
 import struct
 from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
@@ -258,11 +259,13 @@ class Store:
     def clear_watch_before_signing(self) -> None:
         self._db.delete(_META_WATCH, sync=True)
 
-    def snapshot_records(self) -> Iterator[tuple[bytes, bytes]]:
-        """Every record of the store, as one LevelDB snapshot sees it (`votestore node backup`):
-        consistent even if this process wrote meanwhile; raw, so a restore copies it whole."""
+    @contextmanager
+    def snapshot(self) -> Iterator[StoreSnapshot]:
+        """The whole store as of one instant (a LevelDB snapshot), for a backup: its height,
+        last-signed record and records agree with each other even while this process goes on
+        writing. Take it on the thread that writes (the node's loop), so no batch is half in."""
         with self._db.snapshot() as snapshot:
-            yield from snapshot.iterator()
+            yield StoreSnapshot(snapshot)
 
     def last_signed(self) -> bytes | None:
         value: bytes | None = self._db.get(_META_LAST_SIGNED)
@@ -341,3 +344,23 @@ class Store:
 def _evidence_key(evidence: ledger_pb2.Evidence) -> bytes:
     a = evidence.vote_a
     return struct.pack(">QIBI", a.height, a.round, a.type, a.validator)
+
+
+@dataclass(frozen=True, slots=True)
+class StoreSnapshot:
+    """One LevelDB snapshot of a store (`Store.snapshot`): read-only, raw records."""
+
+    _snapshot: Any
+
+    @property
+    def height(self) -> int:
+        raw = self._snapshot.get(_META_HEIGHT)
+        return 0 if raw is None else int(struct.unpack(">Q", raw)[0])
+
+    def last_signed(self) -> bytes | None:
+        value: bytes | None = self._snapshot.get(_META_LAST_SIGNED)
+        return value
+
+    def records(self) -> Iterator[tuple[bytes, bytes]]:
+        """Every record, key and value as stored, in key order (a restore copies them whole)."""
+        yield from self._snapshot.iterator()

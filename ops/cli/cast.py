@@ -15,7 +15,8 @@ from typing import Final
 
 import typer
 
-from ops.cli.common import fail
+from ops.cli.common import JsonOpt, echo_json, fail
+from ops.cli.nodecall import Outcome
 from proto.votestore.v1 import gateway_pb2
 from votestore.client.ballot import selections_by_choice_id
 from votestore.client.gateway_client import GatewayClient
@@ -65,7 +66,9 @@ async def _cast(
     identity_target: str | None,
     wait_s: float,
     receipt_out: Path | None,
-) -> None:
+    out: Outcome,
+) -> dict[str, object]:
+    """Cast, then wait for the receipt; the facts of the report (`--json`)."""
     async with GatewayClient(
         target, root_certificates=root_certificates, identity_target=identity_target
     ) as client:
@@ -75,18 +78,29 @@ async def _cast(
             cast = await client.cast(election_id, credential, selections, identity_check)
         else:
             cast = await client.cast_assisted(election_id, credential, identity_check, selections)
-        typer.echo(f"tracking code {cast.tracking_code.hex()} {gateway_pb2.ReceiptStatus.Name(cast.status)}")
+        first = gateway_pb2.ReceiptStatus.Name(cast.status)
+        out.say(f"tracking code {cast.tracking_code.hex()} {first}")
+        facts: dict[str, object] = {
+            "election_id": election_id,
+            "tracking_code": cast.tracking_code.hex(),
+            "status": first,
+            "height": None,
+            "receipt_file": None,
+        }
         if wait_s <= 0:
-            return
+            return facts
         response = await client.wait_receipt(cast.tracking_code, wait_s)
         status = gateway_pb2.ReceiptStatus.Name(response.status)
         if not response.HasField("receipt"):
             fail(f"no receipt within {wait_s:.0f}s (status {status}); ask again with the tracking code")
         height = response.receipt.proof.header.height
-        typer.echo(f"receipt {status} in block {height}")
+        out.say(f"receipt {status} in block {height}")
+        facts.update(status=status, height=height)
         if receipt_out is not None:
             write_receipt(receipt_out, response.receipt)
-            typer.echo(f"receipt written to {receipt_out}")
+            out.say(f"receipt written to {receipt_out}")
+            facts["receipt_file"] = str(receipt_out)
+        return facts
 
 
 def cast(
@@ -113,13 +127,15 @@ def cast(
     tls_ca: Path | None = typer.Option(None, "--tls-ca", help="CA certificate: use TLS to the gateway."),
     wait: float = typer.Option(DEFAULT_WAIT_S, "--wait", help="Seconds to wait for the receipt (0: do not)."),
     receipt_out: Path | None = typer.Option(None, "--receipt-out", help="Write the receipt (JSON) here."),
+    as_json: JsonOpt = False,
 ) -> None:
     """Encrypt, sign and cast a ballot through a gateway, and wait for its receipt."""
+    out = Outcome(as_json)
     try:
         if not identity_check:
             raise ConfigError("casting needs --identity-check (or VOTESTORE_IDENTITY_CHECK)")
         root = tls_ca.read_bytes() if tls_ca is not None else None
-        asyncio.run(
+        facts = asyncio.run(
             _cast(
                 gateway,
                 root,
@@ -131,9 +147,12 @@ def cast(
                 identity_provider,
                 wait,
                 receipt_out,
+                out,
             )
         )
     except OSError as exc:
         fail(f"{exc.filename}: {exc.strerror}")
     except VotestoreError as exc:
         fail(str(exc))
+    if as_json:  # the ballot is the gateway's transaction: no `transactions` list here
+        echo_json(facts)

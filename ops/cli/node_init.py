@@ -30,11 +30,13 @@ OPTIONAL: Final = {
     "batch_wait_ms": "milliseconds the proposer waits to fill a block once a transaction is pending",
     "verify_workers": "processes checking ballot proofs; 0: in the loop (default unset: one per core)",
     "log_level": "DEBUG, INFO, WARNING, ERROR or CRITICAL (per module: VOTESTORE_LOG_LEVELS, docs/admin.md)",
+    "backup_dir": "directory where the running node writes a backup of its store when sent SIGUSR1"
+    " (docs/day2.md); unset: the signal is refused with a log line",
     "amnesia_watch_heights": "heights a validator without its last-signed record follows, watching for its"
     " own key's signatures, before it signs; 0: off (a warning at start)",
 }
 """Every NodeConfig option an operator may leave out, with what it means and its unit."""
-EXAMPLES: Final = {"verify_workers": 2}
+EXAMPLES: Final = {"verify_workers": 2, "backup_dir": "backups"}
 """What to show for an option whose default is unset."""
 REQUIRED: Final = (
     "key_file",

@@ -32,8 +32,8 @@ import typer
 
 from election.policy import MAX_ROLL_BATCH_ENTRIES
 from gateway import write_identity_store
-from ops.cli.common import read_key
-from ops.cli.nodecall import ElectionOpt, NodesOpt, WaitOpt, commit, edge, node_client
+from ops.cli.common import JsonOpt, read_key
+from ops.cli.nodecall import ElectionOpt, NodesOpt, Outcome, WaitOpt, commit, edge, node_client
 from proto.votestore.v1 import election_pb2
 from votestore import txbuild
 from votestore.client.node import COMMIT_TIMEOUT_S
@@ -47,18 +47,19 @@ OUTBOX_FILE_MODE: Final = 0o600
 COLUMNS: Final = ("voter_id", "group", "second_factor")
 VOTER_ID: Final = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}$")
 """Voter ids name files in the outbox, so no path separators and no leading dot."""
-LINK_FORMAT: Final = "votestore://cast?election={election}&credential={secret}"
-PAGE_LINK_FORMAT: Final = "{page}/#c={secret}&e={election}"
-"""With --page-url: the voter page's personal link, the secret in the fragment only (a browser
-never sends a fragment to a server, docs/web.md)."""
+APP_LINK_BASE: Final = "votestore://cast"
+"""Without --page-url: the link an app registered for votestore:// opens."""
+LINK_FORMAT: Final = "{base}#c={secret}&e={election}"
+"""Every personal link holds the secret in the fragment only, never in the path or query: a
+browser never sends a fragment to a server, and a server, proxy or app that logs the URL it was
+asked for logs no secret (docs/web.md)."""
 
 
 def personal_link(election_id: str, secret: str, page_url: str | None) -> str:
-    if page_url is None:
-        return LINK_FORMAT.format(election=election_id, secret=secret)
-    return PAGE_LINK_FORMAT.format(
-        page=page_url.rstrip("/"), secret=secret, election=quote(election_id, safe="")
-    )
+    """The voter's personal link: `PAGE/#c=SECRET&e=ELECTION` with --page-url, else
+    `votestore://cast#c=SECRET&e=ELECTION`."""
+    base = APP_LINK_BASE if page_url is None else page_url.rstrip("/") + "/"
+    return LINK_FORMAT.format(base=base, secret=secret, election=quote(election_id, safe=""))
 
 
 app = typer.Typer(help="Import the voter roll (credential authority).", no_args_is_help=True)
@@ -196,11 +197,13 @@ def import_(
         typer.Option(
             "--page-url",
             help="The voter page's address: personal links become PAGE/#c=SECRET&e=ELECTION "
-            "(secret in the fragment) instead of votestore://cast?...",
+            "instead of votestore://cast#c=SECRET&e=ELECTION (the secret always in the fragment).",
         ),
     ] = None,
+    as_json: JsonOpt = False,
 ) -> None:
     """Import a CSV roll: credentials into a new outbox, RollAppend batches onto the ledger."""
+    out = Outcome(as_json)
     with edge(), node_client(node) as client:
         key = read_key(ca_key, role="credential-authority")
         state = client.election(election)
@@ -221,19 +224,31 @@ def import_(
         if page_url is not None and not page_url.startswith(("https://", "http://")):
             raise ConfigError(f"--page-url {page_url!r} must start with https:// (or http:// on loopback)")
         write_outbox(outbox, election, issued, first, batch, page_url)
-        typer.echo(f"outbox {outbox}: {len(issued)} credentials written (mode 0600)")
+        out.say(f"outbox {outbox}: {len(issued)} credentials written (mode 0600)")
+        total = None
         if identity_store is not None:
             total = write_identity_store(
                 identity_store, [(c.public_key, c.voter.second_factor) for c in issued]
             )
-            typer.echo(f"identity store {identity_store}: {total} entries")
+            out.say(f"identity store {identity_store}: {total} entries")
         rows = [(c.public_key, c.voter.group) for c in issued]
         txs = txbuild.roll_batches(client.chain_id(), key, election, rows, batch, first_batch=first)
         for n, raw in enumerate(txs):
             try:
-                commit(client, raw, f"roll batch {first + n}", wait)
+                commit(client, raw, f"roll batch {first + n}", wait, out=out)
             except VotestoreError as exc:
                 done = f"batches {first}..{first + n - 1} committed" if n else "no batch committed"
                 raise VotestoreError(f"{exc} ({done}; see {outbox / 'roll.csv'})") from None
         batches = f"{len(txs)} batch" + ("" if len(txs) == 1 else "es")
-        typer.echo(f"roll of {election}: {len(issued)} voters added in {batches}")
+        out.say(f"roll of {election}: {len(issued)} voters added in {batches}")
+    # No secret and no link in the report: the outbox holds them (mode 0600).
+    out.done(
+        election_id=election,
+        outcome="imported",
+        voters=len(issued),
+        first_batch=first,
+        batches=len(txs),
+        outbox=str(outbox),
+        identity_store=None if identity_store is None else str(identity_store),
+        identity_store_entries=total,
+    )

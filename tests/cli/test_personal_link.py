@@ -1,5 +1,6 @@
-"""`roll import --page-url`: the personal link to the voter page holds the secret in the fragment
-only — nothing of it in the path or the query, which reach the page's server and its logs."""
+"""`roll import`: every personal link, to the voter page (`--page-url`) or to an app
+(votestore://), holds the secret in the fragment only — nothing of it in the path or the query,
+which reach a server and its logs (issue 22: the app link had it in the query)."""
 
 from __future__ import annotations
 
@@ -18,5 +19,9 @@ def test_page_link_keeps_the_secret_in_the_fragment() -> None:
     assert parse_qs(parts.fragment) == {"c": [SECRET], "e": ["시장-2026"]}
 
 
-def test_without_a_page_the_app_link_is_unchanged() -> None:
-    assert personal_link("e1", SECRET, None) == f"votestore://cast?election=e1&credential={SECRET}"
+def test_without_a_page_the_app_link_keeps_the_secret_in_the_fragment_too() -> None:
+    link = personal_link("e 1/x", SECRET, None)
+    assert SECRET not in link.split("#", 1)[0]
+    parts = urlsplit(link)
+    assert (parts.scheme, parts.netloc, parts.path, parts.query) == ("votestore", "cast", "", "")
+    assert parse_qs(parts.fragment) == {"c": [SECRET], "e": ["e 1/x"]}

@@ -62,7 +62,9 @@ def test_outbox_is_private_complete_and_written_once(tmp_path: Path) -> None:
         assert stat.S_IMODE((outbox / "voters" / f"{row['voter_id']}.credential").stat().st_mode) == 0o600
         assert row["credential_key"] == bytes(derive_credential_key(secret, "e1").verify_key).hex()
         assert row["credential_key"] == one.public_key.hex()
-        assert row["link"].endswith(f"credential={secret.hex()}")
+        # The secret only after the `#`: never in what a server or its log sees (issue 22).
+        assert secret.hex() not in row["link"].split("#", 1)[0]
+        assert row["link"] == f"votestore://cast#c={secret.hex()}&e=e1"
     assert len({one.secret for one in issued}) == len(voters)
     with pytest.raises(ConfigError, match="refusing to overwrite"):
         write_outbox(outbox, "e1", issued, first_batch=0, batch=2)

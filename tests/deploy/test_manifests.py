@@ -7,6 +7,7 @@ processes accept."""
 from __future__ import annotations
 
 import ipaddress
+import json
 import tomllib
 from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
@@ -31,9 +32,17 @@ from tests.deploy.tools import (
 )
 from votestore.genesis import quorum
 
-KEYS_SECRET = "votestore-node-keys"
-SITE_SECRETS = {KEYS_SECRET, "votestore-node-passphrase", "votestore-identity", "votestore-gateway-tls"}
-"""Secrets each site makes by hand (deploy/k8s/README.md says how); none pass through kustomize."""
+PASSPHRASE_SECRET = "votestore-node-passphrase"
+SITE_SECRETS = {PASSPHRASE_SECRET, "votestore-identity", "votestore-gateway-tls"}
+"""Secrets each site makes by hand besides the validators' key Secrets (deploy/k8s/README.md says
+how); none pass through kustomize."""
+KEY_SECRETS = {
+    # overlay: each validator index's own key Secret
+    "single-site": {i: f"votestore-node-{i}-keys" for i in range(TRIAL_VALIDATORS)},
+    "multi-site": {0: "votestore-node-keys"},
+}
+VALIDATOR_NAME = "votestore-node"
+VALIDATOR_INDEX_LABEL = "votestore.io/validator"
 WORKLOAD_KINDS = ("StatefulSet", "Deployment")
 VALIDATORS_AND_BUDGET = {
     # All n validators here: at most f = (n - 1) // 3 of them down.
@@ -61,6 +70,18 @@ def _validate(paths: list[Path]) -> str:
     assert result.returncode == 0, result.stdout + result.stderr
     assert "ERROR" not in result.stdout + result.stderr
     return result.stdout + result.stderr
+
+
+def _validators(manifests: list[Manifest]) -> dict[int, Manifest]:
+    """Every validator's StatefulSet, by the validator index its pod label gives."""
+    sets: dict[int, Manifest] = {}
+    for workload in of_kind(manifests, "StatefulSet"):
+        labels = workload["spec"]["template"]["metadata"]["labels"]
+        assert labels["app.kubernetes.io/name"] == VALIDATOR_NAME, workload["metadata"]["name"]
+        index = int(labels[VALIDATOR_INDEX_LABEL])
+        assert index not in sets, f"two StatefulSets run validator {index}"
+        sets[index] = workload
+    return sets
 
 
 def _pod_specs(manifests: list[Manifest]) -> Iterator[tuple[str, dict[str, Any]]]:
@@ -123,21 +144,101 @@ def test_every_manifest_file_validates_on_its_own() -> None:
 # ---------------------------------------------------------------- what the issue asks
 
 
+def _first_validator(manifests: list[Manifest]) -> str:
+    """The StatefulSet name of the lowest validator index: all validators' pods share ports and
+    mount paths (test_validators_differ_only_in_index_and_key checks it)."""
+    validators = _validators(manifests)
+    name: str = validators[min(validators)]["metadata"]["name"]
+    return name
+
+
 def test_validators_each_have_a_volume_and_a_stable_name(overlay: tuple[str, list[Manifest], Path]) -> None:
     _, manifests, _ = overlay
-    nodes = find(manifests, "StatefulSet", "votestore-node")
-    service = find(manifests, "Service", nodes["spec"]["serviceName"])
-    assert service["spec"]["clusterIP"] == "None"
-    assert service["spec"]["publishNotReadyAddresses"] is True
-    (claim,) = nodes["spec"]["volumeClaimTemplates"]
-    assert claim["spec"]["accessModes"] == ["ReadWriteOnce"]
-    assert _mount(manifests, "StatefulSet", "votestore-node", claim["metadata"]["name"])
+    for nodes in _validators(manifests).values():
+        name = nodes["metadata"]["name"]
+        service = find(manifests, "Service", nodes["spec"]["serviceName"])
+        assert service["spec"]["clusterIP"] == "None"
+        assert service["spec"]["publishNotReadyAddresses"] is True
+        (claim,) = nodes["spec"]["volumeClaimTemplates"]
+        assert claim["spec"]["accessModes"] == ["ReadWriteOnce"]
+        assert _mount(manifests, "StatefulSet", name, claim["metadata"]["name"])
+
+
+def test_validators_differ_only_in_index_and_key(overlay: tuple[str, list[Manifest], Path]) -> None:
+    """The per-validator StatefulSets are copies of one (deploy/k8s/validator): nothing but the
+    name, the index label and the key Secret may differ, so a fix to one reaches all."""
+    _, manifests, _ = overlay
+
+    def shape(workload: Manifest) -> str:
+        spec = json.loads(json.dumps(workload["spec"]))
+        index = spec["template"]["metadata"]["labels"].pop(VALIDATOR_INDEX_LABEL)
+        assert spec["selector"]["matchLabels"].pop(VALIDATOR_INDEX_LABEL) == index
+        for claim in spec["volumeClaimTemplates"]:
+            claim["metadata"]["labels"].pop(VALIDATOR_INDEX_LABEL, None)
+        for volume in spec["template"]["spec"]["volumes"]:
+            if volume["name"] == "keys":
+                volume["secret"]["secretName"] = "<own>"
+        return json.dumps(spec, sort_keys=True)
+
+    shapes = {shape(workload) for workload in _validators(manifests).values()}
+    assert len(shapes) == 1
+
+
+def test_validators_keep_apart_from_every_other_validator(overlay: tuple[str, list[Manifest], Path]) -> None:
+    """One validator per machine: each pod's anti-affinity selects every validator's pod, not
+    its own StatefulSet's alone (a selector narrowed by the index label would let two
+    validators share a machine, so losing it could cost two votes)."""
+    _, manifests, _ = overlay
+    validators = _validators(manifests)
+    pod_labels = [v["spec"]["template"]["metadata"]["labels"] for v in validators.values()]
+    for workload in validators.values():
+        affinity = workload["spec"]["template"]["spec"]["affinity"]["podAntiAffinity"]
+        (term,) = affinity["preferredDuringSchedulingIgnoredDuringExecution"]
+        assert term["podAffinityTerm"]["topologyKey"] == "kubernetes.io/hostname"
+        selector = term["podAffinityTerm"]["labelSelector"]["matchLabels"]
+        assert all(selector.items() <= labels.items() for labels in pod_labels), workload["metadata"]["name"]
+
+
+def test_each_validator_pod_mounts_exactly_its_own_key_secret(
+    overlay: tuple[str, list[Manifest], Path],
+) -> None:
+    """A pod holds one validator's key and no other (issue 22: the single-site overlay mounted
+    all four keys into every pod, so one broken pod gave away every vote): its only secret
+    volumes are one key Secret and the passphrase, no two pods of the render share a key Secret,
+    and every key and TLS file its config names lies in its own."""
+    name, manifests, _ = overlay
+    owner: dict[str, str] = {}
+    for workload in of_kind(manifests, "StatefulSet"):
+        pod = workload["spec"]["template"]["spec"]
+        assert not [v for v in pod["volumes"] if "projected" in v], workload["metadata"]["name"]
+        keys = [v["secret"]["secretName"] for v in pod["volumes"] if "secret" in v]
+        keys.remove(PASSPHRASE_SECRET)
+        assert len(keys) == 1, f"{workload['metadata']['name']} mounts key Secrets {keys}"
+        for ordinal in range(workload["spec"]["replicas"]):
+            owner[f"{workload['metadata']['name']}-{ordinal}"] = keys[0]
+    assert len(owner) == VALIDATORS_AND_BUDGET[name][0]
+    assert len(set(owner.values())) == len(owner), f"{name}: pods share a key Secret: {owner}"
+
+    files = config_map(manifests, "votestore-node-config")["data"]
+    for index, workload in _validators(manifests).items():
+        set_name = workload["metadata"]["name"]
+        (keys_volume,) = [
+            v["name"]
+            for v in workload["spec"]["template"]["spec"]["volumes"]
+            if v.get("secret", {}).get("secretName") == KEY_SECRETS[name][index]
+        ]
+        keys_dir = _mount(manifests, "StatefulSet", set_name, keys_volume)
+        path = Path(str(_mount(manifests, "StatefulSet", set_name, "config"))) / f"node-{index}.toml"
+        config = parse_node_config(tomllib.loads(files[path.name]), path)
+        assert config.tls is not None
+        for secret_file in (config.key_file, config.tls.cert, config.tls.key):
+            assert PurePosixPath(secret_file).parent == keys_dir, f"{set_name}: {secret_file}"
 
 
 def test_disruption_budget_allows_at_most_f_down(overlay: tuple[str, list[Manifest], Path]) -> None:
     name, manifests, _ = overlay
     replicas, max_unavailable = VALIDATORS_AND_BUDGET[name]
-    assert find(manifests, "StatefulSet", "votestore-node")["spec"]["replicas"] == replicas
+    assert sum(v["spec"]["replicas"] for v in _validators(manifests).values()) == replicas
     budget = find(manifests, "PodDisruptionBudget", "votestore-node")["spec"]
     assert budget["maxUnavailable"] == max_unavailable
     assert replicas - max_unavailable >= min(replicas, quorum(TRIAL_VALIDATORS))
@@ -145,13 +246,13 @@ def test_disruption_budget_allows_at_most_f_down(overlay: tuple[str, list[Manife
 
 @pytest.mark.parametrize(
     ("kind", "name", "port"),
-    [("StatefulSet", "votestore-node", "health"), ("Deployment", "votestore-gateway", "health")],
+    [("StatefulSet", VALIDATOR_NAME, "health"), ("Deployment", "votestore-gateway", "health")],
 )
 def test_probes_use_grpc_health(
     overlay: tuple[str, list[Manifest], Path], kind: str, name: str, port: str
 ) -> None:
     _, manifests, _ = overlay
-    container = _container(manifests, kind, name)
+    container = _container(manifests, kind, _first_validator(manifests) if name == VALIDATOR_NAME else name)
     for probe in ("readinessProbe", "livenessProbe"):
         assert container[probe]["grpc"]["port"] == _port(container, port), f"{name} {probe}"
 
@@ -172,11 +273,11 @@ EXTERNAL_SERVICES = {
 
 def _node_policies(manifests: list[Manifest]) -> dict[str, dict[str, Any]]:
     """Every NetworkPolicy that selects the validators' pods, by name."""
-    labels = find(manifests, "StatefulSet", "votestore-node")["spec"]["template"]["metadata"]["labels"]
+    pod_labels = [v["spec"]["template"]["metadata"]["labels"] for v in _validators(manifests).values()]
     return {
         p["metadata"]["name"]: p["spec"]
         for p in of_kind(manifests, "NetworkPolicy")
-        if p["spec"]["podSelector"]["matchLabels"].items() <= labels.items()
+        if any(p["spec"]["podSelector"]["matchLabels"].items() <= labels.items() for labels in pod_labels)
     }
 
 
@@ -191,7 +292,7 @@ def test_each_validator_port_is_open_only_to_its_own_sources(
     and (multi-site) the listed addresses, the metrics to the monitoring namespace: no rule of one
     policy opens another's port, and no other policy selects the validators."""
     name, manifests, _ = overlay
-    container = _container(manifests, "StatefulSet", "votestore-node")
+    container = _container(manifests, "StatefulSet", _first_validator(manifests))
     policies = _node_policies(manifests)
     assert set(policies) == set(NODE_POLICIES), f"{name}: {sorted(policies)}"
     for policy_name, policy in policies.items():
@@ -219,11 +320,48 @@ def test_each_validator_port_is_open_only_to_its_own_sources(
         assert set(peers) < set(api), "observers reach the public API, never the peer port"
 
 
+GATEWAY_CLIENTS_SOURCE = {"namespaceSelector": {"matchLabels": {"votestore.io/gateway-clients": "true"}}}
+
+
+def test_gateway_grpc_port_is_open_only_to_its_clients(overlay: tuple[str, list[Manifest], Path]) -> None:
+    """Issue 22: the gateway's gRPC port was open to every source. Now every rule names its
+    sources: the gRPC port the namespace labelled as the site's gateway clients (its Ingress
+    controller) and, in multi-site, the listed client addresses (never everything); the metrics
+    port the monitoring namespace; no other port."""
+    name, manifests, _ = overlay
+    container = _container(manifests, "Deployment", "votestore-gateway")
+    labels = find(manifests, "Deployment", "votestore-gateway")["spec"]["template"]["metadata"]["labels"]
+    policies = [
+        p["spec"]
+        for p in of_kind(manifests, "NetworkPolicy")
+        if p["spec"]["podSelector"]["matchLabels"].items() <= labels.items()
+    ]
+    assert len(policies) == 1, f"{name}: {len(policies)} policies select the gateway"
+    (policy,) = policies
+    assert policy["policyTypes"] == ["Ingress"]
+    sources: dict[int, list[dict[str, Any]]] = {}
+    for rule in policy["ingress"]:
+        assert rule.get("from"), f"{name}: a gateway rule without sources lets everyone in"
+        (port,) = rule["ports"]
+        assert port["protocol"] == "TCP"
+        sources.setdefault(port["port"], []).extend(rule["from"])
+    assert set(sources) == {_port(container, "grpc"), _port(container, "metrics")}
+    assert sources[_port(container, "metrics")] == [MONITORING_SOURCE]
+    grpc = sources[_port(container, "grpc")]
+    assert grpc[0] == GATEWAY_CLIENTS_SOURCE
+    blocks = [ipaddress.ip_network(s["ipBlock"]["cidr"]) for s in grpc[1:]]
+    assert len(blocks) == len(grpc) - 1, f"{name}: {grpc}"
+    assert bool(blocks) == (name == "multi-site")
+    assert all(block.prefixlen > 0 for block in blocks), f"{name}: a gateway ipBlock admits everything"
+    admin = (K8S.parents[1] / "docs" / "admin.md").read_text()
+    assert "votestore.io/gateway-clients=true" in admin, "docs/admin.md says how to let clients in"
+
+
 def test_external_load_balancers_admit_what_their_policy_admits(
     overlay: tuple[str, list[Manifest], Path],
 ) -> None:
     name, manifests, _ = overlay
-    container = _container(manifests, "StatefulSet", "votestore-node")
+    container = _container(manifests, "StatefulSet", _first_validator(manifests))
     policies = _node_policies(manifests)
     balancers = {
         s["metadata"]["name"]: s["spec"]
@@ -244,7 +382,11 @@ def test_external_load_balancers_admit_what_their_policy_admits(
 def test_pods_run_non_root_read_only_with_limits(overlay: tuple[str, list[Manifest], Path]) -> None:
     _, manifests, _ = overlay
     specs = list(_pod_specs(manifests))
-    assert {name for name, _ in specs} == {"votestore-node", "votestore-gateway", "votestore-verifier"}
+    assert {name for name, _ in specs} == {
+        *(v["metadata"]["name"] for v in _validators(manifests).values()),
+        "votestore-gateway",
+        "votestore-verifier",
+    }
     for name, template in specs:
         pod = template["spec"]
         assert pod["securityContext"]["runAsNonRoot"] is True, name
@@ -267,7 +409,7 @@ def test_pods_run_non_root_read_only_with_limits(overlay: tuple[str, list[Manife
 def test_every_referenced_config_map_is_rendered_and_keys_come_from_the_site(
     overlay: tuple[str, list[Manifest], Path],
 ) -> None:
-    _, manifests, _ = overlay
+    name, manifests, _ = overlay
     names = {m["metadata"]["name"] for m in of_kind(manifests, "ConfigMap")}
     secrets = set()
     for _, template in _pod_specs(manifests):
@@ -276,10 +418,10 @@ def test_every_referenced_config_map_is_rendered_and_keys_come_from_the_site(
                 assert volume["configMap"]["name"] in names
             if "secret" in volume:
                 secrets.add(volume["secret"]["secretName"])
-    assert secrets == SITE_SECRETS
+    assert secrets == SITE_SECRETS | set(KEY_SECRETS[name].values())
     assert not list(of_kind(manifests, "Secret")), "keys never pass through kustomize"
     readme = (K8S / "README.md").read_text()
-    for secret in SITE_SECRETS:
+    for secret in SITE_SECRETS | {"votestore-node-keys", "votestore-node-<i>-keys"}:
         assert f"`{secret}`" in readme, f"README.md does not say how to make Secret {secret}"
 
 
@@ -288,17 +430,20 @@ def test_every_referenced_config_map_is_rendered_and_keys_come_from_the_site(
 
 def test_node_configs_are_accepted_and_fit_the_pod(overlay: tuple[str, list[Manifest], Path]) -> None:
     _, manifests, _ = overlay
-    nodes = find(manifests, "StatefulSet", "votestore-node")
-    container = _container(manifests, "StatefulSet", "votestore-node")
-    config_dir = _mount(manifests, "StatefulSet", "votestore-node", "config")
-    keys_dir = _mount(manifests, "StatefulSet", "votestore-node", "keys")
-    genesis_dir = _mount(manifests, "StatefulSet", "votestore-node", "genesis")
-    data_dir = _mount(manifests, "StatefulSet", "votestore-node", "data")
+    first = _first_validator(manifests)
+    container = _container(manifests, "StatefulSet", first)
+    config_dir = _mount(manifests, "StatefulSet", first, "config")
+    keys_dir = _mount(manifests, "StatefulSet", first, "keys")
+    genesis_dir = _mount(manifests, "StatefulSet", first, "genesis")
+    data_dir = _mount(manifests, "StatefulSet", first, "data")
     files = config_map(manifests, "votestore-node-config")["data"]
-    replicas = nodes["spec"]["replicas"]
-    assert sorted(files) == [f"node-{i}.toml" for i in range(replicas)], "one config per pod ordinal"
-    assert f"{config_dir}/node-${{HOSTNAME##*-}}.toml" in container["command"][-1]
-    for ordinal in range(replicas):
+    indexes = sorted(_validators(manifests))
+    assert sorted(files) == [f"node-{i}.toml" for i in indexes], "one config per validator"
+    # The index comes from the pod's own label, which picks its config.
+    assert f"{config_dir}/node-${{VOTESTORE_VALIDATOR}}.toml" in container["command"][-1]
+    (env,) = [e for e in container["env"] if e["name"] == "VOTESTORE_VALIDATOR"]
+    assert env["valueFrom"]["fieldRef"]["fieldPath"] == f"metadata.labels['{VALIDATOR_INDEX_LABEL}']"
+    for ordinal in indexes:
         path = Path(str(config_dir)) / f"node-{ordinal}.toml"
         config = parse_node_config(tomllib.loads(files[path.name]), path)
         assert config.listen == f"0.0.0.0:{_port(container, 'grpc')}"
@@ -306,7 +451,7 @@ def test_node_configs_are_accepted_and_fit_the_pod(overlay: tuple[str, list[Mani
         assert config.metrics_port == _port(container, "metrics")
         assert config.health_port == _port(container, "health")
         assert PurePosixPath(config.key_file) == keys_dir / f"node-{ordinal}.key.json"
-        passphrase_dir = _mount(manifests, "StatefulSet", "votestore-node", "passphrase")
+        passphrase_dir = _mount(manifests, "StatefulSet", first, "passphrase")
         assert config.key_passphrase_file is not None and not config.insecure_plaintext_key
         assert PurePosixPath(config.key_passphrase_file).parent == passphrase_dir, "the key is sealed"
         assert PurePosixPath(config.genesis) == genesis_dir / "genesis.json"

@@ -59,8 +59,9 @@ def run(args: list[str | Path], *, stdin: bytes | None = None) -> subprocess.Com
 
 
 def trial_genesis() -> Genesis:
-    """A genesis as the single-site ceremony makes it: in-cluster validator addresses (the peer
-    port, then the public API). Keys are
+    """A genesis as the single-site ceremony makes it: in-cluster validator addresses (pod
+    votestore-node-<i>-0 of validator i's own StatefulSet; the peer port, then the public API).
+    Keys are
     seeded so the rendered manifests are the same on every run."""
     keys = [nacl.signing.SigningKey(bytes([SEED % 256, i]) * 16) for i in range(TRIAL_VALIDATORS)]
     return Genesis(
@@ -71,8 +72,8 @@ def trial_genesis() -> Genesis:
                 i,
                 f"site-{i}",
                 bytes(k.verify_key),
-                f"votestore-node-{i}.votestore-node.votestore.svc.cluster.local:7002",
-                f"votestore-node-{i}.votestore-node.votestore.svc.cluster.local:7000",
+                f"votestore-node-{i}-0.votestore-node.votestore.svc.cluster.local:7002",
+                f"votestore-node-{i}-0.votestore-node.votestore.svc.cluster.local:7000",
             )
             for i, k in enumerate(keys)
         ),

@@ -73,7 +73,7 @@ def test_cast_both_ways_and_check_the_receipts(tmp_path: Path) -> None:
         genesis = str(tmp_path / "genesis.json")
         for n, extra in (
             (0, ["--identity-check", second_factor(0)]),
-            (1, ["--assisted", "--identity-check", second_factor(1)]),
+            (1, ["--assisted", "--identity-check", second_factor(1), "--json"]),
         ):
             secret = tmp_path / f"voter{n}.key"
             secret.write_text(credential(n).hex() + "\n")
@@ -104,7 +104,14 @@ def test_cast_both_ways_and_check_the_receipts(tmp_path: Path) -> None:
             await r.cluster.ledger.commit()
             code, output = await task
             assert code == 0, output
-            assert "receipt COMMITTED in block" in output
+            if "--json" not in extra:
+                assert "receipt COMMITTED in block" in output
+            else:  # one JSON object, the report's facts (issue 22: --json on every report)
+                report = json.loads(output)
+                assert report["election_id"] == ELECTION and report["status"] == "COMMITTED"
+                assert len(bytes.fromhex(report["tracking_code"])) == 32
+                assert report["height"] >= 1 and report["receipt_file"] == str(out)
+                assert credential(n).hex() not in output, "the credential is never in a report"
             code, output = await asyncio.to_thread(
                 _invoke, "receipt", "check", "--genesis", genesis, "--require-result", str(out)
             )

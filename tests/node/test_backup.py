@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import signal
 import subprocess
 import sys
 import tarfile
@@ -150,6 +151,68 @@ def test_a_restored_backup_that_would_double_sign_is_refused(tmp_path: Path) -> 
     height, record, marked = _signed(data, net.genesis)
     assert not marked, "the mark is cleared once the node signs"
     assert record is not None and record.height >= signing_height
+
+
+def test_a_running_validator_backs_up_on_request_and_the_copy_restores_clean(tmp_path: Path) -> None:
+    """Validator 0 runs with `backup_dir`; SIGUSR1 while the chain commits (a block every 0.5 s)
+    makes it write a backup without stopping. The file's height and last-signed record come
+    from one snapshot; the node goes on committing and signing; the backup restored into its own
+    data dir is refused (it signed past the backup's record: a double sign), into a new data dir
+    only with --watch-before-signing, and `node check` finds the restored store clean. A node
+    without `backup_dir` refuses the signal with a log line and runs on.
+    Before this change a running node's store could not be backed up at all (`node backup`
+    refuses a store in use); on old main this test's node refuses its config (unknown key
+    backup_dir)."""
+    backups = tmp_path / "backups"
+    with LocalNet.create(tmp_path / "net") as net:
+        config, data = net.config_path(0), net.data_dir(0)
+        with config.open("a") as handle:
+            handle.write(f'backup_dir = "{backups}"\n')
+        net.start_all()
+        net.wait_ready()
+        net.wait_height(3)
+        # A node without backup_dir refuses the request and runs on (SIGUSR1 would end it if
+        # it were not handled).
+        net.processes[1].send_signal(signal.SIGUSR1)
+        refused = _wait_for(net.workdir / "node1.log", r"event=backup_refused why=no_backup_dir", 30.0)
+        assert refused, net.log_tail(1)
+        assert net.processes[1].poll() is None, "node 1 runs on"
+        log = net.workdir / "node0.log"
+        net.processes[0].send_signal(signal.SIGUSR1)
+        written = _wait_for(log, r"event=backup_written file=(\S+) height=(\d+)", 60.0)
+        assert written, net.log_tail(0)
+        backup = Path(written.group(1))
+        assert backup.parent == backups and backup.exists(), list(backups.iterdir())
+        assert [p.name for p in backups.iterdir()] == [backup.name], "no partial file left"
+        manifest = read_manifest(backup)
+        assert manifest.height == int(written.group(2)) >= 3
+        assert manifest.last_signed is not None and manifest.last_signed.height >= manifest.height
+        assert net.processes[0].poll() is None, "the node runs on"
+        # It commits and signs on after the backup.
+        assert _signed_block(net, 0, manifest.last_signed.height, SIGNED_TIMEOUT_S) is not None, net.log_tail(
+            0
+        )
+        net.stop(0)
+        _, own, _ = _signed(data, net.genesis)
+        assert own is not None and own.height > manifest.last_signed.height
+
+    line = _one_error_line(_cli("restore", backup, "--config", config))
+    assert "double sign" in line and "older" in line, line
+    fresh = tmp_path / "fresh.data"
+    refused = _one_error_line(_cli("restore", backup, "--data-dir", fresh, "--genesis", net.genesis_path))
+    assert "--watch-before-signing" in refused, refused
+    restored = _cli(
+        "restore", backup, "--data-dir", fresh, "--genesis", net.genesis_path, "--watch-before-signing"
+    )
+    assert restored.returncode == 0, restored.stderr
+    checked = _cli("check", fresh, "--genesis", net.genesis_path)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert checked.stdout.startswith("store ok:"), checked.stdout
+    height, record, marked = _signed(fresh, net.genesis)
+    assert (height, marked) == (manifest.height, True)
+    assert (
+        record is not None and (record.height, record.round, int(record.step)) == manifest.last_signed.key()
+    )
 
 
 # ---------------------------------------------------------------- the file's own checks

@@ -34,7 +34,7 @@ REPORTS: Final = {
     "ledger export": "here",
     "node status": "tests/cli/test_node_status.py",
     "election show": "tests/cli/test_admin_flow.py",
-    "receipt check": "tests/test_receipts.py needs a cast ballot: not run with --json yet",
+    "receipt check": "tests/gateway/test_cli.py",
     "ballot audit": "tests/web/browser/test_voter_page.py (an audit record the page made)",
     "election open": "tests/cli/test_admin_flow.py",
     "election close": "tests/cli/test_admin_flow.py",

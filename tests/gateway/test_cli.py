@@ -117,6 +117,13 @@ def test_cast_both_ways_and_check_the_receipts(tmp_path: Path) -> None:
             )
             assert code == 0, output
             assert output.startswith("ok: ballot ") and "result OK (certified)" in output
+            code, output = await asyncio.to_thread(
+                _invoke, "receipt", "check", "--genesis", genesis, "--require-result", "--json", str(out)
+            )
+            assert code == 0, output
+            checked = json.loads(output)
+            assert checked["ok"] is True and checked["result"] == "OK", checked
+            assert checked["election_id"] == ELECTION and len(bytes.fromhex(checked["tracking_code"])) == 32
 
             document = json.loads(out.read_text())
             document["proof"]["header"]["timeMs"] = str(int(document["proof"]["header"]["timeMs"]) + 1)

@@ -24,7 +24,8 @@ from votestore.client.ballot import credential_public_key
 from votestore.client.gateway_client import GatewayClient, GatewayError
 from votestore.client.node import NodeClient
 from votestore.client.receipts import check_receipt
-from votestore.crypto import dkg
+from votestore.crypto import attestation, dkg
+from votestore.crypto.credential import derive_credential_key
 from votestore.encoding import tx_hash
 from votestore.keygen_schedule import wait_before_open_s
 
@@ -232,6 +233,33 @@ def test_refusals_are_precise_and_nothing_is_recorded(setup: Setup) -> None:
         setup, lambda client: client.cast_assisted(ELECTION, credential(4), "1900-01-01", CHOICES)
     )
     assert wrong == "UNAUTHENTICATED"
+
+
+def test_a_published_audited_ballot_commits_and_is_never_cast(setup: Setup) -> None:
+    """Issue 23: PublishAudit puts the voter's audited ballot on every validator's ledger; those
+    same ballot bytes, attested and signed as a cast, are then refused by the validators; the
+    voter's fresh ballot counts; and a cast voter publishes no audit."""
+    n = 10
+    info = _client_run(setup, lambda client: client.election(ELECTION))
+    chain, definition, key = info.chain_id, info.state.definition, info.state.election_key
+    publish, body = txbuild.audited_ballot(chain, ELECTION, definition, key, credential(n), [[1]])
+    taken = _client_run(setup, lambda client: client.publish_audit(publish))
+    assert taken.tracking_code == tx_hash(publish)
+    for address in setup.net.addresses:
+        assert wait_committed(address, tx_hash(publish)).result.code == election_pb2.OK
+    voter = derive_credential_key(credential(n), ELECTION)
+    body.attestation = setup.roles.attester(chain, ELECTION)(
+        bytes(voter.verify_key), attestation.ballot_digest(body)
+    )
+    cast = txbuild.sign_ballot(chain, voter, body)
+    assert _refused(setup, lambda client: client.cast_signed(cast)) == "FAILED_PRECONDITION"
+    assert _refused(setup, lambda client: client.cast_signed(publish)) == "INVALID_ARGUMENT"
+    fresh = _ballot(setup, n)
+    assert _refused(setup, lambda client: client.publish_audit(fresh)) == "INVALID_ARGUMENT"
+    _client_run(setup, lambda client: client.cast_signed(fresh))
+    assert wait_committed(setup.net.addresses[0], tx_hash(fresh)).result.code == election_pb2.OK
+    late, _ = txbuild.audited_ballot(chain, ELECTION, definition, key, credential(n), [[2]])
+    assert _refused(setup, lambda client: client.publish_audit(late)) == "ALREADY_EXISTS"
 
 
 def test_turnout_and_result_are_read_from_the_validators(setup: Setup) -> None:

@@ -4,6 +4,7 @@ with nothing recorded, a gateway killed and restarted, one validator down."""
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -12,8 +13,10 @@ from typing import Any
 import grpc
 import nacl.signing
 import pytest
+from typer.testing import CliRunner
 
 from gateway.identity import MINIMUM_COST, write_identity_store
+from ops.cli.app import build
 from ops.cluster import GatewayProcess, LocalNet
 from ops.cluster.gateway import write_config
 from ops.roles import ElectionRoles
@@ -252,6 +255,13 @@ def test_a_published_audited_ballot_commits_and_is_never_cast(setup: Setup) -> N
         bytes(voter.verify_key), attestation.ballot_digest(body)
     )
     cast = txbuild.sign_ballot(chain, voter, body)
+    listed = CliRunner().invoke(
+        build(), ["ballot", "audited", "--election", ELECTION, "--node", setup.net.addresses[1], "--json"]
+    )
+    assert listed.exit_code == 0, listed.output
+    (entry,) = json.loads(listed.output)["audited"]
+    assert entry["tracking_code"] == tx_hash(publish).hex() and entry["opens"], entry
+    assert entry["choices"] == {"c1": ["b"]} and entry["voter"] == voter.verify_key.encode().hex()
     assert _refused(setup, lambda client: client.cast_signed(cast)) == "FAILED_PRECONDITION"
     assert _refused(setup, lambda client: client.cast_signed(publish)) == "INVALID_ARGUMENT"
     fresh = _ballot(setup, n)
@@ -259,7 +269,8 @@ def test_a_published_audited_ballot_commits_and_is_never_cast(setup: Setup) -> N
     _client_run(setup, lambda client: client.cast_signed(fresh))
     assert wait_committed(setup.net.addresses[0], tx_hash(fresh)).result.code == election_pb2.OK
     late, _ = txbuild.audited_ballot(chain, ELECTION, definition, key, credential(n), [[2]])
-    assert _refused(setup, lambda client: client.publish_audit(late)) == "ALREADY_EXISTS"
+    # Straight to a validator: the gateway's per-voter rate, which publishing shares, is spent.
+    assert submit(setup.net.addresses[0], late).code == election_pb2.ALREADY_VOTED
 
 
 def test_turnout_and_result_are_read_from_the_validators(setup: Setup) -> None:

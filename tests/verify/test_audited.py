@@ -11,6 +11,7 @@ from proto.votestore.v1 import election_pb2
 from tests.verify import kit
 from tests.verify.test_detection import only, run
 from tools.verify.findings import Check
+from tools.verify.nodes import Report
 from votestore import txbuild
 from votestore.crypto import attestation, group
 from votestore.encoding import tx_hash
@@ -42,17 +43,22 @@ def test_a_published_audit_and_a_fresh_cast_verify(tmp_path: Path) -> None:
     assert report.passed["audited_ballot"] == 1
 
 
+def _certified_with(tmp_path: Path, election: kit.Election, sneak: bytes) -> tuple[Report, int]:
+    """A colluding quorum's ledger: `sneak` appended, stored OK, to the last block, re-certified."""
+    assert kit.ok(election.chain.block([election.ballot(1, kit.SELECTIONS[1])]))
+    height = len(election.chain.blocks)
+    blocks = [kit.copy(b) for b in election.chain.blocks]
+    blocks[height - 1].block.txs.append(sneak)
+    blocks[height - 1].results.add(code=election_pb2.OK)
+    return run(kit.export(tmp_path, election.chain, blocks=kit.recertify(blocks, height))), height
+
+
 def test_an_audited_ballot_counted_by_a_colluding_quorum_is_named(tmp_path: Path) -> None:
     """A quorum certified, after the publication, the cast of that same ballot as accepted."""
     election = kit.Election.opened()
     publish, cast = audited(election, 0)
     assert kit.ok(election.chain.block([publish]))
-    assert kit.ok(election.chain.block([election.ballot(1, kit.SELECTIONS[1])]))
-    height = len(election.chain.blocks)
-    blocks = [kit.copy(b) for b in election.chain.blocks]
-    blocks[height - 1].block.txs.append(cast)
-    blocks[height - 1].results.add(code=election_pb2.OK)
-    report = run(kit.export(tmp_path, election.chain, blocks=kit.recertify(blocks, height)))
+    report, height = _certified_with(tmp_path, election, cast)
     (finding,) = only(report, Check.AUDITED_BALLOT)
     assert finding.height == height
     assert finding.record == f"tx {tx_hash(cast).hex()[:16]} (ballot) at index 1"
@@ -63,12 +69,7 @@ def test_a_cast_ballot_published_by_a_colluding_quorum_is_named(tmp_path: Path) 
     election = kit.Election.opened()
     publish, cast = audited(election, 0)
     assert kit.ok(election.chain.block([cast]))
-    assert kit.ok(election.chain.block([election.ballot(1, kit.SELECTIONS[1])]))
-    height = len(election.chain.blocks)
-    blocks = [kit.copy(b) for b in election.chain.blocks]
-    blocks[height - 1].block.txs.append(publish)
-    blocks[height - 1].results.add(code=election_pb2.OK)
-    report = run(kit.export(tmp_path, election.chain, blocks=kit.recertify(blocks, height)))
+    report, _ = _certified_with(tmp_path, election, publish)
     (finding,) = only(report, Check.AUDITED_BALLOT)
     assert finding.record == f"tx {tx_hash(publish).hex()[:16]} (audited_ballot) at index 1"
     assert "replay gives ALREADY_VOTED" in finding.detail

@@ -83,9 +83,9 @@ def audited_checks(env: TxEnv, body: election_pb2.AuditedBallot) -> tuple[bytes,
     return digests, digest
 
 
-def refuse_if_audited(env: TxEnv, election_id: str, body: election_pb2.Ballot) -> None:
+def refuse_if_audited(env: TxEnv, body: election_pb2.Ballot) -> None:
     """A ballot's check: refuse it if its voter published it as audited (one state lookup)."""
-    digests = env.view.get(state_keys.audited(election_id, env.signer))
+    digests = env.view.get(state_keys.audited(body.election_id, env.signer))
     if digests is not None and ballot_digest(body) in split_digests(digests):
         refuse(election_pb2.AUDITED, "this ballot was published as audited: it is never cast")
 

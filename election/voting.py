@@ -47,6 +47,6 @@ def ballot_checks(env: TxEnv, body: election_pb2.Ballot) -> tuple[election_pb2.E
         refuse(election_pb2.NOT_IN_ROLL, "signer's credential is not in the roll")
     if env.view.get(state_keys.voted(body.election_id, env.signer)) is not None:
         refuse(election_pb2.ALREADY_VOTED, "this credential has voted; the first ballot counts")
-    refuse_if_audited(env, body.election_id, body)
+    refuse_if_audited(env, body)
     env.require_stateless(record)
     return record, group

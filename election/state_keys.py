@@ -49,6 +49,12 @@ def voted(election_id: str, credential_key: bytes) -> bytes:
     return _scoped(b"v", election_id, credential_key)
 
 
+def audited(election_id: str, credential_key: bytes) -> bytes:
+    """The ballot digests (`attestation.ballot_digest`, 32 bytes each, in order) of the voter's
+    published audited ballots: at most `auditing.MAX_AUDITS_PER_VOTER`."""
+    return _scoped(b"a", election_id, credential_key)
+
+
 def _indexed(tag: bytes, election_id: str, trustee: int) -> bytes:
     assert trustee >= 1, trustee
     return _scoped(tag, election_id, struct.pack(">I", trustee))
@@ -99,6 +105,7 @@ _KINDS: Final = {
     b"e": "election record",
     b"r": "roll entry",
     b"v": "vote record",
+    b"a": "audited ballots",
     b"d": "key-generation deal",
     b"x": "disqualification",
     b"k": "verification key",
@@ -119,7 +126,7 @@ def describe(key: bytes) -> str:
     named = f"election {election_id.decode(errors='replace')!r}"
     if not tail:
         return f"{kind} ({named})"
-    if key[:1] in (b"r", b"v"):
+    if key[:1] in (b"r", b"v", b"a"):
         return f"{kind} ({named}, voter {tail[:8].hex()}…)"
     if len(tail) == 4:
         return f"{kind} ({named}, trustee {struct.unpack('>I', tail)[0]})"

@@ -11,6 +11,7 @@ from collections.abc import Callable, Collection, Mapping
 from types import MappingProxyType
 from typing import Final
 
+from election.auditing import audited_ballot
 from election.counting import decryption_share
 from election.election_admin import close_expired, election_close, election_create, roll_append
 from election.keygen import dkg_complaint, dkg_deal, election_open
@@ -111,5 +112,7 @@ def _dispatch(env: TxEnv, tx: election_pb2.Tx, kind: str) -> None:
             ballot(env, tx.ballot)
         case "decryption_share":
             decryption_share(env, tx.decryption_share)
+        case "audited_ballot":
+            audited_ballot(env, tx.audited_ballot)
         case kind:
             raise AssertionError(f"DecodedTx let through an unknown kind {kind}")

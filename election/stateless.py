@@ -1,5 +1,6 @@
 """The checks that need no ledger state beyond an election's public parameters: the signature, a
-ballot's identity-provider attestation, and the zero-knowledge proofs.
+ballot's identity-provider attestation, the zero-knowledge proofs, and an audited ballot's
+openings.
 
 They are the expensive part of a transaction, so a node runs them once (docs/design.md, lessons:
 ElectionGuard issues 757, 752): `verify_tx_stateless` is a pure top-level function a process pool
@@ -18,6 +19,7 @@ from votestore.crypto import attestation, elgamal, tally
 from votestore.crypto.ballot import verify_ballot
 from votestore.crypto.dkg import check_deal_form, check_deal_proofs
 from votestore.crypto.errors import BallotInvalid, DealInvalid
+from votestore.crypto.opening import open_ballot
 from votestore.encoding import decode_signed_tx, tx_kind, verify_signed_tx
 from votestore.errors import DecodeError, Rejected, SignatureError
 
@@ -52,6 +54,9 @@ def stateless_checks(
             case "ballot":
                 params = _params_for(params, tx.ballot.election_id)
                 return _check_ballot(chain_id, params, envelope.signer, tx.ballot)
+            case "audited_ballot":
+                params = _params_for(params, tx.audited_ballot.election_id)
+                _check_audited(params, envelope.signer, tx.audited_ballot)
             case "dkg_deal":
                 _check_deal(chain_id, _params_for(params, tx.dkg_deal.election_id), tx.dkg_deal)
             case _:
@@ -82,6 +87,20 @@ def _check_ballot(
         return verify_ballot(body.election_id, params.definition, params.election_key, body, voter=voter)
     except BallotInvalid as exc:
         refuse(election_pb2.BAD_PROOF, exc.reason)
+
+
+def _check_audited(params: ElectionParams, voter: bytes, body: election_pb2.AuditedBallot) -> None:
+    """An audited ballot's proofs hold for its publisher's key, and its nonces open every
+    ciphertext to the choices it shows (votestore/crypto/opening.py)."""
+    if not params.election_key:
+        refuse(election_pb2.WRONG_PHASE, "the election has no key yet")
+    try:
+        verify_ballot(body.election_id, params.definition, params.election_key, body.ballot, voter=voter)
+        opened = open_ballot(params.election_key, body.ballot, body.nonces)
+    except BallotInvalid as exc:
+        refuse(election_pb2.BAD_PROOF, exc.reason)
+    if opened != body.choices:
+        refuse(election_pb2.BAD_PROOF, "the nonces open the ballot to other choices than it shows")
 
 
 def _check_deal(chain_id: str, params: ElectionParams, body: election_pb2.DkgDeal) -> None:

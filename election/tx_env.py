@@ -7,12 +7,17 @@ apply, which changes state and never refuses — so a refused transaction leaves
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Final
 
 from election.policy import BlockContext, ChainPolicy
 from election.reasons import refuse
 from election.stateless import ElectionParams, stateless_checks
 from election.view import StateView
 from proto.votestore.v1 import election_pb2
+
+TX_WRAPPER_MAX_BYTES: Final = 4
+"""What `Tx` adds around its one body (a Ballot, an AuditedBallot): a tag byte and a length of
+at most 3 varint bytes (MAX_TX_BYTES < 2^21)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,7 +4,8 @@ refused as ALREADY_VOTED (the revote policy, stated in docs/election.md).
 Per ballot: O(1) reads and one write (the voted marker); its ciphertexts join the running tally
 held in the election record when the block's writes are taken (see view.py).
 
-Checks run cheapest first — size, window, phase, roll, already voted: microseconds — and the
+Checks run cheapest first — size, window, phase, roll, already voted, published as audited
+(auditing.py; one lookup): microseconds — and the
 signature and proofs (milliseconds) only for a ballot that passes them all, so a key off the roll
 or a bloated ballot costs a validator no proof check (issue 18, attack 3).
 """
@@ -12,14 +13,11 @@ or a bloated ballot costs a validator no proof check (issue 18, attack 3).
 from __future__ import annotations
 
 from election import state_keys
+from election.auditing import refuse_if_audited
 from election.reasons import refuse
-from election.tx_env import TxEnv
+from election.tx_env import TX_WRAPPER_MAX_BYTES, TxEnv
 from proto.votestore.v1 import election_pb2
 from votestore.crypto.ballot import encoded_ballot_bytes
-
-TX_WRAPPER_MAX_BYTES = 4
-"""What `Tx` adds around its `Ballot`: a tag byte and a length of at most 3 varint bytes
-(MAX_TX_BYTES < 2^21)."""
 
 
 def ballot(env: TxEnv, body: election_pb2.Ballot) -> None:
@@ -49,5 +47,6 @@ def ballot_checks(env: TxEnv, body: election_pb2.Ballot) -> tuple[election_pb2.E
         refuse(election_pb2.NOT_IN_ROLL, "signer's credential is not in the roll")
     if env.view.get(state_keys.voted(body.election_id, env.signer)) is not None:
         refuse(election_pb2.ALREADY_VOTED, "this credential has voted; the first ballot counts")
+    refuse_if_audited(env, body)
     env.require_stateless(record)
     return record, group

@@ -32,7 +32,7 @@ from gateway.status import result_name, status_for
 from gateway.validators import ValidatorPool
 from proto.votestore.v1 import gateway_pb2, gateway_pb2_grpc, identity_pb2
 from votestore.client.ballot import SelectionInvalid, credential_public_key, prepare_ballot
-from votestore.encoding import decode_signed_tx, verify_signed_tx
+from votestore.encoding import decode_signed_tx, tx_kind, verify_signed_tx
 from votestore.errors import DecodeError, SignatureError
 from votestore.genesis import Genesis
 from votestore.hashing import HASH_BYTES
@@ -187,23 +187,36 @@ class GatewayService(gateway_pb2_grpc.GatewayServicer):
             chain_id=self.parts.genesis.chain_id, state=state, now_ms=int(time.time() * 1000)
         )
 
-    @rpc("CastBallot")
-    async def CastBallot(
-        self, request: gateway_pb2.CastBallotRequest, context: Any
-    ) -> gateway_pb2.CastBallotResponse:
+    async def _submit(self, raw: bytes, kind: str, context: Any) -> gateway_pb2.CastBallotResponse:
+        """A voter's own transaction of `kind` (a ballot, an audited ballot): form, signature and
+        the voter's rate here; everything else is the validators' to judge."""
         try:
-            envelope, tx = decode_signed_tx(request.tx)
+            envelope, tx = decode_signed_tx(raw)
         except DecodeError as exc:
-            raise Refusal(grpc.StatusCode.INVALID_ARGUMENT, f"malformed ballot: {exc}") from None
-        if not tx.HasField("ballot"):
-            raise Refusal(grpc.StatusCode.INVALID_ARGUMENT, "the gateway takes ballot transactions only")
-        check_election_id(tx.ballot.election_id)
+            raise Refusal(grpc.StatusCode.INVALID_ARGUMENT, f"malformed {kind}: {exc}") from None
+        if tx_kind(tx) != kind:
+            raise Refusal(grpc.StatusCode.INVALID_ARGUMENT, f"the gateway takes {kind} transactions only")
+        check_election_id(getattr(tx, kind).election_id)
         try:
             verify_signed_tx(self.parts.genesis.chain_id, envelope, tx)
         except SignatureError as exc:
             raise Refusal(grpc.StatusCode.UNAUTHENTICATED, str(exc)) from None
         self._take_voter(envelope.signer)
-        return await self._forward(request.tx, context)
+        return await self._forward(raw, context)
+
+    @rpc("CastBallot")
+    async def CastBallot(
+        self, request: gateway_pb2.CastBallotRequest, context: Any
+    ) -> gateway_pb2.CastBallotResponse:
+        return await self._submit(request.tx, "ballot", context)
+
+    @rpc("PublishAudit")
+    async def PublishAudit(
+        self, request: gateway_pb2.PublishAuditRequest, context: Any
+    ) -> gateway_pb2.CastBallotResponse:
+        """A ballot the voter audited, for the ledger (election/auditing.py): it shares the voter's
+        rate with casting, so publishing is no way round the per-voter limit."""
+        return await self._submit(request.tx, "audited_ballot", context)
 
     @rpc("CastBallotAssisted")
     async def CastBallotAssisted(

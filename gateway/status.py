@@ -34,6 +34,8 @@ STATUS_OF_RESULT: Final[Mapping[int, grpc.StatusCode]] = MappingProxyType(
         election_pb2.BAD_SHARE: grpc.StatusCode.INVALID_ARGUMENT,
         election_pb2.DISQUALIFIED: grpc.StatusCode.PERMISSION_DENIED,
         election_pb2.BAD_ATTESTATION: grpc.StatusCode.UNAUTHENTICATED,
+        election_pb2.AUDITED: grpc.StatusCode.FAILED_PRECONDITION,
+        election_pb2.AUDIT_LIMIT: grpc.StatusCode.RESOURCE_EXHAUSTED,
     }
 )
 

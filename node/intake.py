@@ -22,7 +22,7 @@ from votestore.errors import DecodeError
 
 log = logging.getLogger("votestore.node")
 
-PROOF_KINDS: Final = frozenset({"ballot", "dkg_deal"})
+PROOF_KINDS: Final = frozenset({"ballot", "audited_ballot", "dkg_deal"})
 """Transactions whose stateless check includes zero-knowledge proofs: the ones worth a worker."""
 VERIFY_BATCH_TXS: Final = 32
 """Transactions per call to a verify worker at most (about 35 ms of ballots)."""

@@ -38,6 +38,7 @@ TX_DOMAINS: Final[dict[str, bytes]] = {
         "election_close",
         "ballot",
         "decryption_share",
+        "audited_ballot",
     )
 }
 VOTE_DOMAIN: Final = b"votestore/v1/vote\x00"

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 import nacl.signing
 
 from proto.votestore.v1 import election_pb2
-from votestore.crypto import attestation, dkg
+from votestore.crypto import attestation, dkg, group
 from votestore.crypto.attestation import Attester
 from votestore.crypto.ballot import encrypt_ballot
 from votestore.crypto.credential import derive_credential_key
@@ -135,6 +135,36 @@ def ballot_body(
     key = derive_credential_key(credential_secret, election_id)
     body = encrypt_ballot(election_id, definition, election_key, selections, voter=bytes(key.verify_key))
     return key, body
+
+
+def audited_ballot(
+    chain_id: str,
+    election_id: str,
+    definition: election_pb2.ElectionCreate,
+    election_key: bytes,
+    credential_secret: bytes,
+    selections: Sequence[Sequence[int]],
+) -> tuple[bytes, election_pb2.Ballot]:
+    """A ballot encrypted to be audited, never cast: the AuditedBallot transaction (its nonces
+    and choices revealed, signed with the voter's credential key) and the ballot as it would have
+    been attested — whose digest the ledger then refuses to count."""
+    key = derive_credential_key(credential_secret, election_id)
+    nonces: list[list[int]] = []
+    body = encrypt_ballot(
+        election_id, definition, election_key, selections, voter=bytes(key.verify_key), kept_nonces=nonces
+    )
+    choices = bytes(
+        int(at in chosen)
+        for contest, chosen in zip(definition.contests, selections, strict=True)
+        for at in range(len(contest.choices))
+    )
+    audited = election_pb2.AuditedBallot(
+        election_id=election_id,
+        ballot=body,
+        nonces=[group.encode_scalar(r) for row in nonces for r in row],
+        choices=choices,
+    )
+    return signed(chain_id, key, election_pb2.Tx(audited_ballot=audited)), body
 
 
 def sign_ballot(chain_id: str, credential_key: nacl.signing.SigningKey, body: election_pb2.Ballot) -> bytes:

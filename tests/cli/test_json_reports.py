@@ -36,6 +36,7 @@ REPORTS: Final = {
     "election show": "tests/cli/test_admin_flow.py",
     "receipt check": "tests/gateway/test_cli.py",
     "ballot audit": "tests/web/browser/test_voter_page.py (an audit record the page made)",
+    "ballot audited": "tests/gateway/test_cluster.py (an audited ballot published through the gateway)",
     "election open": "tests/cli/test_admin_flow.py",
     "election close": "tests/cli/test_admin_flow.py",
     "trustee deal": "tests/cli/test_admin_flow.py",

@@ -4,6 +4,7 @@ with nothing recorded, a gateway killed and restarted, one validator down."""
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -12,8 +13,10 @@ from typing import Any
 import grpc
 import nacl.signing
 import pytest
+from typer.testing import CliRunner
 
 from gateway.identity import MINIMUM_COST, write_identity_store
+from ops.cli.app import build
 from ops.cluster import GatewayProcess, LocalNet
 from ops.cluster.gateway import write_config
 from ops.roles import ElectionRoles
@@ -24,7 +27,8 @@ from votestore.client.ballot import credential_public_key
 from votestore.client.gateway_client import GatewayClient, GatewayError
 from votestore.client.node import NodeClient
 from votestore.client.receipts import check_receipt
-from votestore.crypto import dkg
+from votestore.crypto import attestation, dkg
+from votestore.crypto.credential import derive_credential_key
 from votestore.encoding import tx_hash
 from votestore.keygen_schedule import wait_before_open_s
 
@@ -232,6 +236,41 @@ def test_refusals_are_precise_and_nothing_is_recorded(setup: Setup) -> None:
         setup, lambda client: client.cast_assisted(ELECTION, credential(4), "1900-01-01", CHOICES)
     )
     assert wrong == "UNAUTHENTICATED"
+
+
+def test_a_published_audited_ballot_commits_and_is_never_cast(setup: Setup) -> None:
+    """Issue 23: PublishAudit puts the voter's audited ballot on every validator's ledger; those
+    same ballot bytes, attested and signed as a cast, are then refused by the validators; the
+    voter's fresh ballot counts; and a cast voter publishes no audit."""
+    n = 10
+    info = _client_run(setup, lambda client: client.election(ELECTION))
+    chain, definition, key = info.chain_id, info.state.definition, info.state.election_key
+    publish, body = txbuild.audited_ballot(chain, ELECTION, definition, key, credential(n), [[1]])
+    taken = _client_run(setup, lambda client: client.publish_audit(publish))
+    assert taken.tracking_code == tx_hash(publish)
+    for address in setup.net.addresses:
+        assert wait_committed(address, tx_hash(publish)).result.code == election_pb2.OK
+    voter = derive_credential_key(credential(n), ELECTION)
+    body.attestation = setup.roles.attester(chain, ELECTION)(
+        bytes(voter.verify_key), attestation.ballot_digest(body)
+    )
+    cast = txbuild.sign_ballot(chain, voter, body)
+    listed = CliRunner().invoke(
+        build(), ["ballot", "audited", "--election", ELECTION, "--node", setup.net.addresses[1], "--json"]
+    )
+    assert listed.exit_code == 0, listed.output
+    (entry,) = json.loads(listed.output)["audited"]
+    assert entry["tracking_code"] == tx_hash(publish).hex() and entry["opens"], entry
+    assert entry["choices"] == {"c1": ["b"]} and entry["voter"] == voter.verify_key.encode().hex()
+    assert _refused(setup, lambda client: client.cast_signed(cast)) == "FAILED_PRECONDITION"
+    assert _refused(setup, lambda client: client.cast_signed(publish)) == "INVALID_ARGUMENT"
+    fresh = _ballot(setup, n)
+    assert _refused(setup, lambda client: client.publish_audit(fresh)) == "INVALID_ARGUMENT"
+    _client_run(setup, lambda client: client.cast_signed(fresh))
+    assert wait_committed(setup.net.addresses[0], tx_hash(fresh)).result.code == election_pb2.OK
+    late, _ = txbuild.audited_ballot(chain, ELECTION, definition, key, credential(n), [[2]])
+    # Straight to a validator: the gateway's per-voter rate, which publishing shares, is spent.
+    assert submit(setup.net.addresses[0], late).code == election_pb2.ALREADY_VOTED
 
 
 def test_turnout_and_result_are_read_from_the_validators(setup: Setup) -> None:

@@ -73,6 +73,12 @@ def corpus() -> Corpus:
         (election.close(), ADMIN),
         (election.ballot(1, ((0,), (0, 1))), voter),
         (election.share(1), election.trustees[0].key),
+        (
+            txbuild.audited_ballot(
+                CHAIN_ID, ELECTION, election.definition, election.key, credential(2), ((0,), (1,))
+            )[0],
+            derive_credential_key(credential(2), ELECTION),
+        ),
     ]
     return Corpus(phases, txs)
 

@@ -1,7 +1,7 @@
 """One scenario per refusal reason, and a check that no ResultCode is left without one.
 
 The detailed tables live next to each rule (test_definition, test_admin, test_keygen,
-test_voting, test_counting); this file guarantees the reason list itself is covered.
+test_voting, test_auditing, test_counting); this file guarantees the reason list itself is covered.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from collections.abc import Callable
 
 import pytest
 
+from election.auditing import MAX_AUDITS_PER_VOTER
 from proto.votestore.v1 import election_pb2
 from tests.ledger.election_kit import ELECTION, Election
 from tests.ledger.harness import (
@@ -22,6 +23,7 @@ from tests.ledger.harness import (
     definition,
     seeded_key,
 )
+from tests.ledger.test_auditing import audited
 from votestore import txbuild
 
 
@@ -128,6 +130,20 @@ def _disqualified() -> str:
     return election.chain.one(tx)
 
 
+def _audited() -> str:
+    election = Election.created(voters=1).opened()
+    publish, cast = audited(election, 0)
+    assert election.chain.one(publish) == "OK"
+    return election.chain.one(cast)
+
+
+def _audit_limit() -> str:
+    election = Election.created(voters=1).opened()
+    for _ in range(MAX_AUDITS_PER_VOTER):
+        assert election.chain.one(audited(election, 0)[0]) == "OK"
+    return election.chain.one(audited(election, 0)[0])
+
+
 SCENARIOS: dict[str, Callable[[], str]] = {
     "MALFORMED": _malformed,
     "BAD_SIGNATURE": _bad_signature,
@@ -146,6 +162,8 @@ SCENARIOS: dict[str, Callable[[], str]] = {
     "KEYGEN_PENDING": _keygen_pending,
     "BAD_SHARE": _bad_share,
     "DISQUALIFIED": _disqualified,
+    "AUDITED": _audited,
+    "AUDIT_LIMIT": _audit_limit,
 }
 
 

@@ -1,6 +1,7 @@
 """Election checks the verifier makes on its own, beside the replay: the roll frozen at open, the
 encrypted tally recomputed from the accepted ballots' ciphertexts, every decryption share's proofs
-checked against that recomputed tally, and the count recombined from the shares.
+checked against that recomputed tally, the count recombined from the shares, and audited ballots
+opened and never counted (audited.py).
 
 They hold the state machine to account rather than repeating it: a replay that accepted a roll
 change after open, an aggregate that is not the sum of the ballots, a share that does not decrypt
@@ -12,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from proto.votestore.v1 import election_pb2
+from tools.verify.audited import NeverCast
 from tools.verify.findings import HASH_PREFIX_CHARS, Check, Finding, Tally
 from tools.verify.replay import Replayer
 from votestore.crypto.decryption import combine, verify_partial
@@ -44,6 +46,7 @@ class ElectionAudit:
         self._ballots: dict[str, int] = {}
         self._shares: dict[str, dict[int, list[election_pb2.PartialDecryption]]] = {}
         self._counted: set[str] = set()
+        self._never_cast = NeverCast(tally)
 
     def observe_block(
         self,
@@ -65,6 +68,11 @@ class ElectionAudit:
                 self._add_ballot(election_id, tx.ballot)
                 self._tally.ok(Check.BALLOT)
                 self._tally.ok(Check.ATTESTATION)
+                self._never_cast.cast(height, raw, election_id, tx.ballot)
+            elif tx.HasField("audited_ballot"):
+                record = replayer.election(election_id)
+                assert record is not None, election_id
+                self._never_cast.audited(height, raw, record, tx.audited_ballot)
             elif tx.HasField("roll_append"):
                 self._tally.ok(Check.ROLL_AUTHORITY)
             elif tx.HasField("decryption_share"):

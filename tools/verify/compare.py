@@ -162,6 +162,16 @@ def classify(raw: bytes, stored: election_pb2.TxResult, replayed: election_pb2.T
         election_pb2.KEYGEN_INCOMPLETE,
     ):
         return Check.KEY_GENERATION
+    if kind == "ballot" and replayed.code == election_pb2.AUDITED:
+        return Check.AUDITED_BALLOT
+    if kind == "audited_ballot" and replayed.code in (
+        election_pb2.BAD_PROOF,
+        election_pb2.BAD_SIGNATURE,
+        election_pb2.MALFORMED,
+        election_pb2.ALREADY_VOTED,
+        election_pb2.DUPLICATE,
+    ):
+        return Check.AUDITED_BALLOT
     if kind == "roll_append" and replayed.code == election_pb2.WRONG_PHASE:
         return Check.ROLL_FROZEN
     if kind == "decryption_share" and replayed.code in (election_pb2.BAD_PROOF, election_pb2.BAD_SHARE):

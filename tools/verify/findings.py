@@ -40,6 +40,10 @@ class Check(StrEnum):
     ATTESTATION = "attestation"
     """Each ballot recorded as accepted carries its election's identity-provider attestation,
     bound to the ballot's voter and body (none, a foreign one, or one replayed is named)."""
+    AUDITED_BALLOT = "audited_ballot"
+    """Each audited ballot recorded as accepted opens, nonce by nonce, to the choices it shows
+    (its proofs hold for its publisher's key), and no audited ballot is ever counted: neither
+    cast after it was published nor published after it was cast."""
     ROLL_FROZEN = "roll_frozen"
     """No roll change is accepted once an election opened."""
     AGGREGATE = "aggregate"

@@ -23,7 +23,7 @@ from votestore.encoding import decode_signed_tx, tx_hash, tx_kind
 from votestore.errors import DecodeError
 from votestore.genesis import Genesis
 
-PROOF_KINDS: Final = frozenset({"ballot", "dkg_deal"})
+PROOF_KINDS: Final = frozenset({"ballot", "audited_ballot", "dkg_deal"})
 PARAMETER_KINDS: Final = frozenset({"election_create", "election_open"})
 """Transactions that record an election's parameters: a pre-verification window ends after them,
 so the ballots that follow are checked in the pool against parameters already replayed."""

@@ -27,6 +27,7 @@ from proto.votestore.v1 import election_pb2
 from votestore.crypto import group
 from votestore.crypto.ballot import verify_ballot
 from votestore.crypto.errors import BallotInvalid
+from votestore.crypto.opening import opened_value
 from votestore.errors import ConfigError, DecodeError, VotestoreError
 
 AUDIT_KIND: Final = "votestore-audited-ballot/v1"
@@ -103,14 +104,13 @@ def check_audit(document: dict[str, Any]) -> AuditedBallot:
     for contest, encrypted, row in zip(definition.contests, ballot.contests, nonces, strict=True):
         chosen = []
         for choice, ct, r in zip(contest.choices, encrypted.selections, row, strict=True):
-            if ct.alpha != group.base_mult(r):
-                raise AuditFailed(f"{contest.id}/{choice.id}: the nonce does not open this ciphertext")
-            masked = group.mult(r, key)
-            if ct.beta == masked:
-                continue
-            if ct.beta != group.add(group.base_mult(1), masked):
-                raise AuditFailed(f"{contest.id}/{choice.id}: encrypts neither 0 nor 1 under this nonce")
-            chosen.append(choice.id)
+            value = opened_value(key, ct, r)
+            if value is None:
+                raise AuditFailed(
+                    f"{contest.id}/{choice.id}: the nonce does not open this ciphertext to 0 or 1"
+                )
+            if value:
+                chosen.append(choice.id)
         recovered[contest.id] = chosen
     shown = document.get("choices")
     if shown != recovered:

@@ -113,6 +113,14 @@ class GatewayClient:
         )
         return Cast(response.tracking_code, response.status)
 
+    async def publish_audit(self, tx: bytes) -> Cast:
+        """Publish an audited ballot (an AuditedBallot transaction signed with the credential
+        key, `txbuild.audited_ballot`); answers as a cast does."""
+        response = await self._call(
+            self._stub.PublishAudit, gateway_pb2.PublishAuditRequest(tx=tx), CALL_TIMEOUT_S
+        )
+        return Cast(response.tracking_code, response.status)
+
     async def cast(
         self,
         election_id: str,

@@ -44,14 +44,14 @@ def _varint_bytes(n: int) -> int:
     return max(1, (n.bit_length() + 6) // 7)
 
 
-def _delimited_bytes(n: int) -> int:
+def delimited_bytes(n: int) -> int:
     """A length-delimited field of n bytes, field number below 16 (one tag byte)."""
     return 1 + _varint_bytes(n) + n
 
 
 def _string_bytes(text: str) -> int:
     size = len(text.encode())
-    return _delimited_bytes(size) if size else 0
+    return delimited_bytes(size) if size else 0
 
 
 def encoded_ballot_bytes(definition: election_pb2.ElectionCreate) -> int:
@@ -59,15 +59,15 @@ def encoded_ballot_bytes(definition: election_pb2.ElectionCreate) -> int:
     every point and scalar is 32 bytes and the identity provider's attestation 64, so the size
     depends on the definition alone. A node refuses a larger ballot before it verifies any proof
     (issue 18, attack 3)."""
-    point = _delimited_bytes(group.POINT_BYTES)
-    ciphertext = _delimited_bytes(2 * point)
-    selection_proof = _delimited_bytes(4 * point)
+    point = delimited_bytes(group.POINT_BYTES)
+    ciphertext = delimited_bytes(2 * point)
+    selection_proof = delimited_bytes(4 * point)
     size = _string_bytes(definition.election_id)
     for contest in definition.contests:
         branches = contest.max_selections - contest.min_selections + 1
         body = _string_bytes(contest.id) + len(contest.choices) * (ciphertext + selection_proof)
-        size += _delimited_bytes(body + _delimited_bytes(2 * branches * point))
-    return size + _delimited_bytes(ATTESTATION_BYTES)
+        size += delimited_bytes(body + delimited_bytes(2 * branches * point))
+    return size + delimited_bytes(ATTESTATION_BYTES)
 
 
 def _selection_context(
@@ -89,8 +89,10 @@ def encrypt_ballot(
     selections: Sequence[Sequence[int]],
     *,
     voter: bytes = b"",
+    kept_nonces: list[list[int]] | None = None,
 ) -> election_pb2.Ballot:
     """Encrypt the chosen choice indices of each contest (in definition order) under the key.
+    `kept_nonces`, for a ballot to be audited and never cast, receives each contest's nonces.
 
     Raises ValueError if a selection breaks the contest's rules, DecodeError if the key is bad.
     """
@@ -100,7 +102,10 @@ def encrypt_ballot(
         raise ValueError(f"{len(selections)} selections for {len(definition.contests)} contests")
     ballot = election_pb2.Ballot(election_id=election_id)
     for index, (contest, chosen) in enumerate(zip(definition.contests, selections, strict=True)):
-        ballot.contests.append(_encrypt_contest(election_id, voter, key, index, contest, chosen))
+        nonces = [group.random_scalar() for _ in contest.choices]
+        ballot.contests.append(_encrypt_contest(election_id, voter, key, index, contest, chosen, nonces))
+        if kept_nonces is not None:
+            kept_nonces.append(nonces)
     return ballot
 
 
@@ -111,6 +116,7 @@ def _encrypt_contest(
     index: int,
     contest: election_pb2.Contest,
     chosen: Sequence[int],
+    nonces: Sequence[int],
 ) -> election_pb2.EncryptedContest:
     _check_contest_definition(contest)
     n = len(contest.choices)
@@ -123,7 +129,6 @@ def _encrypt_contest(
             f"{contest.min_selections}..{contest.max_selections}"
         )
     out = election_pb2.EncryptedContest(contest_id=contest.id)
-    nonces = [group.random_scalar() for _ in range(n)]
     cts: list[elgamal.Ciphertext] = []
     for choice, nonce in enumerate(nonces):
         value = int(choice in picked)

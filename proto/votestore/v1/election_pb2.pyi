@@ -61,6 +61,10 @@ class _ResultCodeEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ResultCode
     """open before the deals and the complaint window are over"""
     BAD_ATTESTATION: _ResultCode.ValueType  # 18
     """ballot without a valid identity-provider attestation for its voter and body"""
+    AUDITED: _ResultCode.ValueType  # 19
+    """a ballot published as audited is never cast"""
+    AUDIT_LIMIT: _ResultCode.ValueType  # 20
+    """the voter published as many audited ballots as an election allows"""
 
 class ResultCode(_ResultCode, metaclass=_ResultCodeEnumTypeWrapper):
     """---------------------------------------------------------------- outcomes"""
@@ -97,6 +101,10 @@ KEYGEN_PENDING: ResultCode.ValueType  # 17
 """open before the deals and the complaint window are over"""
 BAD_ATTESTATION: ResultCode.ValueType  # 18
 """ballot without a valid identity-provider attestation for its voter and body"""
+AUDITED: ResultCode.ValueType  # 19
+"""a ballot published as audited is never cast"""
+AUDIT_LIMIT: ResultCode.ValueType  # 20
+"""the voter published as many audited ballots as an election allows"""
 Global___ResultCode: _TypeAlias = ResultCode  # noqa: Y015
 
 class _Phase:
@@ -652,6 +660,47 @@ class Ballot(_message.Message):
 Global___Ballot: _TypeAlias = Ballot  # noqa: Y015
 
 @_typing.final
+class AuditedBallot(_message.Message):
+    """A ballot the voter audited instead of casting (Benaloh's cast-or-audit), published so that
+    anyone can check that the voter's page encrypted what it showed. Signed by the voter's
+    credential key; the ballot's proofs are bound to that key. A ballot published here is never
+    cast, and a voter who has cast publishes none (election/auditing.py).
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ELECTION_ID_FIELD_NUMBER: _builtins.int
+    BALLOT_FIELD_NUMBER: _builtins.int
+    NONCES_FIELD_NUMBER: _builtins.int
+    CHOICES_FIELD_NUMBER: _builtins.int
+    election_id: _builtins.str
+    choices: _builtins.bytes
+    """one byte per selection, 0 or 1, in the same order"""
+    @_builtins.property
+    def ballot(self) -> Global___Ballot:
+        """as it would have been attested; `attestation` empty"""
+
+    @_builtins.property
+    def nonces(self) -> _containers.RepeatedScalarFieldContainer[_builtins.bytes]:
+        """one 32-byte scalar per selection, contests in definition order"""
+
+    def __init__(
+        self,
+        *,
+        election_id: _builtins.str = ...,
+        ballot: Global___Ballot | None = ...,
+        nonces: _abc.Iterable[_builtins.bytes] | None = ...,
+        choices: _builtins.bytes = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["ballot", b"ballot"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["ballot", b"ballot", "choices", b"choices", "election_id", b"election_id", "nonces", b"nonces"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AuditedBallot: _TypeAlias = AuditedBallot  # noqa: Y015
+
+@_typing.final
 class PartialDecryption(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
@@ -719,6 +768,7 @@ class Tx(_message.Message):
     ELECTION_CLOSE_FIELD_NUMBER: _builtins.int
     BALLOT_FIELD_NUMBER: _builtins.int
     DECRYPTION_SHARE_FIELD_NUMBER: _builtins.int
+    AUDITED_BALLOT_FIELD_NUMBER: _builtins.int
     @_builtins.property
     def election_create(self) -> Global___ElectionCreate: ...
     @_builtins.property
@@ -735,6 +785,8 @@ class Tx(_message.Message):
     def ballot(self) -> Global___Ballot: ...
     @_builtins.property
     def decryption_share(self) -> Global___DecryptionShare: ...
+    @_builtins.property
+    def audited_ballot(self) -> Global___AuditedBallot: ...
     def __init__(
         self,
         *,
@@ -746,12 +798,13 @@ class Tx(_message.Message):
         election_close: Global___ElectionClose | None = ...,
         ballot: Global___Ballot | None = ...,
         decryption_share: Global___DecryptionShare | None = ...,
+        audited_ballot: Global___AuditedBallot | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["ballot", b"ballot", "decryption_share", b"decryption_share", "dkg_complaint", b"dkg_complaint", "dkg_deal", b"dkg_deal", "election_close", b"election_close", "election_create", b"election_create", "election_open", b"election_open", "kind", b"kind", "roll_append", b"roll_append"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["audited_ballot", b"audited_ballot", "ballot", b"ballot", "decryption_share", b"decryption_share", "dkg_complaint", b"dkg_complaint", "dkg_deal", b"dkg_deal", "election_close", b"election_close", "election_create", b"election_create", "election_open", b"election_open", "kind", b"kind", "roll_append", b"roll_append"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["ballot", b"ballot", "decryption_share", b"decryption_share", "dkg_complaint", b"dkg_complaint", "dkg_deal", b"dkg_deal", "election_close", b"election_close", "election_create", b"election_create", "election_open", b"election_open", "kind", b"kind", "roll_append", b"roll_append"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["audited_ballot", b"audited_ballot", "ballot", b"ballot", "decryption_share", b"decryption_share", "dkg_complaint", b"dkg_complaint", "dkg_deal", b"dkg_deal", "election_close", b"election_close", "election_create", b"election_create", "election_open", b"election_open", "kind", b"kind", "roll_append", b"roll_append"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    _WhichOneofReturnType_kind: _TypeAlias = _typing.Literal["election_create", "roll_append", "dkg_deal", "dkg_complaint", "election_open", "election_close", "ballot", "decryption_share"]  # noqa: Y015
+    _WhichOneofReturnType_kind: _TypeAlias = _typing.Literal["election_create", "roll_append", "dkg_deal", "dkg_complaint", "election_open", "election_close", "ballot", "decryption_share", "audited_ballot"]  # noqa: Y015
     _WhichOneofArgType_kind: _TypeAlias = _typing.Literal["kind", b"kind"]  # noqa: Y015
     def WhichOneof(self, oneof_group: _WhichOneofArgType_kind) -> _WhichOneofReturnType_kind | None: ...
 

@@ -26,15 +26,15 @@ from proto.votestore.v1 import election_pb2 as proto_dot_votestore_dot_v1_dot_el
 from proto.votestore.v1 import ledger_pb2 as proto_dot_votestore_dot_v1_dot_ledger__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n proto/votestore/v1/gateway.proto\x12\x0cvotestore.v1\x1a!proto/votestore/v1/election.proto\x1a\x1fproto/votestore/v1/ledger.proto\"0\n\x19GetElectionGatewayRequest\x12\x13\n\x0b\x65lection_id\x18\x01 \x01(\t\"\\\n\x0c\x45lectionInfo\x12\x10\n\x08\x63hain_id\x18\x01 \x01(\t\x12*\n\x05state\x18\x02 \x01(\x0b\x32\x1b.votestore.v1.ElectionState\x12\x0e\n\x06now_ms\x18\x03 \x01(\x03\"\x1f\n\x11\x43\x61stBallotRequest\x12\n\n\x02tx\x18\x01 \x01(\x0c\"X\n\x12\x43\x61stBallotResponse\x12\x15\n\rtracking_code\x18\x01 \x01(\x0c\x12+\n\x06status\x18\x02 \x01(\x0e\x32\x1b.votestore.v1.ReceiptStatus\"7\n\x10\x43ontestSelection\x12\x12\n\ncontest_id\x18\x01 \x01(\t\x12\x0f\n\x07\x63hoices\x18\x02 \x03(\r\"\x90\x01\n\x19\x43\x61stBallotAssistedRequest\x12\x13\n\x0b\x65lection_id\x18\x01 \x01(\t\x12\x12\n\ncredential\x18\x02 \x01(\x0c\x12\x16\n\x0eidentity_check\x18\x03 \x01(\t\x12\x32\n\nselections\x18\x04 \x03(\x0b\x32\x1e.votestore.v1.ContestSelection\"*\n\x11GetReceiptRequest\x12\x15\n\rtracking_code\x18\x01 \x01(\x0c\"?\n\x12WaitReceiptRequest\x12\x15\n\rtracking_code\x18\x01 \x01(\x0c\x12\x12\n\ntimeout_ms\x18\x02 \x01(\r\"\x8e\x01\n\x0fReceiptResponse\x12+\n\x06status\x18\x01 \x01(\x0e\x32\x1b.votestore.v1.ReceiptStatus\x12&\n\x07receipt\x18\x02 \x01(\x0b\x32\x15.votestore.v1.Receipt\x12&\n\x06result\x18\x03 \x01(\x0b\x32\x16.votestore.v1.TxResult\"(\n\x11GetTurnoutRequest\x12\x13\n\x0b\x65lection_id\x18\x01 \x01(\t\"\x86\x01\n\x0fTurnoutResponse\x12\x13\n\x0b\x65lection_id\x18\x01 \x01(\t\x12\x0e\n\x06height\x18\x02 \x01(\x04\x12\x11\n\troll_size\x18\x03 \x01(\x04\x12\x0f\n\x07\x62\x61llots\x18\x04 \x01(\x04\x12*\n\x06groups\x18\x05 \x03(\x0b\x32\x1a.votestore.v1.GroupTurnout\"\'\n\x10GetResultRequest\x12\x13\n\x0b\x65lection_id\x18\x01 \x01(\t\"b\n\x0eResultResponse\x12\"\n\x05phase\x18\x01 \x01(\x0e\x32\x13.votestore.v1.Phase\x12,\n\x06result\x18\x02 \x01(\x0b\x32\x1c.votestore.v1.ElectionResult*f\n\rReceiptStatus\x12\x1e\n\x1aRECEIPT_STATUS_UNSPECIFIED\x10\x00\x12\x0b\n\x07PENDING\x10\x01\x12\r\n\tCOMMITTED\x10\x02\x12\x0c\n\x08REJECTED\x10\x03\x12\x0b\n\x07UNKNOWN\x10\x04\x32\xc6\x04\n\x07Gateway\x12R\n\x0bGetElection\x12\'.votestore.v1.GetElectionGatewayRequest\x1a\x1a.votestore.v1.ElectionInfo\x12O\n\nCastBallot\x12\x1f.votestore.v1.CastBallotRequest\x1a .votestore.v1.CastBallotResponse\x12_\n\x12\x43\x61stBallotAssisted\x12\'.votestore.v1.CastBallotAssistedRequest\x1a .votestore.v1.CastBallotResponse\x12L\n\nGetReceipt\x12\x1f.votestore.v1.GetReceiptRequest\x1a\x1d.votestore.v1.ReceiptResponse\x12N\n\x0bWaitReceipt\x12 .votestore.v1.WaitReceiptRequest\x1a\x1d.votestore.v1.ReceiptResponse\x12L\n\nGetTurnout\x12\x1f.votestore.v1.GetTurnoutRequest\x1a\x1d.votestore.v1.TurnoutResponse\x12I\n\tGetResult\x12\x1e.votestore.v1.GetResultRequest\x1a\x1c.votestore.v1.ResultResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n proto/votestore/v1/gateway.proto\x12\x0cvotestore.v1\x1a!proto/votestore/v1/election.proto\x1a\x1fproto/votestore/v1/ledger.proto\"0\n\x19GetElectionGatewayRequest\x12\x13\n\x0b\x65lection_id\x18\x01 \x01(\t\"\\\n\x0c\x45lectionInfo\x12\x10\n\x08\x63hain_id\x18\x01 \x01(\t\x12*\n\x05state\x18\x02 \x01(\x0b\x32\x1b.votestore.v1.ElectionState\x12\x0e\n\x06now_ms\x18\x03 \x01(\x03\"\x1f\n\x11\x43\x61stBallotRequest\x12\n\n\x02tx\x18\x01 \x01(\x0c\"X\n\x12\x43\x61stBallotResponse\x12\x15\n\rtracking_code\x18\x01 \x01(\x0c\x12+\n\x06status\x18\x02 \x01(\x0e\x32\x1b.votestore.v1.ReceiptStatus\"7\n\x10\x43ontestSelection\x12\x12\n\ncontest_id\x18\x01 \x01(\t\x12\x0f\n\x07\x63hoices\x18\x02 \x03(\r\"\x90\x01\n\x19\x43\x61stBallotAssistedRequest\x12\x13\n\x0b\x65lection_id\x18\x01 \x01(\t\x12\x12\n\ncredential\x18\x02 \x01(\x0c\x12\x16\n\x0eidentity_check\x18\x03 \x01(\t\x12\x32\n\nselections\x18\x04 \x03(\x0b\x32\x1e.votestore.v1.ContestSelection\"!\n\x13PublishAuditRequest\x12\n\n\x02tx\x18\x01 \x01(\x0c\"*\n\x11GetReceiptRequest\x12\x15\n\rtracking_code\x18\x01 \x01(\x0c\"?\n\x12WaitReceiptRequest\x12\x15\n\rtracking_code\x18\x01 \x01(\x0c\x12\x12\n\ntimeout_ms\x18\x02 \x01(\r\"\x8e\x01\n\x0fReceiptResponse\x12+\n\x06status\x18\x01 \x01(\x0e\x32\x1b.votestore.v1.ReceiptStatus\x12&\n\x07receipt\x18\x02 \x01(\x0b\x32\x15.votestore.v1.Receipt\x12&\n\x06result\x18\x03 \x01(\x0b\x32\x16.votestore.v1.TxResult\"(\n\x11GetTurnoutRequest\x12\x13\n\x0b\x65lection_id\x18\x01 \x01(\t\"\x86\x01\n\x0fTurnoutResponse\x12\x13\n\x0b\x65lection_id\x18\x01 \x01(\t\x12\x0e\n\x06height\x18\x02 \x01(\x04\x12\x11\n\troll_size\x18\x03 \x01(\x04\x12\x0f\n\x07\x62\x61llots\x18\x04 \x01(\x04\x12*\n\x06groups\x18\x05 \x03(\x0b\x32\x1a.votestore.v1.GroupTurnout\"\'\n\x10GetResultRequest\x12\x13\n\x0b\x65lection_id\x18\x01 \x01(\t\"b\n\x0eResultResponse\x12\"\n\x05phase\x18\x01 \x01(\x0e\x32\x13.votestore.v1.Phase\x12,\n\x06result\x18\x02 \x01(\x0b\x32\x1c.votestore.v1.ElectionResult*f\n\rReceiptStatus\x12\x1e\n\x1aRECEIPT_STATUS_UNSPECIFIED\x10\x00\x12\x0b\n\x07PENDING\x10\x01\x12\r\n\tCOMMITTED\x10\x02\x12\x0c\n\x08REJECTED\x10\x03\x12\x0b\n\x07UNKNOWN\x10\x04\x32\x9b\x05\n\x07Gateway\x12R\n\x0bGetElection\x12\'.votestore.v1.GetElectionGatewayRequest\x1a\x1a.votestore.v1.ElectionInfo\x12O\n\nCastBallot\x12\x1f.votestore.v1.CastBallotRequest\x1a .votestore.v1.CastBallotResponse\x12_\n\x12\x43\x61stBallotAssisted\x12\'.votestore.v1.CastBallotAssistedRequest\x1a .votestore.v1.CastBallotResponse\x12S\n\x0cPublishAudit\x12!.votestore.v1.PublishAuditRequest\x1a .votestore.v1.CastBallotResponse\x12L\n\nGetReceipt\x12\x1f.votestore.v1.GetReceiptRequest\x1a\x1d.votestore.v1.ReceiptResponse\x12N\n\x0bWaitReceipt\x12 .votestore.v1.WaitReceiptRequest\x1a\x1d.votestore.v1.ReceiptResponse\x12L\n\nGetTurnout\x12\x1f.votestore.v1.GetTurnoutRequest\x1a\x1d.votestore.v1.TurnoutResponse\x12I\n\tGetResult\x12\x1e.votestore.v1.GetResultRequest\x1a\x1c.votestore.v1.ResultResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'proto.votestore.v1.gateway_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_RECEIPTSTATUS']._serialized_start=1163
-  _globals['_RECEIPTSTATUS']._serialized_end=1265
+  _globals['_RECEIPTSTATUS']._serialized_start=1198
+  _globals['_RECEIPTSTATUS']._serialized_end=1300
   _globals['_GETELECTIONGATEWAYREQUEST']._serialized_start=118
   _globals['_GETELECTIONGATEWAYREQUEST']._serialized_end=166
   _globals['_ELECTIONINFO']._serialized_start=168
@@ -47,20 +47,22 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_CONTESTSELECTION']._serialized_end=440
   _globals['_CASTBALLOTASSISTEDREQUEST']._serialized_start=443
   _globals['_CASTBALLOTASSISTEDREQUEST']._serialized_end=587
-  _globals['_GETRECEIPTREQUEST']._serialized_start=589
-  _globals['_GETRECEIPTREQUEST']._serialized_end=631
-  _globals['_WAITRECEIPTREQUEST']._serialized_start=633
-  _globals['_WAITRECEIPTREQUEST']._serialized_end=696
-  _globals['_RECEIPTRESPONSE']._serialized_start=699
-  _globals['_RECEIPTRESPONSE']._serialized_end=841
-  _globals['_GETTURNOUTREQUEST']._serialized_start=843
-  _globals['_GETTURNOUTREQUEST']._serialized_end=883
-  _globals['_TURNOUTRESPONSE']._serialized_start=886
-  _globals['_TURNOUTRESPONSE']._serialized_end=1020
-  _globals['_GETRESULTREQUEST']._serialized_start=1022
-  _globals['_GETRESULTREQUEST']._serialized_end=1061
-  _globals['_RESULTRESPONSE']._serialized_start=1063
-  _globals['_RESULTRESPONSE']._serialized_end=1161
-  _globals['_GATEWAY']._serialized_start=1268
-  _globals['_GATEWAY']._serialized_end=1850
+  _globals['_PUBLISHAUDITREQUEST']._serialized_start=589
+  _globals['_PUBLISHAUDITREQUEST']._serialized_end=622
+  _globals['_GETRECEIPTREQUEST']._serialized_start=624
+  _globals['_GETRECEIPTREQUEST']._serialized_end=666
+  _globals['_WAITRECEIPTREQUEST']._serialized_start=668
+  _globals['_WAITRECEIPTREQUEST']._serialized_end=731
+  _globals['_RECEIPTRESPONSE']._serialized_start=734
+  _globals['_RECEIPTRESPONSE']._serialized_end=876
+  _globals['_GETTURNOUTREQUEST']._serialized_start=878
+  _globals['_GETTURNOUTREQUEST']._serialized_end=918
+  _globals['_TURNOUTRESPONSE']._serialized_start=921
+  _globals['_TURNOUTRESPONSE']._serialized_end=1055
+  _globals['_GETRESULTREQUEST']._serialized_start=1057
+  _globals['_GETRESULTREQUEST']._serialized_end=1096
+  _globals['_RESULTRESPONSE']._serialized_start=1098
+  _globals['_RESULTRESPONSE']._serialized_end=1196
+  _globals['_GATEWAY']._serialized_start=1303
+  _globals['_GATEWAY']._serialized_end=1970
 # @@protoc_insertion_point(module_scope)

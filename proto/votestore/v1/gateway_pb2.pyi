@@ -196,6 +196,28 @@ class CastBallotAssistedRequest(_message.Message):
 Global___CastBallotAssistedRequest: _TypeAlias = CastBallotAssistedRequest  # noqa: Y015
 
 @_typing.final
+class PublishAuditRequest(_message.Message):
+    """Publish a ballot audited in the voter's page (cast-or-audit) on the ledger."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TX_FIELD_NUMBER: _builtins.int
+    tx: _builtins.bytes
+    """serialised SignedTx holding an AuditedBallot, signed with the credential key"""
+    def __init__(
+        self,
+        *,
+        tx: _builtins.bytes = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["tx", b"tx"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PublishAuditRequest: _TypeAlias = PublishAuditRequest  # noqa: Y015
+
+@_typing.final
 class GetReceiptRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 

@@ -49,6 +49,11 @@ class GatewayStub:
                 request_serializer=proto_dot_votestore_dot_v1_dot_gateway__pb2.CastBallotAssistedRequest.SerializeToString,
                 response_deserializer=proto_dot_votestore_dot_v1_dot_gateway__pb2.CastBallotResponse.FromString,
                 _registered_method=True)
+        self.PublishAudit = channel.unary_unary(
+                '/votestore.v1.Gateway/PublishAudit',
+                request_serializer=proto_dot_votestore_dot_v1_dot_gateway__pb2.PublishAuditRequest.SerializeToString,
+                response_deserializer=proto_dot_votestore_dot_v1_dot_gateway__pb2.CastBallotResponse.FromString,
+                _registered_method=True)
         self.GetReceipt = channel.unary_unary(
                 '/votestore.v1.Gateway/GetReceipt',
                 request_serializer=proto_dot_votestore_dot_v1_dot_gateway__pb2.GetReceiptRequest.SerializeToString,
@@ -88,6 +93,13 @@ class GatewayServicer:
 
     def CastBallotAssisted(self, request, context):
         """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def PublishAudit(self, request, context):
+        """Answers like CastBallot: the transaction's hash and whether it is taken or committed.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
@@ -132,6 +144,11 @@ def add_GatewayServicer_to_server(servicer, server):
             'CastBallotAssisted': grpc.unary_unary_rpc_method_handler(
                     servicer.CastBallotAssisted,
                     request_deserializer=proto_dot_votestore_dot_v1_dot_gateway__pb2.CastBallotAssistedRequest.FromString,
+                    response_serializer=proto_dot_votestore_dot_v1_dot_gateway__pb2.CastBallotResponse.SerializeToString,
+            ),
+            'PublishAudit': grpc.unary_unary_rpc_method_handler(
+                    servicer.PublishAudit,
+                    request_deserializer=proto_dot_votestore_dot_v1_dot_gateway__pb2.PublishAuditRequest.FromString,
                     response_serializer=proto_dot_votestore_dot_v1_dot_gateway__pb2.CastBallotResponse.SerializeToString,
             ),
             'GetReceipt': grpc.unary_unary_rpc_method_handler(
@@ -235,6 +252,33 @@ class Gateway:
             target,
             '/votestore.v1.Gateway/CastBallotAssisted',
             proto_dot_votestore_dot_v1_dot_gateway__pb2.CastBallotAssistedRequest.SerializeToString,
+            proto_dot_votestore_dot_v1_dot_gateway__pb2.CastBallotResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PublishAudit(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/votestore.v1.Gateway/PublishAudit',
+            proto_dot_votestore_dot_v1_dot_gateway__pb2.PublishAuditRequest.SerializeToString,
             proto_dot_votestore_dot_v1_dot_gateway__pb2.CastBallotResponse.FromString,
             options,
             channel_credentials,

@@ -36,6 +36,8 @@ class GatewayStub:
     GetElection: _grpc.UnaryUnaryMultiCallable[_gateway_pb2.GetElectionGatewayRequest, _gateway_pb2.ElectionInfo]
     CastBallot: _grpc.UnaryUnaryMultiCallable[_gateway_pb2.CastBallotRequest, _gateway_pb2.CastBallotResponse]
     CastBallotAssisted: _grpc.UnaryUnaryMultiCallable[_gateway_pb2.CastBallotAssistedRequest, _gateway_pb2.CastBallotResponse]
+    PublishAudit: _grpc.UnaryUnaryMultiCallable[_gateway_pb2.PublishAuditRequest, _gateway_pb2.CastBallotResponse]
+    """Answers like CastBallot: the transaction's hash and whether it is taken or committed."""
     GetReceipt: _grpc.UnaryUnaryMultiCallable[_gateway_pb2.GetReceiptRequest, _gateway_pb2.ReceiptResponse]
     WaitReceipt: _grpc.UnaryUnaryMultiCallable[_gateway_pb2.WaitReceiptRequest, _gateway_pb2.ReceiptResponse]
     GetTurnout: _grpc.UnaryUnaryMultiCallable[_gateway_pb2.GetTurnoutRequest, _gateway_pb2.TurnoutResponse]
@@ -47,6 +49,8 @@ class GatewayAsyncStub(GatewayStub):
     GetElection: _aio.UnaryUnaryMultiCallable[_gateway_pb2.GetElectionGatewayRequest, _gateway_pb2.ElectionInfo]  # type: ignore[assignment]
     CastBallot: _aio.UnaryUnaryMultiCallable[_gateway_pb2.CastBallotRequest, _gateway_pb2.CastBallotResponse]  # type: ignore[assignment]
     CastBallotAssisted: _aio.UnaryUnaryMultiCallable[_gateway_pb2.CastBallotAssistedRequest, _gateway_pb2.CastBallotResponse]  # type: ignore[assignment]
+    PublishAudit: _aio.UnaryUnaryMultiCallable[_gateway_pb2.PublishAuditRequest, _gateway_pb2.CastBallotResponse]  # type: ignore[assignment]
+    """Answers like CastBallot: the transaction's hash and whether it is taken or committed."""
     GetReceipt: _aio.UnaryUnaryMultiCallable[_gateway_pb2.GetReceiptRequest, _gateway_pb2.ReceiptResponse]  # type: ignore[assignment]
     WaitReceipt: _aio.UnaryUnaryMultiCallable[_gateway_pb2.WaitReceiptRequest, _gateway_pb2.ReceiptResponse]  # type: ignore[assignment]
     GetTurnout: _aio.UnaryUnaryMultiCallable[_gateway_pb2.GetTurnoutRequest, _gateway_pb2.TurnoutResponse]  # type: ignore[assignment]
@@ -73,6 +77,14 @@ class GatewayServicer(metaclass=_abc_1.ABCMeta):
         request: _gateway_pb2.CastBallotAssistedRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_gateway_pb2.CastBallotResponse, _abc.Awaitable[_gateway_pb2.CastBallotResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def PublishAudit(
+        self,
+        request: _gateway_pb2.PublishAuditRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_gateway_pb2.CastBallotResponse, _abc.Awaitable[_gateway_pb2.CastBallotResponse]]:
+        """Answers like CastBallot: the transaction's hash and whether it is taken or committed."""
 
     @_abc_1.abstractmethod
     def GetReceipt(

@@ -1,9 +1,10 @@
 """The voter page in Debian's Chromium (Playwright driving /usr/bin/chromium; no downloaded browser),
 against a real 4-node cluster and gateway: open a personal link, pass the identity check, audit one
-ballot (checked by Python's `votestore ballot audit`), cast another, check the receipt (in the page,
-and again with Python's `votestore receipt check`); the bad inputs — a damaged link, a wrong
-identity answer, an over-vote, the gateway's answer lost mid-cast — each give a clear message and
-never a second ballot; and the count, after the close, holds exactly the cast ballots.
+ballot (checked by Python's `votestore ballot audit`, published on the ledger by the page and listed
+by `votestore ballot audited`, its bytes then refused as a cast), cast another, check the receipt
+(in the page, and again with Python's `votestore receipt check`); the bad inputs — a damaged link, a
+wrong identity answer, an over-vote, the gateway's answer lost mid-cast — each give a clear message
+and never a second ballot; and the count, after the close, holds exactly the cast ballots.
 
 Screenshots of every step go to .artifacts/web/ (kept as the run's artifact, gitignored).
 """
@@ -15,6 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Final
 
+import nacl.signing
 import pytest
 from google.protobuf import json_format
 from playwright.sync_api import Browser, Page, Route, sync_playwright
@@ -32,13 +34,21 @@ from tests.web.browser.page_cluster import (
     ROOT,
     THRESHOLD,
     PageCluster,
+    credential,
     identity,
     page_cluster,
 )
+from votestore import txbuild
 from votestore.client.audit import AuditFailed, check_audit, read_audit
 from votestore.client.receipts import check_receipt
+from votestore.crypto.credential import derive_credential_key
 
 cli_app = build()  # every group (ops.cli.app.build)
+
+
+def credential_key(n: int) -> nacl.signing.SigningKey:
+    return derive_credential_key(credential(n), ELECTION)
+
 
 pytestmark = pytest.mark.cluster
 
@@ -162,6 +172,7 @@ def test_open_link_identity_audit_then_cast_and_check_receipt(
     forged_path.write_text(json.dumps(forged))
     cli = CliRunner().invoke(cli_app, ["ballot", "audit", str(forged_path)])
     assert cli.exit_code == 1 and "audit failed: the ballot encrypts" in cli.output, cli.output
+    check_published_and_never_cast(page, cluster, record)
 
     page.get_by_role("button", name="Make a fresh ballot").click()
     choose(page, MAYOR[0], [COUNCIL[1], COUNCIL[2]])
@@ -170,6 +181,29 @@ def test_open_link_identity_audit_then_cast_and_check_receipt(
     page.get_by_role("button", name="Cast this ballot").click()
     cast_and_check(page, cluster, "05-receipt")
     CASTS[0] = (MAYOR[0], [COUNCIL[1], COUNCIL[2]])
+
+
+def check_published_and_never_cast(page: Page, cluster: PageCluster, record: dict[str, Any]) -> None:
+    """Issue 23: the page published the audited ballot (PublishAudit); the ledger lists it with the
+    choices its nonces open to; and those same ballot bytes, signed to cast, are refused."""
+    published = page.locator("#audit-published:not([data-published=''])[data-published]")
+    published.wait_for(timeout=STEP_TIMEOUT_MS)
+    code = published.get_attribute("data-published")
+    assert code, page.locator("main").inner_text()
+    with cluster.node() as node:
+        assert node.wait_committed(bytes.fromhex(code)).result.code == election_pb2.OK
+    listed = CliRunner().invoke(
+        cli_app, ["ballot", "audited", "--election", ELECTION, "--node", cluster.net.addresses[0], "--json"]
+    )
+    assert listed.exit_code == 0, listed.output
+    (entry,) = json.loads(listed.output)["audited"]
+    assert entry["tracking_code"] == code and entry["opens"] and entry["voter"] == record["voter"], entry
+    assert entry["choices"] == record["choices"]
+    ballot = election_pb2.Ballot.FromString(bytes.fromhex(record["ballot"]))
+    cast = txbuild.sign_ballot(cluster.net.genesis.chain_id, credential_key(0), ballot)
+    with cluster.node() as node:
+        answer = node.submit(cast)
+    assert answer.code == election_pb2.AUDITED, answer
 
 
 def test_korean_toggle_translates_the_page(page: Page, cluster: PageCluster) -> None:

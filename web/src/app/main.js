@@ -14,7 +14,7 @@ import { connect, WAIT_RECEIPT_MS } from "./gateway.js";
 import { LinkError, parseLink } from "./link.js";
 import { checkReceipt, parseGenesis } from "./receipt.js";
 import { LANGUAGES, t } from "./strings.js";
-import { auditRecord, prepareBallot, signAttestRequest, signPrepared } from "./voting.js";
+import { auditedTx, auditRecord, prepareBallot, signAttestRequest, signPrepared } from "./voting.js";
 
 /** @typedef {import("./voting.js").Prepared} Prepared */
 
@@ -229,6 +229,9 @@ function auditStep(/** @type {Prepared} */ prepared) {
   const record = auditRecord(prepared);
   const text = JSON.stringify(record, null, 2);
   state.selections = []; // an audited ballot is spent: the next one is made afresh
+  const publication = auditedTx(prepared);
+  const published = el("p", { id: "audit-published", role: "status" }, [tr("auditPublishing")]);
+  publishAudit(publication, published);
   state.render = () => {
     const save = el("a", {
       id: "audit-save",
@@ -245,6 +248,7 @@ function auditStep(/** @type {Prepared} */ prepared) {
     show("audited", [
       el("h2", {}, [tr("auditHeading")]),
       el("p", {}, [tr("auditHelp")]),
+      published,
       el("p", {}, [tr("fingerprint"), ": ", el("code", {}, [bytesToHex(prepared.digest)])]),
       el("h3", {}, [tr("auditChoices")]),
       list,
@@ -253,6 +257,25 @@ function auditStep(/** @type {Prepared} */ prepared) {
     ]);
   };
   state.render();
+}
+
+/**
+ * Put the audited ballot on the ledger (PublishAudit); the saved file does not depend on it, so a
+ * failure is said, not fatal. The ledger then refuses to count this ballot.
+ * @param {{tx: Uint8Array, trackingCode: Uint8Array}} publication
+ * @param {HTMLElement} line
+ */
+async function publishAudit(publication, line) {
+  const clients = /** @type {ReturnType<typeof connect>} */ (state.clients);
+  const code = bytesToHex(publication.trackingCode);
+  try {
+    await clients.gateway.publishAudit({ tx: publication.tx });
+    line.dataset.published = code;
+    line.replaceChildren(tr("auditPublished", { code }));
+  } catch (err) {
+    line.dataset.published = "";
+    line.replaceChildren(tr("auditPublishFailed", { reason: err instanceof ConnectError ? err.rawMessage : String(err) }));
+  }
 }
 
 /**

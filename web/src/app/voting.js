@@ -8,12 +8,12 @@
 import { create, toBinary } from "@bufbuild/protobuf";
 import { ed25519 } from "@noble/curves/ed25519.js";
 import { bytesToHex } from "@noble/hashes/utils.js";
-import { BallotSchema, ElectionCreateSchema } from "../gen/proto/votestore/v1/election_pb.js";
+import { AuditedBallotSchema, BallotSchema, ElectionCreateSchema } from "../gen/proto/votestore/v1/election_pb.js";
 import { ballotDigest, requestMessage } from "../crypto/attestation.js";
 import { encryptBallot } from "../crypto/ballot.js";
 import { deriveCredentialKey } from "../crypto/credential.js";
 import { encodeScalar } from "../crypto/group.js";
-import { signBallot, trackingCode } from "../crypto/tx.js";
+import { signAuditedBallot, signBallot, trackingCode } from "../crypto/tx.js";
 
 /** @typedef {import("../gen/proto/votestore/v1/election_pb.js").ElectionCreate} ElectionCreate */
 /** @typedef {import("../gen/proto/votestore/v1/election_pb.js").Ballot} Ballot */
@@ -108,4 +108,26 @@ export function auditRecord(prepared) {
     ),
     nonces: prepared.nonces.map((row) => row.map((r) => bytesToHex(encodeScalar(r)))),
   };
+}
+
+/**
+ * The audited ballot for the ledger (issue 23; the Gateway's PublishAudit): the ballot, unattested,
+ * with a nonce and a 0/1 choice byte per selection, signed with the credential key — the
+ * validators check that each nonce opens its ciphertext to the choice shown, and from then on
+ * refuse to count this ballot.
+ * @param {Prepared} prepared
+ * @returns {{tx: Uint8Array, trackingCode: Uint8Array}}
+ */
+export function auditedTx(prepared) {
+  const { definition, selections } = prepared;
+  const audited = create(AuditedBallotSchema, {
+    electionId: prepared.electionId,
+    ballot: prepared.ballot,
+    nonces: prepared.nonces.flat().map((r) => encodeScalar(r)),
+    choices: Uint8Array.from(
+      definition.contests.flatMap((contest, i) => contest.choices.map((_, c) => (selections[i].includes(c) ? 1 : 0))),
+    ),
+  });
+  const tx = signAuditedBallot(prepared.chainId, prepared.seed, audited);
+  return { tx, trackingCode: trackingCode(tx) };
 }

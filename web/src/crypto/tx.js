@@ -15,12 +15,15 @@ import { deriveCredentialKey } from "./credential.js";
 
 /** @typedef {import("../gen/proto/votestore/v1/election_pb.js").ElectionCreate} ElectionCreate */
 /** @typedef {import("../gen/proto/votestore/v1/election_pb.js").Ballot} Ballot */
+/** @typedef {import("../gen/proto/votestore/v1/election_pb.js").AuditedBallot} AuditedBallot */
 /** @typedef {import("./proofs.js").Draw} Draw */
 /** @typedef {import("./attestation.js").Attester} Attester */
 
 export const MAX_CHAIN_ID_BYTES = 64;
 /** encoding.TX_DOMAINS["ballot"]: one constant per transaction kind. */
 export const BALLOT_TX_DOMAIN = utf8ToBytes("votestore/v1/tx/ballot\x00");
+/** encoding.TX_DOMAINS["audited_ballot"]. */
+export const AUDITED_BALLOT_TX_DOMAIN = utf8ToBytes("votestore/v1/tx/audited_ballot\x00");
 
 /**
  * @param {string} chainId
@@ -53,7 +56,30 @@ export function ballotSigningBytes(chainId, body) {
  */
 export function signBallot(chainId, seed, ballot) {
   const body = toBinary(TxSchema, create(TxSchema, { kind: { case: "ballot", value: ballot } }));
-  const signature = ed25519.sign(ballotSigningBytes(chainId, body), seed);
+  return sealed(BALLOT_TX_DOMAIN, chainId, seed, body);
+}
+
+/**
+ * The SignedTx bytes of an audited ballot (txbuild.audited_ballot): published, never cast.
+ * @param {string} chainId
+ * @param {Uint8Array} seed the credential's Ed25519 seed
+ * @param {AuditedBallot} audited
+ * @returns {Uint8Array}
+ */
+export function signAuditedBallot(chainId, seed, audited) {
+  const body = toBinary(TxSchema, create(TxSchema, { kind: { case: "auditedBallot", value: audited } }));
+  return sealed(AUDITED_BALLOT_TX_DOMAIN, chainId, seed, body);
+}
+
+/**
+ * @param {Uint8Array} domain
+ * @param {string} chainId
+ * @param {Uint8Array} seed
+ * @param {Uint8Array} body
+ * @returns {Uint8Array}
+ */
+function sealed(domain, chainId, seed, body) {
+  const signature = ed25519.sign(concatBytes(domain, chainBytes(chainId), body), seed);
   const envelope = create(SignedTxSchema, { body, signer: ed25519.getPublicKey(seed), signature });
   return toBinary(SignedTxSchema, envelope);
 }

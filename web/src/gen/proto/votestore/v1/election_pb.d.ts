@@ -560,6 +560,48 @@ export declare type Ballot = Message<"votestore.v1.Ballot"> & {
 export declare const BallotSchema: GenMessage<Ballot>;
 
 /**
+ * A ballot the voter audited instead of casting (Benaloh's cast-or-audit), published so that
+ * anyone can check that the voter's page encrypted what it showed. Signed by the voter's
+ * credential key; the ballot's proofs are bound to that key. A ballot published here is never
+ * cast, and a voter who has cast publishes none (election/auditing.py).
+ *
+ * @generated from message votestore.v1.AuditedBallot
+ */
+export declare type AuditedBallot = Message<"votestore.v1.AuditedBallot"> & {
+  /**
+   * @generated from field: string election_id = 1;
+   */
+  electionId: string;
+
+  /**
+   * as it would have been attested; `attestation` empty
+   *
+   * @generated from field: votestore.v1.Ballot ballot = 2;
+   */
+  ballot?: Ballot | undefined;
+
+  /**
+   * one 32-byte scalar per selection, contests in definition order
+   *
+   * @generated from field: repeated bytes nonces = 3;
+   */
+  nonces: Uint8Array[];
+
+  /**
+   * one byte per selection, 0 or 1, in the same order
+   *
+   * @generated from field: bytes choices = 4;
+   */
+  choices: Uint8Array;
+};
+
+/**
+ * Describes the message votestore.v1.AuditedBallot.
+ * Use `create(AuditedBallotSchema)` to create a new message.
+ */
+export declare const AuditedBallotSchema: GenMessage<AuditedBallot>;
+
+/**
  * @generated from message votestore.v1.PartialDecryption
  */
 export declare type PartialDecryption = Message<"votestore.v1.PartialDecryption"> & {
@@ -672,6 +714,12 @@ export declare type Tx = Message<"votestore.v1.Tx"> & {
      */
     value: DecryptionShare;
     case: "decryptionShare";
+  } | {
+    /**
+     * @generated from field: votestore.v1.AuditedBallot audited_ballot = 9;
+     */
+    value: AuditedBallot;
+    case: "auditedBallot";
   } | { case: undefined; value?: undefined };
 };
 
@@ -1031,6 +1079,20 @@ export enum ResultCode {
    * @generated from enum value: BAD_ATTESTATION = 18;
    */
   BAD_ATTESTATION = 18,
+
+  /**
+   * a ballot published as audited is never cast
+   *
+   * @generated from enum value: AUDITED = 19;
+   */
+  AUDITED = 19,
+
+  /**
+   * the voter published as many audited ballots as an election allows
+   *
+   * @generated from enum value: AUDIT_LIMIT = 20;
+   */
+  AUDIT_LIMIT = 20,
 }
 
 /**

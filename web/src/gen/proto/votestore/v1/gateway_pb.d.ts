@@ -158,6 +158,26 @@ export declare type CastBallotAssistedRequest = Message<"votestore.v1.CastBallot
 export declare const CastBallotAssistedRequestSchema: GenMessage<CastBallotAssistedRequest>;
 
 /**
+ * Publish a ballot audited in the voter's page (cast-or-audit) on the ledger.
+ *
+ * @generated from message votestore.v1.PublishAuditRequest
+ */
+export declare type PublishAuditRequest = Message<"votestore.v1.PublishAuditRequest"> & {
+  /**
+   * serialised SignedTx holding an AuditedBallot, signed with the credential key
+   *
+   * @generated from field: bytes tx = 1;
+   */
+  tx: Uint8Array;
+};
+
+/**
+ * Describes the message votestore.v1.PublishAuditRequest.
+ * Use `create(PublishAuditRequestSchema)` to create a new message.
+ */
+export declare const PublishAuditRequestSchema: GenMessage<PublishAuditRequest>;
+
+/**
  * @generated from message votestore.v1.GetReceiptRequest
  */
 export declare type GetReceiptRequest = Message<"votestore.v1.GetReceiptRequest"> & {
@@ -376,6 +396,16 @@ export declare const Gateway: GenService<{
   castBallotAssisted: {
     methodKind: "unary";
     input: typeof CastBallotAssistedRequestSchema;
+    output: typeof CastBallotResponseSchema;
+  },
+  /**
+   * Answers like CastBallot: the transaction's hash and whether it is taken or committed.
+   *
+   * @generated from rpc votestore.v1.Gateway.PublishAudit
+   */
+  publishAudit: {
+    methodKind: "unary";
+    input: typeof PublishAuditRequestSchema;
     output: typeof CastBallotResponseSchema;
   },
   /**

@@ -305,14 +305,14 @@ class WebServing:
                 task.cancel()
 
 
-def _hypercorn(sock: socket.socket) -> HypercornConfig:
+def hypercorn_config(sock: socket.socket, errors: logging.Logger = log) -> HypercornConfig:
     """Hypercorn's config serving on `sock`, whose descriptor it takes over: detached here, so
     that only Hypercorn closes it (a second close at shutdown hit EBADF, or another descriptor
-    that had taken the number since)."""
+    that had taken the number since). No access log; errors to `errors`."""
     config = HypercornConfig()
     config.bind = [f"fd://{sock.detach()}"]
     config.accesslog = None
-    config.errorlog = log
+    config.errorlog = errors
     config.graceful_timeout = SHUTDOWN_GRACE_S
     return config
 
@@ -337,7 +337,7 @@ async def start_web(web: WebBridge, grpc_web: Any, max_message_bytes: int, genes
         served.append((app, app_sock))
     serve: Any = hypercorn_serve  # its ASGI types are narrower than the plain mappings used here
     tasks = [
-        asyncio.create_task(serve(asgi, _hypercorn(sock), shutdown_trigger=stopping.wait))
+        asyncio.create_task(serve(asgi, hypercorn_config(sock), shutdown_trigger=stopping.wait))
         for asgi, sock in served
     ]
     return WebServing(bridge_port, app_port, tasks, stopping)

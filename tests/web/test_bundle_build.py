@@ -10,28 +10,10 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import subprocess
 from pathlib import Path
-from typing import Any
 
-from tests.web.node_runner import NODE_TIMEOUT_S, ROOT, WEB, node
-
-BUILD = WEB / "build" / "page.mjs"
-
-
-def build(out: Path) -> dict[str, Any]:
-    done = subprocess.run(
-        [node(), str(BUILD), str(out)],
-        cwd=WEB,
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=NODE_TIMEOUT_S,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    manifest: dict[str, Any] = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
-    return manifest
+from tests.web.bundle_kit import build_page
+from tests.web.node_runner import ROOT, WEB
 
 
 def tree(folder: Path) -> dict[str, bytes]:
@@ -40,8 +22,8 @@ def tree(folder: Path) -> dict[str, bytes]:
 
 def test_two_builds_in_fresh_folders_are_byte_identical(tmp_path: Path) -> None:
     first, second = tmp_path / "one", tmp_path / "elsewhere" / "two"
-    build(first)
-    build(second)
+    build_page(first)
+    build_page(second)
     files = tree(first)
     assert sorted(files) == ["app.css", "app.js", "index.html", "manifest.json"]
     assert files == tree(second)
@@ -51,7 +33,7 @@ def test_two_builds_in_fresh_folders_are_byte_identical(tmp_path: Path) -> None:
 
 
 def test_manifest_and_index_pin_the_bundle(tmp_path: Path) -> None:
-    manifest = build(tmp_path)
+    manifest = build_page(tmp_path)
     bundle = (tmp_path / "app.js").read_bytes()
     sha256 = hashlib.sha256(bundle).hexdigest()
     integrity = "sha384-" + base64.b64encode(hashlib.sha384(bundle).digest()).decode()
@@ -68,6 +50,6 @@ def test_manifest_and_index_pin_the_bundle(tmp_path: Path) -> None:
     assert index.count("<script") == 1
 
 
-def test_npm_build_page_uses_the_reproducible_build() -> None:
+def test_npm_build_page_uses_the_reproducible_build_page() -> None:
     scripts = json.loads((WEB / "package.json").read_text(encoding="utf-8"))["scripts"]
     assert scripts["build:page"] == "node build/page.mjs dist"

@@ -1,0 +1,114 @@
+"""The voter page's static origin (`votestore web serve`): a process of its own, apart from the
+gateway, serving a built page folder (docs/web.md, "The bundle on the ledger").
+
+What must hold:
+- Only the files the folder's manifest lists are served, read and checked against it once at
+  start (so a file changed on disk afterwards is not served), plus `config.json` (the bridge's
+  address) and `genesis.json`; everything else is 404 — no directory listing, no path walking.
+- Each answer has its MIME type from a fixed table, `nosniff`, no referrer, and a
+  Content-Security-Policy whose `script-src` is the bundle's own SHA-384: a browser runs no
+  script but those bytes, inline or from anywhere (CSP 3 hash-sources match an external script
+  through its integrity attribute).
+- No access log: nothing here logs a path, and the personal link's secret is in the fragment,
+  which a browser never sends.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Awaitable, Callable, MutableMapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final
+
+from hypercorn.asyncio import serve as hypercorn_serve
+
+from gateway.web_bridge import APP_CONFIG_PATH, APP_GENESIS_PATH, hypercorn_config, listening_socket
+from ops.web.bundle import INDEX_FILE, BuiltPage
+from votestore.serving import until_stopped
+
+log = logging.getLogger("votestore.web.origin")
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+
+MIME: Final = {
+    ".html": b"text/html; charset=utf-8",
+    ".js": b"text/javascript; charset=utf-8",
+    ".css": b"text/css; charset=utf-8",
+    ".json": b"application/json",
+    ".png": b"image/png",
+    ".svg": b"image/svg+xml",
+    ".ico": b"image/x-icon",
+}
+"""The only types served; a listed file of another kind is refused at start."""
+
+
+def content_security_policy(integrity: str, bridge_url: str) -> str:
+    """Scripts: the bundle's bytes only. Connections: this origin (config, genesis) and the bridge."""
+    return (
+        f"default-src 'none'; script-src '{integrity}'; style-src 'self'; img-src 'self' data:; "
+        f"connect-src 'self' {bridge_url}; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Answer:
+    body: bytes
+    content_type: bytes
+
+
+class PageOrigin:
+    """The ASGI application: a fixed map from path to bytes, decided at start."""
+
+    def __init__(self, page: BuiltPage, bridge_url: str, genesis_json: bytes) -> None:
+        answers: dict[str, _Answer] = {}
+        for name, data in page.files.items():
+            suffix = Path(name).suffix
+            if suffix not in MIME:
+                raise ValueError(f"{name}: no MIME type for {suffix!r} files")
+            answers[f"/{name}"] = _Answer(data, MIME[suffix])
+        answers["/"] = answers[f"/{INDEX_FILE}"]
+        answers[APP_CONFIG_PATH] = _Answer(json.dumps({"gateway": bridge_url}).encode(), MIME[".json"])
+        answers[APP_GENESIS_PATH] = _Answer(genesis_json, MIME[".json"])
+        self._answers = answers
+        self._headers = [
+            (b"content-security-policy", content_security_policy(page.integrity, bridge_url).encode()),
+            (b"referrer-policy", b"no-referrer"),
+            (b"x-content-type-options", b"nosniff"),
+            (b"cross-origin-opener-policy", b"same-origin"),
+            (b"cache-control", b"no-cache"),
+        ]
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return  # lifespan: nothing to set up
+        method = scope["method"]
+        answer = self._answers.get(scope["path"])
+        if method not in ("GET", "HEAD"):
+            status, answer = 405, _Answer(b"GET only\n", b"text/plain; charset=utf-8")
+        elif answer is None:
+            status, answer = 404, _Answer(b"not found\n", b"text/plain; charset=utf-8")
+        else:
+            status = 200
+        headers = [
+            *self._headers,
+            (b"content-type", answer.content_type),
+            (b"content-length", str(len(answer.body)).encode()),
+        ]
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": b"" if method == "HEAD" else answer.body})
+
+
+async def serve_page(origin: PageOrigin, listen: str, ready: Callable[[int], None]) -> None:
+    """Serve `origin` on `listen` until the process's SIGTERM or SIGINT; `ready` gets the port."""
+    sock = listening_socket(listen)
+    port: int = sock.getsockname()[1]
+    serve: Any = hypercorn_serve  # its ASGI types are narrower than the plain mappings used here
+    task = asyncio.create_task(serve(origin, hypercorn_config(sock, log), shutdown_trigger=until_stopped))
+    ready(port)
+    await task

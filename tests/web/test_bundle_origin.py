@@ -1,0 +1,132 @@
+"""`votestore web serve`: the voter page's own origin, as a real process on loopback.
+
+It serves only what the built folder's manifest lists (checked at start), each with its MIME
+type, a Content-Security-Policy that runs the bundle's bytes alone, and no directory listing;
+a folder whose files do not match their manifest is refused before anything is served.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from ops.cluster.page import PageProcess
+from ops.web.bundle import sri_sha384
+from tests.node.store_kit import GENESIS
+from tests.web.bundle_kit import build_page
+
+BRIDGE = "http://127.0.0.1:7180"
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("page") / "dist"
+    build_page(folder)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def genesis(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("chain") / "genesis.json"
+    path.write_text(GENESIS.to_json(), encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def origin(built: Path, genesis: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with PageProcess(tmp_path_factory.mktemp("origin"), built, BRIDGE, genesis) as page:
+        yield page.origin
+
+
+def test_serves_the_page_with_types_and_a_policy_naming_the_bundle(origin: str, built: Path) -> None:
+    bundle = (built / "app.js").read_bytes()
+    with httpx.Client(base_url=origin, timeout=10) as client:
+        index, script, style = client.get("/"), client.get("/app.js"), client.get("/app.css")
+    assert index.status_code == script.status_code == style.status_code == 200
+    assert index.content == (built / "index.html").read_bytes()
+    assert index.headers["content-type"] == "text/html; charset=utf-8"
+    assert script.content == bundle
+    assert script.headers["content-type"] == "text/javascript; charset=utf-8"
+    assert style.headers["content-type"] == "text/css; charset=utf-8"
+    policy = index.headers["content-security-policy"]
+    assert f"script-src '{sri_sha384(bundle)}';" in policy
+    assert "default-src 'none'" in policy and f"connect-src 'self' {BRIDGE};" in policy
+    assert index.headers["x-content-type-options"] == "nosniff"
+    assert index.headers["referrer-policy"] == "no-referrer"
+
+
+def test_config_and_genesis(origin: str, genesis: Path) -> None:
+    with httpx.Client(base_url=origin, timeout=10) as client:
+        config, served = client.get("/config.json"), client.get("/genesis.json")
+    assert config.json() == {"gateway": BRIDGE}
+    assert served.content == genesis.read_bytes()
+    assert served.headers["content-type"] == "application/json"
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/manifest.json",
+        "/src/",
+        "/src/app/main.js",
+        "/..%2findex.html",
+        "/%2e%2e/etc/passwd",
+        "/dist/",
+        "/app.js/",
+    ],
+)
+def test_nothing_else_and_no_listing(origin: str, path: str) -> None:
+    with httpx.Client(base_url=origin, timeout=10) as client:
+        answer = client.get(path)
+    assert answer.status_code == 404, path
+    assert answer.content == b"not found\n"
+
+
+def test_get_and_head_only(origin: str) -> None:
+    with httpx.Client(base_url=origin, timeout=10) as client:
+        assert client.post("/", content=b"x").status_code == 405
+        head = client.head("/app.js")
+    assert head.status_code == 200 and head.content == b""
+
+
+def test_a_folder_that_does_not_match_its_manifest_is_refused(
+    built: Path, genesis: Path, tmp_path: Path
+) -> None:
+    changed = tmp_path / "dist"
+    changed.mkdir()
+    for name in ("app.js", "app.css", "index.html", "manifest.json"):
+        (changed / name).write_bytes((built / name).read_bytes())
+    data = bytearray((changed / "app.js").read_bytes())
+    data[100] ^= 1
+    (changed / "app.js").write_bytes(bytes(data))
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "votestore",
+            "web",
+            "serve",
+            "--dir",
+            str(changed),
+            "--listen",
+            "127.0.0.1:0",
+            "--bridge",
+            BRIDGE,
+            "--genesis",
+            str(genesis),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        stdin=subprocess.DEVNULL,
+    )
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines() == [
+        f"error: {changed / 'app.js'} does not match manifest.json (rebuild: npm run build:page)"
+    ]

@@ -163,7 +163,7 @@ async def start(config: GatewayConfig) -> Running:
     web = None
     if config.web is not None:
         try:
-            web = await start_web(config.web, web_server, size, config.genesis)
+            web = await start_web(config.web, web_server, size)
         except ConfigError:
             await server.stop(0)  # started above: stopped here, so the one error line stands alone
             if health_server is not None:
@@ -198,8 +198,6 @@ async def serve(config: GatewayConfig) -> None:
     web = running.web
     if web is not None and config.web is not None:
         sys.stdout.write(f"gateway web bridge listening on {host_of(config.web.listen)}:{web.bridge_port}\n")
-        if web.app_port is not None and config.web.app_listen is not None:
-            sys.stdout.write(f"voter page at http://{host_of(config.web.app_listen)}:{web.app_port}/\n")
     sys.stdout.flush()
     try:
         await until_stopped()

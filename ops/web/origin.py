@@ -25,7 +25,7 @@ from typing import Any, Final
 
 from hypercorn.asyncio import serve as hypercorn_serve
 
-from gateway.web_bridge import APP_CONFIG_PATH, APP_GENESIS_PATH, hypercorn_config, listening_socket
+from gateway.web_bridge import hypercorn_config, listening_socket
 from ops.web.bundle import INDEX_FILE, BuiltPage
 from votestore.serving import until_stopped
 
@@ -46,6 +46,10 @@ MIME: Final = {
     ".ico": b"image/x-icon",
 }
 """The only types served; a listed file of another kind is refused at start."""
+APP_CONFIG_PATH: Final = "/config.json"
+"""Where the page learns the bridge's address: from the origin that serves it, not from the link."""
+APP_GENESIS_PATH: Final = "/genesis.json"
+"""The genesis the page checks receipts against."""
 
 
 def content_security_policy(integrity: str, bridge_url: str) -> str:

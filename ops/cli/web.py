@@ -10,8 +10,10 @@ from typing import Annotated
 
 import typer
 
-from ops.cli.nodecall import edge
-from ops.web.bundle import read_built_page
+from ops.cli.common import JsonOpt, echo_json, fail
+from ops.cli.nodecall import ElectionOpt, NodesOpt, edge, node_client
+from ops.web.bundle import BundleError, read_built_page
+from ops.web.check import Checked, check_file, check_url
 from ops.web.origin import PageOrigin, serve_page
 from votestore.genesis import load_genesis
 from votestore.netaddr import host_of
@@ -50,3 +52,60 @@ def serve(
             sys.stdout.flush()
 
         asyncio.run(serve_page(origin, listen, ready))
+
+
+def _ledger_hash(nodes: list[str], election: str) -> bytes:
+    """The definition's app_bundle_sha256, asked of every node given; they must agree (one node
+    alone could lie about the definition; ask nodes run by different commissions)."""
+    seen: dict[bytes, list[str]] = {}
+    for address in nodes:
+        with node_client([address]) as client:
+            digest = client.election(election).definition.app_bundle_sha256
+        seen.setdefault(digest, []).append(address)
+    if len(seen) > 1:
+        told = "; ".join(f"{', '.join(at)}: {d.hex() or 'none'}" for d, at in seen.items())
+        raise BundleError(f"the nodes disagree on election {election!r}'s app_bundle_sha256 ({told})")
+    digest = next(iter(seen))
+    if not digest:
+        raise BundleError(f"election {election!r} names no app bundle (app_bundle_sha256 is unset)")
+    return digest
+
+
+@app.command("check")
+def check(
+    node: NodesOpt,
+    election: ElectionOpt,
+    url: Annotated[
+        str | None,
+        typer.Option("--url", help="The page's address (its index.html), e.g. https://vote.example.org/."),
+    ] = None,
+    file: Annotated[
+        Path | None, typer.Option("--file", help="A bundle file at hand (app.js) to check instead.")
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Check that a served page (--url) or a bundle file (--file) is the bundle whose SHA-256 the
+    election definition on the ledger names, under the integrity attribute browsers enforce."""
+    if url is None and file is None:
+        fail("give --url (a served page) or --file (a bundle at hand), or both")
+    checked: list[Checked] = []
+    with edge():
+        expected = _ledger_hash(node, election)
+        if url is not None:
+            checked.append(check_url(url, expected))
+        if file is not None:
+            checked.append(check_file(file, expected))
+    if as_json:
+        echo_json(
+            {
+                "ok": True,
+                "election_id": election,
+                "app_bundle_sha256": expected.hex(),
+                "checked": [
+                    {"source": c.source, "sha256": c.sha256, "integrity": c.integrity} for c in checked
+                ],
+            }
+        )
+        return
+    sources = " and ".join(c.source for c in checked)
+    typer.echo(f"ok: {sources} is the bundle election {election!r} names (sha256 {expected.hex()})")

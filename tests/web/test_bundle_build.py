@@ -50,6 +50,6 @@ def test_manifest_and_index_pin_the_bundle(tmp_path: Path) -> None:
     assert index.count("<script") == 1
 
 
-def test_npm_build_page_uses_the_reproducible_build_page() -> None:
+def test_npm_build_page_uses_the_reproducible_build() -> None:
     scripts = json.loads((WEB / "package.json").read_text(encoding="utf-8"))["scripts"]
     assert scripts["build:page"] == "node build/page.mjs dist"

@@ -12,7 +12,6 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import TracebackType
 from typing import Final
 
 import grpc
@@ -138,7 +137,7 @@ def write_provider_config(
     return config, target
 
 
-class GatewayProcess:
+class GatewayProcess(process.Started):
     """`with GatewayProcess(workdir, config, target) as gw:` — started and ready inside, stopped after.
 
     It may be started again after `stop` or `kill` (the chaos harness's gateway crash). `role`
@@ -192,12 +191,3 @@ class GatewayProcess:
         child, self.process = self.process, None
         if child is not None:
             process.kill(child)
-
-    def __enter__(self) -> GatewayProcess:
-        self.start()
-        return self
-
-    def __exit__(
-        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
-    ) -> None:
-        self.stop()

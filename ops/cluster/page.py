@@ -7,7 +7,6 @@ import socket
 import subprocess
 import time
 from pathlib import Path
-from types import TracebackType
 from typing import Final
 
 from ops.cluster import process
@@ -18,7 +17,7 @@ READY_TIMEOUT_S: Final = 30.0
 READY_POLL_S: Final = 0.1
 
 
-class PageProcess:
+class PageProcess(process.Started):
     """`with PageProcess(workdir, folder, bridge_url, genesis) as page:` serving `folder` on
     `page.origin`, stopped after."""
 
@@ -73,12 +72,3 @@ class PageProcess:
         """SIGTERM, SIGKILL if it does not stop in time; its exit code (0 if none ran)."""
         child, self.process = self.process, None
         return 0 if child is None else process.stop(child, group=True)
-
-    def __enter__(self) -> PageProcess:
-        self.start()
-        return self
-
-    def __exit__(
-        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
-    ) -> None:
-        self.stop()

@@ -48,7 +48,7 @@ from ops.demo.practice import (
 )
 from ops.demo.report import render_report
 from ops.roles import KEY_FILE
-from ops.web.bundle import MANIFEST_FILE
+from ops.web.bundle import MANIFEST_FILE, read_built_page
 from proto.votestore.v1 import election_pb2
 from votestore.client.node import NodeClient
 
@@ -115,9 +115,12 @@ class _Demo:
         self.voters = plan.make_voters(options.voters, options.seed)
         self.casting = plan.casting(self.voters)
         self.web: WebPorts | None = None
+        self.page: PageProcess | None = None
 
     def run(self) -> DemoRun:
         roles = Parties(self.workdir, self._announce)
+        if (PAGE_DIR / MANIFEST_FILE).is_file():  # the page the demo serves: named in its definitions
+            roles.app_bundle_sha256 = bytes.fromhex(read_built_page(PAGE_DIR).app_bundle_sha256)
         with self.clock.phase("parties make their keys"):
             self.ui.step(
                 f"administrator, credential authority, identity provider and {plan.TRUSTEES} trustees "
@@ -151,6 +154,7 @@ class _Demo:
                 self.options.seed,
                 ROLL_BATCH_ENTRIES,
                 self.web.app_origin if self.web is not None else None,
+                self.page.process.pid if self.page is not None and self.page.process is not None else None,
             )
         return DemoRun(outcome, report, kept)
 
@@ -202,7 +206,7 @@ class _Demo:
             if self.web is not None:  # the page's own origin, apart from the gateway (docs/web.md)
                 web = self.web
                 page = PageProcess(self.workdir, PAGE_DIR, web.bridge_url, net.genesis_path, web.app)
-                self.stack.enter_context(page)
+                self.page = self.stack.enter_context(page)
         assert provider.process is not None and gateway.process is not None
         self.ui.step(f"identity provider on {target} (pid {provider.process.pid}, in {directory.name}/)")
         self.ui.step(f"gateway on {gateway_target} (pid {gateway.process.pid}; no identity provider key)")

@@ -14,9 +14,9 @@ from ops.cli.common import JsonOpt, echo_json, fail
 from ops.cli.nodecall import ElectionOpt, NodesOpt, edge, node_client
 from ops.web.bundle import BundleError, read_built_page
 from ops.web.check import Checked, check_file, check_url
-from ops.web.origin import PageOrigin, serve_page
+from ops.web.origin import PageOrigin, check_tls_files, serve_page
 from votestore.genesis import load_genesis
-from votestore.netaddr import host_of
+from votestore.netaddr import host_of, is_local_only
 
 app = typer.Typer(
     help="Serve the voter page, and check a served page against the ledger.", no_args_is_help=True
@@ -38,20 +38,37 @@ def serve(
     genesis: Annotated[
         Path, typer.Option("--genesis", help="The chain's genesis file (receipts are checked against it).")
     ],
+    tls_cert: Annotated[
+        Path | None, typer.Option("--tls-cert", help="Serve HTTPS with this certificate chain (PEM).")
+    ] = None,
+    tls_key: Annotated[
+        Path | None, typer.Option("--tls-key", help="The certificate's private key (PEM).")
+    ] = None,
 ) -> None:
     """Serve a built page folder as the page's own origin, apart from the gateway: only the files
     its manifest lists (checked at start), with a Content-Security-Policy that runs the bundle alone."""
+    if (tls_cert is None) != (tls_key is None):
+        fail("give both --tls-cert and --tls-key, or neither")
+    tls = None if tls_cert is None or tls_key is None else (tls_cert, tls_key)
+    if tls is None and not is_local_only(listen):
+        fail(
+            f"--listen {listen} is not loopback: give --tls-cert and --tls-key "
+            "(a page served over plain HTTP can be changed on the wire)"
+        )
+    scheme = "http" if tls is None else "https"
     with edge():
+        if tls is not None:
+            check_tls_files(tls)
         load_genesis(genesis)  # refuse a file that is not a genesis before serving it to voters
         page = read_built_page(folder)
         origin = PageOrigin(page, bridge.rstrip("/"), genesis.read_bytes())
 
         def ready(port: int) -> None:
-            address = f"http://{host_of(listen)}:{port}/"
+            address = f"{scheme}://{host_of(listen)}:{port}/"
             sys.stdout.write(f"voter page on {address} (app_bundle_sha256 {page.app_bundle_sha256})\n")
             sys.stdout.flush()
 
-        asyncio.run(serve_page(origin, listen, ready))
+        asyncio.run(serve_page(origin, listen, ready, tls))
 
 
 def _ledger_hash(nodes: list[str], election: str) -> bytes:

@@ -21,17 +21,27 @@ class PageProcess(process.Started):
     """`with PageProcess(workdir, folder, bridge_url, genesis) as page:` serving `folder` on
     `page.origin`, stopped after."""
 
-    def __init__(self, workdir: Path, folder: Path, bridge_url: str, genesis: Path, port: int = 0) -> None:
+    def __init__(
+        self,
+        workdir: Path,
+        folder: Path,
+        bridge_url: str,
+        genesis: Path,
+        port: int = 0,
+        tls: tuple[Path, Path] | None = None,
+    ) -> None:
         self.workdir = workdir
         self.folder = folder
         self.bridge_url = bridge_url
         self.genesis = genesis
         self.port = port or free_port()
+        self.tls = tls
+        """Certificate chain and key (PEM): serve HTTPS."""
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
     def origin(self) -> str:
-        return f"http://{HOST}:{self.port}"
+        return f"{'http' if self.tls is None else 'https'}://{HOST}:{self.port}"
 
     @property
     def log_path(self) -> Path:
@@ -49,6 +59,7 @@ class PageProcess(process.Started):
             self.bridge_url,
             "--genesis",
             str(self.genesis.resolve()),
+            *([] if self.tls is None else ["--tls-cert", str(self.tls[0]), "--tls-key", str(self.tls[1])]),
         ]
 
     def start(self) -> None:

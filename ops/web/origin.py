@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import ssl
 from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +28,7 @@ from hypercorn.asyncio import serve as hypercorn_serve
 
 from gateway.web_bridge import hypercorn_config, listening_socket
 from ops.web.bundle import INDEX_FILE, BuiltPage
+from votestore.errors import ConfigError
 from votestore.serving import until_stopped
 
 log = logging.getLogger("votestore.web.origin")
@@ -108,11 +110,26 @@ class PageOrigin:
         await send({"type": "http.response.body", "body": b"" if method == "HEAD" else answer.body})
 
 
-async def serve_page(origin: PageOrigin, listen: str, ready: Callable[[int], None]) -> None:
-    """Serve `origin` on `listen` until the process's SIGTERM or SIGINT; `ready` gets the port."""
+def check_tls_files(tls: tuple[Path, Path]) -> None:
+    """ConfigError, one line, unless the certificate chain and key load (before serving starts,
+    so that a bad file is not a traceback from inside the server)."""
+    try:
+        ssl.create_default_context(ssl.Purpose.CLIENT_AUTH).load_cert_chain(str(tls[0]), str(tls[1]))
+    except (ssl.SSLError, OSError) as exc:
+        raise ConfigError(f"TLS certificate {tls[0]} with key {tls[1]} does not load: {exc}") from None
+
+
+async def serve_page(
+    origin: PageOrigin, listen: str, ready: Callable[[int], None], tls: tuple[Path, Path] | None = None
+) -> None:
+    """Serve `origin` on `listen` until the process's SIGTERM or SIGINT, over TLS with `tls`
+    (certificate chain, key: PEM files); `ready` gets the port."""
     sock = listening_socket(listen)
     port: int = sock.getsockname()[1]
+    config = hypercorn_config(sock, log)
+    if tls is not None:
+        config.certfile, config.keyfile = str(tls[0]), str(tls[1])
     serve: Any = hypercorn_serve  # its ASGI types are narrower than the plain mappings used here
-    task = asyncio.create_task(serve(origin, hypercorn_config(sock, log), shutdown_trigger=until_stopped))
+    task = asyncio.create_task(serve(origin, config, shutdown_trigger=until_stopped))
     ready(port)
     await task

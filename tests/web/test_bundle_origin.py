@@ -7,6 +7,9 @@ a folder whose files do not match their manifest is refused before anything is s
 
 from __future__ import annotations
 
+import datetime
+import ipaddress
+import ssl
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -14,13 +17,18 @@ from pathlib import Path
 
 import httpx
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 from ops.cluster.page import PageProcess
 from ops.web.bundle import sri_sha384
 from tests.node.store_kit import GENESIS
 from tests.web.bundle_kit import build_page
 
-BRIDGE = "http://127.0.0.1:7180"
+HOST = "127.0.0.1"
+BRIDGE = f"http://{HOST}:7180"
 
 
 @pytest.fixture(scope="module")
@@ -130,3 +138,78 @@ def test_a_folder_that_does_not_match_its_manifest_is_refused(
     assert done.stderr.strip().splitlines() == [
         f"error: {changed / 'app.js'} does not match manifest.json (rebuild: npm run build:page)"
     ]
+
+
+def _serve_args(built: Path, genesis: Path, listen: str, *extra: str) -> list[str]:
+    return [
+        sys.executable, "-m", "votestore", "web", "serve", "--dir", str(built), "--listen", listen,
+        "--bridge", BRIDGE, "--genesis", str(genesis), *extra,
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize("listen", ["0.0.0.0:0", "192.0.2.7:443"])
+def test_plain_http_only_on_loopback(built: Path, genesis: Path, listen: str) -> None:
+    done = subprocess.run(
+        _serve_args(built, genesis, listen), capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines() == [
+        f"error: --listen {listen} is not loopback: give --tls-cert and --tls-key "
+        "(a page served over plain HTTP can be changed on the wire)"
+    ]
+
+
+def _self_signed(folder: Path) -> tuple[Path, Path]:
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, HOST)])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=1))
+        .not_valid_after(now + datetime.timedelta(hours=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False
+        )
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = folder / "page.crt", folder / "page.key"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+    return cert_path, key_path
+
+
+def test_https_with_a_certificate(built: Path, genesis: Path, tmp_path: Path) -> None:
+    tls = _self_signed(tmp_path)
+    with PageProcess(tmp_path, built, BRIDGE, genesis, tls=tls) as page:
+        assert page.origin.startswith("https://")
+        with httpx.Client(
+            base_url=page.origin, timeout=10, verify=ssl.create_default_context(cafile=tls[0])
+        ) as client:
+            script = client.get("/app.js")
+    assert script.status_code == 200 and script.content == (built / "app.js").read_bytes()
+
+
+def test_a_certificate_that_does_not_load_is_one_line(built: Path, genesis: Path, tmp_path: Path) -> None:
+    cert, key = tmp_path / "bad.crt", tmp_path / "bad.key"
+    cert.write_text("not a certificate")
+    key.write_text("not a key")
+    done = subprocess.run(
+        _serve_args(built, genesis, "127.0.0.1:0", "--tls-cert", str(cert), "--tls-key", str(key)),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 1
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(
+        f"error: TLS certificate {cert} with key {key} does not load"
+    )

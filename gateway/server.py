@@ -64,7 +64,7 @@ class Running:
     health_server: Any = None
     """The plaintext health-only server on `health_port`, if the config asks for one."""
     web: WebServing | None = None
-    """The gRPC-Web bridge for the voter page (and its static app server), if configured."""
+    """The gRPC-Web bridge for the voter page, if configured (the page is served apart)."""
 
 
 def _read(path: Any, what: str) -> bytes:

@@ -226,3 +226,26 @@ def test_neither_url_nor_file(chain: Chain) -> None:
         one_error(web_check(chain))
         == "error: give --url (a served page) or --file (a bundle at hand), or both"
     )
+
+
+def test_election_show_names_the_bundle(chain: Chain) -> None:
+    nodes = ["--node", chain.net.addresses[0]]
+    shown = {}
+    for election in (ELECTION, BARE):
+        done = subprocess.run(
+            [sys.executable, "-m", "votestore", "election", "show", *nodes, "--election", election, "--json"],
+            capture_output=True,
+            text=True,
+            timeout=CLI_TIMEOUT_S,
+            check=True,
+        )
+        shown[election] = json.loads(done.stdout)["app_bundle_sha256"]
+    assert shown == {ELECTION: chain.sha256, BARE: None}
+    text = subprocess.run(
+        [sys.executable, "-m", "votestore", "election", "show", *nodes, "--election", ELECTION],
+        capture_output=True,
+        text=True,
+        timeout=CLI_TIMEOUT_S,
+        check=True,
+    ).stdout
+    assert f"voter page {chain.sha256}" in text

@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 
 from ops.cli.common import JsonOpt, echo_json, fail
-from ops.cli.nodecall import ElectionOpt, NodesOpt, edge, node_client
+from ops.cli.nodecall import ElectionOpt, edge, node_client
 from ops.web.bundle import BundleError, read_built_page
 from ops.web.check import Checked, check_file, check_url
 from ops.web.origin import PageOrigin, check_tls_files, serve_page
@@ -45,8 +45,10 @@ def serve(
         Path | None, typer.Option("--tls-key", help="The certificate's private key (PEM).")
     ] = None,
 ) -> None:
-    """Serve a built page folder as the page's own origin, apart from the gateway: only the files
-    its manifest lists (checked at start), with a Content-Security-Policy that runs the bundle alone."""
+    """Serve a built page folder as the page's own origin, apart from the gateway.
+
+    Only the files its manifest lists (checked at start), with a Content-Security-Policy that
+    runs the bundle alone; HTTPS with --tls-cert/--tls-key, plain HTTP on loopback only."""
     if (tls_cert is None) != (tls_key is None):
         fail("give both --tls-cert and --tls-key, or neither")
     tls = None if tls_cert is None or tls_key is None else (tls_cert, tls_key)
@@ -90,7 +92,15 @@ def _ledger_hash(nodes: list[str], election: str) -> bytes:
 
 @app.command("check")
 def check(
-    node: NodesOpt,
+    node: Annotated[
+        list[str],
+        typer.Option(
+            "--node",
+            envvar="VOTESTORE_NODE",
+            help="HOST:PORT of a validator's public API; repeat: each is asked for the definition and "
+            "all must agree (ask nodes of different commissions).",
+        ),
+    ],
     election: ElectionOpt,
     url: Annotated[
         str | None,
@@ -101,8 +111,10 @@ def check(
     ] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Check that a served page (--url) or a bundle file (--file) is the bundle whose SHA-256 the
-    election definition on the ledger names, under the integrity attribute browsers enforce."""
+    """Check a served page (--url) or a bundle file (--file) against the ledger's bundle hash.
+
+    Passes when the bundle is the one whose SHA-256 the election definition names, under the
+    integrity attribute browsers enforce; every --node is asked, and they must agree."""
     if url is None and file is None:
         fail("give --url (a served page) or --file (a bundle at hand), or both")
     checked: list[Checked] = []

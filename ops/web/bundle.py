@@ -100,6 +100,8 @@ class BuiltPage:
     bundle: str
     app_bundle_sha256: str
     integrity: str
+    page_integrity: dict[str, str]
+    """Each HTML file's one script's SRI string (index.html's is `integrity`)."""
 
 
 def _manifest(folder: Path) -> dict[str, object]:
@@ -140,7 +142,12 @@ def read_built_page(folder: Path) -> BuiltPage:
         raise BundleError(f"{folder / MANIFEST_FILE} lists no {bundle!r} or no {INDEX_FILE}")
     if manifest.get("app_bundle_sha256") != sha256_hex(files[bundle]):
         raise BundleError(f"{folder / MANIFEST_FILE}: app_bundle_sha256 is not the bundle's")
-    script = page_script(files[INDEX_FILE].decode("utf-8", errors="replace"))
-    if script.src != bundle or script.integrity != sri_sha384(files[bundle]):
+    pages: dict[str, str] = {}
+    for name in (n for n in files if n.endswith(".html")):
+        script = page_script(files[name].decode("utf-8", errors="replace"))
+        if script.src not in files or script.integrity != sri_sha384(files[script.src]):
+            raise BundleError(f"{folder / name}'s script is not a listed file with its integrity")
+        pages[name] = script.integrity
+    if pages[INDEX_FILE] != sri_sha384(files[bundle]):
         raise BundleError(f"{folder / INDEX_FILE}'s script is not {bundle} with its integrity")
-    return BuiltPage(files, bundle, sha256_hex(files[bundle]), script.integrity)
+    return BuiltPage(files, bundle, sha256_hex(files[bundle]), pages[INDEX_FILE], pages)

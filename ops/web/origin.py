@@ -6,9 +6,10 @@ What must hold:
   start (so a file changed on disk afterwards is not served), plus `config.json` (the bridge's
   address) and `genesis.json`; everything else is 404 — no directory listing, no path walking.
 - Each answer has its MIME type from a fixed table, `nosniff`, no referrer, and a
-  Content-Security-Policy whose `script-src` is the bundle's own SHA-384: a browser runs no
-  script but those bytes, inline or from anywhere (CSP 3 hash-sources match an external script
-  through its integrity attribute).
+  Content-Security-Policy whose `script-src` is the SHA-384 of the page's one script (for an
+  HTML page: its own; otherwise the voter bundle's): a browser runs no script but those bytes,
+  inline or from anywhere (CSP 3 hash-sources match an external script through its integrity
+  attribute).
 - No access log: nothing here logs a path, and the personal link's secret is in the fragment,
   which a browser never sends.
 """
@@ -66,6 +67,8 @@ def content_security_policy(integrity: str, bridge_url: str) -> str:
 class _Answer:
     body: bytes
     content_type: bytes
+    policy: bytes = b""
+    """This answer's Content-Security-Policy; empty: the voter page's."""
 
 
 class PageOrigin:
@@ -77,13 +80,15 @@ class PageOrigin:
             suffix = Path(name).suffix
             if suffix not in MIME:
                 raise ValueError(f"{name}: no MIME type for {suffix!r} files")
-            answers[f"/{name}"] = _Answer(data, MIME[suffix])
+            own = page.page_integrity.get(name)
+            policy = b"" if own is None else content_security_policy(own, bridge_url).encode()
+            answers[f"/{name}"] = _Answer(data, MIME[suffix], policy)
         answers["/"] = answers[f"/{INDEX_FILE}"]
         answers[APP_CONFIG_PATH] = _Answer(json.dumps({"gateway": bridge_url}).encode(), MIME[".json"])
         answers[APP_GENESIS_PATH] = _Answer(genesis_json, MIME[".json"])
         self._answers = answers
+        self._policy = content_security_policy(page.integrity, bridge_url).encode()
         self._headers = [
-            (b"content-security-policy", content_security_policy(page.integrity, bridge_url).encode()),
             (b"referrer-policy", b"no-referrer"),
             (b"x-content-type-options", b"nosniff"),
             (b"cross-origin-opener-policy", b"same-origin"),
@@ -103,6 +108,7 @@ class PageOrigin:
             status = 200
         headers = [
             *self._headers,
+            (b"content-security-policy", answer.policy or self._policy),
             (b"content-type", answer.content_type),
             (b"content-length", str(len(answer.body)).encode()),
         ]

@@ -7,8 +7,11 @@ a folder whose files do not match their manifest is refused before anything is s
 
 from __future__ import annotations
 
+import asyncio
 import datetime
+import hashlib
 import ipaddress
+import json
 import ssl
 import subprocess
 import sys
@@ -23,7 +26,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from ops.cluster.page import PageProcess
-from ops.web.bundle import sri_sha384
+from ops.web.bundle import read_built_page, sri_sha384
+from ops.web.origin import PageOrigin
 from tests.node.store_kit import GENESIS
 from tests.web.bundle_kit import build_page
 
@@ -213,3 +217,37 @@ def test_a_certificate_that_does_not_load_is_one_line(built: Path, genesis: Path
     assert len(lines) == 1 and lines[0].startswith(
         f"error: TLS certificate {cert} with key {key} does not load"
     )
+
+
+def test_a_second_page_gets_a_policy_naming_its_own_script(built: Path, tmp_path: Path) -> None:
+    """Another page beside the voter page (a public one, web/build/page.mjs's PAGES): its HTML
+    answer's CSP names its own script's hash, the voter page's names the bundle's."""
+    folder = tmp_path / "dist"
+    folder.mkdir()
+    for name in ("app.js", "app.css", "index.html"):
+        (folder / name).write_bytes((built / name).read_bytes())
+    other = b"console.log('public');\n"
+    (folder / "public.js").write_bytes(other)
+    (folder / "public.html").write_text(
+        f'<!doctype html><script type="module" src="public.js" integrity="{sri_sha384(other)}" '
+        'crossorigin="anonymous"></script>',
+        encoding="utf-8",
+    )
+    manifest = json.loads((built / "manifest.json").read_text(encoding="utf-8"))
+    manifest["files"] += [
+        {"file": n, "sha256": hashlib.sha256(d).hexdigest(), "integrity": sri_sha384(d), "bytes": len(d)}
+        for n, d in (("public.js", other), ("public.html", (folder / "public.html").read_bytes()))
+    ]
+    (folder / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    origin = PageOrigin(read_built_page(folder), BRIDGE, b"{}")
+
+    async def go() -> list[httpx.Response]:
+        transport = httpx.ASGITransport(app=origin)
+        async with httpx.AsyncClient(transport=transport, base_url="http://page") as client:
+            return [await client.get(p) for p in ("/public.html", "/", "/public.js")]
+
+    public, index, script = asyncio.run(go())
+    assert f"script-src '{sri_sha384(other)}';" in public.headers["content-security-policy"]
+    bundle = sri_sha384((built / "app.js").read_bytes())
+    assert f"script-src '{bundle}';" in index.headers["content-security-policy"]
+    assert script.content == other and script.headers["content-type"] == "text/javascript; charset=utf-8"

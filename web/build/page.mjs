@@ -18,18 +18,22 @@ import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 
 const WEB = resolve(dirname(fileURLToPath(import.meta.url)), "..");
-const ENTRY = "src/app/main.js";
-const STYLE = "src/app/app.css";
-const TEMPLATE = "index.html";
+/** The voter page's bundle: the one whose SHA-256 the election definition names. */
 const BUNDLE = "app.js";
-const SCRIPT_TAG = '<script type="module" src="app.js"></script>';
+/**
+ * Each page: its entry, the bundle it becomes, its HTML template (holding exactly one
+ * `<script type="module" src="BUNDLE"></script>`) and its stylesheet, as [source, output].
+ * Another page (a public one) is one more row; its bundle is pinned by its own SRI and CSP.
+ */
+const PAGES = Object.freeze([
+  { entry: "src/app/main.js", bundle: BUNDLE, html: ["index.html", "index.html"], css: ["src/app/app.css", "app.css"] },
+]);
 export const MANIFEST = "manifest.json";
 export const MANIFEST_FORMAT = "votestore-web-bundle/v1";
 
 /** The esbuild options: every one that shapes the bytes, fixed. */
 export const OPTIONS = Object.freeze({
   absWorkingDir: WEB,
-  entryPoints: [ENTRY],
   bundle: true,
   format: "esm",
   target: "es2022",
@@ -42,7 +46,6 @@ export const OPTIONS = Object.freeze({
   metafile: false,
   write: false,
   logLevel: "error",
-  outfile: BUNDLE,
   define: { "process.env.NODE_ENV": '"production"' },
 });
 
@@ -54,16 +57,38 @@ function digests(bytes) {
   };
 }
 
-/** @param {string} integrity */
-function indexHtml(integrity) {
-  const template = readFileSync(join(WEB, TEMPLATE), "utf8");
-  if (template.split(SCRIPT_TAG).length !== 2) {
-    throw new Error(`${TEMPLATE} must hold exactly one ${SCRIPT_TAG}`);
+/**
+ * @param {string} template the HTML template's path in web/
+ * @param {string} bundle
+ * @param {string} integrity
+ */
+function pageHtml(template, bundle, integrity) {
+  const text = readFileSync(join(WEB, template), "utf8");
+  const tag = `<script type="module" src="${bundle}"></script>`;
+  if (text.split(tag).length !== 2) {
+    throw new Error(`${template} must hold exactly one ${tag}`);
   }
-  return template.replace(
-    SCRIPT_TAG,
-    `<script type="module" src="app.js" integrity="${integrity}" crossorigin="anonymous"></script>`,
+  return text.replace(
+    tag,
+    `<script type="module" src="${bundle}" integrity="${integrity}" crossorigin="anonymous"></script>`,
   );
+}
+
+/**
+ * One bundle: esbuild with OPTIONS, checked to name no folder of this machine.
+ * @param {string} entry
+ * @param {string} bundle
+ */
+async function bundleOf(entry, bundle) {
+  const result = await build({ ...OPTIONS, entryPoints: [entry], outfile: bundle });
+  if (result.outputFiles.length !== 1) {
+    throw new Error(`esbuild wrote ${result.outputFiles.length} files for ${entry}, expected one bundle`);
+  }
+  const bytes = result.outputFiles[0].contents;
+  if (Buffer.from(bytes).toString("utf8").includes(WEB)) {
+    throw new Error(`${bundle} names the build folder ${WEB}: not reproducible elsewhere`);
+  }
+  return bytes;
 }
 
 /**
@@ -71,21 +96,14 @@ function indexHtml(integrity) {
  * @param {string} out
  */
 export async function buildPage(out) {
-  const result = await build({ ...OPTIONS, entryPoints: [...OPTIONS.entryPoints] });
-  if (result.outputFiles.length !== 1) {
-    throw new Error(`esbuild wrote ${result.outputFiles.length} files, expected one bundle`);
+  /** @type {Map<string, Uint8Array>} */
+  const files = new Map();
+  for (const page of PAGES) {
+    const bundle = await bundleOf(page.entry, page.bundle);
+    files.set(page.bundle, bundle);
+    files.set(page.css[1], readFileSync(join(WEB, page.css[0])));
+    files.set(page.html[1], Buffer.from(pageHtml(page.html[0], page.bundle, digests(bundle).integrity), "utf8"));
   }
-  const bundle = result.outputFiles[0].contents;
-  const text = Buffer.from(bundle).toString("utf8");
-  if (text.includes(WEB)) {
-    throw new Error(`the bundle names the build folder ${WEB}: not reproducible elsewhere`);
-  }
-  const bundleDigests = digests(bundle);
-  const files = new Map([
-    [BUNDLE, bundle],
-    ["app.css", readFileSync(join(WEB, STYLE))],
-    ["index.html", Buffer.from(indexHtml(bundleDigests.integrity), "utf8")],
-  ]);
   rmSync(out, { recursive: true, force: true });
   mkdirSync(out, { recursive: true });
   const listed = [];
@@ -94,7 +112,8 @@ export async function buildPage(out) {
     writeFileSync(join(out, name), bytes);
     listed.push({ file: name, ...digests(bytes), bytes: bytes.length });
   }
-  const manifest = { format: MANIFEST_FORMAT, bundle: BUNDLE, app_bundle_sha256: bundleDigests.sha256, files: listed };
+  const bundleSha256 = digests(/** @type {Uint8Array} */ (files.get(BUNDLE))).sha256;
+  const manifest = { format: MANIFEST_FORMAT, bundle: BUNDLE, app_bundle_sha256: bundleSha256, files: listed };
   writeFileSync(join(out, MANIFEST), `${JSON.stringify(manifest, null, 2)}\n`);
   return manifest;
 }

@@ -22,7 +22,7 @@ $(WEB_STAMP): web/package-lock.json web/package.json scripts/setup_web.sh
 setup: $(STAMP) $(WEB_STAMP)
 
 # The voter page, bundled by esbuild into web/dist (docs/web.md); the demo serves it.
-web/dist/index.html: $(WEB_STAMP) web/index.html $(wildcard web/src/app/*) $(wildcard web/src/crypto/*.js)
+web/dist/index.html: $(WEB_STAMP) web/build/page.mjs web/index.html $(wildcard web/src/app/*) $(wildcard web/src/crypto/*.js)
 	cd web && npm run --silent build:page
 
 demo: $(STAMP) web/dist/index.html

@@ -22,6 +22,7 @@ from proto.votestore.v1 import election_pb2
 from votestore.crypto import group
 from votestore.encoding import PUBLIC_KEY_BYTES
 from votestore.errors import DecodeError
+from votestore.hashing import HASH_BYTES
 from votestore.ids import id_problem
 
 
@@ -98,6 +99,15 @@ def check_definition(policy: ChainPolicy, definition: election_pb2.ElectionCreat
         _bad(f"window end {end} is not after block time {now_ms}")
     _check_keygen_schedule(policy, definition, now_ms)
     _check_roles(policy, definition)
+    _check_app_bundle(definition)
+
+
+def _check_app_bundle(definition: election_pb2.ElectionCreate) -> None:
+    """The voter page's bundle hash is a SHA-256 or absent: a hash of another length could match
+    no bundle, and an election whose voters use a page could then never be checked (docs/web.md)."""
+    size = len(definition.app_bundle_sha256)
+    if size not in (0, HASH_BYTES):
+        _bad(f"app bundle hash must be {HASH_BYTES} bytes (SHA-256) or absent, got {size}")
 
 
 def _check_roles(policy: ChainPolicy, definition: election_pb2.ElectionCreate) -> None:

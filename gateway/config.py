@@ -57,12 +57,8 @@ class WebBridge:
 
     listen: HostPort
     app_origin: NonEmptyStr
-    """The one origin (scheme://host[:port]) whose pages may call the bridge (CORS)."""
-    app_dir: RelativePath | None = None
-    """Optional: serve this folder (the built page, web/dist) as static files on `app_listen` —
-    a second origin beside the bridge, for the demo and tests; production serves the page from a
-    static origin of its own."""
-    app_listen: HostPort | None = None
+    """The one origin (scheme://host[:port]) whose pages may call the bridge (CORS). The page
+    itself comes from that origin, served apart from the gateway (`votestore web serve`)."""
 
 
 @table
@@ -110,9 +106,6 @@ def parse_config(document: dict[str, Any], base: Path, where: str) -> GatewayCon
     config.check_key_settings(where, {"listen": config.listen})
     if (config.identity_store is None) != (config.identity_provider_key is None):
         raise ConfigError(f"{where}: set both 'identity_store' and 'identity_provider_key', or neither")
-    web = config.web
-    if web is not None and (web.app_dir is None) != (web.app_listen is None):
-        raise ConfigError(f"{where}: [web] needs both 'app_dir' and 'app_listen', or neither")
     if config.identity_provider is not None and config.identity_store is not None:
         raise ConfigError(
             f"{where}: 'identity_provider' (served apart) or 'identity_store' with "

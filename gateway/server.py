@@ -64,7 +64,7 @@ class Running:
     health_server: Any = None
     """The plaintext health-only server on `health_port`, if the config asks for one."""
     web: WebServing | None = None
-    """The gRPC-Web bridge for the voter page (and its static app server), if configured."""
+    """The gRPC-Web bridge for the voter page, if configured (the page is served apart)."""
 
 
 def _read(path: Any, what: str) -> bytes:
@@ -157,7 +157,7 @@ async def start(config: GatewayConfig) -> Running:
     web = None
     if config.web is not None:
         try:
-            web = await start_web(config.web, web_server, size, config.genesis)
+            web = await start_web(config.web, web_server, size)
         except ConfigError:
             await server.stop(0)  # started above: stopped here, so the one error line stands alone
             if health_server is not None:
@@ -192,8 +192,6 @@ async def serve(config: GatewayConfig) -> None:
     web = running.web
     if web is not None and config.web is not None:
         sys.stdout.write(f"gateway web bridge listening on {host_of(config.web.listen)}:{web.bridge_port}\n")
-        if web.app_port is not None and config.web.app_listen is not None:
-            sys.stdout.write(f"voter page at http://{host_of(config.web.app_listen)}:{web.app_port}/\n")
     sys.stdout.flush()
     try:
         await until_stopped()

@@ -22,7 +22,6 @@ import logging
 import socket
 from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Final
 from urllib.parse import quote
 
@@ -31,15 +30,9 @@ from hypercorn.asyncio import serve as hypercorn_serve
 from hypercorn.config import Config as HypercornConfig
 from sonora.asgi import ServicerContext, grpcASGI
 from sonora.protocol import pack_trailers
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
-from starlette.routing import Mount, Route
-from starlette.staticfiles import StaticFiles
 
 from gateway.config import WebBridge
 from votestore.errors import ConfigError
-from votestore.netaddr import host_of
 
 log = logging.getLogger("votestore.gateway.web")
 
@@ -56,9 +49,6 @@ PREFLIGHT_MAX_AGE_S: Final = 600
 ALLOWED_HEADERS: Final = b"content-type, x-grpc-web, x-user-agent, grpc-timeout"
 EXPOSED_HEADERS: Final = b"grpc-status, grpc-message"
 SHUTDOWN_GRACE_S: Final = 2.0
-APP_CONFIG_PATH: Final = "/config.json"
-"""Where the page learns the bridge's address: from the origin that serves it, not from the link."""
-APP_GENESIS_PATH: Final = "/genesis.json"
 
 
 class _Context(ServicerContext):  # type: ignore[misc]
@@ -222,52 +212,6 @@ async def _grpc_status(
     await send({"type": "http.response.body", "body": b"", "more_body": False})
 
 
-def app_server(app_dir: Path, bridge_url: str, genesis: Path) -> App:
-    """The page's static origin for the demo and tests: the built files, `config.json` naming
-    the bridge, and `genesis.json`, which the page checks receipts against. The page's
-    Content-Security-Policy lets it run only its own scripts and talk only to its own origin and
-    the bridge; no referrer leaves it."""
-    if not (app_dir / "index.html").is_file():
-        raise ConfigError(f"[web] app_dir {app_dir} has no index.html (build it: make web)")
-
-    genesis_text = genesis.read_text(encoding="utf-8")
-
-    async def config(_: Request) -> Response:
-        return JSONResponse({"gateway": bridge_url})
-
-    async def genesis_file(_: Request) -> Response:
-        return Response(genesis_text, media_type="application/json")
-
-    app = Starlette(
-        routes=[
-            Route(APP_CONFIG_PATH, config),
-            Route(APP_GENESIS_PATH, genesis_file),
-            Mount("/", StaticFiles(directory=app_dir, html=True)),
-        ]
-    )
-    policy = (
-        f"default-src 'self'; script-src 'self'; style-src 'self'; connect-src 'self' {bridge_url}; "
-        "img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
-    ).encode()
-
-    async def secured(scope: Scope, receive: Receive, send: Send) -> None:
-        async def with_policy(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = [
-                    *message.get("headers", []),
-                    (b"content-security-policy", policy),
-                    (b"referrer-policy", b"no-referrer"),
-                    (b"x-content-type-options", b"nosniff"),
-                    (b"cache-control", b"no-store"),
-                ]
-                message = {**message, "headers": headers}
-            await send(message)
-
-        await app(scope, receive, with_policy)
-
-    return secured
-
-
 def listening_socket(listen: str) -> socket.socket:
     host, _, port = listen.rpartition(":")
     host = host.strip("[]")
@@ -288,56 +232,40 @@ def listening_socket(listen: str) -> socket.socket:
 
 @dataclass(slots=True)
 class WebServing:
-    """The bridge (and the optional static app server), running in this event loop."""
+    """The bridge, running in this event loop."""
 
     bridge_port: int
-    app_port: int | None
-    tasks: list[asyncio.Task[None]]
+    task: asyncio.Task[None]
     stopping: asyncio.Event
 
     async def stop(self) -> None:
-        """Hypercorn stops serving and closes the listening sockets it was handed."""
+        """Hypercorn stops serving and closes the listening socket it was handed."""
         self.stopping.set()
-        for task in self.tasks:
-            try:
-                await asyncio.wait_for(task, SHUTDOWN_GRACE_S)
-            except TimeoutError:
-                task.cancel()
+        try:
+            await asyncio.wait_for(self.task, SHUTDOWN_GRACE_S)
+        except TimeoutError:
+            self.task.cancel()
 
 
-def _hypercorn(sock: socket.socket) -> HypercornConfig:
+def hypercorn_config(sock: socket.socket, errors: logging.Logger = log) -> HypercornConfig:
     """Hypercorn's config serving on `sock`, whose descriptor it takes over: detached here, so
     that only Hypercorn closes it (a second close at shutdown hit EBADF, or another descriptor
-    that had taken the number since)."""
+    that had taken the number since). No access log; errors to `errors`."""
     config = HypercornConfig()
     config.bind = [f"fd://{sock.detach()}"]
     config.accesslog = None
-    config.errorlog = log
+    config.errorlog = errors
     config.graceful_timeout = SHUTDOWN_GRACE_S
     return config
 
 
-async def start_web(web: WebBridge, grpc_web: Any, max_message_bytes: int, genesis: Path) -> WebServing:
-    """Bind the bridge (and the app server, if configured), then serve them until `stop`. Both
-    ports are bound before either serves, so a refused second port leaves nothing running."""
+async def start_web(web: WebBridge, grpc_web: Any, max_message_bytes: int) -> WebServing:
+    """Bind the bridge, then serve it until `stop`. The voter page is served apart, by
+    `votestore web serve` (ops/web/origin.py), never by the gateway."""
     stopping = asyncio.Event()
-    bridge_sock = listening_socket(web.listen)
-    bridge_port: int = bridge_sock.getsockname()[1]
+    sock = listening_socket(web.listen)
+    bridge_port: int = sock.getsockname()[1]
     bridge = Bridge(grpc_web, web.app_origin, max_message_bytes)
-    served: list[tuple[App, socket.socket]] = [(bridge, bridge_sock)]
-    app_port: int | None = None
-    if web.app_dir is not None and web.app_listen is not None:
-        try:
-            app = app_server(web.app_dir, f"http://{host_of(web.listen)}:{bridge_port}", genesis)
-            app_sock = listening_socket(web.app_listen)
-        except ConfigError:
-            bridge_sock.close()
-            raise
-        app_port = app_sock.getsockname()[1]
-        served.append((app, app_sock))
     serve: Any = hypercorn_serve  # its ASGI types are narrower than the plain mappings used here
-    tasks = [
-        asyncio.create_task(serve(asgi, _hypercorn(sock), shutdown_trigger=stopping.wait))
-        for asgi, sock in served
-    ]
-    return WebServing(bridge_port, app_port, tasks, stopping)
+    task = asyncio.create_task(serve(bridge, hypercorn_config(sock), shutdown_trigger=stopping.wait))
+    return WebServing(bridge_port, task, stopping)

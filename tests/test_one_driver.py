@@ -39,6 +39,7 @@ TESTS_THAT_START_THEIR_OWN: Final = {
     "tests/test_cli.py": "`node run --bogus`, a usage error: no node starts",
     "tests/node/builds.py": "test-only validator builds (liar, hostile, twin), not votestore's node",
     "tests/node/test_amnesia.py": "a twin with a validator's key and a fresh store: the amnesia guard's case",
+    "tests/web/test_bundle_check.py": "a plain http.server serving a tampered page `web serve` would refuse",
 }
 """Tests that start a process that is not a cluster member on purpose; each says why."""
 

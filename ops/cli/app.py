@@ -27,6 +27,7 @@ GROUPS: Final = {
     "roll": "ops.cli.roll",
     "trustee": "ops.cli.trustee",
     "notices": "ops.cli.notices",
+    "web": "ops.cli.web",
 }
 """Command groups: the module whose `app` each is."""
 COMMANDS: Final = {

@@ -31,6 +31,7 @@ from votestore.errors import ConfigError
 from votestore.keys import parse_public_key
 
 MAX_DEFINITION_BYTES: Final = 256 * 1024
+SHA256_BYTES: Final = 32
 _RELATIVE: Final = re.compile(r"^\+(\d{1,9})([smhd])$")
 _DURATION: Final = re.compile(r"^(\d{1,9})([smhd])$")
 _UNIT_MS: Final = {"s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000}
@@ -152,6 +153,20 @@ class DefinitionFile:
     threshold: NonNegativeInt
     roles: RolesFile
     groups: list[StrictStr] = field(default_factory=list)
+    app_bundle_sha256: StrictStr | None = None
+    """The voter page's bundle hash (hex SHA-256, as `web/dist/manifest.json` gives it); absent
+    for an election cast only through the CLI or the SDK (docs/web.md)."""
+
+
+def parse_sha256_hex(text: str, where: str) -> bytes:
+    """A SHA-256 written as 64 hex digits."""
+    try:
+        digest = bytes.fromhex(text.strip())
+    except ValueError:
+        raise ConfigError(f"{where}: not hex") from None
+    if len(digest) != SHA256_BYTES:
+        raise ConfigError(f"{where}: must be {SHA256_BYTES} bytes (64 hex digits), got {len(digest)}")
+    return digest
 
 
 def _contest(contest: ContestFile) -> election_pb2.Contest:
@@ -199,6 +214,9 @@ def definition_from_toml(document: Table, now_ms: int) -> election_pb2.ElectionC
             definition.roles.credential_authority, "roles.credential_authority"
         ),
         identity_provider=parse_public_key(definition.roles.identity_provider, "roles.identity_provider"),
+        app_bundle_sha256=b""
+        if definition.app_bundle_sha256 is None
+        else parse_sha256_hex(definition.app_bundle_sha256, "app_bundle_sha256"),
     )
 
 

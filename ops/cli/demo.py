@@ -44,6 +44,8 @@ def _kept(ui: DemoConsole, kept: KeptCluster) -> None:
             [
                 f"vote in the browser: open the personal link in {kept.practice_links[0]} "
                 f"(identity check {kept.practice_identity_checks[0]}); page {kept.page}/",
+                "check that the page serves the bundle the election definition names:",
+                f"  votestore web check {nodes} --election practice --url {kept.page}/",
             ]
             if kept.practice_links
             else []

@@ -125,6 +125,7 @@ def summary(state: election_pb2.ElectionState) -> Summary:
             {"group": t.group, "roll_size": t.roll_size, "ballots": t.ballots} for t in state.turnout
         ],
         "tally_height": state.tally_height,
+        "app_bundle_sha256": record.app_bundle_sha256.hex() or None,
     }
     if state.phase == election_pb2.COUNTED:
         result = state.result
@@ -157,6 +158,7 @@ def render(state: election_pb2.ElectionState) -> str:
         f"qualified dealers {list(state.qualified_dealers) or 'none yet'}",
         f"roll       {state.roll_size} voters in {state.roll_batches} batches",
         f"ballots    {state.ballots} ({_percent(state.ballots, state.roll_size)} turnout)",
+        f"voter page {record.app_bundle_sha256.hex() or 'none named (CLI and SDK casting only)'}",
     ]
     for turnout in state.turnout:
         name = turnout.group or "(all)"

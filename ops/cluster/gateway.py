@@ -12,7 +12,6 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import TracebackType
 from typing import Final
 
 import grpc
@@ -32,10 +31,10 @@ DEMO_LIMITS: Final = {"client_requests_per_s": CLIENT_REQUESTS_PER_S, "client_bu
 
 @dataclass(frozen=True, slots=True)
 class WebPorts:
-    """The voter page on loopback: the gRPC-Web bridge and the page's own static origin, each on
-    a port of its own (two origins, as in production), serving the built page in `app_dir`."""
+    """The voter page on loopback: the gateway's gRPC-Web bridge and the page's own static origin
+    (a `votestore web serve` process, ops/cluster/page.py), each on a port of its own — two
+    origins and two processes, as in production."""
 
-    app_dir: Path
     bridge: int = field(default_factory=free_port)
     app: int = field(default_factory=free_port)
 
@@ -52,8 +51,6 @@ class WebPorts:
             "[web]",
             f'listen = "{HOST}:{self.bridge}"',
             f'app_origin = "{self.app_origin}"',
-            f'app_dir = "{self.app_dir.resolve()}"',
-            f'app_listen = "{HOST}:{self.app}"',
         ]
 
 
@@ -78,7 +75,7 @@ def write_config(
     `validator_cas`: reach the validators over TLS with this bundle; without it, plaintext (which
     the gateway allows only on loopback). `identity_store` with `identity_provider_key`: serve the
     identity provider's step (docs/roles.md) with its key and the store the credential authority
-    handed it. `web`: also serve the gRPC-Web bridge and the built voter page (docs/web.md).
+    handed it. `web`: also serve the gRPC-Web bridge for the voter page (docs/web.md).
     `identity_provider`: instead, the address of the identity provider's own process
     (`write_provider_config`), which assisted casting asks."""
     target = f"{HOST}:{free_port()}"
@@ -140,7 +137,7 @@ def write_provider_config(
     return config, target
 
 
-class GatewayProcess:
+class GatewayProcess(process.Started):
     """`with GatewayProcess(workdir, config, target) as gw:` — started and ready inside, stopped after.
 
     It may be started again after `stop` or `kill` (the chaos harness's gateway crash). `role`
@@ -194,12 +191,3 @@ class GatewayProcess:
         child, self.process = self.process, None
         if child is not None:
             process.kill(child)
-
-    def __enter__(self) -> GatewayProcess:
-        self.start()
-        return self
-
-    def __exit__(
-        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
-    ) -> None:
-        self.stop()

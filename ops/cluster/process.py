@@ -15,7 +15,8 @@ import subprocess
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Final, Literal
+from types import TracebackType
+from typing import Final, Literal, Self
 
 from votestore.errors import VotestoreError
 
@@ -27,6 +28,25 @@ Role = Literal["node", "gateway", "identity-provider"]
 
 class ClusterError(VotestoreError):
     """A process did not start, stop or reach a height in time; the message says which."""
+
+
+class Started:
+    """`with X(...) as x:` for a process holder: started (and ready) inside, always stopped after."""
+
+    def start(self) -> None:
+        raise NotImplementedError
+
+    def stop(self) -> int:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        self.start()
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        self.stop()
 
 
 def role_command(role: Role, config: Path) -> list[str]:

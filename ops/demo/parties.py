@@ -91,6 +91,9 @@ class Parties:
     nodes: Sequence[str] = ()
     """The validators' addresses, once the commission has started them (after `make_keys`: the
     genesis names the administrator's key)."""
+    app_bundle_sha256: bytes = b""
+    """The served voter page's bundle hash, which the administrator's definitions name (empty
+    when the page is not built: the election is then for the CLI and the SDK only)."""
     records: list[StepRecord] = field(default_factory=list)
     passphrases: dict[int, str] = field(default_factory=dict, repr=False)
     """Each trustee's passphrase, handed only to that trustee's processes, in their environment:
@@ -215,7 +218,8 @@ def definition_toml(record: election_pb2.ElectionCreate) -> str:
     administrator writes (docs/admin.md); `election create` reads it back to the same record."""
     parts = [
         f"id = {json.dumps(record.election_id)}\ntitle = {json.dumps(record.title, ensure_ascii=False)}\n"
-        f"groups = {_strings(record.groups)}\nthreshold = {record.threshold}",
+        f"groups = {_strings(record.groups)}\nthreshold = {record.threshold}"
+        + (f'\napp_bundle_sha256 = "{record.app_bundle_sha256.hex()}"' if record.app_bundle_sha256 else ""),
         f'[window]\nstart = "{_iso(record.window_start_ms)}"\nend = "{_iso(record.window_end_ms)}"',
         f'[keygen]\ndeal_deadline = "{_iso(record.deal_deadline_ms)}"\n'
         f'complaint_window = "{record.complaint_window_ms // 1000}s"',
@@ -269,6 +273,7 @@ def set_up(
     admin_key = str(admin / KEY_FILE)
     record = plan.definition(keys.trustees, int(time.time() * 1000), election_id)
     record.credential_authority, record.identity_provider = keys.authority, keys.provider
+    record.app_bundle_sha256 = parties.app_bundle_sha256
     definition = admin / f"{election_id}.toml"
     definition.write_text(definition_toml(record), encoding="utf-8")
     parties.run(

@@ -44,9 +44,11 @@ def leave_practice_election(
     seed: int,
     batch: int,
     page: str | None = None,
+    page_pid: int | None = None,
 ) -> KeptCluster:
     """Set up the practice election and copy its voters' personal credentials (the credential
-    authority's outbox) into the workdir, where the printed commands name them."""
+    authority's outbox) into the workdir, where the printed commands name them. `page` and
+    `page_pid`: the voter page's origin and its `votestore web serve` process, which also stays."""
     drawn = plan.make_voters(PRACTICE_VOTERS, seed + PRACTICE_SEED_OFFSET)
     voters = parties.set_up(roles, keys, PRACTICE_ELECTION_ID, drawn, batch)
     outbox = parties.outbox_of(roles, PRACTICE_ELECTION_ID) / "voters"
@@ -70,7 +72,12 @@ def leave_practice_election(
         tuple(net.addresses),
         gateway.target,
         provider.target,
-        (*(p.pid for p in net.processes.values()), provider.process.pid, gateway.process.pid),
+        (
+            *(p.pid for p in net.processes.values()),
+            provider.process.pid,
+            gateway.process.pid,
+            *([] if page_pid is None else [page_pid]),
+        ),
         tuple(credentials),
         tuple(v.identity_check for v in voters),
         tuple(links),

@@ -24,6 +24,7 @@ from typing import Final
 
 from ops.cluster import LocalNet, election
 from ops.cluster.gateway import GatewayProcess, WebPorts, write_config, write_provider_config
+from ops.cluster.page import PageProcess
 from ops.demo import parties, plan
 from ops.demo.casting import CastingResult, Milestone, cast_all
 from ops.demo.console import DemoConsole
@@ -47,6 +48,7 @@ from ops.demo.practice import (
 )
 from ops.demo.report import render_report
 from ops.roles import KEY_FILE
+from ops.web.bundle import MANIFEST_FILE, read_built_page
 from proto.votestore.v1 import election_pb2
 from votestore.client.node import NodeClient
 
@@ -56,7 +58,8 @@ RESTART_AT_FRACTION: Final = 0.7
 CATCH_UP_TIMEOUT_S: Final = 120.0
 REPORT_NAME: Final = "report.html"
 PAGE_DIR: Final = Path(__file__).resolve().parents[2] / "web" / "dist"
-"""The built voter page (`npm run build:page` in web/, which `make demo` runs)."""
+"""The built voter page (`npm run build:page` in web/, which `make demo` runs), served by a
+`votestore web serve` process of its own."""
 OUTCOME_NAME: Final = "outcome.json"
 
 
@@ -112,9 +115,12 @@ class _Demo:
         self.voters = plan.make_voters(options.voters, options.seed)
         self.casting = plan.casting(self.voters)
         self.web: WebPorts | None = None
+        self.page: PageProcess | None = None
 
     def run(self) -> DemoRun:
         roles = Parties(self.workdir, self._announce)
+        if (PAGE_DIR / MANIFEST_FILE).is_file():  # the page the demo serves: named in its definitions
+            roles.app_bundle_sha256 = bytes.fromhex(read_built_page(PAGE_DIR).app_bundle_sha256)
         with self.clock.phase("parties make their keys"):
             self.ui.step(
                 f"administrator, credential authority, identity provider and {plan.TRUSTEES} trustees "
@@ -148,6 +154,7 @@ class _Demo:
                 self.options.seed,
                 ROLL_BATCH_ENTRIES,
                 self.web.app_origin if self.web is not None else None,
+                self.page.process.pid if self.page is not None and self.page.process is not None else None,
             )
         return DemoRun(outcome, report, kept)
 
@@ -188,7 +195,7 @@ class _Demo:
             directory, net.genesis_path, directory / KEY_FILE, directory / parties.STORE_FILE
         )
         provider = GatewayProcess(directory, config, target, role="identity-provider")
-        self.web = WebPorts(PAGE_DIR) if (PAGE_DIR / "index.html").is_file() else None
+        self.web = WebPorts() if (PAGE_DIR / MANIFEST_FILE).is_file() else None
         gateway_config, gateway_target = write_config(
             self.workdir, net.genesis_path, identity_provider=target, web=self.web
         )
@@ -196,11 +203,18 @@ class _Demo:
         with self.clock.phase("start identity provider and gateway"):
             self.stack.enter_context(provider)
             self.stack.enter_context(gateway)
+            if self.web is not None:  # the page's own origin, apart from the gateway (docs/web.md)
+                web = self.web
+                page = PageProcess(self.workdir, PAGE_DIR, web.bridge_url, net.genesis_path, web.app)
+                self.page = self.stack.enter_context(page)
         assert provider.process is not None and gateway.process is not None
         self.ui.step(f"identity provider on {target} (pid {provider.process.pid}, in {directory.name}/)")
         self.ui.step(f"gateway on {gateway_target} (pid {gateway.process.pid}; no identity provider key)")
         if self.web is not None:
-            self.ui.note(f"voter page on {self.web.app_origin}/ (gRPC-Web bridge {self.web.bridge_url})")
+            self.ui.note(
+                f"voter page on {self.web.app_origin}/ (its own origin, `votestore web serve`; "
+                f"gRPC-Web bridge {self.web.bridge_url})"
+            )
         else:
             self.ui.note(f"voter page not served: {PAGE_DIR} is not built (`make demo` builds it)")
         return provider, gateway

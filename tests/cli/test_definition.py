@@ -76,6 +76,13 @@ def test_mapping() -> None:
     assert record.trustees[0].sign_key == bytes.fromhex(KEY)
     assert record.credential_authority == bytes.fromhex(AUTHORITY)
     assert record.identity_provider == bytes.fromhex(PROVIDER)
+    assert record.app_bundle_sha256 == b""
+
+
+def test_app_bundle_hash() -> None:
+    document = _document()
+    document["app_bundle_sha256"] = "ab" * 32
+    assert definition_from_toml(document, NOW_MS).app_bundle_sha256 == bytes.fromhex("ab" * 32)
 
 
 @pytest.mark.parametrize(
@@ -100,6 +107,9 @@ def test_mapping() -> None:
         ({"roles": None}, "missing key 'roles'"),
         ({"roles": {"credential_authority": AUTHORITY}}, "missing key 'roles.identity_provider'"),
         ({"roles": {"credential_authority": "22", "identity_provider": PROVIDER}}, "must be 32 bytes"),
+        ({"app_bundle_sha256": "ab" * 31}, "app_bundle_sha256: must be 32 bytes"),
+        ({"app_bundle_sha256": "zz" * 32}, "app_bundle_sha256: not hex"),
+        ({"app_bundle_sha256": 3}, "app_bundle_sha256 must be a string"),
     ],
 )
 def test_malformed(change: dict[str, object], reason: str) -> None:

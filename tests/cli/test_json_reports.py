@@ -49,6 +49,7 @@ REPORTS: Final = {
     "notices summary": "tests/notices/test_cli_notices.py",
     "roll import": "tests/cli/test_admin_flow.py",
     "cast": "tests/gateway/test_cli.py",
+    "web check": "tests/web/test_bundle_check.py",
 }
 """Report commands, and where their --json output is parsed."""
 
@@ -56,6 +57,7 @@ NO_REPORT: Final = {
     "node run": "a server: logs, no report",
     "gateway run": "a server: logs, no report",
     "identity-provider run": "a server: logs, no report",
+    "web serve": "a server: prints its address, no report",
     "verifier run": "a follower: logs and metrics; `verify --json` is the report",
     "demo": "a show for a person, with progress",
     "node init": "writes a key and a config; prints the public key (keys show --json reads it)",

@@ -81,8 +81,10 @@ def demo_addresses(workdir: Path) -> list[str]:
     if config.exists():
         document = tomllib.loads(config.read_text())
         addresses.append(str(document["listen"]))
-        web = document.get("web", {})  # the voter page's bridge and page origin, when served
-        addresses.extend(str(web[key]) for key in ("listen", "app_listen") if key in web)
+        web = document.get("web", {})  # the voter page's bridge and its page origin, when served
+        if web:
+            addresses.append(str(web["listen"]))
+            addresses.append(str(web["app_origin"]).removeprefix("http://"))
     return addresses
 
 

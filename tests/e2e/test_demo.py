@@ -5,6 +5,7 @@ Ctrl-C (or SIGTERM) part-way leaves no process and no port behind and says so in
 from __future__ import annotations
 
 import json
+import shlex
 import signal
 import subprocess
 import sys
@@ -26,6 +27,7 @@ from tests.e2e.demo_process import (
     signal_all,
     wait_gone,
 )
+from tests.web.browser.page_cluster import build_page
 
 pytestmark = pytest.mark.cluster
 
@@ -210,6 +212,9 @@ def _votestore(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_keep_leaves_a_cluster_to_cast_into_and_verify_by_hand(tmp_path: Path) -> None:
+    """Also the voter page: built, served by its own process (whose pid is among those to kill),
+    and named by the practice election's definition, so the printed `web check` passes."""
+    build_page()
     workdir = tmp_path / "demo"
     demo = DemoProcess(workdir, ["--voters", str(KEPT_VOTERS), "--keep"])
     pids: list[int] = []
@@ -234,6 +239,9 @@ def test_keep_leaves_a_cluster_to_cast_into_and_verify_by_hand(tmp_path: Path) -
         assert check.returncode == 0, check.stderr
         verify = _votestore("verify", "--genesis", genesis, "--insecure-plaintext")
         assert verify.returncode == 0, verify.stdout[-2000:]
+        printed = _field(out, "votestore web check")
+        page = _votestore("web", "check", *shlex.split(printed))
+        assert page.returncode == 0 and page.stdout.startswith("ok: served bundle"), page.stderr
         signal_all(pids, signal.SIGTERM)
         assert wait_gone(pids, STOP_TIMEOUT_S) == set()
     finally:

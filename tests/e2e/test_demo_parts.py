@@ -238,6 +238,8 @@ def test_the_administrators_definition_file_reads_back_to_the_plans_election() -
     record.credential_authority, record.identity_provider = bytes(range(32)), bytes(range(1, 33))
     text = definition_toml(record)
     assert definition_from_toml(tomllib.loads(text), 0) == record
+    record.app_bundle_sha256 = bytes(range(2, 34))  # the demo's served page, when built
+    assert definition_from_toml(tomllib.loads(definition_toml(record)), 0) == record
     printed = f'[[trustees]]\nname = "trustee-1"\nsign_key = "{trustees[0].sign_key.hex()}"\n'
     printed += f'enc_key = "{trustees[0].enc_key.hex()}"'
     assert trustee_from_table(tomllib.loads(printed)["trustees"][0], 1) == trustees[0]

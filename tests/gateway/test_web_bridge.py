@@ -6,10 +6,8 @@ address for the rate limit, and the page's static origin."""
 from __future__ import annotations
 
 import asyncio
-import json
 import socket
 import struct
-from pathlib import Path
 from typing import Any, Final
 
 import grpc
@@ -17,8 +15,9 @@ import httpx
 import pytest
 
 from gateway.config import WebBridge
-from gateway.web_bridge import Bridge, app_server, grpc_web_server, listening_socket, start_web
+from gateway.web_bridge import Bridge, grpc_web_server, listening_socket, start_web
 from proto.votestore.v1 import gateway_pb2, gateway_pb2_grpc
+from votestore.config_file import parse
 from votestore.errors import ConfigError
 from votestore.grpc_service import add_service
 
@@ -130,25 +129,11 @@ def test_other_methods_are_refused(method: str) -> None:
     assert call(Servicer(), b"", method=method).status_code == 405
 
 
-def test_page_origin_serves_the_page_config_and_genesis_with_a_strict_policy(tmp_path: Path) -> None:
-    (tmp_path / "index.html").write_text("<!doctype html><title>page</title>")
-    genesis = tmp_path / "genesis.json"
-    genesis.write_text('{"chain_id": "c"}')
-    app = app_server(tmp_path, "http://127.0.0.1:7180", genesis)
-
-    async def go() -> list[httpx.Response]:
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://page") as client:
-            return [await client.get(p) for p in ("/", "/config.json", "/genesis.json", "/nothing")]
-
-    page, config, served_genesis, missing = asyncio.run(go())
-    assert page.status_code == 200 and "<title>page</title>" in page.text
-    policy = page.headers["content-security-policy"]
-    assert "script-src 'self'" in policy and "connect-src 'self' http://127.0.0.1:7180" in policy
-    assert page.headers["referrer-policy"] == "no-referrer"
-    assert json.loads(config.text) == {"gateway": "http://127.0.0.1:7180"}
-    assert json.loads(served_genesis.text) == {"chain_id": "c"}
-    assert missing.status_code == 404
+def test_the_gateway_serves_no_page() -> None:
+    """The page comes from an origin of its own (`votestore web serve`, tests/web/
+    test_bundle_origin.py): a gateway config that still asks it to serve one is refused."""
+    with pytest.raises(ConfigError, match="unknown keys"):
+        parse(WebBridge, {"listen": "127.0.0.1:0", "app_origin": ORIGIN, "app_dir": "web/dist"}, "web")
 
 
 def test_a_live_listener_keeps_its_port_but_a_dead_ones_is_taken_at_once() -> None:
@@ -170,29 +155,23 @@ def test_a_live_listener_keeps_its_port_but_a_dead_ones_is_taken_at_once() -> No
     again.close()
 
 
-def test_served_for_real_then_stopped_cleanly_with_its_ports_closed(tmp_path: Path) -> None:
-    """Hypercorn on real loopback sockets, in this event loop: the page origin answers, the bridge
-    answers a browser's preflight, and `stop` returns without error (it once closed the sockets
-    Hypercorn had already closed: EBADF at every gateway stop) and leaves both ports closed."""
-    (tmp_path / "index.html").write_text("<!doctype html><title>page</title>")
-    genesis = tmp_path / "genesis.json"
-    genesis.write_text("{}")
-    web = WebBridge(listen="127.0.0.1:0", app_origin=ORIGIN, app_dir=tmp_path, app_listen="127.0.0.1:0")
+def test_served_for_real_then_stopped_cleanly_with_its_port_closed() -> None:
+    """Hypercorn on a real loopback socket, in this event loop: the bridge answers a browser's
+    preflight, and `stop` returns without error (it once closed the socket Hypercorn had already
+    closed: EBADF at every gateway stop) and leaves the port closed."""
+    web = WebBridge(listen="127.0.0.1:0", app_origin=ORIGIN)
 
-    async def go() -> tuple[int, int, int, int]:
-        serving = await start_web(web, grpc_web_server(), CAP, genesis)
-        assert serving.app_port is not None
+    async def go() -> tuple[int, int]:
+        serving = await start_web(web, grpc_web_server(), CAP)
         async with httpx.AsyncClient() as client:
-            config = await client.get(f"http://127.0.0.1:{serving.app_port}/config.json")
             preflight = await client.options(
                 f"http://127.0.0.1:{serving.bridge_port}{PATH}",
                 headers={"origin": ORIGIN, "access-control-request-method": "POST"},
             )
         await serving.stop()
-        return config.status_code, preflight.status_code, serving.bridge_port, serving.app_port
+        return preflight.status_code, serving.bridge_port
 
-    config, preflight, *ports = asyncio.run(go())
-    assert (config, preflight) == (200, 204)
-    for port in ports:
-        with pytest.raises(OSError):
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+    preflight, port = asyncio.run(go())
+    assert preflight == 204
+    with pytest.raises(OSError):
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()

@@ -86,6 +86,9 @@ BAD_DEFINITIONS: list[tuple[str, Mutation]] = [
     ("no complaint window", lambda d: d.ClearField("complaint_window_ms")),
     ("complaint window below the floor", _set("complaint_window_ms", MIN_COMPLAINT_WINDOW_MS - 1)),
     ("key generation ends after the window", _set("deal_deadline_ms", WINDOW_END_MS - 1)),
+    ("app bundle hash of 31 bytes", _set("app_bundle_sha256", b"\x01" * 31)),
+    ("app bundle hash of 33 bytes", _set("app_bundle_sha256", b"\x01" * 33)),
+    ("app bundle hash of 64 bytes (hex text, not the digest)", _set("app_bundle_sha256", b"ab" * 32)),
 ]
 
 
@@ -106,6 +109,15 @@ def test_good_definition_recorded_in_key_generation() -> None:
     assert record.definition == definition()
     assert [t.group for t in record.turnout] == ["north", "south"]
     assert chain.app.list_elections() == ["e1"]
+
+
+@pytest.mark.parametrize("digest", [b"", b"\x5a" * 32], ids=["absent", "sha256"])
+def test_app_bundle_hash_absent_or_32_bytes(digest: bytes) -> None:
+    chain = Chain()
+    good = definition()
+    good.app_bundle_sha256 = digest
+    assert chain.one(create(good)) == "OK"
+    assert chain.state("e1").definition.app_bundle_sha256 == digest
 
 
 def test_no_groups_means_one_unnamed_group() -> None:

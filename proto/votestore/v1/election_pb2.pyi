@@ -373,6 +373,7 @@ class ElectionCreate(_message.Message):
     COMPLAINT_WINDOW_MS_FIELD_NUMBER: _builtins.int
     CREDENTIAL_AUTHORITY_FIELD_NUMBER: _builtins.int
     IDENTITY_PROVIDER_FIELD_NUMBER: _builtins.int
+    APP_BUNDLE_SHA256_FIELD_NUMBER: _builtins.int
     election_id: _builtins.str
     title: _builtins.str
     window_start_ms: _builtins.int
@@ -393,6 +394,12 @@ class ElectionCreate(_message.Message):
     trustee's sign key.
     """
     identity_provider: _builtins.bytes
+    app_bundle_sha256: _builtins.bytes
+    """SHA-256 of the voter page's bundle (web/dist/app.js, built reproducibly by web/build/page.mjs):
+    the one code the election's voters should run in a browser, which anyone can rebuild and check
+    against what a page origin serves (`votestore web check`, docs/web.md). Exactly 32 bytes, or
+    empty for an election cast only through the CLI or the SDK.
+    """
     @_builtins.property
     def contests(self) -> _containers.RepeatedCompositeFieldContainer[Global___Contest]: ...
     @_builtins.property
@@ -416,10 +423,11 @@ class ElectionCreate(_message.Message):
         complaint_window_ms: _builtins.int = ...,
         credential_authority: _builtins.bytes = ...,
         identity_provider: _builtins.bytes = ...,
+        app_bundle_sha256: _builtins.bytes = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["complaint_window_ms", b"complaint_window_ms", "contests", b"contests", "credential_authority", b"credential_authority", "deal_deadline_ms", b"deal_deadline_ms", "election_id", b"election_id", "groups", b"groups", "identity_provider", b"identity_provider", "threshold", b"threshold", "title", b"title", "trustees", b"trustees", "window_end_ms", b"window_end_ms", "window_start_ms", b"window_start_ms"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["app_bundle_sha256", b"app_bundle_sha256", "complaint_window_ms", b"complaint_window_ms", "contests", b"contests", "credential_authority", b"credential_authority", "deal_deadline_ms", b"deal_deadline_ms", "election_id", b"election_id", "groups", b"groups", "identity_provider", b"identity_provider", "threshold", b"threshold", "title", b"title", "trustees", b"trustees", "window_end_ms", b"window_end_ms", "window_start_ms", b"window_start_ms"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -1,6 +1,7 @@
 """A demo-style election for the voter page's browser tests: a 4-node LocalNet, the two roles, three
 trustees, an open election with a roll and an identity store, a gateway serving gRPC-Web and the
-built page — each voter's personal link ready to open in Chromium.
+built page served by a `votestore web serve` process of its own — each voter's personal link ready
+to open in Chromium.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from gateway.identity import MINIMUM_COST, write_identity_store
 from ops.cluster import GatewayProcess, LocalNet
 from ops.cluster.election import set_up
 from ops.cluster.gateway import WebPorts, write_config
+from ops.cluster.page import PageProcess
 from ops.cluster.trustees import Trustee, new_trustees
 from ops.roles import ElectionRoles
 from proto.votestore.v1 import election_pb2
@@ -95,10 +97,11 @@ def page_cluster(workdir: Path) -> Iterator[PageCluster]:
         [(credential_public_key(credential(n), ELECTION), identity(n)) for n in range(VOTERS)],
         cost=MINIMUM_COST,
     )
-    web = WebPorts(DIST)
+    web = WebPorts()
     config, target = write_config(
         workdir, net.genesis_path, store, ElectionRoles.provider_key_file(workdir), web=web
     )
+    page = PageProcess(workdir, DIST, web.bridge_url, net.genesis_path, web.app)
     cluster = PageCluster(net, GatewayProcess(workdir, config, target), web, trustees)
     try:
         net.start_all()
@@ -110,11 +113,15 @@ def page_cluster(workdir: Path) -> Iterator[PageCluster]:
                 node, net.genesis.chain_id, net.admin_key, roles.authority, trustees, definition, rows, VOTERS
             )
         cluster.gateway.start()
+        page.start()
         yield cluster
     finally:
+        page_code = page.stop()
         code = cluster.gateway.stop()
         net.close()
     # After the tests, on purpose outside `finally`: a clean stop (SIGTERM) leaves no traceback in
     # the gateway's log (a double close of the bridge's socket once did).
     log = cluster.gateway.log_path.read_text(errors="replace")
     assert code == 0 and "Traceback" not in log, log[-3000:]
+    page_log = page.log_path.read_text(errors="replace")
+    assert page_code == 0 and "Traceback" not in page_log, page_log[-3000:]

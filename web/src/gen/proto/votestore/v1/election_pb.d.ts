@@ -311,6 +311,16 @@ export declare type ElectionCreate = Message<"votestore.v1.ElectionCreate"> & {
    * @generated from field: bytes identity_provider = 12;
    */
   identityProvider: Uint8Array;
+
+  /**
+   * SHA-256 of the voter page's bundle (web/dist/app.js, built reproducibly by web/build/page.mjs):
+   * the one code the election's voters should run in a browser, which anyone can rebuild and check
+   * against what a page origin serves (`votestore web check`, docs/web.md). Exactly 32 bytes, or
+   * empty for an election cast only through the CLI or the SDK.
+   *
+   * @generated from field: bytes app_bundle_sha256 = 13;
+   */
+  appBundleSha256: Uint8Array;
 };
 
 /**

@@ -100,14 +100,27 @@ export const STRINGS = {
 };
 
 /**
+ * One string of a table like STRINGS (the public pages keep their own, web/src/public/strings.js),
+ * its `{name}`s filled in; English when the language is not in the table.
+ * @param {Record<string, Record<string, string>>} tables
+ * @param {string} lang
+ * @param {string} key
+ * @param {Record<string, string | number>} [values]
+ * @returns {string}
+ */
+export function translate(tables, lang, key, values = {}) {
+  const table = tables[lang] ?? tables.en;
+  const text = table[key];
+  if (text === undefined) throw new Error(`no string ${key} for ${lang}`);
+  return text.replace(/\{(\w+)\}/g, (_, name) => String(values[name] ?? `{${name}}`));
+}
+
+/**
  * @param {string} lang
  * @param {string} key
  * @param {Record<string, string | number>} [values]
  * @returns {string}
  */
 export function t(lang, key, values = {}) {
-  const table = STRINGS[lang] ?? STRINGS.en;
-  const text = table[key];
-  if (text === undefined) throw new Error(`no string ${key} for ${lang}`);
-  return text.replace(/\{(\w+)\}/g, (_, name) => String(values[name] ?? `{${name}}`));
+  return translate(STRINGS, lang, key, values);
 }

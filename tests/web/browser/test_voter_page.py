@@ -17,19 +17,17 @@ from typing import Any, Final
 
 import pytest
 from google.protobuf import json_format
-from playwright.sync_api import Browser, Page, Route, sync_playwright
-from playwright.sync_api import TimeoutError as PlaywrightTimeout
+from playwright.sync_api import Browser, Page, Route
 from typer.testing import CliRunner
 
 from ops.cli.app import build
 from ops.cluster.election import close, tally
 from proto.votestore.v1 import election_pb2, ledger_pb2
+from tests.web.browser.kit import ARTIFACTS, STEP_TIMEOUT_MS, at_step, shot
 from tests.web.browser.page_cluster import (
-    CHROMIUM,
     COUNCIL,
     ELECTION,
     MAYOR,
-    ROOT,
     THRESHOLD,
     PageCluster,
     identity,
@@ -42,8 +40,6 @@ cli_app = build()  # every group (ops.cli.app.build)
 
 pytestmark = pytest.mark.cluster
 
-ARTIFACTS: Final = ROOT / ".artifacts" / "web"
-STEP_TIMEOUT_MS: Final = 30_000
 QUICK_STEP_MS: Final = 10_000
 PHONE: Final = {"width": 360, "height": 740}
 CASTS: Final[dict[int, tuple[str, list[str]]]] = {}
@@ -55,19 +51,6 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PageCluster]:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     with page_cluster(tmp_path_factory.mktemp("web-page")) as running:
         yield running
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    assert CHROMIUM.exists(), "Debian's chromium is not installed: make test-tools installs it"
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, timeout=STEP_TIMEOUT_MS
-        )
-        try:
-            yield chromium
-        finally:
-            chromium.close()
 
 
 @pytest.fixture
@@ -83,19 +66,6 @@ def page(browser: Browser) -> Iterator[Page]:
     finally:
         context.close()
         console.close()
-
-
-def shot(page: Page, name: str) -> None:
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
-
-
-def at_step(page: Page, step: str) -> None:
-    try:
-        page.wait_for_selector(f"main[data-step='{step}']")
-    except PlaywrightTimeout:
-        main = page.locator("main")
-        shown = f"step {main.get_attribute('data-step')!r}: {main.inner_text()!r}"
-        raise AssertionError(f"page never reached step {step!r}; it shows {shown}") from None
 
 
 def pass_identity(page: Page, n: int, answer: str | None = None) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Final
 
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page, ViewportSize, sync_playwright
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from tests.web.browser.page_cluster import CHROMIUM, ROOT
@@ -25,6 +25,24 @@ def launch() -> Iterator[Browser]:
             yield chromium
         finally:
             chromium.close()
+
+
+def open_tab(
+    browser: Browser, viewport: ViewportSize, console_log: str, *, downloads: bool = False
+) -> Iterator[Page]:
+    """A fresh English context and tab, its console and page errors appended to
+    .artifacts/web/`console_log`; closed after the test."""
+    context = browser.new_context(viewport=viewport, accept_downloads=downloads, locale="en-US")
+    context.set_default_timeout(STEP_TIMEOUT_MS)
+    tab = context.new_page()
+    console = (ARTIFACTS / console_log).open("a", encoding="utf-8")
+    tab.on("console", lambda message: console.write(f"{message.type}: {message.text}\n"))
+    tab.on("pageerror", lambda error: console.write(f"pageerror: {error}\n"))
+    try:
+        yield tab
+    finally:
+        context.close()
+        console.close()
 
 
 def shot(page: Page, name: str) -> None:

@@ -18,11 +18,11 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Final
 
 import pytest
-from playwright.sync_api import Browser, Page
+from playwright.sync_api import Browser, Page, ViewportSize
 
 from ops.cluster.election import close, tally
 from proto.votestore.v1 import election_pb2, gateway_pb2
-from tests.web.browser.kit import ARTIFACTS, STEP_TIMEOUT_MS, at_step, shot
+from tests.web.browser.kit import ARTIFACTS, at_step, open_tab, shot
 from tests.web.browser.page_cluster import (
     COUNCIL,
     ELECTION,
@@ -43,7 +43,7 @@ pytestmark = pytest.mark.cluster
 RECEIPT_WAIT_S: Final = 30.0
 REFRESH_SEEN_MS: Final = 20_000
 """The turnout page refreshes every 5 s: a new ballot must show within this, without a reload."""
-DESKTOP: Final = {"width": 1000, "height": 900}
+DESKTOP: Final[ViewportSize] = {"width": 1000, "height": 900}
 CAST: Final[dict[int, tuple[int, list[int]]]] = {
     0: (0, [0, 1]),
     1: (2, [1]),
@@ -82,17 +82,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PageCluster]:
 
 @pytest.fixture
 def page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(viewport=DESKTOP, locale="en-US")
-    context.set_default_timeout(STEP_TIMEOUT_MS)
-    tab = context.new_page()
-    console = (ARTIFACTS / "console-public.log").open("a", encoding="utf-8")
-    tab.on("console", lambda message: console.write(f"{message.type}: {message.text}\n"))
-    tab.on("pageerror", lambda error: console.write(f"pageerror: {error}\n"))
-    try:
-        yield tab
-    finally:
-        context.close()
-        console.close()
+    yield from open_tab(browser, DESKTOP, "console-public.log")
 
 
 def check_code(page: Page, text: str, label: str = "Tracking code", button: str = "Check") -> tuple[str, str]:

@@ -17,13 +17,13 @@ from typing import Any, Final
 
 import pytest
 from google.protobuf import json_format
-from playwright.sync_api import Browser, Page, Route
+from playwright.sync_api import Browser, Page, Route, ViewportSize
 from typer.testing import CliRunner
 
 from ops.cli.app import build
 from ops.cluster.election import close, tally
 from proto.votestore.v1 import election_pb2, ledger_pb2
-from tests.web.browser.kit import ARTIFACTS, STEP_TIMEOUT_MS, at_step, shot
+from tests.web.browser.kit import ARTIFACTS, at_step, open_tab, shot
 from tests.web.browser.page_cluster import (
     COUNCIL,
     ELECTION,
@@ -41,7 +41,7 @@ cli_app = build()  # every group (ops.cli.app.build)
 pytestmark = pytest.mark.cluster
 
 QUICK_STEP_MS: Final = 10_000
-PHONE: Final = {"width": 360, "height": 740}
+PHONE: Final[ViewportSize] = {"width": 360, "height": 740}
 CASTS: Final[dict[int, tuple[str, list[str]]]] = {}
 """Voter number -> (mayor, council) of each ballot the tests cast; the count must be exactly these."""
 
@@ -55,17 +55,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PageCluster]:
 
 @pytest.fixture
 def page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(viewport=PHONE, accept_downloads=True, locale="en-US")
-    context.set_default_timeout(STEP_TIMEOUT_MS)
-    tab = context.new_page()
-    console = (ARTIFACTS / "console.log").open("a", encoding="utf-8")
-    tab.on("console", lambda message: console.write(f"{message.type}: {message.text}\n"))
-    tab.on("pageerror", lambda error: console.write(f"pageerror: {error}\n"))
-    try:
-        yield tab
-    finally:
-        context.close()
-        console.close()
+    yield from open_tab(browser, PHONE, "console.log", downloads=True)
 
 
 def pass_identity(page: Page, n: int, answer: str | None = None) -> None:

@@ -201,6 +201,10 @@ class _Demo:
         self.ui.step(f"gateway on {gateway_target} (pid {gateway.process.pid}; no identity provider key)")
         if self.web is not None:
             self.ui.note(f"voter page on {self.web.app_origin}/ (gRPC-Web bridge {self.web.bridge_url})")
+            self.ui.note(
+                f"public pages (tracking code, turnout, result) on "
+                f"{self.web.app_origin}/public.html?e={plan.ELECTION_ID}"
+            )
         else:
             self.ui.note(f"voter page not served: {PAGE_DIR} is not built (`make demo` builds it)")
         return provider, gateway

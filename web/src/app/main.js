@@ -10,6 +10,7 @@ import { bytesToHex } from "@noble/hashes/utils.js";
 import { Phase } from "../gen/proto/votestore/v1/election_pb.js";
 import { ReceiptStatus } from "../gen/proto/votestore/v1/gateway_pb.js";
 import { ReceiptSchema } from "../gen/proto/votestore/v1/ledger_pb.js";
+import { exhaustedBy } from "./attest_status.js";
 import { el, message } from "./dom.js";
 import { connect, WAIT_RECEIPT_MS } from "./gateway.js";
 import { LinkError, parseLink } from "./link.js";
@@ -259,7 +260,10 @@ async function castStep(prepared) {
     attestation = answer.attestation;
   } catch (err) {
     if (err instanceof ConnectError && err.code === Code.Unauthenticated) return identityStep("identityWrong", () => castStep(prepared));
-    if (err instanceof ConnectError && err.code === Code.ResourceExhausted) return fatal("identityLocked");
+    if (err instanceof ConnectError && err.code === Code.ResourceExhausted) {
+      if (exhaustedBy(err.rawMessage) === "failures") return fatal("identityLocked");
+      return reviewStep(prepared, tr("tooManyRequests")); // the same ballot, cast again in a moment
+    }
     return reviewStep(prepared, tr("gatewayDown"));
   }
   const signed = signPrepared(prepared, attestation); // made once: every retry sends these bytes

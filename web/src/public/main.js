@@ -235,6 +235,7 @@ async function resultPage() {
     info = await clients().gateway.getElection({ electionId });
     answer = await clients().gateway.getResult({ electionId });
   } catch (err) {
+    if (state.view !== "result") return; // the visitor moved on; this answer is not shown
     body = () => [message(trouble(err))];
     return state.render();
   }

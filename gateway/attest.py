@@ -30,6 +30,10 @@ from votestore.encoding import PUBLIC_KEY_BYTES
 from votestore.hashing import HASH_BYTES
 
 MAX_IDENTITY_CHECK_CHARS: Final = 256
+FAILED_CHECKS_REFUSAL: Final = "too many failed identity checks for this voter; try later"
+"""RESOURCE_EXHAUSTED's message when a voter key has spent its failed checks. The voter page tells
+it from a request-rate refusal by its opening words (web/src/app/attest_status.js; pinned by
+tests/web/test_attest_status.py): the voter is then told to stop, not to retry."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,10 +55,7 @@ class IdentityProvider:
         if len(identity_check) > MAX_IDENTITY_CHECK_CHARS:
             raise Refusal(grpc.StatusCode.INVALID_ARGUMENT, "identity check too long")
         if not self.failures.allows(voter):
-            raise Refusal(
-                grpc.StatusCode.RESOURCE_EXHAUSTED,
-                "too many failed identity checks for this voter; try later",
-            )
+            raise Refusal(grpc.StatusCode.RESOURCE_EXHAUSTED, FAILED_CHECKS_REFUSAL)
         self.store.reload_if_changed()
         stored = self.store.hash_for(voter)
         matches = stored is not None and await asyncio.to_thread(verify_second_factor, stored, identity_check)

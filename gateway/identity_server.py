@@ -85,6 +85,12 @@ def load_provider_config(path: Path) -> ProviderConfig:
     return config
 
 
+CLIENT_RATE_REFUSAL: Final = "client over its request rate; retry later"
+"""RESOURCE_EXHAUSTED's message for a client over its request rate: a retry later succeeds, unlike
+after gateway.attest.FAILED_CHECKS_REFUSAL (the voter page keeps the ballot and offers to cast it
+again)."""
+
+
 class IdentityProviderService(identity_pb2_grpc.IdentityProviderServicer):
     """Attest, behind a per-client request limit; a Refusal becomes the call's status."""
 
@@ -98,7 +104,7 @@ class IdentityProviderService(identity_pb2_grpc.IdentityProviderServicer):
         client = peer.rsplit(":", 1)[0] if peer.count(":") >= 2 else peer
         try:
             if not self.clients.take(client):
-                raise Refusal(grpc.StatusCode.RESOURCE_EXHAUSTED, "client over its request rate; retry later")
+                raise Refusal(grpc.StatusCode.RESOURCE_EXHAUSTED, CLIENT_RATE_REFUSAL)
             return await answer_attest(self.provider, self.chain_id, request)
         except Refusal as refusal:
             log.info("event=attest_refused status=%s", refusal.status.name)

@@ -2,7 +2,10 @@
 # Installs the system tools tests/deploy needs: promtool and prometheus (Debian package
 # `prometheus`) and kubectl with its built-in kustomize (the machine image's kubectl; where there
 # is none, Debian's `kubernetes-client`), and Debian's Chromium for the voter page's browser tests
-# (tests/web/browser: Playwright drives /usr/bin/chromium; no browser is ever downloaded). Quick and silent when everything is installed already.
+# (tests/web/browser: Playwright drives /usr/bin/chromium; no browser is ever downloaded) with
+# Debian's Noto CJK fonts beside it, so the Korean pages render as glyphs in the screenshots, not
+# boxes (web/src/app/app.css names "Noto Sans CJK KR"). Quick and silent when everything is
+# installed already.
 # Fails, naming the package and what to do, when a tool is missing and cannot be installed: the
 # deploy tests then fail rather than skip, so a green run has checked the manifests and alerts.
 set -euo pipefail
@@ -38,6 +41,9 @@ if ! command -v kubectl >/dev/null 2>&1; then
 fi
 if [[ ! -x /usr/bin/chromium ]]; then
     apt_install chromium
+fi
+if ! dpkg-query -W -f='${Status}' fonts-noto-cjk 2>/dev/null | grep -q 'install ok installed'; then
+    apt_install fonts-noto-cjk
 fi
 kubectl kustomize --help >/dev/null 2>&1 ||
     fail "'kubectl' on PATH has no 'kustomize' subcommand: install a kubectl of 1.14 or later"

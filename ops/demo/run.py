@@ -215,6 +215,10 @@ class _Demo:
                 f"voter page on {self.web.app_origin}/ (its own origin, `votestore web serve`; "
                 f"gRPC-Web bridge {self.web.bridge_url})"
             )
+            self.ui.note(
+                f"public pages (tracking code, turnout, result) on "
+                f"{self.web.app_origin}/public.html?e={plan.ELECTION_ID}"
+            )
         else:
             self.ui.note(f"voter page not served: {PAGE_DIR} is not built (`make demo` builds it)")
         return provider, gateway

@@ -25,7 +25,15 @@ def test_two_builds_in_fresh_folders_are_byte_identical(tmp_path: Path) -> None:
     build_page(first)
     build_page(second)
     files = tree(first)
-    assert sorted(files) == ["app.css", "app.js", "index.html", "manifest.json"]
+    assert sorted(files) == [
+        "app.css",
+        "app.js",
+        "index.html",
+        "manifest.json",
+        "public.css",
+        "public.html",
+        "public.js",
+    ]
     assert files == tree(second)
     for name, data in files.items():
         for path in (str(ROOT), str(WEB), str(tmp_path)):

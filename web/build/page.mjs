@@ -27,6 +27,12 @@ const BUNDLE = "app.js";
  */
 const PAGES = Object.freeze([
   { entry: "src/app/main.js", bundle: BUNDLE, html: ["index.html", "index.html"], css: ["src/app/app.css", "app.css"] },
+  {
+    entry: "src/public/main.js",
+    bundle: "public.js",
+    html: ["src/public/public.html", "public.html"],
+    css: ["src/public/public.css", "public.css"],
+  },
 ]);
 export const MANIFEST = "manifest.json";
 export const MANIFEST_FORMAT = "votestore-web-bundle/v1";

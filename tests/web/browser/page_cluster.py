@@ -36,6 +36,8 @@ MAYOR: Final = ("ada", "grace", "alan", "barbara")
 COUNCIL: Final = ("kim", "lee", "park", "choi", "jung")
 COUNCIL_MAX: Final = 2
 THRESHOLD: Final = 2
+GROUPS: Final = ("north", "south")
+"""The roll's groups (the public turnout page counts by group): voter n is in GROUPS[n % 2]."""
 BUILD_TIMEOUT_S: Final = 120
 
 
@@ -45,6 +47,10 @@ def credential(n: int) -> bytes:
 
 def identity(n: int) -> str:
     return f"1980-05-{10 + n:02d}"
+
+
+def group(n: int) -> str:
+    return GROUPS[n % len(GROUPS)]
 
 
 def build_page() -> None:
@@ -62,6 +68,10 @@ class PageCluster:
     def link(self, n: int, election: str = ELECTION) -> str:
         return f"{self.web.app_origin}/#c={credential(n).hex()}&e={election}"
 
+    def public(self, view: str, election: str = ELECTION) -> str:
+        """The public pages (tracking code, turnout, result) for one election."""
+        return f"{self.web.app_origin}/public.html?view={view}&e={election}"
+
     def node(self) -> NodeClient:
         return NodeClient(self.net.addresses, connect=self.net.connect)
 
@@ -75,6 +85,7 @@ def _definition(trustees: list[Trustee], roles: ElectionRoles) -> election_pb2.E
             txbuild.contest("mayor", MAYOR, 1, 1, title="Mayor · 시장"),
             txbuild.contest("council", COUNCIL, 0, COUNCIL_MAX, title="Council · 의회"),
         ],
+        groups=GROUPS,
         window_start_ms=now - 1000,
         window_end_ms=now + 3600 * 1000,
         trustees=[t.public for t in trustees],
@@ -107,7 +118,7 @@ def page_cluster(workdir: Path) -> Iterator[PageCluster]:
         net.start_all()
         net.wait_ready()
         definition = _definition(trustees, roles)
-        rows = [(credential_public_key(credential(n), ELECTION), "") for n in range(VOTERS)]
+        rows = [(credential_public_key(credential(n), ELECTION), group(n)) for n in range(VOTERS)]
         with cluster.node() as node:
             set_up(
                 node, net.genesis.chain_id, net.admin_key, roles.authority, trustees, definition, rows, VOTERS

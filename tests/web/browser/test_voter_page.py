@@ -15,23 +15,24 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Final
+from urllib.parse import quote
 
 import nacl.signing
 import pytest
 from google.protobuf import json_format
-from playwright.sync_api import Browser, Page, Route, sync_playwright
-from playwright.sync_api import TimeoutError as PlaywrightTimeout
+from playwright.sync_api import Browser, Page, Route, ViewportSize
 from typer.testing import CliRunner
 
+from gateway.config import Limits
+from gateway.identity_server import CLIENT_RATE_REFUSAL
 from ops.cli.app import build
 from ops.cluster.election import close, tally
 from proto.votestore.v1 import election_pb2, ledger_pb2
+from tests.web.browser.kit import ARTIFACTS, STEP_TIMEOUT_MS, at_step, open_tab, shot
 from tests.web.browser.page_cluster import (
-    CHROMIUM,
     COUNCIL,
     ELECTION,
     MAYOR,
-    ROOT,
     THRESHOLD,
     PageCluster,
     credential,
@@ -52,10 +53,12 @@ def credential_key(n: int) -> nacl.signing.SigningKey:
 
 pytestmark = pytest.mark.cluster
 
-ARTIFACTS: Final = ROOT / ".artifacts" / "web"
-STEP_TIMEOUT_MS: Final = 30_000
 QUICK_STEP_MS: Final = 10_000
-PHONE: Final = {"width": 360, "height": 740}
+ATTEST: Final = "**/votestore.v1.IdentityProvider/Attest"
+IDENTITY_FAILURE_BURST: Final = int(Limits().identity_failure_burst)
+"""The identity provider's failed checks per voter key before its limit (the cluster's gateway
+runs with the default limits)."""
+PHONE: Final[ViewportSize] = {"width": 360, "height": 740}
 CASTS: Final[dict[int, tuple[str, list[str]]]] = {}
 """Voter number -> (mayor, council) of each ballot the tests cast; the count must be exactly these."""
 
@@ -67,45 +70,9 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PageCluster]:
         yield running
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    assert CHROMIUM.exists(), "Debian's chromium is not installed: make test-tools installs it"
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, timeout=STEP_TIMEOUT_MS
-        )
-        try:
-            yield chromium
-        finally:
-            chromium.close()
-
-
 @pytest.fixture
 def page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(viewport=PHONE, accept_downloads=True, locale="en-US")
-    context.set_default_timeout(STEP_TIMEOUT_MS)
-    tab = context.new_page()
-    console = (ARTIFACTS / "console.log").open("a", encoding="utf-8")
-    tab.on("console", lambda message: console.write(f"{message.type}: {message.text}\n"))
-    tab.on("pageerror", lambda error: console.write(f"pageerror: {error}\n"))
-    try:
-        yield tab
-    finally:
-        context.close()
-        console.close()
-
-
-def shot(page: Page, name: str) -> None:
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
-
-
-def at_step(page: Page, step: str) -> None:
-    try:
-        page.wait_for_selector(f"main[data-step='{step}']")
-    except PlaywrightTimeout:
-        main = page.locator("main")
-        shown = f"step {main.get_attribute('data-step')!r}: {main.inner_text()!r}"
-        raise AssertionError(f"page never reached step {step!r}; it shows {shown}") from None
+    yield from open_tab(browser, PHONE, "console.log", downloads=True)
 
 
 def pass_identity(page: Page, n: int, answer: str | None = None) -> None:
@@ -303,10 +270,68 @@ def test_gateway_gone_mid_cast_then_back_gets_the_same_bytes(page: Page, cluster
     CASTS[6] = (MAYOR[1], [COUNCIL[1], COUNCIL[3]])
 
 
+def test_request_rate_refusal_keeps_the_ballot_for_a_retry(page: Page, cluster: PageCluster) -> None:
+    """Attest's RESOURCE_EXHAUSTED for a request rate is not the failure limit: the page says
+    "too many requests", keeps the encrypted ballot, and casting it again goes through. The
+    refusal is the provider's own message on a faked answer: the shared cluster's rate limits
+    are not lowered for one test."""
+    refused: list[str] = []
+
+    def over_rate(route: Route) -> None:
+        refused.append(route.request.url)
+        route.fulfill(
+            status=200,
+            headers={
+                "content-type": "application/grpc-web+proto",
+                "grpc-status": "8",  # RESOURCE_EXHAUSTED, trailers-only
+                "grpc-message": quote(CLIENT_RATE_REFUSAL),
+                "access-control-allow-origin": cluster.web.app_origin,
+                "access-control-expose-headers": "grpc-status, grpc-message",
+            },
+            body=b"",
+        )
+
+    page.route(ATTEST, over_rate)
+    page.goto(cluster.link(1))
+    pass_identity(page, 1)
+    choose(page, MAYOR[3], [COUNCIL[2]])
+    fingerprint = encrypt(page)
+    page.get_by_role("button", name="Cast this ballot").click()
+    page.wait_for_selector("main[data-step='review'] [data-message='error']")
+    assert "too many requests" in page.get_by_role("alert").inner_text()
+    assert page.locator("#fingerprint").inner_text() == fingerprint, "the same ballot is kept"
+    shot(page, "15-too-many-requests")
+    page.unroute(ATTEST)
+    page.get_by_role("button", name="Cast this ballot").click()
+    cast_and_check(page, cluster, "16-after-rate-limit")
+    assert len(refused) == 1
+    CASTS[1] = (MAYOR[3], [COUNCIL[2]])
+
+
+def test_failure_limit_stops_the_voter(page: Page, cluster: PageCluster) -> None:
+    """The provider's real failure limit: after IDENTITY_FAILURE_BURST wrong answers even the
+    right one is refused, and the page says to stop, not to retry; nothing is cast."""
+    page.goto(cluster.link(7))
+    pass_identity(page, 7, answer="1900-01-01")
+    choose(page, MAYOR[0], [])
+    encrypt(page)
+    with page.expect_response(ATTEST):
+        page.get_by_role("button", name="Cast this ballot").click()
+    for _ in range(IDENTITY_FAILURE_BURST - 1):
+        at_step(page, "identity")
+        with page.expect_response(ATTEST):
+            pass_identity(page, 7, answer="1900-01-01")
+    with page.expect_response(ATTEST):
+        pass_identity(page, 7)  # the right answer, too late
+    at_step(page, "error")
+    assert "Too many failed identity checks" in page.get_by_role("alert").inner_text()
+    shot(page, "17-failure-limit")
+
+
 def test_count_holds_exactly_the_cast_ballots(cluster: PageCluster) -> None:
     """Last in this file: it closes the election. The audited ballot and the refused attempts are
     not in it; every cast ballot is, once."""
-    assert set(CASTS) == {0, 3, 4, 6}, "the casting tests above ran"
+    assert set(CASTS) == {0, 1, 3, 4, 6}, "the casting tests above ran"
     chain = cluster.net.genesis.chain_id
     with cluster.node() as node:
         close(node, chain, cluster.net.admin_key, ELECTION)

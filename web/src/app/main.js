@@ -10,6 +10,8 @@ import { bytesToHex } from "@noble/hashes/utils.js";
 import { Phase } from "../gen/proto/votestore/v1/election_pb.js";
 import { ReceiptStatus } from "../gen/proto/votestore/v1/gateway_pb.js";
 import { ReceiptSchema } from "../gen/proto/votestore/v1/ledger_pb.js";
+import { exhaustedBy } from "./attest_status.js";
+import { el, message } from "./dom.js";
 import { connect, WAIT_RECEIPT_MS } from "./gateway.js";
 import { LinkError, parseLink } from "./link.js";
 import { checkReceipt, parseGenesis } from "./receipt.js";
@@ -37,18 +39,6 @@ const state = {
 
 const $ = (/** @type {string} */ id) => /** @type {HTMLElement} */ (document.getElementById(id));
 
-/**
- * @param {string} tag
- * @param {Record<string, string>} [attrs]
- * @param {(Node | string)[]} [children]
- */
-function el(tag, attrs = {}, children = []) {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
-  for (const child of children) node.append(child);
-  return node;
-}
-
 const tr = (/** @type {string} */ key, /** @type {Record<string, string|number>} */ values = {}) =>
   t(state.lang, key, values);
 
@@ -62,10 +52,6 @@ function show(/** @type {string} */ step, /** @type {(Node|string)[]} */ childre
     heading.setAttribute("tabindex", "-1");
     heading.focus();
   }
-}
-
-function message(/** @type {string} */ text, kind = "error") {
-  return el("p", { class: kind, role: kind === "error" ? "alert" : "status", "data-message": kind }, [text]);
 }
 
 function fatal(/** @type {string} */ key) {
@@ -297,7 +283,10 @@ async function castStep(prepared) {
     attestation = answer.attestation;
   } catch (err) {
     if (err instanceof ConnectError && err.code === Code.Unauthenticated) return identityStep("identityWrong", () => castStep(prepared));
-    if (err instanceof ConnectError && err.code === Code.ResourceExhausted) return fatal("identityLocked");
+    if (err instanceof ConnectError && err.code === Code.ResourceExhausted) {
+      if (exhaustedBy(err.rawMessage) === "failures") return fatal("identityLocked");
+      return reviewStep(prepared, tr("tooManyRequests")); // the same ballot, cast again in a moment
+    }
     return reviewStep(prepared, tr("gatewayDown"));
   }
   const signed = signPrepared(prepared, attestation); // made once: every retry sends these bytes

@@ -24,6 +24,7 @@ export const STRINGS = {
     identityEmpty: "Enter your identity check first.",
     identityWrong: "The identity check did not match. Nothing was cast. Enter it again.",
     identityLocked: "Too many failed identity checks. Try again later.",
+    tooManyRequests: "The voting service is receiving too many requests right now. Nothing was cast. Wait a moment, then cast this ballot again.",
     ballotHeading: "Your ballot",
     contestHelp: "Choose {min} to {max}.",
     overVote: "You may choose at most {max} in “{contest}”.",
@@ -71,6 +72,7 @@ export const STRINGS = {
     identityEmpty: "먼저 본인 확인 정보를 입력하십시오.",
     identityWrong: "본인 확인 정보가 일치하지 않습니다. 투표는 제출되지 않았습니다. 다시 입력하십시오.",
     identityLocked: "본인 확인에 너무 여러 번 실패했습니다. 나중에 다시 시도하십시오.",
+    tooManyRequests: "지금 투표 서비스에 요청이 너무 많습니다. 투표는 제출되지 않았습니다. 잠시 기다린 뒤 이 투표지를 다시 제출하십시오.",
     ballotHeading: "투표지",
     contestHelp: "{min}개에서 {max}개까지 선택하십시오.",
     overVote: "“{contest}”에서는 최대 {max}개까지 선택할 수 있습니다.",
@@ -106,14 +108,27 @@ export const STRINGS = {
 };
 
 /**
+ * One string of a table like STRINGS (the public pages keep their own, web/src/public/strings.js),
+ * its `{name}`s filled in; English when the language is not in the table.
+ * @param {Record<string, Record<string, string>>} tables
+ * @param {string} lang
+ * @param {string} key
+ * @param {Record<string, string | number>} [values]
+ * @returns {string}
+ */
+export function translate(tables, lang, key, values = {}) {
+  const table = tables[lang] ?? tables.en;
+  const text = table[key];
+  if (text === undefined) throw new Error(`no string ${key} for ${lang}`);
+  return text.replace(/\{(\w+)\}/g, (_, name) => String(values[name] ?? `{${name}}`));
+}
+
+/**
  * @param {string} lang
  * @param {string} key
  * @param {Record<string, string | number>} [values]
  * @returns {string}
  */
 export function t(lang, key, values = {}) {
-  const table = STRINGS[lang] ?? STRINGS.en;
-  const text = table[key];
-  if (text === undefined) throw new Error(`no string ${key} for ${lang}`);
-  return text.replace(/\{(\w+)\}/g, (_, name) => String(values[name] ?? `{${name}}`));
+  return translate(STRINGS, lang, key, values);
 }

@@ -165,6 +165,7 @@ class SimNode:
             verifier=self._verifier,
             decided=self.run,
             dropped=self.dropped,
+            ask_again=lambda: None if self.core is None else self.peers.ask_again(self.core.round),
         )
 
     # ------------------------------------------------------------------ life

@@ -15,7 +15,7 @@ from typing import Final
 
 import grpc
 
-from node.repair import CatchupPeers, Lag, ask_after_fetch, judge_fetch, plan_fetch
+from node.repair import CatchupPeers, Lag, judge_fetch, plan_fetch
 from node.rpc.peer import CHANNEL_OPTIONS
 from node.shell import NodeShell
 from proto.votestore.v1 import election_pb2, ledger_pb2, node_pb2, node_pb2_grpc
@@ -68,8 +68,6 @@ async def catch_up_once(
         return plan.peer  # this node's own apply was slow: not the peer's fault
     finally:
         shell.catching_up = False
-    if ask_after_fetch(served):
-        shell.peers.ask_again(shell.consensus.round)
     if judge_fetch(choice, plan, served, bad, shell.clock.now()):
         shell.metrics.invalid_messages.labels(reason="catchup_peer_set_aside").inc()
         log.info("event=catchup_peer_set_aside peer=%d asked=%d served=%d", plan.peer, plan.asked, served)

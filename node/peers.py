@@ -166,14 +166,6 @@ class Peers:
             wire = wires.get(id(message))
             outbox.put_nowait(to_wire(message) if wire is None else wire)
 
-    def ask_again(self, round_: int) -> None:
-        """Ask the peers at this node's height for their messages of it again (a stuck status):
-        the watchdog does after STUCK_AFTER_S without a commit, and catch-up as soon as a fetch
-        brought this node up to a height — the next height's messages went by while it was
-        behind (the core keeps only height + 1), and a peer still deciding it answers at once."""
-        status = peer_pb2.PeerStatus(height=self._height(), round=round_, stuck=True)
-        self.send_all(peer_pb2.PeerMessage(status=status))
-
     def watch_progress(self, round_: Callable[[], int]) -> None:
         """Every STUCK_AFTER_S without a commit, ask peers at this height to send their messages
         for it again: consensus assumes every message eventually arrives, and a link that dropped
@@ -184,7 +176,8 @@ class Peers:
             nonlocal last
             height = self._height()
             if height == last:
-                self.ask_again(round_())
+                status = peer_pb2.PeerStatus(height=height, round=round_(), stuck=True)
+                self.send_all(peer_pb2.PeerMessage(status=status))
             last = height
             self._watchdog = self._clock.call_later(STUCK_AFTER_S, check)
 

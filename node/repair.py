@@ -189,17 +189,6 @@ def judge_fetch(choice: CatchupPeers, plan: FetchPlan, served: int, bad: bool, n
     return False
 
 
-def ask_after_fetch(served: int) -> bool:
-    """Whether to ask the peers at once, after a fetch that yielded `served` good blocks, for
-    this node's new height's messages (`Peers.ask_again`): yes if it served any. Those messages
-    went by while this node was behind (the core keeps only height + 1); waiting for the stuck
-    watchdog (STUCK_AFTER_S) let the peers decide the height without it, so it fetched again,
-    height after height. A peer already past that height ignores the ask. (`Lag` still fetches
-    at once when one behind right after a fetch: the ask may be answered too late, or not at all
-    within the peer's `ResendLimit`.)"""
-    return served > 0
-
-
 def fetch_failed(asked: int, served: int, bad: bool) -> bool:
     """Whether a fetch of `asked` blocks that yielded `served` good ones (`bad`: one failed its
     checks) counts against the peer: a bad block or certificate, an empty stream, or fewer blocks

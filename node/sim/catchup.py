@@ -13,7 +13,7 @@ from typing import Final, Protocol
 from node.catchup import CATCHUP_TICK_S
 from node.clock import Clock
 from node.consensus import Decided, ValidatorSet, Verifier, verify_certificate
-from node.repair import CatchupPeers, FetchPlan, Lag, ask_after_fetch, judge_fetch, plan_fetch
+from node.repair import CatchupPeers, FetchPlan, Lag, judge_fetch, plan_fetch
 from node.sim.blocks import CHAIN_ID, Committed
 from node.sim.network import FetchReply, FetchRequest
 from votestore.hashing import sha256
@@ -38,8 +38,7 @@ class Send(Protocol):
 class SimCatchup:
     """One incarnation's catch-up: its lag, its peer choice and the fetch in flight start empty,
     as in a node process. `decided` feeds a checked block to the core; `dropped` counts the
-    blocks that failed and the peers set aside; `ask_again` (`Peers.ask_again`) runs after a
-    fetch that served blocks, as `node.catchup.catch_up_once` does."""
+    blocks that failed and the peers set aside."""
 
     def __init__(
         self,
@@ -52,7 +51,6 @@ class SimCatchup:
         verifier: Verifier,
         decided: Callable[[Decided], None],
         dropped: Counter[str],
-        ask_again: Callable[[], None] = lambda: None,
     ) -> None:
         self._clock = clock
         self._send = send
@@ -62,7 +60,6 @@ class SimCatchup:
         self._verifier = verifier
         self._decided = decided
         self._dropped = dropped
-        self._ask_again = ask_again
         self._lag = Lag()
         self._choice = CatchupPeers()
         self._fetching: FetchPlan | None = None
@@ -106,8 +103,6 @@ class SimCatchup:
         if self._fetching is not plan:
             return
         self._fetching = None
-        if ask_after_fetch(served):
-            self._ask_again()
         if judge_fetch(self._choice, plan, served, bad, self._clock.now()):
             self._dropped["catchup_peer_set_aside"] += 1
         self._clock.call_later(CATCHUP_TICK_S, self._tick)

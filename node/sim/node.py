@@ -165,7 +165,6 @@ class SimNode:
             verifier=self._verifier,
             decided=self.run,
             dropped=self.dropped,
-            ask_again=lambda: None if self.core is None else self.peers.ask_again(self.core.round),
         )
 
     # ------------------------------------------------------------------ life

@@ -3,7 +3,7 @@ height."""
 
 from __future__ import annotations
 
-from node.repair import ONE_BEHIND_GRACE_S, CatchupPeers, Lag, ask_after_fetch, plan_fetch
+from node.repair import ONE_BEHIND_GRACE_S, CatchupPeers, Lag, plan_fetch
 
 
 def test_two_behind_fetches_at_once() -> None:
@@ -51,11 +51,3 @@ def test_one_behind_right_after_a_fetch_fetches_at_once() -> None:
     assert plan is not None and (plan.first, plan.last) == (6, 8)
     assert lag.fetch_due(mine=8, best=9, now=0.1)  # served 6..8; the others committed 9 meanwhile
     assert not lag.fetch_due(mine=9, best=10, now=0.2)  # 9 committed by consensus: the grace again
-
-
-def test_a_fetch_that_serves_blocks_asks_the_peers_again_at_once() -> None:
-    """Issue 19: a restarted validator caught up, then waited out the stuck watchdog (2 s) for the
-    next height's messages while its peers decided it, so it fetched again, height after height.
-    A fetch that served blocks asks the peers at once; one that served nothing does not."""
-    assert ask_after_fetch(3)
-    assert not ask_after_fetch(0)

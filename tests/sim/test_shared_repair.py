@@ -93,7 +93,6 @@ def test_the_simulated_node_holds_the_node_services_and_calls_the_same_rules() -
     shared = {
         "plan_fetch": (sim_catchup, catchup),
         "judge_fetch": (sim_catchup, catchup),
-        "ask_after_fetch": (sim_catchup, catchup),
         "CatchupPeers": (sim_catchup, catchup),
         "Lag": (sim_catchup, catchup),
         "resend": (peers,),

@@ -53,10 +53,8 @@ KEEPALIVE_TIMEOUT_MS: Final = 2_000
 # and after failed connects it waits out its own backoff (1 s growing by 1.6x to 120 s), failing
 # every call at once meanwhile: a validator back from a restart went unheard by a peer's fresh
 # sessions for seconds after it was serving (7 s after 20 s down), and missed the proposals of
-# those heights (issue 19: it joined consensus late). Each session's channel connects on its own
-# (the link's redial backoff governs), and a channel's own reconnects are capped the same way.
+# those heights (issue 19: it joined consensus late). Capped at the link's own redial backoff.
 RECONNECT_OPTIONS: Final = [
-    ("grpc.use_local_subchannel_pool", 1),
     ("grpc.initial_reconnect_backoff_ms", int(BACKOFF_MIN_S * 1000)),
     ("grpc.min_reconnect_backoff_ms", int(BACKOFF_MIN_S * 1000)),
     ("grpc.max_reconnect_backoff_ms", int(PEER_BACKOFF_MAX_S * 1000)),

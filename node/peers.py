@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Final
 
 from node.clock import Clock, Timer
@@ -37,12 +37,22 @@ REPLAYED_KINDS: Final = frozenset({"proposal", "vote", "status", "committed"})
 
 
 class Peers:
-    """Outboxes, heights and own messages; `height` reads this node's committed height."""
+    """Outboxes, heights and own messages; `height` reads this node's committed height, `held`
+    the other validators' votes the core counted at the height it is deciding (relayed to a stuck
+    peer: `node.repair.resend`)."""
 
     def __init__(
-        self, *, n: int, index: int, height: Callable[[], int], clock: Clock, metrics: NodeMetrics
+        self,
+        *,
+        n: int,
+        index: int,
+        height: Callable[[], int],
+        clock: Clock,
+        metrics: NodeMetrics,
+        held: Callable[[], Iterable[Vote]] = tuple,
     ) -> None:
         self._height = height
+        self._held = held
         self._clock = clock
         self._metrics = metrics
         self._outboxes: dict[int, asyncio.Queue[peer_pb2.PeerMessage]] = {
@@ -138,7 +148,8 @@ class Peers:
 
     def on_status(self, peer: int, status: peer_pb2.PeerStatus) -> None:
         """A peer's height; if it is stuck at this node's height, send it again what `resend`
-        says, at most once per ResendLimit interval."""
+        picks of this node's own messages and the votes it holds, at most once per ResendLimit
+        interval."""
         self._heights[peer] = status.height
         if not status.stuck or status.height != self._height():
             return
@@ -148,13 +159,12 @@ class Peers:
         if not self._resends.allow(peer, self._clock.now()):
             self._metrics.invalid_messages.labels(reason="resend_too_soon").inc()
             return
-        wanted = {id(m) for m in resend([m for m, _ in self._own], status.height + 1, status.round)}
-        for message, wire in self._own:
-            if id(message) not in wanted:
-                continue
+        wires = {id(m): wire for m, wire in self._own}
+        for message in resend([m for m, _ in self._own], self._held(), status.height + 1, status.round):
             if outbox.full():
                 return
-            outbox.put_nowait(wire)
+            wire = wires.get(id(message))
+            outbox.put_nowait(to_wire(message) if wire is None else wire)
 
     def watch_progress(self, round_: Callable[[], int]) -> None:
         """Every STUCK_AFTER_S without a commit, ask peers at this height to send their messages

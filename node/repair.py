@@ -9,7 +9,7 @@ very same functions (and holds the very same `Peers`) in the simulator: a change
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Final
 
@@ -26,18 +26,37 @@ ONE_BEHIND_GRACE_S: Final = 1.0  # one block behind at one height this long: it 
 CATCHUP_BATCH_BLOCKS: Final = 500
 
 
-def resend(sent: Sequence[Proposal | Vote], height: int, round_: int) -> list[Proposal | Vote]:
-    """What to send again, of this node's own messages `sent`, to a peer stuck at consensus
-    (height, round): those of that height from its round on, and every prevote of the height —
-    a proposal re-proposing validValue needs the prevotes of its validRound (line 28), which
-    may lie in any earlier round. Messages of earlier rounds cannot decide this height on their
-    own; a height decided already reaches the peer by catch-up."""
-    return [
-        message
-        for message in sent
-        if message.height == height
-        and (message.round >= round_ or (isinstance(message, Vote) and message.type == VoteType.PREVOTE))
-    ]
+def resend(
+    sent: Sequence[Proposal | Vote], held: Iterable[Vote], height: int, round_: int
+) -> list[Proposal | Vote]:
+    """What to send again to a peer stuck at consensus (height, round): of this node's own
+    messages `sent`, and then of the other validators' votes it holds (`held`, the core's), those
+    of that height from its round on, and every prevote of the height — a proposal re-proposing
+    validValue needs the prevotes of its validRound (line 28), which may lie in any earlier round.
+    Messages of earlier rounds cannot decide this height on their own; a height decided already
+    reaches the peer by catch-up.
+
+    Others' votes are relayed because a validator that crashed mid-round keeps only its last vote:
+    a prevote of its that one peer missed is gone from its memory, and without a relay that round
+    never gets its quorum at that peer. A relayed vote is as safe as the original (the receiver
+    checks its signature; CometBFT gossips votes the same way). At most one vote per (validator,
+    round, type) is relayed — the first held; an equivocator's others are evidence, not needed for
+    a quorum — and none this node already sends as its own, so an answer holds at most one prevote
+    and one precommit per validator per round the peer may still need."""
+
+    def wanted(message: Proposal | Vote) -> bool:
+        return message.height == height and (
+            message.round >= round_ or (isinstance(message, Vote) and message.type == VoteType.PREVOTE)
+        )
+
+    out = [message for message in sent if wanted(message)]
+    taken = {(m.validator, m.round, m.type) for m in sent if isinstance(m, Vote) and m.height == height}
+    for vote in held:
+        key = (vote.validator, vote.round, vote.type)
+        if key not in taken and wanted(vote):
+            taken.add(key)
+            out.append(vote)
+    return out
 
 
 @dataclass(slots=True)

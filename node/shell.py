@@ -89,7 +89,12 @@ class NodeShell:
         self.pending = PendingTxs(config.mempool_max_txs, config.mempool_max_bytes)
         checks = StatelessChecks(genesis.chain_id, pool, lambda h: store.locate(h) is not None)
         self.peers = Peers(
-            n=genesis.n, index=index, height=lambda: store.height, clock=clock, metrics=metrics
+            n=genesis.n,
+            index=index,
+            height=lambda: store.height,
+            clock=clock,
+            metrics=metrics,
+            held=consensus.held_votes,
         )
         self.admission = Admission(store=store, app=app, pending=self.pending, checks=checks, metrics=metrics)
         self.gossip = Gossip(

@@ -110,6 +110,8 @@ def encode_last_signed(record: LastSigned) -> bytes:
     )
     if record.valid_proposal is not None:
         message.valid_proposal.CopyFrom(proposal_to_wire(record.valid_proposal))
+    if record.round_prevote is not None:
+        message.round_prevote.CopyFrom(vote_to_wire(record.round_prevote))
     return message.SerializeToString(deterministic=True)
 
 
@@ -129,6 +131,9 @@ def decode_last_signed(raw: bytes, height: int) -> LastSigned:
                 proposal_from_wire(message.valid_proposal) if message.HasField("valid_proposal") else None
             ),
             valid_proof=tuple(vote_from_wire(v) for v in message.valid_proof),
+            round_prevote=(
+                vote_from_wire(message.round_prevote) if message.HasField("round_prevote") else None
+            ),
         )
     except (ProtobufDecodeError, DecodeError, ValueError):
         raise StoreCorrupted(height, "last-signed record does not decode") from None

@@ -68,7 +68,8 @@ class LastSigned:
     precommitted — as harmful as a double sign (paper, Lemma 5 relies on the lock). The valid
     value travels with its proposal and its 2f+1 prevotes (the proof of lock) because a restarted
     proposer must be able to re-propose it with validRound and show the polka (line 28); without
-    them a locked validator may never see a value it can prevote again.
+    them a locked validator may never see a value it can prevote again. The round's own prevote
+    travels with a precommit for the same reason as the vote itself: to be sent again.
     """
 
     height: int
@@ -80,3 +81,7 @@ class LastSigned:
     valid_round: int = -1
     valid_proposal: Proposal | None = None
     valid_proof: tuple[Vote, ...] = ()
+    round_prevote: Vote | None = None
+    """With step PRECOMMIT: this validator's own prevote of that round. A restart resends it with
+    the precommit: a peer that missed the prevote may need it for the round's 2f+1, and nobody
+    else may hold it (issue 19: a crash after a prevote that reached only a silent validator)."""

@@ -209,6 +209,11 @@ class Consensus:
     def last_signed(self) -> LastSigned | None:
         return self._last_signed
 
+    def held_votes(self) -> list[Vote]:
+        """Every vote of the current height this node counted (signatures checked): what it may
+        relay to a stuck peer (`node.repair.resend`)."""
+        return self._messages.votes()
+
     def proposer(self, round_: int) -> int:
         """proposer(h, round) at the current height, by the leader rule (leader.py)."""
         return self._ranked[round_ % self._validators.size]
@@ -431,9 +436,15 @@ class Consensus:
             self._valid_round,
             valid,
             proof,
+            self._own_prevote(round_) if step == Step.PRECOMMIT else None,
         )
         self._last_signed = record
         out.append(PersistSigned(record))
+
+    def _own_prevote(self, round_: int) -> Vote | None:
+        """This validator's prevote in `round_` at this height, if it signed one."""
+        mine = self._messages.votes_of(round_, VoteType.PREVOTE, self._index)
+        return next(iter(mine.values()), None)
 
     def _persist_round_state(self, out: list[Action]) -> None:
         """A new validValue with nothing to sign: persist it under the unchanged last-signed
@@ -529,7 +540,8 @@ class Consensus:
         """StartRound(0) — or, after a restart inside a round where this node already voted, take
         up the step after that vote and send the vote again: it may have been persisted but never
         sent (a crash between PersistSigned and Broadcast), and without it the round may lack a
-        quorum. Signing the same bytes again is no double sign."""
+        quorum. After a precommit, the round's own prevote (kept in the record) goes again too.
+        Signing the same bytes again is no double sign."""
         last = self._last_signed
         if last is None or last.height != self._height or last.step == Step.PROPOSE:
             return self._start_round(self._round, out)
@@ -543,6 +555,20 @@ class Consensus:
                 self._round, VoteType.PREVOTE, self._valid_value.block_id
             ):
                 out.append(Broadcast(prevote))
+        kept = last.round_prevote
+        if (
+            last.step == Step.PRECOMMIT
+            and kept is not None
+            and (kept.type, kept.height, kept.round, kept.validator)
+            == (VoteType.PREVOTE, self._height, self._round, self._index)
+            and not self._messages.votes_of(self._round, VoteType.PREVOTE, self._index)
+        ):
+            # The prevote of this round may have reached only some peers (or only a silent one):
+            # without it a peer may never see the round's 2f+1 prevotes. It is the very message
+            # signed before the crash, sent again — no new signature. (Held already: it was in
+            # the polka just relayed.)
+            out.append(Broadcast(kept))
+            self._record_vote(kept, out)
         vote = self._signed_vote(vote_type, last.block_id)
         out.append(Broadcast(vote))
         return self._record_vote(vote, out)

@@ -30,6 +30,15 @@ class HeightMessages:
         """This validator's votes in (round, type), by block id; more than one is equivocation."""
         return self._votes.get((round_, vote_type), {}).get(validator, {})
 
+    def votes(self) -> list[Vote]:
+        """Every vote held, by round, type and validator (a validator's several in arrival order)."""
+        return [
+            vote
+            for (round_, vote_type), by_validator in sorted(self._votes.items())
+            for validator in sorted(by_validator)
+            for vote in by_validator[validator].values()
+        ]
+
     def add_vote(self, vote: Vote) -> None:
         key = (vote.round, vote.type)
         by_value = self._votes.setdefault(key, {}).setdefault(vote.validator, {})

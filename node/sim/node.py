@@ -152,6 +152,7 @@ class SimNode:
             height=lambda: len(self.disk.chain),
             clock=clock,
             metrics=NodeMetrics(),
+            held=lambda: () if self.core is None else self.core.held_votes(),
         )
 
     def _new_catchup(self, clock: SimClock) -> SimCatchup:

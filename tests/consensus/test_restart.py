@@ -96,6 +96,42 @@ prevote h=1 r=3 from=3 nil
     )
 
 
+def test_restart_after_precommit_sends_the_rounds_own_prevote_again() -> None:
+    """Issue 19 (soak seed 511719): the node prevoted nil, then precommitted nil, then crashed; its
+    prevote had reached no other correct peer, and they wait for the round's 2f+1 prevotes. The
+    record keeps that prevote, and the restart sends it again — the very bytes, no new signature —
+    before the precommit."""
+    harness = Harness()
+    actions = [
+        a for line in ("start", "timeout propose h=1 r=0") for a in harness.core.step(harness.parse(line))
+    ]
+    for sender in (1, 2):
+        actions += harness.core.step(harness.parse(f"prevote h=1 r=0 from={sender} nil"))
+    actions += harness.core.step(harness.parse("timeout prevote h=1 r=0"))
+    sent = [a.message for a in actions if isinstance(a, Broadcast)]
+    prevote, precommit = sent
+    assert isinstance(prevote, Vote) and prevote.type == VoteType.PREVOTE
+    assert isinstance(precommit, Vote) and precommit.type == VoteType.PRECOMMIT
+    records = [a.record for a in actions if isinstance(a, PersistSigned)]
+    assert records[-1].step == Step.PRECOMMIT and records[-1].round_prevote == prevote
+
+    restarted = Harness(last_signed=records[-1])
+    again = [a.message for a in restarted.core.step(Start()) if isinstance(a, Broadcast)]
+    assert again == [prevote, precommit]
+    assert restarted.core.refused_signatures == 0
+
+
+def test_restart_ignores_a_recorded_prevote_of_another_round() -> None:
+    """A record whose kept prevote is not this validator's prevote of the record's round (a damaged
+    or foreign record) resends only the precommit: it never sends what it did not sign there."""
+    signer = Harness()
+    foreign = signer.sign(Vote(VoteType.PREVOTE, 1, 1, A, 0, b""), 0)
+    assert isinstance(foreign, Vote)
+    harness = Harness(last_signed=LastSigned(1, 0, Step.PRECOMMIT, A, round_prevote=foreign))
+    sent = [a.message for a in harness.core.step(Start()) if isinstance(a, Broadcast)]
+    assert [(m.type, m.round) for m in sent if isinstance(m, Vote)] == [(VoteType.PRECOMMIT, 0)]
+
+
 def test_restart_as_proposer_refuses_a_different_block() -> None:
     harness = Harness(last_signed=LastSigned(1, 3, Step.PROPOSE, A))
     harness.run(
@@ -188,7 +224,10 @@ def test_never_signs_conflicting_messages_across_restarts(history: list[tuple[st
                 message = action.message
                 if isinstance(message, Vote) and message.validator != 0:
                     continue  # a relayed proof-of-lock vote, not ours
-                assert persisted is not None and persisted.block_id == message.block_id, "persist before send"
+                assert persisted is not None, "persist before send"
+                # A restart after a precommit resends the round's prevote the record keeps.
+                resent = message == persisted.round_prevote
+                assert resent or persisted.block_id == message.block_id, "persist before send"
                 kind = message.type.name if isinstance(message, Vote) else "PROPOSAL"
                 key = (message.height, message.round, kind)
                 assert signed.setdefault(key, message.block_id) == message.block_id, f"double sign at {key}"

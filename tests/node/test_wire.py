@@ -41,6 +41,13 @@ PROOF = tuple(Vote(VoteType.PREVOTE, 7, 1, b"\x01" * 32, v, bytes([v]) * 64) for
             valid_proposal=PROPOSAL,
             valid_proof=PROOF,
         ),
+        LastSigned(
+            height=7,
+            round=1,
+            step=Step.PRECOMMIT,
+            block_id=b"\x01" * 32,
+            round_prevote=Vote(VoteType.PREVOTE, 7, 1, None, 0, b"\x03" * 64),
+        ),
     ],
 )
 def test_last_signed_round_trips(record: LastSigned) -> None:

@@ -77,8 +77,8 @@ def _advance(port: _Port, node: SimNode, seconds: float, step: float = 0.05) -> 
         node.flush()
 
 
-def _node_peers(clock: VirtualClock) -> peers.Peers:
-    return peers.Peers(n=N, index=0, height=lambda: 0, clock=clock, metrics=NodeMetrics())
+def _node_peers(clock: VirtualClock, held: tuple[Vote, ...] = ()) -> peers.Peers:
+    return peers.Peers(n=N, index=0, height=lambda: 0, clock=clock, metrics=NodeMetrics(), held=lambda: held)
 
 
 def _take(service: peers.Peers, peer: int) -> list[peer_pb2.PeerMessage]:
@@ -114,15 +114,18 @@ def _consensus(messages: list[tuple[float, int, Message]], dst: int) -> list[pee
 def test_node_and_simulator_resend_the_same_messages_to_a_stuck_peer() -> None:
     """The simulated node, alone, signs its way through a few rounds of height 1; a peer then
     reports being stuck there. It must send exactly what the node's `Peers`, holding the same
-    messages, sends — and that is what `node.repair.resend` picks, at most once a second."""
+    messages and the same votes of others, sends — and that is what `node.repair.resend` picks:
+    its own messages, then the others' votes it holds, at most once a second."""
     port = _Port()
     node = _sim_node(port, 0)
     signers = fake_keys(1, N)[0]
+    others: list[Vote] = []
     for round_ in range(3):  # the others vote nil: the node moves through rounds 0-2
         for kind in (VoteType.PREVOTE, VoteType.PRECOMMIT):
             for validator in (1, 2, 3):
                 vote = Vote(kind, 1, round_, None, validator, b"")
                 vote = replace(vote, signature=signers[validator].sign(signing_bytes(CHAIN_ID, vote)))
+                others.append(vote)
                 node.deliver(validator, to_wire(vote))
             _advance(port, node, 0.5)
     own = _consensus(port.sent, 2)  # everything it signed went to every peer
@@ -138,7 +141,7 @@ def test_node_and_simulator_resend_the_same_messages_to_a_stuck_peer() -> None:
 
         clock = VirtualClock()
         clock.advance(port.clock.now())
-        service = _node_peers(clock)
+        service = _node_peers(clock, tuple(others))
         for wire in own:
             message = (
                 proposal_from_wire(wire.proposal) if wire.HasField("proposal") else vote_from_wire(wire.vote)
@@ -153,6 +156,7 @@ def test_node_and_simulator_resend_the_same_messages_to_a_stuck_peer() -> None:
             if (m.proposal.round if m.HasField("proposal") else m.vote.round) >= stuck_round
             or (m.HasField("vote") and m.vote.type == 1)
         ]
+        expected += [to_wire(v) for v in others if v.round >= stuck_round or v.type == VoteType.PREVOTE]
         assert simulated == expected, stuck_round
     node.deliver(STUCK_PEER, status)  # again at once: too soon
     port.sent.clear()

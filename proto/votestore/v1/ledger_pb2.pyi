@@ -430,6 +430,7 @@ class LastSignedRecord(_message.Message):
     VALID_ROUND_FIELD_NUMBER: _builtins.int
     VALID_PROPOSAL_FIELD_NUMBER: _builtins.int
     VALID_PROOF_FIELD_NUMBER: _builtins.int
+    ROUND_PREVOTE_FIELD_NUMBER: _builtins.int
     height: _builtins.int
     round: _builtins.int
     step: _builtins.int
@@ -442,6 +443,12 @@ class LastSignedRecord(_message.Message):
     def valid_proposal(self) -> Global___Proposal: ...
     @_builtins.property
     def valid_proof(self) -> _containers.RepeatedCompositeFieldContainer[Global___Vote]: ...
+    @_builtins.property
+    def round_prevote(self) -> Global___Vote:
+        """step PRECOMMIT: this validator's own prevote of the same round, resent with the precommit
+        after a restart (a peer that missed it may need it for that round's quorum).
+        """
+
     def __init__(
         self,
         *,
@@ -455,10 +462,11 @@ class LastSignedRecord(_message.Message):
         valid_round: _builtins.int = ...,
         valid_proposal: Global___Proposal | None = ...,
         valid_proof: _abc.Iterable[Global___Vote] | None = ...,
+        round_prevote: Global___Vote | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["valid_proposal", b"valid_proposal"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["round_prevote", b"round_prevote", "valid_proposal", b"valid_proposal"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["block_id", b"block_id", "block_id_nil", b"block_id_nil", "height", b"height", "locked_block_id", b"locked_block_id", "locked_round", b"locked_round", "round", b"round", "step", b"step", "valid_proof", b"valid_proof", "valid_proposal", b"valid_proposal", "valid_round", b"valid_round"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["block_id", b"block_id", "block_id_nil", b"block_id_nil", "height", b"height", "locked_block_id", b"locked_block_id", "locked_round", b"locked_round", "round", b"round", "round_prevote", b"round_prevote", "step", b"step", "valid_proof", b"valid_proof", "valid_proposal", b"valid_proposal", "valid_round", b"valid_round"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

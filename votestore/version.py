@@ -22,12 +22,14 @@ from typing import TYPE_CHECKING, Final
 if TYPE_CHECKING:  # imported where a process registers its metrics, not by every CLI command
     from prometheus_client import CollectorRegistry, Info
 
-PROTOCOL_VERSION: Final = 4
+PROTOCOL_VERSION: Final = 5
 """Version 0 is every node from before the handshake carried one (votestore 0.1.x); 1 signed its
 Hello unprompted; 2 answers the accepting side's Challenge (node/rpc/peer.py); 3 takes the roll
 only from the election's credential authority and a ballot only with its identity provider's
 attestation (docs/roles.md); 4 gossips double-vote evidence (PeerMessage.evidence) and judges a
-block's evidence by the window and once rules (votestore/evidence.py)."""
+block's evidence by the window and once rules (votestore/evidence.py); 5 takes audited ballots
+(Tx.audited_ballot, election/auditing.py) and a definition's app_bundle_sha256, and relays held
+votes to a stuck peer (node/repair.py)."""
 
 COMMIT_ENV: Final = "VOTESTORE_COMMIT"
 """Set by the image build (Dockerfile ARG VCS_REF), where no git checkout is at hand."""

@@ -21,8 +21,9 @@ def test_every_public_method_is_a_target() -> None:
         and "/votestore.v1.Node/SubmitTxBatch" in paths
         and "/votestore.v1.Node/GetTxBatch" in paths
         and "/votestore.v1.Gateway/CastBallotAssisted" in paths
+        and "/votestore.v1.Gateway/PublishAudit" in paths
     )
-    assert len(paths) == 11 + 7
+    assert len(paths) == 11 + 8
     streaming = {m.path for m in ALL if m.client_streaming or m.server_streaming}
     assert streaming == {
         "/votestore.v1.Node/SubmitTxStream",

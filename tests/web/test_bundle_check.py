@@ -169,7 +169,7 @@ def test_an_index_whose_integrity_attribute_was_changed_fails(chain: Chain) -> N
     index = (folder / "index.html").read_text(encoding="utf-8")
     (folder / "index.html").write_text(index.replace(genuine, other), encoding="utf-8")
     remanifest(folder)
-    with pytest.raises(ClusterError, match=r"script is not app\.js with its integrity"):
+    with pytest.raises(ClusterError, match=r"index\.html.s script is not a listed file with its integrity"):
         chain.serve(folder).start()  # `web serve` itself refuses it; a plain file server does not
     line = _check_raw_page(chain, folder)
     assert line == (

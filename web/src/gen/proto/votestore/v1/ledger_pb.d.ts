@@ -490,6 +490,14 @@ export declare type LastSignedRecord = Message<"votestore.v1.LastSignedRecord"> 
    * @generated from field: repeated votestore.v1.Vote valid_proof = 10;
    */
   validProof: Vote[];
+
+  /**
+   * step PRECOMMIT: this validator's own prevote of the same round, resent with the precommit
+   * after a restart (a peer that missed it may need it for that round's quorum).
+   *
+   * @generated from field: votestore.v1.Vote round_prevote = 11;
+   */
+  roundPrevote?: Vote | undefined;
 };
 
 /**

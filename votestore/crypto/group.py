@@ -9,12 +9,32 @@ libsodium call.
 
 from __future__ import annotations
 
+import contextlib
+import os
+import sys
+import tempfile
 from collections.abc import Callable
+from pathlib import Path
 from typing import Final
 
 import rbcl
 
 from votestore.errors import DecodeError
+
+
+def _remove_rbcl_library_copy() -> None:
+    """rbcl writes its bundled libsodium to a new temporary file at every import and never
+    removes it: 2.8 MB left in the temporary directory by every process that imports this
+    module (each validator start, each CLI call, each verify worker), enough to fill a disk
+    over a test suite's or a site's life. The library is loaded (mapped) by then, so the file
+    can go; only a file of that shape in the temporary directory is removed."""
+    path = Path(str(getattr(sys.modules.get("rbcl._sodium"), "lib_path", "")))
+    if path.parent == Path(tempfile.gettempdir()) and path.suffix == ".so" and path.name.startswith("tmp"):
+        with contextlib.suppress(OSError):
+            os.unlink(path)
+
+
+_remove_rbcl_library_copy()
 
 # Order of the ristretto255 group (RFC 9496).
 L: Final = 2**252 + 27742317777372353535851937790883648493

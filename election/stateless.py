@@ -12,6 +12,7 @@ never change once recorded, so neither does the result.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Final
 
 from election.reasons import ok, refuse, refused
 from proto.votestore.v1 import election_pb2
@@ -35,6 +36,11 @@ class ElectionParams:
     @classmethod
     def of(cls, record: election_pb2.ElectionState) -> ElectionParams:
         return cls(record.definition, record.election_key)
+
+
+PROOF_KINDS: Final = frozenset({"ballot", "audited_ballot", "dkg_deal"})
+"""Transactions whose stateless check includes zero-knowledge proofs (`verify_tx_stateless`): the
+ones worth a verify worker, at a node's intake and in the verifier's replay alike."""
 
 
 def stateless_checks(

@@ -14,7 +14,7 @@ from concurrent.futures import BrokenExecutor
 from dataclasses import dataclass
 from typing import Final, NamedTuple
 
-from election.stateless import ElectionParams, verify_tx_stateless
+from election.stateless import PROOF_KINDS, ElectionParams, verify_tx_stateless
 from node.verify_pool import Answer, VerifyPool
 from proto.votestore.v1 import election_pb2
 from votestore.encoding import DecodedTx
@@ -22,8 +22,6 @@ from votestore.errors import DecodeError
 
 log = logging.getLogger("votestore.node")
 
-PROOF_KINDS: Final = frozenset({"ballot", "audited_ballot", "dkg_deal"})
-"""Transactions whose stateless check includes zero-knowledge proofs: the ones worth a worker."""
 VERIFY_BATCH_TXS: Final = 32
 """Transactions per call to a verify worker at most (about 35 ms of ballots)."""
 

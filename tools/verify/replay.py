@@ -17,17 +17,15 @@ from typing import Final
 from election.app import ElectionApp
 from election.kv import MemoryKV
 from election.policy import BlockContext, ChainPolicy
-from election.stateless import ElectionParams, verify_tx_stateless
+from election.stateless import PROOF_KINDS, ElectionParams, verify_tx_stateless
 from proto.votestore.v1 import election_pb2, ledger_pb2
 from votestore.encoding import decode_signed_tx, tx_hash, tx_kind
 from votestore.errors import DecodeError
 from votestore.genesis import Genesis
 
-PROOF_KINDS: Final = frozenset({"ballot", "audited_ballot", "dkg_deal"})
 PARAMETER_KINDS: Final = frozenset({"election_create", "election_open"})
 """Transactions that record an election's parameters: a pre-verification window ends after them,
 so the ballots that follow are checked in the pool against parameters already replayed."""
-"""Transactions whose proofs `verify_tx_stateless` checks (the others' proofs need ledger state)."""
 WINDOW_TXS: Final = 4096
 """Transactions pre-verified together before their blocks are replayed in order."""
 TASK_TXS: Final = 64

@@ -17,7 +17,7 @@ import logging
 import os
 import time
 from asyncio import FIRST_COMPLETED
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterable, AsyncIterator
 from dataclasses import dataclass
 from typing import Final
 
@@ -35,6 +35,9 @@ from votestore.version import PROTOCOL_VERSION
 log = logging.getLogger("votestore.node.peer")
 
 HELLO_TIMEOUT_S: Final = 5.0
+CHALLENGE_GRACE_S: Final = 1.0
+"""Past HELLO_TIMEOUT_S, how long a dialled call may stay unanswered before it is ended (the
+stream normally ends by itself once the hello is not sent)."""
 HELLO_MAX_SKEW_MS: Final = 5 * 60 * 1000
 BACKOFF_MIN_S: Final = 0.05
 PEER_BACKOFF_MAX_S: Final = 2.0
@@ -314,21 +317,46 @@ class PeerLink:
         log.debug("event=peer_down peer=%d code=%s", self._peer, exc.code().name)
 
     async def _session(self) -> None:
-        challenge: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        challenge: asyncio.Future[bytes] = loop.create_future()
         async with self._dialer.aio(self._peer, self._address, CHANNEL_OPTIONS) as channel:
             call = peer_pb2_grpc.PeerStub(channel).Connect(self._outgoing(challenge))
-            async for message in call:
-                kind = message.WhichOneof("kind")
-                if kind == "challenge":
-                    if not challenge.done():
-                        challenge.set_result(message.challenge.nonce)
-                    continue
-                if kind == "status":
-                    # The peer's height as it answers: a restarted node knows at once how far
-                    # behind it is, not when the peer dials back (up to PEER_BACKOFF_MAX_S later).
-                    # Only a hint: catch-up checks every certificate of what it fetches.
-                    self._shell.on_peer_message(self._peer, message)
-                self._shell.peers.up(self._peer)
+            # A call the peer never answers (no challenge, no status, no end) would hold this
+            # link for ever, the peer unheard: once the challenge is late, end it and redial.
+            late = False
+
+            def end_if_unanswered() -> None:
+                nonlocal late
+                if not challenge.done() or challenge.cancelled():  # the hello's wait cancels it
+                    late = True
+                    call.cancel()
+
+            watchdog = loop.call_later(HELLO_TIMEOUT_S + CHALLENGE_GRACE_S, end_if_unanswered)
+            try:
+                await self._read(call, challenge)
+            except asyncio.CancelledError:
+                task = asyncio.current_task()
+                if not late or (task is not None and task.cancelling()):
+                    raise
+                log.debug("event=peer_unanswered peer=%d", self._peer)
+            finally:
+                watchdog.cancel()
+
+    async def _read(
+        self, call: AsyncIterable[peer_pb2.PeerMessage], challenge: asyncio.Future[bytes]
+    ) -> None:
+        async for message in call:
+            kind = message.WhichOneof("kind")
+            if kind == "challenge":
+                if not challenge.done():
+                    challenge.set_result(message.challenge.nonce)
+                continue
+            if kind == "status":
+                # The peer's height as it answers: a restarted node knows at once how far
+                # behind it is, not when the peer dials back (up to PEER_BACKOFF_MAX_S later).
+                # Only a hint: catch-up checks every certificate of what it fetches.
+                self._shell.on_peer_message(self._peer, message)
+            self._shell.peers.up(self._peer)
 
     async def _outgoing(self, challenge: asyncio.Future[bytes]) -> AsyncIterator[peer_pb2.PeerMessage]:
         shell = self._shell

@@ -121,3 +121,55 @@ def test_a_peer_that_sends_no_challenge_is_named_once(
     warnings = [r.getMessage() for r in caplog.records if "event=no_challenge" in r.getMessage()]
     assert len(warnings) == 1 and "protocol version < 2" in warnings[0], warnings
     assert PEER not in shell.peers.connected
+
+
+class _SilentPeer(peer_pb2_grpc.PeerServicer):
+    """A peer whose server takes the call and then neither answers nor ends it (a stuck
+    process, or a stream gRPC never delivers): counts the calls it took."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+        self.release = asyncio.Event()
+
+    async def Connect(  # gRPC's method name
+        self, request_iterator: AsyncIterator[peer_pb2.PeerMessage], context: Any
+    ) -> AsyncIterator[peer_pb2.PeerMessage]:
+        self.calls += 1
+        await self.release.wait()
+        return
+        yield  # an async generator that yields nothing
+
+
+def test_a_call_the_peer_never_answers_is_ended_and_redialled(tmp_path: Path) -> None:
+    """Seen in tests/node/test_catchup_liar.py under load: a link whose call got no challenge
+    and no end waited for ever, so the laggard never heard that peer again and with the liar
+    silent could not reach a quorum. Ended after the challenge is late, the link dials again."""
+    shell = intake_shell(tmp_path, Election.created(voters=1).chain.app, None)
+    key = nacl.signing.SigningKey.generate()
+    peer = _SilentPeer()
+
+    async def run() -> None:
+        server = grpc.aio.server(options=SERVER_OPTIONS)
+        peer_pb2_grpc.add_PeerServicer_to_server(peer, server)
+        port = server.add_insecure_port("127.0.0.1:0")
+        await server.start()
+        link = asyncio.ensure_future(
+            PeerLink(shell, LocalSigner(key), PEER, f"127.0.0.1:{port}", ValidatorDialer(None)).run()
+        )
+        try:
+            deadline = asyncio.get_running_loop().time() + 3 * HELLO_TIMEOUT_S + 5
+            while peer.calls < 2 and asyncio.get_running_loop().time() < deadline:
+                await asyncio.sleep(0.1)
+            assert not link.done(), "the link itself must keep running"
+        finally:
+            link.cancel()
+            peer.release.set()
+            await server.stop(None)
+
+    try:
+        asyncio.run(run())
+    finally:
+        shell.store.close()
+    assert peer.calls >= 2, (
+        f"the unanswered call was never ended: {peer.calls} call(s) in {3 * HELLO_TIMEOUT_S + 5:g} s"
+    )

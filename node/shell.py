@@ -162,6 +162,7 @@ class NodeShell:
             index=index,
             metrics=metrics,
             watch_heights=config.amnesia_watch_heights,
+            feed=self._feed,
         )
         self.timers = RoundTimers(clock, self._feed)
         self._events: asyncio.Queue[Event] = asyncio.Queue()

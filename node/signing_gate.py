@@ -1,5 +1,6 @@
 """Carrying out the amnesia guard's decisions (node/amnesia.py, pure) on this validator: the core
-signs or not (`Consensus.sign_from`), the store's watch mark is cleared once it signs again, the
+signs or not (`Consensus.sign_from`; when it may again, `SignWithheld` has the core sign what it
+cast meanwhile in the current round), the store's watch mark is cleared once it signs again, the
 `votestore_node_signing_state` gauge and one log line per change. The shell hands it what the
 guard watches: committed certificates, peers' heights and signed messages while it does not sign.
 """
@@ -7,11 +8,11 @@ guard watches: committed certificates, peers' heights and signed messages while 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Final
 
 from node.amnesia import AmnesiaGuard, SigningState
-from node.consensus import Commit, Consensus, Proposal, Vote, signing_bytes
+from node.consensus import Commit, Consensus, Event, Proposal, SignWithheld, Vote, signing_bytes
 from node.ledger.store import Store
 from node.metrics import NodeMetrics
 from votestore.encoding import verify_signature
@@ -33,8 +34,10 @@ class SigningGate:
         index: int,
         metrics: NodeMetrics,
         watch_heights: int,
+        feed: Callable[[Event], None],
     ) -> None:
         self.guard = guard
+        self._feed = feed
         self._consensus = consensus
         self._store = store
         self._genesis = genesis
@@ -84,6 +87,7 @@ class SigningGate:
         consensus = self._consensus
         if state == SigningState.SIGNING:
             consensus.sign_from(consensus.height)
+            self._feed(SignWithheld())  # this round's votes, cast while it could not sign
             self._store.clear_watch_before_signing()
             log.info("event=signing height=%d", consensus.height)
         elif state == SigningState.REFUSED:

@@ -28,6 +28,9 @@ Contract with the node shell
   record is for this height, `Start()` resumes its round, lock and step, and re-broadcasts the last
   vote (it may never have left); the core refuses (and counts in `refused_signatures`) anything
   that would conflict with the record, so a restarted validator never double-signs.
+* Signing held back: `sign_from(height)` (the shell's amnesia guard) withholds every signature
+  below `height`; the core still runs the rules. When it is lowered to the current height, feed
+  `SignWithheld()`: the current round's votes cast in silence are signed and sent then.
 * Proposer choice (`leader.py`): round-robin that skips a validator that missed its round-0 turn
   until a block carries its readiness vote, from the committed blocks alone;
   `Consensus.proposer(round)`, `Consensus.skipped`.
@@ -58,7 +61,16 @@ from node.consensus.actions import (
     ScheduleTimeout,
 )
 from node.consensus.config import TimeoutConfig, ValidatorSet
-from node.consensus.events import Applied, Decided, Event, ProposalValue, Start, Timeout, TimeoutKind
+from node.consensus.events import (
+    Applied,
+    Decided,
+    Event,
+    ProposalValue,
+    SignWithheld,
+    Start,
+    Timeout,
+    TimeoutKind,
+)
 from node.consensus.messages import Certificate, LastSigned, Proposal, Step, Vote, VoteType
 from node.consensus.next_height import MESSAGE_OVERHEAD_BYTES
 from node.consensus.signing import (
@@ -105,6 +117,7 @@ __all__ = [
     "RecordEvidence",
     "RequestProposal",
     "ScheduleTimeout",
+    "SignWithheld",
     "Signer",
     "Start",
     "Step",

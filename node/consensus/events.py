@@ -60,4 +60,14 @@ class Applied:
     (any later event replays them too)."""
 
 
-Event = Start | Proposal | Vote | Timeout | ProposalValue | Decided | Applied
+@dataclass(frozen=True, slots=True)
+class SignWithheld:
+    """The shell has let this validator sign again (`Consensus.sign_from` at or below the current
+    height: the amnesia guard's decision). The votes of the current round that the core cast
+    while it could not sign are signed and sent now, as if they had been delayed: nothing else
+    was signed at this height, so they conflict with nothing. Without them the round can stall for
+    good — with one validator down, the other three need this one's prevote for the 2f+1 prevotes
+    that start timeoutPrevote, and it had already left the prevote step in silence."""
+
+
+Event = Start | Proposal | Vote | Timeout | ProposalValue | Decided | Applied | SignWithheld

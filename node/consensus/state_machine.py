@@ -23,7 +23,16 @@ from node.consensus.actions import (
     ScheduleTimeout,
 )
 from node.consensus.config import TimeoutConfig, ValidatorSet
-from node.consensus.events import Applied, Decided, Event, ProposalValue, Start, Timeout, TimeoutKind
+from node.consensus.events import (
+    Applied,
+    Decided,
+    Event,
+    ProposalValue,
+    SignWithheld,
+    Start,
+    Timeout,
+    TimeoutKind,
+)
 from node.consensus.messages import Certificate, LastSigned, Proposal, Step, Vote, VoteType
 from node.consensus.next_height import MESSAGE_OVERHEAD_BYTES, NextHeightBuffer, Outcome
 from node.consensus.signing import (
@@ -164,6 +173,8 @@ class Consensus:
         self._dropped: Counter[DropReason] = Counter()
         self._refused_signatures = 0
         self._sign_from = 1
+        self._withheld: list[tuple[VoteType, bytes | None]] = []
+        """Votes of the current round cast while `_sign_from` forbade signing (SignWithheld)."""
         self._max_payload_bytes = max_payload_bytes
         self._next_height = self._new_next_height()
         self._deferred: list[Proposal | Vote] = []
@@ -261,6 +272,8 @@ class Consensus:
             self._on_timeout(event, out)
         elif isinstance(event, ProposalValue):
             self._on_proposal_value(event, out)
+        elif isinstance(event, SignWithheld):
+            self._sign_withheld(out)
         else:
             assert isinstance(event, Decided)
             self._on_decided(event, out)
@@ -291,6 +304,7 @@ class Consensus:
         self._fired_line36 = set()
         self._fired_line47 = set()
         self._validity = {}
+        self._withheld = []
         self._evidenced = set()
         self._present = leader.active(self._validators, self._height, self._recent)
         self._ranked = leader.ranked(self._validators, self._height, self._present)
@@ -478,6 +492,11 @@ class Consensus:
 
     def _broadcast_vote(self, vote_type: VoteType, block_id: bytes | None, out: list[Action]) -> None:
         step = Step.PREVOTE if vote_type == VoteType.PREVOTE else Step.PRECOMMIT
+        if self._height < self._sign_from:
+            if all(kind != vote_type for kind, _ in self._withheld):  # the first of its type counts
+                self._withheld.append((vote_type, block_id))
+            assert len(self._withheld) <= 2, "one prevote and one precommit a round"
+            return
         if not self._may_sign(self._round, step, block_id):
             self._refused_signatures += 1
             return
@@ -485,6 +504,15 @@ class Consensus:
         self._persist(self._round, step, block_id, out)
         out.append(Broadcast(vote))
         self._record_vote(vote, out)
+
+    def _sign_withheld(self, out: list[Action]) -> None:
+        """SignWithheld: sign now the votes of this round cast while signing was held back (a
+        proposal withheld is not sent late: the others' timeoutPropose has passed over it)."""
+        if self._height < self._sign_from:
+            return
+        withheld, self._withheld = self._withheld, []
+        for vote_type, block_id in withheld:
+            self._broadcast_vote(vote_type, block_id, out)
 
     def _broadcast_proposal(self, block_id: bytes, payload: bytes, out: list[Action]) -> None:
         if not self._may_sign(self._round, Step.PROPOSE, block_id):
@@ -582,6 +610,7 @@ class Consensus:
         shell never answers (or whose signature is refused after a restart) cannot stall the round."""
         assert round_ >= self._round
         self._round = round_
+        self._withheld = []
         self._step = Step.PROPOSE
         self._awaiting_value = False
         if self.proposer(round_) == self._index:

@@ -341,6 +341,11 @@ class PeerLink:
                 log.debug("event=peer_unanswered peer=%d", self._peer)
             finally:
                 watchdog.cancel()
+                # A call that failed on its own (the peer not yet listening) leaves gRPC's task
+                # reading `_outgoing` waiting for the challenge: end that wait now, or it names
+                # the peer `no_challenge` seconds later, though the peer never took the call.
+                if not challenge.done():
+                    challenge.cancel()
 
     async def _read(
         self, call: AsyncIterable[peer_pb2.PeerMessage], challenge: asyncio.Future[bytes]

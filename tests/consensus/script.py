@@ -35,6 +35,7 @@ from node.consensus import (
     RecordEvidence,
     RequestProposal,
     ScheduleTimeout,
+    SignWithheld,
     Start,
     Timeout,
     TimeoutConfig,
@@ -143,6 +144,8 @@ class Harness:
             return Start()
         if kind == "applied":
             return Applied()
+        if kind == "sign_withheld":
+            return SignWithheld()
         if kind == "timeout":
             return Timeout(TimeoutKind[bare[0].upper()], int(kv["h"]), int(kv["r"]))
         if kind == "value":

@@ -123,6 +123,47 @@ def test_a_peer_that_sends_no_challenge_is_named_once(
     assert PEER not in shell.peers.connected
 
 
+def test_a_peer_not_yet_listening_is_not_named_as_sending_no_challenge(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Validators start in any order, so the first dials often find the port closed and fail at
+    once. Seen in every 3-node start of tests/node/test_catchup_liar.py: five seconds later each
+    such failed call logged `no_challenge` ("a node of protocol version < 2") for a peer that
+    was up and linked by then."""
+    shell = intake_shell(tmp_path, Election.created(voters=1).chain.app, None)
+    key = nacl.signing.SigningKey.generate()
+
+    async def run() -> None:
+        probe = grpc.aio.server()
+        port = probe.add_insecure_port("127.0.0.1:0")  # a free port, closed again
+        await probe.stop(None)
+        link = asyncio.ensure_future(
+            PeerLink(shell, LocalSigner(key), PEER, f"127.0.0.1:{port}", ValidatorDialer(None)).run()
+        )
+        server = grpc.aio.server(options=SERVER_OPTIONS)
+        try:
+            await asyncio.sleep(0.5)  # a few dials fail: nothing listens yet
+            peer_pb2_grpc.add_PeerServicer_to_server(_AnsweringPeer(), server)
+            assert server.add_insecure_port(f"127.0.0.1:{port}") == port
+            await server.start()
+            deadline = asyncio.get_running_loop().time() + WAIT_S
+            while PEER not in shell.peers.connected:
+                assert asyncio.get_running_loop().time() < deadline, "the link never came up"
+                await asyncio.sleep(0.05)
+            await asyncio.sleep(HELLO_TIMEOUT_S + 1)  # past the failed calls' challenge wait
+        finally:
+            link.cancel()
+            await server.stop(None)
+
+    try:
+        with caplog.at_level(logging.WARNING, logger="votestore.node.peer"):
+            asyncio.run(run())
+    finally:
+        shell.store.close()
+    warnings = [r.getMessage() for r in caplog.records if "event=no_challenge" in r.getMessage()]
+    assert warnings == [], warnings
+
+
 class _SilentPeer(peer_pb2_grpc.PeerServicer):
     """A peer whose server takes the call and then neither answers nor ends it (a stuck
     process, or a stream gRPC never delivers): counts the calls it took."""

@@ -54,15 +54,17 @@ def is_final(response: gateway_pb2.ReceiptResponse) -> bool:
     return _RANK[response.status] == 2 and response.receipt.proof.HasField("next_header")
 
 
-def _election_of(raw: bytes) -> str:
-    """The election a committed transaction names. A plain parse: the ledger's validators decoded
-    and checked it before it was committed (and its proof checks), so the stricter
+def election_of(raw: bytes) -> str:
+    """The election a committed transaction names (every kind names one: a ballot, an audited
+    ballot's publication, a roll entry, a share...). A plain parse: the ledger's validators
+    decoded and checked it before it was committed (and its proof checks), so the stricter
     `decode_signed_tx` (sizes, canonical form) would only repeat their work."""
     try:
         tx = election_pb2.Tx.FromString(election_pb2.SignedTx.FromString(raw).body)
     except ProtobufDecodeError:
         return ""
-    return tx.ballot.election_id if tx.HasField("ballot") else ""
+    kind = tx.WhichOneof("kind")
+    return "" if kind is None else str(getattr(tx, kind).election_id)
 
 
 def _from_proof(tracking_code: bytes, proof: ledger_pb2.TxProof) -> gateway_pb2.ReceiptResponse:
@@ -72,7 +74,7 @@ def _from_proof(tracking_code: bytes, proof: ledger_pb2.TxProof) -> gateway_pb2.
     response = gateway_pb2.ReceiptResponse(status=status, result=proof.result)
     receipt = response.receipt
     receipt.tracking_code = tracking_code
-    receipt.election_id = _election_of(proof.tx)
+    receipt.election_id = election_of(proof.tx)
     receipt.proof.CopyFrom(proof)
     return response
 

@@ -25,6 +25,7 @@ from gateway.identity import (
 )
 from gateway.limits import KeyedLimiter, Rate
 from gateway.metrics import GatewayMetrics
+from gateway.receipts import election_of
 from gateway.server import GC_YOUNG_OBJECTS, tune_gc
 from gateway.service import TakenLog, refusal_of
 from gateway.status import STATUS_OF_RESULT, UNEXPECTED_RESULT_STATUS, status_for
@@ -218,3 +219,14 @@ def test_tune_gc_freezes_startup_and_collects_young_objects_less_often() -> None
     finally:
         gc.unfreeze()
         gc.set_threshold(*threshold)
+
+
+@pytest.mark.parametrize("kind", [f.name for f in election_pb2.Tx.DESCRIPTOR.oneofs_by_name["kind"].fields])
+def test_a_receipt_names_the_election_of_every_kind_of_transaction(kind: str) -> None:
+    """Not only ballots: the public tracking page shows the election of any tracking code (an
+    audited ballot's publication, a trustee's share...); before, all but ballots read ""."""
+    tx = election_pb2.Tx()
+    getattr(tx, kind).election_id = "municipal-2027"
+    raw = election_pb2.SignedTx(body=tx.SerializeToString(), signer=b"k", signature=b"s").SerializeToString()
+    assert election_of(raw) == "municipal-2027"
+    assert election_of(b"\xff not a transaction") == ""

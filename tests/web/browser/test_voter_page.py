@@ -140,6 +140,11 @@ def test_open_link_identity_audit_then_cast_and_check_receipt(
     cli = CliRunner().invoke(cli_app, ["ballot", "audit", str(forged_path)])
     assert cli.exit_code == 1 and "audit failed: the ballot encrypts" in cli.output, cli.output
     check_published_and_never_cast(page, cluster, record)
+    page.get_by_role("button", name="한국어").click()  # the published line follows the language
+    assert page.locator("#audit-published").inner_text().startswith("원장에 공개됨"), page.locator(
+        "#audit-published"
+    ).inner_text()
+    page.get_by_role("button", name="English").click()
 
     page.get_by_role("button", name="Make a fresh ballot").click()
     choose(page, MAYOR[0], [COUNCIL[1], COUNCIL[2]])

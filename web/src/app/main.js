@@ -216,9 +216,16 @@ function auditStep(/** @type {Prepared} */ prepared) {
   const text = JSON.stringify(record, null, 2);
   state.selections = []; // an audited ballot is spent: the next one is made afresh
   const publication = auditedTx(prepared);
-  const published = el("p", { id: "audit-published", role: "status" }, [tr("auditPublishing")]);
-  publishAudit(publication, published);
+  const published = el("p", { id: "audit-published", role: "status" });
+  /** @type {[string, Record<string, string>]} */
+  let said = ["auditPublishing", {}];
+  const sayPublished = () => published.replaceChildren(tr(...said));
+  publishAudit(publication, published, (key, values) => {
+    said = [key, values];
+    sayPublished();
+  });
   state.render = () => {
+    sayPublished(); // in the language chosen now, not the one at publishing time
     const save = el("a", {
       id: "audit-save",
       class: "button",
@@ -250,17 +257,18 @@ function auditStep(/** @type {Prepared} */ prepared) {
  * failure is said, not fatal. The ledger then refuses to count this ballot.
  * @param {{tx: Uint8Array, trackingCode: Uint8Array}} publication
  * @param {HTMLElement} line
+ * @param {(key: string, values: Record<string, string>) => void} say what the line says, by string key
  */
-async function publishAudit(publication, line) {
+async function publishAudit(publication, line, say) {
   const clients = /** @type {ReturnType<typeof connect>} */ (state.clients);
   const code = bytesToHex(publication.trackingCode);
   try {
     await clients.gateway.publishAudit({ tx: publication.tx });
     line.dataset.published = code;
-    line.replaceChildren(tr("auditPublished", { code }));
+    say("auditPublished", { code });
   } catch (err) {
     line.dataset.published = "";
-    line.replaceChildren(tr("auditPublishFailed", { reason: err instanceof ConnectError ? err.rawMessage : String(err) }));
+    say("auditPublishFailed", { reason: err instanceof ConnectError ? err.rawMessage : String(err) });
   }
 }
 

@@ -21,7 +21,9 @@ round are a double sign. So a validator with no record — or one whose store is
   are not read: a validator back after a long absence finds its own
   signatures there, and they endanger nothing (as CometBFT's double_sign_check_height).
 * REFUSED: a follower that never signs, until an operator acts; never a crash loop.
-* SIGNING: the record is kept from here on, and the store's mark is cleared.
+* SIGNING: the record is kept from here on, and the store's mark is cleared. The votes the core
+  cast in silence in the current round are signed and sent at once (`SignWithheld`): a round
+  whose 2f+1 prevotes need this validator's would otherwise never start timeoutPrevote.
 
 `watch_heights = 0` turns the guard off (the node logs a warning at start). The guard decides;
 the consensus core only obeys `Consensus.sign_from`.

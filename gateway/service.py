@@ -18,7 +18,7 @@ from typing import Any, Final, TypeVar
 
 import grpc  # type: ignore[import-untyped, unused-ignore]
 
-from gateway.answers import Accepted, BroadcastOutcome, Refused
+from gateway.answers import Accepted, BroadcastOutcome
 from gateway.attest import IdentityProvider, answer_attest
 from gateway.commits import CommitWatcher
 from gateway.config import Limits
@@ -28,7 +28,7 @@ from gateway.limits import Clock, KeyedLimiter, Rate
 from gateway.metrics import GatewayMetrics
 from gateway.receipts import ReceiptFinder
 from gateway.remote_identity import RemoteIdentityProvider
-from gateway.status import result_name, status_for
+from gateway.status import refusal_of
 from gateway.validators import ValidatorPool
 from proto.votestore.v1 import gateway_pb2, gateway_pb2_grpc, identity_pb2
 from votestore.client.ballot import SelectionInvalid, credential_public_key, prepare_ballot
@@ -315,29 +315,3 @@ class GatewayService(gateway_pb2_grpc.GatewayServicer):
 def _check_tracking_code(code: bytes) -> None:
     if len(code) != HASH_BYTES:
         raise Refusal(grpc.StatusCode.INVALID_ARGUMENT, f"tracking code must be {HASH_BYTES} bytes")
-
-
-def refusal_of(outcome: BroadcastOutcome, n: int) -> Refusal:
-    """Why a ballot was not taken, as one status: the validators' commonest reason, a size refusal,
-    or UNAVAILABLE when too few validators could be reached."""
-    refused: Refused | None = outcome.refusal()
-    if refused is not None:
-        count = sum(isinstance(a, Refused) and a.code == refused.code for a in outcome.answers)
-        detail = f": {refused.detail}" if refused.detail else ""
-        silent = (
-            sum(not isinstance(a, (Accepted, Refused)) for a in outcome.answers) + n - len(outcome.answers)
-        )
-        others = "".join(
-            f"; {k} {what}" for k, what in ((outcome.accepted, "took it"), (silent, "did not answer")) if k
-        )
-        return Refusal(
-            status_for(refused.code),
-            f"{result_name(refused.code)}{detail} (refused by {count} of {n} validators{others})",
-        )
-    oversize = outcome.oversize()
-    if oversize is not None:
-        return Refusal(grpc.StatusCode.INVALID_ARGUMENT, f"validators refused the size: {oversize.detail}")
-    return Refusal(
-        grpc.StatusCode.UNAVAILABLE,
-        f"only {outcome.accepted} of {n} validators took the ballot, {outcome.needed} needed; retry",
-    )

@@ -2,6 +2,7 @@
 
 A client app branches on the status code alone (retry, ask the voter again, show "already voted"),
 so every code a validator can answer maps to exactly one status, and the table covers the enum.
+`refusal_of` says why a broadcast ballot was not taken, through that table.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from typing import Final
 
 import grpc  # type: ignore[import-untyped, unused-ignore]
 
+from gateway.answers import Accepted, BroadcastOutcome, Refused
+from gateway.errors import Refusal
 from proto.votestore.v1 import election_pb2
 
 STATUS_OF_RESULT: Final[Mapping[int, grpc.StatusCode]] = MappingProxyType(
@@ -55,3 +58,29 @@ def result_name(code: int) -> str:
         return election_pb2.ResultCode.Name(election_pb2.ResultCode.ValueType(code))
     except ValueError:
         return str(code)
+
+
+def refusal_of(outcome: BroadcastOutcome, n: int) -> Refusal:
+    """Why a ballot was not taken, as one status: the validators' commonest reason, a size refusal,
+    or UNAVAILABLE when too few validators could be reached."""
+    refused: Refused | None = outcome.refusal()
+    if refused is not None:
+        count = sum(isinstance(a, Refused) and a.code == refused.code for a in outcome.answers)
+        detail = f": {refused.detail}" if refused.detail else ""
+        silent = (
+            sum(not isinstance(a, (Accepted, Refused)) for a in outcome.answers) + n - len(outcome.answers)
+        )
+        others = "".join(
+            f"; {k} {what}" for k, what in ((outcome.accepted, "took it"), (silent, "did not answer")) if k
+        )
+        return Refusal(
+            status_for(refused.code),
+            f"{result_name(refused.code)}{detail} (refused by {count} of {n} validators{others})",
+        )
+    oversize = outcome.oversize()
+    if oversize is not None:
+        return Refusal(grpc.StatusCode.INVALID_ARGUMENT, f"validators refused the size: {oversize.detail}")
+    return Refusal(
+        grpc.StatusCode.UNAVAILABLE,
+        f"only {outcome.accepted} of {n} validators took the ballot, {outcome.needed} needed; retry",
+    )

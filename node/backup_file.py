@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Final
 
 from node.consensus import LastSigned
-from node.ledger.store import StoreSnapshot
+from node.ledger.snapshot import StoreSnapshot
 from node.wire import decode_last_signed
 from votestore import version as build
 from votestore.errors import ConfigError

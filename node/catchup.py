@@ -16,7 +16,7 @@ from typing import Final
 import grpc
 
 from node.repair import CatchupPeers, Lag, judge_fetch, plan_fetch
-from node.rpc.peer import CHANNEL_OPTIONS
+from node.rpc.peer_options import CHANNEL_OPTIONS
 from node.shell import NodeShell
 from proto.votestore.v1 import election_pb2, ledger_pb2, node_pb2, node_pb2_grpc
 from votestore.blocks import results_root

@@ -29,7 +29,9 @@ from node.ledger.store import Store
 from node.ledger.walk import Finding, walk
 from node.metrics import NodeMetrics
 from node.proposer import BlockValidity
-from node.rpc.peer import SERVER_OPTIONS, PeerLink, PeerService
+from node.rpc.peer import PeerService
+from node.rpc.peer_link import PeerLink
+from node.rpc.peer_options import SERVER_OPTIONS
 from node.rpc.public import NodeService
 from node.shell import NodeShell
 from node.signing import LocalSigner, Signer

@@ -46,7 +46,7 @@ def test_the_grep_finds_a_planted_cap() -> None:
 
 def test_readers_of_a_node_accept_what_a_node_may_send() -> None:
     from gateway.submit_batch import SUBMIT_BATCH_MAX_BYTES
-    from node.rpc.peer import CHANNEL_OPTIONS, SERVER_OPTIONS
+    from node.rpc.peer_options import CHANNEL_OPTIONS, SERVER_OPTIONS
 
     caps = dict(CHANNEL_OPTIONS)
     assert caps["grpc.max_send_message_length"] == limits.NODE_MESSAGE_BYTES

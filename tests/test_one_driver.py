@@ -139,3 +139,30 @@ def test_the_casting_module_does_cast() -> None:
 @pytest.mark.parametrize("user", CASTING_USERS)
 def test_demo_chaos_and_bench_cast_through_the_casting_module(user: str) -> None:
     assert "ops.cluster.casting" in _imported(ROOT / user)
+
+
+def test_a_process_holder_says_how_it_starts_and_stops() -> None:
+    """`process.Started` is abstract: a holder that leaves out `stop` cannot be made (an ABC
+    refuses it at construction), rather than failing at the end of its `with`."""
+    from ops.cluster.process import Started
+
+    class StartOnly(Started):
+        def start(self) -> None:
+            pass
+
+    with pytest.raises(TypeError, match="abstract"):
+        StartOnly()  # type: ignore[abstract]
+
+    calls: list[str] = []
+
+    class Both(StartOnly):
+        def stop(self) -> int:
+            calls.append("stop")
+            return 0
+
+        def start(self) -> None:
+            calls.append("start")
+
+    with Both():
+        calls.append("inside")
+    assert calls == ["start", "inside", "stop"]

@@ -22,7 +22,6 @@ import random
 import struct
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
@@ -32,6 +31,26 @@ from google.protobuf.message import DecodeError as ProtobufDecodeError
 from election.state_keys import META_APP_HASH
 from node.ledger.chain_check import SPOT_CHECKS as SPOT_CHECKS
 from node.ledger.chain_check import ChainCheck, StartCheck
+from node.ledger.layout import (
+    APP_HASH_AT,
+    BLOCK,
+    CERT,
+    EVIDENCE,
+    FORMAT,
+    META_CHECKED,
+    META_FORMAT,
+    META_GENESIS,
+    META_HEIGHT,
+    META_LAST_SIGNED,
+    META_WATCH,
+    RESULTS,
+    TX_INDEX,
+    TX_LOCATION,
+    TxLocation,
+    evidence_key,
+    height_key,
+)
+from node.ledger.snapshot import StoreSnapshot
 from node.ledger.state import (
     STATE,
     StateRecords,
@@ -47,33 +66,7 @@ from votestore.encoding import block_id, canonical, tx_hash
 from votestore.errors import ConfigError, StoreCorrupted
 from votestore.genesis import Genesis
 
-_BLOCK: Final = b"b/"
-_CERT: Final = b"c/"
-_RESULTS: Final = b"r/"
-_APP_HASH_AT: Final = b"h/"
-_TX_INDEX: Final = b"t/"
-_TX_LOCATION: Final = struct.Struct(">QI")  # (height, position in the block)
-_EVIDENCE: Final = b"e/"
-_META_HEIGHT: Final = b"k/height"
-_META_GENESIS: Final = b"k/genesis"
-_META_LAST_SIGNED: Final = b"k/last_signed"
-_META_WATCH: Final = b"k/watch_before_signing"
-_META_FORMAT: Final = b"k/format"
-FORMAT: Final = b"state-journal/1"
-"""State records tagged with their height, and a journal per height (node.ledger.state)."""
-_META_CHECKED: Final = b"k/checked"
-"""Height (8 bytes, big-endian) and block id the last successful check of the chain reached."""
 MAX_PENDING_EVIDENCE: Final = 256
-
-
-def _h(height: int) -> bytes:
-    return struct.pack(">Q", height)
-
-
-@dataclass(frozen=True, slots=True)
-class TxLocation:
-    height: int
-    index: int
 
 
 def _parse(message: Any, raw: bytes | None, height: int, what: str) -> Any:
@@ -104,17 +97,17 @@ class Store:
         self._genesis = genesis
         self._genesis_app_hash = genesis_app_hash
         self._records = StateRecords(self._db, self)
-        recorded = self._db.get(_META_GENESIS)
+        recorded = self._db.get(META_GENESIS)
         if recorded is None:
-            self._db.put(_META_GENESIS, genesis.hash(), sync=True)
+            self._db.put(META_GENESIS, genesis.hash(), sync=True)
         elif recorded != genesis.hash():
             self._db.close()
             raise ConfigError(f"store {path} belongs to another genesis (hash {recorded.hex()[:16]}…)")
-        raw_height = self._db.get(_META_HEIGHT)
+        raw_height = self._db.get(META_HEIGHT)
         self._height = 0 if raw_height is None else struct.unpack(">Q", raw_height)[0]
-        stored_format = self._db.get(_META_FORMAT)
+        stored_format = self._db.get(META_FORMAT)
         if stored_format is None and self._height == 0:
-            self._db.put(_META_FORMAT, FORMAT, sync=True)
+            self._db.put(META_FORMAT, FORMAT, sync=True)
         elif stored_format != FORMAT:
             self._db.close()
             raise ConfigError(
@@ -164,7 +157,7 @@ class Store:
         )
 
     def app_hash_at(self, height: int) -> bytes:
-        app_hash: bytes | None = self._db.get(_APP_HASH_AT + _h(height))
+        app_hash: bytes | None = self._db.get(APP_HASH_AT + height_key(height))
         if app_hash is None:
             raise StoreCorrupted(height, "app hash record missing")
         return app_hash
@@ -173,19 +166,20 @@ class Store:
 
     def block(self, height: int) -> ledger_pb2.Block:
         block: ledger_pb2.Block = _parse(
-            ledger_pb2.Block(), self._db.get(_BLOCK + _h(height)), height, "block"
+            ledger_pb2.Block(), self._db.get(BLOCK + height_key(height)), height, "block"
         )
         return block
 
     def certificate(self, height: int) -> ledger_pb2.CommitCertificate:
-        raw = self._db.get(_CERT + _h(height))
+        raw = self._db.get(CERT + height_key(height))
         cert: ledger_pb2.CommitCertificate = _parse(
             ledger_pb2.CommitCertificate(), raw, height, "certificate"
         )
         return cert
 
     def results(self, height: int) -> list[election_pb2.TxResult]:
-        record = _parse(ledger_pb2.CommittedBlock(), self._db.get(_RESULTS + _h(height)), height, "results")
+        raw = self._db.get(RESULTS + height_key(height))
+        record = _parse(ledger_pb2.CommittedBlock(), raw, height, "results")
         return list(record.results)
 
     def committed_block(self, height: int) -> ledger_pb2.CommittedBlock:
@@ -194,14 +188,14 @@ class Store:
         )
 
     def locate(self, hash_: bytes) -> TxLocation | None:
-        raw = self._db.get(_TX_INDEX + hash_)
+        raw = self._db.get(TX_INDEX + hash_)
         if raw is None:
             return None
-        if len(raw) != _TX_LOCATION.size:
+        if len(raw) != TX_LOCATION.size:
             raise StoreCorrupted(
                 0, f"the transaction index entry for {hash_.hex()[:16]} is {len(raw)} bytes, not 12"
             )
-        height, index = _TX_LOCATION.unpack(raw)
+        height, index = TX_LOCATION.unpack(raw)
         if not 1 <= height <= self._height:
             raise StoreCorrupted(
                 self._height, f"the transaction index entry for {hash_.hex()[:16]} names height {height}"
@@ -228,17 +222,17 @@ class Store:
             hashes = [tx_hash(raw) for raw in block.txs]
         assert len(hashes) == len(block.txs), (len(hashes), len(block.txs))
         with self._db.write_batch(sync=True, transaction=True) as batch:
-            key = _h(height)
-            batch.put(_BLOCK + key, canonical(block))
-            batch.put(_CERT + key, canonical(certificate))
-            batch.put(_RESULTS + key, canonical(ledger_pb2.CommittedBlock(results=results)))
-            batch.put(_APP_HASH_AT + key, app_hash)
+            key = height_key(height)
+            batch.put(BLOCK + key, canonical(block))
+            batch.put(CERT + key, canonical(certificate))
+            batch.put(RESULTS + key, canonical(ledger_pb2.CommittedBlock(results=results)))
+            batch.put(APP_HASH_AT + key, app_hash)
             for index, digest in enumerate(hashes):
-                batch.put(_TX_INDEX + digest, _TX_LOCATION.pack(height, index))
+                batch.put(TX_INDEX + digest, TX_LOCATION.pack(height, index))
             for evidence in block.evidence:
-                batch.delete(_EVIDENCE + _evidence_key(evidence))
+                batch.delete(EVIDENCE + evidence_key(evidence))
             put_writes(batch, height, app_writes)
-            batch.put(_META_HEIGHT, key)
+            batch.put(META_HEIGHT, key)
         self._height = height
         self._records.verified(height)
         self._tip = Tip(height, block_id(block.header), block.header.time_ms, app_hash, results_root(results))
@@ -246,18 +240,18 @@ class Store:
 
     def save_last_signed(self, record: bytes) -> None:
         """Persist before the signed message leaves (never double-sign across crashes)."""
-        self._db.put(_META_LAST_SIGNED, record, sync=True)
+        self._db.put(META_LAST_SIGNED, record, sync=True)
 
     def mark_watch_before_signing(self) -> None:
         """The last-signed record here cannot be trusted (a restored backup, say): the node
         watches before it signs again (node/amnesia.py) and clears the mark once it signs."""
-        self._db.put(_META_WATCH, b"1", sync=True)
+        self._db.put(META_WATCH, b"1", sync=True)
 
     def watch_before_signing(self) -> bool:
-        return self._db.get(_META_WATCH) is not None
+        return self._db.get(META_WATCH) is not None
 
     def clear_watch_before_signing(self) -> None:
-        self._db.delete(_META_WATCH, sync=True)
+        self._db.delete(META_WATCH, sync=True)
 
     @contextmanager
     def snapshot(self) -> Iterator[StoreSnapshot]:
@@ -268,12 +262,12 @@ class Store:
             yield StoreSnapshot(snapshot)
 
     def last_signed(self) -> bytes | None:
-        value: bytes | None = self._db.get(_META_LAST_SIGNED)
+        value: bytes | None = self._db.get(META_LAST_SIGNED)
         return value
 
     def add_evidence(self, evidence: ledger_pb2.Evidence) -> bool:
         """Keep evidence until a block carries it; False if already kept or the bound is reached."""
-        key = _EVIDENCE + _evidence_key(evidence)
+        key = EVIDENCE + evidence_key(evidence)
         if self._db.get(key) is not None or len(self.pending_evidence()) >= MAX_PENDING_EVIDENCE:
             return False
         self._db.put(key, canonical(evidence), sync=True)
@@ -281,11 +275,11 @@ class Store:
 
     def drop_evidence(self, evidence: ledger_pb2.Evidence) -> None:
         """Forget kept evidence a block committed in another form, or that left the window."""
-        self._db.delete(_EVIDENCE + _evidence_key(evidence), sync=True)
+        self._db.delete(EVIDENCE + evidence_key(evidence), sync=True)
 
     def pending_evidence(self) -> list[ledger_pb2.Evidence]:
         found = []
-        for _, raw in self._db.iterator(prefix=_EVIDENCE):
+        for _, raw in self._db.iterator(prefix=EVIDENCE):
             evidence: ledger_pb2.Evidence = _parse(
                 ledger_pb2.Evidence(), raw, self._height, "pending evidence"
             )
@@ -334,33 +328,8 @@ class Store:
             yield bytes(key), bytes(value)
 
     def check_record(self) -> bytes | None:
-        value: bytes | None = self._db.get(_META_CHECKED)
+        value: bytes | None = self._db.get(META_CHECKED)
         return value
 
     def put_check_record(self, record: bytes, *, sync: bool) -> None:
-        self._db.put(_META_CHECKED, record, sync=sync)
-
-
-def _evidence_key(evidence: ledger_pb2.Evidence) -> bytes:
-    a = evidence.vote_a
-    return struct.pack(">QIBI", a.height, a.round, a.type, a.validator)
-
-
-@dataclass(frozen=True, slots=True)
-class StoreSnapshot:
-    """One LevelDB snapshot of a store (`Store.snapshot`): read-only, raw records."""
-
-    _snapshot: Any
-
-    @property
-    def height(self) -> int:
-        raw = self._snapshot.get(_META_HEIGHT)
-        return 0 if raw is None else int(struct.unpack(">Q", raw)[0])
-
-    def last_signed(self) -> bytes | None:
-        value: bytes | None = self._snapshot.get(_META_LAST_SIGNED)
-        return value
-
-    def records(self) -> Iterator[tuple[bytes, bytes]]:
-        """Every record, key and value as stored, in key order (a restore copies them whole)."""
-        yield from self._snapshot.iterator()
+        self._db.put(META_CHECKED, record, sync=sync)

@@ -7,6 +7,9 @@ challenge, time): a Hello captured from one stream — on the wire, or by a peer
 is refused on any other, and counted in votestore_node_peer_handshakes_refused_total. Under TLS the
 dialler has also checked the accepting side's genesis-bound certificate (votestore.channels).
 A peer that sends garbage is counted and cut off, never allowed to crash the node.
+
+This module holds the handshake and the accepting side (PeerService); the dialling side is
+node/rpc/peer_link.py, the channels' options node/rpc/peer_options.py.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ import logging
 import os
 import time
 from asyncio import FIRST_COMPLETED
-from collections.abc import AsyncIterable, AsyncIterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Final
 
@@ -27,55 +30,14 @@ from node.shell import NodeShell
 from node.signing import Signer
 from proto.votestore.v1 import peer_pb2, peer_pb2_grpc
 from votestore import version as build
-from votestore.channels import ValidatorDialer
 from votestore.encoding import hello_signing_bytes, verify_signature
-from votestore.limits import NODE_MESSAGE_BYTES, message_options
 from votestore.version import PROTOCOL_VERSION
 
 log = logging.getLogger("votestore.node.peer")
 
 HELLO_TIMEOUT_S: Final = 5.0
-CHALLENGE_GRACE_S: Final = 1.0
-"""Past HELLO_TIMEOUT_S, how long a dialled call may stay unanswered before it is ended (the
-stream normally ends by itself once the hello is not sent)."""
 HELLO_MAX_SKEW_MS: Final = 5 * 60 * 1000
-BACKOFF_MIN_S: Final = 0.05
-PEER_BACKOFF_MAX_S: Final = 2.0
 NONCE_BYTES: Final = 16
-NO_CHALLENGE: Final = (
-    f"peer sent no challenge within {HELLO_TIMEOUT_S:g} s (a node of protocol version < 2, "
-    "or not a votestore node)"
-)
-REFUSED_CODES: Final = frozenset({grpc.StatusCode.UNAUTHENTICATED, grpc.StatusCode.FAILED_PRECONDITION})
-KEEPALIVE_TIME_MS: Final = 3_000
-KEEPALIVE_TIMEOUT_MS: Final = 2_000
-# A link whose packets vanish (a cut cable, a partition by dropped routes) looks alive to TCP
-# until its retransmissions give up, minutes later; keepalive pings find it within ~5 s, and the
-# link redials and replays this height's messages.
-# gRPC shares one connection (subchannel) per address among live channels with the same options,
-# and after failed connects it waits out its own backoff (1 s growing by 1.6x to 120 s), failing
-# every call at once meanwhile: a validator back from a restart went unheard by a peer's fresh
-# sessions for seconds after it was serving (7 s after 20 s down), and missed the proposals of
-# those heights (issue 19: it joined consensus late). Capped at the link's own redial backoff.
-RECONNECT_OPTIONS: Final = [
-    ("grpc.initial_reconnect_backoff_ms", int(BACKOFF_MIN_S * 1000)),
-    ("grpc.min_reconnect_backoff_ms", int(BACKOFF_MIN_S * 1000)),
-    ("grpc.max_reconnect_backoff_ms", int(PEER_BACKOFF_MAX_S * 1000)),
-]
-CHANNEL_OPTIONS: Final = [
-    *message_options(receive=NODE_MESSAGE_BYTES, send=NODE_MESSAGE_BYTES),
-    ("grpc.keepalive_time_ms", KEEPALIVE_TIME_MS),
-    ("grpc.keepalive_timeout_ms", KEEPALIVE_TIMEOUT_MS),
-    ("grpc.keepalive_permit_without_calls", 1),
-    ("grpc.http2.max_pings_without_data", 0),
-    *RECONNECT_OPTIONS,
-]
-# The server accepts those pings (its default would answer them with GOAWAY too_many_pings).
-SERVER_OPTIONS: Final = [
-    *CHANNEL_OPTIONS,
-    ("grpc.http2.min_recv_ping_interval_without_data_ms", KEEPALIVE_TIME_MS // 2),
-    ("grpc.http2.max_ping_strikes", 0),
-]
 
 
 def new_challenge() -> bytes:
@@ -273,116 +235,3 @@ class PeerService(peer_pb2_grpc.PeerServicer):
         async for message in messages:
             entry.last_heard = clock.now()
             self._shell.on_peer_message(sender, message)
-
-
-class PeerLink:
-    """The dialling side towards one peer: reconnects with backoff, replays this height's own
-    messages after each reconnect so a peer that restarted still hears them."""
-
-    def __init__(
-        self, shell: NodeShell, signer: Signer, peer: int, address: str, dialer: ValidatorDialer
-    ) -> None:
-        self._shell = shell
-        self._signer = signer
-        self._peer = peer
-        self._address = address
-        self._refused: str | None = None
-        self._dialer = dialer
-
-    async def run(self) -> None:
-        backoff = BACKOFF_MIN_S
-        while True:
-            started = time.monotonic()
-            try:
-                await self._session()
-            except grpc.aio.AioRpcError as exc:
-                self._note_down(exc)
-            finally:
-                self._shell.peers.down(self._peer)
-            backoff = BACKOFF_MIN_S if time.monotonic() - started > PEER_BACKOFF_MAX_S else backoff
-            await asyncio.sleep(backoff)
-            backoff = min(backoff * 2, PEER_BACKOFF_MAX_S)
-
-    def _note_down(self, exc: grpc.aio.AioRpcError) -> None:
-        """A peer that refuses this node's hello (another protocol version or genesis) is worth one
-        warning per distinct reason, not one per redial; a link that merely drops is debug."""
-        if exc.code() in REFUSED_CODES:
-            detail = exc.details() or exc.code().name
-            if detail != self._refused:
-                log.warning(
-                    "event=refused_by_peer peer=%d code=%s detail=%r", self._peer, exc.code().name, detail
-                )
-            self._refused = detail
-            return
-        log.debug("event=peer_down peer=%d code=%s", self._peer, exc.code().name)
-
-    async def _session(self) -> None:
-        loop = asyncio.get_running_loop()
-        challenge: asyncio.Future[bytes] = loop.create_future()
-        async with self._dialer.aio(self._peer, self._address, CHANNEL_OPTIONS) as channel:
-            call = peer_pb2_grpc.PeerStub(channel).Connect(self._outgoing(challenge))
-            # A call the peer never answers (no challenge, no status, no end) would hold this
-            # link for ever, the peer unheard: once the challenge is late, end it and redial.
-            late = False
-
-            def end_if_unanswered() -> None:
-                nonlocal late
-                if not challenge.done() or challenge.cancelled():  # the hello's wait cancels it
-                    late = True
-                    call.cancel()
-
-            watchdog = loop.call_later(HELLO_TIMEOUT_S + CHALLENGE_GRACE_S, end_if_unanswered)
-            try:
-                await self._read(call, challenge)
-            except asyncio.CancelledError:
-                task = asyncio.current_task()
-                if not late or (task is not None and task.cancelling()):
-                    raise
-                log.debug("event=peer_unanswered peer=%d", self._peer)
-            finally:
-                watchdog.cancel()
-                # A call that failed on its own (the peer not yet listening) leaves gRPC's task
-                # reading `_outgoing` waiting for the challenge: end that wait now, or it names
-                # the peer `no_challenge` seconds later, though the peer never took the call.
-                if not challenge.done():
-                    challenge.cancel()
-
-    async def _read(
-        self, call: AsyncIterable[peer_pb2.PeerMessage], challenge: asyncio.Future[bytes]
-    ) -> None:
-        async for message in call:
-            kind = message.WhichOneof("kind")
-            if kind == "challenge":
-                if not challenge.done():
-                    challenge.set_result(message.challenge.nonce)
-                continue
-            if kind == "status":
-                # The peer's height as it answers: a restarted node knows at once how far
-                # behind it is, not when the peer dials back (up to PEER_BACKOFF_MAX_S later).
-                # Only a hint: catch-up checks every certificate of what it fetches.
-                self._shell.on_peer_message(self._peer, message)
-            self._shell.peers.up(self._peer)
-
-    async def _outgoing(self, challenge: asyncio.Future[bytes]) -> AsyncIterator[peer_pb2.PeerMessage]:
-        shell = self._shell
-        kept = shell.peers.session_started(self._peer)  # before the handshake: see Peers
-        # The accepting side speaks first; a peer that sends no challenge gets no hello and the
-        # stream ends with the wait (the session then redials with backoff).
-        try:
-            nonce = await asyncio.wait_for(challenge, HELLO_TIMEOUT_S)
-        except TimeoutError:
-            # A peer of protocol 1 or older waits for an unprompted Hello; say so once per peer.
-            if self._refused != NO_CHALLENGE:
-                log.warning("event=no_challenge peer=%d detail=%r", self._peer, NO_CHALLENGE)
-            self._refused = NO_CHALLENGE
-            return
-        yield peer_pb2.PeerMessage(hello=make_hello(shell, self._signer, self._peer, nonce))
-        yield peer_pb2.PeerMessage(status=peer_pb2.PeerStatus(height=shell.store.height))
-        for message in shell.peers.reconnected(self._peer):  # replaces what queued meanwhile
-            yield message
-        for message in shell.evidence.for_new_link():
-            yield message
-        for message in kept:
-            yield message
-        while True:
-            yield await shell.peers.next_for(self._peer)

@@ -237,9 +237,9 @@ class SimNode:
         return len(self.disk.chain) if self._hello_height is None else self._hello_height
 
     def link_up(self, peer: SimNode) -> None:
-        """A link to `peer` came up (one of the two restarted), as `node/rpc/peer.py` sets one
-        up: each side hears the other's hello height, and sends it this height's own messages
-        first (`Peers.reconnected`)."""
+        """A link to `peer` came up (one of the two restarted), as `node/rpc/peer.py` and
+        `peer_link.py` set one up: each side hears the other's hello height, and sends it this
+        height's own messages first (`Peers.reconnected`)."""
         if self.core is None or peer.core is None:
             return
         self.peers.up(peer.instance)

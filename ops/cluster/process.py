@@ -13,6 +13,7 @@ import os
 import signal
 import subprocess
 import sys
+from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
@@ -30,14 +31,16 @@ class ClusterError(VotestoreError):
     """A process did not start, stop or reach a height in time; the message says which."""
 
 
-class Started:
+class Started(ABC):
     """`with X(...) as x:` for a process holder: started (and ready) inside, always stopped after."""
 
+    @abstractmethod
     def start(self) -> None:
-        raise NotImplementedError
+        """Start the process and return once it is ready."""
 
+    @abstractmethod
     def stop(self) -> int:
-        raise NotImplementedError
+        """Stop the process (bounded); its exit code."""
 
     def __enter__(self) -> Self:
         self.start()

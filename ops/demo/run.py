@@ -23,8 +23,6 @@ from pathlib import Path
 from typing import Final
 
 from ops.cluster import LocalNet, election
-from ops.cluster.gateway import GatewayProcess, WebPorts, write_config, write_provider_config
-from ops.cluster.page import PageProcess
 from ops.demo import parties, plan
 from ops.demo.casting import CastingResult, Milestone, cast_all
 from ops.demo.console import DemoConsole
@@ -47,7 +45,7 @@ from ops.demo.practice import (
     leave_practice_election,
 )
 from ops.demo.report import render_report
-from ops.roles import KEY_FILE
+from ops.demo.services import PAGE_DIR, start_services
 from ops.web.bundle import MANIFEST_FILE, read_built_page
 from proto.votestore.v1 import election_pb2
 from votestore.client.node import NodeClient
@@ -57,9 +55,6 @@ KILL_AT_FRACTION: Final = 0.4
 RESTART_AT_FRACTION: Final = 0.7
 CATCH_UP_TIMEOUT_S: Final = 120.0
 REPORT_NAME: Final = "report.html"
-PAGE_DIR: Final = Path(__file__).resolve().parents[2] / "web" / "dist"
-"""The built voter page (`npm run build:page` in web/, which `make demo` runs), served by a
-`votestore web serve` process of its own."""
 OUTCOME_NAME: Final = "outcome.json"
 
 
@@ -114,8 +109,6 @@ class _Demo:
         self.workdir = _fresh_workdir(options.workdir)
         self.voters = plan.make_voters(options.voters, options.seed)
         self.casting = plan.casting(self.voters)
-        self.web: WebPorts | None = None
-        self.page: PageProcess | None = None
 
     def run(self) -> DemoRun:
         roles = Parties(self.workdir, self._announce)
@@ -131,7 +124,8 @@ class _Demo:
         roles.nodes = net.addresses
         node = self.stack.enter_context(NodeClient(net.addresses))
         self._set_up(roles, keys)
-        provider, gateway = self._start_services(net, roles)
+        services = start_services(net, roles, self.workdir, self.stack, self.clock.phase, self.ui)
+        provider, gateway = services.provider, services.gateway
         result = self._cast(net, gateway.target, provider.target)
         outbox = parties.outbox_of(roles, plan.ELECTION_ID)
         send_demo_notices(self.workdir, node, plan.ELECTION_ID, outbox, self.voters, self.ui)
@@ -153,8 +147,10 @@ class _Demo:
                 provider,
                 self.options.seed,
                 ROLL_BATCH_ENTRIES,
-                self.web.app_origin if self.web is not None else None,
-                self.page.process.pid if self.page is not None and self.page.process is not None else None,
+                services.web.app_origin if services.web is not None else None,
+                services.page.process.pid
+                if services.page is not None and services.page.process is not None
+                else None,
             )
         return DemoRun(outcome, report, kept)
 
@@ -186,42 +182,6 @@ class _Demo:
             by_number = {v.number: v for v in voters}
             self.voters = tuple(by_number[v.number] for v in self.voters)
             self.casting = plan.casting(self.voters)
-
-    def _start_services(self, net: LocalNet, roles: Parties) -> tuple[GatewayProcess, GatewayProcess]:
-        """The identity provider's own server, then the gateway, which holds none of its keys (it
-        passes the voter page's identity asks on to the provider as they came)."""
-        directory = roles.provider()
-        config, target = write_provider_config(
-            directory, net.genesis_path, directory / KEY_FILE, directory / parties.STORE_FILE
-        )
-        provider = GatewayProcess(directory, config, target, role="identity-provider")
-        self.web = WebPorts() if (PAGE_DIR / MANIFEST_FILE).is_file() else None
-        gateway_config, gateway_target = write_config(
-            self.workdir, net.genesis_path, identity_provider=target, web=self.web
-        )
-        gateway = GatewayProcess(self.workdir, gateway_config, gateway_target)
-        with self.clock.phase("start identity provider and gateway"):
-            self.stack.enter_context(provider)
-            self.stack.enter_context(gateway)
-            if self.web is not None:  # the page's own origin, apart from the gateway (docs/web.md)
-                web = self.web
-                page = PageProcess(self.workdir, PAGE_DIR, web.bridge_url, net.genesis_path, web.app)
-                self.page = self.stack.enter_context(page)
-        assert provider.process is not None and gateway.process is not None
-        self.ui.step(f"identity provider on {target} (pid {provider.process.pid}, in {directory.name}/)")
-        self.ui.step(f"gateway on {gateway_target} (pid {gateway.process.pid}; no identity provider key)")
-        if self.web is not None:
-            self.ui.note(
-                f"voter page on {self.web.app_origin}/ (its own origin, `votestore web serve`; "
-                f"gRPC-Web bridge {self.web.bridge_url})"
-            )
-            self.ui.note(
-                f"public pages (tracking code, turnout, result) on "
-                f"{self.web.app_origin}/public.html?e={plan.ELECTION_ID}"
-            )
-        else:
-            self.ui.note(f"voter page not served: {PAGE_DIR} is not built (`make demo` builds it)")
-        return provider, gateway
 
     def _cast(self, net: LocalNet, target: str, provider: str) -> CastingResult:
         """Every casting voter through the gateway; the last validator killed part-way, restarted."""

@@ -20,6 +20,7 @@ from ops.demo import DemoError, DemoOptions, Verdict, plan, run_demo
 from ops.demo.casting import TurnoutSample
 from ops.demo.chart import MAX_TICKS, nice_step, turnout_svg
 from ops.demo.console import DemoConsole
+from ops.demo.definition_file import definition_toml
 from ops.demo.outcome import (
     ContestOutcome,
     DemoOutcome,
@@ -29,7 +30,6 @@ from ops.demo.outcome import (
     Phase,
     outcome_json,
 )
-from ops.demo.parties import definition_toml
 from ops.demo.report import render_report
 from proto.votestore.v1 import election_pb2
 from votestore.crypto import dkg

@@ -27,8 +27,8 @@ from gateway.limits import KeyedLimiter, Rate
 from gateway.metrics import GatewayMetrics
 from gateway.receipts import election_of
 from gateway.server import GC_YOUNG_OBJECTS, tune_gc
-from gateway.service import TakenLog, refusal_of
-from gateway.status import STATUS_OF_RESULT, UNEXPECTED_RESULT_STATUS, status_for
+from gateway.service import TakenLog
+from gateway.status import STATUS_OF_RESULT, UNEXPECTED_RESULT_STATUS, refusal_of, status_for
 from proto.votestore.v1 import election_pb2
 from votestore.errors import ConfigError
 

@@ -14,7 +14,9 @@ import grpc
 import nacl.signing
 import pytest
 
-from node.rpc.peer import HELLO_TIMEOUT_S, SERVER_OPTIONS, PeerLink
+from node.rpc.peer import HELLO_TIMEOUT_S
+from node.rpc.peer_link import PeerLink
+from node.rpc.peer_options import SERVER_OPTIONS
 from node.signing import LocalSigner
 from proto.votestore.v1 import peer_pb2, peer_pb2_grpc
 from tests.ledger.election_kit import Election

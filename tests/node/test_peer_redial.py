@@ -14,7 +14,7 @@ import time
 
 import grpc
 
-from node.rpc.peer import CHANNEL_OPTIONS, PEER_BACKOFF_MAX_S
+from node.rpc.peer_options import CHANNEL_OPTIONS, PEER_BACKOFF_MAX_S
 from ops.cluster.localnet import free_port
 
 DOWN_S = 20.0

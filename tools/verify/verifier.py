@@ -16,12 +16,12 @@ from typing import Final
 
 from proto.votestore.v1 import election_pb2, ledger_pb2
 from tools.verify import compare
+from tools.verify.agreed import accountability, choose
 from tools.verify.audit import ElectionAudit
 from tools.verify.chain import (
     certificate_problem,
     content_digest,
     first_differing_tx,
-    genuine_signers,
     header_problem,
 )
 from tools.verify.compare import short, tx_record
@@ -145,49 +145,14 @@ class Verifier:
         self, height: int, holders: Sequence[tuple[str, ledger_pb2.CommittedBlock]]
     ) -> ledger_pb2.CommittedBlock | None:
         """The agreed block at `height`, or None; names validators behind conflicting certificates."""
-        by_id: dict[bytes, list[ledger_pb2.CommittedBlock]] = {}
-        for _, committed in holders:
-            by_id.setdefault(block_id(committed.block.header), []).append(committed)
         parent = self._ids[-1] if self._ids else b""
-        certified: dict[bytes, frozenset[int]] = {}
-        best: tuple[int, ledger_pb2.CommittedBlock] | None = None
-        for bid, versions in by_id.items():
-            signed = [c for c in versions if certificate_problem(self.genesis, c, height) is None]
-            if not signed:
-                continue
-            certified[bid] = frozenset().union(
-                *(genuine_signers(self.genesis, c.certificate) for c in signed)
-            )
-            whole = next((c for c in versions if header_problem(self.genesis, c.block, height) is None), None)
-            header = versions[0].block.header
-            if whole is None or header.prev_block_hash != parent or header.time_ms <= self._last_time:
-                continue
-            if best is None or len(versions) > best[0]:
-                best = (len(versions), _with_certificate(whole, signed[0]))
-        self._check_accountability(height, certified, holders)
-        return None if best is None else best[1]
-
-    def _check_accountability(
-        self,
-        height: int,
-        certified: dict[bytes, frozenset[int]],
-        holders: Sequence[tuple[str, ledger_pb2.CommittedBlock]],
-    ) -> None:
-        if len(certified) < 2:
+        chosen, certified = choose(self.genesis, height, holders, parent, self._last_time)
+        finding = accountability(self.genesis, height, certified, holders)
+        if finding is None:
             self.tally.ok(Check.ACCOUNTABILITY)
-            return
-        ids = sorted(certified)
-        both = frozenset.intersection(*(certified[b] for b in ids))
-        names = ", ".join(f"{v} ({self.genesis.validators[v].name})" for v in sorted(both))
-        self.tally.fail(
-            Finding(
-                Check.ACCOUNTABILITY,
-                height,
-                tuple(sorted({name for name, _ in holders})),
-                "blocks " + " vs ".join(short(b) for b in ids),
-                f"{len(ids)} different blocks carry valid certificates; signed both: {names or 'none'}",
-            )
-        )
+        else:
+            self.tally.fail(finding)
+        return chosen
 
     def _report_stuck(self, height: int, holders: Sequence[tuple[str, ledger_pb2.CommittedBlock]]) -> None:
         """No served block at `height` is whole, linked and certified: name what each node serves."""
@@ -347,15 +312,3 @@ class Verifier:
 
     def report(self) -> Report:
         return node_report(self.genesis, self.height, self._nodes.values(), self.tally, self._lag_tolerance)
-
-
-def _with_certificate(
-    whole: ledger_pb2.CommittedBlock, signed: ledger_pb2.CommittedBlock
-) -> ledger_pb2.CommittedBlock:
-    """The whole body from one node with a valid certificate from another (same block id)."""
-    if whole is signed:
-        return whole
-    merged = ledger_pb2.CommittedBlock()
-    merged.CopyFrom(whole)
-    merged.certificate.CopyFrom(signed.certificate)
-    return merged

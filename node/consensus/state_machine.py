@@ -516,11 +516,10 @@ class Consensus:
             return
         proposal, self._withheld_proposal = self._withheld_proposal, None
         if proposal is not None:
-            block_id, payload, valid_round = proposal
-            self._broadcast_proposal(block_id, payload, out, valid_round)
+            self._broadcast_proposal(proposal[0], proposal[1], out, proposal[2])
         withheld, self._withheld = self._withheld, []
-        for vote_type, block_id in withheld:
-            self._broadcast_vote(vote_type, block_id, out)
+        for vote_type, target in withheld:
+            self._broadcast_vote(vote_type, target, out)
 
     def _broadcast_proposal(
         self, block_id: bytes, payload: bytes, out: list[Action], valid_round: int | None = None

@@ -43,8 +43,10 @@ class SigningGate:
         metrics: NodeMetrics,
         watch_heights: int,
         feed: Callable[[Event], None],
+        logger: logging.Logger = log,
     ) -> None:
         self.guard = guard
+        self._log = logger
         self._feed = feed
         self._consensus = consensus
         self._store = store
@@ -54,7 +56,7 @@ class SigningGate:
         self._metrics = metrics
         self._state = SigningState.SIGNING
         if watch_heights == 0:
-            log.warning("event=amnesia_guard_off why=amnesia_watch_heights_is_0")
+            logger.warning("event=amnesia_guard_off why=amnesia_watch_heights_is_0")
         self._carry_out(guard.state)
 
     @property
@@ -95,10 +97,10 @@ class SigningGate:
             consensus.sign_from(consensus.height)
             self._feed(SignWithheld())  # this round's votes, cast while it could not sign
             self._store.clear_watch_before_signing()
-            log.info("event=signing height=%d", consensus.height)
+            self._log.info("event=signing height=%d", consensus.height)
         elif state == SigningState.REFUSED:
             consensus.sign_from(NEVER)
-            log.error(
+            self._log.error(
                 "event=own_signature_seen validator=%d height=%d: another process signs with this "
                 "validator's key, or this node signed before its record was lost; it follows and "
                 "signs nothing until an operator acts",
@@ -107,7 +109,7 @@ class SigningGate:
             )
         else:
             consensus.sign_from(NEVER)
-            log.warning(
+            self._log.warning(
                 "event=watching_before_signing validator=%d state=%s height=%d",
                 self._index,
                 state.name.lower(),

@@ -7,11 +7,14 @@ restored from an old backup would sign again, and two signatures of one key at o
 round are a double sign. So a validator with no record — or one whose store is marked by
 `Store.mark_watch_before_signing` (`node restore` sets it) — starts without signing:
 
-* WAITING, at genesis with an empty store: nothing can be lost there, but it might be a twin
-  whose peers are far ahead. It signs as soon as `quorum − 1` peers show they are at genesis
+* WAITING, at genesis with an empty store: a fresh validator, or a twin whose peers are far
+  ahead. It signs as soon as `quorum − 1` peers show they are at genesis
   too — a status of height 0, or a validly signed vote or proposal for height 1 (a fresh cluster:
   f liars cannot make that up alone); the first block it commits (it was behind) sends it to
-  WATCHING. Claimed heights are hints: a liar claiming more changes nothing.
+  WATCHING. Claimed heights are hints: a liar claiming more changes nothing. Not covered: a
+  validator that signed at height 1 and lost its record before height 1 was decided looks
+  fresh, and may sign again in a round it signed before (the simulator's planted amnesia finds
+  it: tests/sim/test_schedules.py); CometBFT's double_sign_check_height has the same gap.
 * WATCHING: it catches up and follows, signing nothing, until it has committed `watch_heights`
   heights at the tip (the (f+1)-th greatest height its peers claim, so f liars cannot move it),
   one of them its own round-robin turn. Any sign of its

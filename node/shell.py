@@ -47,6 +47,7 @@ from node.pending import PendingTxs
 from node.proposer import BlockValidity, Proposer
 from node.readiness import ReadyVotes
 from node.round_timers import RoundTimers
+from node.signing import GenesisVerifier
 from node.signing_gate import SigningGate
 from node.verify_pool import VerifyPool
 from node.wire import certificate_from_wire, consensus_message, encode_last_signed, vote_to_wire
@@ -158,7 +159,8 @@ class NodeShell:
             ),
             consensus=consensus,
             store=store,
-            genesis=genesis,
+            chain_id=genesis.chain_id,
+            verifier=GenesisVerifier(genesis.validator_keys()),
             index=index,
             metrics=metrics,
             watch_heights=config.amnesia_watch_heights,

@@ -3,24 +3,31 @@ signs or not (`Consensus.sign_from`; when it may again, `SignWithheld` has the c
 cast meanwhile in the current round), the store's watch mark is cleared once it signs again, the
 `votestore_node_signing_state` gauge and one log line per change. The shell hands it what the
 guard watches: committed certificates, peers' heights and signed messages while it does not sign.
+The simulator runs this same gate over its own disk (`WatchMark`) and keys (`Verifier`).
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
-from typing import Final
+from typing import Final, Protocol
 
 from node.amnesia import AmnesiaGuard, SigningState
-from node.consensus import Commit, Consensus, Event, Proposal, SignWithheld, Vote, signing_bytes
-from node.ledger.store import Store
+from node.consensus import Commit, Consensus, Event, Proposal, SignWithheld, Verifier, Vote, signing_bytes
 from node.metrics import NodeMetrics
-from votestore.encoding import verify_signature
-from votestore.genesis import Genesis
 
 log = logging.getLogger("votestore.node")
 
 NEVER: Final = 2**64  # above every height: Consensus.sign_from(NEVER) signs nothing
+
+
+class WatchMark(Protocol):
+    """What the gate reads and clears of the node's store (node.ledger.store.Store)."""
+
+    @property
+    def height(self) -> int: ...
+
+    def clear_watch_before_signing(self) -> None: ...
 
 
 class SigningGate:
@@ -29,23 +36,27 @@ class SigningGate:
         *,
         guard: AmnesiaGuard,
         consensus: Consensus,
-        store: Store,
-        genesis: Genesis,
+        store: WatchMark,
+        chain_id: str,
+        verifier: Verifier,
         index: int,
         metrics: NodeMetrics,
         watch_heights: int,
         feed: Callable[[Event], None],
+        logger: logging.Logger = log,
     ) -> None:
         self.guard = guard
+        self._log = logger
         self._feed = feed
         self._consensus = consensus
         self._store = store
-        self._genesis = genesis
+        self._chain_id = chain_id
+        self._verifier = verifier
         self._index = index
         self._metrics = metrics
         self._state = SigningState.SIGNING
         if watch_heights == 0:
-            log.warning("event=amnesia_guard_off why=amnesia_watch_heights_is_0")
+            logger.warning("event=amnesia_guard_off why=amnesia_watch_heights_is_0")
         self._carry_out(guard.state)
 
     @property
@@ -69,10 +80,7 @@ class SigningGate:
         sender = event.validator if isinstance(event, Vote) else event.proposer
         if sender != self._index and (event.height != 1 or self._store.height != 0):
             return
-        keys = self._genesis.validator_keys()
-        if sender >= len(keys):
-            return
-        if not verify_signature(keys[sender], signing_bytes(self._genesis.chain_id, event), event.signature):
+        if not self._verifier.verify(sender, signing_bytes(self._chain_id, event), event.signature):
             return
         if sender == self._index:
             self._carry_out(self.guard.own_message())
@@ -89,10 +97,10 @@ class SigningGate:
             consensus.sign_from(consensus.height)
             self._feed(SignWithheld())  # this round's votes, cast while it could not sign
             self._store.clear_watch_before_signing()
-            log.info("event=signing height=%d", consensus.height)
+            self._log.info("event=signing height=%d", consensus.height)
         elif state == SigningState.REFUSED:
             consensus.sign_from(NEVER)
-            log.error(
+            self._log.error(
                 "event=own_signature_seen validator=%d height=%d: another process signs with this "
                 "validator's key, or this node signed before its record was lost; it follows and "
                 "signs nothing until an operator acts",
@@ -101,7 +109,7 @@ class SigningGate:
             )
         else:
             consensus.sign_from(NEVER)
-            log.warning(
+            self._log.warning(
                 "event=watching_before_signing validator=%d state=%s height=%d",
                 self._index,
                 state.name.lower(),

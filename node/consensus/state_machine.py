@@ -175,6 +175,8 @@ class Consensus:
         self._sign_from = 1
         self._withheld: list[tuple[VoteType, bytes | None]] = []
         """Votes of the current round cast while `_sign_from` forbade signing (SignWithheld)."""
+        self._withheld_proposal: tuple[bytes, bytes, int] | None = None
+        """(block_id, payload, valid_round) this node proposed in silence in the current round."""
         self._max_payload_bytes = max_payload_bytes
         self._next_height = self._new_next_height()
         self._deferred: list[Proposal | Vote] = []
@@ -305,6 +307,7 @@ class Consensus:
         self._fired_line47 = set()
         self._validity = {}
         self._withheld = []
+        self._withheld_proposal = None
         self._evidenced = set()
         self._present = leader.active(self._validators, self._height, self._recent)
         self._ranked = leader.ranked(self._validators, self._height, self._present)
@@ -506,25 +509,34 @@ class Consensus:
         self._record_vote(vote, out)
 
     def _sign_withheld(self, out: list[Action]) -> None:
-        """SignWithheld: sign now the votes of this round cast while signing was held back (a
-        proposal withheld is not sent late: the others' timeoutPropose has passed over it)."""
+        """SignWithheld: sign now what this round's rules had this node send while signing was
+        held back — its proposal (as a late one: still of use to a peer in the propose step),
+        then its prevote and precommit — in the order it cast them."""
         if self._height < self._sign_from:
             return
+        proposal, self._withheld_proposal = self._withheld_proposal, None
+        if proposal is not None:
+            self._broadcast_proposal(proposal[0], proposal[1], out, proposal[2])
         withheld, self._withheld = self._withheld, []
-        for vote_type, block_id in withheld:
-            self._broadcast_vote(vote_type, block_id, out)
+        for vote_type, target in withheld:
+            self._broadcast_vote(vote_type, target, out)
 
-    def _broadcast_proposal(self, block_id: bytes, payload: bytes, out: list[Action]) -> None:
+    def _broadcast_proposal(
+        self, block_id: bytes, payload: bytes, out: list[Action], valid_round: int | None = None
+    ) -> None:
+        """`valid_round`: the one it had when cast (a withheld proposal), else the current."""
+        vr = self._valid_round if valid_round is None else valid_round
+        if self._height < self._sign_from:
+            self._withheld_proposal = (block_id, payload, vr)
+            return
         if not self._may_sign(self._round, Step.PROPOSE, block_id):
             self._refused_signatures += 1
             return
-        message = proposal_signing_bytes(
-            self._chain_id, self._height, self._round, self._valid_round, self._index, block_id
-        )
+        message = proposal_signing_bytes(self._chain_id, self._height, self._round, vr, self._index, block_id)
         proposal = Proposal(
             self._height,
             self._round,
-            self._valid_round,
+            vr,
             block_id,
             self._index,
             self._signer.sign(message),
@@ -611,6 +623,7 @@ class Consensus:
         assert round_ >= self._round
         self._round = round_
         self._withheld = []
+        self._withheld_proposal = None
         self._step = Step.PROPOSE
         self._awaiting_value = False
         if self.proposer(round_) == self._index:

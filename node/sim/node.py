@@ -15,10 +15,8 @@ from __future__ import annotations
 
 from collections import Counter, deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Final, Protocol
+from typing import Final
 
-from node.clock import Timer
 from node.consensus import (
     Action,
     Applied,
@@ -26,9 +24,7 @@ from node.consensus import (
     Commit,
     Consensus,
     Event,
-    LastSigned,
     PersistSigned,
-    Proposal,
     ProposalValue,
     RecordEvidence,
     RequestProposal,
@@ -45,63 +41,19 @@ from node.consensus import (
 from node.metrics import NodeMetrics
 from node.peers import Peers
 from node.round_timers import RoundTimers
+from node.signing_gate import SigningGate
 from node.sim.blocks import CHAIN_ID, Committed, make_value, sim_built_by, sim_ready_in, sim_valid
 from node.sim.catchup import Serve, SimCatchup, serve_honestly
 from node.sim.network import FetchReply, FetchRequest
+from node.sim.world import Disk, Message, Port, SimClock, signing_gate
 from node.wire import consensus_message
 from proto.votestore.v1 import peer_pb2
 from votestore.blocks import READY_MAX_AGE
 from votestore.errors import DecodeError
 
 SIM_TIMEOUTS: Final = TimeoutConfig(propose_ms=300, prevote_ms=150, precommit_ms=150, delta_ms=100)
-SIM_EPOCH_MS: Final = 1_700_000_000_000
-
-Message = peer_pb2.PeerMessage | FetchRequest | FetchReply
 Outbound = Callable[[peer_pb2.PeerMessage, int], list[peer_pb2.PeerMessage]]
 """A Byzantine node's filter: what it sends to `dst` instead of one queued wire message."""
-
-
-class Port(Protocol):
-    """What a node may do to the simulated world."""
-
-    def send(self, src: int, dst: int, message: Message) -> None: ...
-
-    def call_later(
-        self, instance: int, incarnation: int, delay_s: float, callback: Callable[[], None]
-    ) -> Timer:
-        """A timer of one incarnation: it dies with a crash."""
-        ...
-
-    def record_signed(self, instance: int, message: Proposal | Vote) -> None: ...
-
-    @property
-    def now_ms(self) -> int: ...
-
-
-class SimClock:
-    """`node.clock.Clock` on the simulation's virtual time, for one incarnation of one node."""
-
-    def __init__(self, port: Port, instance: int, incarnation: int) -> None:
-        self._port = port
-        self._instance = instance
-        self._incarnation = incarnation
-
-    def now(self) -> float:
-        return self._port.now_ms / 1000
-
-    def wall_ms(self) -> int:
-        return SIM_EPOCH_MS + self._port.now_ms
-
-    def call_later(self, delay_s: float, callback: Callable[[], None]) -> Timer:
-        return self._port.call_later(self._instance, self._incarnation, delay_s, callback)
-
-
-@dataclass(slots=True)
-class Disk:
-    """Survives a crash: what the real node keeps in LevelDB."""
-
-    last_signed: LastSigned | None = None
-    chain: list[Committed] = field(default_factory=list)
 
 
 class SimNode:
@@ -140,6 +92,9 @@ class SimNode:
         self._crash_after: int | None = None
         self._crash_forget = False
         self._heard: dict[int, set[int]] = {}  # validator -> heights of its votes received (latest few)
+        self._pending: deque[Event] = deque()  # events `run` has yet to feed (one run at a time)
+        self._running = False
+        self.signing: SigningGate | None = None
         self._clock = SimClock(port, instance, 0)
         self.peers = self._new_peers(self._clock)
         self.timers = RoundTimers(self._clock, self.run)
@@ -193,6 +148,10 @@ class SimNode:
             ],
         )
         self._heard = {}
+        self._pending.clear()
+        self.signing = signing_gate(
+            self.core, self.disk, self.validator, self._validators, self._verifier, self.run
+        )
         self._clock = clock
         self.peers = self._new_peers(clock)
         self.timers = RoundTimers(clock, self.run)
@@ -206,6 +165,8 @@ class SimNode:
         """Stop; `forget` (or an armed crash's): the last-signed record is lost too (amnesia)."""
         assert self.core is not None
         self.core = None
+        self.signing = None
+        self._pending.clear()
         self.incarnation += 1
         if forget or self._crash_forget:
             self.disk.last_signed = None
@@ -244,6 +205,7 @@ class SimNode:
             return
         self.peers.up(peer.instance)
         self.peers.heard_height(peer.instance, peer.hello_height())
+        self._gate().peer_heights(self.peers.heights)
         self.peers.session_started(peer.instance)
         for wire in self.peers.reconnected(peer.instance):
             for message in [wire] if self._outbound is None else self._outbound(wire, peer.instance):
@@ -274,10 +236,12 @@ class SimNode:
                 heights.add(event.height)
                 if len(heights) > READY_MAX_AGE + 1:
                     heights.discard(min(heights))
+            self._gate().message(event)
             return self.run(event)
         kind = message.WhichOneof("kind")
         if kind == "status":
-            return self.peers.on_status(src, message.status)
+            self.peers.on_status(src, message.status)
+            return self._gate().peer_heights(self.peers.heights)
         self.dropped[f"unexpected_{kind}"] += 1
         return None
 
@@ -285,17 +249,28 @@ class SimNode:
 
     def run(self, first: Event) -> None:
         """Feed one event, and the answers its actions ask for, carrying out actions in order;
-        an armed crash cuts the list short."""
-        pending: deque[Event] = deque([first])
-        while pending and self.core is not None:
-            for action in self.core.step(pending.popleft()):
-                if self._crash_after == 0:
-                    return self.crash()
-                if self._crash_after is not None:
-                    self._crash_after -= 1
-                follow_up = self._carry_out(action)
-                if follow_up is not None:
-                    pending.append(follow_up)
+        an armed crash cuts the list short. An event fed while a step's actions are carried out
+        (the signing gate's, after a commit) waits for them, as in the node's event queue."""
+        self._pending.append(first)
+        if self._running:
+            return
+        self._running = True
+        try:
+            while self._pending and self.core is not None:
+                for action in self.core.step(self._pending.popleft()):
+                    if self._crash_after == 0:
+                        return self.crash()
+                    if self._crash_after is not None:
+                        self._crash_after -= 1
+                    follow_up = self._carry_out(action)
+                    if follow_up is not None:
+                        self._pending.append(follow_up)
+        finally:
+            self._running = False
+
+    def _gate(self) -> SigningGate:
+        assert self.signing is not None, "booted"
+        return self.signing
 
     def _carry_out(self, action: Action) -> Event | None:
         """One action, in order; returns an event to feed back (getValue's answer)."""
@@ -324,6 +299,7 @@ class SimNode:
                 Committed(action.height, action.block_id, action.payload, action.certificate, action.proposer)
             )
             self.peers.height_committed(action.height)
+            self._gate().committed(action, self.peers.heights)
             return Applied()  # as the node's shell does once the block is applied
         else:
             assert isinstance(action, RecordEvidence)

@@ -22,8 +22,9 @@ from node.sim.checkers import (
 )
 from node.sim.keys import ed25519_keys, fake_keys
 from node.sim.network import FetchReply, FetchRequest, Network
-from node.sim.node import Message, SimNode
+from node.sim.node import SimNode
 from node.sim.scenario import Attack, Scenario
+from node.sim.world import Message
 from node.wire import proposal_from_wire, vote_from_wire
 from proto.votestore.v1 import peer_pb2
 

@@ -179,7 +179,7 @@ def test_one_missed_turn_of_a_validator_that_is_back_costs_one_timeout() -> None
     """Validators 2 and 3 of four crash for 1 s (virtual) and the chain halts; height 34, 2's
     round-0 turn, is decided in round 1 after they are back, so 2 is skipped; the next block
     carries its readiness vote, and it builds again from its next turn on."""
-    crashes = (Crash(instance=2, at_ms=1_560, down_ms=1_000), Crash(instance=3, at_ms=1_560, down_ms=1_000))
+    crashes = (Crash(instance=2, at_ms=1_580, down_ms=1_000), Crash(instance=3, at_ms=1_580, down_ms=1_000))
     _, chain = _run({}, 4, crashes=crashes)
     built, skipped, waited = _turns(chain, 2, 4)
     readmitted = [c.height for c in chain if 2 in sim_ready_in(c.block_id, c.payload)]

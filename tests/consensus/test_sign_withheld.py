@@ -86,3 +86,27 @@ prevote h=1 r=1 from=2 nil
     harness.core.sign_from(1)
     harness.run("sign_withheld")  # round 0's prevote is history: round 1 has cast nothing yet
     assert VoteType.PREVOTE not in {v.type for v in harness.core.held_votes() if v.validator == 3}
+
+
+def test_a_proposal_made_in_silence_goes_out_late_with_the_valid_round_it_had() -> None:
+    """A fresh cluster's first proposer is always still waiting when it proposes: without this,
+    height 1's round 0 was lost to timeoutPropose whenever the guard let it sign a moment late."""
+    harness = _silent(index=1)
+    harness.run(
+        """
+start
+  request h=1 r=0
+  timeout propose h=1 r=0 300ms
+value h=1 r=0 A
+"""
+    )
+    harness.core.sign_from(1)
+    harness.run(
+        """
+sign_withheld
+  persist propose h=1 r=0 A
+  broadcast proposal h=1 r=0 vr=-1 A
+  persist prevote h=1 r=0 A
+  broadcast prevote h=1 r=0 from=1 A
+"""
+    )

@@ -22,7 +22,8 @@ from node.sim.blocks import CHAIN_ID
 from node.sim.catchup import FETCH_TIMEOUT_S
 from node.sim.keys import fake_keys
 from node.sim.network import FetchRequest
-from node.sim.node import Message, SimNode
+from node.sim.node import SimNode
+from node.sim.world import Message
 from node.wire import proposal_from_wire, vote_from_wire
 from proto.votestore.v1 import peer_pb2
 

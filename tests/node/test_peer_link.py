@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +17,7 @@ import pytest
 from node.rpc.peer import HELLO_TIMEOUT_S
 from node.rpc.peer_link import PeerLink
 from node.rpc.peer_options import SERVER_OPTIONS
+from node.shell import NodeShell
 from node.signing import LocalSigner
 from proto.votestore.v1 import peer_pb2, peer_pb2_grpc
 from tests.ledger.election_kit import Election
@@ -95,6 +96,18 @@ class _OldPeer(peer_pb2_grpc.PeerServicer):
         yield  # an async generator that yields nothing
 
 
+def _no_challenge_warnings(
+    shell: NodeShell, run: Callable[[], Coroutine[Any, Any, None]], caplog: pytest.LogCaptureFixture
+) -> list[str]:
+    """Run `run` with the link's warnings captured; the `no_challenge` ones, and the store closed."""
+    try:
+        with caplog.at_level(logging.WARNING, logger="votestore.node.peer"):
+            asyncio.run(run())
+    finally:
+        shell.store.close()
+    return [r.getMessage() for r in caplog.records if "event=no_challenge" in r.getMessage()]
+
+
 def test_a_peer_that_sends_no_challenge_is_named_once(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -115,12 +128,7 @@ def test_a_peer_that_sends_no_challenge_is_named_once(
             link.cancel()
             await server.stop(None)
 
-    try:
-        with caplog.at_level(logging.WARNING, logger="votestore.node.peer"):
-            asyncio.run(run())
-    finally:
-        shell.store.close()
-    warnings = [r.getMessage() for r in caplog.records if "event=no_challenge" in r.getMessage()]
+    warnings = _no_challenge_warnings(shell, run, caplog)
     assert len(warnings) == 1 and "protocol version < 2" in warnings[0], warnings
     assert PEER not in shell.peers.connected
 
@@ -157,12 +165,7 @@ def test_a_peer_not_yet_listening_is_not_named_as_sending_no_challenge(
             link.cancel()
             await server.stop(None)
 
-    try:
-        with caplog.at_level(logging.WARNING, logger="votestore.node.peer"):
-            asyncio.run(run())
-    finally:
-        shell.store.close()
-    warnings = [r.getMessage() for r in caplog.records if "event=no_challenge" in r.getMessage()]
+    warnings = _no_challenge_warnings(shell, run, caplog)
     assert warnings == [], warnings
 
 

@@ -183,6 +183,7 @@ class NodeService(node_pb2_grpc.NodeServicer):
             peers_connected=len(shell.peers.connected),
             mempool_txs=len(shell.pending),
             catching_up=shell.catching_up,
+            signing=shell.signing.guard.state.name.lower(),
             genesis_hash=shell.genesis.hash(),
             version=build.version(),
             commit=build.commit(),

@@ -69,6 +69,7 @@ def as_dict(status: node_pb2.GetStatusResponse) -> dict[str, Any]:
         "round": status.round,
         "step": status.step,
         "catching_up": status.catching_up,
+        "signing": status.signing,
         "mempool_txs": status.mempool_txs,
         "peers_connected": status.peers_connected,
         "peers": [
@@ -83,6 +84,7 @@ def render(status: node_pb2.GetStatusResponse) -> str:
         f"version   {status.version} (commit {status.commit}, protocol {status.protocol_version})",
         f"height    {status.height} (block {status.last_block_hash.hex()[:16]}), round {status.round}, "
         f"step {status.step}, catching up: {'yes' if status.catching_up else 'no'}",
+        f"signing   {status.signing}",
         f"mempool   {status.mempool_txs} transactions",
         f"peers     {status.peers_connected} of {len(status.peers)} connected",
     ]

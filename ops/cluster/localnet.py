@@ -240,6 +240,14 @@ class LocalNet:
         for i in nodes if nodes is not None else list(self.processes):
             self._wait(i, lambda s: s is not None, timeout_s, "answer GetStatus")
 
+    def wait_signing(self, nodes: list[int] | None = None, timeout_s: float = READY_TIMEOUT_S) -> None:
+        """Until each node's amnesia guard lets it sign. A validator that started after the others
+        had committed height 1 watches a few heights first; kill another one meanwhile and the
+        chain waits for one of them (two of four not signing), so a test that kills a node
+        waits for this first."""
+        for i in nodes if nodes is not None else list(self.processes):
+            self._wait(i, lambda s: s is not None and s.signing == "signing", timeout_s, "sign")
+
     def wait_height(
         self, height: int, nodes: list[int] | None = None, timeout_s: float = READY_TIMEOUT_S
     ) -> None:

@@ -62,6 +62,7 @@ def test_status_json_names_each_peer_and_a_dead_node_is_one_line(tmp_path: Path)
         net.start_all()
         net.wait_height(2)
         document = _until(net, 0, lambda d: d["peers_connected"] == 3, "3 peers connected")
+        assert _until(net, 0, lambda d: d["signing"] == "signing", "signing")["signing"] == "signing"
         assert document["validator"] == 0 and document["height"] >= 2
         assert [p["validator"] for p in document["peers"]] == [1, 2, 3]
         assert all(p["connected"] and p["height"] >= 1 for p in document["peers"]), document

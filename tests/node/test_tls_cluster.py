@@ -110,6 +110,7 @@ def test_cluster_runs_on_tls_only(tmp_path: Path) -> None:
             node_pb2_grpc.NodeStub(plain).GetStatus(node_pb2.GetStatusRequest(), timeout=RPC_TIMEOUT_S)
         assert refused.value.code() == grpc.StatusCode.UNAVAILABLE  # type: ignore[attr-defined]
         # Catch-up over TLS: node 3 misses blocks while down and fetches them from its peers.
+        net.wait_signing()  # else a late starter, still watching, and the killed 3 stall the chain
         net.kill(3)
         later = _create_elections(net, "late", [0, 1, 2])
         net.start(3)

@@ -26,7 +26,7 @@ from proto.votestore.v1 import election_pb2 as proto_dot_votestore_dot_v1_dot_el
 from proto.votestore.v1 import ledger_pb2 as proto_dot_votestore_dot_v1_dot_ledger__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1dproto/votestore/v1/node.proto\x12\x0cvotestore.v1\x1a!proto/votestore/v1/election.proto\x1a\x1fproto/votestore/v1/ledger.proto\"\x1d\n\x0fSubmitTxRequest\x12\n\n\x02tx\x18\x01 \x01(\x0c\"n\n\x10SubmitTxResponse\x12\x0f\n\x07tx_hash\x18\x01 \x01(\x0c\x12&\n\x04\x63ode\x18\x02 \x01(\x0e\x32\x18.votestore.v1.ResultCode\x12\x0e\n\x06\x64\x65tail\x18\x03 \x01(\t\x12\x11\n\tcommitted\x18\x04 \x01(\x08\"#\n\x14SubmitTxBatchRequest\x12\x0b\n\x03txs\x18\x01 \x03(\x0c\"E\n\x12SubmitTxBatchReply\x12/\n\x07results\x18\x01 \x03(\x0b\x32\x1e.votestore.v1.SubmitTxResponse\"Z\n\x15SubmitTxBatchResponse\x12\x10\n\x08\x61\x63\x63\x65pted\x18\x01 \x01(\x04\x12/\n\x07refused\x18\x02 \x03(\x0b\x32\x1e.votestore.v1.SubmitTxResponse\"\x12\n\x10GetStatusRequest\"\xcc\x02\n\x11GetStatusResponse\x12\x10\n\x08\x63hain_id\x18\x01 \x01(\t\x12\x11\n\tvalidator\x18\x02 \x01(\r\x12\x0e\n\x06height\x18\x03 \x01(\x04\x12\x17\n\x0flast_block_hash\x18\x04 \x01(\x0c\x12\x10\n\x08\x61pp_hash\x18\x05 \x01(\x0c\x12\r\n\x05round\x18\x06 \x01(\r\x12\x0c\n\x04step\x18\x07 \x01(\t\x12\x17\n\x0fpeers_connected\x18\x08 \x01(\r\x12\x13\n\x0bmempool_txs\x18\t \x01(\x04\x12\x13\n\x0b\x63\x61tching_up\x18\n \x01(\x08\x12\x14\n\x0cgenesis_hash\x18\x0b \x01(\x0c\x12\x0f\n\x07version\x18\x0c \x01(\t\x12\x0e\n\x06\x63ommit\x18\r \x01(\t\x12\x18\n\x10protocol_version\x18\x0e \x01(\r\x12&\n\x05peers\x18\x0f \x03(\x0b\x32\x17.votestore.v1.PeerState\"A\n\tPeerState\x12\x11\n\tvalidator\x18\x01 \x01(\r\x12\x0e\n\x06height\x18\x02 \x01(\x04\x12\x11\n\tconnected\x18\x03 \x01(\x08\":\n\x10GetBlocksRequest\x12\x13\n\x0b\x66rom_height\x18\x01 \x01(\x04\x12\x11\n\tto_height\x18\x02 \x01(\x04\"\x1f\n\x0cGetTxRequest\x12\x0f\n\x07tx_hash\x18\x01 \x01(\x0c\"&\n\x11GetTxBatchRequest\x12\x11\n\ttx_hashes\x18\x01 \x03(\x0c\"8\n\x0fGetTxBatchReply\x12%\n\x06proofs\x18\x01 \x03(\x0b\x32\x15.votestore.v1.TxProof\"*\n\x13WatchCommitsRequest\x12\x13\n\x0b\x66rom_height\x18\x01 \x01(\x04\"~\n\x0b\x43ommitEvent\x12\x0e\n\x06height\x18\x01 \x01(\x04\x12\x12\n\nblock_hash\x18\x02 \x01(\x0c\x12\x11\n\ttx_hashes\x18\x03 \x03(\x0c\x12\'\n\x07results\x18\x04 \x03(\x0b\x32\x16.votestore.v1.TxResult\x12\x0f\n\x07time_ms\x18\x05 \x01(\x03\")\n\x12GetElectionRequest\x12\x13\n\x0b\x65lection_id\x18\x01 \x01(\t\"\x16\n\x14ListElectionsRequest\"-\n\x15ListElectionsResponse\x12\x14\n\x0c\x65lection_ids\x18\x01 \x03(\t\",\n\x15GetKeyMaterialRequest\x12\x13\n\x0b\x65lection_id\x18\x01 \x01(\t\"\xfd\x01\n\x0bKeyMaterial\x12$\n\x05\x64\x65\x61ls\x18\x01 \x03(\x0b\x32\x15.votestore.v1.DkgDeal\x12\x14\n\x0c\x64isqualified\x18\x02 \x03(\r\x12J\n\x11verification_keys\x18\x03 \x03(\x0b\x32/.votestore.v1.KeyMaterial.VerificationKeysEntry\x12-\n\x06shares\x18\x04 \x03(\x0b\x32\x1d.votestore.v1.DecryptionShare\x1a\x37\n\x15VerificationKeysEntry\x12\x0b\n\x03key\x18\x01 \x01(\r\x12\r\n\x05value\x18\x02 \x01(\x0c:\x02\x38\x01\x32\xef\x06\n\x04Node\x12I\n\x08SubmitTx\x12\x1d.votestore.v1.SubmitTxRequest\x1a\x1e.votestore.v1.SubmitTxResponse\x12U\n\rSubmitTxBatch\x12\".votestore.v1.SubmitTxBatchRequest\x1a .votestore.v1.SubmitTxBatchReply\x12V\n\x0eSubmitTxStream\x12\x1d.votestore.v1.SubmitTxRequest\x1a#.votestore.v1.SubmitTxBatchResponse(\x01\x12L\n\tGetStatus\x12\x1e.votestore.v1.GetStatusRequest\x1a\x1f.votestore.v1.GetStatusResponse\x12K\n\tGetBlocks\x12\x1e.votestore.v1.GetBlocksRequest\x1a\x1c.votestore.v1.CommittedBlock0\x01\x12:\n\x05GetTx\x12\x1a.votestore.v1.GetTxRequest\x1a\x15.votestore.v1.TxProof\x12L\n\nGetTxBatch\x12\x1f.votestore.v1.GetTxBatchRequest\x1a\x1d.votestore.v1.GetTxBatchReply\x12N\n\x0cWatchCommits\x12!.votestore.v1.WatchCommitsRequest\x1a\x19.votestore.v1.CommitEvent0\x01\x12L\n\x0bGetElection\x12 .votestore.v1.GetElectionRequest\x1a\x1b.votestore.v1.ElectionState\x12X\n\rListElections\x12\".votestore.v1.ListElectionsRequest\x1a#.votestore.v1.ListElectionsResponse\x12P\n\x0eGetKeyMaterial\x12#.votestore.v1.GetKeyMaterialRequest\x1a\x19.votestore.v1.KeyMaterialb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1dproto/votestore/v1/node.proto\x12\x0cvotestore.v1\x1a!proto/votestore/v1/election.proto\x1a\x1fproto/votestore/v1/ledger.proto\"\x1d\n\x0fSubmitTxRequest\x12\n\n\x02tx\x18\x01 \x01(\x0c\"n\n\x10SubmitTxResponse\x12\x0f\n\x07tx_hash\x18\x01 \x01(\x0c\x12&\n\x04\x63ode\x18\x02 \x01(\x0e\x32\x18.votestore.v1.ResultCode\x12\x0e\n\x06\x64\x65tail\x18\x03 \x01(\t\x12\x11\n\tcommitted\x18\x04 \x01(\x08\"#\n\x14SubmitTxBatchRequest\x12\x0b\n\x03txs\x18\x01 \x03(\x0c\"E\n\x12SubmitTxBatchReply\x12/\n\x07results\x18\x01 \x03(\x0b\x32\x1e.votestore.v1.SubmitTxResponse\"Z\n\x15SubmitTxBatchResponse\x12\x10\n\x08\x61\x63\x63\x65pted\x18\x01 \x01(\x04\x12/\n\x07refused\x18\x02 \x03(\x0b\x32\x1e.votestore.v1.SubmitTxResponse\"\x12\n\x10GetStatusRequest\"\xdd\x02\n\x11GetStatusResponse\x12\x10\n\x08\x63hain_id\x18\x01 \x01(\t\x12\x11\n\tvalidator\x18\x02 \x01(\r\x12\x0e\n\x06height\x18\x03 \x01(\x04\x12\x17\n\x0flast_block_hash\x18\x04 \x01(\x0c\x12\x10\n\x08\x61pp_hash\x18\x05 \x01(\x0c\x12\r\n\x05round\x18\x06 \x01(\r\x12\x0c\n\x04step\x18\x07 \x01(\t\x12\x17\n\x0fpeers_connected\x18\x08 \x01(\r\x12\x13\n\x0bmempool_txs\x18\t \x01(\x04\x12\x13\n\x0b\x63\x61tching_up\x18\n \x01(\x08\x12\x14\n\x0cgenesis_hash\x18\x0b \x01(\x0c\x12\x0f\n\x07version\x18\x0c \x01(\t\x12\x0e\n\x06\x63ommit\x18\r \x01(\t\x12\x18\n\x10protocol_version\x18\x0e \x01(\r\x12&\n\x05peers\x18\x0f \x03(\x0b\x32\x17.votestore.v1.PeerState\x12\x0f\n\x07signing\x18\x10 \x01(\t\"A\n\tPeerState\x12\x11\n\tvalidator\x18\x01 \x01(\r\x12\x0e\n\x06height\x18\x02 \x01(\x04\x12\x11\n\tconnected\x18\x03 \x01(\x08\":\n\x10GetBlocksRequest\x12\x13\n\x0b\x66rom_height\x18\x01 \x01(\x04\x12\x11\n\tto_height\x18\x02 \x01(\x04\"\x1f\n\x0cGetTxRequest\x12\x0f\n\x07tx_hash\x18\x01 \x01(\x0c\"&\n\x11GetTxBatchRequest\x12\x11\n\ttx_hashes\x18\x01 \x03(\x0c\"8\n\x0fGetTxBatchReply\x12%\n\x06proofs\x18\x01 \x03(\x0b\x32\x15.votestore.v1.TxProof\"*\n\x13WatchCommitsRequest\x12\x13\n\x0b\x66rom_height\x18\x01 \x01(\x04\"~\n\x0b\x43ommitEvent\x12\x0e\n\x06height\x18\x01 \x01(\x04\x12\x12\n\nblock_hash\x18\x02 \x01(\x0c\x12\x11\n\ttx_hashes\x18\x03 \x03(\x0c\x12\'\n\x07results\x18\x04 \x03(\x0b\x32\x16.votestore.v1.TxResult\x12\x0f\n\x07time_ms\x18\x05 \x01(\x03\")\n\x12GetElectionRequest\x12\x13\n\x0b\x65lection_id\x18\x01 \x01(\t\"\x16\n\x14ListElectionsRequest\"-\n\x15ListElectionsResponse\x12\x14\n\x0c\x65lection_ids\x18\x01 \x03(\t\",\n\x15GetKeyMaterialRequest\x12\x13\n\x0b\x65lection_id\x18\x01 \x01(\t\"\xfd\x01\n\x0bKeyMaterial\x12$\n\x05\x64\x65\x61ls\x18\x01 \x03(\x0b\x32\x15.votestore.v1.DkgDeal\x12\x14\n\x0c\x64isqualified\x18\x02 \x03(\r\x12J\n\x11verification_keys\x18\x03 \x03(\x0b\x32/.votestore.v1.KeyMaterial.VerificationKeysEntry\x12-\n\x06shares\x18\x04 \x03(\x0b\x32\x1d.votestore.v1.DecryptionShare\x1a\x37\n\x15VerificationKeysEntry\x12\x0b\n\x03key\x18\x01 \x01(\r\x12\r\n\x05value\x18\x02 \x01(\x0c:\x02\x38\x01\x32\xef\x06\n\x04Node\x12I\n\x08SubmitTx\x12\x1d.votestore.v1.SubmitTxRequest\x1a\x1e.votestore.v1.SubmitTxResponse\x12U\n\rSubmitTxBatch\x12\".votestore.v1.SubmitTxBatchRequest\x1a .votestore.v1.SubmitTxBatchReply\x12V\n\x0eSubmitTxStream\x12\x1d.votestore.v1.SubmitTxRequest\x1a#.votestore.v1.SubmitTxBatchResponse(\x01\x12L\n\tGetStatus\x12\x1e.votestore.v1.GetStatusRequest\x1a\x1f.votestore.v1.GetStatusResponse\x12K\n\tGetBlocks\x12\x1e.votestore.v1.GetBlocksRequest\x1a\x1c.votestore.v1.CommittedBlock0\x01\x12:\n\x05GetTx\x12\x1a.votestore.v1.GetTxRequest\x1a\x15.votestore.v1.TxProof\x12L\n\nGetTxBatch\x12\x1f.votestore.v1.GetTxBatchRequest\x1a\x1d.votestore.v1.GetTxBatchReply\x12N\n\x0cWatchCommits\x12!.votestore.v1.WatchCommitsRequest\x1a\x19.votestore.v1.CommitEvent0\x01\x12L\n\x0bGetElection\x12 .votestore.v1.GetElectionRequest\x1a\x1b.votestore.v1.ElectionState\x12X\n\rListElections\x12\".votestore.v1.ListElectionsRequest\x1a#.votestore.v1.ListElectionsResponse\x12P\n\x0eGetKeyMaterial\x12#.votestore.v1.GetKeyMaterialRequest\x1a\x19.votestore.v1.KeyMaterialb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -48,33 +48,33 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_GETSTATUSREQUEST']._serialized_start=458
   _globals['_GETSTATUSREQUEST']._serialized_end=476
   _globals['_GETSTATUSRESPONSE']._serialized_start=479
-  _globals['_GETSTATUSRESPONSE']._serialized_end=811
-  _globals['_PEERSTATE']._serialized_start=813
-  _globals['_PEERSTATE']._serialized_end=878
-  _globals['_GETBLOCKSREQUEST']._serialized_start=880
-  _globals['_GETBLOCKSREQUEST']._serialized_end=938
-  _globals['_GETTXREQUEST']._serialized_start=940
-  _globals['_GETTXREQUEST']._serialized_end=971
-  _globals['_GETTXBATCHREQUEST']._serialized_start=973
-  _globals['_GETTXBATCHREQUEST']._serialized_end=1011
-  _globals['_GETTXBATCHREPLY']._serialized_start=1013
-  _globals['_GETTXBATCHREPLY']._serialized_end=1069
-  _globals['_WATCHCOMMITSREQUEST']._serialized_start=1071
-  _globals['_WATCHCOMMITSREQUEST']._serialized_end=1113
-  _globals['_COMMITEVENT']._serialized_start=1115
-  _globals['_COMMITEVENT']._serialized_end=1241
-  _globals['_GETELECTIONREQUEST']._serialized_start=1243
-  _globals['_GETELECTIONREQUEST']._serialized_end=1284
-  _globals['_LISTELECTIONSREQUEST']._serialized_start=1286
-  _globals['_LISTELECTIONSREQUEST']._serialized_end=1308
-  _globals['_LISTELECTIONSRESPONSE']._serialized_start=1310
-  _globals['_LISTELECTIONSRESPONSE']._serialized_end=1355
-  _globals['_GETKEYMATERIALREQUEST']._serialized_start=1357
-  _globals['_GETKEYMATERIALREQUEST']._serialized_end=1401
-  _globals['_KEYMATERIAL']._serialized_start=1404
-  _globals['_KEYMATERIAL']._serialized_end=1657
-  _globals['_KEYMATERIAL_VERIFICATIONKEYSENTRY']._serialized_start=1602
-  _globals['_KEYMATERIAL_VERIFICATIONKEYSENTRY']._serialized_end=1657
-  _globals['_NODE']._serialized_start=1660
-  _globals['_NODE']._serialized_end=2539
+  _globals['_GETSTATUSRESPONSE']._serialized_end=828
+  _globals['_PEERSTATE']._serialized_start=830
+  _globals['_PEERSTATE']._serialized_end=895
+  _globals['_GETBLOCKSREQUEST']._serialized_start=897
+  _globals['_GETBLOCKSREQUEST']._serialized_end=955
+  _globals['_GETTXREQUEST']._serialized_start=957
+  _globals['_GETTXREQUEST']._serialized_end=988
+  _globals['_GETTXBATCHREQUEST']._serialized_start=990
+  _globals['_GETTXBATCHREQUEST']._serialized_end=1028
+  _globals['_GETTXBATCHREPLY']._serialized_start=1030
+  _globals['_GETTXBATCHREPLY']._serialized_end=1086
+  _globals['_WATCHCOMMITSREQUEST']._serialized_start=1088
+  _globals['_WATCHCOMMITSREQUEST']._serialized_end=1130
+  _globals['_COMMITEVENT']._serialized_start=1132
+  _globals['_COMMITEVENT']._serialized_end=1258
+  _globals['_GETELECTIONREQUEST']._serialized_start=1260
+  _globals['_GETELECTIONREQUEST']._serialized_end=1301
+  _globals['_LISTELECTIONSREQUEST']._serialized_start=1303
+  _globals['_LISTELECTIONSREQUEST']._serialized_end=1325
+  _globals['_LISTELECTIONSRESPONSE']._serialized_start=1327
+  _globals['_LISTELECTIONSRESPONSE']._serialized_end=1372
+  _globals['_GETKEYMATERIALREQUEST']._serialized_start=1374
+  _globals['_GETKEYMATERIALREQUEST']._serialized_end=1418
+  _globals['_KEYMATERIAL']._serialized_start=1421
+  _globals['_KEYMATERIAL']._serialized_end=1674
+  _globals['_KEYMATERIAL_VERIFICATIONKEYSENTRY']._serialized_start=1619
+  _globals['_KEYMATERIAL_VERIFICATIONKEYSENTRY']._serialized_end=1674
+  _globals['_NODE']._serialized_start=1677
+  _globals['_NODE']._serialized_end=2556
 # @@protoc_insertion_point(module_scope)

@@ -177,6 +177,7 @@ class GetStatusResponse(_message.Message):
     COMMIT_FIELD_NUMBER: _builtins.int
     PROTOCOL_VERSION_FIELD_NUMBER: _builtins.int
     PEERS_FIELD_NUMBER: _builtins.int
+    SIGNING_FIELD_NUMBER: _builtins.int
     chain_id: _builtins.str
     validator: _builtins.int
     height: _builtins.int
@@ -194,6 +195,10 @@ class GetStatusResponse(_message.Message):
     """source commit the node was built from, or "unknown" """
     protocol_version: _builtins.int
     """peers must match it"""
+    signing: _builtins.str
+    """The amnesia guard (node/amnesia.py): "signing", or "waiting" / "watching" (following, signing
+    nothing yet) or "refused" (its key signs elsewhere; it signs nothing until an operator acts).
+    """
     @_builtins.property
     def peers(self) -> _containers.RepeatedCompositeFieldContainer[Global___PeerState]:
         """every other validator, by index"""
@@ -216,10 +221,11 @@ class GetStatusResponse(_message.Message):
         commit: _builtins.str = ...,
         protocol_version: _builtins.int = ...,
         peers: _abc.Iterable[Global___PeerState] | None = ...,
+        signing: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["app_hash", b"app_hash", "catching_up", b"catching_up", "chain_id", b"chain_id", "commit", b"commit", "genesis_hash", b"genesis_hash", "height", b"height", "last_block_hash", b"last_block_hash", "mempool_txs", b"mempool_txs", "peers", b"peers", "peers_connected", b"peers_connected", "protocol_version", b"protocol_version", "round", b"round", "step", b"step", "validator", b"validator", "version", b"version"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["app_hash", b"app_hash", "catching_up", b"catching_up", "chain_id", b"chain_id", "commit", b"commit", "genesis_hash", b"genesis_hash", "height", b"height", "last_block_hash", b"last_block_hash", "mempool_txs", b"mempool_txs", "peers", b"peers", "peers_connected", b"peers_connected", "protocol_version", b"protocol_version", "round", b"round", "signing", b"signing", "step", b"step", "validator", b"validator", "version", b"version"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -227,6 +227,14 @@ export declare type GetStatusResponse = Message<"votestore.v1.GetStatusResponse"
    * @generated from field: repeated votestore.v1.PeerState peers = 15;
    */
   peers: PeerState[];
+
+  /**
+   * The amnesia guard (node/amnesia.py): "signing", or "waiting" / "watching" (following, signing
+   * nothing yet) or "refused" (its key signs elsewhere; it signs nothing until an operator acts).
+   *
+   * @generated from field: string signing = 16;
+   */
+  signing: string;
 };
 
 /**

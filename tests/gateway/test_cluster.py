@@ -304,6 +304,7 @@ def test_a_ballot_given_to_one_validator_commits_on_all(setup: Setup) -> None:
 
 
 def test_casting_works_with_one_validator_down(setup: Setup) -> None:
+    setup.net.wait_signing()  # else a late starter, still watching, and the killed 3 stall it
     setup.net.kill(3)
     try:
         _cast_and_prove(setup, 6, assisted=False)

@@ -73,6 +73,7 @@ def test_four_nodes_commit_under_load_with_identical_stores(cluster: LocalNet) -
 def test_killed_node_restarts_catches_up_and_agrees(cluster: LocalNet) -> None:
     first = _submit_all(cluster, _elections(cluster, 30, "before"), [0, 1, 2, 3])
     wait_committed(cluster.addresses[3], first[-1])
+    cluster.wait_signing()  # a watching late starter and the killed 3 would stall the chain
     cluster.kill(3)
     later = _submit_all(cluster, _elections(cluster, 60, "while-down"), [0, 1, 2])
     for h in later:
@@ -99,6 +100,7 @@ def test_all_nodes_killed_at_random_moments_lose_nothing(cluster: LocalNet) -> N
         if kill_points and k == kill_points[0]:
             kill_points.pop(0)
             victim = order.pop(0)
+            cluster.wait_signing(alive)  # the survivors must all sign
             cluster.kill(victim)
             alive.remove(victim)
         if len(alive) >= 3:

@@ -52,11 +52,16 @@ class _Shell:
         return _Peers(self.peer_heights)
 
 
-class _Dialer:
-    """No channel: the fetch it would serve is replaced."""
+class _NoChannel:
+    """Nothing to call: the fetch it would serve is replaced. Catch-up closes it when it stops."""
 
-    def aio(self, peer: int, address: str, options: object) -> None:
+    async def close(self) -> None:
         return None
+
+
+class _Dialer:
+    def aio(self, peer: int, address: str, options: object) -> _NoChannel:
+        return _NoChannel()
 
 
 def test_a_peer_claiming_a_huge_height_and_serving_nothing_cannot_eclipse_catch_up(

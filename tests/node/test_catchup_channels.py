@@ -16,6 +16,7 @@ import pytest
 from node import catchup
 from node.clock import AsyncioClock
 from node.metrics import NodeMetrics
+from node.rpc.peer import CHANNEL_OPTIONS
 
 MINE = 10
 PEERS = (1, 2)
@@ -58,7 +59,7 @@ class _Dialer:
 
     def aio(self, peer: int, address: str, options: object) -> _Channel:
         assert address == f"127.0.0.1:{peer}"
-        assert options is catchup.CHANNEL_OPTIONS
+        assert options is CHANNEL_OPTIONS
         self.made.append(_Channel(peer))
         return self.made[-1]
 

@@ -14,34 +14,12 @@ from typing import Any
 import pytest
 
 from node import catchup
-from node.clock import AsyncioClock
-from node.metrics import NodeMetrics
 from node.rpc.peer import CHANNEL_OPTIONS
+from tests.node.catchup_kit import catchup_shell
 
 MINE = 10
 PEERS = (1, 2)
 RUN_S = 1.0
-
-
-@dataclass
-class _Store:
-    height: int = MINE
-
-
-@dataclass
-class _Peers:
-    heights: dict[int, int]
-
-
-@dataclass
-class _Shell:
-    """What catch-up reads of a shell: this node's height, the peers' claimed heights."""
-
-    peers: _Peers
-    store: _Store = field(default_factory=_Store)
-    catching_up: bool = False
-    clock: AsyncioClock = field(default_factory=AsyncioClock)
-    metrics: NodeMetrics = field(default_factory=NodeMetrics)
 
 
 @dataclass(eq=False)
@@ -75,7 +53,7 @@ def test_each_peer_is_dialled_once_for_many_fetches_and_closed_when_catch_up_sto
         return last - first + 1, False  # serves what it claims (this node's height stays put)
 
     monkeypatch.setattr(catchup, "fetch_blocks", fetch)
-    shell = _Shell(_Peers(dict.fromkeys(PEERS, MINE + 5)))
+    shell = catchup_shell(MINE, dict.fromkeys(PEERS, MINE + 5))
     dialer = _Dialer()
 
     async def run() -> None:

@@ -10,46 +10,19 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
 
 from node import catchup
-from node.clock import AsyncioClock
-from node.metrics import NodeMetrics
 from node.repair import SET_ASIDE_MIN_S, CatchupPeers, fetch_failed, rotate
+from tests.node.catchup_kit import catchup_shell
 
 LIAR = 1
 HONEST = (2, 3)
 MINE = 10
 HUGE = 2**63
 RUN_S = 2.0
-
-
-@dataclass
-class _Store:
-    height: int = MINE
-
-
-@dataclass
-class _Peers:
-    heights: dict[int, int]
-
-
-@dataclass
-class _Shell:
-    """What catch-up reads of a shell: this node's height, the peers' claimed heights."""
-
-    peer_heights: dict[int, int]
-    store: _Store = field(default_factory=_Store)
-    catching_up: bool = False
-    clock: AsyncioClock = field(default_factory=AsyncioClock)
-    metrics: NodeMetrics = field(default_factory=NodeMetrics)
-
-    @property
-    def peers(self) -> _Peers:
-        return _Peers(self.peer_heights)
 
 
 class _NoChannel:
@@ -76,7 +49,7 @@ def test_a_peer_claiming_a_huge_height_and_serving_nothing_cannot_eclipse_catch_
         return last - first + 1, False  # serves what it claims (this node's height stays put)
 
     monkeypatch.setattr(catchup, "fetch_blocks", fetch)
-    shell = _Shell({LIAR: HUGE, **{p: MINE + 5 for p in HONEST}})
+    shell = catchup_shell(MINE, {LIAR: HUGE, **{p: MINE + 5 for p in HONEST}})
     addresses = {p: f"127.0.0.1:{p}" for p in (LIAR, *HONEST)}
 
     async def run() -> None:

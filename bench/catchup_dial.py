@@ -23,7 +23,7 @@ import grpc
 
 from bench.common import print_table, write_result
 from node.catchup import CATCHUP_RPC_TIMEOUT_S
-from node.rpc.peer import CHANNEL_OPTIONS
+from node.rpc.peer_options import CHANNEL_OPTIONS
 from ops.cluster import LocalNet
 from proto.votestore.v1 import node_pb2, node_pb2_grpc
 from votestore.channels import ValidatorDialer

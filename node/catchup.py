@@ -41,9 +41,10 @@ class CatchupChannels:
     """One channel per catch-up peer, dialled through `dialer` on first use and kept until `close`.
 
     At most one per validator index asked, so at most n - 1 (catch-up asks only peers). A channel
-    whose connection failed is kept too: gRPC reconnects it (within `RECONNECT_OPTIONS`' backoff),
-    and a call on it meanwhile fails fast, which catch-up already treats as the peer failing. Who
-    may answer for a peer is the dialer's rule, as for every channel (votestore.channels).
+    whose connection failed is kept too: gRPC reconnects it (within the backoff of
+    `node.rpc.peer_options.RECONNECT_OPTIONS`), and a call on it meanwhile fails fast, which
+    catch-up already treats as the peer failing. Who may answer for a peer is the dialer's rule,
+    as for every channel (votestore.channels).
     """
 
     def __init__(self, dialer: ValidatorDialer) -> None:

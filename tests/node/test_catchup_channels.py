@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from node import catchup
-from node.rpc.peer import CHANNEL_OPTIONS
+from node.rpc.peer_options import CHANNEL_OPTIONS
 from tests.node.catchup_kit import catchup_shell
 
 MINE = 10

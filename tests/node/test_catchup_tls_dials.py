@@ -18,7 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from node.rpc.peer import CHALLENGE_GRACE_S, HELLO_TIMEOUT_S
+from node.rpc.peer import HELLO_TIMEOUT_S
+from node.rpc.peer_link import CHALLENGE_GRACE_S
 from ops.chaos.proxy import ProxyFabric
 from ops.cluster import LocalNet
 

@@ -1,6 +1,6 @@
 """How long a restarted validator takes to join consensus again, on a real 4-process cluster.
 
-    .venv/bin/python -m bench.restart_join [--trials 3] [--down-heights 20]
+    .venv/bin/python -m bench.restart_join [--trials 3] [--down-heights 20] [--tls]
 
 Four validators on 127.0.0.1 (an empty block every 500 ms, as LocalNet makes them). Each trial
 kills validator 3 (kill -9), lets the others commit `--down-heights` heights, starts it again,
@@ -9,7 +9,8 @@ first reached the others' height at the restart (caught up), and when it first c
 by consensus rather than by catch-up (joined: height − its height when killed − blocks fetched
 > 0, from votestore_node_height and votestore_node_catchup_blocks_total), with the number of fetches
 (`event=caught_up` log lines) it took. A node that keeps fetching each height the others commit
-while its stuck status waits out STUCK_AFTER_S shows many fetches and a late join.
+while its stuck status waits out STUCK_AFTER_S shows many fetches and a late join. `--tls`: the
+validators talk TLS, as deployed (each new connection a handshake); otherwise plaintext.
 """
 
 from __future__ import annotations
@@ -88,9 +89,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--trials", type=int, default=3)
     parser.add_argument("--down-heights", type=int, default=20)
+    parser.add_argument("--tls", action="store_true", help="TLS between validators (default: plaintext)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="restart-join-") as tmp:
-        net = LocalNet.create(Path(tmp) / "net", metrics=True)
+        net = LocalNet.create(Path(tmp) / "net", metrics=True, tls=args.tls)
         with net:
             net.start_all()
             net.wait_ready()
@@ -105,13 +107,16 @@ def main() -> None:
         )
         for k, t in enumerate(trials)
     ]
-    print_table("A restarted validator: seconds from process start", rows)
+    print_table(
+        f"A restarted validator ({'TLS' if args.tls else 'plaintext'}): seconds from process start", rows
+    )
     write_result(
         "restart_join",
         {
+            "tls": args.tls,
             "trials": [
                 {"caught_up_s": t.caught_up_s, "joined_s": t.joined_s, "fetches": t.fetches} for t in trials
-            ]
+            ],
         },
     )
 

@@ -4,6 +4,9 @@ Claimed heights are hints: peers are asked in rotation (`node.repair.CatchupPeer
 serves a bad certificate, an empty stream or less than it claimed is set aside for a backoff.
 Each block's certificate is checked against the genesis validators before the block is handed
 to the consensus core as decided.
+
+A peer's channel is dialled once and kept (`CatchupChannels`): under TLS every new channel costs a
+handshake, and a node one block behind fetches at every height it misses.
 """
 
 from __future__ import annotations
@@ -34,18 +37,49 @@ Fetch = Callable[["NodeShell", int, str, int, int], Awaitable[tuple[int, bool]]]
 """(shell, peer, its address, first, last) -> (blocks fed, whether one failed its check)."""
 
 
+class CatchupChannels:
+    """One channel per catch-up peer, dialled through `dialer` on first use and kept until `close`.
+
+    At most one per validator index asked, so at most n - 1 (catch-up asks only peers). A channel
+    whose connection failed is kept too: gRPC reconnects it (within the backoff of
+    `node.rpc.peer_options.RECONNECT_OPTIONS`), and a call on it meanwhile fails fast, which
+    catch-up already treats as the peer failing. Who may answer for a peer is the dialer's rule,
+    as for every channel (votestore.channels).
+    """
+
+    def __init__(self, dialer: ValidatorDialer) -> None:
+        self._dialer = dialer
+        self._channels: dict[int, grpc.aio.Channel] = {}
+
+    def to(self, peer: int, address: str) -> grpc.aio.Channel:
+        channel = self._channels.get(peer)
+        if channel is None:
+            channel = self._dialer.aio(peer, address, CHANNEL_OPTIONS)
+            self._channels[peer] = channel
+        return channel
+
+    async def close(self) -> None:
+        channels, self._channels = list(self._channels.values()), {}
+        await asyncio.gather(*(channel.close() for channel in channels))
+
+
 async def catch_up_forever(shell: NodeShell, addresses: dict[int, str], dialer: ValidatorDialer) -> None:
     """Watch peers' claimed heights; when one is clearly ahead (`Lag`), fetch what we lack from
-    the peer `CatchupPeers` chooses, and set that peer aside if it fails to serve it."""
+    the peer `CatchupPeers` chooses, and set that peer aside if it fails to serve it. Its peers'
+    channels live as long as this task: they close when the node stops (the task is cancelled)."""
     lag = Lag()
     choice = CatchupPeers()
+    channels = CatchupChannels(dialer)
 
     async def fetch(shell: NodeShell, peer: int, address: str, first: int, last: int) -> tuple[int, bool]:
-        return await fetch_blocks(shell, peer, dialer.aio(peer, address, CHANNEL_OPTIONS), first, last)
+        return await fetch_blocks(shell, peer, channels.to(peer, address), first, last)
 
-    while True:
-        await asyncio.sleep(CATCHUP_TICK_S)
-        await catch_up_once(shell, addresses, lag, choice, fetch)
+    try:
+        while True:
+            await asyncio.sleep(CATCHUP_TICK_S)
+            await catch_up_once(shell, addresses, lag, choice, fetch)
+    finally:
+        await channels.close()
 
 
 async def catch_up_once(
@@ -77,16 +111,18 @@ async def catch_up_once(
 async def fetch_blocks(
     shell: NodeShell, peer: int, channel: grpc.aio.Channel, first: int, last: int
 ) -> tuple[int, bool]:
-    """Fetch heights first..last from `peer` over `channel` (closed here), checking each
-    certificate, and feed them to the core; returns (blocks fed, whether one failed its check)."""
+    """Fetch heights first..last from `peer` over `channel` (the caller's: it stays open),
+    checking each certificate, and feed them to the core; returns (blocks fed, whether one failed
+    its check)."""
     genesis = shell.genesis
     fed = 0
     bad = False
     held: ledger_pb2.CommittedBlock | None = None  # waits for its successor to certify its results
-    async with channel:
-        stub = node_pb2_grpc.NodeStub(channel)
-        request = node_pb2.GetBlocksRequest(from_height=first, to_height=last)
-        async for committed in stub.GetBlocks(request, timeout=CATCHUP_RPC_TIMEOUT_S):
+    stub = node_pb2_grpc.NodeStub(channel)
+    request = node_pb2.GetBlocksRequest(from_height=first, to_height=last)
+    call = stub.GetBlocks(request, timeout=CATCHUP_RPC_TIMEOUT_S)
+    try:
+        async for committed in call:
             header = committed.block.header
             problem = certificate_problem(genesis, committed, first + fed + (held is not None))
             if problem is not None:
@@ -100,6 +136,8 @@ async def fetch_blocks(
                 shell.feed_decided(held.certificate, held.block, certified_ok(held, header))
                 fed += 1
             held = committed
+    finally:
+        call.cancel()  # the channel stays open: a stream left mid-way (a bad block) ends here
     if held is not None:
         shell.feed_decided(held.certificate, held.block, ())
         fed += 1

@@ -33,6 +33,8 @@ class _Link:
     server: asyncio.Server | None = None
     cut: bool = False
     writers: set[asyncio.StreamWriter] = field(default_factory=set)
+    forwarded: int = 0
+    """Connections forwarded so far (under TLS, each one a handshake)."""
 
 
 class ProxyFabric:
@@ -90,6 +92,7 @@ class ProxyFabric:
         except OSError:
             writer.transport.abort()
             return
+        link.forwarded += 1
         link.writers.update((writer, upstream_writer))
         try:
             await asyncio.gather(
@@ -119,6 +122,9 @@ class ProxyFabric:
         if cut:
             for end in list(link.writers):
                 end.transport.abort()
+
+    async def _forwarded(self, dialler: int, node: int) -> int:
+        return self._links[(dialler, node)].forwarded
 
     async def _shutdown(self) -> None:
         for link in self._links.values():
@@ -163,10 +169,19 @@ class ProxyFabric:
         self._both(a, b, True)
         self.cuts.add((a, b))
 
+    def cut_one_way(self, dialler: int, node: int) -> None:
+        """Cut only what `dialler` dials to `node` (not in `cuts`, which heal reads)."""
+        assert node != HOST, node
+        self._run(self._set(dialler, node, True))
+
     def heal(self, a: int, b: int) -> None:
         assert (a, b) in self.cuts, (a, b, self.cuts)
         self._both(a, b, False)
         self.cuts.remove((a, b))
+
+    def connections(self, dialler: int, node: int) -> int:
+        """How many connections the link `dialler` -> `node` has forwarded so far."""
+        return self._run(self._forwarded(dialler, node))
 
     def close(self) -> None:
         if self._loop.is_closed():

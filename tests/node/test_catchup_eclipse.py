@@ -10,15 +10,13 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
 
 from node import catchup
-from node.clock import AsyncioClock
-from node.metrics import NodeMetrics
 from node.repair import SET_ASIDE_MIN_S, CatchupPeers, fetch_failed, rotate
+from tests.node.catchup_kit import catchup_shell
 
 LIAR = 1
 HONEST = (2, 3)
@@ -27,36 +25,16 @@ HUGE = 2**63
 RUN_S = 2.0
 
 
-@dataclass
-class _Store:
-    height: int = MINE
+class _NoChannel:
+    """Nothing to call: the fetch it would serve is replaced. Catch-up closes it when it stops."""
 
-
-@dataclass
-class _Peers:
-    heights: dict[int, int]
-
-
-@dataclass
-class _Shell:
-    """What catch-up reads of a shell: this node's height, the peers' claimed heights."""
-
-    peer_heights: dict[int, int]
-    store: _Store = field(default_factory=_Store)
-    catching_up: bool = False
-    clock: AsyncioClock = field(default_factory=AsyncioClock)
-    metrics: NodeMetrics = field(default_factory=NodeMetrics)
-
-    @property
-    def peers(self) -> _Peers:
-        return _Peers(self.peer_heights)
+    async def close(self) -> None:
+        return None
 
 
 class _Dialer:
-    """No channel: the fetch it would serve is replaced."""
-
-    def aio(self, peer: int, address: str, options: object) -> None:
-        return None
+    def aio(self, peer: int, address: str, options: object) -> _NoChannel:
+        return _NoChannel()
 
 
 def test_a_peer_claiming_a_huge_height_and_serving_nothing_cannot_eclipse_catch_up(
@@ -71,7 +49,7 @@ def test_a_peer_claiming_a_huge_height_and_serving_nothing_cannot_eclipse_catch_
         return last - first + 1, False  # serves what it claims (this node's height stays put)
 
     monkeypatch.setattr(catchup, "fetch_blocks", fetch)
-    shell = _Shell({LIAR: HUGE, **{p: MINE + 5 for p in HONEST}})
+    shell = catchup_shell(MINE, {LIAR: HUGE, **{p: MINE + 5 for p in HONEST}})
     addresses = {p: f"127.0.0.1:{p}" for p in (LIAR, *HONEST)}
 
     async def run() -> None:

@@ -10,6 +10,8 @@ Waits are bounded and name the node, what it did not do, and the tail of its log
 from __future__ import annotations
 
 import contextlib
+import os
+import random
 import signal
 import socket
 import subprocess
@@ -53,11 +55,29 @@ def _issue_tls(workdir: Path, keys: list[nacl.signing.SigningKey], chain_id: str
     )
 
 
+LISTEN_PORTS: Final = range(20_000, 32_000)
+"""Where local clusters listen: below Linux's ephemeral range (32768-60999). A port the kernel
+picked (bind to 0) lies in that range, and between choosing it and the node binding it an
+outgoing connection of any process may take it as its local port: a CI run lost a cluster to
+`Address already in use` that way."""
+_port_rng = random.Random(os.getpid())  # concurrent test processes choose apart
+_handed_out: set[int] = set()
+
+
 def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind((HOST, 0))
-        port: int = probe.getsockname()[1]
+    """A port on HOST no one listens on now, never handed out before by this process."""
+    for _ in range(1000):
+        port = _port_rng.choice(LISTEN_PORTS)
+        if port in _handed_out:
+            continue
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+            try:
+                probe.bind((HOST, port))
+            except OSError:
+                continue
+        _handed_out.add(port)
         return port
+    raise ClusterError(f"no free port in {LISTEN_PORTS.start}-{LISTEN_PORTS.stop - 1} on {HOST}")
 
 
 @dataclass

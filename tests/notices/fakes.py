@@ -15,7 +15,6 @@ from __future__ import annotations
 import email
 import json
 import random
-import socket
 import threading
 import time
 from collections import Counter
@@ -25,6 +24,8 @@ from typing import Any
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
+
+from ops.cluster import free_port
 
 
 @dataclass
@@ -157,13 +158,6 @@ class FakeSmsProvider:
             return 404, {"error": "no such message"}
         ready = time.monotonic() - self.log.created_at[key] >= self.report_delay_s
         return 200, {"messageId": message_id, "status": "DELIVERED" if ready else "SENT"}
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 class SmtpSink:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import logging
-import socket
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,6 +16,7 @@ from prometheus_client import CollectorRegistry
 from typer.testing import CliRunner
 
 from ops.cli.verify import ledger_export, verify
+from ops.cluster import HOST, free_port
 from tests.verify import kit
 from tests.verify.fake_node import FakeNode, serve
 from tools.verify.export import export_ledger
@@ -36,10 +36,8 @@ def cluster(election: kit.Election) -> Iterator[tuple[list[FakeNode], list[str]]
 
 
 def free_address() -> str:
-    """An address nothing listens on (the port is released before use)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return f"127.0.0.1:{probe.getsockname()[1]}"
+    """An address nothing listens on."""
+    return f"{HOST}:{free_port()}"
 
 
 def cli() -> typer.Typer:

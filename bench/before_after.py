@@ -66,8 +66,15 @@ SHORT: Final = Sizes(
 )
 
 
-def _old_tree(commit: str) -> tuple[Path, bool]:
-    """A detached worktree at `commit` (made here unless one is there); whether it was made."""
+def _old_tree(ref: str) -> tuple[Path, bool]:
+    """A detached worktree at `ref` (made here unless one is there); whether it was made. Named
+    by the commit `ref` resolves to now, so a tree kept for `main` yesterday is not reused today."""
+    commit = subprocess.run(
+        ["git", "-C", str(ROOT), "rev-parse", "--short=12", f"{ref}^{{commit}}"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
     path = Path(tempfile.gettempdir()) / f"votestore-before-{commit}"
     if (path / "bench" / "cluster.py").exists():
         return path, False

@@ -93,7 +93,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--ballots", type=int, default=12000, help="ballots built before timing")
     parser.add_argument("--seconds", type=float, default=20.0, help="length of each timed phase")
-    parser.add_argument("--workdir", type=Path, default=None)
+    parser.add_argument(
+        "--workdir", type=Path, default=None, help="keep each cluster's stores and logs here (a folder each)"
+    )
     parser.add_argument("--out", default="cluster", help="name of the JSON under bench/results/")
     parser.add_argument(
         "--transport",
@@ -181,8 +183,7 @@ def print_transport_ratio(
 def run_cluster(args: argparse.Namespace, tls: bool, out: str) -> Peak:
     """One cluster, one benchmark; returns its peak."""
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="votestore-bench-"))
-    if tls:
-        workdir = workdir / "tls"
+    workdir = workdir / out  # each cluster of a --pairs run keeps its own stores and logs
     net = LocalNet.create(workdir / "net", VALIDATORS, tls=tls)
     configure_nodes(net, NODE_SETTINGS)
     with net, contextlib.ExitStack() as stack:

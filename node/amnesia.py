@@ -5,7 +5,12 @@ again"; CometBFT's double_sign_check_height is the anchor). Without its record a
 know what it signed: a twin (its key on a fresh data dir beside the running process) or a copy
 restored from an old backup would sign again, and two signatures of one key at one height and
 round are a double sign. So a validator with no record — or one whose store is marked by
-`Store.mark_watch_before_signing` (`node restore` sets it) — starts without signing:
+`Store.mark_watch_before_signing` (`node restore` sets it) — starts without signing. "No record"
+means a lost or fresh store: a data dir the guard once let sign keeps that fact
+(`Store.cleared_to_sign`), so restarting it signs at once even if it had signed nothing yet
+(without that, a validator that crashed before its first signature came back watching, and with
+one other validator down or Byzantine the chain stalled for good: the simulator's seeds 1002254,
+1002298 and 2000996):
 
 * WAITING, at genesis with an empty store: a fresh validator, or a twin whose peers are far
   ahead. It signs as soon as `quorum − 1` peers show they are at genesis

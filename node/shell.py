@@ -152,7 +152,7 @@ class NodeShell:
                 index=index,
                 size=genesis.n,
                 watch_heights=config.amnesia_watch_heights,
-                has_record=store.last_signed() is not None,
+                has_record=store.last_signed() is not None or store.cleared_to_sign(),
                 marked=store.watch_before_signing(),
                 store_height=store.height,
                 quorum=genesis.quorum,

@@ -38,6 +38,7 @@ from node.ledger.layout import (
     EVIDENCE,
     FORMAT,
     META_CHECKED,
+    META_CLEARED,
     META_FORMAT,
     META_GENESIS,
     META_HEIGHT,
@@ -251,7 +252,15 @@ class Store:
         return self._db.get(META_WATCH) is not None
 
     def clear_watch_before_signing(self) -> None:
-        self._db.delete(META_WATCH, sync=True)
+        """The amnesia guard let this validator sign: the watch mark goes, and the store records
+        that this data dir was cleared to sign, so a restart of it signs at once even if it had
+        signed nothing yet (only a lost store, or a restored one, watches again)."""
+        with self._db.write_batch(sync=True) as batch:
+            batch.delete(META_WATCH)
+            batch.put(META_CLEARED, b"1")
+
+    def cleared_to_sign(self) -> bool:
+        return self._db.get(META_CLEARED) is not None
 
     @contextmanager
     def snapshot(self) -> Iterator[StoreSnapshot]:

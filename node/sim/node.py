@@ -170,6 +170,7 @@ class SimNode:
         self.incarnation += 1
         if forget or self._crash_forget:
             self.disk.last_signed = None
+            self.disk.cleared = False
         self._crash_after = None
         self._crash_forget = False
 

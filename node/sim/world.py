@@ -67,14 +67,17 @@ class Disk:
 
     last_signed: LastSigned | None = None
     chain: list[Committed] = field(default_factory=list)
+    cleared: bool = False
+    """The amnesia guard let this validator sign (`Store.cleared_to_sign`); lost with the record."""
 
     @property
     def height(self) -> int:
         return len(self.chain)
 
     def clear_watch_before_signing(self) -> None:
-        """The amnesia guard's mark (node.signing_gate.WatchMark): the simulator never restores
-        a backup, so there is no mark to clear."""
+        """As `Store.clear_watch_before_signing`: the simulator never restores a backup, so there
+        is no watch mark to clear; the store remembers it was cleared to sign."""
+        self.cleared = True
 
 
 def signing_gate(
@@ -86,13 +89,14 @@ def signing_gate(
     feed: Callable[[Event], None],
 ) -> SigningGate:
     """The node's gate for one incarnation, as `NodeShell` builds it: no record on the disk (a
-    first start, or a crash that lost it) means the guard watches before it signs."""
+    first start, or a crash that lost it) and no mark of having been cleared to sign means the
+    guard watches before it signs."""
     return SigningGate(
         guard=AmnesiaGuard(
             index=validator,
             size=validators.size,
             watch_heights=SIM_WATCH_HEIGHTS,
-            has_record=disk.last_signed is not None,
+            has_record=disk.last_signed is not None or disk.cleared,
             marked=False,
             store_height=len(disk.chain),
             quorum=validators.quorum,

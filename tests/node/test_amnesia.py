@@ -15,6 +15,7 @@ from election.app_hash import genesis_app_hash
 from node.amnesia import AmnesiaGuard, SigningState
 from node.ledger.store import Store
 from ops.cluster import HOST, LocalNet, free_port
+from tests.node.store_kit import open_store
 
 VOTESTORE = [sys.executable, "-m", "votestore"]
 REFUSAL = "event=own_signature_seen"
@@ -151,5 +152,27 @@ def test_a_twin_with_a_fresh_data_dir_does_not_sign(tmp_path: Path) -> None:
     store = Store(net.workdir / "twin.data", net.genesis, genesis_app_hash(net.genesis.chain_id))
     try:
         assert store.last_signed() is None, "the twin signed"
+    finally:
+        store.close()
+
+
+def test_a_store_the_guard_cleared_says_so_after_a_restart_and_a_restore_still_watches(
+    tmp_path: Path,
+) -> None:
+    """A validator that crashed before its first signature has no last-signed record; the store
+    keeps that the guard had let it sign, so the restarted node signs at once (the simulator's
+    seeds in tests/sim/test_attacks.py stalled without it). The restore mark still wins."""
+    store = open_store(tmp_path / "data")
+    assert not store.cleared_to_sign()
+    store.mark_watch_before_signing()
+    store.clear_watch_before_signing()  # what the signing gate does when the guard says SIGNING
+    store.close()
+    store = open_store(tmp_path / "data")
+    try:
+        assert store.cleared_to_sign() and not store.watch_before_signing()
+        cleared = store.last_signed() is not None or store.cleared_to_sign()
+        assert _guard(has_record=cleared).state == SigningState.SIGNING
+        store.mark_watch_before_signing()  # `node restore`
+        assert _guard(has_record=cleared, marked=store.watch_before_signing()).state == SigningState.WATCHING
     finally:
         store.close()

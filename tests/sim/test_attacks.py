@@ -118,3 +118,15 @@ def test_the_node_s_amnesia_guard_runs_in_the_simulator_and_keeps_an_amnesiac_fr
     result = run_seed(seed, nodes=4, byzantine=1, heights=40)
     assert result.amnesia_double_votes == 0, result
     assert result.violations == (), result.violations
+
+
+@pytest.mark.parametrize(("seed", "nodes", "byzantine"), [(1002254, 4, 1), (1002298, 4, 1), (2000996, 7, 2)])
+def test_a_validator_that_crashed_before_its_first_signature_does_not_watch_after_its_restart(
+    seed: int, nodes: int, byzantine: int
+) -> None:
+    """Seeds of the soak's mix that stalled once the simulator ran the guard: an honest validator
+    crashed before it had signed anything (no last-signed record), came back after height 1 was
+    committed and watched, and with the Byzantine one that left too few signing for good. The
+    store now keeps that the guard had let it sign (`Disk.cleared`, `Store.cleared_to_sign`)."""
+    result = run_seed(seed, nodes=nodes, byzantine=byzantine, heights=40)
+    assert result.violations == (), result.violations

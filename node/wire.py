@@ -112,6 +112,8 @@ def encode_last_signed(record: LastSigned) -> bytes:
         message.valid_proposal.CopyFrom(proposal_to_wire(record.valid_proposal))
     if record.round_prevote is not None:
         message.round_prevote.CopyFrom(vote_to_wire(record.round_prevote))
+    if record.earlier_precommit is not None:
+        message.earlier_precommit.CopyFrom(vote_to_wire(record.earlier_precommit))
     return message.SerializeToString(deterministic=True)
 
 
@@ -133,6 +135,9 @@ def decode_last_signed(raw: bytes, height: int) -> LastSigned:
             valid_proof=tuple(vote_from_wire(v) for v in message.valid_proof),
             round_prevote=(
                 vote_from_wire(message.round_prevote) if message.HasField("round_prevote") else None
+            ),
+            earlier_precommit=(
+                vote_from_wire(message.earlier_precommit) if message.HasField("earlier_precommit") else None
             ),
         )
     except (ProtobufDecodeError, DecodeError, ValueError):

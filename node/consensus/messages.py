@@ -85,3 +85,7 @@ class LastSigned:
     """With step PRECOMMIT: this validator's own prevote of that round. A restart resends it with
     the precommit: a peer that missed the prevote may need it for the round's 2f+1, and nobody
     else may hold it (issue 19: a crash after a prevote that reached only a silent validator)."""
+    earlier_precommit: Vote | None = None
+    """This validator's precommit of the latest earlier round of the height in which it signed
+    one. A restart sends it again: peers still in that round need 2f+1 of its precommits to move
+    on, and the copy sent before the crash may have reached no one (issue 19, seed 1006969)."""

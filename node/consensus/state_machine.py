@@ -453,15 +453,25 @@ class Consensus:
             self._valid_round,
             valid,
             proof,
-            self._own_prevote(round_) if step == Step.PRECOMMIT else None,
+            self._own_vote(round_, VoteType.PREVOTE) if step == Step.PRECOMMIT else None,
+            self._earlier_precommit(round_),
         )
         self._last_signed = record
         out.append(PersistSigned(record))
 
-    def _own_prevote(self, round_: int) -> Vote | None:
-        """This validator's prevote in `round_` at this height, if it signed one."""
-        mine = self._messages.votes_of(round_, VoteType.PREVOTE, self._index)
+    def _own_vote(self, round_: int, vote_type: VoteType) -> Vote | None:
+        """This validator's vote of `vote_type` in `round_` at this height, if it signed one."""
+        mine = self._messages.votes_of(round_, vote_type, self._index)
         return next(iter(mine.values()), None)
+
+    def _earlier_precommit(self, round_: int) -> Vote | None:
+        """For a record of `round_`: this validator's precommit of the latest round below it."""
+        last = self._last_signed
+        if last is None or last.height != self._height:
+            return None
+        if round_ > last.round and last.step == Step.PRECOMMIT:
+            return self._own_vote(last.round, VoteType.PRECOMMIT) or last.earlier_precommit
+        return last.earlier_precommit
 
     def _persist_round_state(self, out: list[Action]) -> None:
         """A new validValue with nothing to sign: persist it under the unchanged last-signed
@@ -583,6 +593,8 @@ class Consensus:
         quorum. After a precommit, the round's own prevote (kept in the record) goes again too.
         Signing the same bytes again is no double sign."""
         last = self._last_signed
+        if last is not None and last.height == self._height:
+            self._resend_earlier_precommit(last, out)
         if last is None or last.height != self._height or last.step == Step.PROPOSE:
             return self._start_round(self._round, out)
         assert last.round == self._round
@@ -612,6 +624,23 @@ class Consensus:
         vote = self._signed_vote(vote_type, last.block_id)
         out.append(Broadcast(vote))
         return self._record_vote(vote, out)
+
+    def _resend_earlier_precommit(self, last: LastSigned, out: list[Action]) -> None:
+        """After a restart in round r: send again the precommit this validator signed in an
+        earlier round of the height. Peers still in that round wait for its 2f+1 precommits to
+        time out, and the copy that left before the crash may have reached no one (issue 19,
+        soak seed 1006969: dropped by a partition, then lost with the node's memory). The very
+        bytes signed then — no new signature; it is held again, so stuck peers get it too."""
+        kept = last.earlier_precommit
+        if (
+            kept is None
+            or (kept.type, kept.height, kept.validator) != (VoteType.PRECOMMIT, self._height, self._index)
+            or kept.round >= last.round
+            or self._messages.votes_of(kept.round, VoteType.PRECOMMIT, self._index)
+        ):
+            return
+        out.append(Broadcast(kept))
+        self._record_vote(kept, out)
 
     def _schedule(self, kind: TimeoutKind, out: list[Action]) -> None:
         duration = self._timeouts.duration_ms(kind, self._round)

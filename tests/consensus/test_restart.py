@@ -121,6 +121,45 @@ def test_restart_after_precommit_sends_the_rounds_own_prevote_again() -> None:
     assert restarted.core.refused_signatures == 0
 
 
+def test_restart_in_a_later_round_sends_the_earlier_rounds_precommit_again() -> None:
+    """Issue 19 (soak seed 1006969): the node precommitted nil in round 0, moved to round 1 and
+    prevoted there, then crashed; its round-0 precommit had reached no correct peer, and they wait
+    in round 0 for 2f+1 precommits. The record keeps that precommit across the round-1 prevote,
+    and the restart sends it again — the very bytes — and holds it for stuck peers."""
+    harness = Harness()
+    lines = ("start", "timeout propose h=1 r=0")
+    actions = [a for line in lines for a in harness.core.step(harness.parse(line))]
+    for sender in (1, 2):
+        actions += harness.core.step(harness.parse(f"prevote h=1 r=0 from={sender} nil"))
+    actions += harness.core.step(harness.parse("timeout prevote h=1 r=0"))
+    for sender in (1, 2):
+        actions += harness.core.step(harness.parse(f"precommit h=1 r=0 from={sender} nil"))
+    actions += harness.core.step(harness.parse("timeout precommit h=1 r=0"))
+    actions += harness.core.step(harness.parse("timeout propose h=1 r=1"))
+    sent = [a.message for a in actions if isinstance(a, Broadcast)]
+    precommit = next(m for m in sent if isinstance(m, Vote) and m.type == VoteType.PRECOMMIT)
+    records = [a.record for a in actions if isinstance(a, PersistSigned)]
+    assert (records[-1].round, records[-1].step) == (1, Step.PREVOTE)
+    assert records[-1].earlier_precommit == precommit
+
+    restarted = Harness(last_signed=records[-1])
+    again = [a.message for a in restarted.core.step(Start()) if isinstance(a, Broadcast)]
+    assert again[0] == precommit
+    assert [(m.type, m.round) for m in again[1:] if isinstance(m, Vote)] == [(VoteType.PREVOTE, 1)]
+    assert precommit in restarted.core.held_votes()
+    assert restarted.core.refused_signatures == 0
+
+
+def test_restart_ignores_a_recorded_earlier_precommit_that_is_not_earlier() -> None:
+    """A kept precommit of the record's own round or later (a damaged record) is not sent."""
+    signer = Harness()
+    same_round = signer.sign(Vote(VoteType.PRECOMMIT, 1, 2, None, 0, b""), 0)
+    assert isinstance(same_round, Vote)
+    harness = Harness(last_signed=LastSigned(1, 2, Step.PREVOTE, A, earlier_precommit=same_round))
+    sent = [a.message for a in harness.core.step(Start()) if isinstance(a, Broadcast)]
+    assert [(m.type, m.round) for m in sent if isinstance(m, Vote)] == [(VoteType.PREVOTE, 2)]
+
+
 def test_restart_ignores_a_recorded_prevote_of_another_round() -> None:
     """A record whose kept prevote is not this validator's prevote of the record's round (a damaged
     or foreign record) resends only the precommit: it never sends what it did not sign there."""
@@ -225,8 +264,9 @@ def test_never_signs_conflicting_messages_across_restarts(history: list[tuple[st
                 if isinstance(message, Vote) and message.validator != 0:
                     continue  # a relayed proof-of-lock vote, not ours
                 assert persisted is not None, "persist before send"
-                # A restart after a precommit resends the round's prevote the record keeps.
-                resent = message == persisted.round_prevote
+                # A restart resends the round's prevote and the earlier round's precommit the
+                # record keeps: the very messages signed before.
+                resent = message in (persisted.round_prevote, persisted.earlier_precommit)
                 assert resent or persisted.block_id == message.block_id, "persist before send"
                 kind = message.type.name if isinstance(message, Vote) else "PROPOSAL"
                 key = (message.height, message.round, kind)

@@ -47,6 +47,7 @@ PROOF = tuple(Vote(VoteType.PREVOTE, 7, 1, b"\x01" * 32, v, bytes([v]) * 64) for
             step=Step.PRECOMMIT,
             block_id=b"\x01" * 32,
             round_prevote=Vote(VoteType.PREVOTE, 7, 1, None, 0, b"\x03" * 64),
+            earlier_precommit=Vote(VoteType.PRECOMMIT, 7, 0, None, 0, b"\x04" * 64),
         ),
     ],
 )

@@ -130,3 +130,13 @@ def test_a_validator_that_crashed_before_its_first_signature_does_not_watch_afte
     store now keeps that the guard had let it sign (`Disk.cleared`, `Store.cleared_to_sign`)."""
     result = run_seed(seed, nodes=nodes, byzantine=byzantine, heights=40)
     assert result.violations == (), result.violations
+
+
+def test_a_precommit_lost_to_a_partition_and_a_crash_is_sent_again_after_the_restart() -> None:
+    """Soak seed 1006969 (`votestore sim --replay 1006969 --nodes 4 --byzantine 1 --heights 40`)
+    stalled at height 1: validator 3, cut off by a partition, precommitted nil in round 0 (the
+    copy was dropped), moved to round 1, crashed, and came back with a record holding only its
+    round-1 prevote. Validators 0 and 2 waited in round 0 for a third precommit that only 3 had
+    signed. The record now keeps the earlier round's precommit, and the restart sends it again."""
+    result = run_seed(1006969, nodes=4, byzantine=1, heights=40)
+    assert result.violations == (), result.violations

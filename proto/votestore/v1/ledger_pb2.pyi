@@ -431,6 +431,7 @@ class LastSignedRecord(_message.Message):
     VALID_PROPOSAL_FIELD_NUMBER: _builtins.int
     VALID_PROOF_FIELD_NUMBER: _builtins.int
     ROUND_PREVOTE_FIELD_NUMBER: _builtins.int
+    EARLIER_PRECOMMIT_FIELD_NUMBER: _builtins.int
     height: _builtins.int
     round: _builtins.int
     step: _builtins.int
@@ -449,6 +450,12 @@ class LastSignedRecord(_message.Message):
         after a restart (a peer that missed it may need it for that round's quorum).
         """
 
+    @_builtins.property
+    def earlier_precommit(self) -> Global___Vote:
+        """This validator's precommit of the latest earlier round of the height, resent after a
+        restart (peers still in that round may need it for its 2f+1 precommits).
+        """
+
     def __init__(
         self,
         *,
@@ -463,10 +470,11 @@ class LastSignedRecord(_message.Message):
         valid_proposal: Global___Proposal | None = ...,
         valid_proof: _abc.Iterable[Global___Vote] | None = ...,
         round_prevote: Global___Vote | None = ...,
+        earlier_precommit: Global___Vote | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["round_prevote", b"round_prevote", "valid_proposal", b"valid_proposal"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["earlier_precommit", b"earlier_precommit", "round_prevote", b"round_prevote", "valid_proposal", b"valid_proposal"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["block_id", b"block_id", "block_id_nil", b"block_id_nil", "height", b"height", "locked_block_id", b"locked_block_id", "locked_round", b"locked_round", "round", b"round", "round_prevote", b"round_prevote", "step", b"step", "valid_proof", b"valid_proof", "valid_proposal", b"valid_proposal", "valid_round", b"valid_round"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["block_id", b"block_id", "block_id_nil", b"block_id_nil", "earlier_precommit", b"earlier_precommit", "height", b"height", "locked_block_id", b"locked_block_id", "locked_round", b"locked_round", "round", b"round", "round_prevote", b"round_prevote", "step", b"step", "valid_proof", b"valid_proof", "valid_proposal", b"valid_proposal", "valid_round", b"valid_round"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -498,6 +498,14 @@ export declare type LastSignedRecord = Message<"votestore.v1.LastSignedRecord"> 
    * @generated from field: votestore.v1.Vote round_prevote = 11;
    */
   roundPrevote?: Vote | undefined;
+
+  /**
+   * This validator's precommit of the latest earlier round of the height, resent after a
+   * restart (peers still in that round may need it for its 2f+1 precommits).
+   *
+   * @generated from field: votestore.v1.Vote earlier_precommit = 12;
+   */
+  earlierPrecommit?: Vote | undefined;
 };
 
 /**

@@ -433,12 +433,25 @@ class Consensus:
     def _may_sign(self, round_: int, step: Step, block_id: bytes | None) -> bool:
         if self._height < self._sign_from:
             return False
+        if self._holds_own_other(round_, step, block_id):
+            return False
         last = self._last_signed
         if last is None:
             return True
         here = (self._height, round_, step)
         there = (last.height, last.round, last.step)
         return here > there or (here == there and block_id == last.block_id)
+
+    def _holds_own_other(self, round_: int, step: Step, block_id: bytes | None) -> bool:
+        """A signature of this validator's key at (height, round_, step) for another value, held
+        here: a peer relayed what this key signed before the record was lost (a restore, a wiped
+        data dir, a twin). Signing again would be a double sign; the record cannot tell, so the
+        signature itself does (issue 19, the guard's gap at height 1). (A held proposal of its own
+        needs no rule: the core prevotes it and leaves the propose step.)"""
+        if step == Step.PROPOSE:
+            return False
+        vote_type = VoteType.PREVOTE if step == Step.PREVOTE else VoteType.PRECOMMIT
+        return any(held != block_id for held in self._messages.votes_of(round_, vote_type, self._index))
 
     def _persist(self, round_: int, step: Step, block_id: bytes | None, out: list[Action]) -> None:
         valid = self._valid_value

@@ -268,6 +268,16 @@ class LocalNet:
         for i in nodes if nodes is not None else list(self.processes):
             self._wait(i, lambda s: s is not None and s.signing == "signing", timeout_s, "sign")
 
+    def wait_connected(self, nodes: list[int] | None = None, timeout_s: float = READY_TIMEOUT_S) -> None:
+        """Until each node reports an authenticated stream up with every other validator."""
+        for i in nodes if nodes is not None else list(self.processes):
+            self._wait(
+                i,
+                lambda s: s is not None and len(s.peers) > 0 and all(p.connected for p in s.peers),
+                timeout_s,
+                "connect to all its peers",
+            )
+
     def wait_height(
         self, height: int, nodes: list[int] | None = None, timeout_s: float = READY_TIMEOUT_S
     ) -> None:

@@ -277,3 +277,15 @@ def test_never_signs_conflicting_messages_across_restarts(history: list[tuple[st
         assert core.height == committed_height + 1
     event("committed a height" if committed_height else "committed nothing")
     event("signed" if signed else "signed nothing")
+
+
+def test_a_relayed_vote_of_its_own_key_keeps_it_from_signing_another_value_there() -> None:
+    """The guard's gap at height 1 (issue 19): a validator that lost its record looks fresh and
+    may be let sign in a round it signed before. Once a peer has relayed what its key signed
+    there, the signature itself forbids another value: no double sign, whatever the record says."""
+    harness = Harness()
+    actions = [a for line in ("start",) for a in harness.core.step(harness.parse(line))]
+    actions += harness.core.step(harness.parse("prevote h=1 r=0 from=0 A"))  # signed before the loss
+    actions += harness.core.step(harness.parse("timeout propose h=1 r=0"))  # now it would prevote nil
+    assert not [a for a in actions if isinstance(a, Broadcast | PersistSigned)]
+    assert harness.core.refused_signatures == 1

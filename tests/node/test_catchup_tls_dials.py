@@ -4,10 +4,10 @@ a fetch (issue 19). Every link to and from validator 3 goes through a counting T
 connection forwarded is a handshake. The links validators 1 and 2 dial to 3 are cut: 3 hears
 only validator 0's votes (never a quorum) and its heights, and chases each height by fetching
 from 0. On main before this change every fetch dialled a channel of its own: a peer fetched from
-k times took 1 + k connections (3's peer link to it, then one per fetch). Counted from when 3's
-first link sessions are settled (one not answered at start is ended and redialled, node.rpc.peer):
-after that, its links dial nothing more, and neither does catch-up, whose channel was made at its
-first fetch."""
+k times took 1 + k connections (3's peer link to it, then one per fetch). Counted from when 3
+and its peers report all their links up (`LocalNet.wait_connected`): after that, its links dial
+nothing more (a redial at most), and neither does catch-up, whose channel was made at its first
+fetch."""
 
 from __future__ import annotations
 
@@ -18,8 +18,6 @@ from pathlib import Path
 
 import pytest
 
-from node.rpc.peer import HELLO_TIMEOUT_S
-from node.rpc.peer_link import CHALLENGE_GRACE_S
 from ops.chaos.proxy import ProxyFabric
 from ops.cluster import LocalNet
 
@@ -30,7 +28,6 @@ PEERS = (0, 1, 2)
 SOURCE = 0  # the one peer whose heights 3 hears
 MIN_FETCHES = 4
 CATCH_UP_S = 40.0
-SETTLED_S = HELLO_TIMEOUT_S + CHALLENGE_GRACE_S + 1.0
 POLL_S = 0.1
 CAUGHT_UP = re.compile(r"event=caught_up peer=(\d+)")
 
@@ -58,11 +55,10 @@ def test_a_laggard_dials_each_catch_up_peer_once_over_tls(tmp_path: Path) -> Non
             for peer in PEERS:
                 net.start(peer)
             net.wait_ready(list(PEERS))
-            started = time.monotonic()
             net.start(LAGGARD)
             net.wait_ready([LAGGARD])
             net.wait_height(2, [LAGGARD])
-            time.sleep(max(0.0, started + SETTLED_S - time.monotonic()))
+            net.wait_connected([LAGGARD, *PEERS])
             before = _fetches(net)
             links = {p: fabric.connections(LAGGARD, p) for p in PEERS}
             for peer in PEERS:

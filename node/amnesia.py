@@ -19,7 +19,11 @@ one other validator down or Byzantine the chain stalled for good: the simulator'
   WATCHING. Claimed heights are hints: a liar claiming more changes nothing. Not covered: a
   validator that signed at height 1 and lost its record before height 1 was decided looks
   fresh, and may sign again in a round it signed before (the simulator's planted amnesia finds
-  it: tests/sim/test_schedules.py); CometBFT's double_sign_check_height has the same gap.
+  it: tests/sim/test_schedules.py); CometBFT's double_sign_check_height has the same gap. The
+  core narrows it where it can: once a peer has relayed a vote of this key, it signs no other
+  value at that height, round and type (`Consensus._holds_own_other`). Closing it needs each
+  peer's replay of this validator's held votes to arrive before that peer counts as "at
+  genesis" (today the answer status and hello height count first).
 * WATCHING: it catches up and follows, signing nothing, until it has committed `watch_heights`
   heights at the tip (the (f+1)-th greatest height its peers claim, so f liars cannot move it),
   one of them its own round-robin turn. Any sign of its

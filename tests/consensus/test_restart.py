@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
@@ -150,25 +151,35 @@ def test_restart_in_a_later_round_sends_the_earlier_rounds_precommit_again() -> 
     assert restarted.core.refused_signatures == 0
 
 
-def test_restart_ignores_a_recorded_earlier_precommit_that_is_not_earlier() -> None:
-    """A kept precommit of the record's own round or later (a damaged record) is not sent."""
-    signer = Harness()
-    same_round = signer.sign(Vote(VoteType.PRECOMMIT, 1, 2, None, 0, b""), 0)
-    assert isinstance(same_round, Vote)
-    harness = Harness(last_signed=LastSigned(1, 2, Step.PREVOTE, A, earlier_precommit=same_round))
+@pytest.mark.parametrize(
+    ("kept", "field", "record", "resent"),
+    [
+        # a kept prevote not of the record's round: only the precommit goes
+        (
+            Vote(VoteType.PREVOTE, 1, 1, A, 0, b""),
+            "round_prevote",
+            (0, Step.PRECOMMIT),
+            (VoteType.PRECOMMIT, 0),
+        ),
+        # a kept "earlier" precommit of the record's own round: only the prevote goes
+        (
+            Vote(VoteType.PRECOMMIT, 1, 2, None, 0, b""),
+            "earlier_precommit",
+            (2, Step.PREVOTE),
+            (VoteType.PREVOTE, 2),
+        ),
+    ],
+)
+def test_restart_ignores_a_kept_vote_that_does_not_fit_the_record(
+    kept: Vote, field: str, record: tuple[int, Step], resent: tuple[VoteType, int]
+) -> None:
+    """A damaged or foreign record: the restart sends only the record's own vote again, never a
+    kept one that is not what this validator signed where the record says."""
+    signed = Harness().sign(kept, 0)
+    round_, step = record
+    harness = Harness(last_signed=LastSigned(1, round_, step, A, **{field: signed}))
     sent = [a.message for a in harness.core.step(Start()) if isinstance(a, Broadcast)]
-    assert [(m.type, m.round) for m in sent if isinstance(m, Vote)] == [(VoteType.PREVOTE, 2)]
-
-
-def test_restart_ignores_a_recorded_prevote_of_another_round() -> None:
-    """A record whose kept prevote is not this validator's prevote of the record's round (a damaged
-    or foreign record) resends only the precommit: it never sends what it did not sign there."""
-    signer = Harness()
-    foreign = signer.sign(Vote(VoteType.PREVOTE, 1, 1, A, 0, b""), 0)
-    assert isinstance(foreign, Vote)
-    harness = Harness(last_signed=LastSigned(1, 0, Step.PRECOMMIT, A, round_prevote=foreign))
-    sent = [a.message for a in harness.core.step(Start()) if isinstance(a, Broadcast)]
-    assert [(m.type, m.round) for m in sent if isinstance(m, Vote)] == [(VoteType.PRECOMMIT, 0)]
+    assert [(m.type, m.round) for m in sent if isinstance(m, Vote)] == [resent]
 
 
 def test_restart_as_proposer_refuses_a_different_block() -> None:

@@ -27,7 +27,7 @@ class WatchMark(Protocol):
     @property
     def height(self) -> int: ...
 
-    def clear_watch_before_signing(self) -> None: ...
+    def mark_cleared_to_sign(self) -> None: ...
 
 
 class SigningGate:
@@ -96,7 +96,7 @@ class SigningGate:
         if state == SigningState.SIGNING:
             consensus.sign_from(consensus.height)
             self._feed(SignWithheld())  # this round's votes, cast while it could not sign
-            self._store.clear_watch_before_signing()
+            self._store.mark_cleared_to_sign()
             self._log.info("event=signing height=%d", consensus.height)
         elif state == SigningState.REFUSED:
             consensus.sign_from(NEVER)

@@ -251,7 +251,7 @@ class Store:
     def watch_before_signing(self) -> bool:
         return self._db.get(META_WATCH) is not None
 
-    def clear_watch_before_signing(self) -> None:
+    def mark_cleared_to_sign(self) -> None:
         """The amnesia guard let this validator sign: the watch mark goes, and the store records
         that this data dir was cleared to sign, so a restart of it signs at once even if it had
         signed nothing yet (only a lost store, or a restored one, watches again)."""

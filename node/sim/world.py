@@ -74,8 +74,8 @@ class Disk:
     def height(self) -> int:
         return len(self.chain)
 
-    def clear_watch_before_signing(self) -> None:
-        """As `Store.clear_watch_before_signing`: the simulator never restores a backup, so there
+    def mark_cleared_to_sign(self) -> None:
+        """As `Store.mark_cleared_to_sign`: the simulator never restores a backup, so there
         is no watch mark to clear; the store remembers it was cleared to sign."""
         self.cleared = True
 

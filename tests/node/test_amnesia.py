@@ -165,7 +165,7 @@ def test_a_store_the_guard_cleared_says_so_after_a_restart_and_a_restore_still_w
     store = open_store(tmp_path / "data")
     assert not store.cleared_to_sign()
     store.mark_watch_before_signing()
-    store.clear_watch_before_signing()  # what the signing gate does when the guard says SIGNING
+    store.mark_cleared_to_sign()  # what the signing gate does when the guard says SIGNING
     store.close()
     store = open_store(tmp_path / "data")
     try:

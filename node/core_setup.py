@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from node.consensus import Consensus, LastSigned, TimeoutConfig, ValidatorSet, leader
 from node.ledger.store import Store
-from node.proposer import BlockValidity, built_by, ready_in
+from node.proposer import BlockValidity, built_by, readiness, ready_in
 from node.signing import GenesisVerifier, Signer
 from votestore.genesis import Genesis
 
@@ -19,7 +19,7 @@ def recent_turns(store: Store, validators: ValidatorSet) -> list[leader.Turn]:
     turns = []
     for height in range(first, store.height + 1):
         block = store.block(height)
-        turns.append(leader.Turn(block.header.proposer, frozenset(v.validator for v in block.ready)))
+        turns.append(leader.Turn(block.header.proposer, readiness(block)))
     return turns
 
 

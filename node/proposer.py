@@ -58,11 +58,17 @@ def built_by(identity: bytes, payload: bytes) -> int | None:
     return None if block is None else block.header.proposer
 
 
-def ready_in(identity: bytes, payload: bytes) -> frozenset[int]:
-    """The leader rule's other reading of a decided block: whom its readiness votes readmit
-    (ReadyIn in node/consensus; valid(v) checked them before the block was decided)."""
+def ready_in(identity: bytes, payload: bytes) -> frozenset[tuple[int, int]]:
+    """The leader rule's other reading of a decided block: its readiness votes, as (validator,
+    height of the vote) (ReadyIn in node/consensus; valid(v) checked them before the block was
+    decided)."""
     block = parse_identified(identity, payload)
-    return frozenset() if block is None else frozenset(v.validator for v in block.ready)
+    return frozenset() if block is None else readiness(block)
+
+
+def readiness(block: ledger_pb2.Block) -> frozenset[tuple[int, int]]:
+    """A block's readiness votes as the leader rule reads them: (validator, height of the vote)."""
+    return frozenset((v.validator, v.height) for v in block.ready)
 
 
 class BlockValidity:

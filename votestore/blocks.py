@@ -45,8 +45,9 @@ GENESIS_RESULTS_ROOT = EMPTY_ROOT
 
 READY_MAX_AGE: Final = 2
 """A readiness vote in block h must be for a height in h − READY_MAX_AGE .. h − 1: recent enough
-that it shows its validator took part after whatever made the leader rule skip it (the block at
-its own turn, at most h − 1), and old enough that the builder has seen it."""
+that it can show its validator took part after whatever made the leader rule skip it (the block
+at its own turn, at most h − 2 when the vote is for h − 1; the rule counts it only if it is for
+a height after that turn), and old enough that the builder has seen it."""
 
 
 def check_vote_signature(

@@ -9,7 +9,7 @@ Contract with the node shell
   (block_id, payload) -> the block's builder or None, a `TimeoutConfig`, the next height to decide
   (last committed + 1), the `LastSigned` record read from the store (None on first start), the
   `leader.Turn`s of the last `leader.window` committed blocks (the leader rule's history) and a
-  `ReadyIn` function (block_id, payload) -> the validators the block carries readiness votes for.
+  `ReadyIn` function (block_id, payload) -> (validator, vote height) of each readiness vote it carries.
 * Feed `Start()` once, then every network message (`Proposal`, `Vote`), every fired timer
   (`Timeout`), answers to `RequestProposal` (`ProposalValue`) and catch-up blocks (`Decided`).
   `step(event)` returns a list of actions; carry them out in order:

@@ -12,9 +12,12 @@ turns oldest first, every validator starts the window *active* and
   missed its round-0 turn — an active owner of x is always round 0's proposer at x, so one
   waited-out turn, not several, is what a dead validator costs before the rule skips it (for a
   validator already skipped the miss changes nothing);
-* a skipped validator for which block x carries a readiness vote is active again from x + 1
-  if it built a block earlier in the window and has not been readmitted so since (it missed
-  one turn, say to a slow link or a Byzantine validator's equivocation: back at once), else
+* a skipped validator for which block x carries a readiness vote for a height after the one
+  whose turn it missed (a vote up to that height, even one sent ahead of it, shows nothing of
+  it after the miss: a crashed validator's last vote, or a watching amnesiac's flood) is active
+  again from x + 1 if it built a block earlier in the window and has not been readmitted so
+  since (it missed one turn, say to a slow link or a Byzantine validator's equivocation: back
+  before its next turn, for n ≥ 4), else
   only if x is a *readmission height* (the first n heights of every `READMIT_TURNS` · n). So a
   validator that was gone a while waits at most READMIT_TURNS · n heights to propose again —
   while the others, who propose in its place, lose nothing — and a Byzantine validator costs at
@@ -65,8 +68,8 @@ class Turn:
     """What the leader rule reads from one committed block."""
 
     builder: int
-    ready: frozenset[int] = frozenset()
-    """Validators the block carries a readiness vote for."""
+    ready: frozenset[tuple[int, int]] = frozenset()
+    """(validator, height of the vote) for each readiness vote the block carries."""
 
 
 def window(validators: ValidatorSet) -> int:
@@ -88,16 +91,19 @@ def active(validators: ValidatorSet, height: int, recent: Sequence[Turn]) -> fro
     first = height - len(turns)
     state = [True] * n
     credit: set[int] = set()  # built a block since its last quick readmission
+    missed: dict[int, int] = {}  # a skipped validator -> the height whose turn it missed
     for offset, turn in enumerate(turns):
         x = first + offset
         owner = x % n
         if turn.builder != owner:
+            if state[owner]:
+                missed[owner] = x
             state[owner] = False
         state[turn.builder] = True
         credit.add(turn.builder)
-        for v in sorted(turn.ready):
-            if v not in validators or state[v]:
-                continue
+        for v, voted in sorted(turn.ready):
+            if v not in validators or state[v] or voted <= missed[v]:
+                continue  # a vote up to the missed height says nothing of the validator after it
             if v in credit:
                 credit.discard(v)
                 state[v] = True

@@ -69,13 +69,13 @@ the payload is the block that block_id names, built by one of `builders` (the bl
 builder; the leader rule reads it, see `BuiltBy`). A fresh proposal's block must be built by the
 round's proposer; a re-proposed one (validRound ≥ 0) by the proposer of a round up to validRound."""
 
-ReadyIn = Callable[[bytes, bytes], frozenset[int]]
-"""(block_id, payload) of a decided block -> the validators it carries a readiness vote for (the
-leader rule's `Turn.ready`; valid(v) checked the votes, and a certified block was so checked by
-a correct validator)."""
+ReadyIn = Callable[[bytes, bytes], frozenset[tuple[int, int]]]
+"""(block_id, payload) of a decided block -> (validator, height of the vote) for each readiness
+vote it carries (the leader rule's `Turn.ready`; valid(v) checked the votes, and a certified block
+was so checked by a correct validator)."""
 
 
-def no_readiness(block_id: bytes, payload: bytes) -> frozenset[int]:
+def no_readiness(block_id: bytes, payload: bytes) -> frozenset[tuple[int, int]]:
     """ReadyIn for values that carry no readiness votes."""
     return frozenset()
 

@@ -36,15 +36,15 @@ def make_value(
     instance: int,
     validator: int,
     salt: bytes = b"",
-    ready: frozenset[int] = frozenset(),
+    ready: frozenset[tuple[int, int]] = frozenset(),
 ) -> tuple[bytes, bytes]:
     """(block_id, payload) of the block an instance proposes: a wire `Block` whose header names
     the height and its builder (as a real header names its proposer), with a readiness entry for
-    each validator in `ready` (as a block's `ready` list); the id is its hash."""
+    each (validator, vote height) in `ready` (as a block's `ready` list); the id is its hash."""
     block = ledger_pb2.Block(
         header=ledger_pb2.BlockHeader(chain_id=CHAIN_ID, height=height, proposer=validator),
         txs=[f"r={round_};by={instance};".encode() + salt],
-        ready=[ledger_pb2.Vote(validator=v) for v in sorted(ready)],
+        ready=[ledger_pb2.Vote(validator=v, height=h) for v, h in sorted(ready)],
     )
     payload = block.SerializeToString(deterministic=True)
     return sha256(payload), payload
@@ -79,10 +79,10 @@ def sim_built_by(block_id: bytes, payload: bytes) -> int | None:
     return None if header is None else header.proposer
 
 
-def sim_ready_in(block_id: bytes, payload: bytes) -> frozenset[int]:
-    """ReadyIn in simulation: the validators the block's `ready` list names. The simulator models
-    a readiness vote as the builder having heard a vote of that validator for a recent height
-    (`SimNode._heard`); the signature check on it is votestore.blocks.check_ready's, tested on
-    its own."""
+def sim_ready_in(block_id: bytes, payload: bytes) -> frozenset[tuple[int, int]]:
+    """ReadyIn in simulation: (validator, height) of each entry of the block's `ready` list. The
+    simulator models a readiness vote as the builder having heard a vote of that validator for a
+    recent height (`SimNode._heard`); the signature check on it is votestore.blocks.check_ready's,
+    tested on its own."""
     block = _block(block_id, payload)
-    return frozenset() if block is None else frozenset(v.validator for v in block.ready)
+    return frozenset() if block is None else frozenset((v.validator, v.height) for v in block.ready)

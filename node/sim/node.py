@@ -286,9 +286,15 @@ class SimNode:
             self.timers.schedule(action)
         elif isinstance(action, RequestProposal):
             ready = frozenset(
-                v
+                (v, max(fit))
                 for v in action.skipped
-                if any(action.height - READY_MAX_AGE <= h < action.height for h in self._heard.get(v, ()))
+                if (
+                    fit := [
+                        h
+                        for h in self._heard.get(v, ())
+                        if action.height - READY_MAX_AGE <= h < action.height
+                    ]
+                )
             )
             block_id, payload = make_value(
                 action.height, action.round, self.instance, self.validator, ready=ready

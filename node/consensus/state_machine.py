@@ -606,8 +606,13 @@ class Consensus:
         quorum. After a precommit, the round's own prevote (kept in the record) goes again too.
         Signing the same bytes again is no double sign."""
         last = self._last_signed
-        if last is not None and last.height == self._height:
-            self._resend_earlier_precommit(last, out)
+        if last is not None and last.height == self._height and last.earlier_precommit is not None:
+            # Peers still in that earlier round wait for its 2f+1 precommits, and the copy sent
+            # before the crash may have reached no one (issue 19, soak seed 1006969: dropped by a
+            # partition, then lost with the node's memory).
+            earlier = last.earlier_precommit
+            if earlier.round < last.round:
+                self._send_kept(earlier, VoteType.PRECOMMIT, earlier.round, out)
         if last is None or last.height != self._height or last.step == Step.PROPOSE:
             return self._start_round(self._round, out)
         assert last.round == self._round
@@ -620,37 +625,30 @@ class Consensus:
                 self._round, VoteType.PREVOTE, self._valid_value.block_id
             ):
                 out.append(Broadcast(prevote))
-        kept = last.round_prevote
-        if (
-            last.step == Step.PRECOMMIT
-            and kept is not None
-            and (kept.type, kept.height, kept.round, kept.validator)
-            == (VoteType.PREVOTE, self._height, self._round, self._index)
-            and not self._messages.votes_of(self._round, VoteType.PREVOTE, self._index)
-        ):
+        if last.step == Step.PRECOMMIT:
             # The prevote of this round may have reached only some peers (or only a silent one):
-            # without it a peer may never see the round's 2f+1 prevotes. It is the very message
-            # signed before the crash, sent again — no new signature. (Held already: it was in
-            # the polka just relayed.)
-            out.append(Broadcast(kept))
-            self._record_vote(kept, out)
+            # without it a peer may never see the round's 2f+1 prevotes. (Held already if it was
+            # in the polka just relayed.)
+            self._send_kept(last.round_prevote, VoteType.PREVOTE, self._round, out)
         vote = self._signed_vote(vote_type, last.block_id)
         out.append(Broadcast(vote))
         return self._record_vote(vote, out)
 
-    def _resend_earlier_precommit(self, last: LastSigned, out: list[Action]) -> None:
-        """After a restart in round r: send again the precommit this validator signed in an
-        earlier round of the height. Peers still in that round wait for its 2f+1 precommits to
-        time out, and the copy that left before the crash may have reached no one (issue 19,
-        soak seed 1006969: dropped by a partition, then lost with the node's memory). The very
-        bytes signed then — no new signature; it is held again, so stuck peers get it too."""
-        kept = last.earlier_precommit
-        if (
-            kept is None
-            or (kept.type, kept.height, kept.validator) != (VoteType.PRECOMMIT, self._height, self._index)
-            or kept.round >= last.round
-            or self._messages.votes_of(kept.round, VoteType.PRECOMMIT, self._index)
+    def _send_kept(self, kept: Vote | None, vote_type: VoteType, round_: int, out: list[Action]) -> None:
+        """After a restart: send again a vote the last-signed record kept — the very bytes signed
+        before the crash, no new signature — if it is this validator's `vote_type` of `round_`
+        at this height (a damaged or foreign record's is not) and not held already; then hold it,
+        so a stuck peer's resend carries it too."""
+        if kept is None:
+            return
+        if (kept.type, kept.height, kept.round, kept.validator) != (
+            vote_type,
+            self._height,
+            round_,
+            self._index,
         ):
+            return
+        if self._messages.votes_of(round_, vote_type, self._index):
             return
         out.append(Broadcast(kept))
         self._record_vote(kept, out)

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from node.consensus import Consensus, LastSigned, TimeoutConfig, ValidatorSet, leader
 from node.ledger.store import Store
-from node.proposer import BlockValidity, built_by, readiness, ready_in
+from node.proposer import BlockValidity, built_by, ready_in
 from node.signing import GenesisVerifier, Signer
+from votestore.blocks import readiness
 from votestore.genesis import Genesis
 
 

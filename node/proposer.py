@@ -24,6 +24,7 @@ from votestore.blocks import (
     check_body,
     check_ready,
     evidence_root,
+    readiness,
     ready_root,
     tx_root,
 )
@@ -64,11 +65,6 @@ def ready_in(identity: bytes, payload: bytes) -> frozenset[tuple[int, int]]:
     decided)."""
     block = parse_identified(identity, payload)
     return frozenset() if block is None else readiness(block)
-
-
-def readiness(block: ledger_pb2.Block) -> frozenset[tuple[int, int]]:
-    """A block's readiness votes as the leader rule reads them: (validator, height of the vote)."""
-    return frozenset((v.validator, v.height) for v in block.ready)
 
 
 class BlockValidity:

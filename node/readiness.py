@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from proto.votestore.v1 import ledger_pb2
-from votestore.blocks import READY_MAX_AGE, BlockInvalid, check_vote_signature
+from votestore.blocks import READY_MAX_AGE, BlockInvalid, check_vote_signature, ready_height
 
 
 class ReadyVotes:
@@ -43,7 +43,7 @@ class ReadyVotes:
             del self._held[v]  # readmitted meanwhile: what it signed earlier is no use now
         chosen = []
         for v in sorted(self._held):
-            fit = [h for h in self._held[v] if height - READY_MAX_AGE <= h < height]
-            if fit:
-                chosen.append(self._held[v][max(fit)])
+            newest = ready_height(self._held[v], height)
+            if newest is not None:
+                chosen.append(self._held[v][newest])
         return chosen

@@ -10,7 +10,7 @@ by block h-1 (at h = 1: the state machine's genesis app hash and the empty root)
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Final
 
 from proto.votestore.v1 import election_pb2, ledger_pb2
@@ -48,6 +48,18 @@ READY_MAX_AGE: Final = 2
 that it can show its validator took part after whatever made the leader rule skip it (the block
 at its own turn, at most h − 2 when the vote is for h − 1; the rule counts it only if it is for
 a height after that turn), and old enough that the builder has seen it."""
+
+
+def readiness(block: ledger_pb2.Block) -> frozenset[tuple[int, int]]:
+    """A block's readiness votes as the leader rule reads them: (validator, height of the vote)."""
+    return frozenset((v.validator, v.height) for v in block.ready)
+
+
+def ready_height(heights: Iterable[int], height: int) -> int | None:
+    """Of the heights a builder holds a validator's votes for, the one its readiness vote in block
+    `height` is for: the newest that check_ready accepts there (the leader rule counts it only if
+    it is after the turn its validator missed, so the newest is the one that may count)."""
+    return max((h for h in heights if height - READY_MAX_AGE <= h < height), default=None)
 
 
 def check_vote_signature(

@@ -16,6 +16,7 @@ from google.protobuf.message import DecodeError as ProtobufDecodeError
 
 from node.consensus import Certificate
 from proto.votestore.v1 import ledger_pb2
+from votestore.blocks import readiness
 from votestore.hashing import sha256
 
 CHAIN_ID: Final = "votestore-sim"
@@ -85,4 +86,4 @@ def sim_ready_in(block_id: bytes, payload: bytes) -> frozenset[tuple[int, int]]:
     recent height (`SimNode._heard`); the signature check on it is votestore.blocks.check_ready's,
     tested on its own."""
     block = _block(block_id, payload)
-    return frozenset() if block is None else frozenset((v.validator, v.height) for v in block.ready)
+    return frozenset() if block is None else readiness(block)

@@ -48,7 +48,7 @@ from node.sim.network import FetchReply, FetchRequest
 from node.sim.world import Disk, Message, Port, SimClock, signing_gate
 from node.wire import consensus_message
 from proto.votestore.v1 import peer_pb2
-from votestore.blocks import READY_MAX_AGE
+from votestore.blocks import READY_MAX_AGE, ready_height
 from votestore.errors import DecodeError
 
 SIM_TIMEOUTS: Final = TimeoutConfig(propose_ms=300, prevote_ms=150, precommit_ms=150, delta_ms=100)
@@ -285,17 +285,8 @@ class SimNode:
         elif isinstance(action, ScheduleTimeout):
             self.timers.schedule(action)
         elif isinstance(action, RequestProposal):
-            ready = frozenset(
-                (v, max(fit))
-                for v in action.skipped
-                if (
-                    fit := [
-                        h
-                        for h in self._heard.get(v, ())
-                        if action.height - READY_MAX_AGE <= h < action.height
-                    ]
-                )
-            )
+            chosen = {v: ready_height(self._heard.get(v, ()), action.height) for v in action.skipped}
+            ready = frozenset((v, h) for v, h in chosen.items() if h is not None)
             block_id, payload = make_value(
                 action.height, action.round, self.instance, self.validator, ready=ready
             )
